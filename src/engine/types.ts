@@ -1,0 +1,101 @@
+/**
+ * The public contract of Switchboard's Engine.IO server (`switchboard/engine`).
+ * It mirrors the `engine.io` 6 package so that code written for it works
+ * unchanged; the Socket.IO layer is built on exactly this contract.
+ */
+import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
+
+export type TransportName = "polling" | "websocket";
+
+/** Engine.IO socket states, as engine.io names them. */
+export type ReadyState = "opening" | "open" | "closing" | "closed";
+
+/** Reasons a socket closes, with engine.io's strings. */
+export type CloseReason =
+  | "transport error"
+  | "transport close"
+  | "forced close"
+  | "ping timeout"
+  | "parse error"
+  | "server shutting down";
+
+export interface CorsOptions {
+  origin?:
+    | boolean
+    | string
+    | RegExp
+    | (string | RegExp)[]
+    | ((origin: string | undefined, cb: (err: Error | null, allow?: boolean | string) => void) => void);
+  methods?: string | string[];
+  allowedHeaders?: string | string[];
+  exposedHeaders?: string | string[];
+  credentials?: boolean;
+  maxAge?: number;
+  preflightContinue?: boolean;
+  optionsSuccessStatus?: number;
+}
+
+export interface CookieOptions {
+  name?: string;
+  path?: string | false;
+  httpOnly?: boolean;
+  sameSite?: boolean | "lax" | "strict" | "none";
+  secure?: boolean;
+  domain?: string;
+  maxAge?: number;
+  expires?: Date;
+}
+
+export interface EngineOptions {
+  /** Milliseconds between two server pings. Default 25000. */
+  pingInterval?: number;
+  /** Milliseconds to wait for a pong before closing. Default 20000. */
+  pingTimeout?: number;
+  /** Milliseconds an upgrade may take before it is cancelled. Default 10000. */
+  upgradeTimeout?: number;
+  /** Largest message (and polling POST body) accepted, in bytes. Default 1e6. */
+  maxHttpBufferSize?: number;
+  /** Transports to accept. Default ["polling", "websocket"]. */
+  transports?: TransportName[];
+  /** Whether to allow transport upgrades. Default true. */
+  allowUpgrades?: boolean;
+  /** Decides whether a handshake or upgrade may proceed. */
+  allowRequest?: (
+    req: IncomingMessage,
+    fn: (err: string | null | undefined, success: boolean) => void,
+  ) => void;
+  /** Send an `io` cookie with the handshake. Default false. */
+  cookie?: boolean | CookieOptions;
+  /** CORS for polling requests. Default: none (same-origin only). */
+  cors?: CorsOptions;
+  /** permessage-deflate for websocket. Default false. */
+  perMessageDeflate?: boolean | { threshold?: number };
+  /** Compression of polling responses. Default true (threshold 1024 bytes). */
+  httpCompression?: boolean | { threshold?: number };
+  /** Accept Engine.IO v3 clients (socket.io-client v2). Default false. */
+  allowEIO3?: boolean;
+  /** Path the engine is attached at. Default "/engine.io" (Socket.IO: "/socket.io"). */
+  path?: string;
+  /** Destroy websocket upgrade requests for other paths. Default true when attached. */
+  destroyUpgrade?: boolean;
+  /** Milliseconds before an unhandled upgrade socket is destroyed. Default 1000. */
+  destroyUpgradeTimeout?: number;
+  /** Largest number of open sessions; further handshakes get 503. Default 100000. */
+  maxConnections?: number;
+  /** Data appended to the `open` packet's handshake (engine.io `initialPacket`). */
+  initialPacket?: unknown;
+}
+
+export interface SendOptions {
+  /** Whether the message may be compressed (permessage-deflate / http compression). */
+  compress?: boolean;
+}
+
+/**
+ * A message serialised once for many recipients: the Engine.IO packet's text
+ * or bytes, plus (computed on first use) the complete WebSocket frame, so a
+ * broadcast frames its bytes once and writes the same buffers to every socket.
+ */
+export interface PreparedMessage {
+  readonly data: string | Buffer;
+}
