@@ -3,7 +3,7 @@
  * It mirrors the `engine.io` 6 package so that code written for it works
  * unchanged; the Socket.IO layer is built on exactly this contract.
  */
-import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
+import type { IncomingMessage } from "node:http";
 
 export type TransportName = "polling" | "websocket";
 
@@ -25,7 +25,10 @@ export interface CorsOptions {
     | string
     | RegExp
     | (string | RegExp)[]
-    | ((origin: string | undefined, cb: (err: Error | null, allow?: boolean | string) => void) => void);
+    | ((
+        origin: string | undefined,
+        cb: (err: Error | null, allow?: boolean | string) => void,
+      ) => void);
   methods?: string | string[];
   allowedHeaders?: string | string[];
   exposedHeaders?: string | string[];
@@ -76,6 +79,8 @@ export interface EngineOptions {
   allowEIO3?: boolean;
   /** Path the engine is attached at. Default "/engine.io" (Socket.IO: "/socket.io"). */
   path?: string;
+  /** Whether the attached path ends with "/" ("/engine.io/"). Default true. */
+  addTrailingSlash?: boolean;
   /** Destroy websocket upgrade requests for other paths. Default true when attached. */
   destroyUpgrade?: boolean;
   /** Milliseconds before an unhandled upgrade socket is destroyed. Default 1000. */

@@ -1,0 +1,141 @@
+/**
+ * Benchmark options from argv and the environment, and the scenario sizes of
+ * the full and the quick (smoke) runs.
+ *
+ * argv wins over env: `--scenario fanout,echo` / `BENCH_SCENARIO`, `--targets
+ * switchboard,socketio,ws` / `BENCH_TARGETS`, `--quick` / `BENCH_QUICK=1`,
+ * `--reps 3` / `BENCH_REPS`, `--duration <ms>` / `BENCH_DURATION` (timed
+ * scenarios), `--clients <n>` / `BENCH_CLIENTS`, `--out <dir>` / `BENCH_OUT`,
+ * `--update-doc` / `BENCH_UPDATE_DOC=1` (rewrite the table in BENCHMARKS.md).
+ */
+import {
+  type LoadSpec,
+  SCENARIOS,
+  type ScenarioName,
+  TARGETS,
+  type TargetName,
+} from "./protocol.js";
+
+/** Everything in a `LoadSpec` that a run decides (the port and protocol come later). */
+export type ScenarioParams = Omit<LoadSpec, "scenario" | "protocol" | "port">;
+
+export interface BenchOptions {
+  scenarios: ScenarioName[];
+  targets: TargetName[];
+  /** Whether the targets were chosen explicitly (else a missing build skips switchboard). */
+  explicitTargets: boolean;
+  quick: boolean;
+  reps: number;
+  params: Record<ScenarioName, ScenarioParams>;
+  outDir: string;
+  updateDoc: boolean;
+}
+
+const BASE: ScenarioParams = {
+  clients: 1000,
+  durationMs: 15_000,
+  warmupMs: 2000,
+  rate: 20,
+  messages: 500,
+  batch: 10,
+  payloadBytes: 64,
+  window: 1,
+  connectConcurrency: 50,
+};
+
+/** Sizes of the full run (the issue's scenarios); about 8 minutes on 2 cores. */
+export const FULL: Record<ScenarioName, ScenarioParams> = {
+  fanout: { ...BASE, clients: 1000, durationMs: 15_000 },
+  burst: { ...BASE, clients: 1000, messages: 500 },
+  echo: { ...BASE, clients: 100, durationMs: 10_000 },
+  idle: { ...BASE, clients: 5000 },
+};
+
+/** Sizes of `--quick`: a smoke run of every scenario in well under a minute. */
+export const QUICK: Record<ScenarioName, ScenarioParams> = {
+  fanout: { ...BASE, clients: 200, durationMs: 2000, warmupMs: 500 },
+  burst: { ...BASE, clients: 200, messages: 200 },
+  echo: { ...BASE, clients: 20, durationMs: 2000, warmupMs: 500 },
+  idle: { ...BASE, clients: 500 },
+};
+
+function list<T extends string>(value: string, allowed: readonly T[], what: string): T[] {
+  const items = value
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
+  for (const item of items) {
+    if (!allowed.includes(item as T)) {
+      throw new Error(`unknown ${what} "${item}" (expected ${allowed.join(", ")})`);
+    }
+  }
+  return items as T[];
+}
+
+function positive(value: string, what: string): number {
+  const number = Number(value);
+  if (!Number.isFinite(number) || number <= 0) throw new Error(`${what} must be a positive number`);
+  return number;
+}
+
+/** Reads argv (`--name value`, `--name=value`, bare flags) into a name → value map. */
+function readArgv(argv: string[]): Map<string, string> {
+  const flags = new Set(["quick", "update-doc"]);
+  const values = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith("--")) throw new Error(`unexpected argument "${arg}"`);
+    const [name, inline] = arg.slice(2).split("=", 2);
+    if (inline !== undefined) values.set(name, inline);
+    else if (flags.has(name)) values.set(name, "1");
+    else if (i + 1 < argv.length) values.set(name, argv[++i]);
+    else throw new Error(`--${name} needs a value`);
+  }
+  return values;
+}
+
+/**
+ * Parses options.
+ *
+ * @example
+ * parseOptions(["--quick", "--targets", "ws"], {}).targets; // ["ws"]
+ */
+export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions {
+  const args = readArgv(argv);
+  const get = (name: string, envName: string): string | undefined => args.get(name) ?? env[envName];
+  const truthy = (value: string | undefined): boolean =>
+    value !== undefined && value !== "" && value !== "0" && value !== "false";
+
+  const quick = truthy(get("quick", "BENCH_QUICK"));
+  const scenarioArg = get("scenario", "BENCH_SCENARIO") ?? get("scenarios", "BENCH_SCENARIOS");
+  const targetArg = get("targets", "BENCH_TARGETS") ?? get("target", "BENCH_TARGET");
+  const repsArg = get("reps", "BENCH_REPS");
+  const durationArg = get("duration", "BENCH_DURATION");
+  const clientsArg = get("clients", "BENCH_CLIENTS");
+
+  const base = quick ? QUICK : FULL;
+  const params = {} as Record<ScenarioName, ScenarioParams>;
+  for (const scenario of SCENARIOS) {
+    params[scenario] = { ...base[scenario] };
+    if (durationArg !== undefined)
+      params[scenario].durationMs = positive(durationArg, "--duration");
+    if (clientsArg !== undefined)
+      params[scenario].clients = Math.round(positive(clientsArg, "--clients"));
+  }
+  for (const name of args.keys()) {
+    const known = ["quick", "scenario", "scenarios", "targets", "target", "reps", "duration"];
+    if (![...known, "clients", "out", "update-doc"].includes(name)) {
+      throw new Error(`unknown option --${name}`);
+    }
+  }
+  return {
+    scenarios: scenarioArg ? list(scenarioArg, SCENARIOS, "scenario") : [...SCENARIOS],
+    targets: targetArg ? list(targetArg, TARGETS, "target") : [...TARGETS],
+    explicitTargets: targetArg !== undefined,
+    quick,
+    reps: repsArg ? Math.round(positive(repsArg, "--reps")) : quick ? 1 : 3,
+    params,
+    outDir: get("out", "BENCH_OUT") ?? ".bench-results",
+    updateDoc: truthy(get("update-doc", "BENCH_UPDATE_DOC")),
+  };
+}

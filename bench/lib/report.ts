@@ -1,0 +1,195 @@
+/**
+ * Turns run records into medians, ratio tables (console and Markdown) and the
+ * issue's target checks for Switchboard.
+ */
+
+import type { Metrics, ScenarioName, TargetName } from "./protocol.js";
+import type { RunRecord } from "./runner.js";
+import { median } from "./stats.js";
+
+interface MetricSpec {
+  key: string;
+  label: string;
+  digits: number;
+  /** Whether ratios between targets mean something for this metric. */
+  ratio: boolean;
+  /** A throughput that a saturated load generator caps: shown as a lower bound ("≥"). */
+  capped?: boolean;
+}
+
+/** Load-generator CPU (% of one core) from which its throughput numbers are lower bounds. */
+export const SATURATED_LOAD_PCT = 90;
+
+/** The rows of the table, per scenario, in order. */
+export const METRICS: Record<ScenarioName, MetricSpec[]> = {
+  fanout: [
+    { key: "cpuPer100k", label: "server CPU s / 100k deliveries", digits: 3, ratio: true },
+    { key: "p50Ms", label: "delivery latency p50 (ms)", digits: 2, ratio: true },
+    { key: "p99Ms", label: "delivery latency p99 (ms)", digits: 2, ratio: true },
+    { key: "deliveredPct", label: "delivered (%)", digits: 1, ratio: false },
+    { key: "loadCpuPct", label: "load generator CPU (%)", digits: 0, ratio: false },
+  ],
+  burst: [
+    { key: "deliveriesPerSec", label: "deliveries / s", digits: 0, ratio: true, capped: true },
+    { key: "cpuPer100k", label: "server CPU s / 100k deliveries", digits: 3, ratio: true },
+    { key: "deliveredPct", label: "delivered (%)", digits: 1, ratio: false },
+    { key: "loadCpuPct", label: "load generator CPU (%)", digits: 0, ratio: false },
+  ],
+  echo: [
+    { key: "acksPerSec", label: "acks / s", digits: 0, ratio: true, capped: true },
+    { key: "cpuPer100k", label: "server CPU s / 100k acks", digits: 3, ratio: true },
+    { key: "p50Ms", label: "ack round trip p50 (ms)", digits: 2, ratio: true },
+    { key: "p99Ms", label: "ack round trip p99 (ms)", digits: 2, ratio: true },
+    { key: "loadCpuPct", label: "load generator CPU (%)", digits: 0, ratio: false },
+  ],
+  idle: [
+    { key: "rssKBPerConn", label: "RSS KB / connection", digits: 2, ratio: true },
+    { key: "heapKBPerConn", label: "heap+external KB / connection", digits: 2, ratio: true },
+  ],
+};
+
+/** Median of each metric per scenario and target, over the successful reps. */
+export type Summary = Partial<Record<ScenarioName, Partial<Record<TargetName, Metrics>>>>;
+
+export function summarize(records: RunRecord[]): Summary {
+  const summary: Summary = {};
+  for (const record of records) {
+    if (record.error !== undefined) continue;
+    const byTarget = (summary[record.scenario] ??= {});
+    byTarget[record.target] ??= {};
+  }
+  for (const [scenario, byTarget] of Object.entries(summary) as [
+    ScenarioName,
+    Partial<Record<TargetName, Metrics>>,
+  ][]) {
+    for (const target of Object.keys(byTarget) as TargetName[]) {
+      const runs = records.filter(
+        (r) => r.scenario === scenario && r.target === target && r.error === undefined,
+      );
+      const keys = new Set(runs.flatMap((run) => Object.keys(run.metrics)));
+      const medians: Metrics = { reps: runs.length };
+      for (const key of keys) medians[key] = median(runs.map((run) => run.metrics[key]));
+      byTarget[target] = medians;
+    }
+  }
+  return summary;
+}
+
+const RATIOS: [TargetName, TargetName, string][] = [
+  ["switchboard", "ws", "sb/ws"],
+  ["socketio", "ws", "sio/ws"],
+  ["switchboard", "socketio", "sb/sio"],
+];
+
+function format(value: number | undefined, digits: number): string {
+  if (value === undefined || !Number.isFinite(value)) return "–";
+  return value.toLocaleString("en-US", {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
+}
+
+/** Header and rows of the results table (cells already formatted). */
+export function tableRows(summary: Summary, targets: TargetName[]): string[][] {
+  const header = ["scenario", "metric", ...targets, ...RATIOS.map(([, , label]) => label)];
+  const rows = [header];
+  for (const scenario of Object.keys(METRICS) as ScenarioName[]) {
+    const byTarget = summary[scenario];
+    if (byTarget === undefined) continue;
+    for (const spec of METRICS[scenario]) {
+      const value = (target: TargetName): number | undefined => byTarget[target]?.[spec.key];
+      const ratios = RATIOS.map(([a, b]) => {
+        const top = value(a);
+        const bottom = value(b);
+        if (!spec.ratio || top === undefined || bottom === undefined || bottom === 0) return "";
+        return format(top / bottom, 2);
+      });
+      const cell = (target: TargetName): string => {
+        const load = byTarget[target]?.loadCpuPct;
+        const bound = spec.capped === true && load !== undefined && load >= SATURATED_LOAD_PCT;
+        return `${bound ? "≥" : ""}${format(value(target), spec.digits)}`;
+      };
+      rows.push([scenario, spec.label, ...targets.map(cell), ...ratios]);
+    }
+  }
+  return rows;
+}
+
+/** A plain-text table for the console. */
+export function consoleTable(rows: string[][]): string {
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) =>
+          column < 2 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]),
+        )
+        .join("  "),
+    )
+    .join("\n");
+}
+
+/** A Markdown table. */
+export function markdownTable(rows: string[][]): string {
+  const [header, ...body] = rows;
+  const align = header.map((_, column) => (column < 2 ? "---" : "---:"));
+  return [header, align, ...body].map((row) => `| ${row.join(" | ")} |`).join("\n");
+}
+
+interface Check {
+  label: string;
+  scenario: ScenarioName;
+  key: string;
+  pass(
+    switchboard: number,
+    socketio: number | undefined,
+    ws: number | undefined,
+  ): boolean | undefined;
+}
+
+/** The issue's targets for Switchboard. */
+const CHECKS: Check[] = [
+  {
+    label: "fan-out CPU ≤ 1.1× raw ws",
+    scenario: "fanout",
+    key: "cpuPer100k",
+    pass: (sb, _sio, ws) => (ws === undefined ? undefined : sb <= 1.1 * ws),
+  },
+  {
+    label: "echo CPU ≤ 1.2× raw ws",
+    scenario: "echo",
+    key: "cpuPer100k",
+    pass: (sb, _sio, ws) => (ws === undefined ? undefined : sb <= 1.2 * ws),
+  },
+  {
+    label: "idle ≤ 10 KB RSS per connection",
+    scenario: "idle",
+    key: "rssKBPerConn",
+    pass: (sb) => sb <= 10,
+  },
+  {
+    label: "fan-out p99 latency ≤ socket.io",
+    scenario: "fanout",
+    key: "p99Ms",
+    pass: (sb, sio) => (sio === undefined ? undefined : sb <= sio),
+  },
+  {
+    label: "burst throughput ≥ socket.io",
+    scenario: "burst",
+    key: "deliveriesPerSec",
+    pass: (sb, sio) => (sio === undefined ? undefined : sb >= sio),
+  },
+];
+
+/** One line per issue target: PASS, FAIL, or n/a when a number is missing. */
+export function checkTargets(summary: Summary): string[] {
+  return CHECKS.map((check) => {
+    const byTarget = summary[check.scenario];
+    const sb = byTarget?.switchboard?.[check.key];
+    const verdict =
+      sb === undefined
+        ? undefined
+        : check.pass(sb, byTarget?.socketio?.[check.key], byTarget?.ws?.[check.key]);
+    return `${verdict === undefined ? "n/a " : verdict ? "PASS" : "FAIL"}  ${check.label}`;
+  });
+}

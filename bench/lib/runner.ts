@@ -1,0 +1,90 @@
+/**
+ * One measured run: a fresh target server process, a fresh load generator,
+ * server snapshots at the load's barriers, and the derived metrics (CPU per
+ * unit of work, memory per connection). The orchestrator repeats this per
+ * target and scenario; the harness test calls it directly.
+ */
+import { runLoad, ServerProcess } from "./child.js";
+import type { ScenarioParams } from "./options.js";
+import type { BarrierName, Metrics, ScenarioName, ServerStats, TargetName } from "./protocol.js";
+
+export interface RunRecord {
+  target: TargetName;
+  scenario: ScenarioName;
+  rep: number;
+  /** Load metrics plus derived ones; empty when the run failed. */
+  metrics: Metrics;
+  error?: string;
+}
+
+/** Slack on top of a scenario's own duration before a run is declared hung. */
+const LOAD_SLACK_MS = 90_000;
+
+function cpuMs(from: ServerStats, to: ServerStats): number {
+  return (to.cpuUser + to.cpuSystem - from.cpuUser - from.cpuSystem) / 1000;
+}
+
+/** Adds the server-side numbers to the load generator's metrics. */
+export function derive(
+  scenario: ScenarioName,
+  load: Metrics,
+  snapshots: Partial<Record<BarrierName, ServerStats>>,
+): Metrics {
+  const metrics: Metrics = { ...load };
+  const { start, end, baseline, loaded } = snapshots;
+  if (start && end) {
+    const serverCpuMs = cpuMs(start, end);
+    metrics.serverCpuMs = serverCpuMs;
+    const work = scenario === "echo" ? load.acks : load.deliveries;
+    // CPU seconds per 100k deliveries (or acks): the issue's unit.
+    if (work > 0) metrics.cpuPer100k = (serverCpuMs / 1000 / work) * 100_000;
+    const wall = load.wallMs ?? load.elapsedMs;
+    if (wall > 0) metrics.serverCpuPct = (serverCpuMs / wall) * 100;
+  }
+  if (load.expected > 0) metrics.deliveredPct = (load.deliveries / load.expected) * 100;
+  if (baseline && loaded && load.connected > 0) {
+    metrics.rssKBPerConn = (loaded.rss - baseline.rss) / 1024 / load.connected;
+    metrics.heapKBPerConn =
+      (loaded.heapUsed + loaded.external - baseline.heapUsed - baseline.external) /
+      1024 /
+      load.connected;
+  }
+  return metrics;
+}
+
+/**
+ * Runs `scenario` once against `target`.
+ *
+ * @example
+ * const record = await runOnce("ws", "echo", QUICK.echo, 1);
+ */
+export async function runOnce(
+  target: TargetName,
+  scenario: ScenarioName,
+  params: ScenarioParams,
+  rep: number,
+): Promise<RunRecord> {
+  let server: ServerProcess | undefined;
+  try {
+    server = await ServerProcess.start(target, { scenario });
+    const running = server;
+    const snapshots: Partial<Record<BarrierName, ServerStats>> = {};
+    const load = await runLoad(
+      {
+        ...params,
+        scenario,
+        protocol: target === "ws" ? "ws" : "sio",
+        port: server.port,
+      },
+      async (name) => {
+        snapshots[name] = await running.stats(name === "baseline" || name === "loaded");
+      },
+      params.durationMs + params.warmupMs + LOAD_SLACK_MS,
+    );
+    return { target, scenario, rep, metrics: derive(scenario, load, snapshots) };
+  } catch (error) {
+    return { target, scenario, rep, metrics: {}, error: (error as Error).message };
+  } finally {
+    await server?.stop();
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * The one Socket.IO application both Socket.IO targets run: socket.io 4.8 and
+ * Switchboard get exactly this code, only the `Server` class differs (which is
+ * the point of Switchboard following socket.io's API).
+ *
+ * Connections with `?role=ctl` are the load generator's controller (fan-out
+ * publisher, burst trigger) and join no room; every other connection is a
+ * receiver and joins the bench room in the fan-out scenarios. Listeners are
+ * module-level functions and only the ones a scenario needs are registered, so
+ * the idle scenario measures the framework's own per-connection cost.
+ */
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Server, Socket } from "socket.io";
+import type { ServerConfig } from "../lib/protocol.js";
+import type { BenchServer } from "./host.js";
+
+/** The constructor both targets export (Switchboard mirrors socket.io's). */
+export type ServerClass = typeof Server;
+
+const ROOM = "bench";
+
+interface BurstRequest {
+  count: number;
+  batch: number;
+  body: string;
+}
+
+let io: Server;
+
+function publish(data: unknown): void {
+  // Encoded once by the server, written to every member of the room.
+  io.to(ROOM).emit("m", data);
+}
+
+function burst(request: BurstRequest): void {
+  let seq = 0;
+  const step = (): void => {
+    // A batch per event-loop turn, then setImmediate so socket I/O can flow.
+    const end = Math.min(request.count, seq + request.batch);
+    for (; seq < end; seq++) io.to(ROOM).emit("m", { seq, b: request.body });
+    if (seq < request.count) setImmediate(step);
+  };
+  step();
+}
+
+function echo(data: unknown, ack: (reply: unknown) => void): void {
+  if (typeof ack === "function") ack(data);
+}
+
+function onConnection(this: ServerConfig, socket: Socket): void {
+  if (socket.handshake.query.role === "ctl") {
+    socket.on("pub", publish);
+    socket.on("burst", burst);
+    return;
+  }
+  if (this.scenario === "fanout" || this.scenario === "burst") socket.join(ROOM);
+  else if (this.scenario === "echo") socket.on("echo", echo);
+}
+
+/**
+ * Starts the bench application on a `Server` class, on 127.0.0.1 port 0.
+ *
+ * @example
+ * const server = await startSocketIoApp(Server, { scenario: "echo" });
+ */
+export function startSocketIoApp(
+  ServerCtor: ServerClass,
+  config: ServerConfig,
+): Promise<BenchServer> {
+  const httpServer = createServer();
+  // Defaults otherwise (websocket + polling allowed, no permessage-deflate), as an app would have.
+  io = new ServerCtor(httpServer, { serveClient: false });
+  io.on("connection", onConnection.bind(config));
+  return new Promise((resolve, reject) => {
+    httpServer.once("error", reject);
+    httpServer.listen(0, "127.0.0.1", () => {
+      resolve({
+        port: (httpServer.address() as AddressInfo).port,
+        close: () => new Promise<void>((done) => io.close(() => done())),
+      });
+    });
+  });
+}

@@ -1,0 +1,75 @@
+/**
+ * Mounting an engine on a Node HTTP server: the engine claims the requests
+ * and upgrades under its path and passes every other request to the server's
+ * previous `request` listeners.
+ */
+import type { Server as HttpServer, IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { DEFAULTS } from "./options.js";
+import type { Server } from "./server.js";
+import type { EngineOptions } from "./types.js";
+
+export interface AttachOptions {
+  /** Path to claim. Default "/engine.io". */
+  path?: string;
+  /** Whether the path ends with a slash ("/engine.io/"). Default true. */
+  addTrailingSlash?: boolean;
+  /** Destroy upgrade requests for other paths nobody answered. Default true. */
+  destroyUpgrade?: boolean;
+  /** Milliseconds before such an unanswered upgrade is destroyed. Default 1000. */
+  destroyUpgradeTimeout?: number;
+}
+
+/** The request path prefix the engine claims. */
+export function computePath(options: AttachOptions): string {
+  const base = (options.path ?? DEFAULTS.path).replace(/\/$/, "");
+  return options.addTrailingSlash === false ? base : `${base}/`;
+}
+
+/** Whether `url` is under `path` (a path without trailing slash must end at `?` or `/`). */
+export function matchesPath(url: string | undefined, path: string): boolean {
+  if (url === undefined || !url.startsWith(path)) return false;
+  if (path.endsWith("/")) return true;
+  const next = url.charCodeAt(path.length);
+  return Number.isNaN(next) || next === 63 /* ? */ || next === 47 /* / */;
+}
+
+/**
+ * Attaches `engine` to `server` (see {@link Server.attach}).
+ */
+export function attachEngine(
+  engine: Server,
+  server: HttpServer,
+  options: AttachOptions & EngineOptions = {},
+): void {
+  const path = computePath({ ...options, path: options.path ?? engine.opts.path });
+  const destroyUpgradeTimeout =
+    options.destroyUpgradeTimeout ??
+    engine.opts.destroyUpgradeTimeout ??
+    DEFAULTS.destroyUpgradeTimeout;
+  const destroyUpgrade = options.destroyUpgrade ?? engine.opts.destroyUpgrade;
+  const previous = server.listeners("request").slice(0) as ((...args: unknown[]) => void)[];
+  server.removeAllListeners("request");
+  server.on("close", () => engine.close());
+  server.on("listening", () => engine.init());
+  server.on("request", (req: IncomingMessage, res) => {
+    if (matchesPath(req.url, path)) engine.handleRequest(req, res);
+    else for (const listener of previous) listener.call(server, req, res);
+  });
+  if (!engine.opts.transports.includes("websocket")) return;
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (matchesPath(req.url, path)) {
+      engine.handleUpgrade(req, socket, head);
+      return;
+    }
+    if (destroyUpgrade === false) return;
+    // Node would destroy an upgrade nobody listens to; by listening we took
+    // that over, so an upgrade no other listener answered must die here.
+    setTimeout(() => {
+      if (socket.writable && (socket as Duplex & { bytesWritten?: number }).bytesWritten! <= 0) {
+        socket.on("error", () => {});
+        socket.end();
+      }
+    }, destroyUpgradeTimeout).unref();
+  });
+}

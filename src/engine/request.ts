@@ -1,0 +1,94 @@
+/**
+ * Request-level helpers of the engine: the parsed query (kept on the request
+ * as `_query`, where engine.io keeps it and Socket.IO reads it), the protocol
+ * version check, and the error replies of the error table.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import type { ProtocolVersion } from "../codec/engineio/index.js";
+import { ENGINE_ERRORS, type EngineErrorKey } from "./errors.js";
+
+export type EngineQuery = Record<string, string>;
+
+/** A request as the engine sees it: with its parsed query string. */
+export type EngineRequest = IncomingMessage & { _query?: EngineQuery };
+
+/** Parses (once) and returns the query of `req`. */
+export function queryOf(req: IncomingMessage): EngineQuery {
+  const r = req as EngineRequest;
+  if (r._query === undefined) {
+    const url = req.url ?? "";
+    const mark = url.indexOf("?");
+    // URLSearchParams never throws on malformed escapes; it keeps them as text.
+    r._query =
+      mark === -1 ? {} : Object.fromEntries(new URLSearchParams(url.slice(mark + 1)).entries());
+  }
+  return r._query;
+}
+
+/**
+ * The protocol revision asked for by `EIO`. A missing `EIO` means v3, as in
+ * engine.io; anything that is not a number is a bad request (null).
+ */
+export function protocolOf(query: EngineQuery): ProtocolVersion | "unsupported" | null {
+  const eio = query.EIO;
+  if (eio === undefined) return 3;
+  if (eio === "4") return 4;
+  if (eio === "3") return 3;
+  return /^[0-9]{1,3}$/.test(eio) ? "unsupported" : null;
+}
+
+// RFC 9110 §5.5: field values are visible ASCII, obs-text, SP and HTAB.
+const INVALID_HEADER_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
+
+/** Whether a header value contains a character HTTP does not allow. */
+export function hasInvalidHeaderChar(value: string | undefined): boolean {
+  return value !== undefined && INVALID_HEADER_CHAR.test(value);
+}
+
+/** The JSON body and status of an error-table entry. */
+export function errorBody(key: EngineErrorKey, message?: string): { status: number; body: string } {
+  const entry = ENGINE_ERRORS[key];
+  return {
+    status: entry.status,
+    body: JSON.stringify({ code: entry.code, message: message ?? entry.message }),
+  };
+}
+
+/** Answers an HTTP request with an error from the table. */
+export function abortRequest(res: ServerResponse, key: EngineErrorKey, message?: string): void {
+  if (res.headersSent || res.writableEnded) {
+    res.destroy();
+    return;
+  }
+  const { status, body } = errorBody(key, message);
+  res.writeHead(status, {
+    "Content-Type": "application/json",
+    "Content-Length": Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: "Bad Request",
+  403: "Forbidden",
+  503: "Service Unavailable",
+};
+
+/** Answers a websocket upgrade request with an error from the table, then destroys it. */
+export function abortUpgrade(socket: Duplex, key: EngineErrorKey, message?: string): void {
+  socket.on("error", ignore);
+  if (socket.writable) {
+    const { status, body } = errorBody(key, message);
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Error"}\r\n` +
+        "Connection: close\r\n" +
+        "Content-Type: application/json\r\n" +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+        `\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}
+
+function ignore(): void {}

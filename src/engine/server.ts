@@ -1,0 +1,600 @@
+/**
+ * The Engine.IO server (engine.io 6's `Server`): verifies requests, runs the
+ * handshake, keeps the sid table, routes long-polling requests and websocket
+ * upgrades to their sessions, and owns the one timer wheel every session's
+ * heartbeat lives in.
+ */
+import { randomBytes } from "node:crypto";
+import { EventEmitter } from "node:events";
+import {
+  createServer,
+  type Server as HttpServer,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type ServerResponse,
+} from "node:http";
+import type { Duplex } from "node:stream";
+import { type WebSocket, WebSocketServer } from "ws";
+import type { ProtocolVersion } from "../codec/engineio/index.js";
+import { createDebug } from "../shared/debug.js";
+import { TimerWheel } from "../shared/timer-wheel.js";
+import { PollingTransport } from "../transport/polling.js";
+import { isValidJsonpIndex, JsonpTransport } from "../transport/polling-jsonp.js";
+import type { TransportConfig } from "../transport/transport.js";
+import { WebSocketTransport } from "../transport/websocket.js";
+import { type AttachOptions, attachEngine } from "./attach.js";
+import { serializeCookie } from "./cookie.js";
+import { applyCors } from "./cors.js";
+import { ENGINE_ERRORS, type EngineErrorKey } from "./errors.js";
+import { type ResolvedOptions, resolveOptions } from "./options.js";
+import {
+  abortRequest,
+  abortUpgrade,
+  hasInvalidHeaderChar,
+  protocolOf,
+  queryOf,
+} from "./request.js";
+import { Socket, type SocketHost } from "./socket.js";
+import type { CloseReason, EngineOptions, TransportName } from "./types.js";
+import { UpgradeResponse } from "./upgrade-response.js";
+
+const debug = createDebug("engine");
+
+/** What `connection_error` reports. */
+export interface ConnectionErrorEvent {
+  req: IncomingMessage;
+  code: number;
+  message: string;
+  context: Record<string, unknown>;
+}
+
+/** A connect-style middleware run before every engine request and upgrade. */
+export type Middleware = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: (err?: unknown) => void,
+) => void;
+
+export interface ServerEvents {
+  connection: [socket: Socket];
+  connection_error: [err: ConnectionErrorEvent];
+  initial_headers: [headers: OutgoingHttpHeaders, req: IncomingMessage];
+  headers: [headers: OutgoingHttpHeaders, req: IncomingMessage];
+  flush: [socket: Socket, buffer: unknown[]];
+  drain: [socket: Socket];
+}
+
+const kHandshake = Symbol("switchboard.handshake");
+const kUpgradeHeaders = Symbol("switchboard.upgradeHeaders");
+
+interface PendingHandshake {
+  id: string;
+  protocol: ProtocolVersion;
+}
+
+type UpgradeRequest = IncomingMessage & {
+  [kHandshake]?: PendingHandshake;
+  [kUpgradeHeaders]?: OutgoingHttpHeaders;
+};
+
+type Verdict = { key: EngineErrorKey; context: Record<string, unknown>; message?: string };
+
+/** How long the sid of a session closed between two polls is remembered. */
+const LINGER_MAX = 30000;
+
+/**
+ * @example
+ * import { createServer } from "node:http";
+ * import { Server } from "switchboard/engine";
+ *
+ * const engine = new Server({ pingInterval: 10000 });
+ * engine.attach(createServer().listen(3000));
+ * engine.on("connection", (socket) => socket.on("message", (m) => socket.send(m)));
+ */
+export class Server extends EventEmitter implements SocketHost {
+  readonly opts: ResolvedOptions & Omit<EngineOptions, keyof ResolvedOptions>;
+  /** Open sessions by sid (a plain object, as engine.io exposes it). */
+  readonly clients: Record<string, Socket> = {};
+  clientsCount = 0;
+  /** The single scheduler of every session's heartbeat and upgrade deadline. */
+  readonly wheel: TimerWheel;
+  /** The ws server handling upgrades (absent when websocket is not a transport). */
+  ws: WebSocketServer | null = null;
+  /** Set by `listen()`. */
+  httpServer: HttpServer | undefined;
+  readonly #transportConfig: TransportConfig;
+  readonly #middlewares: Middleware[] = [];
+  /** Polling sessions closed while no poll was held: sid → transport, expiry. */
+  readonly #linger = new Map<string, { transport: PollingTransport; expires: number }>();
+
+  constructor(opts: EngineOptions = {}) {
+    super();
+    this.opts = { ...opts, ...resolveOptions(opts) };
+    const o = this.opts;
+    // Resolution: a tenth of the shortest deadline, between 1 ms and 1 s, so a
+    // 25 s heartbeat costs one tick a second and test-sized ones stay precise.
+    const shortest = Math.min(o.pingInterval, o.pingTimeout, o.upgradeTimeout);
+    this.wheel = new TimerWheel({ resolution: Math.max(1, Math.min(1000, shortest / 10)) });
+    this.#transportConfig = {
+      maxHttpBufferSize: o.maxHttpBufferSize,
+      httpCompressionThreshold: o.httpCompression ? o.httpCompression.threshold : null,
+      decorateHeaders: (headers, req, sid, initial) => {
+        if (initial) {
+          if (o.cookie) headers["Set-Cookie"] = [serializeCookie(sid, o.cookie)];
+          this.emit("initial_headers", headers, req);
+        }
+        this.emit("headers", headers, req);
+      },
+    };
+    this.init();
+  }
+
+  /** (Re)creates the websocket server; engine.io calls this `init`. */
+  init(): void {
+    if (!this.opts.transports.includes("websocket")) return;
+    if (this.ws) return;
+    const wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      perMessageDeflate: this.opts.perMessageDeflate,
+      maxPayload: this.opts.maxHttpBufferSize,
+    });
+    wss.on("headers", (headers: string[], req: IncomingMessage) => this.#onWsHeaders(headers, req));
+    this.ws = wss;
+  }
+
+  /** Transports a session on `transport` may upgrade to. */
+  upgrades(transport: TransportName): TransportName[] {
+    if (!this.opts.allowUpgrades) return [];
+    return transport === "polling" ? ["websocket"] : [];
+  }
+
+  /**
+   * Generates a session id: 15 random bytes, base64url (20 characters, like
+   * engine.io's). Override (may return a promise) to choose your own.
+   */
+  generateId(_req: IncomingMessage): string | Promise<string> {
+    return randomBytes(15).toString("base64url");
+  }
+
+  /** Adds a middleware run before verification of every request and upgrade. */
+  use(fn: Middleware): this {
+    this.#middlewares.push(fn);
+    return this;
+  }
+
+  // ---- HTTP requests ------------------------------------------------------
+
+  /** Handles an HTTP request for the engine path (polling, preflight). */
+  handleRequest(req: IncomingMessage, res: ServerResponse): void {
+    try {
+      queryOf(req);
+      const cors = this.opts.cors;
+      if (cors) {
+        applyCors(cors, req, res, (handled) => {
+          if (!handled) this.#afterCors(req, res);
+        });
+      } else this.#afterCors(req, res);
+    } catch (err) {
+      this.#internalError(req, res, err);
+    }
+  }
+
+  #afterCors(req: IncomingMessage, res: ServerResponse): void {
+    this.#applyMiddlewares(req, res, (err) => {
+      if (err) {
+        this.#refuseRequest(req, res, {
+          key: "BAD_REQUEST",
+          context: { name: "MIDDLEWARE_FAILURE" },
+        });
+        return;
+      }
+      this.#verify(req, false, (verdict) => {
+        try {
+          if (verdict) this.#refuseRequest(req, res, verdict);
+          else this.#dispatchRequest(req, res);
+        } catch (e) {
+          this.#internalError(req, res, e);
+        }
+      });
+    });
+  }
+
+  #dispatchRequest(req: IncomingMessage, res: ServerResponse): void {
+    const sid = queryOf(req).sid;
+    if (sid === undefined) {
+      this.#handshakePolling(req, res);
+      return;
+    }
+    const lingering = this.#linger.get(sid);
+    if (lingering !== undefined) {
+      lingering.transport.onRequest(req, res);
+      return;
+    }
+    const socket = this.clients[sid];
+    const transport = socket.transport;
+    if (transport instanceof PollingTransport) transport.onRequest(req, res);
+    else abortRequest(res, "BAD_REQUEST");
+  }
+
+  #refuseRequest(req: IncomingMessage, res: ServerResponse, verdict: Verdict): void {
+    this.#emitConnectionError(req, verdict);
+    abortRequest(res, verdict.key, verdict.message);
+  }
+
+  #internalError(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+    debug("request %s failed: %o", req.url, err);
+    if (!res.headersSent) abortRequest(res, "BAD_REQUEST");
+    else res.destroy();
+  }
+
+  #emitConnectionError(req: IncomingMessage, verdict: Verdict): void {
+    const entry = ENGINE_ERRORS[verdict.key];
+    this.emit("connection_error", {
+      req,
+      code: entry.code,
+      message: entry.message,
+      context: verdict.context,
+    } satisfies ConnectionErrorEvent);
+  }
+
+  #applyMiddlewares(
+    req: IncomingMessage,
+    res: ServerResponse,
+    done: (err?: unknown) => void,
+  ): void {
+    const list = this.#middlewares;
+    if (list.length === 0) {
+      done();
+      return;
+    }
+    let i = 0;
+    const next = (err?: unknown): void => {
+      if (err !== undefined && err !== null) {
+        done(err);
+        return;
+      }
+      const fn = list[i++];
+      if (fn === undefined) {
+        done();
+        return;
+      }
+      try {
+        fn(req, res, next);
+      } catch (e) {
+        done(e);
+      }
+    };
+    next();
+  }
+
+  /**
+   * Decides whether a request may proceed (engine.io's `verify`), in this
+   * order: transport, Origin header, sid or handshake checks, protocol
+   * version, connection limit, then the user's `allowRequest`.
+   */
+  #verify(req: IncomingMessage, upgrade: boolean, done: (verdict?: Verdict) => void): void {
+    const query = queryOf(req);
+    const transport = query.transport as TransportName;
+    if (!this.opts.transports.includes(transport)) {
+      done({ key: "UNKNOWN_TRANSPORT", context: { transport } });
+      return;
+    }
+    if (hasInvalidHeaderChar(req.headers.origin)) {
+      done({ key: "BAD_REQUEST", context: { name: "INVALID_ORIGIN", origin: req.headers.origin } });
+      return;
+    }
+    if (query.j !== undefined && (upgrade || !isValidJsonpIndex(query.j))) {
+      done({ key: "BAD_REQUEST", context: { name: "INVALID_JSONP_INDEX", j: query.j } });
+      return;
+    }
+    const sid = query.sid;
+    if (sid !== undefined) {
+      if (!Object.hasOwn(this.clients, sid)) {
+        if (!upgrade && this.#isLingering(sid)) {
+          done();
+          return;
+        }
+        done({ key: "UNKNOWN_SID", context: { sid } });
+        return;
+      }
+      const previous = this.clients[sid].transport.name;
+      if (!upgrade && previous !== transport) {
+        done({
+          key: "BAD_REQUEST",
+          context: { name: "TRANSPORT_MISMATCH", transport, previousTransport: previous },
+        });
+        return;
+      }
+      done();
+      return;
+    }
+    if (req.method !== "GET") {
+      done({ key: "BAD_HANDSHAKE_METHOD", context: { method: req.method } });
+      return;
+    }
+    if (transport === "websocket" && !upgrade) {
+      done({ key: "BAD_REQUEST", context: { name: "TRANSPORT_HANDSHAKE_ERROR" } });
+      return;
+    }
+    const protocol = protocolOf(query);
+    if (protocol === null) {
+      done({ key: "BAD_REQUEST", context: { name: "INVALID_PROTOCOL", protocol: query.EIO } });
+      return;
+    }
+    if (protocol === "unsupported" || (protocol === 3 && !this.opts.allowEIO3)) {
+      done({ key: "UNSUPPORTED_PROTOCOL_VERSION", context: { protocol: query.EIO ?? 3 } });
+      return;
+    }
+    if (this.clientsCount >= this.opts.maxConnections) {
+      done({ key: "TOO_MANY_CONNECTIONS", context: { max: this.opts.maxConnections } });
+      return;
+    }
+    const allowRequest = this.opts.allowRequest;
+    if (!allowRequest) {
+      done();
+      return;
+    }
+    let answered = false;
+    try {
+      allowRequest(req, (message, success) => {
+        if (answered) return;
+        answered = true;
+        if (success) done();
+        else {
+          const verdict: Verdict = { key: "FORBIDDEN", context: { message } };
+          if (typeof message === "string" && message) verdict.message = message;
+          done(verdict);
+        }
+      });
+    } catch (err) {
+      if (!answered) {
+        answered = true;
+        done({ key: "FORBIDDEN", context: { message: String(err) } });
+      }
+    }
+  }
+
+  // ---- handshake ----------------------------------------------------------
+
+  /** Generates the session id; `done` gets null (and the request refused) on failure. */
+  #withId(req: IncomingMessage, done: (id: string | null) => void): void {
+    let result: string | Promise<string>;
+    try {
+      result = this.generateId(req);
+    } catch (err) {
+      debug("generateId threw: %o", err);
+      done(null);
+      return;
+    }
+    if (typeof result === "string") {
+      done(result);
+      return;
+    }
+    Promise.resolve(result).then(
+      (id) => done(typeof id === "string" && id ? id : null),
+      () => done(null),
+    );
+  }
+
+  #handshakePolling(req: IncomingMessage, res: ServerResponse): void {
+    const query = queryOf(req);
+    const protocol = protocolOf(query) as ProtocolVersion;
+    this.#withId(req, (id) => {
+      if (id === null || Object.hasOwn(this.clients, id)) {
+        this.#refuseRequest(req, res, {
+          key: "BAD_REQUEST",
+          context: { name: "ID_GENERATION_ERROR" },
+        });
+        return;
+      }
+      const transport =
+        query.j !== undefined
+          ? new JsonpTransport(protocol, this.#transportConfig, query.j)
+          : new PollingTransport(protocol, this.#transportConfig, query.b64 === undefined);
+      const socket = new Socket(id, this, transport, req, protocol);
+      this.#register(socket);
+      transport.onRequest(req, res);
+      this.emit("connection", socket);
+    });
+  }
+
+  #register(socket: Socket): void {
+    debug("new session %s over %s (EIO %d)", socket.id, socket.transport.name, socket.protocol);
+    this.clients[socket.id] = socket;
+    this.clientsCount++;
+  }
+
+  /** Package-internal: a session has closed. */
+  onSocketClose(socket: Socket, reason: CloseReason): void {
+    debug("session %s closed: %s", socket.id, reason);
+    if (this.clients[socket.id] === socket) {
+      delete this.clients[socket.id];
+      this.clientsCount--;
+    }
+    const transport = socket.transport;
+    if (transport instanceof PollingTransport && transport.closedWithoutPoll) {
+      this.#lingerAdd(socket.id, transport);
+    }
+  }
+
+  #lingerAdd(sid: string, transport: PollingTransport): void {
+    const now = Date.now();
+    // Entries share one lifetime, so the oldest are first: purge from the front.
+    for (const [key, entry] of this.#linger) {
+      if (entry.expires > now) break;
+      this.#linger.delete(key);
+    }
+    const ttl = Math.min(LINGER_MAX, this.opts.pingInterval + this.opts.pingTimeout);
+    this.#linger.set(sid, { transport, expires: now + ttl });
+  }
+
+  #isLingering(sid: string): boolean {
+    const entry = this.#linger.get(sid);
+    if (entry === undefined) return false;
+    if (entry.expires > Date.now()) return true;
+    this.#linger.delete(sid);
+    return false;
+  }
+
+  // ---- websocket upgrades -------------------------------------------------
+
+  /** Handles an HTTP upgrade request for the engine path. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    try {
+      queryOf(req);
+      const res = new UpgradeResponse(req, socket);
+      (req as UpgradeRequest)[kUpgradeHeaders] = res.headers;
+      this.#applyMiddlewares(req, res as unknown as ServerResponse, (err) => {
+        if (err) {
+          this.#refuseUpgrade(req, socket, {
+            key: "BAD_REQUEST",
+            context: { name: "MIDDLEWARE_FAILURE" },
+          });
+          return;
+        }
+        if (res.ended) return;
+        this.#verify(req, true, (verdict) => {
+          if (verdict) this.#refuseUpgrade(req, socket, verdict);
+          else this.#acceptUpgrade(req, socket, head);
+        });
+      });
+    } catch (err) {
+      debug("upgrade %s failed: %o", req.url, err);
+      abortUpgrade(socket, "BAD_REQUEST");
+    }
+  }
+
+  #refuseUpgrade(req: IncomingMessage, socket: Duplex, verdict: Verdict): void {
+    this.#emitConnectionError(req, verdict);
+    abortUpgrade(socket, verdict.key, verdict.message);
+  }
+
+  #acceptUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const wss = this.ws;
+    if (wss === null) {
+      abortUpgrade(socket, "UNKNOWN_TRANSPORT");
+      return;
+    }
+    const query = queryOf(req);
+    const upgradeWith = (): void => {
+      try {
+        wss.handleUpgrade(req, socket, head, (ws) => this.#onWebSocket(req, ws));
+      } catch (err) {
+        debug("ws upgrade failed: %o", err);
+        abortUpgrade(socket, "BAD_REQUEST");
+      }
+    };
+    if (query.sid !== undefined) {
+      upgradeWith();
+      return;
+    }
+    // A direct websocket handshake: the id is chosen before the 101 response
+    // so the session cookie can be part of it.
+    this.#withId(req, (id) => {
+      if (id === null || Object.hasOwn(this.clients, id)) {
+        this.#refuseUpgrade(req, socket, {
+          key: "BAD_REQUEST",
+          context: { name: "ID_GENERATION_ERROR" },
+        });
+        return;
+      }
+      (req as UpgradeRequest)[kHandshake] = { id, protocol: protocolOf(query) as ProtocolVersion };
+      upgradeWith();
+    });
+  }
+
+  #onWsHeaders(headers: string[], req: IncomingMessage): void {
+    const r = req as UpgradeRequest;
+    const extra: OutgoingHttpHeaders = r[kUpgradeHeaders] ?? {};
+    r[kUpgradeHeaders] = undefined;
+    const handshake = r[kHandshake];
+    if (handshake !== undefined) {
+      if (this.opts.cookie) extra["Set-Cookie"] = [serializeCookie(handshake.id, this.opts.cookie)];
+      this.emit("initial_headers", extra, req);
+    }
+    this.emit("headers", extra, req);
+    for (const [key, value] of Object.entries(extra)) {
+      if (value === undefined) continue;
+      if (Array.isArray(value)) for (const v of value) headers.push(`${key}: ${v}`);
+      else headers.push(`${key}: ${value}`);
+    }
+  }
+
+  #onWebSocket(req: IncomingMessage, ws: WebSocket): void {
+    const r = req as UpgradeRequest;
+    const handshake = r[kHandshake];
+    r[kHandshake] = undefined;
+    r[kUpgradeHeaders] = undefined;
+    const sid = queryOf(req).sid;
+    if (handshake === undefined && sid !== undefined) {
+      const client = Object.hasOwn(this.clients, sid) ? this.clients[sid] : undefined;
+      if (!client || client.upgrading || client.upgraded || !this.opts.allowUpgrades) {
+        debug("refusing upgrade of %s", sid);
+        ws.on("error", ignore);
+        ws.close();
+        return;
+      }
+      client.maybeUpgrade(new WebSocketTransport(ws, client.protocol, this.#transportConfig));
+      return;
+    }
+    if (handshake === undefined) {
+      ws.close();
+      return;
+    }
+    if (this.clientsCount >= this.opts.maxConnections) {
+      ws.close(1013, "Too many connections");
+      return;
+    }
+    const transport = new WebSocketTransport(ws, handshake.protocol, this.#transportConfig);
+    const socket = new Socket(handshake.id, this, transport, req, handshake.protocol);
+    this.#register(socket);
+    this.emit("connection", socket);
+  }
+
+  // ---- lifecycle ----------------------------------------------------------
+
+  /**
+   * Attaches to an HTTP server: requests and upgrades under `path` (default
+   * "/engine.io/") are the engine's, others go to the server's other listeners.
+   *
+   * @example
+   * engine.attach(httpServer, { path: "/realtime" });
+   */
+  attach(server: HttpServer, options: AttachOptions = {}): this {
+    attachEngine(this, server, options);
+    return this;
+  }
+
+  /**
+   * Creates an HTTP server answering 501 to anything but the engine, attaches
+   * to it and listens on `port`.
+   *
+   * @example
+   * new Server().listen(3000, () => console.log("listening"));
+   */
+  listen(port: number, options?: AttachOptions | (() => void), callback?: () => void): this {
+    if (typeof options === "function") {
+      callback = options;
+      options = {};
+    }
+    const server = createServer((_req, res) => {
+      res.writeHead(501);
+      res.end("Not Implemented");
+    });
+    this.attach(server, options ?? {});
+    this.httpServer = server;
+    server.listen(port, callback);
+    return this;
+  }
+
+  /** Closes every session ("forced close"). The engine can still accept new ones. */
+  close(): this {
+    debug("closing %d sessions", this.clientsCount);
+    for (const id of Object.keys(this.clients)) this.clients[id]?.close(true);
+    this.#linger.clear();
+    return this;
+  }
+}
+
+function ignore(): void {}

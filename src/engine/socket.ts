@@ -1,0 +1,471 @@
+/**
+ * An Engine.IO session (engine.io 6's `Socket`): the open handshake, the
+ * write buffer, the heartbeat, the upgrade state machine and the close. The
+ * transport underneath only moves packets and reports back through the
+ * `TransportOwner` methods.
+ *
+ * Per-session state is kept small: one timer entry in the server's wheel for
+ * the heartbeat, upgrade state and callback queues created only when used.
+ */
+import { EventEmitter } from "node:events";
+import type { IncomingMessage } from "node:http";
+import type { Packet, PacketType, ProtocolVersion, RawData } from "../codec/engineio/index.js";
+import { createDebug } from "../shared/debug.js";
+import { TimerEntry, type TimerTarget, type TimerWheel } from "../shared/timer-wheel.js";
+import type { Transport, TransportOwner } from "../transport/transport.js";
+import type { WebSocketTransport } from "../transport/websocket.js";
+import type { ResolvedOptions } from "./options.js";
+import { type MessageData, PreparedMessage, toRawData } from "./prepared-message.js";
+import type { CloseReason, ReadyState, SendOptions, TransportName } from "./types.js";
+
+const debug = createDebug("engine:socket");
+
+/** What a socket needs from its server. */
+export interface SocketHost extends EventEmitter {
+  readonly opts: ResolvedOptions;
+  readonly wheel: TimerWheel;
+  upgrades(transport: TransportName): TransportName[];
+  /** Called once, before the socket emits `close`. */
+  onSocketClose(socket: Socket, reason: CloseReason): void;
+}
+
+// Heartbeat states: what the heartbeat timer entry means when it fires.
+const HB_IDLE = 0;
+/** v4: the next server ping is due. */
+const HB_PING_DUE = 1;
+/** v4: a ping was sent, the pong is due. v3: the client's next ping is due. */
+const HB_WAIT = 2;
+
+const TIMER_HEARTBEAT = 0;
+const TIMER_UPGRADE = 1;
+
+interface UpgradeState {
+  transport: Transport;
+  timer: TimerEntry;
+  probed: boolean;
+}
+
+type SendCallback = (transport: Transport) => void;
+
+export interface SocketEvents {
+  open: [];
+  message: [data: RawData];
+  data: [data: RawData];
+  packet: [packet: Packet];
+  packetCreate: [packet: Packet];
+  flush: [buffer: Packet[]];
+  drain: [];
+  heartbeat: [];
+  upgrading: [transport: Transport];
+  upgrade: [transport: Transport];
+  close: [reason: CloseReason, description?: unknown];
+  error: [err: Error];
+}
+
+/**
+ * One Engine.IO connection. Created by the server on handshake and handed
+ * over in its `connection` event.
+ *
+ * @example
+ * engine.on("connection", (socket) => {
+ *   socket.on("message", (data) => socket.send(data));
+ *   socket.on("close", (reason) => console.log(socket.id, reason));
+ * });
+ */
+export class Socket extends EventEmitter implements TransportOwner, TimerTarget {
+  readonly id: string;
+  readonly server: SocketHost;
+  /** The handshake request. */
+  readonly request: IncomingMessage;
+  readonly protocol: ProtocolVersion;
+  readonly remoteAddress: string;
+  transport: Transport;
+  readyState: ReadyState = "opening";
+  upgraded = false;
+  upgrading = false;
+
+  #writeBuffer: Packet[] = [];
+  /** Callbacks of the packets in the write buffer. */
+  #packetsFn: SendCallback[] | null = null;
+  /** Callback batches handed to the transport, run on its drain, in order. */
+  #sentCallbackFn: SendCallback[][] | null = null;
+  #heartbeat: TimerEntry;
+  #heartbeatState = HB_IDLE;
+  #heartbeatRefreshed = false;
+  #upgrade: UpgradeState | null = null;
+  #closeOnDrain = false;
+
+  constructor(
+    id: string,
+    server: SocketHost,
+    transport: Transport,
+    req: IncomingMessage,
+    protocol: ProtocolVersion,
+  ) {
+    super();
+    this.id = id;
+    this.server = server;
+    this.request = req;
+    this.protocol = protocol;
+    this.remoteAddress =
+      (transport as Partial<WebSocketTransport>).remoteAddress ?? req.socket?.remoteAddress ?? "";
+    this.#heartbeat = new TimerEntry(this, TIMER_HEARTBEAT);
+    this.transport = transport;
+    transport.owner = this;
+    transport.sid = id;
+    this.#onOpen();
+  }
+
+  #onOpen(): void {
+    this.readyState = "open";
+    const opts = this.server.opts;
+    this.sendPacket(
+      "open",
+      JSON.stringify({
+        sid: this.id,
+        upgrades: this.#availableUpgrades(),
+        pingInterval: opts.pingInterval,
+        pingTimeout: opts.pingTimeout,
+        maxPayload: opts.maxHttpBufferSize,
+      }),
+    );
+    if (opts.initialPacket !== undefined && opts.initialPacket !== null) {
+      this.sendPacket("message", opts.initialPacket as MessageData);
+    }
+    this.emit("open");
+    if (this.protocol === 3) {
+      // v3: the client pings, and must do so within pingInterval + pingTimeout.
+      this.#heartbeatState = HB_WAIT;
+      this.server.wheel.schedule(this.#heartbeat, opts.pingInterval + opts.pingTimeout);
+    } else {
+      this.#heartbeatState = HB_PING_DUE;
+      this.server.wheel.schedule(this.#heartbeat, opts.pingInterval);
+    }
+  }
+
+  #availableUpgrades(): TransportName[] {
+    if (!this.server.opts.allowUpgrades) return [];
+    const transports = this.server.opts.transports;
+    return this.server.upgrades(this.transport.name).filter((name) => transports.includes(name));
+  }
+
+  // ---- sending ------------------------------------------------------------
+
+  /**
+   * Sends a message: a string as text, bytes (Buffer, ArrayBuffer, typed
+   * array) as binary, or a {@link PreparedMessage} encoded once for many
+   * sockets. `callback` runs once the message has been written out.
+   *
+   * @example
+   * socket.send("hello");
+   * socket.send(Buffer.from([1, 2, 3]), { compress: false }, () => console.log("written"));
+   */
+  send(
+    data: MessageData | PreparedMessage,
+    options?: SendOptions | (() => void),
+    callback?: () => void,
+  ): this {
+    this.sendPacket("message", data, options, callback);
+    return this;
+  }
+
+  /** Alias of {@link send}. */
+  write(
+    data: MessageData | PreparedMessage,
+    options?: SendOptions | (() => void),
+    callback?: () => void,
+  ): this {
+    this.sendPacket("message", data, options, callback);
+    return this;
+  }
+
+  /** Queues a packet of any type (engine.io's `sendPacket`). */
+  sendPacket(
+    type: PacketType,
+    data?: MessageData | PreparedMessage,
+    options?: SendOptions | ((transport?: Transport) => void),
+    callback?: (transport?: Transport) => void,
+  ): void {
+    if (typeof options === "function") {
+      callback = options;
+      options = undefined;
+    }
+    if (this.readyState === "closing" || this.readyState === "closed") return;
+    const compress = options?.compress !== false;
+    let packet: Packet;
+    if (data instanceof PreparedMessage) packet = data.packet(compress);
+    else if (data === undefined) packet = { type, options: { compress } };
+    else packet = { type, data: toRawData(data), options: { compress } };
+    this.emit("packetCreate", packet);
+    const transport = this.transport;
+    // Fast path: a websocket is always writable and ws keeps its own queue,
+    // so an empty buffer means the packet can go straight out.
+    if (this.#writeBuffer.length === 0 && transport.writable && transport.name === "websocket") {
+      if (this.listenerCount("flush") > 0 || this.server.listenerCount("flush") > 0) {
+        const batch = [packet];
+        this.emit("flush", batch);
+        this.server.emit("flush", this, batch);
+      }
+      if (callback) (this.#sentCallbackFn ??= []).push([callback]);
+      (transport as WebSocketTransport).sendPacket(packet, callback !== undefined);
+      this.emit("drain");
+      this.server.emit("drain", this);
+      return;
+    }
+    this.#writeBuffer.push(packet);
+    if (callback) (this.#packetsFn ??= []).push(callback);
+    this.flush();
+  }
+
+  /** Writes the buffered packets if the transport can take them. */
+  flush(): void {
+    if (
+      this.readyState === "closed" ||
+      !this.transport.writable ||
+      this.#writeBuffer.length === 0
+    ) {
+      return;
+    }
+    const buffer = this.#writeBuffer;
+    this.#writeBuffer = [];
+    this.emit("flush", buffer);
+    this.server.emit("flush", this, buffer);
+    const callbacks = this.#packetsFn;
+    this.#packetsFn = null;
+    if (callbacks !== null) (this.#sentCallbackFn ??= []).push(callbacks);
+    this.transport.send(buffer, callbacks !== null);
+    this.emit("drain");
+    this.server.emit("drain", this);
+    if (this.#closeOnDrain) {
+      this.#closeOnDrain = false;
+      this.#closeTransport(false);
+    }
+  }
+
+  /** Packets waiting for the transport (engine.io's `writeBuffer`). */
+  get writeBuffer(): Packet[] {
+    return this.#writeBuffer;
+  }
+
+  // ---- transport events ---------------------------------------------------
+
+  onTransportPacket(transport: Transport, packet: Packet): void {
+    if (transport !== this.transport) {
+      this.#onUpgradePacket(transport, packet);
+      return;
+    }
+    if (this.readyState !== "open") return;
+    this.emit("packet", packet);
+    const opts = this.server.opts;
+    if (
+      this.protocol === 4 &&
+      this.#heartbeatState === HB_WAIT &&
+      !this.#heartbeatRefreshed &&
+      packet.type !== "pong"
+    ) {
+      // Traffic while waiting for a pong proves the peer alive: extend once.
+      this.#heartbeatRefreshed = true;
+      this.server.wheel.schedule(this.#heartbeat, opts.pingTimeout);
+    }
+    switch (packet.type) {
+      case "ping":
+        if (this.protocol !== 3) {
+          this.#onError("invalid heartbeat direction");
+          return;
+        }
+        this.server.wheel.schedule(this.#heartbeat, opts.pingInterval + opts.pingTimeout);
+        this.sendPacket("pong");
+        this.emit("heartbeat");
+        break;
+      case "pong":
+        if (this.protocol === 3) {
+          this.#onError("invalid heartbeat direction");
+          return;
+        }
+        if (this.#heartbeatState === HB_WAIT) {
+          this.#heartbeatState = HB_PING_DUE;
+          this.server.wheel.schedule(this.#heartbeat, opts.pingInterval);
+        }
+        this.emit("heartbeat");
+        break;
+      case "message": {
+        const data = packet.data ?? "";
+        this.emit("data", data);
+        this.emit("message", data);
+        break;
+      }
+      case "close":
+        this.#onClose("transport close");
+        break;
+      default:
+        // open/upgrade/noop from a client on the current transport carry nothing.
+        break;
+    }
+  }
+
+  onTransportError(transport: Transport, message: string, parseError: boolean): void {
+    if (transport !== this.transport) {
+      debug("upgrade transport error on %s: %s", this.id, message);
+      this.#abortUpgrade();
+      return;
+    }
+    this.#onClose(parseError ? "parse error" : "transport error", message);
+  }
+
+  onTransportClose(transport: Transport): void {
+    if (transport !== this.transport) {
+      this.#abortUpgrade();
+      return;
+    }
+    this.#onClose("transport close");
+  }
+
+  onTransportReady(transport: Transport): void {
+    if (transport !== this.transport) return;
+    this.flush();
+    this.#forcePollCycle();
+  }
+
+  onTransportDrain(transport: Transport): void {
+    const batch = this.#sentCallbackFn?.shift();
+    if (batch) for (const fn of batch) fn(transport);
+  }
+
+  // ---- heartbeat and upgrade timers ---------------------------------------
+
+  onTimer(entry: TimerEntry): void {
+    if (entry.kind === TIMER_UPGRADE) {
+      debug("client %s did not complete the upgrade in time", this.id);
+      this.#abortUpgrade();
+      return;
+    }
+    if (this.readyState === "closed") return;
+    if (this.#heartbeatState === HB_PING_DUE) {
+      this.#heartbeatState = HB_WAIT;
+      this.#heartbeatRefreshed = false;
+      this.sendPacket("ping");
+      this.server.wheel.schedule(this.#heartbeat, this.server.opts.pingTimeout);
+      return;
+    }
+    this.#onClose("ping timeout");
+  }
+
+  // ---- upgrade ------------------------------------------------------------
+
+  /**
+   * Starts an upgrade to `transport` (engine.io protocol, "Upgrade"): the
+   * client probes with `2probe`, we answer `3probe`, the client's `5`
+   * switches the session over. Package-internal: called by the server.
+   */
+  maybeUpgrade(transport: Transport): void {
+    debug("socket %s may upgrade from %s to %s", this.id, this.transport.name, transport.name);
+    this.upgrading = true;
+    transport.owner = this;
+    transport.sid = this.id;
+    const timer = new TimerEntry(this, TIMER_UPGRADE);
+    this.#upgrade = { transport, timer, probed: false };
+    this.server.wheel.schedule(timer, this.server.opts.upgradeTimeout);
+  }
+
+  #onUpgradePacket(transport: Transport, packet: Packet): void {
+    const upgrade = this.#upgrade;
+    if (upgrade === null || upgrade.transport !== transport) return;
+    if (packet.type === "ping" && packet.data === "probe") {
+      transport.send([{ type: "pong", data: "probe" }]);
+      upgrade.probed = true;
+      this.emit("upgrading", transport);
+      this.#forcePollCycle();
+      return;
+    }
+    if (packet.type === "upgrade" && this.readyState !== "closed") {
+      this.server.wheel.cancel(upgrade.timer);
+      this.#upgrade = null;
+      this.upgrading = false;
+      const previous = this.transport;
+      previous.discard();
+      previous.owner = null;
+      previous.close();
+      this.transport = transport;
+      this.upgraded = true;
+      this.emit("upgrade", transport);
+      this.flush();
+      if (this.readyState === "closing") {
+        transport.close(() => this.#onClose("forced close"));
+      }
+      return;
+    }
+    this.#abortUpgrade();
+  }
+
+  /**
+   * While an upgrade is probed, a held poll is answered with a noop so the
+   * client's polling transport can pause and send the upgrade packet.
+   */
+  #forcePollCycle(): void {
+    const upgrade = this.#upgrade;
+    if (upgrade === null || !upgrade.probed) return;
+    const transport = this.transport;
+    if (transport.name === "polling" && transport.writable) transport.send([{ type: "noop" }]);
+  }
+
+  #abortUpgrade(): void {
+    const upgrade = this.#upgrade;
+    if (upgrade === null) return;
+    this.#upgrade = null;
+    this.upgrading = false;
+    this.server.wheel.cancel(upgrade.timer);
+    upgrade.transport.owner = null;
+    upgrade.transport.close();
+  }
+
+  // ---- closing ------------------------------------------------------------
+
+  /**
+   * Closes the session: buffered packets are flushed first, then the
+   * transport closes and `close` is emitted with "forced close".
+   *
+   * @example
+   * socket.close();
+   */
+  close(discard = false): this {
+    if (discard && (this.readyState === "open" || this.readyState === "closing")) {
+      this.#closeTransport(true);
+      return this;
+    }
+    if (this.readyState !== "open") return this;
+    this.readyState = "closing";
+    if (this.#writeBuffer.length > 0) {
+      this.#closeOnDrain = true;
+      return this;
+    }
+    this.#closeTransport(false);
+    return this;
+  }
+
+  #closeTransport(discard: boolean): void {
+    if (discard) this.transport.discard();
+    this.transport.close(() => this.#onClose("forced close"));
+  }
+
+  #onError(message: string): void {
+    this.#onClose("transport error", message);
+  }
+
+  #onClose(reason: CloseReason, description?: unknown): void {
+    if (this.readyState === "closed") return;
+    this.readyState = "closed";
+    this.server.wheel.cancel(this.#heartbeat);
+    this.#heartbeatState = HB_IDLE;
+    this.#abortUpgrade();
+    this.#packetsFn = null;
+    this.#sentCallbackFn = null;
+    this.#closeOnDrain = false;
+    const transport = this.transport;
+    transport.owner = null;
+    transport.close();
+    this.server.onSocketClose(this, reason);
+    this.emit("close", reason, description);
+    // Kept until now so `close` listeners can still inspect unsent packets.
+    this.#writeBuffer = [];
+  }
+}

@@ -1,0 +1,16 @@
+/**
+ * Switchboard: a Socket.IO v5 server with socket.io 4's API, on its own
+ * Engine.IO server, over a topic-routing core shared with Bayeux.
+ *
+ * @example
+ * import { Server } from "switchboard";
+ *
+ * const io = new Server(3000);
+ * io.on("connection", (socket) => socket.emit("hello", "world"));
+ */
+
+export { type Broker, BrokerTimeoutError, MemoryBroker, MemoryBrokerHub } from "./cluster/index.js";
+export * as codec from "./codec/socketio/index.js";
+export { PacketType } from "./codec/socketio/index.js";
+export { TopicRouter } from "./core/index.js";
+export * from "./socketio/index.js";

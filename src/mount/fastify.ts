@@ -1,0 +1,77 @@
+/**
+ * Switchboard for Fastify 5 (`switchboard/fastify`): a plugin that creates a
+ * Socket.IO server, decorates the instance with it as `fastify.io`, and
+ * serves it on `fastify.server`.
+ *
+ * Socket.IO requests are answered at the HTTP server in front of Fastify's
+ * router, so Fastify's content-type parsers never consume a polling body and
+ * its 404 handler never answers one; upgrades under the path go to the
+ * engine. On close, the clients are disconnected in `preClose` (an open
+ * websocket would otherwise keep `server.close()` waiting) and the mounts are
+ * released in `onClose`.
+ */
+import type { FastifyInstance, FastifyPluginCallback } from "fastify";
+import type { Server } from "../index.js";
+import { createSocketIoRouter, type MountOptions } from "./socketio.js";
+
+export type { Mount } from "./router.js";
+export { MountRouter } from "./router.js";
+export { socketIoMount } from "./socketio.js";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** The Socket.IO server registered by `switchboard/fastify`. */
+    io: Server;
+  }
+}
+
+/** Options of the plugin: the Socket.IO server's options plus extra mounts. */
+export type FastifyMountOptions = MountOptions;
+
+/** Keys Fastify reserves in every plugin's options; they are not Socket.IO options. */
+const FASTIFY_KEYS = ["prefix", "logLevel", "logSerializers"] as const;
+
+const plugin: FastifyPluginCallback<FastifyMountOptions> = (fastify, options, done) => {
+  const mountOptions: Record<string, unknown> = { ...options };
+  for (const key of FASTIFY_KEYS) delete mountOptions[key];
+  let created: ReturnType<typeof createSocketIoRouter>;
+  try {
+    created = createSocketIoRouter(mountOptions as MountOptions);
+  } catch (err) {
+    done(err as Error);
+    return;
+  }
+  const { io, router } = created;
+  router.attach(fastify.server);
+  fastify.decorate("io", io);
+  fastify.addHook("preClose", (hookDone) => {
+    router.close().then(() => hookDone(), hookDone);
+  });
+  fastify.addHook("onClose", (_instance: FastifyInstance, hookDone) => {
+    router.close().then(() => hookDone(), hookDone);
+  });
+  done();
+};
+
+// Declared outside Fastify's encapsulation (what `fastify-plugin` would do), so
+// `fastify.io` is visible to the whole application.
+Object.assign(plugin, {
+  [Symbol.for("skip-override")]: true,
+  [Symbol.for("fastify.display-name")]: "switchboard",
+});
+
+/**
+ * The Fastify plugin.
+ *
+ * @example
+ * import Fastify from "fastify";
+ * import switchboard from "switchboard/fastify";
+ *
+ * const fastify = Fastify();
+ * await fastify.register(switchboard, { path: "/socket.io" });
+ * fastify.io.on("connection", (socket) => socket.emit("hello"));
+ * fastify.get("/", async () => ({ ok: true }));
+ * await fastify.listen({ port: 3000 });
+ */
+export const fastifySwitchboard = plugin;
+export default plugin;

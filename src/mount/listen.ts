@@ -1,0 +1,49 @@
+/**
+ * Glue shared by the adapters whose app creates its own HTTP server in
+ * `app.listen()` (Express, Koa): attach the router to servers given up front,
+ * or to each server `app.listen()` creates, and close the mounts when the last
+ * such server closes, as engine.io does when attached to a server.
+ */
+import type { Server as HttpServer } from "node:http";
+import type { MountRouter, NodeServer } from "./router.js";
+
+/** An app whose `listen()` creates and returns a Node server (Express, Koa). */
+export interface ListeningApp {
+  listen(...args: never[]): HttpServer;
+}
+
+/**
+ * Attaches `router` to `servers` when given, otherwise to every server the
+ * app's `listen()` creates from now on (the app's own `listen` keeps its
+ * arguments, callback and return value; the server it returns is attached
+ * before it can accept a connection, since listening completes asynchronously).
+ */
+export function attachToApp(
+  app: ListeningApp,
+  router: MountRouter,
+  servers: NodeServer | NodeServer[] | undefined,
+): void {
+  if (servers) {
+    for (const server of Array.isArray(servers) ? servers : [servers]) track(router, server);
+    return;
+  }
+  const listen = app.listen;
+  app.listen = function listenWithMounts(this: ListeningApp, ...args: never[]): HttpServer {
+    const server = listen.apply(this, args);
+    track(router, server);
+    return server;
+  };
+}
+
+const open = new WeakMap<MountRouter, number>();
+
+function track(router: MountRouter, server: NodeServer): void {
+  router.attach(server);
+  open.set(router, (open.get(router) ?? 0) + 1);
+  server.once("close", () => {
+    router.detach(server);
+    const left = (open.get(router) ?? 1) - 1;
+    open.set(router, left);
+    if (left === 0) void router.close();
+  });
+}

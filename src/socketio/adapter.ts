@@ -1,0 +1,290 @@
+/**
+ * The in-memory adapter: rooms of one namespace and broadcasting to them,
+ * with socket.io-adapter's API so code written against it (and custom
+ * adapters) keep working. Rooms live in the core `TopicRouter`; a broadcast is
+ * encoded once, prepared once, and the same messages are written to every
+ * recipient. Cross-node operations (`serverSideEmit`) go through the broker.
+ */
+import { EventEmitter } from "node:events";
+import { deserialize, serialize } from "node:v8";
+import { BrokerTimeoutError, type Unsubscribe } from "../cluster/index.js";
+import type { Packet } from "../codec/socketio/index.js";
+import { TopicRouter } from "../core/index.js";
+import { createDebug } from "../shared/debug.js";
+import type { Namespace } from "./namespace.js";
+import type { Socket } from "./socket.js";
+
+const debug = createDebug("socketio:adapter");
+
+export type SocketId = string;
+export type Room = string;
+
+/** Flags of one emit or broadcast, as socket.io names them. */
+export interface BroadcastFlags {
+  volatile?: boolean;
+  compress?: boolean;
+  local?: boolean;
+  broadcast?: boolean;
+  binary?: boolean;
+  timeout?: number;
+}
+
+export interface BroadcastOptions {
+  rooms: Set<Room>;
+  except?: Set<Room>;
+  flags?: BroadcastFlags;
+}
+
+/** A disconnected socket's state, kept for connection state recovery. */
+export interface SessionToPersist {
+  sid: SocketId;
+  pid: string;
+  rooms: Room[];
+  data: unknown;
+}
+
+export interface Session extends SessionToPersist {
+  missedPackets: unknown[][];
+}
+
+/** Default milliseconds a cross-node request (serverSideEmit with ack) waits. */
+export const DEFAULT_SERVER_SIDE_ACK_TIMEOUT = 5000;
+
+/**
+ * @example
+ * io.of("/").adapter.on("join-room", (room, id) => console.log(`${id} joined ${room}`));
+ * io.of("/").adapter.rooms.get("lobby")?.size; // members of "lobby"
+ */
+export class Adapter extends EventEmitter {
+  // biome-ignore lint/suspicious/noExplicitAny: any namespace typing.
+  readonly nsp: Namespace<any, any, any, any>;
+  readonly router: TopicRouter<SocketId>;
+  #unsubscribe: Unsubscribe[] = [];
+
+  // biome-ignore lint/suspicious/noExplicitAny: any namespace typing.
+  constructor(nsp: Namespace<any, any, any, any>) {
+    super();
+    this.nsp = nsp;
+    this.router = new TopicRouter<SocketId>({ onCreate: (room) => this.emit("create-room", room) });
+  }
+
+  /** Room → socket ids (the router's own map: read, do not mutate). */
+  get rooms(): Map<Room, Set<SocketId>> {
+    return this.router.topics;
+  }
+
+  /** Socket id → rooms (the router's own map: read, do not mutate). */
+  get sids(): Map<SocketId, Set<Room>> {
+    return this.router.subscriptions;
+  }
+
+  /** Topic of this namespace's server-side events on the broker. */
+  get #serverSideTopic(): string {
+    return `sio-server-side${this.nsp.name}`;
+  }
+
+  /** Subscribes to the broker for cross-node events. */
+  async init(): Promise<void> {
+    const broker = this.nsp.server.broker;
+    const topic = this.#serverSideTopic;
+    this.#unsubscribe.push(
+      await broker.subscribe(topic, (_t, payload) => {
+        const args = decodeArgs(payload);
+        if (args) this.nsp._onServerSideEmit(args);
+      }),
+      await broker.respond(topic, (_t, payload) => {
+        const args = decodeArgs(payload);
+        if (!args) return undefined;
+        return new Promise<Buffer>((resolve) => {
+          this.nsp._onServerSideEmit([...args, (answer: unknown) => resolve(serialize(answer))]);
+        });
+      }),
+    );
+  }
+
+  /** Leaves the broker. */
+  async close(): Promise<void> {
+    const subs = this.#unsubscribe;
+    this.#unsubscribe = [];
+    await Promise.all(subs.map((off) => off()));
+  }
+
+  /** Number of nodes in the cluster (this one included). */
+  serverCount(): Promise<number> {
+    return Promise.resolve(1);
+  }
+
+  /** Adds a socket to rooms, raising `create-room` and `join-room`. */
+  addAll(id: SocketId, rooms: Set<Room>): Promise<void> | void {
+    for (const room of rooms) {
+      if (this.router.subscribe(id, room)) this.emit("join-room", room, id);
+    }
+  }
+
+  /** Removes a socket from a room, raising `leave-room` and `delete-room`. */
+  del(id: SocketId, room: Room): Promise<void> | void {
+    if (!this.router.unsubscribe(id, room)) return;
+    this.emit("leave-room", room, id);
+    if (!this.router.has(room)) this.emit("delete-room", room);
+  }
+
+  /** Removes a socket from every room. */
+  delAll(id: SocketId): void {
+    const rooms = this.router.unsubscribeAll(id);
+    if (!rooms) return;
+    for (const room of rooms) {
+      this.emit("leave-room", room, id);
+      if (!this.router.has(room)) this.emit("delete-room", room);
+    }
+  }
+
+  /**
+   * Sends a packet to every socket matching `opts`. The packet is encoded
+   * and prepared once; each recipient costs a set lookup and a write.
+   */
+  broadcast(packet: Packet, opts: BroadcastOptions): void {
+    const flags = opts.flags ?? {};
+    packet.nsp = this.nsp.name;
+    const prepared = this.nsp.server._prepare(this.nsp.server.encoder.encode(packet));
+    const data = packet.data as unknown[];
+    this.apply(opts, (socket) => {
+      socket._notifyOutgoing(data);
+      socket.client.writePrepared(prepared, flags);
+    });
+  }
+
+  /**
+   * Broadcasts a packet expecting an acknowledgement from each recipient:
+   * `clientCountCallback(n)` learns how many were reached, `ack` runs per answer.
+   */
+  broadcastWithAck(
+    packet: Packet,
+    opts: BroadcastOptions,
+    clientCountCallback: (count: number) => void,
+    ack: (...args: unknown[]) => void,
+  ): void {
+    const flags = opts.flags ?? {};
+    packet.nsp = this.nsp.name;
+    packet.id = this.nsp._nextAckId();
+    const id = packet.id;
+    const prepared = this.nsp.server._prepare(this.nsp.server.encoder.encode(packet));
+    const data = packet.data as unknown[];
+    const count = this.apply(opts, (socket) => {
+      socket._registerBroadcastAck(id, ack);
+      socket._notifyOutgoing(data);
+      socket.client.writePrepared(prepared, flags);
+    });
+    clientCountCallback(count);
+  }
+
+  /** Calls `fn` for each local socket matching `opts`; returns how many. */
+  // biome-ignore lint/suspicious/noExplicitAny: any socket typing.
+  apply(opts: BroadcastOptions, fn: (socket: Socket<any, any, any, any>) => void): number {
+    const sockets = this.nsp.sockets;
+    let count = 0;
+    this.router.forEach(opts.rooms, opts.except, (id) => {
+      const socket = sockets.get(id);
+      if (socket) {
+        fn(socket);
+        count++;
+      }
+    });
+    return count;
+  }
+
+  /** Like `apply`, but collects first: for operations that change rooms. */
+  // biome-ignore lint/suspicious/noExplicitAny: any socket typing.
+  #collect(opts: BroadcastOptions): Socket<any, any, any, any>[] {
+    const out = [];
+    for (const id of this.router.collect(opts.rooms, opts.except)) {
+      const socket = this.nsp.sockets.get(id);
+      if (socket) out.push(socket);
+    }
+    return out;
+  }
+
+  /** Ids of the sockets in any of `rooms` (all sockets when empty). */
+  sockets(rooms: Set<Room>): Promise<Set<SocketId>> {
+    const ids = new Set<SocketId>();
+    this.apply({ rooms }, (socket) => ids.add(socket.id));
+    return Promise.resolve(ids);
+  }
+
+  /** Rooms of one socket. */
+  socketRooms(id: SocketId): Set<Room> | undefined {
+    return this.router.subscriptions.get(id);
+  }
+
+  /** Local sockets matching `opts`. */
+  // biome-ignore lint/suspicious/noExplicitAny: any socket typing.
+  fetchSockets(opts: BroadcastOptions): Promise<Socket<any, any, any, any>[]> {
+    return Promise.resolve(this.#collect(opts));
+  }
+
+  /** Makes matching sockets join `rooms`. */
+  addSockets(opts: BroadcastOptions, rooms: Room[]): void {
+    for (const socket of this.#collect(opts)) socket.join(rooms);
+  }
+
+  /** Makes matching sockets leave `rooms`. */
+  delSockets(opts: BroadcastOptions, rooms: Room[]): void {
+    for (const socket of this.#collect(opts)) for (const room of rooms) socket.leave(room);
+  }
+
+  /** Disconnects matching sockets. */
+  disconnectSockets(opts: BroadcastOptions, close: boolean): void {
+    for (const socket of this.#collect(opts)) socket.disconnect(close);
+  }
+
+  /**
+   * Sends `[event, ...args]` to the other nodes' namespace of the same name.
+   * With a function last, collects their answers: `ack(err, responses)`.
+   */
+  serverSideEmit(packet: unknown[], timeout = DEFAULT_SERVER_SIDE_ACK_TIMEOUT): void {
+    const broker = this.nsp.server.broker;
+    const last = packet[packet.length - 1];
+    if (typeof last !== "function") {
+      broker.publish(this.#serverSideTopic, serialize(packet)).catch((err: unknown) => {
+        debug("serverSideEmit publish failed: %s", err);
+      });
+      return;
+    }
+    const ack = last as (err: Error | null, responses: unknown[]) => void;
+    const args = packet.slice(0, -1);
+    broker.request(this.#serverSideTopic, serialize(args), { timeout }).then(
+      (answers) => ack(null, answers.map(decodeAnswer)),
+      (err: unknown) =>
+        ack(
+          err instanceof Error ? err : new Error(String(err)),
+          err instanceof BrokerTimeoutError ? err.responses.map(decodeAnswer) : [],
+        ),
+    );
+  }
+
+  /** Keeps a disconnected socket's session (no-op unless recovery is on). */
+  persistSession(_session: SessionToPersist): void {}
+
+  /** Finds a session to recover (none without recovery). */
+  restoreSession(_pid: string, _offset: string): Promise<Session | null> | Session | null {
+    return null;
+  }
+}
+
+/** Decodes a broker payload holding an argument array; malformed ones are dropped. */
+function decodeArgs(payload: Buffer): unknown[] | undefined {
+  try {
+    const args = deserialize(payload);
+    if (Array.isArray(args) && typeof args[0] === "string") return args;
+  } catch (err) {
+    debug("dropping malformed broker message: %s", err);
+  }
+  return undefined;
+}
+
+function decodeAnswer(payload: Buffer): unknown {
+  try {
+    return deserialize(payload);
+  } catch {
+    return undefined;
+  }
+}

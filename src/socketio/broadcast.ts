@@ -1,0 +1,257 @@
+/**
+ * Broadcast operators: immutable values naming a set of recipients (rooms,
+ * exclusions) and flags. `to()`, `except()`, `volatile`... each return a new
+ * operator, so a shared `io.to("room")` can be reused safely.
+ */
+import { type Packet, PacketType, RESERVED_EVENTS } from "../codec/socketio/index.js";
+import type { Adapter, BroadcastFlags, Room, SocketId } from "./adapter.js";
+import type { Handshake, Socket } from "./socket.js";
+import type {
+  AckCallback,
+  DecorateAcknowledgementsWithMultipleResponses,
+  DefaultEventsMap,
+  EventNames,
+  EventNamesWithAck,
+  EventParams,
+  EventParamsWithoutAck,
+  EventsMap,
+  FirstArg,
+} from "./typed-events.js";
+
+/** Default milliseconds a broadcast with acknowledgement waits when no `timeout()` is set. */
+export const DEFAULT_BROADCAST_ACK_TIMEOUT = 10_000;
+
+/**
+ * A socket seen through `fetchSockets()`: enough to read its state and act on
+ * it, whichever node holds it. Local sockets are returned as themselves.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: socket.io's default SocketData.
+export interface RemoteSocket<EmitEvents extends EventsMap = DefaultEventsMap, SocketData = any> {
+  readonly id: SocketId;
+  readonly handshake: Handshake;
+  readonly rooms: Set<Room>;
+  readonly data: SocketData;
+  emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean;
+  join(room: Room | Room[]): void | Promise<void>;
+  leave(room: Room): void | Promise<void>;
+  disconnect(close?: boolean): unknown;
+}
+
+function toSet(current: ReadonlySet<Room>, room: Room | Room[]): Set<Room> {
+  const out = new Set(current);
+  if (Array.isArray(room)) for (const r of room) out.add(r);
+  else out.add(room);
+  return out;
+}
+
+/**
+ * @example
+ * io.to("lobby").except("muted").emit("news", "hello");
+ * const answers = await io.timeout(2000).emitWithAck("ping");
+ */
+export class BroadcastOperator<
+  EmitEvents extends EventsMap = DefaultEventsMap,
+  // biome-ignore lint/suspicious/noExplicitAny: socket.io's default SocketData.
+  SocketData = any,
+> {
+  readonly #adapter: Adapter;
+  readonly #rooms: Set<Room>;
+  readonly #except: Set<Room>;
+  readonly #flags: BroadcastFlags;
+
+  constructor(
+    adapter: Adapter,
+    rooms: Set<Room> = new Set(),
+    exceptRooms: Set<Room> = new Set(),
+    flags: BroadcastFlags = {},
+  ) {
+    this.#adapter = adapter;
+    this.#rooms = rooms;
+    this.#except = exceptRooms;
+    this.#flags = flags;
+  }
+
+  /** Targets a room (or rooms) in addition to those already named. */
+  to(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+    return new BroadcastOperator(
+      this.#adapter,
+      toSet(this.#rooms, room),
+      this.#except,
+      this.#flags,
+    );
+  }
+
+  /** Alias of `to`. */
+  in(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+    return this.to(room);
+  }
+
+  /** Excludes the sockets of a room (or rooms). */
+  except(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+    return new BroadcastOperator(
+      this.#adapter,
+      this.#rooms,
+      toSet(this.#except, room),
+      this.#flags,
+    );
+  }
+
+  #with(flags: BroadcastFlags): BroadcastOperator<EmitEvents, SocketData> {
+    return new BroadcastOperator(this.#adapter, this.#rooms, this.#except, {
+      ...this.#flags,
+      ...flags,
+    });
+  }
+
+  /** Whether the packet may be compressed. */
+  compress(compress: boolean): BroadcastOperator<EmitEvents, SocketData> {
+    return this.#with({ compress });
+  }
+
+  /** Drops the packet for recipients whose transport is not writable right now. */
+  get volatile(): BroadcastOperator<EmitEvents, SocketData> {
+    return this.#with({ volatile: true });
+  }
+
+  /** Only this node's sockets. */
+  get local(): BroadcastOperator<EmitEvents, SocketData> {
+    return this.#with({ local: true });
+  }
+
+  /** Acknowledgements are awaited `timeout` ms at most. */
+  timeout(
+    timeout: number,
+  ): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+    return this.#with({ timeout }) as never;
+  }
+
+  /**
+   * Emits to every matching socket. With a function last, it is called once
+   * with `(err, responses)`: every client answered, or the timeout passed.
+   */
+  emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean {
+    if (RESERVED_EVENTS.has(ev as string))
+      throw new Error(`"${String(ev)}" is a reserved event name`);
+    const data: unknown[] = [ev, ...args];
+    const packet: Packet = { type: PacketType.EVENT, nsp: this.#adapter.nsp.name, data };
+    const opts = { rooms: this.#rooms, except: this.#except, flags: this.#flags };
+    if (typeof data[data.length - 1] !== "function") {
+      this.#adapter.broadcast(packet, opts);
+      return true;
+    }
+    const ack = data.pop() as (err: Error | null, responses: unknown[]) => void;
+    const responses: unknown[] = [];
+    let timedOut = false;
+    let expectedClients = 0;
+    let expectedServers = -1;
+    let answeredServers = 0;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ack(new Error("operation has timed out"), responses);
+    }, this.#flags.timeout ?? DEFAULT_BROADCAST_ACK_TIMEOUT);
+    const check = () => {
+      if (timedOut || expectedServers !== answeredServers || responses.length !== expectedClients) {
+        return;
+      }
+      clearTimeout(timer);
+      timedOut = true;
+      ack(null, responses);
+    };
+    this.#adapter.broadcastWithAck(
+      packet,
+      opts,
+      (count) => {
+        expectedClients += count;
+        answeredServers++;
+        check();
+      },
+      (response) => {
+        if (timedOut) return;
+        responses.push(response);
+        check();
+      },
+    );
+    this.#adapter.serverCount().then((count) => {
+      expectedServers = count;
+      check();
+    });
+    return true;
+  }
+
+  /** Emits and resolves with every client's answer (rejects on timeout). */
+  emitWithAck<Ev extends EventNamesWithAck<EmitEvents>>(
+    ev: Ev,
+    ...args: EventParamsWithoutAck<EmitEvents, Ev>
+  ): Promise<FirstArg<AckCallback<EmitEvents, Ev>>> {
+    return new Promise((resolve, reject) => {
+      const cb = (err: Error | null, responses: unknown) =>
+        err ? reject(err) : resolve(responses as never);
+      (this.emit as (ev: string, ...a: unknown[]) => boolean)(ev as string, ...args, cb);
+    });
+  }
+
+  /**
+   * Emits to the namespace of the same name on the other nodes, waiting
+   * `timeout()` ms (default 5000) for answers when a callback ends the args.
+   */
+  serverSideEmit(ev: string, ...args: unknown[]): boolean {
+    this.#adapter.serverSideEmit([ev, ...args], this.#flags.timeout);
+    return true;
+  }
+
+  /** `serverSideEmit` resolving with the other nodes' answers. */
+  serverSideEmitWithAck(ev: string, ...args: unknown[]): Promise<unknown[]> {
+    return new Promise((resolve, reject) => {
+      this.serverSideEmit(ev, ...args, (err: Error | null, responses: unknown[]) =>
+        err ? reject(err) : resolve(responses),
+      );
+    });
+  }
+
+  /** Sends a `message` event. */
+  send(...args: EventParams<EmitEvents, "message">): this {
+    (this.emit as (ev: string, ...a: unknown[]) => boolean)("message", ...args);
+    return this;
+  }
+
+  /** Alias of `send`. */
+  write(...args: EventParams<EmitEvents, "message">): this {
+    return this.send(...args);
+  }
+
+  #opts() {
+    return { rooms: this.#rooms, except: this.#except, flags: this.#flags };
+  }
+
+  /** Ids of the matching sockets. */
+  allSockets(): Promise<Set<SocketId>> {
+    return this.#adapter.sockets(this.#rooms).then((ids) => {
+      if (this.#except.size === 0) return ids;
+      for (const id of this.#adapter.router.collect(this.#except)) ids.delete(id);
+      return ids;
+    });
+  }
+
+  /** The matching sockets. */
+  fetchSockets(): Promise<RemoteSocket<EmitEvents, SocketData>[]> {
+    return this.#adapter.fetchSockets(this.#opts()) as Promise<
+      // biome-ignore lint/suspicious/noExplicitAny: local sockets stand for remote ones.
+      Socket<any, any, any, SocketData>[]
+    > as never;
+  }
+
+  /** Makes the matching sockets join `room`. */
+  socketsJoin(room: Room | Room[]): void {
+    this.#adapter.addSockets(this.#opts(), Array.isArray(room) ? room : [room]);
+  }
+
+  /** Makes the matching sockets leave `room`. */
+  socketsLeave(room: Room | Room[]): void {
+    this.#adapter.delSockets(this.#opts(), Array.isArray(room) ? room : [room]);
+  }
+
+  /** Disconnects the matching sockets (closing their connection with `close`). */
+  disconnectSockets(close = false): void {
+    this.#adapter.disconnectSockets(this.#opts(), close);
+  }
+}

@@ -1,0 +1,328 @@
+/**
+ * A namespace: a communication channel multiplexed over the connections
+ * (socket.io-protocol, "Multiplexing"). It owns its sockets, its connection
+ * middlewares and its adapter (rooms). Broadcasting methods create operators.
+ */
+import { PacketType } from "../codec/socketio/index.js";
+import { createDebug } from "../shared/debug.js";
+import type { Adapter, Room, SocketId } from "./adapter.js";
+import { BroadcastOperator, type RemoteSocket } from "./broadcast.js";
+import type { Client } from "./client.js";
+import type { Server } from "./server.js";
+import { Socket } from "./socket.js";
+import type {
+  AckCallback,
+  DecorateAcknowledgementsWithMultipleResponses,
+  DefaultEventsMap,
+  EventNames,
+  EventNamesWithAck,
+  EventParams,
+  EventParamsWithoutAck,
+  EventsMap,
+  FirstArg,
+} from "./typed-events.js";
+import { StrictEventEmitter } from "./typed-events.js";
+
+const debug = createDebug("socketio:namespace");
+
+/** An error passed to `next(err)` by a connection middleware; `data` reaches the client. */
+export interface ExtendedError extends Error {
+  data?: unknown;
+}
+
+export interface NamespaceReservedEvents<
+  ListenEvents extends EventsMap,
+  EmitEvents extends EventsMap,
+  ServerSideEvents extends EventsMap,
+  SocketData,
+> {
+  connect: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void;
+  connection: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void;
+}
+
+/** A connection middleware: `next()` admits the socket, `next(err)` refuses it. */
+export type NamespaceMiddleware<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = DefaultEventsMap,
+  ServerSideEvents extends EventsMap = DefaultEventsMap,
+  // biome-ignore lint/suspicious/noExplicitAny: socket.io's default SocketData.
+  SocketData = any,
+> = (
+  socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+  next: (err?: ExtendedError) => void,
+) => void;
+
+/**
+ * @example
+ * const admin = io.of("/admin");
+ * admin.use((socket, next) => (socket.handshake.auth.token ? next() : next(new Error("no token"))));
+ * admin.on("connection", (socket) => admin.emit("joined", socket.id));
+ */
+export class Namespace<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = DefaultEventsMap,
+  ServerSideEvents extends EventsMap = DefaultEventsMap,
+  // biome-ignore lint/suspicious/noExplicitAny: socket.io's default SocketData.
+  SocketData = any,
+> extends StrictEventEmitter<
+  ServerSideEvents,
+  EmitEvents,
+  NamespaceReservedEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
+> {
+  readonly name: string;
+  // biome-ignore lint/suspicious/noExplicitAny: the server's own maps are any.
+  readonly server: Server<any, any, any, any>;
+  readonly sockets = new Map<
+    SocketId,
+    Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
+  >();
+  adapter!: Adapter;
+  _fns: NamespaceMiddleware<ListenEvents, EmitEvents, ServerSideEvents, SocketData>[] = [];
+  #ids = 0;
+
+  // biome-ignore lint/suspicious/noExplicitAny: the server's own maps are any.
+  constructor(server: Server<any, any, any, any>, name: string) {
+    super();
+    this.server = server;
+    this.name = name;
+    this._initAdapter();
+  }
+
+  /** Creates the adapter chosen by the server's options. */
+  _initAdapter(): void {
+    this.adapter = this.server._createAdapter(this);
+    Promise.resolve(this.adapter.init()).catch((err: unknown) => {
+      debug("adapter init failed on %s: %s", this.name, err);
+    });
+  }
+
+  /** The next acknowledgement id (shared by emits and broadcasts of this namespace). */
+  _nextAckId(): number {
+    const id = this.#ids;
+    this.#ids = (this.#ids + 1) % Number.MAX_SAFE_INTEGER;
+    return id;
+  }
+
+  /** Adds a connection middleware. */
+  use(fn: NamespaceMiddleware<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): this {
+    this._fns.push(fn);
+    return this;
+  }
+
+  #run(
+    socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+    done: (err?: ExtendedError) => void,
+  ): void {
+    const fns = this._fns.slice();
+    if (fns.length === 0) {
+      done();
+      return;
+    }
+    let i = 0;
+    const next = (err?: ExtendedError): void => {
+      const fn = err ? undefined : fns[i++];
+      if (!fn) {
+        done(err);
+        return;
+      }
+      try {
+        fn(socket, next);
+      } catch (e) {
+        done(e as ExtendedError);
+      }
+    };
+    next();
+  }
+
+  /** A client asks to join: recover its session, or run the middlewares. */
+  async _add(
+    client: Client,
+    auth: Record<string, unknown> = {},
+    fn: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
+  ): Promise<void> {
+    const socket = await this.#createSocket(client, auth);
+    const recovery = this.server._recovery;
+    if (recovery?.skipMiddlewares !== false && socket.recovered) {
+      if (client.conn.readyState === "open") this.#doConnect(socket, fn);
+      return;
+    }
+    this.#run(socket, (err) => {
+      process.nextTick(() => {
+        if (client.conn.readyState !== "open") return;
+        if (err) {
+          debug("middleware refused %s on %s: %s", socket.id, this.name, err.message);
+          client._packet({
+            type: PacketType.CONNECT_ERROR,
+            nsp: this.name,
+            data:
+              client.conn.protocol === 3
+                ? (err.data ?? err.message)
+                : { message: err.message, data: err.data },
+          });
+          return;
+        }
+        this.#doConnect(socket, fn);
+      });
+    });
+  }
+
+  async #createSocket(
+    client: Client,
+    auth: Record<string, unknown>,
+  ): Promise<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>> {
+    const { pid, offset } = auth as { pid?: unknown; offset?: unknown };
+    if (this.server._recovery && typeof pid === "string" && typeof offset === "string") {
+      try {
+        const session = await this.adapter.restoreSession(pid, offset);
+        if (session) return new Socket(this, client, auth, session);
+      } catch (err) {
+        debug("restoreSession failed: %s", err);
+      }
+    }
+    return new Socket(this, client, auth);
+  }
+
+  #doConnect(
+    socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+    fn: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
+  ): void {
+    this.sockets.set(socket.id, socket);
+    socket._onconnect();
+    fn(socket);
+    this.emitReserved("connect", socket);
+    this.emitReserved("connection", socket);
+  }
+
+  /** Forgets a socket that left. */
+  _remove(socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
+    this.sockets.delete(socket.id);
+  }
+
+  #operator(): BroadcastOperator<EmitEvents, SocketData> {
+    return new BroadcastOperator(this.adapter);
+  }
+
+  /** Targets a room (or rooms). */
+  to(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+    return this.#operator().to(room);
+  }
+
+  /** Alias of `to`. */
+  in(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+    return this.#operator().in(room);
+  }
+
+  /** Excludes a room (or rooms). */
+  except(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+    return this.#operator().except(room);
+  }
+
+  /** Emits to every socket of the namespace. */
+  override emit<Ev extends EventNames<EmitEvents>>(
+    ev: Ev,
+    ...args: EventParams<EmitEvents, Ev>
+  ): boolean {
+    return this.#operator().emit(ev, ...args);
+  }
+
+  /** Emits to every socket and resolves with all their answers. */
+  emitWithAck<Ev extends EventNamesWithAck<EmitEvents>>(
+    ev: Ev,
+    ...args: EventParamsWithoutAck<EmitEvents, Ev>
+  ): Promise<FirstArg<AckCallback<EmitEvents, Ev>>> {
+    const op = this.#operator() as BroadcastOperator<DefaultEventsMap>;
+    return op.emitWithAck(ev as string, ...(args as unknown[])) as never;
+  }
+
+  /** Sends a `message` event to every socket. */
+  send(...args: EventParams<EmitEvents, "message">): this {
+    this.#operator().send(...args);
+    return this;
+  }
+
+  /** Alias of `send`. */
+  write(...args: EventParams<EmitEvents, "message">): this {
+    return this.send(...args);
+  }
+
+  /**
+   * Emits to the namespace of the same name on the other nodes. A function
+   * last receives `(err, responses)`.
+   */
+  serverSideEmit<Ev extends EventNames<ServerSideEvents>>(
+    ev: Ev,
+    ...args: EventParams<ServerSideEvents, Ev>
+  ): boolean {
+    if (["connect", "connection", "new_namespace"].includes(ev as string)) {
+      throw new Error(`"${String(ev)}" is a reserved event name`);
+    }
+    this.adapter.serverSideEmit([ev, ...args]);
+    return true;
+  }
+
+  /** Like `serverSideEmit` with a final callback, as a promise of the responses. */
+  serverSideEmitWithAck<Ev extends EventNames<ServerSideEvents>>(
+    ev: Ev,
+    ...args: unknown[]
+  ): Promise<unknown[]> {
+    return new Promise((resolve, reject) => {
+      (this.serverSideEmit as (ev: string, ...a: unknown[]) => boolean)(
+        ev as string,
+        ...args,
+        (err: Error | null, responses: unknown[]) => (err ? reject(err) : resolve(responses)),
+      );
+    });
+  }
+
+  /** An event from another node. */
+  _onServerSideEmit(args: unknown[]): void {
+    this.emitUntyped(...(args as [string, ...unknown[]]));
+  }
+
+  /** Ids of all sockets (socket.io's deprecated `allSockets`). */
+  allSockets(): Promise<Set<SocketId>> {
+    return this.#operator().allSockets();
+  }
+
+  /** Sets the compress flag of an operator. */
+  compress(compress: boolean): BroadcastOperator<EmitEvents, SocketData> {
+    return this.#operator().compress(compress);
+  }
+
+  /** A volatile operator. */
+  get volatile(): BroadcastOperator<EmitEvents, SocketData> {
+    return this.#operator().volatile;
+  }
+
+  /** A this-node-only operator. */
+  get local(): BroadcastOperator<EmitEvents, SocketData> {
+    return this.#operator().local;
+  }
+
+  /** An operator with an acknowledgement timeout (also for `serverSideEmit`). */
+  timeout(
+    timeout: number,
+  ): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+    return this.#operator().timeout(timeout);
+  }
+
+  /** The matching sockets. */
+  fetchSockets(): Promise<RemoteSocket<EmitEvents, SocketData>[]> {
+    return this.#operator().fetchSockets();
+  }
+
+  /** Makes every socket join `room`. */
+  socketsJoin(room: Room | Room[]): void {
+    this.#operator().socketsJoin(room);
+  }
+
+  /** Makes every socket leave `room`. */
+  socketsLeave(room: Room | Room[]): void {
+    this.#operator().socketsLeave(room);
+  }
+
+  /** Disconnects every socket. */
+  disconnectSockets(close = false): void {
+    this.#operator().disconnectSockets(close);
+  }
+}

@@ -1,0 +1,612 @@
+/**
+ * A Socket.IO socket: one client in one namespace. Mirrors socket.io 4's
+ * `Socket` (events both ways, acks both ways, rooms, per-socket middleware,
+ * catch-all listeners) plus PocketIO's `set`/`get`/`sockets` verbs.
+ *
+ * Idle cost is kept small: ack table, middleware list, catch-all lists and the
+ * handshake object are created on first use.
+ */
+import type { IncomingMessage } from "node:http";
+import type { TLSSocket } from "node:tls";
+import {
+  type Packet,
+  PacketType,
+  RESERVED_EVENTS,
+  sanitizeRecord,
+} from "../codec/socketio/index.js";
+import { createDebug } from "../shared/debug.js";
+import type { Adapter, BroadcastFlags, Room, Session, SocketId } from "./adapter.js";
+import { BroadcastOperator } from "./broadcast.js";
+import type { Client } from "./client.js";
+import type { EngineSocket } from "./engine-contract.js";
+import type { Namespace } from "./namespace.js";
+import type {
+  AckCallback,
+  DecorateAcknowledgements,
+  DefaultEventsMap,
+  EventNames,
+  EventNamesWithAck,
+  EventParams,
+  EventParamsWithoutAck,
+  EventsMap,
+  FirstArg,
+} from "./typed-events.js";
+import { StrictEventEmitter } from "./typed-events.js";
+
+const debug = createDebug("socketio:socket");
+
+/** Disconnect reasons after which a session may be recovered (socket.io's list). */
+export const RECOVERABLE_DISCONNECT_REASONS: ReadonlySet<string> = new Set([
+  "transport error",
+  "transport close",
+  "forced close",
+  "ping timeout",
+  "server shutting down",
+  "forced server close",
+]);
+
+/** socket.io's disconnect reasons, server side. */
+export type DisconnectReason =
+  | "transport error"
+  | "transport close"
+  | "forced close"
+  | "ping timeout"
+  | "parse error"
+  | "server shutting down"
+  | "forced server close"
+  | "client namespace disconnect"
+  | "server namespace disconnect";
+
+export interface SocketReservedEvents {
+  disconnect: (reason: DisconnectReason, description?: unknown) => void;
+  disconnecting: (reason: DisconnectReason, description?: unknown) => void;
+  error: (err: Error) => void;
+}
+
+/** What the server knows of the handshake, as socket.io exposes it. */
+export interface Handshake {
+  headers: IncomingMessage["headers"];
+  time: string;
+  address: string;
+  xdomain: boolean;
+  secure: boolean;
+  issued: number;
+  url: string;
+  query: Record<string, string | string[]>;
+  // biome-ignore lint/suspicious/noExplicitAny: auth is whatever the client sent.
+  auth: { [key: string]: any };
+}
+
+/** A per-socket packet middleware: `[event, ...args]` and a `next(err?)`. */
+export type SocketMiddleware = (event: unknown[], next: (err?: Error) => void) => void;
+// biome-ignore lint/suspicious/noExplicitAny: catch-all listeners receive any event.
+export type AnyListener = (event: string, ...args: any[]) => void;
+type AckFn = (...args: unknown[]) => void;
+
+const NO_FLAGS: BroadcastFlags = Object.freeze({}) as BroadcastFlags;
+
+/** Parses the query string of a handshake URL without `__proto__` keys. */
+export function parseQuery(url: string | undefined): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  const q = url?.indexOf("?") ?? -1;
+  if (!url || q === -1) return out;
+  for (const [key, value] of new URLSearchParams(url.slice(q + 1))) {
+    if (key === "__proto__") continue;
+    const prev = out[key];
+    out[key] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+  }
+  return out;
+}
+
+/**
+ * @example
+ * io.on("connection", (socket) => {
+ *   socket.join("lobby");
+ *   socket.on("chat", (text, ack) => {
+ *     socket.to("lobby").emit("chat", text);
+ *     ack("delivered");
+ *   });
+ * });
+ */
+export class Socket<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = DefaultEventsMap,
+  ServerSideEvents extends EventsMap = DefaultEventsMap,
+  // biome-ignore lint/suspicious/noExplicitAny: socket.io's default SocketData.
+  SocketData = any,
+> extends StrictEventEmitter<ListenEvents, EmitEvents, SocketReservedEvents> {
+  readonly nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  readonly client: Client;
+  /** Session id in this namespace (not the engine id). */
+  readonly id: SocketId;
+  /** Arbitrary per-socket data; survives recovery and shows in `fetchSockets()`. */
+  data: SocketData = {} as SocketData;
+  /** Whether the socket is in its namespace. */
+  connected = false;
+  /** Whether this connection restored an earlier session (connection state recovery). */
+  readonly recovered: boolean = false;
+  /** Private session id used for recovery (sent to the client, never broadcast). */
+  readonly _pid: string | undefined;
+
+  readonly #issued = Date.now();
+  readonly #auth: Record<string, unknown>;
+  #handshake: Handshake | undefined;
+  /** The recovered session, until `_onconnect` restores its rooms and replays its packets. */
+  #session: Session | undefined;
+  #flags: BroadcastFlags = NO_FLAGS;
+  #acks: Map<number, AckFn> | undefined;
+  #fns: SocketMiddleware[] | undefined;
+  #anyIncoming: AnyListener[] | undefined;
+  #anyOutgoing: AnyListener[] | undefined;
+
+  constructor(
+    nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+    client: Client,
+    auth: Record<string, unknown>,
+    previousSession?: Session,
+  ) {
+    super();
+    this.nsp = nsp;
+    this.client = client;
+    this.#auth = auth && typeof auth === "object" ? sanitizeRecord(auth) : {};
+    if (previousSession) {
+      this.id = previousSession.sid;
+      this._pid = previousSession.pid;
+      this.data = previousSession.data as SocketData;
+      this.#session = previousSession;
+      this.recovered = true;
+    } else {
+      this.id =
+        client.conn.protocol === 3
+          ? nsp.name === "/"
+            ? client.id
+            : `${nsp.name}#${client.id}`
+          : nsp.server._generateId();
+      if (nsp.server._recovery) this._pid = nsp.server._generateId();
+    }
+  }
+
+  /** The handshake details (built on first access). */
+  get handshake(): Handshake {
+    if (!this.#handshake) {
+      const req = this.request;
+      const conn = this.conn as EngineSocket & { remoteAddress?: string };
+      this.#handshake = {
+        headers: req.headers ?? {},
+        time: new Date(this.#issued).toString(),
+        address: conn.remoteAddress ?? req.socket?.remoteAddress ?? "",
+        xdomain: !!req.headers?.origin,
+        secure: !!(req.socket as TLSSocket | undefined)?.encrypted,
+        issued: this.#issued,
+        url: req.url ?? "",
+        query: parseQuery(req.url),
+        auth: this.#auth,
+      };
+    }
+    return this.#handshake;
+  }
+
+  /** The Engine.IO connection. */
+  get conn(): EngineSocket {
+    return this.client.conn;
+  }
+
+  /** The HTTP request of the handshake. */
+  get request(): IncomingMessage {
+    return this.client.request;
+  }
+
+  get adapter(): Adapter {
+    return this.nsp.adapter;
+  }
+
+  /** Whether the socket left its namespace. */
+  get disconnected(): boolean {
+    return !this.connected;
+  }
+
+  /** Rooms this socket is in (its own id included). */
+  get rooms(): Set<Room> {
+    return new Set(this.adapter.socketRooms(this.id) ?? []);
+  }
+
+  /**
+   * Emits an event to this client. A function as last argument receives the
+   * client's acknowledgement.
+   *
+   * @example
+   * socket.emit("hello", "world", (answer) => console.log(answer));
+   */
+  override emit<Ev extends EventNames<EmitEvents>>(
+    ev: Ev,
+    ...args: EventParams<EmitEvents, Ev>
+  ): boolean {
+    if (RESERVED_EVENTS.has(ev as string))
+      throw new Error(`"${String(ev)}" is a reserved event name`);
+    const data: unknown[] = [ev, ...args];
+    const packet: Packet = { type: PacketType.EVENT, nsp: this.nsp.name, data };
+    const flags = this.#flags;
+    this.#flags = NO_FLAGS;
+    if (typeof data[data.length - 1] === "function") {
+      const id = this.nsp._nextAckId();
+      this.#registerAck(id, data.pop() as AckFn, flags.timeout);
+      packet.id = id;
+    }
+    if (this.nsp.server._recovery && packet.id === undefined && !flags.volatile) {
+      // Goes through the adapter so the packet gets an offset and is kept for replay.
+      this.adapter.broadcast(packet, { rooms: new Set([this.id]), except: new Set(), flags });
+    } else {
+      this._notifyOutgoing(data);
+      this.packet(packet, flags);
+    }
+    return true;
+  }
+
+  /**
+   * Emits and resolves with the client's acknowledgement; rejects on timeout
+   * when used after `timeout(ms)`.
+   *
+   * @example
+   * const answer = await socket.timeout(1000).emitWithAck("question", 42);
+   */
+  emitWithAck<Ev extends EventNamesWithAck<EmitEvents>>(
+    ev: Ev,
+    ...args: EventParamsWithoutAck<EmitEvents, Ev>
+  ): Promise<FirstArg<AckCallback<EmitEvents, Ev>>> {
+    const withErr = this.#flags.timeout !== undefined;
+    return new Promise((resolve, reject) => {
+      const cb = withErr
+        ? (err: Error | null, arg: unknown) => (err ? reject(err) : resolve(arg as never))
+        : (arg: unknown) => resolve(arg as never);
+      (this.emit as (ev: string, ...a: unknown[]) => boolean)(ev as string, ...args, cb);
+    });
+  }
+
+  #registerAck(id: number, ack: AckFn, timeout: number | undefined): void {
+    const acks = (this.#acks ??= new Map());
+    if (timeout === undefined) {
+      acks.set(id, ack);
+      return;
+    }
+    const timer = setTimeout(() => {
+      acks.delete(id);
+      ack.call(this, new Error("operation has timed out"));
+    }, timeout);
+    acks.set(id, (...args: unknown[]) => {
+      clearTimeout(timer);
+      ack.call(this, null, ...args);
+    });
+  }
+
+  /** Registers an acknowledgement expected for a broadcast with ack id `id`. */
+  _registerBroadcastAck(id: number, ack: AckFn): void {
+    (this.#acks ??= new Map()).set(id, ack);
+  }
+
+  /** Drops an acknowledgement that timed out at the broadcast level. */
+  _forgetAck(id: number): void {
+    this.#acks?.delete(id);
+  }
+
+  /** Sends a `message` event (`socket.send(...)` as in socket.io and PocketIO). */
+  send(...args: EventParams<EmitEvents, "message">): this {
+    (this.emit as (ev: string, ...a: unknown[]) => boolean)("message", ...args);
+    return this;
+  }
+
+  /** Alias of `send`. */
+  write(...args: EventParams<EmitEvents, "message">): this {
+    return this.send(...args);
+  }
+
+  /** Writes a packet to this socket's connection. */
+  packet(packet: Packet, flags: BroadcastFlags = NO_FLAGS): void {
+    packet.nsp = this.nsp.name;
+    this.client._packet(packet, flags);
+  }
+
+  /** Joins a room or several. */
+  join(rooms: Room | Room[]): Promise<void> | void {
+    return this.adapter.addAll(this.id, new Set(Array.isArray(rooms) ? rooms : [rooms]));
+  }
+
+  /** Leaves a room. */
+  leave(room: Room): Promise<void> | void {
+    return this.adapter.del(this.id, room);
+  }
+
+  #leaveAll(): void {
+    this.adapter.delAll(this.id);
+  }
+
+  /** Called by the namespace once middlewares passed: sends the CONNECT reply. */
+  _onconnect(): void {
+    this.connected = true;
+    this.join(this.id);
+    if (this.conn.protocol === 3) {
+      this.packet({ type: PacketType.CONNECT, nsp: this.nsp.name });
+    } else {
+      const data: Record<string, string> = { sid: this.id };
+      if (this._pid) data.pid = this._pid;
+      this.packet({ type: PacketType.CONNECT, nsp: this.nsp.name, data });
+    }
+    const session = this.#session;
+    if (session) {
+      this.#session = undefined;
+      this.join(session.rooms);
+      // Missed packets follow the CONNECT reply, each still ending with its offset.
+      for (const data of session.missedPackets) {
+        this.packet({ type: PacketType.EVENT, nsp: this.nsp.name, data });
+      }
+    }
+  }
+
+  /** A packet from the client for this namespace. */
+  _onpacket(packet: Packet): void {
+    switch (packet.type) {
+      case PacketType.EVENT:
+      case PacketType.BINARY_EVENT:
+        this.#onevent(packet);
+        break;
+      case PacketType.ACK:
+      case PacketType.BINARY_ACK:
+        this.#onack(packet);
+        break;
+      case PacketType.DISCONNECT:
+        this._onclose("client namespace disconnect");
+        break;
+    }
+  }
+
+  #onevent(packet: Packet): void {
+    const args = packet.data as unknown[];
+    if (packet.id !== undefined) args.push(this.#makeAck(packet.id));
+    if (this.#anyIncoming?.length) {
+      for (const listener of this.#anyIncoming.slice()) {
+        (listener as (...a: unknown[]) => void).apply(this, args);
+      }
+    }
+    if (!this.#fns?.length) {
+      if (this.connected) this.emitUntyped(...(args as [string, ...unknown[]]));
+      return;
+    }
+    this.#runMiddlewares(args, (err) => {
+      if (err) this._onerror(err);
+      else if (this.connected) this.emitUntyped(...(args as [string, ...unknown[]]));
+    });
+  }
+
+  #runMiddlewares(event: unknown[], done: (err?: Error) => void): void {
+    const fns = (this.#fns as SocketMiddleware[]).slice();
+    let i = 0;
+    const next = (err?: Error): void => {
+      const fn = err ? undefined : fns[i++];
+      if (!fn) {
+        done(err);
+        return;
+      }
+      try {
+        fn(event, next);
+      } catch (e) {
+        done(e as Error);
+      }
+    };
+    next();
+  }
+
+  #makeAck(id: number): AckFn {
+    let sent = false;
+    return (...args: unknown[]) => {
+      if (sent) return;
+      sent = true;
+      this.packet({ type: PacketType.ACK, nsp: this.nsp.name, id, data: args });
+    };
+  }
+
+  #onack(packet: Packet): void {
+    const ack = this.#acks?.get(packet.id as number);
+    if (typeof ack !== "function") {
+      debug("socket %s: unknown ack id %d", this.id, packet.id);
+      return;
+    }
+    this.#acks?.delete(packet.id as number);
+    ack.apply(this, packet.data as unknown[]);
+  }
+
+  /** A protocol or middleware error: raised as `error` when someone listens. */
+  _onerror(err: Error): void {
+    if (this.listenerCount("error") > 0) this.emitReserved("error", err);
+    else debug("socket %s: unhandled error %s", this.id, err.message);
+  }
+
+  /** Leaves the namespace with `reason`, raising `disconnecting` then `disconnect`. */
+  _onclose(reason: string, description?: unknown): void {
+    if (!this.connected) return;
+    const why = reason as DisconnectReason;
+    this.emitReserved("disconnecting", why, description);
+    if (this.nsp.server._recovery && RECOVERABLE_DISCONNECT_REASONS.has(reason) && this._pid) {
+      this.adapter.persistSession({
+        sid: this.id,
+        pid: this._pid,
+        rooms: [...(this.adapter.socketRooms(this.id) ?? [])],
+        data: this.data,
+      });
+    }
+    this.#leaveAll();
+    this.nsp._remove(this);
+    this.client._remove(this);
+    this.connected = false;
+    this.emitReserved("disconnect", why, description);
+  }
+
+  /**
+   * Leaves the namespace (the client gets "io server disconnect"); with
+   * `close` true, closes the whole connection.
+   */
+  disconnect(close = false): this {
+    if (!this.connected) return this;
+    if (close) this.client._disconnect();
+    else {
+      this.packet({ type: PacketType.DISCONNECT, nsp: this.nsp.name });
+      this._onclose("server namespace disconnect");
+    }
+    return this;
+  }
+
+  /** Sets the compress flag for the next emit. */
+  compress(compress: boolean): this {
+    this.#flags = { ...this.#flags, compress };
+    return this;
+  }
+
+  /** The next emit may be dropped if the transport is not writable. */
+  get volatile(): this {
+    this.#flags = { ...this.#flags, volatile: true };
+    return this;
+  }
+
+  /** The next emit's acknowledgement fails with an error after `timeout` ms. */
+  timeout(
+    timeout: number,
+  ): Socket<ListenEvents, DecorateAcknowledgements<EmitEvents>, ServerSideEvents, SocketData> {
+    this.#flags = { ...this.#flags, timeout };
+    return this as never;
+  }
+
+  /** Everyone in the namespace but this socket. */
+  get broadcast(): BroadcastOperator<EmitEvents, SocketData> {
+    return this.#operator();
+  }
+
+  /** Everyone in the namespace but this socket, on this node only. */
+  get local(): BroadcastOperator<EmitEvents, SocketData> {
+    return this.#operator().local;
+  }
+
+  /** PocketIO: everyone in the namespace, this socket included. */
+  get sockets(): BroadcastOperator<EmitEvents, SocketData> {
+    return new BroadcastOperator(this.adapter, undefined, undefined, this.#flags);
+  }
+
+  /** Targets a room (or rooms), excluding this socket. */
+  to(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+    return this.#operator().to(room);
+  }
+
+  /** Alias of `to`. */
+  in(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+    return this.to(room);
+  }
+
+  /** Excludes a room (or rooms) and this socket. */
+  except(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+    return this.#operator().except(room);
+  }
+
+  #operator(): BroadcastOperator<EmitEvents, SocketData> {
+    const flags = this.#flags;
+    this.#flags = NO_FLAGS;
+    return new BroadcastOperator(this.adapter, new Set(), new Set([this.id]), flags);
+  }
+
+  /** Adds a per-socket packet middleware. */
+  use(fn: SocketMiddleware): this {
+    (this.#fns ??= []).push(fn);
+    return this;
+  }
+
+  /** Listens to every incoming event. */
+  onAny(listener: AnyListener): this {
+    (this.#anyIncoming ??= []).push(listener);
+    return this;
+  }
+
+  prependAny(listener: AnyListener): this {
+    (this.#anyIncoming ??= []).unshift(listener);
+    return this;
+  }
+
+  offAny(listener?: AnyListener): this {
+    this.#anyIncoming = removeListener(this.#anyIncoming, listener);
+    return this;
+  }
+
+  listenersAny(): AnyListener[] {
+    return this.#anyIncoming?.slice() ?? [];
+  }
+
+  /** Listens to every outgoing event (emits and broadcasts reaching this socket). */
+  onAnyOutgoing(listener: AnyListener): this {
+    (this.#anyOutgoing ??= []).push(listener);
+    return this;
+  }
+
+  prependAnyOutgoing(listener: AnyListener): this {
+    (this.#anyOutgoing ??= []).unshift(listener);
+    return this;
+  }
+
+  offAnyOutgoing(listener?: AnyListener): this {
+    this.#anyOutgoing = removeListener(this.#anyOutgoing, listener);
+    return this;
+  }
+
+  listenersAnyOutgoing(): AnyListener[] {
+    return this.#anyOutgoing?.slice() ?? [];
+  }
+
+  /** Runs the outgoing catch-all listeners for `[event, ...args]`. */
+  _notifyOutgoing(data: readonly unknown[]): void {
+    if (!this.#anyOutgoing?.length) return;
+    for (const listener of this.#anyOutgoing.slice()) {
+      (listener as (...a: unknown[]) => void).apply(this, data as unknown[]);
+    }
+  }
+
+  /**
+   * PocketIO: stores `value` under `key` in `socket.data`.
+   *
+   * @example
+   * await socket.set("nick", "ada");
+   * socket.set("nick", "ada", (err) => {});
+   */
+  set(key: string, value: unknown, cb?: (err: Error | null) => void): Promise<void> {
+    const result = new Promise<void>((resolve, reject) => {
+      if (key === "__proto__" || key === "constructor" || key === "prototype") {
+        reject(new TypeError(`invalid key ${key}`));
+        return;
+      }
+      if (this.data === null || typeof this.data !== "object") this.data = {} as SocketData;
+      (this.data as Record<string, unknown>)[key] = value;
+      resolve();
+    });
+    if (cb) result.then(() => cb(null), cb);
+    return cb ? result.catch(() => {}) : result;
+  }
+
+  /**
+   * PocketIO: reads `key` from `socket.data`.
+   *
+   * @example
+   * const nick = await socket.get("nick");
+   * socket.get("nick", (err, nick) => {});
+   */
+  get(key: string, cb?: (err: Error | null, value?: unknown) => void): Promise<unknown> {
+    const result = new Promise<unknown>((resolve) => {
+      const data = this.data as Record<string, unknown> | null;
+      resolve(data && typeof data === "object" && Object.hasOwn(data, key) ? data[key] : undefined);
+    });
+    if (cb) result.then((value) => cb(null, value), cb);
+    return result;
+  }
+}
+
+function removeListener(
+  list: AnyListener[] | undefined,
+  listener: AnyListener | undefined,
+): AnyListener[] | undefined {
+  if (!list || !listener) return undefined;
+  const i = list.indexOf(listener);
+  if (i !== -1) list.splice(i, 1);
+  return list;
+}

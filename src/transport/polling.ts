@@ -1,0 +1,320 @@
+/**
+ * HTTP long-polling (XHR flavour). The client holds a GET open until the
+ * server has packets for it, and sends its own packets in POST bodies
+ * (Engine.IO protocol, "HTTP long-polling" section).
+ *
+ * - GET: answered once packets are ready, all queued packets in one payload.
+ *   A second GET while one is held is a protocol violation.
+ * - POST: a payload of packets, answered `ok`. The body is read in chunks and
+ *   refused with 413 the moment it crosses `maxHttpBufferSize`.
+ *
+ * Request listeners are shared functions; the transport is found through a
+ * symbol on the request, so no closure is created per request.
+ */
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
+import {
+  decodePayload,
+  decodePayloadV3,
+  decodePayloadV3Binary,
+  type EngineParseError,
+  encodePacketToString,
+  encodePayloadV3,
+  encodePayloadV3Binary,
+  hasBinary,
+  type Packet,
+  type ProtocolVersion,
+  RECORD_SEPARATOR,
+} from "../codec/engineio/index.js";
+import { BodyReader } from "./body-reader.js";
+import { compressBody, negotiateEncoding } from "./http-compression.js";
+import { type PreEncoded, Transport, type TransportConfig } from "./transport.js";
+
+const kPoll = Symbol("switchboard.poll");
+const kData = Symbol("switchboard.data");
+
+interface DataState {
+  transport: PollingTransport;
+  reader: BodyReader;
+  binary: boolean;
+  res: ServerResponse;
+}
+
+type PollResponse = ServerResponse & { [kPoll]?: PollingTransport };
+type DataRequest = IncomingMessage & { [kData]?: DataState };
+
+function onPollClose(this: PollResponse): void {
+  const transport = this[kPoll];
+  this[kPoll] = undefined;
+  // 'close' also follows a completed response; only an unanswered poll counts.
+  if (transport && transport.res === this) transport.onPollAborted();
+}
+
+function onDataChunk(this: DataRequest, chunk: Buffer): void {
+  const state = this[kData];
+  if (state && !state.reader.push(chunk)) state.transport.onDataTooLarge(this, state);
+}
+
+function onDataEnd(this: DataRequest): void {
+  const state = this[kData];
+  this[kData] = undefined;
+  if (state) state.transport.onDataComplete(this, state);
+}
+
+function onDataClose(this: DataRequest): void {
+  const state = this[kData];
+  this[kData] = undefined;
+  if (state) state.transport.onDataAborted(this);
+}
+
+/** Minimal JSON error body, as the engine's error table writes them. */
+const BAD_REQUEST_BODY = '{"code":3,"message":"Bad request"}';
+
+export class PollingTransport extends Transport {
+  readonly name = "polling";
+  /** v3 only: whether binary payloads may be sent (the client did not ask for `b64`). */
+  readonly supportsBinary: boolean;
+  /** The held GET, while there is one. */
+  req: IncomingMessage | null = null;
+  res: ServerResponse | null = null;
+  /** The POST being read, while there is one. */
+  dataReq: IncomingMessage | null = null;
+  /** Set when closed with no poll held: the client must learn it on its next GET. */
+  closedWithoutPoll = false;
+  /** True until the first response (the handshake's) has been written. */
+  #initial = true;
+
+  constructor(protocol: ProtocolVersion, config: TransportConfig, supportsBinary = true) {
+    super(protocol, config);
+    this.supportsBinary = supportsBinary;
+  }
+
+  get handlesUpgrades(): boolean {
+    return false;
+  }
+
+  /** Dispatches a request of this session by method. */
+  onRequest(req: IncomingMessage, res: ServerResponse): void {
+    if (req.method === "GET") this.onPollRequest(req, res);
+    else if (req.method === "POST") this.onDataRequest(req, res);
+    else {
+      res.writeHead(400, { "Content-Type": "application/json" });
+      res.end(BAD_REQUEST_BODY);
+    }
+  }
+
+  onPollRequest(req: IncomingMessage, res: ServerResponse): void {
+    if (this.readyState !== "open") {
+      // The session is over; tell the client so instead of holding the poll.
+      this.#respond(req, res, this.#encode([{ type: "close" }]), false, false);
+      return;
+    }
+    if (this.res !== null) {
+      res.writeHead(400, { "Content-Type": "application/json" });
+      res.end(BAD_REQUEST_BODY);
+      this.emitError("overlap from client");
+      return;
+    }
+    this.req = req;
+    this.res = res;
+    (res as PollResponse)[kPoll] = this;
+    res.once("close", onPollClose);
+    this.writable = true;
+    this.owner?.onTransportReady(this);
+  }
+
+  onPollAborted(): void {
+    this.req = this.res = null;
+    this.writable = false;
+    this.emitError("poll connection closed prematurely");
+  }
+
+  onDataRequest(req: IncomingMessage, res: ServerResponse): void {
+    if (this.dataReq !== null) {
+      res.writeHead(400, { "Content-Type": "application/json" });
+      res.end(BAD_REQUEST_BODY);
+      this.emitError("data request overlap from client");
+      return;
+    }
+    const binary = req.headers["content-type"] === "application/octet-stream";
+    if (binary && this.protocol === 4) {
+      // v4 long-polling carries binary as base64 text only.
+      res.writeHead(400, { "Content-Type": "application/json" });
+      res.end(BAD_REQUEST_BODY);
+      this.emitError("invalid content");
+      return;
+    }
+    this.dataReq = req;
+    (req as DataRequest)[kData] = {
+      transport: this,
+      reader: new BodyReader(this.config.maxHttpBufferSize),
+      binary,
+      res,
+    };
+    req.on("data", onDataChunk);
+    req.once("end", onDataEnd);
+    req.once("close", onDataClose);
+  }
+
+  onDataTooLarge(req: IncomingMessage, state: DataState): void {
+    (req as DataRequest)[kData] = undefined;
+    req.removeListener("data", onDataChunk);
+    this.dataReq = null;
+    // Connection: close makes node drop the rest of the body with the socket.
+    state.res.writeHead(413, { Connection: "close" });
+    state.res.end();
+    this.emitError("payload too large");
+  }
+
+  onDataAborted(req: IncomingMessage): void {
+    if (this.dataReq === req) this.dataReq = null;
+    this.emitError("data request connection closed prematurely");
+  }
+
+  onDataComplete(req: IncomingMessage, state: DataState): void {
+    if (this.dataReq === req) this.dataReq = null;
+    let packets: Packet[];
+    try {
+      packets = this.decodeBody(state.reader, state.binary);
+    } catch (err) {
+      state.res.writeHead(400, { "Content-Type": "application/json" });
+      state.res.end(BAD_REQUEST_BODY);
+      this.emitError(err instanceof Error ? err.message : "parse error", true);
+      return;
+    }
+    const headers: OutgoingHttpHeaders = {
+      // text/html, not text/plain: some user agents offered text/plain as a download.
+      "Content-Type": "text/html",
+      "Content-Length": "2",
+    };
+    state.res.writeHead(200, this.#headers(req, headers, false));
+    state.res.end("ok");
+    for (const packet of packets) {
+      if (this.readyState !== "open") break;
+      if (packet.type === "close") {
+        // Release a held poll before the session goes away.
+        if (this.writable) this.send([{ type: "noop" }]);
+        this.emitClose();
+        break;
+      }
+      this.emitPacket(packet);
+    }
+  }
+
+  /** Turns a complete POST body into packets; throws {@link EngineParseError}. */
+  protected decodeBody(reader: BodyReader, binary: boolean): Packet[] {
+    if (this.protocol === 3) {
+      return binary ? decodePayloadV3Binary(reader.bytes()) : decodePayloadV3(reader.text());
+    }
+    return decodePayload(reader.text());
+  }
+
+  send(packets: Packet[], notify = false): void {
+    const req = this.req;
+    const res = this.res;
+    if (req === null || res === null) return;
+    this.req = this.res = null;
+    (res as PollResponse)[kPoll] = undefined;
+    res.removeListener("close", onPollClose);
+    this.writable = false;
+    let compress = false;
+    for (const packet of packets) {
+      if (packet.options?.compress !== false) {
+        compress = true;
+        break;
+      }
+    }
+    this.#respond(req, res, this.#encode(packets), compress, notify);
+  }
+
+  #encode(packets: Packet[]): string | Buffer {
+    if (this.protocol === 3) {
+      if (this.supportsBinary && hasBinary(packets)) return encodePayloadV3Binary(packets);
+      return this.wrap(encodePayloadV3(packets));
+    }
+    let out = "";
+    for (let i = 0; i < packets.length; i++) {
+      const packet = packets[i];
+      const prepared = packet.options?.prepared as PreEncoded | undefined;
+      if (i > 0) out += RECORD_SEPARATOR;
+      out += prepared !== undefined ? prepared.pollingPacket() : encodePacketToString(packet);
+    }
+    return this.wrap(out);
+  }
+
+  /** Hook for JSONP, which wraps the payload in a script. */
+  protected wrap(payload: string): string {
+    return payload;
+  }
+
+  #respond(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: string | Buffer,
+    compress: boolean,
+    notify: boolean,
+  ): void {
+    const headers: OutgoingHttpHeaders = {
+      "Content-Type":
+        typeof body === "string" ? "text/plain; charset=UTF-8" : "application/octet-stream",
+    };
+    const threshold = this.config.httpCompressionThreshold;
+    const length = typeof body === "string" ? Buffer.byteLength(body) : body.length;
+    const encoding =
+      compress && threshold !== null && length >= threshold
+        ? negotiateEncoding(req.headers["accept-encoding"])
+        : null;
+    const initial = this.#initial;
+    this.#initial = false;
+    if (encoding === null) {
+      headers["Content-Length"] = length;
+      res.writeHead(200, this.#headers(req, headers, initial));
+      res.end(body);
+      if (notify) this.owner?.onTransportDrain(this);
+      return;
+    }
+    compressBody(encoding, body, (err, compressed) => {
+      if (err) {
+        res.writeHead(500);
+        res.end();
+        this.emitError("compression error");
+        return;
+      }
+      headers["Content-Encoding"] = encoding;
+      headers["Content-Length"] = compressed.length;
+      res.writeHead(200, this.#headers(req, headers, initial));
+      res.end(compressed);
+      if (notify) this.owner?.onTransportDrain(this);
+    });
+  }
+
+  #headers(
+    req: IncomingMessage,
+    headers: OutgoingHttpHeaders,
+    initial: boolean,
+  ): OutgoingHttpHeaders {
+    // Old Internet Explorer flagged these responses as XSS without this.
+    const ua = req.headers["user-agent"];
+    if (ua && (ua.includes(";MSIE") || ua.includes("Trident/"))) headers["X-XSS-Protection"] = "0";
+    headers["cache-control"] = "no-store";
+    this.config.decorateHeaders(headers, req, this.sid, initial);
+    return headers;
+  }
+
+  close(done?: () => void): void {
+    if (this.readyState !== "open") {
+      done?.();
+      return;
+    }
+    if (this.dataReq !== null) {
+      this.dataReq.destroy();
+      this.dataReq = null;
+    }
+    if (this.writable) this.send([{ type: "close" }]);
+    else if (!this.discarded) this.closedWithoutPoll = true;
+    // Without a held poll, the client learns of the close on its next GET,
+    // which the engine answers with a close packet (see the server's linger list).
+    this.readyState = "closed";
+    this.writable = false;
+    done?.();
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * What every Engine.IO transport shares: its state, and the owner it reports
+ * to. Transports only move packets; the session (the owner) decides what they
+ * mean. Events go to the owner through plain method calls rather than an
+ * emitter with per-socket listener closures, which keeps an idle connection
+ * small.
+ */
+import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
+import type { Packet, ProtocolVersion } from "../codec/engineio/index.js";
+
+export type TransportName = "polling" | "websocket";
+
+export type TransportState = "open" | "closing" | "closed";
+
+/** Receives what a transport observes. Implemented by the Engine.IO socket. */
+export interface TransportOwner {
+  /** A packet arrived. */
+  onTransportPacket(transport: Transport, packet: Packet): void;
+  /** The input was malformed (`parse error`) or the transport failed. */
+  onTransportError(transport: Transport, message: string, parseError: boolean): void;
+  /** The transport closed (peer went away, or a close packet arrived). */
+  onTransportClose(transport: Transport): void;
+  /** The transport became writable (a long-polling GET arrived). */
+  onTransportReady(transport: Transport): void;
+  /** Packets sent with `notify` have been written out. */
+  onTransportDrain(transport: Transport): void;
+}
+
+/**
+ * A pre-encoded message (see the engine's `PreparedMessage`): transports ask it
+ * for the bytes they need, computed once for all recipients.
+ */
+export interface PreEncoded {
+  /** The packet as long-polling text (v4). */
+  pollingPacket(): string;
+  /** The complete unmasked WebSocket frame (v4, no permessage-deflate). */
+  websocketFrame(): Buffer[];
+}
+
+/** Settings shared by every transport of one engine server (one object, not per socket). */
+export interface TransportConfig {
+  maxHttpBufferSize: number;
+  /** Minimum response size to compress, or null when http compression is off. */
+  httpCompressionThreshold: number | null;
+  /** Lets the engine add headers (cookie, `headers` events) to a polling response. */
+  decorateHeaders(
+    headers: OutgoingHttpHeaders,
+    req: IncomingMessage,
+    sid: string,
+    initial: boolean,
+  ): void;
+}
+
+export abstract class Transport {
+  abstract readonly name: TransportName;
+  readonly protocol: ProtocolVersion;
+  readonly config: TransportConfig;
+  owner: TransportOwner | null = null;
+  sid = "";
+  readyState: TransportState = "open";
+  /** Whether `send` may be called now. */
+  writable = false;
+  /** Set on the old transport once an upgrade replaced it. */
+  discarded = false;
+
+  constructor(protocol: ProtocolVersion, config: TransportConfig) {
+    this.protocol = protocol;
+    this.config = config;
+  }
+
+  /** Whether this transport can be the target of an upgrade. */
+  abstract get handlesUpgrades(): boolean;
+
+  /** Writes packets; `notify` asks for `onTransportDrain` once they are written. */
+  abstract send(packets: Packet[], notify?: boolean): void;
+
+  /** Closes the transport; `done` runs once it no longer carries the session. */
+  abstract close(done?: () => void): void;
+
+  /** Marks the transport as replaced by an upgrade. */
+  discard(): void {
+    this.discarded = true;
+  }
+
+  protected emitPacket(packet: Packet): void {
+    this.owner?.onTransportPacket(this, packet);
+  }
+
+  protected emitError(message: string, parseError = false): void {
+    this.owner?.onTransportError(this, message, parseError);
+  }
+
+  protected emitClose(): void {
+    if (this.readyState === "closed") return;
+    this.readyState = "closed";
+    this.writable = false;
+    const owner = this.owner;
+    owner?.onTransportClose(this);
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * The WebSocket transport over `ws`: one Engine.IO packet per frame, text as
+ * text frames and binary messages as binary frames (v4: the bytes alone; v3:
+ * led by the packet type byte).
+ *
+ * Listeners are shared functions that find their transport through a symbol
+ * on the `ws` object, so a connection costs no closures. All use of `ws`
+ * internals (writing pre-built frames through its sender) lives here, with a
+ * fallback to `ws.send`.
+ */
+import type { WebSocket } from "ws";
+import * as wsModule from "ws";
+import {
+  decodePacket,
+  decodePacketV3,
+  EngineParseError,
+  encodePacket,
+  encodePacketV3,
+  type Packet,
+  type ProtocolVersion,
+} from "../codec/engineio/index.js";
+import { type PreEncoded, Transport, type TransportConfig } from "./transport.js";
+
+const kTransport = Symbol("switchboard.transport");
+
+type TaggedWebSocket = WebSocket & { [kTransport]?: WebSocketTransport };
+
+/** The part of ws's (untyped) Sender used to write pre-built frames. */
+interface FrameSender {
+  _state?: number;
+  sendFrame?: (list: Buffer[], cb?: (err?: Error) => void) => void;
+}
+
+const WS_OPEN = 1;
+
+function onMessage(this: TaggedWebSocket, data: Buffer, isBinary: boolean): void {
+  this[kTransport]?.onFrame(data, isBinary);
+}
+
+function onClose(this: TaggedWebSocket): void {
+  this[kTransport]?.onSocketClose();
+}
+
+function onError(this: TaggedWebSocket, err: Error): void {
+  this[kTransport]?.onSocketError(err);
+}
+
+export class WebSocketTransport extends Transport {
+  readonly name = "websocket";
+  readonly socket: WebSocket;
+  /** Whether permessage-deflate was negotiated (then frames cannot be pre-built). */
+  readonly deflate: boolean;
+  #onSentLast: ((err?: Error) => void) | null = null;
+
+  constructor(socket: WebSocket, protocol: ProtocolVersion, config: TransportConfig) {
+    super(protocol, config);
+    this.socket = socket;
+    this.deflate = socket.extensions.includes("permessage-deflate");
+    (socket as TaggedWebSocket)[kTransport] = this;
+    socket.on("message", onMessage);
+    socket.once("close", onClose);
+    socket.on("error", onError);
+    this.writable = true;
+  }
+
+  get handlesUpgrades(): boolean {
+    return true;
+  }
+
+  /** Remote address of the underlying TCP connection. */
+  get remoteAddress(): string | undefined {
+    return (this.socket as unknown as { _socket?: { remoteAddress?: string } })._socket
+      ?.remoteAddress;
+  }
+
+  onFrame(data: Buffer, isBinary: boolean): void {
+    let packet: Packet;
+    try {
+      const raw = isBinary ? data : data.toString("utf8");
+      packet = this.protocol === 3 ? decodePacketV3(raw) : decodePacket(raw);
+    } catch (err) {
+      this.emitError(err instanceof EngineParseError ? err.message : "parse error", true);
+      return;
+    }
+    this.emitPacket(packet);
+  }
+
+  onSocketClose(): void {
+    this.emitClose();
+  }
+
+  onSocketError(err: Error): void {
+    // ws reports protocol violations (e.g. an oversized frame, closed with
+    // 1009) as an error, then closes: the session ends as "transport error".
+    if (this.readyState === "open") this.emitError(err.message);
+  }
+
+  send(packets: Packet[], notify = false): void {
+    const last = packets.length - 1;
+    for (let i = 0; i <= last; i++) this.sendPacket(packets[i], notify && i === last);
+  }
+
+  /** Writes one packet; `notify` asks for `onTransportDrain` once it is written. */
+  sendPacket(packet: Packet, notify = false): void {
+    const socket = this.socket;
+    if (socket.readyState !== WS_OPEN) return;
+    const cb = notify ? this.#sentCallback() : undefined;
+    const prepared = packet.options?.prepared as PreEncoded | undefined;
+    if (prepared !== undefined && this.protocol === 4 && !this.deflate) {
+      const sender = (socket as unknown as { _sender?: FrameSender })._sender;
+      // ws writes frames straight to the socket when its sender is idle
+      // (state 0); otherwise it queues them, and so must we, via send().
+      if (sender && sender._state === 0 && typeof sender.sendFrame === "function") {
+        sender.sendFrame(prepared.websocketFrame(), cb);
+        return;
+      }
+    }
+    const encoded = this.protocol === 3 ? encodePacketV3(packet) : encodePacket(packet);
+    const compress = this.deflate && packet.options?.compress !== false;
+    socket.send(encoded, { binary: typeof encoded !== "string", compress }, cb);
+  }
+
+  #sentCallback(): (err?: Error) => void {
+    // Created on first need: most sockets never ask for write notifications.
+    if (this.#onSentLast === null) {
+      this.#onSentLast = (err?: Error) => {
+        if (err) this.emitError(err.message);
+        else this.owner?.onTransportDrain(this);
+      };
+    }
+    return this.#onSentLast;
+  }
+
+  close(done?: () => void): void {
+    if (this.readyState !== "open") {
+      done?.();
+      return;
+    }
+    this.readyState = "closing";
+    this.writable = false;
+    this.socket.close();
+    done?.();
+  }
+}
+
+/** Builds the unmasked frame(s) of a server-to-client message, as ws would. */
+export function buildFrame(data: string | Buffer, binary: boolean): Buffer[] {
+  const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+  return frameEncoder(bytes, {
+    fin: true,
+    rsv1: false,
+    opcode: binary ? 2 : 1,
+    mask: false,
+    readOnly: true,
+  });
+}
+
+type FrameFn = (data: Buffer, options: Record<string, unknown>) => Buffer[];
+
+/** Minimal RFC 6455 §5.2 framing, used if ws stops exposing `Sender.frame`. */
+function fallbackFrame(data: Buffer, options: Record<string, unknown>): Buffer[] {
+  const length = data.length;
+  const headerLength = length < 126 ? 2 : length < 65536 ? 4 : 10;
+  const header = Buffer.allocUnsafe(headerLength);
+  header[0] = 0x80 | (options.opcode as number);
+  if (length < 126) header[1] = length;
+  else if (length < 65536) {
+    header[1] = 126;
+    header.writeUInt16BE(length, 2);
+  } else {
+    header[1] = 127;
+    header.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
+    header.writeUInt32BE(length >>> 0, 6);
+  }
+  return length ? [header, data] : [header];
+}
+
+// ws 8 exports its Sender (untyped in @types/ws); its static frame() is the
+// encoder ws itself uses, so pre-built frames are byte-identical to send().
+const wsSender = (wsModule as unknown as { Sender?: { frame?: FrameFn } }).Sender;
+const frameEncoder: FrameFn =
+  typeof wsSender?.frame === "function" ? wsSender.frame.bind(wsSender) : fallbackFrame;

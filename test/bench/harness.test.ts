@@ -1,0 +1,90 @@
+/**
+ * The benchmark harness end to end, kept short: real server and load-generator
+ * child processes against the bare `ws` target, for about a second per
+ * scenario, and the report built from their results.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { parseOptions, QUICK } from "../../bench/lib/options.js";
+import { checkTargets, markdownTable, summarize, tableRows } from "../../bench/lib/report.js";
+import { type RunRecord, runOnce } from "../../bench/lib/runner.js";
+
+function assertFinite(value: number | undefined, what: string): void {
+  assert.equal(typeof value, "number", `${what} missing`);
+  assert.ok(Number.isFinite(value), `${what} is ${value}`);
+}
+
+describe("bench harness against the raw ws target", () => {
+  const records: RunRecord[] = [];
+
+  it("runs a short fan-out and measures deliveries, latency and server CPU", {
+    timeout: 20_000,
+  }, async () => {
+    const record = await runOnce(
+      "ws",
+      "fanout",
+      { ...QUICK.fanout, clients: 20, durationMs: 1000, warmupMs: 200 },
+      1,
+    );
+    assert.equal(record.error, undefined);
+    const m = record.metrics;
+    assert.equal(m.expected, 20 * 20); // 20 clients × (20 msg/s × 1 s)
+    assert.ok(m.deliveries > 0 && m.deliveries <= m.expected);
+    assertFinite(m.p50Ms, "p50Ms");
+    assertFinite(m.p99Ms, "p99Ms");
+    assert.ok(m.p50Ms >= 0 && m.p99Ms >= m.p50Ms);
+    assertFinite(m.cpuPer100k, "cpuPer100k");
+    assert.ok(m.cpuPer100k > 0);
+    records.push(record);
+  });
+
+  it("runs a short echo with acks and measures acks/s and server CPU", {
+    timeout: 20_000,
+  }, async () => {
+    const record = await runOnce(
+      "ws",
+      "echo",
+      { ...QUICK.echo, clients: 5, durationMs: 1000, warmupMs: 200 },
+      1,
+    );
+    assert.equal(record.error, undefined);
+    const m = record.metrics;
+    assert.ok(m.acks > 0, "no ack counted");
+    assertFinite(m.acksPerSec, "acksPerSec");
+    assertFinite(m.cpuPer100k, "cpuPer100k");
+    assertFinite(m.p99Ms, "p99Ms");
+    records.push(record);
+  });
+
+  it("summarises the runs into a table with the measured numbers", () => {
+    assert.equal(records.length, 2);
+    const summary = summarize(records);
+    assert.equal(summary.fanout?.ws?.reps, 1);
+    assert.equal(summary.echo?.ws?.acks, records[1].metrics.acks);
+    const rows = tableRows(summary, ["ws"]);
+    assert.deepEqual(rows[0].slice(0, 3), ["scenario", "metric", "ws"]);
+    const cpuRow = rows.find((row) => row[0] === "echo" && row[1].startsWith("server CPU"));
+    assert.ok(cpuRow, "echo CPU row missing");
+    assert.match(cpuRow[2], /^≥?[\d,.]+$/);
+    assert.match(markdownTable(rows), /^\| scenario \| metric \| ws \|/);
+    // Without switchboard numbers every issue target is "n/a".
+    assert.ok(checkTargets(summary).every((line) => line.startsWith("n/a")));
+  });
+});
+
+describe("bench options", () => {
+  it("reads argv over env and validates names", () => {
+    const options = parseOptions(["--quick", "--targets", "ws,socketio"], {
+      BENCH_SCENARIO: "echo",
+      BENCH_TARGETS: "switchboard",
+    });
+    assert.equal(options.quick, true);
+    assert.deepEqual(options.targets, ["ws", "socketio"]);
+    assert.deepEqual(options.scenarios, ["echo"]);
+    assert.equal(options.reps, 1);
+    assert.equal(options.params.echo.clients, QUICK.echo.clients);
+    assert.throws(() => parseOptions(["--targets", "nginx"], {}), /unknown target "nginx"/);
+    assert.throws(() => parseOptions(["--reps", "0"], {}), /positive/);
+    assert.throws(() => parseOptions(["--bogus", "1"], {}), /unknown option --bogus/);
+  });
+});

@@ -1,0 +1,141 @@
+/**
+ * `switchboard` option parsing: defaults, flags over environment over
+ * defaults, list forms of --cors-origin, and every kind of bad input ending in
+ * a CliUsageError (the process turns it into exit code 2).
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { CliUsageError } from "../../src/cli/errors.js";
+import {
+  type CliCommand,
+  DEFAULTS,
+  parseCli,
+  type ServeOptions,
+  USAGE,
+} from "../../src/cli/options.js";
+
+function serve(argv: string[], env: NodeJS.ProcessEnv = {}): ServeOptions {
+  const command: CliCommand = parseCli(argv, env);
+  assert.equal(command.kind, "serve");
+  return (command as { options: ServeOptions }).options;
+}
+
+function usageError(argv: string[], env: NodeJS.ProcessEnv, pattern: RegExp): void {
+  assert.throws(
+    () => parseCli(argv, env),
+    (err: unknown) => {
+      assert.ok(err instanceof CliUsageError, `expected CliUsageError, got ${String(err)}`);
+      assert.equal(err.code, "ERR_CLI_USAGE");
+      assert.match(err.message, pattern);
+      return true;
+    },
+  );
+}
+
+describe("parseCli", () => {
+  it("has the documented defaults", () => {
+    assert.deepEqual(serve([]), {
+      port: 3000,
+      host: "0.0.0.0",
+      path: "/socket.io",
+      shutdownTimeout: 10_000,
+    });
+    assert.equal(DEFAULTS.port, 3000);
+  });
+
+  it("reads every flag", () => {
+    assert.deepEqual(
+      serve([
+        "--port=0",
+        "--host",
+        "127.0.0.1",
+        "--path",
+        "/rt/",
+        "--cors-origin",
+        "https://a.example",
+        "--tls-cert",
+        "c.pem",
+        "--tls-key",
+        "k.pem",
+        "--shutdown-timeout",
+        "250",
+      ]),
+      {
+        port: 0,
+        host: "127.0.0.1",
+        path: "/rt",
+        corsOrigin: ["https://a.example"],
+        tls: { certFile: "c.pem", keyFile: "k.pem" },
+        shutdownTimeout: 250,
+      },
+    );
+    assert.equal(serve(["-p", "8080"]).port, 8080);
+  });
+
+  it("reads the environment, flags winning over it", () => {
+    const env = {
+      SWITCHBOARD_PORT: "4000",
+      PORT: "5000",
+      SWITCHBOARD_HOST: "::1",
+      SWITCHBOARD_PATH: "/env-io",
+      SWITCHBOARD_CORS_ORIGIN: "http://a.test, http://b.test:8080",
+      SWITCHBOARD_TLS_CERT: "cert.pem",
+      SWITCHBOARD_TLS_KEY: "key.pem",
+      SWITCHBOARD_SHUTDOWN_TIMEOUT: "0",
+    };
+    assert.deepEqual(serve([], env), {
+      port: 4000,
+      host: "::1",
+      path: "/env-io",
+      corsOrigin: ["http://a.test", "http://b.test:8080"],
+      tls: { certFile: "cert.pem", keyFile: "key.pem" },
+      shutdownTimeout: 0,
+    });
+    assert.equal(serve([], { PORT: "5000" }).port, 5000);
+    assert.equal(serve([], { PORT: "5000", SWITCHBOARD_PORT: "" }).port, 5000);
+    const flagged = serve(["--port", "1", "--host", "localhost", "--cors-origin", "*"], env);
+    assert.equal(flagged.port, 1);
+    assert.equal(flagged.host, "localhost");
+    assert.equal(flagged.corsOrigin, "*");
+  });
+
+  it("accepts repeated and comma-listed origins, * winning", () => {
+    assert.deepEqual(
+      serve(["--cors-origin", "http://a.test,https://b.test/", "--cors-origin", "http://a.test"])
+        .corsOrigin,
+      ["http://a.test", "https://b.test"],
+    );
+    assert.equal(serve(["--cors-origin", "http://a.test,*"]).corsOrigin, "*");
+  });
+
+  it("answers --help and --version", () => {
+    assert.deepEqual(parseCli(["--help"], {}), { kind: "help" });
+    assert.deepEqual(parseCli(["-h", "--port", "nope"], {}), { kind: "help" });
+    assert.deepEqual(parseCli(["--version"], {}), { kind: "version" });
+    for (const flag of ["--port", "--host", "--path", "--cors-origin", "--tls-cert", "--tls-key"]) {
+      assert.ok(USAGE.includes(flag), `help mentions ${flag}`);
+    }
+  });
+
+  it("refuses bad input with a clear message", () => {
+    usageError(["--bogus"], {}, /unknown option '--bogus'/i);
+    usageError(["extra"], {}, /unexpected argument 'extra'/i);
+    usageError(["--port"], {}, /argument missing|--port/i);
+    usageError(["--port", "65536"], {}, /invalid port "65536"/);
+    usageError(["--port", "-1"], {}, /port|argument missing/i);
+    usageError(["--port", "3e3"], {}, /invalid port "3e3"/);
+    usageError([], { PORT: "http" }, /invalid port "http"/);
+    usageError(["--path", "socket.io"], {}, /invalid --path "socket.io"/);
+    usageError(["--path", "/a/../b"], {}, /invalid --path/);
+    usageError(["--path", "/"], {}, /may not be \//);
+    usageError(["--host", ""], {}, /invalid --host/);
+    usageError(["--cors-origin", "example.com"], {}, /invalid --cors-origin "example.com"/);
+    usageError(["--cors-origin", "https://a.test/path"], {}, /invalid --cors-origin/);
+    usageError(["--cors-origin", "ftp://a.test"], {}, /invalid --cors-origin/);
+    usageError(["--cors-origin", "http://a.test,,http://b.test"], {}, /empty origin/);
+    usageError(["--tls-cert", "c.pem"], {}, /--tls-cert and --tls-key must be given together/);
+    usageError([], { SWITCHBOARD_TLS_KEY: "k.pem" }, /must be given together/);
+    usageError(["--shutdown-timeout", "soon"], {}, /invalid --shutdown-timeout/);
+    usageError(["--help=yes"], {}, /does not take an argument/i);
+  });
+});

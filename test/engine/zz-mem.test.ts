@@ -1,0 +1,22 @@
+import { fork } from "node:child_process";
+import { test } from "node:test";
+import { startEngine } from "./helpers.js";
+test("mem", { timeout: 60000 }, async () => {
+  const t = await startEngine();
+  const n = 5000;
+  global.gc?.();
+  await new Promise((r) => setTimeout(r, 200));
+  global.gc?.();
+  const before = process.memoryUsage();
+  const child = fork("/tmp/mem/clients.mjs", [String(t.port), String(n)]);
+  await new Promise((r) => child.once("message", r));
+  await new Promise((r) => setTimeout(r, 500));
+  global.gc?.();
+  await new Promise((r) => setTimeout(r, 200));
+  global.gc?.();
+  const after = process.memoryUsage();
+  console.log("clients", t.engine.clientsCount, "rss/conn", (after.rss - before.rss) / n, "heap/conn", (after.heapUsed - before.heapUsed) / n);
+  child.send("bye");
+  await new Promise((r) => child.once("exit", r));
+  await t.close();
+});

@@ -1,0 +1,144 @@
+/**
+ * switchboard/express with the real Express 5 and the real socket.io-client:
+ * polling-only and websocket-only round trips with acks, Express's own routes
+ * beside it, and a body parser plus catch-all 404 registered before the
+ * adapter that still never see a Socket.IO request.
+ */
+import assert from "node:assert/strict";
+import { createServer, type Server as HttpServer } from "node:http";
+import { after, before, describe, it } from "node:test";
+import express from "express";
+import type { Server } from "../../src/index.js";
+import { attachExpress, type Mount } from "../../src/mount/express.js";
+import { assertPollingHandshake, assertRoundTrip, baseUrl, get, installEcho } from "./helpers.js";
+
+function buildApp(): express.Express {
+  const app = express();
+  // Registered before the adapter on purpose: a parser that would eat any body
+  // and a catch-all 404 must not see Socket.IO requests.
+  app.use(express.text({ type: "*/*" }));
+  app.get("/hello", (_req, res) => {
+    res.type("text/plain").send("hello from express");
+  });
+  app.post("/echo-body", (req, res) => {
+    res.type("text/plain").send(`got ${String(req.body)}`);
+  });
+  app.use((_req, res) => {
+    res.status(404).type("text/plain").send("express 404");
+  });
+  return app;
+}
+
+describe("switchboard/express, attached on app.listen()", () => {
+  let server: HttpServer;
+  let io: Server;
+  let url = "";
+
+  before(async () => {
+    const app = buildApp();
+    io = attachExpress(app);
+    installEcho(io);
+    server = await new Promise<HttpServer>((resolve) => {
+      const s = app.listen(0, "127.0.0.1", () => resolve(s));
+    });
+    url = baseUrl(server);
+  });
+
+  after(async () => {
+    await new Promise<void>((resolve) => io.close(() => resolve()));
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it("round-trips an ack over polling only", { timeout: 10_000 }, async () => {
+    await assertRoundTrip(url, "polling");
+  });
+
+  it("round-trips an ack over websocket only", { timeout: 10_000 }, async () => {
+    await assertRoundTrip(url, "websocket");
+  });
+
+  it("upgrades from polling to websocket", { timeout: 10_000 }, async () => {
+    await assertRoundTrip(url, "upgrade");
+  });
+
+  it("answers the polling handshake despite the app's catch-all 404", {
+    timeout: 10_000,
+  }, async () => {
+    await assertPollingHandshake(url);
+  });
+
+  it("serves the client bundle under the path", { timeout: 10_000 }, async () => {
+    const res = await get(`${url}/socket.io/socket.io.js`);
+    assert.equal(res.status, 200);
+    assert.match(res.type ?? "", /javascript/);
+    assert.ok(res.body.length > 1000);
+  });
+
+  it("leaves Express's own routes, body parser and 404 working", { timeout: 10_000 }, async () => {
+    assert.deepEqual(await get(`${url}/hello`), {
+      status: 200,
+      body: "hello from express",
+      type: "text/plain; charset=utf-8",
+    });
+    const posted = await get(`${url}/echo-body`, { method: "POST", body: "abc" });
+    assert.equal(posted.body, "got abc");
+    const missing = await get(`${url}/socket.iox/`);
+    assert.equal(missing.status, 404);
+    assert.equal(missing.body, "express 404");
+  });
+});
+
+describe("switchboard/express, with a server given", () => {
+  it("serves both transports on http.createServer(app)", { timeout: 15_000 }, async () => {
+    const app = buildApp();
+    const server = createServer(app);
+    const io = attachExpress(app, { server, path: "/live" });
+    installEcho(io);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = baseUrl(server);
+    try {
+      await assertRoundTrip(url, "polling", "/live");
+      await assertRoundTrip(url, "websocket", "/live");
+      assert.equal((await get(`${url}/socket.io/`)).body, "express 404");
+    } finally {
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it("routes a second mount by prefix and closes every mount with the server", {
+    timeout: 15_000,
+  }, async () => {
+    const app = buildApp();
+    let closedMounts = 0;
+    const bayeux: Mount = {
+      path: "/bayeux/",
+      handleRequest: (req, res) => {
+        res.writeHead(200, { "Content-Type": "text/plain" }).end(`bayeux ${req.method} ${req.url}`);
+      },
+      close: () => {
+        closedMounts++;
+      },
+    };
+    const io = attachExpress(app, { mounts: [bayeux] });
+    installEcho(io);
+    const server = await new Promise<HttpServer>((resolve) => {
+      const s = app.listen(0, "127.0.0.1", () => resolve(s));
+    });
+    const url = baseUrl(server);
+    try {
+      assert.equal((await get(`${url}/bayeux`)).body, "bayeux GET /bayeux");
+      assert.equal(
+        (await get(`${url}/bayeux/meta?x=1`, { method: "POST", body: "[]" })).body,
+        "bayeux POST /bayeux/meta?x=1",
+      );
+      assert.equal((await get(`${url}/bayeuxx`)).body, "express 404");
+      await assertRoundTrip(url, "websocket");
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    // The server's "close" event closes the mounts (Socket.IO and the extra one).
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(closedMounts, 1);
+  });
+});

@@ -1,0 +1,116 @@
+/**
+ * switchboard/fastify with the real Fastify 5 and the real socket.io-client:
+ * the plugin decorates `fastify.io`, serves polling and websocket on
+ * `fastify.server` ahead of Fastify's router (its text parser and 404 handler
+ * never see a Socket.IO request), and closes the Socket.IO server with Fastify,
+ * even while a websocket client is still connected.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import Fastify, { type FastifyInstance } from "fastify";
+import { io as connect } from "socket.io-client";
+import switchboard, { fastifySwitchboard } from "../../src/mount/fastify.js";
+import { assertPollingHandshake, assertRoundTrip, get, installEcho } from "./helpers.js";
+
+async function build(options: Parameters<typeof switchboard>[1] = {}): Promise<FastifyInstance> {
+  const fastify = Fastify();
+  fastify.get("/hello", async () => ({ hello: "fastify" }));
+  fastify.post("/echo-body", async (request) => ({ got: request.body }));
+  fastify.setNotFoundHandler((_request, reply) => {
+    reply.code(404).send({ fastify404: true });
+  });
+  await fastify.register(switchboard, options);
+  installEcho(fastify.io);
+  return fastify;
+}
+
+describe("switchboard/fastify", () => {
+  let fastify: FastifyInstance;
+  let url = "";
+
+  before(async () => {
+    fastify = await build();
+    url = await fastify.listen({ port: 0, host: "127.0.0.1" });
+  });
+
+  after(() => fastify.close());
+
+  it("decorates the instance with the Socket.IO server", () => {
+    assert.equal(typeof fastify.io.on, "function");
+    assert.equal(fastify.io.path(), "/socket.io");
+    assert.equal(fastifySwitchboard, switchboard);
+  });
+
+  it("round-trips an ack over polling only", { timeout: 10_000 }, async () => {
+    await assertRoundTrip(url, "polling");
+  });
+
+  it("round-trips an ack over websocket only", { timeout: 10_000 }, async () => {
+    await assertRoundTrip(url, "websocket");
+  });
+
+  it("upgrades from polling to websocket", { timeout: 10_000 }, async () => {
+    await assertRoundTrip(url, "upgrade");
+  });
+
+  it("answers the polling handshake, not Fastify's 404", { timeout: 10_000 }, async () => {
+    await assertPollingHandshake(url);
+  });
+
+  it("leaves Fastify's own routes, parsers and 404 working", { timeout: 10_000 }, async () => {
+    const hello = await get(`${url}/hello`);
+    assert.equal(hello.status, 200);
+    assert.deepEqual(JSON.parse(hello.body), { hello: "fastify" });
+    const posted = await get(`${url}/echo-body`, {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body: "abc",
+    });
+    assert.deepEqual(JSON.parse(posted.body), { got: "abc" });
+    const missing = await get(`${url}/nothing-here`);
+    assert.equal(missing.status, 404);
+    assert.deepEqual(JSON.parse(missing.body), { fastify404: true });
+  });
+});
+
+describe("switchboard/fastify options and shutdown", () => {
+  it("takes the Socket.IO path from the plugin options", { timeout: 10_000 }, async () => {
+    const fastify = await build({ path: "/rt" });
+    const url = await fastify.listen({ port: 0, host: "127.0.0.1" });
+    try {
+      await assertRoundTrip(url, "websocket", "/rt");
+      await assertPollingHandshake(url, "/rt");
+      assert.equal((await get(`${url}/socket.io/`)).status, 404);
+    } finally {
+      await fastify.close();
+    }
+  });
+
+  it("rejects overlapping mount prefixes at registration", { timeout: 10_000 }, async () => {
+    const fastify = Fastify();
+    await assert.rejects(
+      async () => {
+        await fastify.register(switchboard, {
+          path: "/a",
+          mounts: [{ path: "/a/b", handleRequest() {} }],
+        });
+      },
+      { code: "ERR_MOUNT_CONFLICT" },
+    );
+    await fastify.close();
+  });
+
+  it("fastify.close() disconnects a connected websocket client", { timeout: 10_000 }, async () => {
+    const fastify = await build();
+    const url = await fastify.listen({ port: 0, host: "127.0.0.1" });
+    const client = connect(url, { transports: ["websocket"], forceNew: true, reconnection: false });
+    await new Promise<void>((resolve, reject) => {
+      client.once("connect", resolve);
+      client.once("connect_error", reject);
+    });
+    const disconnected = new Promise<string>((resolve) => client.once("disconnect", resolve));
+    await fastify.close();
+    assert.equal(await disconnected, "transport close");
+    client.close();
+  });
+});

@@ -1,0 +1,95 @@
+/**
+ * switchboard/koa with the real Koa 3 and the real socket.io-client: polling
+ * and websocket round trips with acks, and Koa's own middleware (including a
+ * catch-all that answers everything) never seeing a Socket.IO request.
+ */
+import assert from "node:assert/strict";
+import { createServer, type Server as HttpServer } from "node:http";
+import { after, before, describe, it } from "node:test";
+import Koa from "koa";
+import type { Server } from "../../src/index.js";
+import { attachKoa } from "../../src/mount/koa.js";
+import { assertPollingHandshake, assertRoundTrip, baseUrl, get, installEcho } from "./helpers.js";
+
+function buildApp(): Koa {
+  const app = new Koa();
+  app.use(async (ctx, next) => {
+    if (ctx.path === "/hello") {
+      ctx.type = "text/plain";
+      ctx.body = "hello from koa";
+      return;
+    }
+    await next();
+  });
+  // A catch-all: anything that reaches Koa and is not /hello gets this.
+  app.use((ctx) => {
+    ctx.status = 404;
+    ctx.body = "koa 404";
+  });
+  return app;
+}
+
+describe("switchboard/koa, attached on app.listen()", () => {
+  let server: HttpServer;
+  let io: Server;
+  let url = "";
+
+  before(async () => {
+    const app = buildApp();
+    io = attachKoa(app);
+    installEcho(io);
+    server = await new Promise<HttpServer>((resolve) => {
+      const s = app.listen(0, "127.0.0.1", () => resolve(s));
+    });
+    url = baseUrl(server);
+  });
+
+  after(async () => {
+    await new Promise<void>((resolve) => io.close(() => resolve()));
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it("round-trips an ack over polling only", { timeout: 10_000 }, async () => {
+    await assertRoundTrip(url, "polling");
+  });
+
+  it("round-trips an ack over websocket only", { timeout: 10_000 }, async () => {
+    await assertRoundTrip(url, "websocket");
+  });
+
+  it("upgrades from polling to websocket", { timeout: 10_000 }, async () => {
+    await assertRoundTrip(url, "upgrade");
+  });
+
+  it("answers the polling handshake, not Koa's catch-all", { timeout: 10_000 }, async () => {
+    await assertPollingHandshake(url);
+  });
+
+  it("leaves Koa's own middleware working", { timeout: 10_000 }, async () => {
+    assert.equal((await get(`${url}/hello`)).body, "hello from koa");
+    const missing = await get(`${url}/elsewhere`);
+    assert.equal(missing.status, 404);
+    assert.equal(missing.body, "koa 404");
+  });
+});
+
+describe("switchboard/koa, with a server given", () => {
+  it("serves both transports on http.createServer(app.callback())", {
+    timeout: 15_000,
+  }, async () => {
+    const app = buildApp();
+    const server = createServer(app.callback());
+    const io = attachKoa(app, { server, path: "/koa-io" });
+    installEcho(io);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = baseUrl(server);
+    try {
+      await assertRoundTrip(url, "polling", "/koa-io");
+      await assertRoundTrip(url, "websocket", "/koa-io");
+      assert.equal((await get(`${url}/socket.io/`)).body, "koa 404");
+    } finally {
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
