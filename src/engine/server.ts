@@ -19,24 +19,19 @@ import type { ProtocolVersion } from "../codec/engineio/index.js";
 import { createDebug } from "../shared/debug.js";
 import { TimerWheel } from "../shared/timer-wheel.js";
 import { PollingTransport } from "../transport/polling.js";
-import { isValidJsonpIndex, JsonpTransport } from "../transport/polling-jsonp.js";
+import { JsonpTransport } from "../transport/polling-jsonp.js";
 import type { TransportConfig } from "../transport/transport.js";
 import { WebSocketTransport } from "../transport/websocket.js";
 import { type AttachOptions, attachEngine } from "./attach.js";
 import { serializeCookie } from "./cookie.js";
 import { applyCors } from "./cors.js";
-import { ENGINE_ERRORS, type EngineErrorKey } from "./errors.js";
+import { ENGINE_ERRORS } from "./errors.js";
 import { type ResolvedOptions, resolveOptions } from "./options.js";
-import {
-  abortRequest,
-  abortUpgrade,
-  hasInvalidHeaderChar,
-  protocolOf,
-  queryOf,
-} from "./request.js";
+import { abortRequest, abortUpgrade, protocolOf, queryOf } from "./request.js";
 import { Socket, type SocketHost } from "./socket.js";
 import type { CloseReason, EngineOptions, TransportName } from "./types.js";
 import { UpgradeResponse } from "./upgrade-response.js";
+import { type Verdict, type VerifyContext, verifyRequest } from "./verify.js";
 
 const debug = createDebug("engine");
 
@@ -77,8 +72,6 @@ type UpgradeRequest = IncomingMessage & {
   [kUpgradeHeaders]?: OutgoingHttpHeaders;
 };
 
-type Verdict = { key: EngineErrorKey; context: Record<string, unknown>; message?: string };
-
 /** How long the sid of a session closed between two polls is remembered. */
 const LINGER_MAX = 30000;
 
@@ -106,10 +99,18 @@ export class Server extends EventEmitter implements SocketHost {
   readonly #middlewares: Middleware[] = [];
   /** Polling sessions closed while no poll was held: sid → transport, expiry. */
   readonly #linger = new Map<string, { transport: PollingTransport; expires: number }>();
+  readonly #verifyContext: VerifyContext;
 
   constructor(opts: EngineOptions = {}) {
     super();
     this.opts = { ...opts, ...resolveOptions(opts) };
+    this.#verifyContext = {
+      opts: this.opts,
+      hasSession: (sid) => Object.hasOwn(this.clients, sid),
+      sessionTransport: (sid) => this.clients[sid].transport.name,
+      isLingering: (sid) => this.#isLingering(sid),
+      clientsCount: () => this.clientsCount,
+    };
     const o = this.opts;
     // Resolution: a tenth of the shortest deadline, between 1 ms and 1 s, so a
     // 25 s heartbeat costs one tick a second and test-sized ones stay precise.
@@ -268,91 +269,8 @@ export class Server extends EventEmitter implements SocketHost {
     next();
   }
 
-  /**
-   * Decides whether a request may proceed (engine.io's `verify`), in this
-   * order: transport, Origin header, sid or handshake checks, protocol
-   * version, connection limit, then the user's `allowRequest`.
-   */
   #verify(req: IncomingMessage, upgrade: boolean, done: (verdict?: Verdict) => void): void {
-    const query = queryOf(req);
-    const transport = query.transport as TransportName;
-    if (!this.opts.transports.includes(transport)) {
-      done({ key: "UNKNOWN_TRANSPORT", context: { transport } });
-      return;
-    }
-    if (hasInvalidHeaderChar(req.headers.origin)) {
-      done({ key: "BAD_REQUEST", context: { name: "INVALID_ORIGIN", origin: req.headers.origin } });
-      return;
-    }
-    if (query.j !== undefined && (upgrade || !isValidJsonpIndex(query.j))) {
-      done({ key: "BAD_REQUEST", context: { name: "INVALID_JSONP_INDEX", j: query.j } });
-      return;
-    }
-    const sid = query.sid;
-    if (sid !== undefined) {
-      if (!Object.hasOwn(this.clients, sid)) {
-        if (!upgrade && this.#isLingering(sid)) {
-          done();
-          return;
-        }
-        done({ key: "UNKNOWN_SID", context: { sid } });
-        return;
-      }
-      const previous = this.clients[sid].transport.name;
-      if (!upgrade && previous !== transport) {
-        done({
-          key: "BAD_REQUEST",
-          context: { name: "TRANSPORT_MISMATCH", transport, previousTransport: previous },
-        });
-        return;
-      }
-      done();
-      return;
-    }
-    if (req.method !== "GET") {
-      done({ key: "BAD_HANDSHAKE_METHOD", context: { method: req.method } });
-      return;
-    }
-    if (transport === "websocket" && !upgrade) {
-      done({ key: "BAD_REQUEST", context: { name: "TRANSPORT_HANDSHAKE_ERROR" } });
-      return;
-    }
-    const protocol = protocolOf(query);
-    if (protocol === null) {
-      done({ key: "BAD_REQUEST", context: { name: "INVALID_PROTOCOL", protocol: query.EIO } });
-      return;
-    }
-    if (protocol === "unsupported" || (protocol === 3 && !this.opts.allowEIO3)) {
-      done({ key: "UNSUPPORTED_PROTOCOL_VERSION", context: { protocol: query.EIO ?? 3 } });
-      return;
-    }
-    if (this.clientsCount >= this.opts.maxConnections) {
-      done({ key: "TOO_MANY_CONNECTIONS", context: { max: this.opts.maxConnections } });
-      return;
-    }
-    const allowRequest = this.opts.allowRequest;
-    if (!allowRequest) {
-      done();
-      return;
-    }
-    let answered = false;
-    try {
-      allowRequest(req, (message, success) => {
-        if (answered) return;
-        answered = true;
-        if (success) done();
-        else {
-          const verdict: Verdict = { key: "FORBIDDEN", context: { message } };
-          if (typeof message === "string" && message) verdict.message = message;
-          done(verdict);
-        }
-      });
-    } catch (err) {
-      if (!answered) {
-        answered = true;
-        done({ key: "FORBIDDEN", context: { message: String(err) } });
-      }
-    }
+    verifyRequest(this.#verifyContext, req, upgrade, done);
   }
 
   // ---- handshake ----------------------------------------------------------

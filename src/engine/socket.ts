@@ -9,7 +9,13 @@
  */
 import { EventEmitter } from "node:events";
 import type { IncomingMessage } from "node:http";
-import type { Packet, PacketType, ProtocolVersion, RawData } from "../codec/engineio/index.js";
+import type {
+  Packet,
+  PacketOptions,
+  PacketType,
+  ProtocolVersion,
+  RawData,
+} from "../codec/engineio/index.js";
 import { createDebug } from "../shared/debug.js";
 import { TimerEntry, type TimerTarget, type TimerWheel } from "../shared/timer-wheel.js";
 import type { Transport, TransportOwner } from "../transport/transport.js";
@@ -35,6 +41,9 @@ const HB_IDLE = 0;
 const HB_PING_DUE = 1;
 /** v4: a ping was sent, the pong is due. v3: the client's next ping is due. */
 const HB_WAIT = 2;
+
+const COMPRESS: PacketOptions = Object.freeze({ compress: true });
+const NO_COMPRESS: PacketOptions = Object.freeze({ compress: false });
 
 const TIMER_HEARTBEAT = 0;
 const TIMER_UPGRADE = 1;
@@ -192,10 +201,12 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
     }
     if (this.readyState === "closing" || this.readyState === "closed") return;
     const compress = options?.compress !== false;
+    // Packet options are shared constants: no allocation per send for them.
+    const packetOptions = compress ? COMPRESS : NO_COMPRESS;
     let packet: Packet;
     if (data instanceof PreparedMessage) packet = data.packet(compress);
-    else if (data === undefined) packet = { type, options: { compress } };
-    else packet = { type, data: toRawData(data), options: { compress } };
+    else if (data === undefined) packet = { type, options: packetOptions };
+    else packet = { type, data: toRawData(data), options: packetOptions };
     this.emit("packetCreate", packet);
     const transport = this.transport;
     // Fast path: a websocket is always writable and ws keeps its own queue,

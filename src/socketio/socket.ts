@@ -20,6 +20,15 @@ import { BroadcastOperator } from "./broadcast.js";
 import type { Client } from "./client.js";
 import type { EngineSocket } from "./engine-contract.js";
 import type { Namespace } from "./namespace.js";
+import {
+  type AnyListener,
+  type DisconnectReason,
+  type Handshake,
+  parseQuery,
+  RECOVERABLE_DISCONNECT_REASONS,
+  type SocketMiddleware,
+  type SocketReservedEvents,
+} from "./socket-types.js";
 import type {
   AckCallback,
   DecorateAcknowledgements,
@@ -33,70 +42,21 @@ import type {
 } from "./typed-events.js";
 import { StrictEventEmitter } from "./typed-events.js";
 
+export {
+  type AnyListener,
+  type DisconnectReason,
+  type Handshake,
+  parseQuery,
+  RECOVERABLE_DISCONNECT_REASONS,
+  type SocketMiddleware,
+  type SocketReservedEvents,
+};
+
 const debug = createDebug("socketio:socket");
 
-/** Disconnect reasons after which a session may be recovered (socket.io's list). */
-export const RECOVERABLE_DISCONNECT_REASONS: ReadonlySet<string> = new Set([
-  "transport error",
-  "transport close",
-  "forced close",
-  "ping timeout",
-  "server shutting down",
-  "forced server close",
-]);
-
-/** socket.io's disconnect reasons, server side. */
-export type DisconnectReason =
-  | "transport error"
-  | "transport close"
-  | "forced close"
-  | "ping timeout"
-  | "parse error"
-  | "server shutting down"
-  | "forced server close"
-  | "client namespace disconnect"
-  | "server namespace disconnect";
-
-export interface SocketReservedEvents {
-  disconnect: (reason: DisconnectReason, description?: unknown) => void;
-  disconnecting: (reason: DisconnectReason, description?: unknown) => void;
-  error: (err: Error) => void;
-}
-
-/** What the server knows of the handshake, as socket.io exposes it. */
-export interface Handshake {
-  headers: IncomingMessage["headers"];
-  time: string;
-  address: string;
-  xdomain: boolean;
-  secure: boolean;
-  issued: number;
-  url: string;
-  query: Record<string, string | string[]>;
-  // biome-ignore lint/suspicious/noExplicitAny: auth is whatever the client sent.
-  auth: { [key: string]: any };
-}
-
-/** A per-socket packet middleware: `[event, ...args]` and a `next(err?)`. */
-export type SocketMiddleware = (event: unknown[], next: (err?: Error) => void) => void;
-// biome-ignore lint/suspicious/noExplicitAny: catch-all listeners receive any event.
-export type AnyListener = (event: string, ...args: any[]) => void;
 type AckFn = (...args: unknown[]) => void;
 
 const NO_FLAGS: BroadcastFlags = Object.freeze({}) as BroadcastFlags;
-
-/** Parses the query string of a handshake URL without `__proto__` keys. */
-export function parseQuery(url: string | undefined): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  const q = url?.indexOf("?") ?? -1;
-  if (!url || q === -1) return out;
-  for (const [key, value] of new URLSearchParams(url.slice(q + 1))) {
-    if (key === "__proto__") continue;
-    const prev = out[key];
-    out[key] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
-  }
-  return out;
-}
 
 /**
  * @example
