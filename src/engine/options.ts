@@ -18,6 +18,7 @@ export interface ResolvedOptions {
   httpCompression: false | { threshold: number };
   allowEIO3: boolean;
   maxConnections: number;
+  maxBufferedBytes: number;
   initialPacket: unknown;
 }
 
@@ -27,6 +28,7 @@ export const DEFAULTS = {
   upgradeTimeout: 10000,
   maxHttpBufferSize: 1e6,
   maxConnections: 100000,
+  maxBufferedBytes: 16 * 1024 * 1024,
   httpCompressionThreshold: 1024,
   perMessageDeflateThreshold: 1024,
   destroyUpgradeTimeout: 1000,
@@ -39,6 +41,12 @@ function positive(value: number | undefined, fallback: number, name: string): nu
     throw new TypeError(`engine option ${name} must be a non-negative number`);
   }
   return value;
+}
+
+/** Like {@link positive}, but `Infinity` (no limit) is allowed too. */
+function limit(value: number | undefined, fallback: number, name: string): number {
+  if (value === Number.POSITIVE_INFINITY) return value;
+  return positive(value, fallback, name);
 }
 
 /** Applies defaults and validates the option types. */
@@ -89,6 +97,7 @@ export function resolveOptions(opts: EngineOptions = {}): ResolvedOptions {
     httpCompression,
     allowEIO3: opts.allowEIO3 === true,
     maxConnections: positive(opts.maxConnections, DEFAULTS.maxConnections, "maxConnections"),
+    maxBufferedBytes: limit(opts.maxBufferedBytes, DEFAULTS.maxBufferedBytes, "maxBufferedBytes"),
     initialPacket: opts.initialPacket,
   };
 }

@@ -118,6 +118,7 @@ export class Server extends EventEmitter implements SocketHost {
     this.wheel = new TimerWheel({ resolution: Math.max(1, Math.min(1000, shortest / 10)) });
     this.#transportConfig = {
       maxHttpBufferSize: o.maxHttpBufferSize,
+      maxBufferedBytes: o.maxBufferedBytes,
       httpCompressionThreshold: o.httpCompression ? o.httpCompression.threshold : null,
       decorateHeaders: (headers, req, sid, initial) => {
         if (initial) {

@@ -20,6 +20,8 @@ import { createDebug } from "../shared/debug.js";
 import { TimerEntry, type TimerTarget, type TimerWheel } from "../shared/timer-wheel.js";
 import type { Transport, TransportOwner } from "../transport/transport.js";
 import type { WebSocketTransport } from "../transport/websocket.js";
+import type { HandshakeRequest } from "./handshake-request.js";
+import { retainRequest } from "./handshake-request.js";
 import type { ResolvedOptions } from "./options.js";
 import { type MessageData, PreparedMessage, toRawData } from "./prepared-message.js";
 import type { CloseReason, ReadyState, SendOptions, TransportName } from "./types.js";
@@ -84,7 +86,11 @@ export interface SocketEvents {
 export class Socket extends EventEmitter implements TransportOwner, TimerTarget {
   readonly id: string;
   readonly server: SocketHost;
-  /** The handshake request. */
+  /**
+   * The handshake request, as kept for the session's life: `headers`, `url`,
+   * `method`, `httpVersion`, `_query`, `socket`/`connection` and whatever a
+   * middleware added (see {@link HandshakeRequest}), without the stream state.
+   */
   readonly request: IncomingMessage;
   readonly protocol: ProtocolVersion;
   readonly remoteAddress: string;
@@ -94,6 +100,8 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
   upgrading = false;
 
   #writeBuffer: Packet[] = [];
+  /** Bytes of the packets in the write buffer (their data, plus one per type). */
+  #bufferedBytes = 0;
   /** Callbacks of the packets in the write buffer. */
   #packetsFn: SendCallback[] | null = null;
   /** Callback batches handed to the transport, run on its drain, in order. */
@@ -114,7 +122,7 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
     super();
     this.id = id;
     this.server = server;
-    this.request = req;
+    this.request = retainRequest(req);
     this.protocol = protocol;
     this.remoteAddress =
       (transport as Partial<WebSocketTransport>).remoteAddress ?? req.socket?.remoteAddress ?? "";
@@ -224,8 +232,19 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
       return;
     }
     this.#writeBuffer.push(packet);
+    const bytes = packet.data;
+    // A running count (no walk over the buffer, no allocation): the packets
+    // wait here while a polling client holds no GET.
+    this.#bufferedBytes +=
+      bytes === undefined
+        ? 1
+        : 1 + (typeof bytes === "string" ? Buffer.byteLength(bytes) : bytes.length);
     if (callback) (this.#packetsFn ??= []).push(callback);
     this.flush();
+    if (this.#bufferedBytes > this.server.opts.maxBufferedBytes) {
+      debug("outgoing buffer full on %s (%d bytes)", this.id, this.#bufferedBytes);
+      this.#onClose("transport error", "outgoing buffer full");
+    }
   }
 
   /** Writes the buffered packets if the transport can take them. */
@@ -239,6 +258,7 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
     }
     const buffer = this.#writeBuffer;
     this.#writeBuffer = [];
+    this.#bufferedBytes = 0;
     this.emit("flush", buffer);
     this.server.emit("flush", this, buffer);
     const callbacks = this.#packetsFn;
@@ -478,5 +498,6 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
     this.emit("close", reason, description);
     // Kept until now so `close` listeners can still inspect unsent packets.
     this.#writeBuffer = [];
+    this.#bufferedBytes = 0;
   }
 }

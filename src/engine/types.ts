@@ -87,6 +87,19 @@ export interface EngineOptions {
   destroyUpgradeTimeout?: number;
   /** Largest number of open sessions; further handshakes get 503. Default 100000. */
   maxConnections?: number;
+  /**
+   * Most bytes allowed to wait for one slow client, default 16 MiB (16777216).
+   * Over websocket this is ws's `bufferedAmount` after a write (what the kernel
+   * would not take yet); over long-polling, the bytes of the packets queued
+   * while the client holds no GET. Past it the session closes with reason
+   * "transport error" (description "outgoing buffer full") and its buffers are
+   * freed, so a consumer that stops reading cannot grow the server's memory
+   * without bound. `Infinity` turns the check off.
+   *
+   * @example
+   * new Server({ maxBufferedBytes: 1024 * 1024 }); // drop clients 1 MiB behind
+   */
+  maxBufferedBytes?: number;
   /** Data appended to the `open` packet's handshake (engine.io `initialPacket`). */
   initialPacket?: unknown;
 }

@@ -40,6 +40,8 @@ export interface PreEncoded {
 /** Settings shared by every transport of one engine server (one object, not per socket). */
 export interface TransportConfig {
   maxHttpBufferSize: number;
+  /** Most bytes that may wait to be written to one client (engine `maxBufferedBytes`). */
+  maxBufferedBytes: number;
   /** Minimum response size to compress, or null when http compression is off. */
   httpCompressionThreshold: number | null;
   /** Lets the engine add headers (cookie, `headers` events) to a polling response. */

@@ -19,7 +19,10 @@ import {
   type Packet,
   type ProtocolVersion,
 } from "../codec/engineio/index.js";
+import { createDebug } from "../shared/debug.js";
 import { type PreEncoded, Transport, type TransportConfig } from "./transport.js";
+
+const debug = createDebug("engine:websocket");
 
 const kTransport = Symbol("switchboard.transport");
 
@@ -58,7 +61,8 @@ export class WebSocketTransport extends Transport {
     this.deflate = socket.extensions.includes("permessage-deflate");
     (socket as TaggedWebSocket)[kTransport] = this;
     socket.on("message", onMessage);
-    socket.once("close", onClose);
+    // on, not once: ws emits "close" once, and once() would allocate a wrapper.
+    socket.on("close", onClose);
     socket.on("error", onError);
     this.writable = true;
   }
@@ -112,12 +116,28 @@ export class WebSocketTransport extends Transport {
       // (state 0); otherwise it queues them, and so must we, via send().
       if (sender && sender._state === 0 && typeof sender.sendFrame === "function") {
         sender.sendFrame(prepared.websocketFrame(), cb);
+        if (socket.bufferedAmount > this.config.maxBufferedBytes) this.#overflow();
         return;
       }
     }
     const encoded = this.protocol === 3 ? encodePacketV3(packet) : encodePacket(packet);
     const compress = this.deflate && packet.options?.compress !== false;
     socket.send(encoded, { binary: typeof encoded !== "string", compress }, cb);
+    // What the kernel did not take stays in node's (and ws's) queues: a client
+    // that stops reading would grow them without bound. One getter read per send.
+    if (socket.bufferedAmount > this.config.maxBufferedBytes) this.#overflow();
+  }
+
+  /** The client fell `maxBufferedBytes` behind: drop it and free its queue at once. */
+  #overflow(): void {
+    if (this.readyState !== "open") return;
+    debug("outgoing buffer full on %s (%d bytes)", this.sid, this.socket.bufferedAmount);
+    this.readyState = "closing";
+    this.writable = false;
+    // terminate(), not close(): a close frame would wait behind the very
+    // bytes the peer is not reading (up to ws's 30 s close timeout).
+    this.socket.terminate();
+    this.emitError("outgoing buffer full");
   }
 
   #sentCallback(): (err?: Error) => void {
