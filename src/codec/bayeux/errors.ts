@@ -53,7 +53,11 @@ const UNSAFE = /[^A-Za-z0-9\-_!~()$@ /*.]/g;
  * bayeuxError("clientUnknown", ["abc"]); // "402:abc:Unknown client"
  * bayeuxError("channelInvalid", ["/a b"], "Bad name"); // "405:/a b:Bad name"
  */
-export function bayeuxError(name: BayeuxErrorName, args: readonly string[] = [], text?: string): string {
+export function bayeuxError(
+  name: BayeuxErrorName,
+  args: readonly string[] = [],
+  text?: string,
+): string {
   const entry = BAYEUX_ERRORS[name];
   const safeArgs = args.map((arg) => String(arg).slice(0, 256).replace(UNSAFE, "_"));
   const message = (text ?? entry.message).replace(UNSAFE, "_");
@@ -88,7 +92,12 @@ export class BayeuxParseError extends ProtocolError {
   /** The Bayeux error field to answer with. */
   readonly bayeuxError: string;
 
-  constructor(code: string, message: string, bayeuxErrorField: string, options?: { cause?: unknown }) {
+  constructor(
+    code: string,
+    message: string,
+    bayeuxErrorField: string,
+    options?: { cause?: unknown },
+  ) {
     super(code, message, options);
     this.bayeuxError = bayeuxErrorField;
   }

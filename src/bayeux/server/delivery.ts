@@ -1,0 +1,44 @@
+/**
+ * A delivery: one published message as every subscriber receives it. It is
+ * serialised once; long-polling replies splice {@link Delivery.json} into
+ * their array and websocket recipients share the bytes of
+ * {@link Delivery.frame}, so a broadcast to N clients costs one
+ * `JSON.stringify` and one buffer, not N.
+ */
+import type { BayeuxMessage } from "../../codec/bayeux/index.js";
+
+/** Anything that can receive deliveries: a client session or an in-process listener. */
+export interface ChannelSubscriber {
+  deliver(delivery: Delivery): void;
+}
+
+export class Delivery {
+  /** The message delivered: `channel`, `data`, and `id` / `ext` when the publisher set them. */
+  readonly message: BayeuxMessage;
+  /** The message as JSON, computed once. */
+  readonly json: string;
+  #frame: Buffer | null = null;
+
+  constructor(message: BayeuxMessage) {
+    this.message = message;
+    this.json = JSON.stringify(message);
+  }
+
+  /** The websocket frame payload `[<json>]`, built on first use and shared. */
+  get frame(): Buffer {
+    this.#frame ??= Buffer.from(`[${this.json}]`, "utf8");
+    return this.#frame;
+  }
+}
+
+/**
+ * Builds the delivered form of a published message: only the fields a
+ * subscriber should see (no `clientId` of the publisher, Bayeux 1.0 section
+ * 5.2 "Deliver event message").
+ */
+export function deliveryOf(message: BayeuxMessage): BayeuxMessage {
+  const out: BayeuxMessage = { channel: message.channel, data: message.data };
+  if (message.id !== undefined) out.id = message.id;
+  if (message.ext !== undefined) out.ext = message.ext;
+  return out;
+}

@@ -1,0 +1,75 @@
+/**
+ * What the message processor needs from the server: the session table, the
+ * channel router, options, extensions, services and the event sink. Keeping
+ * it an interface lets the processor be tested and read without the
+ * server's public API around it.
+ */
+import type { IncomingMessage } from "node:http";
+import type { BayeuxMessage } from "../../codec/bayeux/index.js";
+import type { ChannelRouter } from "./channels.js";
+import type { Delivery } from "./delivery.js";
+import type { BayeuxExtension } from "./extensions.js";
+import type { ConnectionType, ResolvedOptions } from "./options.js";
+import type { BayeuxSession, SessionSocket } from "./session.js";
+
+/** Why a session ended. */
+export type DisconnectReason =
+  | "client disconnect"
+  | "expired"
+  | "server disconnect"
+  | "server close";
+
+/** Where a batch came from. */
+export interface ProcessContext {
+  /** Transport that carried the batch; null for in-process calls. */
+  connectionType: ConnectionType | null;
+  /** The HTTP request (or websocket upgrade request), for extensions and policies. */
+  request: IncomingMessage | null;
+  /** The websocket that carried the batch, which sessions then push through. */
+  socket?: SessionSocket;
+}
+
+/** The answer to a batch. */
+export interface ProcessResult {
+  /** Replies in message order, except a held `/meta/connect`. */
+  replies: BayeuxMessage[];
+  /** Queued deliveries that travel with these replies (encoded once, shared). */
+  deliveries: Delivery[];
+  /**
+   * A `/meta/connect` held until a delivery or its deadline; its reply (after
+   * outgoing extensions) and deliveries. Null when nothing is held.
+   */
+  held: Promise<HeldResult> | null;
+  /** Gives up the held connect (its request went away); deliveries stay queued. */
+  abandon: (() => void) | null;
+}
+
+/** A released held connect: its reply (null if an extension dropped it) and deliveries. */
+export interface HeldResult {
+  reply: BayeuxMessage | null;
+  deliveries: Delivery[];
+}
+
+/** A handler for messages published to `/service/**` channels. */
+export type ServiceHandler = (
+  message: BayeuxMessage,
+  session: BayeuxSession,
+) => void | Promise<void>;
+
+export interface ProcessorHost {
+  readonly options: ResolvedOptions;
+  readonly router: ChannelRouter;
+  readonly extensions: readonly BayeuxExtension[];
+  readonly closed: boolean;
+  findSession(clientId: unknown): BayeuxSession | undefined;
+  /** A new session, or undefined when `maxSessions` is reached. */
+  createSession(): BayeuxSession | undefined;
+  endSession(session: BayeuxSession, reason: DisconnectReason): void;
+  /** Delivers a client's publish to subscribers (encoded once). */
+  route(message: BayeuxMessage, request: IncomingMessage | null): void | Promise<void>;
+  /** The service handlers whose pattern matches `channel`. */
+  servicesFor(channel: string): ServiceHandler[];
+  emitEvent(event: "handshake", clientId: string): void;
+  emitEvent(event: "subscribe" | "unsubscribe", clientId: string, channel: string): void;
+  emitEvent(event: "publish", clientId: string | null, channel: string, data: unknown): void;
+}

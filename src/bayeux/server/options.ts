@@ -1,0 +1,151 @@
+/**
+ * Options of the Bayeux server. Every limit has a safe default; tests push
+ * each past its edge.
+ */
+import type { IncomingMessage } from "node:http";
+import type { BayeuxMessage } from "../../codec/bayeux/index.js";
+import type { BayeuxSession } from "./session.js";
+
+/** The connection types this server implements (Bayeux 1.0 section 3.9). */
+export const CONNECTION_TYPES = ["long-polling", "callback-polling", "websocket"] as const;
+export type ConnectionType = (typeof CONNECTION_TYPES)[number];
+
+/**
+ * A policy answer: `true` or `undefined` allows; `false` denies with the
+ * table's default error (`403::... denied`); a string denies with that text as
+ * the error message.
+ */
+export type PolicyAnswer = boolean | string | undefined;
+
+/** Authorisation hooks, each may answer synchronously or with a promise. */
+export interface BayeuxPolicy {
+  /** Called for every `/meta/handshake` before a session exists. */
+  canHandshake?(
+    message: BayeuxMessage,
+    request: IncomingMessage | null,
+  ): PolicyAnswer | Promise<PolicyAnswer>;
+  /** Called once per channel of a `/meta/subscribe`. */
+  canSubscribe?(
+    session: BayeuxSession,
+    channel: string,
+    message: BayeuxMessage,
+  ): PolicyAnswer | Promise<PolicyAnswer>;
+  /** Called for every publish by a client (not for `server.publish`). */
+  canPublish?(
+    session: BayeuxSession,
+    channel: string,
+    message: BayeuxMessage,
+  ): PolicyAnswer | Promise<PolicyAnswer>;
+}
+
+/** Cross-origin settings for long-polling (Fetch standard, CORS protocol). */
+export interface BayeuxCorsOptions {
+  /**
+   * Allowed origins: `true` reflects any origin (the default, as Faye does),
+   * `false` sends no CORS headers, or a list / predicate of allowed origins.
+   */
+  origin?: boolean | string | readonly string[] | ((origin: string) => boolean);
+  /** Whether to send `Access-Control-Allow-Credentials: true`. Default true. */
+  credentials?: boolean;
+  /** Preflight cache lifetime in seconds. Default 86400. */
+  maxAge?: number;
+}
+
+export interface BayeuxServerOptions {
+  /** Mount path. Default `/bayeux`; sub-paths (`/bayeux/connect`) are served too. */
+  path?: string;
+  /** Long-poll hold time advised to clients, ms. Default 30000. */
+  timeout?: number;
+  /** Pause advised between connects, ms. Default 0. */
+  interval?: number;
+  /**
+   * Extra time a session survives after `timeout + interval` without a
+   * `/meta/connect`, ms. Default 15000 (so about 45 s in all).
+   */
+  sessionGrace?: number;
+  /** Connection types offered. Default all three. */
+  connectionTypes?: readonly ConnectionType[];
+  /** Largest request body or websocket frame, bytes. Default 1 MiB. */
+  maxMessageSize?: number;
+  /** Most messages per request or frame. Default 100. */
+  maxBatchLength?: number;
+  /** Most subscriptions one client may hold. Default 1000. */
+  maxSubscriptionsPerClient?: number;
+  /**
+   * Most deliveries queued for one client; past it the oldest are dropped
+   * (a slow client loses old messages rather than the server's memory).
+   * Default 1000.
+   */
+  maxQueuedMessages?: number;
+  /** Most live sessions; further handshakes get `503::Server busy`. Default 100000. */
+  maxSessions?: number;
+  /** Whether the acknowledgement extension is offered. Default true. */
+  ackExtension?: boolean;
+  /** Authorisation hooks. */
+  policy?: BayeuxPolicy;
+  /** CORS for cross-origin long-polling. */
+  cors?: BayeuxCorsOptions;
+  /** Resolution of the shared session timer wheel, ms. Default 100. */
+  timerResolution?: number;
+  /** Session id generator, injectable for tests. Default: 24 random bytes, base64url. */
+  generateId?: () => string;
+}
+
+export interface ResolvedOptions {
+  path: string;
+  timeout: number;
+  interval: number;
+  sessionGrace: number;
+  connectionTypes: readonly ConnectionType[];
+  maxMessageSize: number;
+  maxBatchLength: number;
+  maxSubscriptionsPerClient: number;
+  maxQueuedMessages: number;
+  maxSessions: number;
+  ackExtension: boolean;
+  policy: BayeuxPolicy;
+  cors: Required<Omit<BayeuxCorsOptions, "origin">> & { origin: BayeuxCorsOptions["origin"] };
+  timerResolution: number;
+}
+
+function positive(name: string, value: number | undefined, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < min) {
+    throw new RangeError(`option ${name} must be a number >= ${min}`);
+  }
+  return value;
+}
+
+/** Applies defaults and checks types; throws RangeError on a bad option. */
+export function resolveOptions(options: BayeuxServerOptions): ResolvedOptions {
+  const connectionTypes = options.connectionTypes ?? CONNECTION_TYPES;
+  for (const type of connectionTypes) {
+    if (!(CONNECTION_TYPES as readonly string[]).includes(type)) {
+      throw new RangeError(`unknown connection type ${type}`);
+    }
+  }
+  return {
+    path: options.path ?? "/bayeux",
+    timeout: positive("timeout", options.timeout, 30000, 0),
+    interval: positive("interval", options.interval, 0, 0),
+    sessionGrace: positive("sessionGrace", options.sessionGrace, 15000, 0),
+    connectionTypes,
+    maxMessageSize: positive("maxMessageSize", options.maxMessageSize, 1024 * 1024),
+    maxBatchLength: positive("maxBatchLength", options.maxBatchLength, 100),
+    maxSubscriptionsPerClient: positive(
+      "maxSubscriptionsPerClient",
+      options.maxSubscriptionsPerClient,
+      1000,
+    ),
+    maxQueuedMessages: positive("maxQueuedMessages", options.maxQueuedMessages, 1000),
+    maxSessions: positive("maxSessions", options.maxSessions, 100000),
+    ackExtension: options.ackExtension !== false,
+    policy: options.policy ?? {},
+    cors: {
+      origin: options.cors?.origin ?? true,
+      credentials: options.cors?.credentials ?? true,
+      maxAge: options.cors?.maxAge ?? 86400,
+    },
+    timerResolution: positive("timerResolution", options.timerResolution, 100),
+  };
+}

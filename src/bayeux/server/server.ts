@@ -1,0 +1,336 @@
+/**
+ * The Bayeux server's public face: sessions, channel routing, extensions,
+ * services, events, and the server-side API (`publish`, `subscribe`,
+ * `deliver`, `disconnectClient`, `close`). Transports call
+ * {@link BayeuxServer.process}; nothing here touches a socket.
+ */
+import { randomBytes } from "node:crypto";
+import { EventEmitter } from "node:events";
+import type { IncomingMessage } from "node:http";
+import {
+  type BayeuxMessage,
+  channelMatches,
+  isChannelName,
+  isMetaChannel,
+  isServiceChannel,
+  isSubscribable,
+} from "../../codec/bayeux/index.js";
+import type { TopicRouter } from "../../core/index.js";
+import { createDebug } from "../../shared/debug.js";
+import { TimerWheel } from "../../shared/timer-wheel.js";
+import { ChannelRouter } from "./channels.js";
+import { type ChannelSubscriber, Delivery, deliveryOf } from "./delivery.js";
+import { BayeuxChannelError, BayeuxClosedError } from "./errors.js";
+import { type BayeuxExtension, pipe } from "./extensions.js";
+import type {
+  DisconnectReason,
+  ProcessContext,
+  ProcessorHost,
+  ProcessResult,
+  ServiceHandler,
+} from "./host.js";
+import { type BayeuxServerOptions, type ResolvedOptions, resolveOptions } from "./options.js";
+import { Processor } from "./processor.js";
+import { BayeuxSession, type SessionOwner } from "./session.js";
+
+const debug = createDebug("bayeux:server");
+
+/** Events of {@link BayeuxServer}. */
+export interface BayeuxServerEvents {
+  handshake: [clientId: string];
+  subscribe: [clientId: string, channel: string];
+  unsubscribe: [clientId: string, channel: string];
+  /** A publish routed to subscribers; `clientId` is null for `server.publish`. */
+  publish: [clientId: string | null, channel: string, data: unknown];
+  disconnect: [clientId: string, reason: DisconnectReason];
+  close: [];
+}
+
+/** A listener of `server.subscribe`. */
+export type ChannelListener = (data: unknown, message: BayeuxMessage) => void;
+
+class LocalListener implements ChannelSubscriber {
+  readonly #listener: ChannelListener;
+
+  constructor(listener: ChannelListener) {
+    this.#listener = listener;
+  }
+
+  deliver(delivery: Delivery): void {
+    try {
+      this.#listener(delivery.message.data, delivery.message);
+    } catch (err) {
+      // A throwing listener must not stop delivery to the others.
+      queueMicrotask(() => {
+        throw err;
+      });
+    }
+  }
+}
+
+interface Service {
+  pattern: string;
+  handler: ServiceHandler;
+}
+
+/**
+ * A Bayeux 1.0 server (the protocol of Faye and CometD).
+ *
+ * @example
+ * const bayeux = new BayeuxServer({ timeout: 25000 });
+ * bayeux.subscribe("/chat/**", (data) => console.log("chat", data));
+ * bayeux.service("/service/echo", (message, session) => {
+ *   bayeux.deliver(session.id, "/service/echo", message.data);
+ * });
+ * bayeux.publish("/chat/lobby", { text: "hello" });
+ */
+export class BayeuxServer
+  extends EventEmitter<BayeuxServerEvents>
+  implements SessionOwner, ProcessorHost
+{
+  readonly options: ResolvedOptions;
+  readonly wheel: TimerWheel;
+  readonly router: ChannelRouter;
+  readonly #sessions = new Map<string, BayeuxSession>();
+  readonly #extensions: BayeuxExtension[] = [];
+  readonly #services: Service[] = [];
+  readonly #processor: Processor;
+  readonly #generateId: () => string;
+  #flushQueue: Set<BayeuxSession> | null = null;
+  #closed = false;
+
+  constructor(options: BayeuxServerOptions = {}, topics?: TopicRouter<ChannelSubscriber>) {
+    super();
+    this.options = resolveOptions(options);
+    this.wheel = new TimerWheel({ resolution: this.options.timerResolution });
+    this.router = new ChannelRouter(topics);
+    this.#processor = new Processor(this);
+    this.#generateId = options.generateId ?? (() => randomBytes(24).toString("base64url"));
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get extensions(): readonly BayeuxExtension[] {
+    return this.#extensions;
+  }
+
+  /** Number of live sessions. */
+  get sessionCount(): number {
+    return this.#sessions.size;
+  }
+
+  /** The ids of the live sessions. */
+  clientIds(): IterableIterator<string> {
+    return this.#sessions.keys();
+  }
+
+  /** The session of `clientId`, if it is live. */
+  getSession(clientId: string): BayeuxSession | undefined {
+    return this.#sessions.get(clientId);
+  }
+
+  /**
+   * Answers a batch of messages; what transports call.
+   *
+   * @example
+   * const { replies } = await bayeux.process([{ channel: "/meta/handshake", version: "1.0",
+   *   supportedConnectionTypes: ["long-polling"] }]);
+   */
+  process(
+    messages: readonly unknown[],
+    context: ProcessContext = { connectionType: null, request: null },
+  ): Promise<ProcessResult> {
+    return this.#processor.process(messages, context);
+  }
+
+  /**
+   * Publishes `data` on a channel from the server; returns the number of
+   * recipients. Outgoing extensions see the message once, before it is encoded.
+   *
+   * @example
+   * bayeux.publish("/news/today", { headline: "…" });
+   */
+  publish(channel: string, data: unknown, options: { ext?: Record<string, unknown> } = {}): number {
+    if (this.#closed) throw new BayeuxClosedError();
+    if (!isChannelName(channel))
+      throw new BayeuxChannelError("ERR_BAYEUX_CHANNEL_INVALID", channel);
+    if (isMetaChannel(channel) || isServiceChannel(channel)) {
+      throw new BayeuxChannelError("ERR_BAYEUX_CHANNEL_FORBIDDEN", channel);
+    }
+    const message: BayeuxMessage = { channel, data };
+    if (options.ext) message.ext = options.ext;
+    this.emit("publish", null, channel, data);
+    if (this.#extensions.length === 0) return this.router.publish(new Delivery(message));
+    const piped = pipe(this.#extensions, "outgoing", message, null);
+    if (piped instanceof Promise) {
+      piped.then((m) => m && this.router.publish(new Delivery(m))).catch((err) => debug("%O", err));
+      return 0;
+    }
+    return piped ? this.router.publish(new Delivery(piped)) : 0;
+  }
+
+  /**
+   * Listens in-process on a channel name or pattern (`/a/*`, `/a/**`);
+   * returns the function that stops listening.
+   *
+   * @example
+   * const stop = bayeux.subscribe("/chat/*", (data, message) => log(message.channel, data));
+   */
+  subscribe(channel: string, listener: ChannelListener): () => void {
+    if (!isSubscribable(channel))
+      throw new BayeuxChannelError("ERR_BAYEUX_CHANNEL_INVALID", channel);
+    if (isMetaChannel(channel) || isServiceChannel(channel)) {
+      throw new BayeuxChannelError("ERR_BAYEUX_CHANNEL_FORBIDDEN", channel);
+    }
+    const subscriber = new LocalListener(listener);
+    this.router.subscribe(subscriber, channel);
+    return () => {
+      this.router.unsubscribe(subscriber, channel);
+    };
+  }
+
+  /**
+   * Handles messages clients publish to `/service/**` channels matching
+   * `pattern`. Such messages never reach subscribers. Returns a remover.
+   *
+   * @example
+   * bayeux.service("/service/time", (message, session) =>
+   *   bayeux.deliver(session.id, "/service/time", { now: Date.now() }));
+   */
+  service(pattern: string, handler: ServiceHandler): () => void {
+    if (!isSubscribable(pattern) || !isServiceChannel(pattern)) {
+      throw new BayeuxChannelError("ERR_BAYEUX_CHANNEL_INVALID", pattern);
+    }
+    const entry: Service = { pattern, handler };
+    this.#services.push(entry);
+    return () => {
+      const index = this.#services.indexOf(entry);
+      if (index !== -1) this.#services.splice(index, 1);
+    };
+  }
+
+  servicesFor(channel: string): ServiceHandler[] {
+    const out: ServiceHandler[] = [];
+    for (const { pattern, handler } of this.#services) {
+      if (channelMatches(pattern, channel)) out.push(handler);
+    }
+    return out;
+  }
+
+  /**
+   * Sends a message to one client only (the reply path of a service).
+   * Returns false when the client is not connected.
+   */
+  deliver(clientId: string, channel: string, data: unknown): boolean {
+    const session = this.#sessions.get(clientId);
+    if (!session) return false;
+    if (!isChannelName(channel))
+      throw new BayeuxChannelError("ERR_BAYEUX_CHANNEL_INVALID", channel);
+    session.deliver(new Delivery({ channel, data }));
+    return true;
+  }
+
+  /**
+   * Adds an extension (Faye's `{ incoming, outgoing }` shape).
+   *
+   * @example
+   * bayeux.addExtension({ outgoing(message, callback) { message.ext = { ...message.ext, ts: Date.now() }; callback(message); } });
+   */
+  addExtension(extension: BayeuxExtension): void {
+    this.#extensions.push(extension);
+    extension.added?.(this);
+  }
+
+  removeExtension(extension: BayeuxExtension): void {
+    const index = this.#extensions.indexOf(extension);
+    if (index === -1) return;
+    this.#extensions.splice(index, 1);
+    extension.removed?.(this);
+  }
+
+  /** Ends a client's session; its next message gets `402` and rehandshakes. */
+  disconnectClient(clientId: string): boolean {
+    const session = this.#sessions.get(clientId);
+    if (!session) return false;
+    this.endSession(session, "server disconnect");
+    return true;
+  }
+
+  /** Ends every session, stops the timer wheel and tells the transports to close. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const session of [...this.#sessions.values()]) this.endSession(session, "server close");
+    for (const extension of [...this.#extensions]) this.removeExtension(extension);
+    this.wheel.close();
+    this.emit("close");
+  }
+
+  // ProcessorHost and SessionOwner.
+
+  findSession(clientId: unknown): BayeuxSession | undefined {
+    return typeof clientId === "string" ? this.#sessions.get(clientId) : undefined;
+  }
+
+  createSession(): BayeuxSession | undefined {
+    if (this.#closed || this.#sessions.size >= this.options.maxSessions) return undefined;
+    let id = this.#generateId();
+    while (this.#sessions.has(id)) id = this.#generateId();
+    const session = new BayeuxSession(this, id);
+    this.#sessions.set(id, session);
+    debug("session %s created", id);
+    return session;
+  }
+
+  endSession(session: BayeuxSession, reason: DisconnectReason): void {
+    if (this.#sessions.get(session.id) !== session) return;
+    this.#sessions.delete(session.id);
+    this.router.unsubscribeAll(session);
+    this.#flushQueue?.delete(session);
+    session.close();
+    debug("session %s ended: %s", session.id, reason);
+    this.emit("disconnect", session.id, reason);
+  }
+
+  expire(session: BayeuxSession): void {
+    this.endSession(session, "expired");
+  }
+
+  route(message: BayeuxMessage, request: IncomingMessage | null): void | Promise<void> {
+    const delivered = deliveryOf(message);
+    if (this.#extensions.length === 0) {
+      this.router.publish(new Delivery(delivered));
+      return;
+    }
+    const piped = pipe(this.#extensions, "outgoing", delivered, request);
+    if (piped instanceof Promise) {
+      return piped.then((m) => {
+        if (m) this.router.publish(new Delivery(m));
+      });
+    }
+    if (piped) this.router.publish(new Delivery(piped));
+  }
+
+  requestFlush(session: BayeuxSession): void {
+    // One setImmediate for every session with a waiting connect: deliveries
+    // of one tick travel together, and no session owns a timer.
+    if (this.#flushQueue === null) {
+      this.#flushQueue = new Set();
+      setImmediate(() => this.#flush());
+    }
+    this.#flushQueue.add(session);
+  }
+
+  #flush(): void {
+    const queue = this.#flushQueue;
+    this.#flushQueue = null;
+    if (!queue) return;
+    for (const session of queue) session.release();
+  }
+
+  emitEvent(event: keyof BayeuxServerEvents, ...args: unknown[]): void {
+    (this.emit as (event: string, ...args: unknown[]) => boolean)(event, ...args);
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * A Bayeux client session: what the server knows about one `clientId`
+ * between `/meta/handshake` and `/meta/disconnect` or expiry.
+ *
+ * Deliveries wait in a queue until a `/meta/connect` reply (or, without the
+ * ack extension, any reply or an attached websocket) carries them. A held
+ * long-poll is released by the first delivery, by its deadline, or when a
+ * newer connect supersedes it. Timers are two {@link TimerEntry} slots in the
+ * server's one wheel: the session expiry and the hold deadline; no session
+ * owns a `setTimeout`.
+ */
+import type { BayeuxMessage } from "../../codec/bayeux/index.js";
+import { TimerEntry, type TimerTarget, type TimerWheel } from "../../shared/timer-wheel.js";
+import type { ChannelSubscriber, Delivery } from "./delivery.js";
+import type { ResolvedOptions } from "./options.js";
+
+const EXPIRY = 0;
+const HOLD = 1;
+
+/** What a session needs from the server that owns it. */
+export interface SessionOwner {
+  readonly options: ResolvedOptions;
+  readonly wheel: TimerWheel;
+  /** A held connect has deliveries waiting: release it soon, batched per tick. */
+  requestFlush(session: BayeuxSession): void;
+  /** The session went `timeout + interval + grace` without a connect. */
+  expire(session: BayeuxSession): void;
+}
+
+/** A websocket a session may push deliveries through. */
+export interface SessionSocket {
+  /** Sends a frame of shared, pre-encoded bytes (a text frame). */
+  sendFrame(frame: Buffer): void;
+  readonly open: boolean;
+  /** Told when a session starts pushing through it, so it can detach on close. */
+  attached(session: BayeuxSession): void;
+}
+
+/** A released `/meta/connect`: its reply and the deliveries it carries. */
+export interface HeldRelease {
+  reply: BayeuxMessage;
+  deliveries: Delivery[];
+}
+
+/** A `/meta/connect` waiting for deliveries or its deadline. */
+export interface HeldConnect {
+  readonly reply: BayeuxMessage;
+  readonly resolve: (release: HeldRelease) => void;
+}
+
+export class BayeuxSession implements ChannelSubscriber, TimerTarget {
+  /** The unguessable `clientId`. */
+  readonly id: string;
+  /** Connection type of the last `/meta/connect` (empty before the first). */
+  connectionType = "";
+  /** Whether the client has sent its first `/meta/connect`. */
+  connected = false;
+  /** Whether the acknowledgement extension is on for this session. */
+  ackEnabled = false;
+  /** Application data, for policies and extensions to keep per-client state. */
+  data: Record<string, unknown> | null = null;
+  /** The websocket currently attached, if any. */
+  socket: SessionSocket | null = null;
+  /** The `/meta/connect` being held, if any. */
+  held: HeldConnect | null = null;
+  /** Deliveries dropped because the queue was full. */
+  dropped = 0;
+
+  readonly #owner: SessionOwner;
+  readonly #expiry: TimerEntry;
+  #holdEntry: TimerEntry | null = null;
+  #queue: Delivery[] | null = null;
+  /** Ack extension: the last batch number sent, and what it carried. */
+  #batch = 0;
+  #unacked: Delivery[] | null = null;
+  #closed = false;
+
+  constructor(owner: SessionOwner, id: string) {
+    this.#owner = owner;
+    this.id = id;
+    this.#expiry = new TimerEntry(this, EXPIRY);
+    this.touch();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Deliveries waiting to be sent. */
+  get queued(): number {
+    return this.#queue?.length ?? 0;
+  }
+
+  /** Restarts the expiry clock (on handshake and on every `/meta/connect`). */
+  touch(): void {
+    if (this.#closed) return;
+    const o = this.#owner.options;
+    this.#owner.wheel.schedule(this.#expiry, o.timeout + o.interval + o.sessionGrace);
+  }
+
+  deliver(delivery: Delivery): void {
+    if (this.#closed) return;
+    // With acks, messages travel only in /meta/connect replies, so that a
+    // batch number covers them (as CometD's ack extension requires).
+    const socket = this.socket;
+    if (socket !== null && !this.ackEnabled && socket.open) {
+      socket.sendFrame(delivery.frame);
+      return;
+    }
+    const queue = (this.#queue ??= []);
+    queue.push(delivery);
+    if (queue.length > this.#owner.options.maxQueuedMessages) {
+      queue.shift();
+      this.dropped++;
+    }
+    if (this.held !== null) this.#owner.requestFlush(this);
+  }
+
+  /** Whether a connect should be answered at once because something is waiting. */
+  get hasPending(): boolean {
+    return (this.#queue !== null && this.#queue.length > 0) || this.#unacked !== null;
+  }
+
+  /**
+   * Deliveries for a reply that is not a `/meta/connect` (piggybacking, as
+   * CometD does); none while acks are on.
+   */
+  takeForReply(): Delivery[] {
+    if (this.ackEnabled || this.#queue === null) return EMPTY;
+    const out = this.#queue;
+    this.#queue = null;
+    return out;
+  }
+
+  /**
+   * Ack extension: the client has received every batch up to `batch`, so
+   * what was sent in them need not be kept.
+   */
+  acknowledge(batch: unknown): void {
+    if (typeof batch === "number" && batch >= this.#batch) this.#unacked = null;
+  }
+
+  /** Deliveries for a `/meta/connect` reply; with acks, stamps `ext.ack` on it. */
+  takeForConnect(reply: BayeuxMessage): Delivery[] {
+    if (!this.ackEnabled) return this.takeForReply();
+    // Unacknowledged deliveries go out again, ahead of new ones, under a new
+    // batch number: the client sees each message once it acks that batch.
+    let out = this.#unacked ?? EMPTY;
+    if (this.#queue !== null) {
+      out = out.length === 0 ? this.#queue : out.concat(this.#queue);
+      this.#queue = null;
+    }
+    if (out.length > 0) {
+      this.#batch++;
+      this.#unacked = out;
+    }
+    reply.ext = { ...reply.ext, ack: this.#batch };
+    return out;
+  }
+
+  /**
+   * Holds a `/meta/connect` reply for up to `timeout` ms. A connect already
+   * held is released first (empty), as a newer one supersedes it.
+   */
+  hold(reply: BayeuxMessage, timeout: number): Promise<HeldRelease> {
+    this.release();
+    return new Promise<HeldRelease>((resolve) => {
+      this.held = { reply, resolve };
+      this.#holdEntry ??= new TimerEntry(this, HOLD);
+      this.#owner.wheel.schedule(this.#holdEntry, timeout);
+    });
+  }
+
+  /** Answers the held connect now, with whatever is queued. */
+  release(): void {
+    const held = this.held;
+    if (held === null) return;
+    this.held = null;
+    if (this.#holdEntry !== null) this.#owner.wheel.cancel(this.#holdEntry);
+    held.resolve({ reply: held.reply, deliveries: this.takeForConnect(held.reply) });
+  }
+
+  /**
+   * Drops the held connect without taking deliveries: its HTTP request or
+   * websocket went away, so what is queued waits for the next connect.
+   */
+  abandon(held: HeldConnect): void {
+    if (this.held !== held) return;
+    this.held = null;
+    if (this.#holdEntry !== null) this.#owner.wheel.cancel(this.#holdEntry);
+    held.resolve({ reply: held.reply, deliveries: EMPTY });
+  }
+
+  /** Routes later deliveries (and what is queued) through a websocket. */
+  attach(socket: SessionSocket): void {
+    if (this.socket === socket || this.#closed) return;
+    this.socket = socket;
+    socket.attached(this);
+    if (this.ackEnabled) return;
+    const queued = this.takeForReply();
+    for (const delivery of queued) socket.sendFrame(delivery.frame);
+  }
+
+  detach(socket: SessionSocket): void {
+    if (this.socket !== socket) return;
+    this.socket = null;
+    const held = this.held;
+    if (held !== null) this.abandon(held);
+  }
+
+  onTimer(entry: TimerEntry): void {
+    if (entry.kind === HOLD) this.release();
+    else this.#owner.expire(this);
+  }
+
+  /** Ends the session: answers a held connect, stops its timers. */
+  close(): void {
+    if (this.#closed) return;
+    this.release();
+    this.#closed = true;
+    this.#owner.wheel.cancel(this.#expiry);
+    if (this.#holdEntry !== null) this.#owner.wheel.cancel(this.#holdEntry);
+    this.#queue = this.#unacked = null;
+    this.socket = null;
+  }
+}
+
+const EMPTY: Delivery[] = [];

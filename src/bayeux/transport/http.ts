@@ -1,0 +1,180 @@
+/**
+ * Long-polling and callback-polling over HTTP (Bayeux 1.0 sections 6.1 and
+ * 6.2). A request carries a batch as a POST body (`application/json`,
+ * `text/json`, `text/plain`, or a form field `message=`) or as a GET query
+ * (`?message=...`, with `jsonp=<callback>` for callback-polling). The
+ * response is one JSON array: queued deliveries, then the replies; a held
+ * `/meta/connect` keeps the response open until it is released.
+ *
+ * This file moves bytes only: all protocol decisions are the processor's.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import {
+  BayeuxParseError,
+  bayeuxError,
+  decodeBatch,
+  encodeBatch,
+} from "../../codec/bayeux/index.js";
+import { createDebug } from "../../shared/debug.js";
+import { BodyReader } from "../../transport/body-reader.js";
+import type { Delivery } from "../server/delivery.js";
+import type { BayeuxServer } from "../server/server.js";
+import { applyCors } from "./cors.js";
+
+const debug = createDebug("bayeux:http");
+
+/**
+ * A JSONP callback must be a plain (optionally dotted) identifier, so the
+ * script we answer with can only ever call a function.
+ */
+const JSONP_CALLBACK = /^[A-Za-z_$][\w$]{0,63}(\.[A-Za-z_$][\w$]{0,63}){0,3}$/;
+
+/** Whether a JSONP callback name is safe to echo. */
+export function isValidJsonpCallback(name: string): boolean {
+  return JSONP_CALLBACK.test(name);
+}
+
+function queryOf(url: string | undefined): URLSearchParams {
+  const q = url?.indexOf("?") ?? -1;
+  return new URLSearchParams(q === -1 ? "" : url!.slice(q + 1));
+}
+
+function deliveryJson(deliveries: readonly Delivery[]): string[] {
+  const out = new Array<string>(deliveries.length);
+  for (let i = 0; i < deliveries.length; i++) out[i] = deliveries[i].json;
+  return out;
+}
+
+export class BayeuxHttpHandler {
+  readonly #server: BayeuxServer;
+
+  constructor(server: BayeuxServer) {
+    this.#server = server;
+  }
+
+  /**
+   * Answers one HTTP request under the Bayeux path.
+   *
+   * @example
+   * const http = new BayeuxHttpHandler(bayeux);
+   * createServer((req, res) => http.handleRequest(req, res));
+   */
+  handleRequest(req: IncomingMessage, res: ServerResponse): void {
+    res.on("error", () => {});
+    req.on("error", () => {});
+    const options = this.#server.options;
+    if (applyCors(req, res, options.cors)) return;
+    if (req.method !== "GET" && req.method !== "POST") {
+      res.setHeader("Allow", "GET, POST, OPTIONS");
+      this.#fail(res, 405, bayeuxError("badRequest", [], "Method not allowed"), null);
+      return;
+    }
+    const query = queryOf(req.url);
+    const jsonp = query.get("jsonp");
+    if (jsonp !== null && !isValidJsonpCallback(jsonp)) {
+      this.#fail(res, 400, bayeuxError("badRequest", ["jsonp"], "Bad callback name"), null);
+      return;
+    }
+    if (this.#server.closed) {
+      this.#fail(res, 503, bayeuxError("serverBusy"), jsonp);
+      return;
+    }
+    if (req.method === "GET") {
+      const message = query.get("message");
+      if (message === null) {
+        this.#fail(res, 400, bayeuxError("parameterMissing", ["message"]), jsonp);
+        return;
+      }
+      if (Buffer.byteLength(message) > options.maxMessageSize) {
+        this.#fail(res, 413, bayeuxError("messageTooLarge"), jsonp);
+        return;
+      }
+      void this.#answer(req, res, message, jsonp);
+      return;
+    }
+    const reader = new BodyReader(options.maxMessageSize);
+    req.on("data", (chunk: Buffer) => {
+      if (reader.push(chunk) || res.headersSent) return;
+      res.setHeader("Connection", "close");
+      this.#fail(res, 413, bayeuxError("messageTooLarge"), jsonp);
+    });
+    req.on("end", () => {
+      if (reader.exceeded) return;
+      let text = reader.text();
+      const type = req.headers["content-type"] ?? "";
+      if (type.startsWith("application/x-www-form-urlencoded")) {
+        const message = new URLSearchParams(text).get("message");
+        if (message === null) {
+          this.#fail(res, 400, bayeuxError("parameterMissing", ["message"]), jsonp);
+          return;
+        }
+        text = message;
+      }
+      void this.#answer(req, res, text, jsonp);
+    });
+  }
+
+  async #answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    text: string,
+    jsonp: string | null,
+  ): Promise<void> {
+    const server = this.#server;
+    let batch: unknown[];
+    try {
+      batch = decodeBatch(text, { maxBatchLength: server.options.maxBatchLength });
+    } catch (err) {
+      const field = err instanceof BayeuxParseError ? err.bayeuxError : bayeuxError("badRequest");
+      debug("bad request: %s", (err as Error).message);
+      this.#fail(res, 400, field, jsonp);
+      return;
+    }
+    try {
+      const result = await server.process(batch, {
+        connectionType: jsonp === null ? "long-polling" : "callback-polling",
+        request: req,
+      });
+      let { replies, deliveries } = result;
+      if (result.held) {
+        // A client that goes away while its connect is held leaves its
+        // deliveries queued for the next connect.
+        const abandon = result.abandon;
+        const onClose = () => {
+          if (!res.writableFinished) abandon?.();
+        };
+        res.once("close", onClose);
+        const released = await result.held;
+        res.off("close", onClose);
+        if (released.reply) replies = [...replies, released.reply];
+        if (released.deliveries.length > 0) deliveries = deliveries.concat(released.deliveries);
+      }
+      this.#send(res, 200, encodeBatch(deliveryJson(deliveries), replies), jsonp);
+    } catch (err) {
+      debug("processing failed: %O", err);
+      this.#fail(res, 500, bayeuxError("serverError"), jsonp);
+    }
+  }
+
+  #fail(res: ServerResponse, status: number, error: string, jsonp: string | null): void {
+    this.#send(res, status, JSON.stringify([{ successful: false, error }]), jsonp);
+  }
+
+  #send(res: ServerResponse, status: number, body: string, jsonp: string | null): void {
+    if (res.headersSent || res.destroyed) return;
+    res.statusCode = status;
+    res.setHeader("Cache-Control", "no-cache, no-store");
+    if (jsonp === null) {
+      res.setHeader("Content-Type", "application/json; charset=utf-8");
+    } else {
+      // JSON is not quite a JavaScript subset: U+2028/U+2029 must be escaped.
+      // The leading comment keeps a reflected name from forming a different
+      // script prefix (the "Rosetta Flash" defence).
+      body = `/**/${jsonp}(${body.replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029")});`;
+      res.setHeader("Content-Type", "text/javascript; charset=utf-8");
+      res.setHeader("X-Content-Type-Options", "nosniff");
+    }
+    res.setHeader("Content-Length", Buffer.byteLength(body));
+    res.end(body);
+  }
+}
