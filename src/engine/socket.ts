@@ -47,6 +47,13 @@ const HB_WAIT = 2;
 const COMPRESS: PacketOptions = Object.freeze({ compress: true });
 const NO_COMPRESS: PacketOptions = Object.freeze({ compress: false });
 
+/**
+ * The empty write buffer, shared: a websocket session writes straight
+ * through and never buffers, so it gets no array of its own until it must.
+ * Never mutated (every push first swaps in a real array).
+ */
+const EMPTY_BUFFER: Packet[] = [];
+
 const TIMER_HEARTBEAT = 0;
 const TIMER_UPGRADE = 1;
 
@@ -99,7 +106,7 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
   upgraded = false;
   upgrading = false;
 
-  #writeBuffer: Packet[] = [];
+  #writeBuffer: Packet[] = EMPTY_BUFFER;
   /** Bytes of the packets in the write buffer (their data, plus one per type). */
   #bufferedBytes = 0;
   /** Callbacks of the packets in the write buffer. */
@@ -231,6 +238,7 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
       this.server.emit("drain", this);
       return;
     }
+    if (this.#writeBuffer === EMPTY_BUFFER) this.#writeBuffer = [];
     this.#writeBuffer.push(packet);
     const bytes = packet.data;
     // A running count (no walk over the buffer, no allocation): the packets
@@ -257,7 +265,7 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
       return;
     }
     const buffer = this.#writeBuffer;
-    this.#writeBuffer = [];
+    this.#writeBuffer = EMPTY_BUFFER;
     this.#bufferedBytes = 0;
     this.emit("flush", buffer);
     this.server.emit("flush", this, buffer);
@@ -275,6 +283,8 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
 
   /** Packets waiting for the transport (engine.io's `writeBuffer`). */
   get writeBuffer(): Packet[] {
+    // Callers may push to it (as with engine.io): never hand out the shared one.
+    if (this.#writeBuffer === EMPTY_BUFFER) this.#writeBuffer = [];
     return this.#writeBuffer;
   }
 
@@ -497,7 +507,7 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
     this.server.onSocketClose(this, reason);
     this.emit("close", reason, description);
     // Kept until now so `close` listeners can still inspect unsent packets.
-    this.#writeBuffer = [];
+    this.#writeBuffer = EMPTY_BUFFER;
     this.#bufferedBytes = 0;
   }
 }

@@ -11,7 +11,7 @@ import {
   SocketIOProtocolError,
   sanitizeRecord,
 } from "../codec/socketio/index.js";
-import type { PreparedMessage } from "../engine/types.js";
+import type { PreparedMessage, SendOptions } from "../engine/types.js";
 import { createDebug } from "../shared/debug.js";
 import type { EngineSocket } from "./engine-contract.js";
 import type { DecoderLike, EncoderLike } from "./parser.js";
@@ -26,28 +26,106 @@ export interface WriteOptions {
   compress?: boolean;
 }
 
+// Engine send options are shared constants: nothing is allocated per write.
+const COMPRESS: SendOptions = Object.freeze({ compress: true });
+const NO_COMPRESS: SendOptions = Object.freeze({ compress: false });
+
+/**
+ * The client of each engine connection, for the shared listener functions
+ * below: one weak entry costs less than a closure per event per connection.
+ */
+const clients = new WeakMap<EngineSocket, Client>();
+
+function onConnData(this: EngineSocket, data: string | Buffer): void {
+  clients.get(this)?._ondata(data);
+}
+
+function onConnError(this: EngineSocket, err: Error): void {
+  debug("engine error on %s: %s", this.id, err.message);
+}
+
+function onConnClose(this: EngineSocket, reason: string, description?: unknown): void {
+  clients.get(this)?._onclose(reason, description);
+}
+
+function onDecoded(this: Client, packet: Packet): void {
+  this._ondecoded(packet);
+}
+
 export class Client {
   readonly conn: EngineSocket;
-  readonly id: string;
   readonly server: Server;
-  readonly encoder: EncoderLike;
-  /** Sockets of this connection, by namespace name. */
-  readonly nsps = new Map<string, Socket>();
   /** Whether the connection ever joined a namespace (for `connectTimeout`). */
   joined = false;
   readonly #decoder: DecoderLike;
+  // Sockets of this connection by namespace: nearly every connection has one,
+  // kept in a slot; a Map is made only for a second namespace. Iteration
+  // order is insertion order, as with a single Map.
+  #first: Socket | null = null;
+  #more: Map<string, Socket> | null = null;
 
   constructor(server: Server, conn: EngineSocket) {
     this.server = server;
     this.conn = conn;
-    this.id = conn.id;
-    this.encoder = server.encoder;
     this.#decoder = server._createDecoder();
-    if (this.#decoder.on) this.#decoder.on("decoded", (p: Packet) => this.#ondecoded(p));
-    conn.on("data", (data: string | Buffer) => this.#ondata(data));
-    conn.on("error", (err: Error) => debug("engine error on %s: %s", this.id, err.message));
-    conn.on("close", (reason: string, description?: unknown) => this._onclose(reason, description));
+    if (this.#decoder.on) this.#decoder.on("decoded", onDecoded.bind(this));
+    clients.set(conn, this);
+    conn.on("data", onConnData);
+    conn.on("error", onConnError);
+    conn.on("close", onConnClose);
     server._awaitNamespace(this);
+  }
+
+  /** The engine connection's id. */
+  get id(): string {
+    return this.conn.id;
+  }
+
+  /** The server's packet encoder. */
+  get encoder(): EncoderLike {
+    return this.server.encoder;
+  }
+
+  /** Sockets of this connection, by namespace name (a snapshot). */
+  get nsps(): Map<string, Socket> {
+    const out = new Map<string, Socket>();
+    for (const socket of this.#sockets()) out.set(socket.nsp.name, socket);
+    return out;
+  }
+
+  #get(name: string): Socket | undefined {
+    const first = this.#first;
+    if (first !== null && first.nsp.name === name) return first;
+    return this.#more?.get(name);
+  }
+
+  #set(name: string, socket: Socket): void {
+    const first = this.#first;
+    if (first !== null && first.nsp.name === name) this.#first = socket;
+    else if (first === null && (this.#more === null || this.#more.size === 0)) this.#first = socket;
+    else (this.#more ??= new Map()).set(name, socket);
+  }
+
+  #delete(name: string, socket?: Socket): void {
+    const first = this.#first;
+    if (first !== null && first.nsp.name === name) {
+      if (socket === undefined || first === socket) this.#first = null;
+      return;
+    }
+    if (socket === undefined || this.#more?.get(name) === socket) this.#more?.delete(name);
+  }
+
+  /** Every socket of this connection, in the order they joined (a copy). */
+  #sockets(): Socket[] {
+    const out: Socket[] = [];
+    if (this.#first !== null) out.push(this.#first);
+    if (this.#more !== null) for (const socket of this.#more.values()) out.push(socket);
+    return out;
+  }
+
+  #clear(): void {
+    this.#first = null;
+    this.#more = null;
   }
 
   /** The HTTP request of the handshake. */
@@ -78,12 +156,13 @@ export class Client {
   #doConnect(name: string, auth: Record<string, unknown>): void {
     const nsp = this.server.of(name);
     nsp._add(this, auth, (socket) => {
-      this.nsps.set(name, socket);
+      this.#set(name, socket);
       this.joined = true;
     });
   }
 
-  #ondata(data: string | Buffer): void {
+  /** An Engine.IO message arrived. */
+  _ondata(data: string | Buffer): void {
     let packet: Packet | null | undefined;
     try {
       packet = this.#decoder.add(data) as Packet | null | undefined;
@@ -91,10 +170,11 @@ export class Client {
       this.#onerror(err);
       return;
     }
-    if (packet) this.#ondecoded(packet);
+    if (packet) this._ondecoded(packet);
   }
 
-  #ondecoded(packet: Packet): void {
+  /** A complete Socket.IO packet arrived. */
+  _ondecoded(packet: Packet): void {
     let name = packet.nsp;
     let auth: Record<string, unknown> | undefined;
     if (this.conn.protocol === 3) {
@@ -107,7 +187,7 @@ export class Client {
     } else {
       auth = packet.data as Record<string, unknown> | undefined;
     }
-    const socket = this.nsps.get(name);
+    const socket = this.#get(name);
     if (!socket && packet.type === PacketType.CONNECT) {
       this.connect(name, auth);
     } else if (
@@ -128,7 +208,7 @@ export class Client {
       err instanceof SocketIOProtocolError
         ? err
         : new SocketIOProtocolError("ERR_SIO_BAD_PAYLOAD", (err as Error)?.message, { cause: err });
-    for (const socket of this.nsps.values()) socket._onerror(error);
+    for (const socket of this.#sockets()) socket._onerror(error);
     this._onclose("parse error");
     this.conn.close();
   }
@@ -143,7 +223,7 @@ export class Client {
   writeToEngine(messages: readonly (string | Buffer)[], opts: WriteOptions): void {
     const conn = this.conn;
     if (opts.volatile && !conn.transport.writable) return;
-    const sendOpts = { compress: opts.compress !== false };
+    const sendOpts = opts.compress === false ? NO_COMPRESS : COMPRESS;
     for (let i = 0; i < messages.length; i++) conn.write(messages[i], sendOpts);
   }
 
@@ -152,21 +232,20 @@ export class Client {
     const conn = this.conn;
     if (conn.readyState !== "open") return;
     if (opts.volatile && !conn.transport.writable) return;
-    const sendOpts = { compress: opts.compress !== false };
+    const sendOpts = opts.compress === false ? NO_COMPRESS : COMPRESS;
     for (let i = 0; i < messages.length; i++) conn.write(messages[i], sendOpts);
   }
 
   /** Leaves every namespace (sending DISCONNECT) then closes the connection. */
   _disconnect(): void {
-    for (const socket of [...this.nsps.values()]) socket.disconnect();
-    this.nsps.clear();
+    for (const socket of this.#sockets()) socket.disconnect();
+    this.#clear();
     this.close();
   }
 
   /** Forgets a socket that left its namespace. */
   _remove(socket: Socket): void {
-    const name = socket.nsp.name;
-    if (this.nsps.get(name) === socket) this.nsps.delete(name);
+    this.#delete(socket.nsp.name, socket);
   }
 
   /** Closes the engine connection. */
@@ -180,9 +259,9 @@ export class Client {
 
   /** The connection closed: every socket on it disconnects with `reason`. */
   _onclose(reason: string, description?: unknown): void {
-    if (this.nsps.size > 0) {
-      for (const socket of [...this.nsps.values()]) socket._onclose(reason, description);
-      this.nsps.clear();
+    if (this.#first !== null || this.#more !== null) {
+      for (const socket of this.#sockets()) socket._onclose(reason, description);
+      this.#clear();
     }
     this.#decoder.destroy?.();
   }

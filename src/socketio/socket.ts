@@ -79,8 +79,8 @@ export class Socket<
   readonly client: Client;
   /** Session id in this namespace (not the engine id). */
   readonly id: SocketId;
-  /** Arbitrary per-socket data; survives recovery and shows in `fetchSockets()`. */
-  data: SocketData = {} as SocketData;
+  /** Created on first access: most sockets never store anything. */
+  #data: SocketData | typeof UNSET = UNSET;
   /** Whether the socket is in its namespace. */
   connected = false;
   /** Whether this connection restored an earlier session (connection state recovery). */
@@ -89,7 +89,8 @@ export class Socket<
   readonly _pid: string | undefined;
 
   readonly #issued = Date.now();
-  readonly #auth: Record<string, unknown>;
+  /** The CONNECT auth payload, or undefined when it was empty (the usual case). */
+  readonly #auth: Record<string, unknown> | undefined;
   #handshake: Handshake | undefined;
   /** The recovered session, until `_onconnect` restores its rooms and replays its packets. */
   #session: Session | undefined;
@@ -108,7 +109,8 @@ export class Socket<
     super();
     this.nsp = nsp;
     this.client = client;
-    this.#auth = auth && typeof auth === "object" ? sanitizeRecord(auth) : {};
+    this.#auth =
+      auth && typeof auth === "object" && !isEmpty(auth) ? sanitizeRecord(auth) : undefined;
     if (previousSession) {
       this.id = previousSession.sid;
       this._pid = previousSession.pid;
@@ -126,6 +128,16 @@ export class Socket<
     }
   }
 
+  /** Arbitrary per-socket data; survives recovery and shows in `fetchSockets()`. */
+  get data(): SocketData {
+    if (this.#data === UNSET) this.#data = {} as SocketData;
+    return this.#data as SocketData;
+  }
+
+  set data(value: SocketData) {
+    this.#data = value;
+  }
+
   /** The handshake details (built on first access). */
   get handshake(): Handshake {
     if (!this.#handshake) {
@@ -140,7 +152,7 @@ export class Socket<
         issued: this.#issued,
         url: req.url ?? "",
         query: parseQuery(req.url),
-        auth: this.#auth,
+        auth: this.#auth ?? {},
       };
     }
     return this.#handshake;
@@ -569,4 +581,13 @@ function removeListener(
   const i = list.indexOf(listener);
   if (i !== -1) list.splice(i, 1);
   return list;
+}
+
+/** `socket.data` before its first use (undefined is a value a user may set). */
+const UNSET: unique symbol = Symbol("unset");
+
+/** Whether an object has no own enumerable keys (without building a key array). */
+function isEmpty(record: Record<string, unknown>): boolean {
+  for (const key in record) if (Object.hasOwn(record, key)) return false;
+  return true;
 }
