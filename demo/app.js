@@ -57,9 +57,11 @@ function append(item) {
   ui.messages.scrollTop = ui.messages.scrollHeight;
 }
 
-function appendMessage({ from, text }) {
+function appendMessage({ from, text, via }) {
   const li = document.createElement("li");
   li.className = "message";
+  // Bridged in from a Bayeux channel (/chat/<room>) by the server.
+  if (via) li.dataset.via = via;
   const who = document.createElement("span");
   who.className = "from";
   who.textContent = from;

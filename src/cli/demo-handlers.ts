@@ -6,10 +6,28 @@
  * or `{ ok: false, error }`):
  *   nickname(name)  join(room)  leave()  message(text)
  * Server → client:
- *   message { room, from, text, at }
+ *   message { room, from, text, at, via? }  (via: "bayeux" when bridged in, see demo-bridge.ts)
  *   presence { room, nickname, action: "join" | "leave" | "rename", members, previous? }
  */
 import type { Server, Socket } from "../index.js";
+
+/** A chat message as the demo sends it to a room. */
+export interface ChatMessage {
+  room: string;
+  from: string;
+  text: string;
+  at: number;
+  /** Set when the message came from elsewhere (the Bayeux bridge), absent from the page. */
+  via?: string;
+}
+
+/** The demo chat as other parts of the server see it (the Bayeux bridge). */
+export interface DemoChat {
+  /** Sends a message to everyone in its room, as if a member had written it. */
+  post(message: ChatMessage): void;
+  /** Calls `listener` for each message a Socket.IO member writes; returns the remover. */
+  observe(listener: (message: ChatMessage) => void): () => void;
+}
 
 /** Demo limits; inputs past them are refused with an error ack. */
 export const DEMO_LIMITS = { nickname: 32, room: 40, message: 500 } as const;
@@ -23,17 +41,25 @@ interface ChatState {
 
 const ROOM_NAME = /^[\p{L}\p{N} _.-]+$/u;
 
+/** Whether `room` is a room name the demo accepts. */
+export function isRoomName(room: string): boolean {
+  return room.length > 0 && room.length <= DEMO_LIMITS.room && ROOM_NAME.test(room);
+}
+
 /** Socket.IO rooms of the demo carry a prefix so they never collide with socket ids. */
 const topic = (room: string): string => `chat:${room}`;
 
 /**
- * Registers the demo chat on the default namespace of `io`.
+ * Registers the demo chat on the default namespace of `io`; returns the
+ * handle the Bayeux bridge uses.
  *
  * @example
  * const io = new Server(httpServer);
- * registerDemoHandlers(io);
+ * const chat = registerDemoHandlers(io);
+ * chat.observe((message) => console.log(message.room, message.text));
  */
-export function registerDemoHandlers(io: Server): void {
+export function registerDemoHandlers(io: Server): DemoChat {
+  const observers = new Set<(message: ChatMessage) => void>();
   // room -> (socket id -> nickname), for member lists; kept here so the demo
   // depends on nothing but emit/join/leave.
   const members = new Map<string, Map<string, string>>();
@@ -87,7 +113,7 @@ export function registerDemoHandlers(io: Server): void {
       if (state.nickname === undefined)
         return reply({ ok: false, error: "choose a nickname first" });
       const room = typeof name === "string" ? name.trim() : "";
-      if (room.length === 0 || room.length > DEMO_LIMITS.room || !ROOM_NAME.test(room)) {
+      if (!isRoomName(room)) {
         return reply({
           ok: false,
           error: `room names are 1-${DEMO_LIMITS.room} letters, digits, spaces, '_', '.' or '-'`,
@@ -126,17 +152,29 @@ export function registerDemoHandlers(io: Server): void {
       if (body.length === 0 || body.length > DEMO_LIMITS.message) {
         return reply({ ok: false, error: `messages are 1-${DEMO_LIMITS.message} characters` });
       }
-      io.to(topic(state.room)).emit("message", {
+      const message: ChatMessage = {
         room: state.room,
         from: state.nickname,
         text: body,
         at: Date.now(),
-      });
+      };
+      io.to(topic(state.room)).emit("message", message);
+      for (const observer of observers) observer(message);
       reply({ ok: true });
     });
 
     socket.on("disconnect", () => leaveRoom(socket, state));
   });
+
+  return {
+    post(message) {
+      io.to(topic(message.room)).emit("message", message);
+    },
+    observe(listener) {
+      observers.add(listener);
+      return () => observers.delete(listener);
+    },
+  };
 }
 
 /** The ack callback if the client asked for one, else a no-op. */

@@ -24,7 +24,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
   const { options } = command;
   const running = await startServer(options);
   process.stdout.write(
-    `switchboard ${packageVersion()} listening on ${running.url} (port ${running.port}, Socket.IO path ${options.path})\n`,
+    `switchboard ${packageVersion()} listening on ${running.url} (port ${running.port}, Socket.IO path ${options.path}, ${options.bayeuxPath === false ? "Bayeux off" : `Bayeux path ${options.bayeuxPath}`})\n`,
   );
 
   handleShutdownSignals(

@@ -4,7 +4,7 @@
  * env in, a command out) so it is tested without spawning a process.
  */
 import { parseArgs } from "node:util";
-import { normalizePrefix } from "../mount/path.js";
+import { isUnderPrefix, normalizePrefix, prefixesOverlap } from "../mount/path.js";
 import { CliUsageError } from "./errors.js";
 
 /** What the server needs to start. */
@@ -13,6 +13,8 @@ export interface ServeOptions {
   host: string;
   /** Socket.IO path, normalized (no trailing slash). */
   path: string;
+  /** Bayeux path, normalized, or false when Bayeux is turned off (`--no-bayeux`). */
+  bayeuxPath: string | false;
   /** Allowed cross-origin origins: `"*"`, a list, or undefined for same-origin only. */
   corsOrigin?: "*" | string[];
   /** Certificate and key files; both or neither. */
@@ -30,18 +32,29 @@ export const DEFAULTS = {
   port: 3000,
   host: "0.0.0.0",
   path: "/socket.io",
+  bayeuxPath: "/bayeux",
   shutdownTimeout: 10_000,
 } as const;
 
+/**
+ * Paths the server answers itself; neither protocol may be mounted over them.
+ * `/bayeux-client.js` is the Bayeux browser bundle.
+ */
+export const RESERVED_PATHS = ["/config.json", "/bayeux-client.js"] as const;
+
 export const USAGE = `Usage: switchboard [options]
 
-Runs a standalone Switchboard Socket.IO server and serves the demo chat at /.
+Runs a standalone Switchboard server: Socket.IO and Bayeux (Faye / CometD
+clients) on one port, the demo chat at / and the Bayeux browser client at
+/bayeux-client.js. Demo chat rooms are bridged to the Bayeux channels /chat/<room>.
 
 Options:
   -p, --port <port>            port to listen on, 0 for any free port
                                (default 3000; env SWITCHBOARD_PORT or PORT)
       --host <host>            address to bind (default 0.0.0.0; env SWITCHBOARD_HOST)
       --path <path>            Socket.IO path (default /socket.io; env SWITCHBOARD_PATH)
+      --bayeux-path <path>     Bayeux path (default /bayeux; env SWITCHBOARD_BAYEUX_PATH)
+      --no-bayeux              serve no Bayeux endpoint
       --cors-origin <origin>   allow cross-origin clients from <origin>; repeat the flag
                                or give a comma list; * allows any origin
                                (env SWITCHBOARD_CORS_ORIGIN, comma list)
@@ -88,6 +101,16 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliCommand {
 
   const path = parsePath(values.path ?? fromEnv("SWITCHBOARD_PATH") ?? DEFAULTS.path);
 
+  if (values["no-bayeux"] && values["bayeux-path"] !== undefined) {
+    throw new CliUsageError("--no-bayeux and --bayeux-path exclude each other");
+  }
+  const bayeuxPath = values["no-bayeux"]
+    ? false
+    : parseBayeuxPath(
+        values["bayeux-path"] ?? fromEnv("SWITCHBOARD_BAYEUX_PATH") ?? DEFAULTS.bayeuxPath,
+        path,
+      );
+
   const corsValues = values["cors-origin"] ?? splitList(fromEnv("SWITCHBOARD_CORS_ORIGIN"));
   const corsOrigin = corsValues ? parseOrigins(corsValues) : undefined;
 
@@ -101,7 +124,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliCommand {
   const shutdownTimeout =
     timeoutText === undefined ? DEFAULTS.shutdownTimeout : parseMillis(timeoutText);
 
-  const options: ServeOptions = { port, host, path, shutdownTimeout };
+  const options: ServeOptions = { port, host, path, bayeuxPath, shutdownTimeout };
   if (corsOrigin) options.corsOrigin = corsOrigin;
   if (certFile !== undefined && keyFile !== undefined) options.tls = { certFile, keyFile };
   return { kind: "serve", options };
@@ -116,6 +139,9 @@ function parseFlags(argv: string[]) {
       port: { type: "string", short: "p" },
       host: { type: "string" },
       path: { type: "string" },
+      "bayeux-path": { type: "string" },
+      // Spelled out: parseArgs' allowNegative needs Node 22.
+      "no-bayeux": { type: "boolean" },
       "cors-origin": { type: "string", multiple: true },
       "tls-cert": { type: "string" },
       "tls-key": { type: "string" },
@@ -155,6 +181,28 @@ function parsePath(text: string): string {
   }
   // The demo page owns "/" and its files; Socket.IO needs a prefix of its own.
   if (path === "/") throw new CliUsageError("--path may not be / (the demo page is served there)");
+  return path;
+}
+
+function parseBayeuxPath(text: string, socketIoPath: string): string {
+  let path: string;
+  try {
+    path = normalizePrefix(text);
+  } catch {
+    throw new CliUsageError(
+      `invalid --bayeux-path ${JSON.stringify(text)}: expected an absolute path such as /bayeux`,
+    );
+  }
+  if (path === "/") {
+    throw new CliUsageError("--bayeux-path may not be / (the demo page is served there)");
+  }
+  if (prefixesOverlap(path, socketIoPath)) {
+    throw new CliUsageError(
+      `--bayeux-path ${path} overlaps the Socket.IO path ${socketIoPath}; give each its own prefix`,
+    );
+  }
+  const reserved = RESERVED_PATHS.find((p) => isUnderPrefix(p, path));
+  if (reserved) throw new CliUsageError(`--bayeux-path ${path} would hide ${reserved}`);
   return path;
 }
 

@@ -1,7 +1,8 @@
 /**
  * The standalone server: one HTTP(S) server carrying Socket.IO at its path
- * (client bundle included), the demo page and its files at `/`, and
- * `/config.json` telling the page where Socket.IO lives.
+ * (client bundle included), Bayeux at its path (browser client at
+ * `/bayeux-client.js`, demo rooms bridged to `/chat/<room>`), the demo page
+ * and its files at `/`, and `/config.json` telling the page where both live.
  */
 import { readFile } from "node:fs/promises";
 import {
@@ -12,10 +13,13 @@ import {
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import type { BayeuxServer } from "../bayeux/index.js";
 import type { Server } from "../index.js";
 import { requestPath } from "../mount/path.js";
 import { createSocketIoRouter, type MountOptions } from "../mount/socketio.js";
 import { createDebug } from "../shared/debug.js";
+import { BAYEUX_CLIENT_URL, createBundleHandler, defaultBundleFile } from "./bayeux-bundle.js";
+import { bridgeDemoChat } from "./demo-bridge.js";
 import { registerDemoHandlers } from "./demo-handlers.js";
 import { CliStartError, CliUsageError } from "./errors.js";
 import type { ServeOptions } from "./options.js";
@@ -27,6 +31,8 @@ const debug = createDebug("cli");
 /** A started standalone server. */
 export interface RunningServer {
   io: Server;
+  /** The Bayeux server, or null with `bayeuxPath: false`. */
+  bayeux: BayeuxServer | null;
   server: ReturnType<typeof createHttpServer> | ReturnType<typeof createHttpsServer>;
   /** The port actually bound (useful with port 0). */
   port: number;
@@ -34,33 +40,58 @@ export interface RunningServer {
   url: string;
   /**
    * Graceful shutdown: stops accepting, closes every Socket.IO client (reason
-   * "server shutting down"), waits for HTTP requests in flight up to
+   * "server shutting down") and every Bayeux session (held long-polls are
+   * answered, websockets closed), waits for HTTP requests in flight up to
    * `shutdownTimeout`, then cuts what is left. Idempotent.
    */
   close(): Promise<void>;
 }
 
+/** Where startServer finds its files and writes its log; defaults suit the CLI. */
+export interface StartEnvironment {
+  /** The demo page's directory. Default: `demo/` of the package. */
+  demoDir?: string;
+  /** The Bayeux browser bundle. Default: `dist/bayeux-client.browser.js` of the package. */
+  bayeuxBundle?: string;
+  /** Where warnings go (one line each). Default: standard error. */
+  log?: (line: string) => void;
+}
+
 /**
  * Starts the standalone server. Rejects with {@link CliUsageError} when the
  * certificate or key cannot be read or used, {@link CliStartError} when the
- * address cannot be bound.
+ * address cannot be bound. A missing Bayeux browser bundle is only a warning.
  *
  * @example
- * const running = await startServer({ port: 0, host: "127.0.0.1", path: "/socket.io", shutdownTimeout: 5000 });
+ * const running = await startServer({ port: 0, host: "127.0.0.1", path: "/socket.io",
+ *   bayeuxPath: "/bayeux", shutdownTimeout: 5000 });
  * console.log(running.url);
  * await running.close();
  */
 export async function startServer(
   options: ServeOptions,
-  demoDir = join(packageRoot(), "demo"),
+  environment: StartEnvironment | string = {},
 ): Promise<RunningServer> {
-  const serveDemo = createStaticHandler(demoDir);
-  const config = JSON.stringify({ path: options.path, version: packageVersion() });
+  const env = typeof environment === "string" ? { demoDir: environment } : environment;
+  const log = env.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const serveDemo = createStaticHandler(env.demoDir ?? join(packageRoot(), "demo"));
+  const serveBundle =
+    options.bayeuxPath === false
+      ? undefined
+      : createBundleHandler(env.bayeuxBundle ?? defaultBundleFile(), log);
+  const config = JSON.stringify({
+    path: options.path,
+    bayeuxPath: options.bayeuxPath === false ? null : options.bayeuxPath,
+    bayeuxClient: serveBundle ? BAYEUX_CLIENT_URL : null,
+    version: packageVersion(),
+  });
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    if (
-      requestPath(req.url) === "/config.json" &&
-      (req.method === "GET" || req.method === "HEAD")
-    ) {
+    const path = requestPath(req.url);
+    if (serveBundle && path === BAYEUX_CLIENT_URL) {
+      void serveBundle(req, res);
+      return;
+    }
+    if (path === "/config.json" && (req.method === "GET" || req.method === "HEAD")) {
       res.writeHead(200, {
         "Content-Type": "application/json; charset=utf-8",
         "Content-Length": Buffer.byteLength(config),
@@ -78,11 +109,32 @@ export async function startServer(
 
   const ioOptions: MountOptions = { path: options.path };
   if (options.corsOrigin) ioOptions.cors = { origin: options.corsOrigin };
+  // Bayeux follows the same cross-origin rule as Socket.IO: same origin only
+  // unless --cors-origin says otherwise (Bayeux alone would reflect any origin).
+  ioOptions.bayeux =
+    options.bayeuxPath === false
+      ? false
+      : {
+          path: options.bayeuxPath,
+          cors: {
+            origin: options.corsOrigin === "*" ? true : (options.corsOrigin ?? false),
+          },
+        };
   // Mounted rather than attached: io.close() then ends the Socket.IO side
   // only, and the shutdown below decides how long HTTP requests may finish.
-  const { io, router } = createSocketIoRouter(ioOptions);
+  const { io, bayeux, router } = createSocketIoRouter(ioOptions);
   router.attach(server);
-  registerDemoHandlers(io);
+  // During shutdown every answer closes its connection: a client that keeps
+  // retrying (a Bayeux or polling client whose session just ended) would
+  // otherwise keep its keep-alive connection busy and delay the close until
+  // shutdownTimeout. Prepended after attach() so mounted requests see it too.
+  let shuttingDown = false;
+  server.prependListener("request", (_req: IncomingMessage, res: ServerResponse) => {
+    if (shuttingDown) res.setHeader("Connection", "close");
+  });
+  const chat = registerDemoHandlers(io);
+  const unbridge = bayeux ? bridgeDemoChat(chat, bayeux) : undefined;
+  await serveBundle?.check();
 
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
@@ -124,10 +176,13 @@ export async function startServer(
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      shuttingDown = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Keep-alive connections with no request in flight would hold close() open.
       server.closeIdleConnections();
-      // Every Socket.IO client is closed with "server shutting down".
+      unbridge?.();
+      // Every Socket.IO client is closed with "server shutting down", every
+      // Bayeux session ended (its held connect answered, its websocket closed).
       await router.close();
       server.closeIdleConnections();
       const timer = setTimeout(() => {
@@ -140,7 +195,7 @@ export async function startServer(
     return closing;
   };
 
-  return { io, server, port, url, close };
+  return { io, bayeux, server, port, url, close };
 }
 
 /** An HTTPS server from PEM files; unreadable or invalid files are the user's to fix (usage error). */

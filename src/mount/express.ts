@@ -1,21 +1,25 @@
 /**
  * Switchboard for Express 5 (`switchboard/express`).
  *
- * Socket.IO requests are answered in front of the Express app, at the HTTP
- * server, so no router, body parser or 404 handler of the app ever sees them,
- * whatever order the app registers things in; upgrades under the path go to
- * the engine. Every other request reaches Express untouched.
+ * Socket.IO requests (under `/socket.io`) and Bayeux requests (under
+ * `/bayeux`) are answered in front of the Express app, at the HTTP server, so
+ * no router, body parser or 404 handler of the app ever sees them, whatever
+ * order the app registers things in; upgrades under either path go to their
+ * server. Every other request reaches Express untouched.
  */
 import type { Server } from "../index.js";
 import { attachToApp, type ListeningApp } from "./listen.js";
 import type { NodeServer } from "./router.js";
-import { createSocketIoRouter, type MountOptions } from "./socketio.js";
+import { createSocketIoRouter, type MountOptions, type Switchboard } from "./socketio.js";
 
 export type { Mount } from "./router.js";
 export { MountRouter } from "./router.js";
-export { socketIoMount } from "./socketio.js";
+export { type Switchboard, socketIoMount } from "./socketio.js";
 
-/** Options of {@link attachExpress}: Socket.IO server options plus where to attach. */
+/**
+ * Options of {@link attachExpress}: Socket.IO server options, `bayeux`
+ * (Bayeux server options, a `BayeuxServer`, or `false`), plus where to attach.
+ */
 export interface ExpressMountOptions extends MountOptions {
   /**
    * The HTTP or HTTPS server(s) the app is served by, e.g. from
@@ -25,9 +29,36 @@ export interface ExpressMountOptions extends MountOptions {
 }
 
 /**
- * Creates a Socket.IO server and serves it beside an Express app. Returns the
- * Socket.IO server. Closing the app's server closes it as well; `io.close()`
- * closes only the Socket.IO side (the server belongs to the app).
+ * Creates a Socket.IO server and a Bayeux server and serves them beside an
+ * Express app; returns both (`bayeux` is null with `bayeux: false`) and the
+ * router. Closing the app's server closes them as well.
+ *
+ * @example
+ * import express from "express";
+ * import { createExpressSwitchboard } from "switchboard/express";
+ *
+ * const app = express();
+ * const { io, bayeux } = createExpressSwitchboard(app, { bayeux: { path: "/faye" } });
+ * io.on("connection", (socket) => socket.emit("hello"));
+ * bayeux?.subscribe("/chat/*", (data) => console.log(data));
+ * app.listen(3000);
+ */
+export function createExpressSwitchboard(
+  app: ListeningApp,
+  options: ExpressMountOptions = {},
+): Switchboard {
+  const { server, ...mountOptions } = options;
+  const created = createSocketIoRouter(mountOptions);
+  attachToApp(app, created.router, server);
+  return created;
+}
+
+/**
+ * Creates a Socket.IO server and serves it beside an Express app, with Bayeux
+ * at `/bayeux` unless `bayeux: false` (use {@link createExpressSwitchboard} to
+ * reach the Bayeux server). Returns the Socket.IO server. Closing the app's
+ * server closes both; `io.close()` closes only the Socket.IO side (the server
+ * belongs to the app).
  *
  * @example
  * import express from "express";
@@ -45,8 +76,5 @@ export interface ExpressMountOptions extends MountOptions {
  * server.listen(3000);
  */
 export function attachExpress(app: ListeningApp, options: ExpressMountOptions = {}): Server {
-  const { server, ...mountOptions } = options;
-  const { io, router } = createSocketIoRouter(mountOptions);
-  attachToApp(app, router, server);
-  return io;
+  return createExpressSwitchboard(app, options).io;
 }

@@ -1,31 +1,40 @@
 /**
  * Switchboard for Fastify 5 (`switchboard/fastify`): a plugin that creates a
- * Socket.IO server, decorates the instance with it as `fastify.io`, and
- * serves it on `fastify.server`.
+ * Socket.IO server and a Bayeux server, decorates the instance with them as
+ * `fastify.io` and `fastify.bayeux`, and serves them on `fastify.server`.
  *
- * Socket.IO requests are answered at the HTTP server in front of Fastify's
+ * Socket.IO and Bayeux requests are answered at the HTTP server in front of Fastify's
  * router, so Fastify's content-type parsers never consume a polling body and
- * its 404 handler never answers one; upgrades under the path go to the
- * engine. On close, the clients are disconnected in `preClose` (an open
+ * its 404 handler never answers one; upgrades under either path go to their
+ * server. On close, the clients are disconnected in `preClose` (an open
  * websocket would otherwise keep `server.close()` waiting) and the mounts are
  * released in `onClose`.
  */
 import type { FastifyInstance, FastifyPluginCallback } from "fastify";
+import type { BayeuxServer } from "../bayeux/index.js";
 import type { Server } from "../index.js";
 import { createSocketIoRouter, type MountOptions } from "./socketio.js";
 
 export type { Mount } from "./router.js";
 export { MountRouter } from "./router.js";
-export { socketIoMount } from "./socketio.js";
+export { type Switchboard, socketIoMount } from "./socketio.js";
 
 declare module "fastify" {
   interface FastifyInstance {
     /** The Socket.IO server registered by `switchboard/fastify`. */
     io: Server;
+    /**
+     * The Bayeux server registered by `switchboard/fastify` (at `/bayeux` by
+     * default), or null when registered with `bayeux: false`.
+     */
+    bayeux: BayeuxServer | null;
   }
 }
 
-/** Options of the plugin: the Socket.IO server's options plus extra mounts. */
+/**
+ * Options of the plugin: the Socket.IO server's options, `bayeux` (Bayeux
+ * server options, a `BayeuxServer`, or `false`), plus extra mounts.
+ */
 export type FastifyMountOptions = MountOptions;
 
 /** Keys Fastify reserves in every plugin's options; they are not Socket.IO options. */
@@ -41,9 +50,10 @@ const plugin: FastifyPluginCallback<FastifyMountOptions> = (fastify, options, do
     done(err as Error);
     return;
   }
-  const { io, router } = created;
+  const { io, bayeux, router } = created;
   router.attach(fastify.server);
   fastify.decorate("io", io);
+  fastify.decorate("bayeux", bayeux);
   fastify.addHook("preClose", (hookDone) => {
     router.close().then(() => hookDone(), hookDone);
   });
@@ -70,6 +80,7 @@ Object.assign(plugin, {
  * const fastify = Fastify();
  * await fastify.register(switchboard, { path: "/socket.io" });
  * fastify.io.on("connection", (socket) => socket.emit("hello"));
+ * fastify.bayeux?.subscribe("/chat/*", (data) => fastify.log.info(data));
  * fastify.get("/", async () => ({ ok: true }));
  * await fastify.listen({ port: 3000 });
  */

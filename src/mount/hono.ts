@@ -1,7 +1,8 @@
 /**
  * Switchboard for Hono 4 on Node (`switchboard/hono`, with `@hono/node-server`).
  *
- * A Hono middleware hands requests under the Socket.IO path to the engine
+ * A Hono middleware hands requests under the Socket.IO path (and the Bayeux
+ * path, `/bayeux` unless `bayeux: false`) to their server
  * through the Node bindings (`c.env.incoming` / `c.env.outgoing`) and answers
  * Hono with node-server's "response already sent" marker, so node-server
  * writes nothing itself. Hono never reads the body, so the engine gets the raw
@@ -12,31 +13,35 @@
 import type { HttpBindings, ServerType } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import type { MiddlewareHandler } from "hono";
+import type { BayeuxServer } from "../bayeux/index.js";
 import type { Server } from "../index.js";
 import type { MountRouter, NodeServer } from "./router.js";
 import { createSocketIoRouter, type MountOptions } from "./socketio.js";
 
 export type { Mount } from "./router.js";
 export { MountRouter } from "./router.js";
-export { socketIoMount } from "./socketio.js";
+export { type Switchboard, socketIoMount } from "./socketio.js";
 
 /** What {@link createHonoSwitchboard} returns. */
 export interface HonoSwitchboard {
   /** The Socket.IO server. */
   io: Server;
-  /** The router holding Socket.IO and any extra mounts. */
+  /** The Bayeux server, or null when created with `bayeux: false`. */
+  bayeux: BayeuxServer | null;
+  /** The router holding Socket.IO, Bayeux and any extra mounts. */
   router: MountRouter;
   /** Register first, with `app.use(middleware)`. */
   middleware: MiddlewareHandler<{ Bindings: HttpBindings }>;
   /**
    * Takes websocket upgrades on the server `serve()` returned. Closing that
-   * server closes the Socket.IO server too.
+   * server closes the Socket.IO and Bayeux servers too.
    */
   injectWebSocket(server: ServerType): void;
 }
 
 /**
- * Creates a Socket.IO server for a Hono app served by `@hono/node-server`.
+ * Creates a Socket.IO server and a Bayeux server for a Hono app served by
+ * `@hono/node-server`.
  *
  * @example
  * import { serve } from "@hono/node-server";
@@ -44,15 +49,16 @@ export interface HonoSwitchboard {
  * import { createHonoSwitchboard } from "switchboard/hono";
  *
  * const app = new Hono();
- * const { io, middleware, injectWebSocket } = createHonoSwitchboard({ path: "/socket.io" });
+ * const { io, bayeux, middleware, injectWebSocket } = createHonoSwitchboard({ path: "/socket.io" });
  * app.use(middleware);
  * app.get("/", (c) => c.text("hello"));
  * io.on("connection", (socket) => socket.emit("hello"));
+ * bayeux?.publish("/news", { headline: "hello" });
  * const server = serve({ fetch: app.fetch, port: 3000 });
  * injectWebSocket(server);
  */
 export function createHonoSwitchboard(options: MountOptions = {}): HonoSwitchboard {
-  const { io, router } = createSocketIoRouter(options);
+  const { io, bayeux, router } = createSocketIoRouter(options);
   const middleware: MiddlewareHandler<{ Bindings: HttpBindings }> = async (c, next) => {
     // `outgoing` is absent when node-server runs an upgrade through the app
     // (its own websocket support); upgrades are ours via injectWebSocket.
@@ -71,5 +77,5 @@ export function createHonoSwitchboard(options: MountOptions = {}): HonoSwitchboa
       void router.close();
     });
   };
-  return { io, router, middleware, injectWebSocket };
+  return { io, bayeux, router, middleware, injectWebSocket };
 }

@@ -1,21 +1,25 @@
 /**
  * Switchboard for Koa 3 (`switchboard/koa`).
  *
- * Socket.IO requests are answered in front of the Koa app, at the HTTP
- * server, so no Koa middleware (body parsers, routers, error pages) consumes
- * or answers them, whatever the middleware order; upgrades under the path go
- * to the engine. Every other request reaches Koa untouched.
+ * Socket.IO requests (under `/socket.io`) and Bayeux requests (under
+ * `/bayeux`) are answered in front of the Koa app, at the HTTP server, so no
+ * Koa middleware (body parsers, routers, error pages) consumes or answers
+ * them, whatever the middleware order; upgrades under either path go to their
+ * server. Every other request reaches Koa untouched.
  */
 import type { Server } from "../index.js";
 import { attachToApp, type ListeningApp } from "./listen.js";
 import type { NodeServer } from "./router.js";
-import { createSocketIoRouter, type MountOptions } from "./socketio.js";
+import { createSocketIoRouter, type MountOptions, type Switchboard } from "./socketio.js";
 
 export type { Mount } from "./router.js";
 export { MountRouter } from "./router.js";
-export { socketIoMount } from "./socketio.js";
+export { type Switchboard, socketIoMount } from "./socketio.js";
 
-/** Options of {@link attachKoa}: Socket.IO server options plus where to attach. */
+/**
+ * Options of {@link attachKoa}: Socket.IO server options, `bayeux` (Bayeux
+ * server options, a `BayeuxServer`, or `false`), plus where to attach.
+ */
 export interface KoaMountOptions extends MountOptions {
   /**
    * The HTTP or HTTPS server(s) the app is served by, e.g. from
@@ -25,9 +29,34 @@ export interface KoaMountOptions extends MountOptions {
 }
 
 /**
- * Creates a Socket.IO server and serves it beside a Koa app. Returns the
- * Socket.IO server. Closing the app's server closes it as well; `io.close()`
- * closes only the Socket.IO side.
+ * Creates a Socket.IO server and a Bayeux server and serves them beside a Koa
+ * app; returns both (`bayeux` is null with `bayeux: false`) and the router.
+ * Closing the app's server closes them as well.
+ *
+ * @example
+ * import Koa from "koa";
+ * import { createKoaSwitchboard } from "switchboard/koa";
+ *
+ * const app = new Koa();
+ * const { io, bayeux } = createKoaSwitchboard(app);
+ * bayeux?.publish("/news", { headline: "hello" });
+ * app.listen(3000);
+ */
+export function createKoaSwitchboard(
+  app: ListeningApp,
+  options: KoaMountOptions = {},
+): Switchboard {
+  const { server, ...mountOptions } = options;
+  const created = createSocketIoRouter(mountOptions);
+  attachToApp(app, created.router, server);
+  return created;
+}
+
+/**
+ * Creates a Socket.IO server and serves it beside a Koa app, with Bayeux at
+ * `/bayeux` unless `bayeux: false` (use {@link createKoaSwitchboard} to reach
+ * the Bayeux server). Returns the Socket.IO server. Closing the app's server
+ * closes both; `io.close()` closes only the Socket.IO side.
  *
  * @example
  * import Koa from "koa";
@@ -40,8 +69,5 @@ export interface KoaMountOptions extends MountOptions {
  * app.listen(3000);
  */
 export function attachKoa(app: ListeningApp, options: KoaMountOptions = {}): Server {
-  const { server, ...mountOptions } = options;
-  const { io, router } = createSocketIoRouter(mountOptions);
-  attachToApp(app, router, server);
-  return io;
+  return createKoaSwitchboard(app, options).io;
 }

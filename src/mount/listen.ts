@@ -24,7 +24,7 @@ export function attachToApp(
   servers: NodeServer | NodeServer[] | undefined,
 ): void {
   if (servers) {
-    for (const server of Array.isArray(servers) ? servers : [servers]) track(router, server);
+    attachToServers(router, servers);
     return;
   }
   const listen = app.listen;
@@ -33,6 +33,14 @@ export function attachToApp(
     track(router, server);
     return server;
   };
+}
+
+/**
+ * Attaches `router` to each server (requests and upgrades), and closes the
+ * router's mounts once every one of those servers has closed.
+ */
+export function attachToServers(router: MountRouter, servers: NodeServer | NodeServer[]): void {
+  for (const server of Array.isArray(servers) ? servers : [servers]) track(router, server);
 }
 
 const open = new WeakMap<MountRouter, number>();

@@ -7,6 +7,7 @@
  * framework, while the framework's own server stays the framework's.
  */
 import { Server as HttpServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { BayeuxServer, type BayeuxServerOptions, bayeuxMount } from "../bayeux/index.js";
 import { Server, type ServerOptions } from "../index.js";
 import type { Mount } from "./router.js";
 import { MountRouter } from "./router.js";
@@ -59,8 +60,14 @@ export function socketIoMount(io: Server): Mount {
   };
 }
 
-/** Options every adapter accepts: the Socket.IO server's own, plus extra mounts. */
+/** Options every adapter accepts: the Socket.IO server's own, Bayeux, plus extra mounts. */
 export interface MountOptions extends Partial<ServerOptions> {
+  /**
+   * The Bayeux server served beside Socket.IO: its options (default `{}`, so
+   * Bayeux is at `/bayeux`), an existing {@link BayeuxServer} to serve, or
+   * `false` for none. Either way the adapter closes it when it closes.
+   */
+  bayeux?: BayeuxServerOptions | BayeuxServer | false;
   /**
    * Further protocol endpoints to serve beside Socket.IO, each under its own
    * path prefix (prefixes may not overlap).
@@ -68,24 +75,45 @@ export interface MountOptions extends Partial<ServerOptions> {
   mounts?: Mount[];
 }
 
-/**
- * Creates the Socket.IO server and a router holding it plus `options.mounts`.
- * The common first step of every adapter.
- */
-export function createSocketIoRouter(options: MountOptions = {}): {
+/** What every adapter builds: the servers and the router in front of them. */
+export interface Switchboard {
+  /** The Socket.IO server. */
   io: Server;
+  /** The Bayeux server, or null when the `bayeux` option is `false`. */
+  bayeux: BayeuxServer | null;
+  /** The router holding Socket.IO, Bayeux and any extra mounts. */
   router: MountRouter;
-} {
-  const { mounts, ...serverOptions } = options;
+}
+
+/**
+ * Creates the Socket.IO server, the Bayeux server (unless `bayeux: false`)
+ * and a router holding them plus `options.mounts`. The common first step of
+ * every adapter. Throws a `MountError` `ERR_MOUNT_CONFLICT` when two
+ * prefixes overlap (say, Socket.IO's `path` set to `/bayeux` while Bayeux is on).
+ *
+ * @example
+ * const { io, bayeux, router } = createSocketIoRouter({ bayeux: { timeout: 25000 } });
+ * router.attach(httpServer);
+ */
+export function createSocketIoRouter(options: MountOptions = {}): Switchboard {
+  const { mounts, bayeux: bayeuxOption, ...serverOptions } = options;
   const io = new Server(serverOptions);
   const router = new MountRouter();
+  let bayeux: BayeuxServer | null = null;
   try {
     router.add(socketIoMount(io));
+    if (bayeuxOption !== false) {
+      bayeux =
+        bayeuxOption instanceof BayeuxServer ? bayeuxOption : new BayeuxServer(bayeuxOption ?? {});
+      router.add(bayeuxMount(bayeux));
+    }
     for (const mount of mounts ?? []) router.add(mount);
   } catch (err) {
-    // A bad or overlapping prefix is a setup error; do not leave the server behind.
+    // A bad or overlapping prefix is a setup error; do not leave the servers behind.
     io.close();
+    // One we created is ours to close; a given one may still be served elsewhere.
+    if (bayeux && bayeux !== bayeuxOption) void bayeux.close();
     throw err;
   }
-  return { io, router };
+  return { io, bayeux, router };
 }

@@ -151,6 +151,8 @@ describe("switchboard CLI", () => {
       assert.match(app.headers.get("content-type") ?? "", /^text\/javascript/);
       assert.deepEqual(await (await fetch(`${base}/config.json`)).json(), {
         path: "/socket.io",
+        bayeuxPath: "/bayeux",
+        bayeuxClient: "/bayeux-client.js",
         version: JSON.parse(readFileSync(join(repo, "package.json"), "utf8")).version,
       });
       const bundle = await fetch(`${base}/socket.io/socket.io.js`);
@@ -213,7 +215,7 @@ describe("switchboard CLI", () => {
     const started = await start(["--path", "/rt", "--cors-origin", "http://allowed.test"]);
     const base = `http://127.0.0.1:${started.port}`;
     try {
-      assert.match(started.line, /Socket\.IO path \/rt\)/);
+      assert.match(started.line, /Socket\.IO path \/rt, Bayeux path \/bayeux\)/);
       assert.equal((await (await fetch(`${base}/config.json`)).json()).path, "/rt");
       const client = await connected(base, { path: "/rt", transports: ["polling"] });
       assert.equal((await client.timeout(5000).emitWithAck("join", "x")).ok, false);

@@ -38,6 +38,7 @@ describe("parseCli", () => {
       port: 3000,
       host: "0.0.0.0",
       path: "/socket.io",
+      bayeuxPath: "/bayeux",
       shutdownTimeout: 10_000,
     });
     assert.equal(DEFAULTS.port, 3000);
@@ -64,6 +65,7 @@ describe("parseCli", () => {
         port: 0,
         host: "127.0.0.1",
         path: "/rt",
+        bayeuxPath: "/bayeux",
         corsOrigin: ["https://a.example"],
         tls: { certFile: "c.pem", keyFile: "k.pem" },
         shutdownTimeout: 250,
@@ -87,6 +89,7 @@ describe("parseCli", () => {
       port: 4000,
       host: "::1",
       path: "/env-io",
+      bayeuxPath: "/bayeux",
       corsOrigin: ["http://a.test", "http://b.test:8080"],
       tls: { certFile: "cert.pem", keyFile: "key.pem" },
       shutdownTimeout: 0,
@@ -108,11 +111,45 @@ describe("parseCli", () => {
     assert.equal(serve(["--cors-origin", "http://a.test,*"]).corsOrigin, "*");
   });
 
+  it("reads the Bayeux path from --bayeux-path, the environment, or turns it off", () => {
+    assert.equal(serve(["--bayeux-path", "/faye/"]).bayeuxPath, "/faye");
+    assert.equal(serve([], { SWITCHBOARD_BAYEUX_PATH: "/cometd" }).bayeuxPath, "/cometd");
+    assert.equal(
+      serve(["--bayeux-path", "/flag"], { SWITCHBOARD_BAYEUX_PATH: "/env" }).bayeuxPath,
+      "/flag",
+    );
+    assert.equal(serve(["--no-bayeux"]).bayeuxPath, false);
+    assert.equal(serve(["--no-bayeux"], { SWITCHBOARD_BAYEUX_PATH: "/env" }).bayeuxPath, false);
+    // Socket.IO may take /bayeux when Bayeux is off.
+    assert.equal(serve(["--no-bayeux", "--path", "/bayeux"]).path, "/bayeux");
+  });
+
+  it("refuses a Bayeux path that is invalid or collides", () => {
+    usageError(["--bayeux-path", "bayeux"], {}, /invalid --bayeux-path "bayeux"/);
+    usageError(["--bayeux-path", "/a/../b"], {}, /invalid --bayeux-path/);
+    usageError(["--bayeux-path", "/"], {}, /--bayeux-path may not be \//);
+    usageError(["--bayeux-path", "/socket.io"], {}, /overlaps the Socket\.IO path \/socket\.io/);
+    usageError(["--path", "/rt", "--bayeux-path", "/rt/bayeux"], {}, /overlaps/);
+    usageError(["--path", "/bayeux"], {}, /overlaps the Socket\.IO path \/bayeux/);
+    usageError(["--bayeux-path", "/config.json"], {}, /would hide \/config\.json/);
+    usageError(["--bayeux-path", "/bayeux-client.js"], {}, /would hide \/bayeux-client\.js/);
+    usageError(["--no-bayeux", "--bayeux-path", "/b"], {}, /exclude each other/);
+  });
+
   it("answers --help and --version", () => {
     assert.deepEqual(parseCli(["--help"], {}), { kind: "help" });
     assert.deepEqual(parseCli(["-h", "--port", "nope"], {}), { kind: "help" });
     assert.deepEqual(parseCli(["--version"], {}), { kind: "version" });
-    for (const flag of ["--port", "--host", "--path", "--cors-origin", "--tls-cert", "--tls-key"]) {
+    for (const flag of [
+      "--port",
+      "--host",
+      "--path",
+      "--bayeux-path",
+      "--no-bayeux",
+      "--cors-origin",
+      "--tls-cert",
+      "--tls-key",
+    ]) {
       assert.ok(USAGE.includes(flag), `help mentions ${flag}`);
     }
   });

@@ -17,6 +17,7 @@ const options: ServeOptions = {
   port: 0,
   host: "127.0.0.1",
   path: "/socket.io",
+  bayeuxPath: "/bayeux",
   shutdownTimeout: 2000,
 };
 

@@ -2,14 +2,22 @@
  * switchboard/express with the real Express 5 and the real socket.io-client:
  * polling-only and websocket-only round trips with acks, Express's own routes
  * beside it, and a body parser plus catch-all 404 registered before the
- * adapter that still never see a Socket.IO request.
+ * adapter that still never see a Socket.IO request; Bayeux at /bayeux beside
+ * Socket.IO with the real Faye client over long-polling and websocket.
  */
 import assert from "node:assert/strict";
 import { createServer, type Server as HttpServer } from "node:http";
 import { after, before, describe, it } from "node:test";
 import express from "express";
+import { BayeuxServer } from "../../src/bayeux/index.js";
 import type { Server } from "../../src/index.js";
-import { attachExpress, type Mount } from "../../src/mount/express.js";
+import {
+  attachExpress,
+  createExpressSwitchboard,
+  type Mount,
+  type Switchboard,
+} from "../../src/mount/express.js";
+import { assertBayeuxHandshake, assertFayeRoundTrip, bayeuxHandshake } from "./faye.js";
 import { assertPollingHandshake, assertRoundTrip, baseUrl, get, installEcho } from "./helpers.js";
 
 function buildApp(): express.Express {
@@ -111,34 +119,138 @@ describe("switchboard/express, with a server given", () => {
   }, async () => {
     const app = buildApp();
     let closedMounts = 0;
-    const bayeux: Mount = {
-      path: "/bayeux/",
+    const extra: Mount = {
+      path: "/extra/",
       handleRequest: (req, res) => {
-        res.writeHead(200, { "Content-Type": "text/plain" }).end(`bayeux ${req.method} ${req.url}`);
+        res.writeHead(200, { "Content-Type": "text/plain" }).end(`extra ${req.method} ${req.url}`);
       },
       close: () => {
         closedMounts++;
       },
     };
-    const io = attachExpress(app, { mounts: [bayeux] });
+    const io = attachExpress(app, { mounts: [extra] });
     installEcho(io);
     const server = await new Promise<HttpServer>((resolve) => {
       const s = app.listen(0, "127.0.0.1", () => resolve(s));
     });
     const url = baseUrl(server);
     try {
-      assert.equal((await get(`${url}/bayeux`)).body, "bayeux GET /bayeux");
+      assert.equal((await get(`${url}/extra`)).body, "extra GET /extra");
       assert.equal(
-        (await get(`${url}/bayeux/meta?x=1`, { method: "POST", body: "[]" })).body,
-        "bayeux POST /bayeux/meta?x=1",
+        (await get(`${url}/extra/meta?x=1`, { method: "POST", body: "[]" })).body,
+        "extra POST /extra/meta?x=1",
       );
-      assert.equal((await get(`${url}/bayeuxx`)).body, "express 404");
+      assert.equal((await get(`${url}/extrax`)).body, "express 404");
+      await assertBayeuxHandshake(`${url}/bayeux`);
       await assertRoundTrip(url, "websocket");
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
-    // The server's "close" event closes the mounts (Socket.IO and the extra one).
+    // The server's "close" event closes the mounts (Socket.IO, Bayeux and the extra one).
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(closedMounts, 1);
+  });
+});
+
+describe("switchboard/express with Bayeux", () => {
+  let server: HttpServer;
+  let created: Switchboard;
+  let url = "";
+
+  before(async () => {
+    const app = buildApp();
+    created = createExpressSwitchboard(app);
+    installEcho(created.io);
+    server = await new Promise<HttpServer>((resolve) => {
+      const s = app.listen(0, "127.0.0.1", () => resolve(s));
+    });
+    url = baseUrl(server);
+  });
+
+  after(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await new Promise((resolve) => setImmediate(resolve));
+    // Closing the app's server closed the Bayeux server with it.
+    assert.equal(created.bayeux?.closed, true);
+  });
+
+  it("exposes the Bayeux server, at /bayeux by default", () => {
+    assert.ok(created.bayeux instanceof BayeuxServer);
+    assert.equal(created.bayeux.options.path, "/bayeux");
+  });
+
+  it("round-trips a Faye publish over long-polling", { timeout: 15_000 }, async () => {
+    await assertFayeRoundTrip(`${url}/bayeux`, "long-polling", created.bayeux!);
+  });
+
+  it("round-trips a Faye publish over websocket", { timeout: 15_000 }, async () => {
+    await assertFayeRoundTrip(`${url}/bayeux`, "websocket", created.bayeux!);
+  });
+
+  it("keeps Socket.IO and Express working beside Bayeux", { timeout: 10_000 }, async () => {
+    await assertRoundTrip(url, "polling");
+    await assertRoundTrip(url, "websocket");
+    assert.equal((await get(`${url}/hello`)).body, "hello from express");
+    assert.equal((await get(`${url}/bayeuxx`)).body, "express 404");
+  });
+});
+
+describe("switchboard/express Bayeux options", () => {
+  it("bayeux: false leaves /bayeux to Express", { timeout: 10_000 }, async () => {
+    const app = buildApp();
+    const created = createExpressSwitchboard(app, { bayeux: false });
+    assert.equal(created.bayeux, null);
+    const server = await new Promise<HttpServer>((resolve) => {
+      const s = app.listen(0, "127.0.0.1", () => resolve(s));
+    });
+    try {
+      const res = await bayeuxHandshake(`${baseUrl(server)}/bayeux`);
+      assert.deepEqual(res, { status: 404, body: "express 404" });
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it("serves a given BayeuxServer at its own path, with attachExpress", {
+    timeout: 15_000,
+  }, async () => {
+    const app = buildApp();
+    const bayeux = new BayeuxServer({ path: "/faye" });
+    const server = createServer(app);
+    const io = attachExpress(app, { server, bayeux });
+    installEcho(io);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = baseUrl(server);
+    try {
+      await assertFayeRoundTrip(`${url}/faye`, "long-polling", bayeux);
+      assert.equal((await get(`${url}/bayeux`)).body, "express 404");
+      await assertRoundTrip(url, "websocket");
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(bayeux.closed, true);
+  });
+
+  it("passes Bayeux options through", { timeout: 10_000 }, async () => {
+    const app = buildApp();
+    const server = createServer(app);
+    const { bayeux } = createExpressSwitchboard(app, {
+      server,
+      bayeux: { path: "/pubsub", timeout: 5000 },
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      assert.equal(bayeux?.options.timeout, 5000);
+      await assertBayeuxHandshake(`${baseUrl(server)}/pubsub`);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it("refuses a Socket.IO path that overlaps Bayeux's", () => {
+    assert.throws(() => attachExpress(buildApp(), { path: "/bayeux" }), {
+      code: "ERR_MOUNT_CONFLICT",
+    });
   });
 });

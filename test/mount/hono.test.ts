@@ -2,7 +2,8 @@
  * switchboard/hono with the real Hono 4 on @hono/node-server and the real
  * socket.io-client: the middleware answers polling through the Node bindings,
  * `injectWebSocket` takes upgrades on the server `serve()` returned, and
- * Hono's routes and not-found handler keep working beside it.
+ * Hono's routes and not-found handler keep working beside it; Bayeux at
+ * /bayeux beside Socket.IO with the real Faye client.
  */
 import assert from "node:assert/strict";
 import type { AddressInfo } from "node:net";
@@ -10,6 +11,7 @@ import { after, before, describe, it } from "node:test";
 import { type ServerType, serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { createHonoSwitchboard, type HonoSwitchboard } from "../../src/mount/hono.js";
+import { assertFayeRoundTrip, bayeuxHandshake } from "./faye.js";
 import { assertPollingHandshake, assertRoundTrip, get, installEcho } from "./helpers.js";
 
 function start(sb: HonoSwitchboard): Promise<{ server: ServerType; url: string }> {
@@ -106,5 +108,41 @@ describe("switchboard/hono options", () => {
     // The server's "close" event closed every mount of the router.
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(closed, 1);
+  });
+});
+
+describe("switchboard/hono with Bayeux", () => {
+  it("serves Faye over long-polling and websocket beside Socket.IO and Hono", {
+    timeout: 30_000,
+  }, async () => {
+    const sb = createHonoSwitchboard();
+    installEcho(sb.io);
+    const bayeux = sb.bayeux;
+    assert.ok(bayeux);
+    assert.equal(bayeux.options.path, "/bayeux");
+    const { server, url } = await start(sb);
+    try {
+      await assertFayeRoundTrip(`${url}/bayeux`, "long-polling", bayeux);
+      await assertFayeRoundTrip(`${url}/bayeux`, "websocket", bayeux);
+      await assertRoundTrip(url, "polling");
+      await assertRoundTrip(url, "websocket");
+      assert.equal((await get(`${url}/hello`)).body, "hello from hono");
+      assert.equal((await get(`${url}/bayeuxx`)).body, "hono 404");
+    } finally {
+      await closeServer(server);
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(bayeux.closed, true);
+  });
+
+  it("bayeux: false leaves /bayeux to Hono", { timeout: 10_000 }, async () => {
+    const sb = createHonoSwitchboard({ bayeux: false });
+    assert.equal(sb.bayeux, null);
+    const { server, url } = await start(sb);
+    try {
+      assert.deepEqual(await bayeuxHandshake(`${url}/bayeux`), { status: 404, body: "hono 404" });
+    } finally {
+      await closeServer(server);
+    }
   });
 });

@@ -1,14 +1,16 @@
 /**
  * switchboard/koa with the real Koa 3 and the real socket.io-client: polling
  * and websocket round trips with acks, and Koa's own middleware (including a
- * catch-all that answers everything) never seeing a Socket.IO request.
+ * catch-all that answers everything) never seeing a Socket.IO request; Bayeux
+ * at /bayeux beside Socket.IO with the real Faye client.
  */
 import assert from "node:assert/strict";
 import { createServer, type Server as HttpServer } from "node:http";
 import { after, before, describe, it } from "node:test";
 import Koa from "koa";
 import type { Server } from "../../src/index.js";
-import { attachKoa } from "../../src/mount/koa.js";
+import { attachKoa, createKoaSwitchboard } from "../../src/mount/koa.js";
+import { assertFayeRoundTrip, bayeuxHandshake } from "./faye.js";
 import { assertPollingHandshake, assertRoundTrip, baseUrl, get, installEcho } from "./helpers.js";
 
 function buildApp(): Koa {
@@ -89,6 +91,47 @@ describe("switchboard/koa, with a server given", () => {
       assert.equal((await get(`${url}/socket.io/`)).body, "koa 404");
     } finally {
       await new Promise<void>((resolve) => io.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
+
+describe("switchboard/koa with Bayeux", () => {
+  it("serves Faye over long-polling and websocket beside Socket.IO and Koa", {
+    timeout: 30_000,
+  }, async () => {
+    const app = buildApp();
+    const { io, bayeux } = createKoaSwitchboard(app);
+    installEcho(io);
+    assert.ok(bayeux);
+    const server = await new Promise<HttpServer>((resolve) => {
+      const s = app.listen(0, "127.0.0.1", () => resolve(s));
+    });
+    const url = baseUrl(server);
+    try {
+      await assertFayeRoundTrip(`${url}/bayeux`, "long-polling", bayeux);
+      await assertFayeRoundTrip(`${url}/bayeux`, "websocket", bayeux);
+      await assertRoundTrip(url, "polling");
+      await assertRoundTrip(url, "websocket");
+      assert.equal((await get(`${url}/hello`)).body, "hello from koa");
+      assert.equal((await get(`${url}/bayeuxx`)).body, "koa 404");
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(bayeux.closed, true);
+  });
+
+  it("bayeux: false leaves /bayeux to Koa", { timeout: 10_000 }, async () => {
+    const app = buildApp();
+    const server = createServer(app.callback());
+    const { bayeux } = createKoaSwitchboard(app, { server, bayeux: false });
+    assert.equal(bayeux, null);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const res = await bayeuxHandshake(`${baseUrl(server)}/bayeux`);
+      assert.deepEqual(res, { status: 404, body: "koa 404" });
+    } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });

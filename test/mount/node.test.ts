@@ -1,0 +1,94 @@
+/**
+ * switchboard/node (`attachSwitchboard`) on a plain node:http server: Socket.IO
+ * with the real socket.io-client and Bayeux with the real Faye client, in
+ * front of the server's own request listener, closed with the server.
+ */
+import assert from "node:assert/strict";
+import { createServer, type Server as HttpServer } from "node:http";
+import { describe, it } from "node:test";
+import { BayeuxServer } from "../../src/bayeux/index.js";
+import { attachSwitchboard } from "../../src/mount/node.js";
+import { assertFayeRoundTrip, bayeuxHandshake } from "./faye.js";
+import { assertRoundTrip, baseUrl, get, installEcho } from "./helpers.js";
+
+function plainServer(): HttpServer {
+  return createServer((req, res) => {
+    res.writeHead(req.url === "/hello" ? 200 : 404, { "Content-Type": "text/plain" });
+    res.end(req.url === "/hello" ? "hello from node" : "node 404");
+  });
+}
+
+function listen(server: HttpServer): Promise<string> {
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(baseUrl(server))));
+}
+
+/**
+ * Closes the server and cuts what is left: a socket.io-client closed over
+ * polling may leave a poll held open on the server until the session times out.
+ */
+function close(server: HttpServer): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+describe("switchboard/node", () => {
+  it("serves Socket.IO and Bayeux beside the server's own listener", {
+    timeout: 30_000,
+  }, async () => {
+    const server = plainServer();
+    const { io, bayeux } = attachSwitchboard(server);
+    installEcho(io);
+    assert.ok(bayeux instanceof BayeuxServer);
+    const url = await listen(server);
+    try {
+      await assertFayeRoundTrip(`${url}/bayeux`, "long-polling", bayeux);
+      await assertFayeRoundTrip(`${url}/bayeux`, "websocket", bayeux);
+      await assertRoundTrip(url, "polling");
+      await assertRoundTrip(url, "websocket");
+      assert.equal((await get(`${url}/hello`)).body, "hello from node");
+      assert.equal((await get(`${url}/bayeuxx`)).body, "node 404");
+    } finally {
+      await close(server);
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(bayeux.closed, true);
+  });
+
+  it("serves one pair of servers on two HTTP servers", { timeout: 20_000 }, async () => {
+    const first = plainServer();
+    const second = plainServer();
+    const { io, bayeux } = attachSwitchboard([first, second], { bayeux: { path: "/faye" } });
+    installEcho(io);
+    assert.ok(bayeux);
+    const [a, b] = await Promise.all([listen(first), listen(second)]);
+    try {
+      await assertFayeRoundTrip(`${a}/faye`, "long-polling", bayeux);
+      await assertRoundTrip(b, "websocket");
+      assert.equal((await bayeuxHandshake(`${b}/faye`)).status, 200);
+      await close(first);
+      // One server still serves: nothing is closed yet.
+      assert.equal(bayeux.closed, false);
+    } finally {
+      if (first.listening) await close(first);
+      await close(second);
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(bayeux.closed, true);
+  });
+
+  it("bayeux: false serves Socket.IO only", { timeout: 10_000 }, async () => {
+    const server = plainServer();
+    const { io, bayeux } = attachSwitchboard(server, { bayeux: false });
+    installEcho(io);
+    assert.equal(bayeux, null);
+    const url = await listen(server);
+    try {
+      await assertRoundTrip(url, "polling");
+      assert.deepEqual(await bayeuxHandshake(`${url}/bayeux`), { status: 404, body: "node 404" });
+    } finally {
+      await close(server);
+    }
+  });
+});
