@@ -22,6 +22,10 @@ export function queryOf(req: IncomingMessage): EngineQuery {
     // URLSearchParams never throws on malformed escapes; it keeps them as text.
     r._query =
       mark === -1 ? {} : Object.fromEntries(new URLSearchParams(url.slice(mark + 1)).entries());
+    // Kept for the session's life: share the usual transport name string.
+    const transport = r._query.transport;
+    if (transport === "websocket") r._query.transport = "websocket";
+    else if (transport === "polling") r._query.transport = "polling";
   }
   return r._query;
 }

@@ -18,6 +18,7 @@ import type {
 } from "../codec/engineio/index.js";
 import { createDebug } from "../shared/debug.js";
 import { TimerEntry, type TimerTarget, type TimerWheel } from "../shared/timer-wheel.js";
+import { useCompactListenerTable } from "../transport/listener-table.js";
 import type { Transport, TransportOwner } from "../transport/transport.js";
 import type { WebSocketTransport } from "../transport/websocket.js";
 import type { HandshakeRequest } from "./handshake-request.js";
@@ -43,6 +44,9 @@ const HB_IDLE = 0;
 const HB_PING_DUE = 1;
 /** v4: a ping was sent, the pong is due. v3: the client's next ping is due. */
 const HB_WAIT = 2;
+const HB_MASK = 3;
+const BIT_REFRESHED = 4;
+const BIT_CLOSE_ON_DRAIN = 8;
 
 const COMPRESS: PacketOptions = Object.freeze({ compress: true });
 const NO_COMPRESS: PacketOptions = Object.freeze({ compress: false });
@@ -114,10 +118,35 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
   /** Callback batches handed to the transport, run on its drain, in order. */
   #sentCallbackFn: SendCallback[][] | null = null;
   #heartbeat: TimerEntry;
-  #heartbeatState = HB_IDLE;
-  #heartbeatRefreshed = false;
+  /** Heartbeat state (low bits) and the two flags below, in one field. */
+  #bits = HB_IDLE;
   #upgrade: UpgradeState | null = null;
-  #closeOnDrain = false;
+
+  get #heartbeatState(): number {
+    return this.#bits & HB_MASK;
+  }
+
+  set #heartbeatState(state: number) {
+    this.#bits = (this.#bits & ~HB_MASK) | state;
+  }
+
+  /** v3: the client's ping already pushed the deadline in this period. */
+  get #heartbeatRefreshed(): boolean {
+    return (this.#bits & BIT_REFRESHED) !== 0;
+  }
+
+  set #heartbeatRefreshed(on: boolean) {
+    this.#bits = on ? this.#bits | BIT_REFRESHED : this.#bits & ~BIT_REFRESHED;
+  }
+
+  /** Close once the write buffer has drained. */
+  get #closeOnDrain(): boolean {
+    return (this.#bits & BIT_CLOSE_ON_DRAIN) !== 0;
+  }
+
+  set #closeOnDrain(on: boolean) {
+    this.#bits = on ? this.#bits | BIT_CLOSE_ON_DRAIN : this.#bits & ~BIT_CLOSE_ON_DRAIN;
+  }
 
   constructor(
     id: string,
@@ -127,6 +156,7 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
     protocol: ProtocolVersion,
   ) {
     super();
+    useCompactListenerTable(this);
     this.id = id;
     this.server = server;
     this.request = retainRequest(req);

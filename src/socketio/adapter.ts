@@ -68,14 +68,18 @@ export class Adapter extends EventEmitter {
     this.router = new TopicRouter<SocketId>({ onCreate: (room) => this.emit("create-room", room) });
   }
 
-  /** Room → socket ids (the router's own map: read, do not mutate). */
+  /**
+   * Room → socket ids: the router's own map, live (read, do not mutate). The
+   * router stores a lone member without a Set until someone reads this map;
+   * the first read switches it to Sets for good, so the shape is socket.io's.
+   */
   get rooms(): Map<Room, Set<SocketId>> {
-    return this.router.topics;
+    return this.router.expand().topics as Map<Room, Set<SocketId>>;
   }
 
-  /** Socket id → rooms (the router's own map: read, do not mutate). */
+  /** Socket id → rooms: the router's own map, live, as for `rooms`. */
   get sids(): Map<SocketId, Set<Room>> {
-    return this.router.subscriptions;
+    return this.router.expand().subscriptions as Map<SocketId, Set<Room>>;
   }
 
   /** Topic of this namespace's server-side events on the broker. */
@@ -212,7 +216,9 @@ export class Adapter extends EventEmitter {
 
   /** Rooms of one socket. */
   socketRooms(id: SocketId): Set<Room> | undefined {
-    return this.router.subscriptions.get(id);
+    const rooms = this.router.subscriptions.get(id);
+    if (rooms === undefined || rooms instanceof Set) return rooms;
+    return new Set([rooms]);
   }
 
   /** Local sockets matching `opts`. */

@@ -8,7 +8,7 @@ import { EventEmitter } from "node:events";
 import { createServer, type Server as HttpServer } from "node:http";
 import type { Http2SecureServer } from "node:http2";
 import { type Broker, MemoryBroker } from "../cluster/index.js";
-import type { Packet } from "../codec/socketio/index.js";
+import type { DecoderOptions, Packet } from "../codec/socketio/index.js";
 import { Server as EngineServer, PreparedMessage } from "../engine/index.js";
 import type { EngineOptions } from "../engine/types.js";
 import { createDebug } from "../shared/debug.js";
@@ -132,6 +132,7 @@ export class Server<
     ParentNamespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
   >();
   #parser: ParserOption;
+  #decoderOptions: DecoderOptions | undefined;
   #adapter: AdapterConstructor | undefined;
   #path: string;
   #serveClient: boolean;
@@ -307,7 +308,9 @@ export class Server<
   }
 
   _createDecoder() {
-    return new this.#parser.Decoder({ maxAttachments: this._opts.maxAttachments ?? 10 });
+    // One options object for every connection's decoder: they share it.
+    this.#decoderOptions ??= { maxAttachments: this._opts.maxAttachments ?? 10 };
+    return new this.#parser.Decoder(this.#decoderOptions);
   }
 
   // biome-ignore lint/suspicious/noExplicitAny: any namespace typing.

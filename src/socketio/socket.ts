@@ -83,22 +83,15 @@ export class Socket<
   #data: SocketData | typeof UNSET = UNSET;
   /** Whether the socket is in its namespace. */
   connected = false;
-  /** Whether this connection restored an earlier session (connection state recovery). */
-  readonly recovered: boolean = false;
   /** Private session id used for recovery (sent to the client, never broadcast). */
   readonly _pid: string | undefined;
 
-  readonly #issued = Date.now();
-  /** The CONNECT auth payload, or undefined when it was empty (the usual case). */
-  readonly #auth: Record<string, unknown> | undefined;
-  #handshake: Handshake | undefined;
-  /** The recovered session, until `_onconnect` restores its rooms and replays its packets. */
-  #session: Session | undefined;
+  /** Connect time, in ms since `TIME_BASE` (a small integer, stored inline). */
+  readonly #issued = Date.now() - TIME_BASE;
+  /** State most sockets never have, in one object made on first need. */
+  #extras: SocketExtras | null = null;
   #flags: BroadcastFlags = NO_FLAGS;
   #acks: Map<number, AckFn> | undefined;
-  #fns: SocketMiddleware[] | undefined;
-  #anyIncoming: AnyListener[] | undefined;
-  #anyOutgoing: AnyListener[] | undefined;
 
   constructor(
     nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
@@ -109,14 +102,16 @@ export class Socket<
     super();
     this.nsp = nsp;
     this.client = client;
-    this.#auth =
-      auth && typeof auth === "object" && !isEmpty(auth) ? sanitizeRecord(auth) : undefined;
+    if (auth && typeof auth === "object" && !isEmpty(auth)) {
+      this.#more().auth = sanitizeRecord(auth);
+    }
     if (previousSession) {
       this.id = previousSession.sid;
       this._pid = previousSession.pid;
       this.data = previousSession.data as SocketData;
-      this.#session = previousSession;
-      this.recovered = true;
+      const extras = this.#more();
+      extras.session = previousSession;
+      extras.recovered = true;
     } else {
       this.id =
         client.conn.protocol === 3
@@ -138,24 +133,44 @@ export class Socket<
     this.#data = value;
   }
 
-  /** The handshake details (built on first access). */
+  #more(): SocketExtras {
+    this.#extras ??= {
+      auth: undefined,
+      handshake: undefined,
+      session: undefined,
+      recovered: false,
+      fns: undefined,
+      anyIncoming: undefined,
+      anyOutgoing: undefined,
+    };
+    return this.#extras;
+  }
+
+  /** Whether this connection restored an earlier session (connection state recovery). */
+  get recovered(): boolean {
+    return this.#extras?.recovered === true;
+  }
+
+  /** The handshake details (built on first access, then kept). */
   get handshake(): Handshake {
-    if (!this.#handshake) {
+    const extras = this.#more();
+    if (!extras.handshake) {
+      const issued = TIME_BASE + this.#issued;
       const req = this.request;
       const conn = this.conn as EngineSocket & { remoteAddress?: string };
-      this.#handshake = {
+      extras.handshake = {
         headers: req.headers ?? {},
-        time: new Date(this.#issued).toString(),
+        time: new Date(issued).toString(),
         address: conn.remoteAddress ?? req.socket?.remoteAddress ?? "",
         xdomain: !!req.headers?.origin,
         secure: !!(req.socket as TLSSocket | undefined)?.encrypted,
-        issued: this.#issued,
+        issued,
         url: req.url ?? "",
         query: parseQuery(req.url),
-        auth: this.#auth ?? {},
+        auth: extras.auth ?? {},
       };
     }
-    return this.#handshake;
+    return extras.handshake;
   }
 
   /** The Engine.IO connection. */
@@ -302,9 +317,9 @@ export class Socket<
       if (this._pid) data.pid = this._pid;
       this.packet({ type: PacketType.CONNECT, nsp: this.nsp.name, data });
     }
-    const session = this.#session;
+    const session = this.#extras?.session;
     if (session) {
-      this.#session = undefined;
+      (this.#extras as SocketExtras).session = undefined;
       this.join(session.rooms);
       // Missed packets follow the CONNECT reply, each still ending with its offset.
       for (const data of session.missedPackets) {
@@ -333,12 +348,14 @@ export class Socket<
   #onevent(packet: Packet): void {
     const args = packet.data as unknown[];
     if (packet.id !== undefined) args.push(this.#makeAck(packet.id));
-    if (this.#anyIncoming?.length) {
-      for (const listener of this.#anyIncoming.slice()) {
+    const extras = this.#extras;
+    const anyIncoming = extras?.anyIncoming;
+    if (anyIncoming?.length) {
+      for (const listener of anyIncoming.slice()) {
         (listener as (...a: unknown[]) => void).apply(this, args);
       }
     }
-    if (!this.#fns?.length) {
+    if (!extras?.fns?.length) {
       if (this.connected) this.emitUntyped(...(args as [string, ...unknown[]]));
       return;
     }
@@ -349,7 +366,7 @@ export class Socket<
   }
 
   #runMiddlewares(event: unknown[], done: (err?: Error) => void): void {
-    const fns = (this.#fns as SocketMiddleware[]).slice();
+    const fns = (this.#extras?.fns ?? []).slice();
     let i = 0;
     const next = (err?: Error): void => {
       const fn = err ? undefined : fns[i++];
@@ -483,54 +500,59 @@ export class Socket<
 
   /** Adds a per-socket packet middleware. */
   use(fn: SocketMiddleware): this {
-    (this.#fns ??= []).push(fn);
+    (this.#more().fns ??= []).push(fn);
     return this;
   }
 
   /** Listens to every incoming event. */
   onAny(listener: AnyListener): this {
-    (this.#anyIncoming ??= []).push(listener);
+    (this.#more().anyIncoming ??= []).push(listener);
     return this;
   }
 
   prependAny(listener: AnyListener): this {
-    (this.#anyIncoming ??= []).unshift(listener);
+    (this.#more().anyIncoming ??= []).unshift(listener);
     return this;
   }
 
   offAny(listener?: AnyListener): this {
-    this.#anyIncoming = removeListener(this.#anyIncoming, listener);
+    if (this.#extras) {
+      this.#extras.anyIncoming = removeListener(this.#extras.anyIncoming, listener);
+    }
     return this;
   }
 
   listenersAny(): AnyListener[] {
-    return this.#anyIncoming?.slice() ?? [];
+    return this.#extras?.anyIncoming?.slice() ?? [];
   }
 
   /** Listens to every outgoing event (emits and broadcasts reaching this socket). */
   onAnyOutgoing(listener: AnyListener): this {
-    (this.#anyOutgoing ??= []).push(listener);
+    (this.#more().anyOutgoing ??= []).push(listener);
     return this;
   }
 
   prependAnyOutgoing(listener: AnyListener): this {
-    (this.#anyOutgoing ??= []).unshift(listener);
+    (this.#more().anyOutgoing ??= []).unshift(listener);
     return this;
   }
 
   offAnyOutgoing(listener?: AnyListener): this {
-    this.#anyOutgoing = removeListener(this.#anyOutgoing, listener);
+    if (this.#extras) {
+      this.#extras.anyOutgoing = removeListener(this.#extras.anyOutgoing, listener);
+    }
     return this;
   }
 
   listenersAnyOutgoing(): AnyListener[] {
-    return this.#anyOutgoing?.slice() ?? [];
+    return this.#extras?.anyOutgoing?.slice() ?? [];
   }
 
   /** Runs the outgoing catch-all listeners for `[event, ...args]`. */
   _notifyOutgoing(data: readonly unknown[]): void {
-    if (!this.#anyOutgoing?.length) return;
-    for (const listener of this.#anyOutgoing.slice()) {
+    const anyOutgoing = this.#extras?.anyOutgoing;
+    if (!anyOutgoing?.length) return;
+    for (const listener of anyOutgoing.slice()) {
       (listener as (...a: unknown[]) => void).apply(this, data as unknown[]);
     }
   }
@@ -582,6 +604,26 @@ function removeListener(
   if (i !== -1) list.splice(i, 1);
   return list;
 }
+
+/** Per-socket state that is rare or built late: one object instead of seven fields. */
+interface SocketExtras {
+  /** The CONNECT auth payload, when it was not empty. */
+  auth: Record<string, unknown> | undefined;
+  handshake: Handshake | undefined;
+  /** The recovered session, until `_onconnect` restores its rooms and replays its packets. */
+  session: Session | undefined;
+  recovered: boolean;
+  fns: SocketMiddleware[] | undefined;
+  anyIncoming: AnyListener[] | undefined;
+  anyOutgoing: AnyListener[] | undefined;
+}
+
+/**
+ * Origin of the sockets' stored connect times: an offset from it stays a
+ * small integer (stored inline) for weeks, where `Date.now()` itself would
+ * be a boxed number per socket.
+ */
+const TIME_BASE = Date.now();
 
 /** `socket.data` before its first use (undefined is a value a user may set). */
 const UNSET: unique symbol = Symbol("unset");

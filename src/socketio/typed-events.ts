@@ -9,6 +9,7 @@
  * io.on("connection", (socket) => socket.emit("news", "hello"));
  */
 import { EventEmitter } from "node:events";
+import { useCompactListenerTable } from "../transport/listener-table.js";
 
 /** A map of event names to listener signatures. */
 // biome-ignore lint/suspicious/noExplicitAny: event maps are user-defined signatures, as in socket.io.
@@ -103,6 +104,12 @@ export abstract class StrictEventEmitter<
   _EmitEvents extends EventsMap,
   ReservedEvents extends EventsMap = {},
 > extends EventEmitter {
+  constructor() {
+    super();
+    // One per socket: a compact listener table instead of Node's hash table.
+    useCompactListenerTable(this);
+  }
+
   override on<Ev extends EventNames<ListenEvents> | EventNames<ReservedEvents>>(
     ev: Ev,
     listener: Ev extends EventNames<ReservedEvents>

@@ -70,7 +70,10 @@ function onDataClose(this: DataRequest): void {
 const BAD_REQUEST_BODY = '{"code":3,"message":"Bad request"}';
 
 export class PollingTransport extends Transport {
-  readonly name = "polling";
+  /** On the prototype, not in each instance. */
+  get name(): "polling" {
+    return "polling";
+  }
   /** v3 only: whether binary payloads may be sent (the client did not ask for `b64`). */
   readonly supportsBinary: boolean;
   /** The held GET, while there is one. */

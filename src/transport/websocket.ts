@@ -20,6 +20,7 @@ import {
   type ProtocolVersion,
 } from "../codec/engineio/index.js";
 import { createDebug } from "../shared/debug.js";
+import { useCompactListenerTable } from "./listener-table.js";
 import { type PreEncoded, Transport, type TransportConfig } from "./transport.js";
 
 const debug = createDebug("engine:websocket");
@@ -89,7 +90,10 @@ function onError(this: TaggedWebSocket, err: Error): void {
 }
 
 export class WebSocketTransport extends Transport {
-  readonly name = "websocket";
+  /** On the prototype, not in each instance. */
+  get name(): "websocket" {
+    return "websocket";
+  }
   readonly socket: WebSocket;
   /** Whether permessage-deflate was negotiated (then frames cannot be pre-built). */
   readonly deflate: boolean;
@@ -100,6 +104,7 @@ export class WebSocketTransport extends Transport {
     this.socket = socket;
     this.deflate = socket.extensions.includes("permessage-deflate");
     (socket as TaggedWebSocket)[kTransport] = this;
+    useCompactListenerTable(socket);
     socket.on("message", onMessage);
     // on, not once: ws emits "close" once, and once() would allocate a wrapper.
     socket.on("close", onClose);

@@ -284,6 +284,47 @@ for (const mode of MODES) {
       assert.equal((await closed)[0], "io server disconnect");
     });
 
+    it("keeps adapter.rooms / sids socket.io-shaped and the handshake stable", T, async () => {
+      const nsp = h.io.of(`/compat-${mode.name}`);
+      const before = Date.now();
+      const c1 = h.client(nsp.name);
+      const c2 = h.client(nsp.name);
+      await Promise.all([waitFor(c1, "connect"), waitFor(c2, "connect")]);
+      const s1 = nsp.sockets.get(c1.id as string) as Socket;
+      const s2 = nsp.sockets.get(c2.id as string) as Socket;
+      // Broadcasts before anyone reads the maps (lone members stored compactly).
+      const got = waitFor(c2, "hi");
+      s1.broadcast.emit("hi", 1);
+      assert.deepEqual(await got, [1]);
+      assert.deepEqual([...s1.rooms], [s1.id]);
+      const rooms = nsp.adapter.rooms;
+      const sids = nsp.adapter.sids;
+      assert.ok(rooms instanceof Map && sids instanceof Map);
+      assert.ok(rooms.get(s1.id) instanceof Set);
+      assert.deepEqual([...(rooms.get(s1.id) ?? [])], [s1.id]);
+      assert.deepEqual([...(sids.get(s2.id) ?? [])], [s2.id]);
+      assert.equal(nsp.adapter.rooms, rooms, "the same live map on every read");
+      await s2.join("late");
+      assert.deepEqual([...(rooms.get("late") ?? [])], [s2.id], "live: new rooms show up");
+      assert.ok(sids.get(s2.id)?.has("late"));
+      const again = waitFor(c1, "hi");
+      s2.to(s1.id).emit("hi", 2);
+      assert.deepEqual(await again, [2]);
+      // The handshake: built once, from the connect-time values.
+      const hs = s1.handshake;
+      assert.equal(s1.handshake, hs);
+      assert.ok(hs.issued >= before && hs.issued <= Date.now());
+      assert.equal(hs.time, new Date(hs.issued).toString());
+      assert.equal(typeof hs.headers.host, "string");
+      assert.equal(hs.url.startsWith("/socket.io/?"), true);
+      assert.equal(hs.query.EIO, "4");
+      c1.disconnect();
+      c2.disconnect();
+      await sleep(50);
+      assert.equal(rooms.has(s1.id), false);
+      assert.equal(sids.has(s2.id), false);
+    });
+
     it("collects broadcast acks from many clients, with a timeout", T, async () => {
       const nsp = h.io.of(`/acks-${mode.name}`);
       const clients = [h.client(nsp.name), h.client(nsp.name), h.client(nsp.name)];

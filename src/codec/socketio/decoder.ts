@@ -49,6 +49,39 @@ function toBuffer(chunk: Buffer | ArrayBuffer | Uint8Array): Buffer {
   return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 
+type DecoderLimits = Readonly<Required<DecoderOptions>>;
+
+const DEFAULT_LIMITS: DecoderLimits = Object.freeze({
+  maxAttachments: 10,
+  maxNamespaceLength: 256,
+  rejectReservedEvents: true,
+  maxDepth: 64,
+});
+
+/**
+ * Resolved limits by options object: a server builds one decoder per
+ * connection from the same options, and they all share one resolved record
+ * instead of four fields each.
+ */
+const resolved = new WeakMap<DecoderOptions, DecoderLimits>();
+
+function limitsOf(options: DecoderOptions | undefined): DecoderLimits {
+  if (options === undefined) return DEFAULT_LIMITS;
+  let limits = resolved.get(options);
+  if (limits === undefined) {
+    limits = Object.freeze({
+      maxAttachments: options.maxAttachments ?? DEFAULT_LIMITS.maxAttachments,
+      maxNamespaceLength: options.maxNamespaceLength ?? DEFAULT_LIMITS.maxNamespaceLength,
+      rejectReservedEvents: options.rejectReservedEvents ?? DEFAULT_LIMITS.rejectReservedEvents,
+      maxDepth: options.maxDepth ?? DEFAULT_LIMITS.maxDepth,
+    });
+    // Options objects are read once: later changes to one do not apply,
+    // as with the fields a decoder used to copy.
+    resolved.set(options, limits);
+  }
+  return limits;
+}
+
 /**
  * Decodes the messages of one connection. Keep one decoder per client: it
  * holds a binary packet between its header and its last attachment.
@@ -59,18 +92,14 @@ function toBuffer(chunk: Buffer | ArrayBuffer | Uint8Array): Buffer {
  * decoder.add(Buffer.from([1, 2, 3])); // { type: 5, nsp: "/", data: ["upload", <Buffer 01 02 03>], attachments: 1 }
  */
 export class Decoder {
-  readonly #maxAttachments: number;
-  readonly #maxNamespaceLength: number;
-  readonly #rejectReserved: boolean;
-  readonly #maxDepth: number;
+  /** Shared by every decoder built from the same options object. */
+  readonly #limits: DecoderLimits;
   #pending: Packet | null = null;
-  #buffers: Buffer[] = [];
+  /** Attachments received so far for `#pending`. */
+  #buffers: Buffer[] | null = null;
 
-  constructor(options: DecoderOptions = {}) {
-    this.#maxAttachments = options.maxAttachments ?? 10;
-    this.#maxNamespaceLength = options.maxNamespaceLength ?? 256;
-    this.#rejectReserved = options.rejectReservedEvents ?? true;
-    this.#maxDepth = options.maxDepth ?? 64;
+  constructor(options?: DecoderOptions) {
+    this.#limits = limitsOf(options);
   }
 
   /** Whether a binary packet is waiting for attachments. */
@@ -89,18 +118,18 @@ export class Decoder {
       const packet = this.#decodeText(chunk);
       if (packet.attachments !== undefined) {
         this.#pending = packet;
-        this.#buffers = [];
+        this.#buffers = null;
         return null;
       }
       return packet;
     }
     const pending = this.#pending;
     if (!pending) throw new SocketIOProtocolError("ERR_SIO_UNEXPECTED_BINARY");
-    this.#buffers.push(toBuffer(chunk));
-    if (this.#buffers.length < (pending.attachments as number)) return null;
-    const buffers = this.#buffers;
+    const buffers = (this.#buffers ??= []);
+    buffers.push(toBuffer(chunk));
+    if (buffers.length < (pending.attachments as number)) return null;
     this.#pending = null;
-    this.#buffers = [];
+    this.#buffers = null;
     pending.data = this.#reconstruct(pending.data, buffers, 0);
     return pending;
   }
@@ -108,7 +137,7 @@ export class Decoder {
   /** Drops a half-received binary packet (on close). */
   destroy(): void {
     this.#pending = null;
-    this.#buffers = [];
+    this.#buffers = null;
   }
 
   #decodeText(str: string): Packet {
@@ -129,7 +158,7 @@ export class Decoder {
       }
       const count = Number(str.slice(start, i));
       if (count < 1) throw new SocketIOProtocolError("ERR_SIO_BAD_ATTACHMENTS", "zero");
-      if (count > this.#maxAttachments) {
+      if (count > this.#limits.maxAttachments) {
         throw new SocketIOProtocolError("ERR_SIO_TOO_MANY_ATTACHMENTS", `${count}`);
       }
       packet.attachments = count;
@@ -141,7 +170,7 @@ export class Decoder {
       let end = str.indexOf(",", i);
       if (end === -1) end = str.length;
       const nsp = str.slice(start, end);
-      if (nsp.length > this.#maxNamespaceLength || hasControlChar(nsp)) {
+      if (nsp.length > this.#limits.maxNamespaceLength || hasControlChar(nsp)) {
         throw new SocketIOProtocolError("ERR_SIO_BAD_NAMESPACE");
       }
       packet.nsp = nsp;
@@ -187,7 +216,7 @@ export class Decoder {
         if (!Array.isArray(data) || data.length === 0) this.#badPayload(type);
         const name = (data as unknown[])[0];
         if (typeof name !== "string") throw new SocketIOProtocolError("ERR_SIO_BAD_EVENT_NAME");
-        if (this.#rejectReserved && CLIENT_RESERVED_EVENTS.has(name)) {
+        if (this.#limits.rejectReservedEvents && CLIENT_RESERVED_EVENTS.has(name)) {
           throw new SocketIOProtocolError("ERR_SIO_RESERVED_EVENT", name);
         }
         break;
@@ -217,7 +246,7 @@ export class Decoder {
   /** Checks every placeholder names a declared attachment, once. */
   #collectPlaceholders(value: unknown, count: number, seen: Set<number>, depth: number): void {
     if (value === null || typeof value !== "object") return;
-    if (depth > this.#maxDepth) throw new SocketIOProtocolError("ERR_SIO_TOO_DEEP");
+    if (depth > this.#limits.maxDepth) throw new SocketIOProtocolError("ERR_SIO_TOO_DEEP");
     if (isPlaceholder(value)) {
       const n = value.num;
       if (!Number.isInteger(n) || n < 0 || n >= count || seen.has(n)) {
