@@ -17,8 +17,8 @@ import type {
   RawData,
 } from "../codec/engineio/index.js";
 import { createDebug } from "../shared/debug.js";
+import { useCompactListenerTable } from "../shared/listener-table.js";
 import { TimerEntry, type TimerTarget, type TimerWheel } from "../shared/timer-wheel.js";
-import { useCompactListenerTable } from "../transport/listener-table.js";
 import type { Transport, TransportOwner } from "../transport/transport.js";
 import type { WebSocketTransport } from "../transport/websocket.js";
 import type { HandshakeRequest } from "./handshake-request.js";
@@ -229,8 +229,7 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
     options?: SendOptions | (() => void),
     callback?: () => void,
   ): this {
-    this.sendPacket("message", data, options, callback);
-    return this;
+    return this.send(data, options, callback);
   }
 
   /** Queues a packet of any type (engine.io's `sendPacket`). */

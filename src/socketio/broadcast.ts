@@ -7,7 +7,7 @@ import { type Packet, PacketType, RESERVED_EVENTS } from "../codec/socketio/inde
 import type { Adapter, BroadcastFlags, Room, SocketId } from "./adapter.js";
 import type { Handshake, Socket } from "./socket.js";
 import type {
-  AckCallback,
+  AckResult,
   DecorateAcknowledgementsWithMultipleResponses,
   DefaultEventsMap,
   EventNames,
@@ -15,7 +15,6 @@ import type {
   EventParams,
   EventParamsWithoutAck,
   EventsMap,
-  FirstArg,
 } from "./typed-events.js";
 
 /** Default milliseconds a broadcast with acknowledgement waits when no `timeout()` is set. */
@@ -182,7 +181,7 @@ export class BroadcastOperator<
   emitWithAck<Ev extends EventNamesWithAck<EmitEvents>>(
     ev: Ev,
     ...args: EventParamsWithoutAck<EmitEvents, Ev>
-  ): Promise<FirstArg<AckCallback<EmitEvents, Ev>>> {
+  ): Promise<AckResult<EmitEvents, Ev>> {
     return new Promise((resolve, reject) => {
       const cb = (err: Error | null, responses: unknown) =>
         err ? reject(err) : resolve(responses as never);

@@ -8,10 +8,11 @@ import { createDebug } from "../shared/debug.js";
 import type { Adapter, Room, SocketId } from "./adapter.js";
 import { BroadcastOperator, type RemoteSocket } from "./broadcast.js";
 import type { Client } from "./client.js";
+import { runMiddlewares } from "./middleware-chain.js";
 import type { Server } from "./server.js";
 import { Socket } from "./socket.js";
 import type {
-  AckCallback,
+  AckResult,
   DecorateAcknowledgementsWithMultipleResponses,
   DefaultEventsMap,
   EventNames,
@@ -19,7 +20,6 @@ import type {
   EventParams,
   EventParamsWithoutAck,
   EventsMap,
-  FirstArg,
 } from "./typed-events.js";
 import { StrictEventEmitter } from "./typed-events.js";
 
@@ -109,31 +109,6 @@ export class Namespace<
     return this;
   }
 
-  #run(
-    socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
-    done: (err?: ExtendedError) => void,
-  ): void {
-    const fns = this._fns.slice();
-    if (fns.length === 0) {
-      done();
-      return;
-    }
-    let i = 0;
-    const next = (err?: ExtendedError): void => {
-      const fn = err ? undefined : fns[i++];
-      if (!fn) {
-        done(err);
-        return;
-      }
-      try {
-        fn(socket, next);
-      } catch (e) {
-        done(e as ExtendedError);
-      }
-    };
-    next();
-  }
-
   /** A client asks to join: recover its session, or run the middlewares. */
   async _add(
     client: Client,
@@ -146,7 +121,7 @@ export class Namespace<
       if (client.conn.readyState === "open") this.#doConnect(socket, fn);
       return;
     }
-    this.#run(socket, (err) => {
+    runMiddlewares(this._fns, socket, (err?: ExtendedError) => {
       process.nextTick(() => {
         if (client.conn.readyState !== "open") return;
         if (err) {
@@ -229,7 +204,7 @@ export class Namespace<
   emitWithAck<Ev extends EventNamesWithAck<EmitEvents>>(
     ev: Ev,
     ...args: EventParamsWithoutAck<EmitEvents, Ev>
-  ): Promise<FirstArg<AckCallback<EmitEvents, Ev>>> {
+  ): Promise<AckResult<EmitEvents, Ev>> {
     const op = this.#operator() as BroadcastOperator<DefaultEventsMap>;
     return op.emitWithAck(ev as string, ...(args as unknown[])) as never;
   }

@@ -25,7 +25,7 @@ import { createClientFileHandler } from "./serve-client.js";
 import { type ConnectionStateRecoveryOptions, SessionAwareAdapter } from "./session-adapter.js";
 import type { Socket } from "./socket.js";
 import type {
-  AckCallback,
+  AckResult,
   DecorateAcknowledgementsWithMultipleResponses,
   DefaultEventsMap,
   EventNames,
@@ -33,7 +33,6 @@ import type {
   EventParams,
   EventParamsWithoutAck,
   EventsMap,
-  FirstArg,
   ServerReservedEvents,
 } from "./typed-events.js";
 import { StrictEventEmitter } from "./typed-events.js";
@@ -466,7 +465,7 @@ export class Server<
   emitWithAck<Ev extends EventNamesWithAck<EmitEvents>>(
     ev: Ev,
     ...args: EventParamsWithoutAck<EmitEvents, Ev>
-  ): Promise<FirstArg<AckCallback<EmitEvents, Ev>>> {
+  ): Promise<AckResult<EmitEvents, Ev>> {
     const nsp = this.sockets as unknown as Namespace<DefaultEventsMap, DefaultEventsMap>;
     return nsp.emitWithAck(ev as string, ...(args as unknown[])) as never;
   }

@@ -3,6 +3,7 @@
  * strings), the handshake record, middleware and catch-all listener shapes.
  */
 import type { IncomingMessage } from "node:http";
+import type { TLSSocket } from "node:tls";
 
 /** Disconnect reasons after which a session may be recovered (socket.io's list). */
 export const RECOVERABLE_DISCONNECT_REASONS: ReadonlySet<string> = new Set([
@@ -61,4 +62,28 @@ export function parseQuery(url: string | undefined): Record<string, string | str
     out[key] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
   }
   return out;
+}
+
+/**
+ * The handshake record of a connection, from the HTTP request that opened it.
+ * `remoteAddress` is the engine's view (it may come from a proxy header);
+ * the request's socket address is the fallback.
+ */
+export function createHandshake(
+  req: IncomingMessage,
+  remoteAddress: string | undefined,
+  issued: number,
+  auth: Record<string, unknown> | undefined,
+): Handshake {
+  return {
+    headers: req.headers ?? {},
+    time: new Date(issued).toString(),
+    address: remoteAddress ?? req.socket?.remoteAddress ?? "",
+    xdomain: !!req.headers?.origin,
+    secure: !!(req.socket as TLSSocket | undefined)?.encrypted,
+    issued,
+    url: req.url ?? "",
+    query: parseQuery(req.url),
+    auth: auth ?? {},
+  };
 }

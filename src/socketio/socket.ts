@@ -7,7 +7,6 @@
  * handshake object are created on first use.
  */
 import type { IncomingMessage } from "node:http";
-import type { TLSSocket } from "node:tls";
 import {
   type Packet,
   PacketType,
@@ -19,9 +18,12 @@ import type { Adapter, BroadcastFlags, Room, Session, SocketId } from "./adapter
 import { BroadcastOperator } from "./broadcast.js";
 import type { Client } from "./client.js";
 import type { EngineSocket } from "./engine-contract.js";
+import { runMiddlewares } from "./middleware-chain.js";
 import type { Namespace } from "./namespace.js";
+import { getDataKey, setDataKey } from "./pocketio-data.js";
 import {
   type AnyListener,
+  createHandshake,
   type DisconnectReason,
   type Handshake,
   parseQuery,
@@ -30,7 +32,7 @@ import {
   type SocketReservedEvents,
 } from "./socket-types.js";
 import type {
-  AckCallback,
+  AckResult,
   DecorateAcknowledgements,
   DefaultEventsMap,
   EventNames,
@@ -38,7 +40,6 @@ import type {
   EventParams,
   EventParamsWithoutAck,
   EventsMap,
-  FirstArg,
 } from "./typed-events.js";
 import { StrictEventEmitter } from "./typed-events.js";
 
@@ -154,22 +155,13 @@ export class Socket<
   /** The handshake details (built on first access, then kept). */
   get handshake(): Handshake {
     const extras = this.#more();
-    if (!extras.handshake) {
-      const issued = TIME_BASE + this.#issued;
-      const req = this.request;
-      const conn = this.conn as EngineSocket & { remoteAddress?: string };
-      extras.handshake = {
-        headers: req.headers ?? {},
-        time: new Date(issued).toString(),
-        address: conn.remoteAddress ?? req.socket?.remoteAddress ?? "",
-        xdomain: !!req.headers?.origin,
-        secure: !!(req.socket as TLSSocket | undefined)?.encrypted,
-        issued,
-        url: req.url ?? "",
-        query: parseQuery(req.url),
-        auth: extras.auth ?? {},
-      };
-    }
+    const conn = this.conn as EngineSocket & { remoteAddress?: string };
+    extras.handshake ??= createHandshake(
+      this.request,
+      conn.remoteAddress,
+      TIME_BASE + this.#issued,
+      extras.auth,
+    );
     return extras.handshake;
   }
 
@@ -239,7 +231,7 @@ export class Socket<
   emitWithAck<Ev extends EventNamesWithAck<EmitEvents>>(
     ev: Ev,
     ...args: EventParamsWithoutAck<EmitEvents, Ev>
-  ): Promise<FirstArg<AckCallback<EmitEvents, Ev>>> {
+  ): Promise<AckResult<EmitEvents, Ev>> {
     const withErr = this.#flags.timeout !== undefined;
     return new Promise((resolve, reject) => {
       const cb = withErr
@@ -359,28 +351,10 @@ export class Socket<
       if (this.connected) this.emitUntyped(...(args as [string, ...unknown[]]));
       return;
     }
-    this.#runMiddlewares(args, (err) => {
+    runMiddlewares(extras.fns, args, (err) => {
       if (err) this._onerror(err);
       else if (this.connected) this.emitUntyped(...(args as [string, ...unknown[]]));
     });
-  }
-
-  #runMiddlewares(event: unknown[], done: (err?: Error) => void): void {
-    const fns = (this.#extras?.fns ?? []).slice();
-    let i = 0;
-    const next = (err?: Error): void => {
-      const fn = err ? undefined : fns[i++];
-      if (!fn) {
-        done(err);
-        return;
-      }
-      try {
-        fn(event, next);
-      } catch (e) {
-        done(e as Error);
-      }
-    };
-    next();
   }
 
   #makeAck(id: number): AckFn {
@@ -506,20 +480,15 @@ export class Socket<
 
   /** Listens to every incoming event. */
   onAny(listener: AnyListener): this {
-    (this.#more().anyIncoming ??= []).push(listener);
-    return this;
+    return this.#addAny("anyIncoming", listener, false);
   }
 
   prependAny(listener: AnyListener): this {
-    (this.#more().anyIncoming ??= []).unshift(listener);
-    return this;
+    return this.#addAny("anyIncoming", listener, true);
   }
 
   offAny(listener?: AnyListener): this {
-    if (this.#extras) {
-      this.#extras.anyIncoming = removeListener(this.#extras.anyIncoming, listener);
-    }
-    return this;
+    return this.#offAny("anyIncoming", listener);
   }
 
   listenersAny(): AnyListener[] {
@@ -528,24 +497,32 @@ export class Socket<
 
   /** Listens to every outgoing event (emits and broadcasts reaching this socket). */
   onAnyOutgoing(listener: AnyListener): this {
-    (this.#more().anyOutgoing ??= []).push(listener);
-    return this;
+    return this.#addAny("anyOutgoing", listener, false);
   }
 
   prependAnyOutgoing(listener: AnyListener): this {
-    (this.#more().anyOutgoing ??= []).unshift(listener);
-    return this;
+    return this.#addAny("anyOutgoing", listener, true);
   }
 
   offAnyOutgoing(listener?: AnyListener): this {
-    if (this.#extras) {
-      this.#extras.anyOutgoing = removeListener(this.#extras.anyOutgoing, listener);
-    }
-    return this;
+    return this.#offAny("anyOutgoing", listener);
   }
 
   listenersAnyOutgoing(): AnyListener[] {
     return this.#extras?.anyOutgoing?.slice() ?? [];
+  }
+
+  #addAny(list: AnyListKey, listener: AnyListener, prepend: boolean): this {
+    const listeners = (this.#more()[list] ??= []);
+    if (prepend) listeners.unshift(listener);
+    else listeners.push(listener);
+    return this;
+  }
+
+  /** Removes one catch-all listener, or all of the list when none is named. */
+  #offAny(list: AnyListKey, listener: AnyListener | undefined): this {
+    if (this.#extras) this.#extras[list] = removeListener(this.#extras[list], listener);
+    return this;
   }
 
   /** Runs the outgoing catch-all listeners for `[event, ...args]`. */
@@ -565,17 +542,7 @@ export class Socket<
    * socket.set("nick", "ada", (err) => {});
    */
   set(key: string, value: unknown, cb?: (err: Error | null) => void): Promise<void> {
-    const result = new Promise<void>((resolve, reject) => {
-      if (key === "__proto__" || key === "constructor" || key === "prototype") {
-        reject(new TypeError(`invalid key ${key}`));
-        return;
-      }
-      if (this.data === null || typeof this.data !== "object") this.data = {} as SocketData;
-      (this.data as Record<string, unknown>)[key] = value;
-      resolve();
-    });
-    if (cb) result.then(() => cb(null), cb);
-    return cb ? result.catch(() => {}) : result;
+    return setDataKey(this, key, value, cb);
   }
 
   /**
@@ -586,12 +553,7 @@ export class Socket<
    * socket.get("nick", (err, nick) => {});
    */
   get(key: string, cb?: (err: Error | null, value?: unknown) => void): Promise<unknown> {
-    const result = new Promise<unknown>((resolve) => {
-      const data = this.data as Record<string, unknown> | null;
-      resolve(data && typeof data === "object" && Object.hasOwn(data, key) ? data[key] : undefined);
-    });
-    if (cb) result.then((value) => cb(null, value), cb);
-    return result;
+    return getDataKey(this, key, cb);
   }
 }
 
@@ -604,6 +566,9 @@ function removeListener(
   if (i !== -1) list.splice(i, 1);
   return list;
 }
+
+/** The two catch-all listener lists of {@link SocketExtras}. */
+type AnyListKey = "anyIncoming" | "anyOutgoing";
 
 /** Per-socket state that is rare or built late: one object instead of seven fields. */
 interface SocketExtras {

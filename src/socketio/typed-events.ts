@@ -9,7 +9,7 @@
  * io.on("connection", (socket) => socket.emit("news", "hello"));
  */
 import { EventEmitter } from "node:events";
-import { useCompactListenerTable } from "../transport/listener-table.js";
+import { useCompactListenerTable } from "../shared/listener-table.js";
 
 /** A map of event names to listener signatures. */
 // biome-ignore lint/suspicious/noExplicitAny: event maps are user-defined signatures, as in socket.io.
@@ -84,6 +84,28 @@ type ExpectMultipleResponses<T extends unknown[]> = {
     : T[K];
 };
 
+/** What `on`/`once`/`off` accept: an event of the listen map or a reserved one. */
+type ListenOrReservedNames<Listen extends EventsMap, Reserved extends EventsMap> =
+  | EventNames<Listen>
+  | EventNames<Reserved>;
+
+/** The listener of `Ev`: a reserved event's fixed signature wins over the listen map's. */
+type ListenOrReservedListener<
+  Listen extends EventsMap,
+  Reserved extends EventsMap,
+  Ev extends ListenOrReservedNames<Listen, Reserved>,
+> =
+  Ev extends EventNames<Reserved>
+    ? Reserved[Ev]
+    : Ev extends EventNames<Listen>
+      ? Listen[Ev]
+      : never;
+
+/** The value a promise of an acknowledgement resolves with (`emitWithAck`). */
+export type AckResult<Map extends EventsMap, Ev extends EventNames<Map>> = FirstArg<
+  AckCallback<Map, Ev>
+>;
+
 /** Event names the server side emits itself and that carry fixed signatures. */
 export interface ServerReservedEvents {
   // biome-ignore lint/suspicious/noExplicitAny: socket type is generic.
@@ -110,35 +132,23 @@ export abstract class StrictEventEmitter<
     useCompactListenerTable(this);
   }
 
-  override on<Ev extends EventNames<ListenEvents> | EventNames<ReservedEvents>>(
+  override on<Ev extends ListenOrReservedNames<ListenEvents, ReservedEvents>>(
     ev: Ev,
-    listener: Ev extends EventNames<ReservedEvents>
-      ? ReservedEvents[Ev]
-      : Ev extends EventNames<ListenEvents>
-        ? ListenEvents[Ev]
-        : never,
+    listener: ListenOrReservedListener<ListenEvents, ReservedEvents, Ev>,
   ): this {
     return super.on(ev, listener);
   }
 
-  override once<Ev extends EventNames<ListenEvents> | EventNames<ReservedEvents>>(
+  override once<Ev extends ListenOrReservedNames<ListenEvents, ReservedEvents>>(
     ev: Ev,
-    listener: Ev extends EventNames<ReservedEvents>
-      ? ReservedEvents[Ev]
-      : Ev extends EventNames<ListenEvents>
-        ? ListenEvents[Ev]
-        : never,
+    listener: ListenOrReservedListener<ListenEvents, ReservedEvents, Ev>,
   ): this {
     return super.once(ev, listener);
   }
 
-  override off<Ev extends EventNames<ListenEvents> | EventNames<ReservedEvents>>(
+  override off<Ev extends ListenOrReservedNames<ListenEvents, ReservedEvents>>(
     ev: Ev,
-    listener: Ev extends EventNames<ReservedEvents>
-      ? ReservedEvents[Ev]
-      : Ev extends EventNames<ListenEvents>
-        ? ListenEvents[Ev]
-        : never,
+    listener: ListenOrReservedListener<ListenEvents, ReservedEvents, Ev>,
   ): this {
     return super.off(ev, listener);
   }

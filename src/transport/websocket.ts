@@ -20,7 +20,7 @@ import {
   type ProtocolVersion,
 } from "../codec/engineio/index.js";
 import { createDebug } from "../shared/debug.js";
-import { useCompactListenerTable } from "./listener-table.js";
+import { useCompactListenerTable } from "../shared/listener-table.js";
 import { type PreEncoded, Transport, type TransportConfig } from "./transport.js";
 
 const debug = createDebug("engine:websocket");

@@ -12,19 +12,23 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import type { ConnectionType } from "../../src/bayeux/client/index.js";
+import {
+  CHROMIUM,
+  CHROMIUM_MISSING,
+  hasChromium,
+  launchChromium,
+  skipUnless,
+} from "../helpers/chromium.js";
 import { type FayeServer, type SwitchboardServer, startFaye, startSwitchboard } from "./helpers.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const available = existsSync(CHROMIUM);
-const skip =
-  available || process.env.CI === "true" ? false : `${CHROMIUM} missing: apt-get install chromium`;
+const skip = skipUnless([hasChromium, CHROMIUM_MISSING]);
 
 type ClientModule = typeof import("../../src/bayeux/client/index.js");
 
@@ -78,7 +82,7 @@ describe("browser bundle in headless Chromium", { skip, timeout: 60_000 }, () =>
   let page: Page;
 
   before(async () => {
-    assert.ok(available, `${CHROMIUM} is required when CI=true`);
+    assert.ok(hasChromium, `${CHROMIUM} is required when CI=true`);
     outdir = mkdtempSync(join(tmpdir(), "sb-bayeux-bundle-"));
     execFileSync(process.execPath, [
       join(repo, "scripts/build-client-bundle.mjs"),
@@ -101,19 +105,7 @@ describe("browser bundle in headless Chromium", { skip, timeout: 60_000 }, () =>
     });
     other = await startFaye();
     ours = await startSwitchboard({ timeout: 2000 });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage();
     await page.goto(home.url.replace("/bayeux", "/"));
     await page.waitForFunction(() => "Switchboard" in window);

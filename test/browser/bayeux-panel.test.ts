@@ -10,89 +10,48 @@
  * failure.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
-import { type BrowserContext, chromium } from "playwright-core";
+import {
+  CHROMIUM,
+  CHROMIUM_MISSING,
+  type ChromiumProfile,
+  hasChromium,
+  launchChromiumProfile,
+  skipUnless,
+} from "../helpers/chromium.js";
 import { type FayeClient, fayeClient, shutdownFaye, until } from "../mount/faye.js";
+import { type CliServer, repo, startCliServer, stopCliServer } from "./cli-server.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const repo = fileURLToPath(new URL("../../", import.meta.url));
 const BUNDLE = join(repo, "dist", "bayeux-client.browser.js");
-const CI = process.env.CI === "true";
-const hasChromium = existsSync(CHROMIUM);
 const hasBundle = existsSync(BUNDLE);
-// Under CI anything missing is a failure (asserted in before()), never a skip.
-const skip = CI
-  ? false
-  : !hasChromium
-    ? `${CHROMIUM} missing: apt-get install chromium`
-    : !hasBundle
-      ? `${BUNDLE} missing: run npm run build`
-      : false;
-
-function startServer(): Promise<{ child: ChildProcess; base: string }> {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", join(repo, "src", "cli", "main.ts"), "--host", "127.0.0.1", "--port", "0"],
-    { cwd: repo, stdio: ["ignore", "pipe", "inherit"] },
-  );
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout?.setEncoding("utf8");
-    child.stdout?.on("data", (chunk: string) => {
-      out += chunk;
-      const match = /\(port (\d+),/.exec(out);
-      if (match) resolve({ child, base: `http://127.0.0.1:${match[1]}` });
-    });
-    child.once("exit", (code) => reject(new Error(`server exited ${code} before start`)));
-  });
-}
+const skip = skipUnless(
+  [hasChromium, CHROMIUM_MISSING],
+  [hasBundle, `${BUNDLE} missing: run npm run build`],
+);
 
 describe("demo Bayeux panel in Chromium", { skip }, () => {
-  let server: { child: ChildProcess; base: string };
-  let context: BrowserContext;
-  let profile = "";
+  let server: CliServer;
+  let browser: ChromiumProfile;
   let faye: FayeClient | undefined;
 
   before(async () => {
     assert.ok(hasChromium, `${CHROMIUM} is missing (CI=true): apt-get install chromium`);
     assert.ok(hasBundle, `${BUNDLE} is missing (CI=true): run npm run build`);
-    server = await startServer();
-    profile = mkdtempSync(join(tmpdir(), "switchboard-chromium-"));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    server = await startCliServer();
+    browser = await launchChromiumProfile();
   });
 
   after(async () => {
     if (faye) await shutdownFaye(faye);
-    await context?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
-    if (server) {
-      const exited = new Promise((resolve) => server.child.once("exit", resolve));
-      server.child.kill("SIGTERM");
-      await exited;
-    }
+    await browser?.close();
+    if (server) await stopCliServer(server);
   });
 
   it("subscribes, receives a Faye publish and publishes back", { timeout: 60_000 }, async () => {
     const errors: string[] = [];
-    const page = await context.newPage();
+    const page = await browser.context.newPage();
     page.on("pageerror", (err) => errors.push(err.message));
     // Every request the page makes must succeed (the browser's own favicon probe aside).
     page.on("response", (response) => {

@@ -8,39 +8,19 @@
  * `apt-get install chromium`), except under CI=true where that is a failure.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
+import {
+  CHROMIUM,
+  CHROMIUM_MISSING,
+  type ChromiumProfile,
+  hasChromium,
+  launchChromiumProfile,
+  skipUnless,
+} from "../helpers/chromium.js";
+import { type CliServer, startCliServer, stopCliServer } from "./cli-server.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const available = existsSync(CHROMIUM);
-// Under CI a missing browser is a failure (asserted in before()), never a skip.
-const skip =
-  available || process.env.CI === "true" ? false : `${CHROMIUM} missing: apt-get install chromium`;
-
-const repo = fileURLToPath(new URL("../../", import.meta.url));
-
-function startServer(): Promise<{ child: ChildProcess; base: string }> {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", join(repo, "src", "cli", "main.ts"), "--host", "127.0.0.1", "--port", "0"],
-    { cwd: repo, stdio: ["ignore", "pipe", "inherit"] },
-  );
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout?.setEncoding("utf8");
-    child.stdout?.on("data", (chunk: string) => {
-      out += chunk;
-      const match = /\(port (\d+),/.exec(out);
-      if (match) resolve({ child, base: `http://127.0.0.1:${match[1]}` });
-    });
-    child.once("exit", (code) => reject(new Error(`server exited ${code} before start`)));
-  });
-}
+const skip = skipUnless([hasChromium, CHROMIUM_MISSING]);
 
 async function setNickname(page: Page, nickname: string): Promise<void> {
   await page.fill("#nickname-input", nickname);
@@ -73,43 +53,23 @@ async function waitForMessage(page: Page, from: string, text: string): Promise<v
 }
 
 describe("demo chat in Chromium", { skip }, () => {
-  let server: { child: ChildProcess; base: string };
-  let context: BrowserContext;
-  let profile = "";
+  let server: CliServer;
+  let browser: ChromiumProfile;
 
   before(async () => {
-    assert.ok(available, `${CHROMIUM} is missing (CI=true): apt-get install chromium`);
-    server = await startServer();
-    profile = mkdtempSync(join(tmpdir(), "switchboard-chromium-"));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    assert.ok(hasChromium, `${CHROMIUM} is missing (CI=true): apt-get install chromium`);
+    server = await startCliServer();
+    browser = await launchChromiumProfile();
   });
 
   after(async () => {
-    await context?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
-    if (server) {
-      const exited = new Promise((resolve) => server.child.once("exit", resolve));
-      server.child.kill("SIGTERM");
-      await exited;
-    }
+    await browser?.close();
+    if (server) await stopCliServer(server);
   });
 
   it("two pages chat in the same room", { timeout: 60_000 }, async () => {
     const errors: string[] = [];
-    const [a, b] = [await context.newPage(), await context.newPage()];
+    const [a, b] = [await browser.context.newPage(), await browser.context.newPage()];
     for (const page of [a, b]) {
       page.on("pageerror", (err) => errors.push(err.message));
       await page.goto(`${server.base}/`);

@@ -18,7 +18,17 @@ import {
   type Switchboard,
 } from "../../src/mount/express.js";
 import { assertBayeuxHandshake, assertFayeRoundTrip, bayeuxHandshake } from "./faye.js";
-import { assertPollingHandshake, assertRoundTrip, baseUrl, get, installEcho } from "./helpers.js";
+import {
+  assertBothTransports,
+  assertRoundTrip,
+  baseUrl,
+  closeServer,
+  get,
+  installEcho,
+  itServesSocketIo,
+  listenLoopback,
+  nextTurn,
+} from "./helpers.js";
 
 function buildApp(): express.Express {
   const app = express();
@@ -46,34 +56,16 @@ describe("switchboard/express, attached on app.listen()", () => {
     const app = buildApp();
     io = attachExpress(app);
     installEcho(io);
-    server = await new Promise<HttpServer>((resolve) => {
-      const s = app.listen(0, "127.0.0.1", () => resolve(s));
-    });
+    server = await listenLoopback(app);
     url = baseUrl(server);
   });
 
   after(async () => {
-    await new Promise<void>((resolve) => io.close(() => resolve()));
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer(io);
+    await closeServer(server);
   });
 
-  it("round-trips an ack over polling only", { timeout: 10_000 }, async () => {
-    await assertRoundTrip(url, "polling");
-  });
-
-  it("round-trips an ack over websocket only", { timeout: 10_000 }, async () => {
-    await assertRoundTrip(url, "websocket");
-  });
-
-  it("upgrades from polling to websocket", { timeout: 10_000 }, async () => {
-    await assertRoundTrip(url, "upgrade");
-  });
-
-  it("answers the polling handshake despite the app's catch-all 404", {
-    timeout: 10_000,
-  }, async () => {
-    await assertPollingHandshake(url);
-  });
+  itServesSocketIo(() => url, "answers the polling handshake despite the app's catch-all 404");
 
   it("serves the client bundle under the path", { timeout: 10_000 }, async () => {
     const res = await get(`${url}/socket.io/socket.io.js`);
@@ -102,15 +94,14 @@ describe("switchboard/express, with a server given", () => {
     const server = createServer(app);
     const io = attachExpress(app, { server, path: "/live" });
     installEcho(io);
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    await listenLoopback(server);
     const url = baseUrl(server);
     try {
-      await assertRoundTrip(url, "polling", "/live");
-      await assertRoundTrip(url, "websocket", "/live");
+      await assertBothTransports(url, "/live");
       assert.equal((await get(`${url}/socket.io/`)).body, "express 404");
     } finally {
-      await new Promise<void>((resolve) => io.close(() => resolve()));
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(io);
+      await closeServer(server);
     }
   });
 
@@ -130,9 +121,7 @@ describe("switchboard/express, with a server given", () => {
     };
     const io = attachExpress(app, { mounts: [extra] });
     installEcho(io);
-    const server = await new Promise<HttpServer>((resolve) => {
-      const s = app.listen(0, "127.0.0.1", () => resolve(s));
-    });
+    const server = await listenLoopback(app);
     const url = baseUrl(server);
     try {
       assert.equal((await get(`${url}/extra`)).body, "extra GET /extra");
@@ -144,10 +133,10 @@ describe("switchboard/express, with a server given", () => {
       await assertBayeuxHandshake(`${url}/bayeux`);
       await assertRoundTrip(url, "websocket");
     } finally {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(server);
     }
     // The server's "close" event closes the mounts (Socket.IO, Bayeux and the extra one).
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
     assert.equal(closedMounts, 1);
   });
 });
@@ -161,15 +150,13 @@ describe("switchboard/express with Bayeux", () => {
     const app = buildApp();
     created = createExpressSwitchboard(app);
     installEcho(created.io);
-    server = await new Promise<HttpServer>((resolve) => {
-      const s = app.listen(0, "127.0.0.1", () => resolve(s));
-    });
+    server = await listenLoopback(app);
     url = baseUrl(server);
   });
 
   after(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await new Promise((resolve) => setImmediate(resolve));
+    await closeServer(server);
+    await nextTurn();
     // Closing the app's server closed the Bayeux server with it.
     assert.equal(created.bayeux?.closed, true);
   });
@@ -188,8 +175,7 @@ describe("switchboard/express with Bayeux", () => {
   });
 
   it("keeps Socket.IO and Express working beside Bayeux", { timeout: 10_000 }, async () => {
-    await assertRoundTrip(url, "polling");
-    await assertRoundTrip(url, "websocket");
+    await assertBothTransports(url);
     assert.equal((await get(`${url}/hello`)).body, "hello from express");
     assert.equal((await get(`${url}/bayeuxx`)).body, "express 404");
   });
@@ -200,14 +186,12 @@ describe("switchboard/express Bayeux options", () => {
     const app = buildApp();
     const created = createExpressSwitchboard(app, { bayeux: false });
     assert.equal(created.bayeux, null);
-    const server = await new Promise<HttpServer>((resolve) => {
-      const s = app.listen(0, "127.0.0.1", () => resolve(s));
-    });
+    const server = await listenLoopback(app);
     try {
       const res = await bayeuxHandshake(`${baseUrl(server)}/bayeux`);
       assert.deepEqual(res, { status: 404, body: "express 404" });
     } finally {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(server);
     }
   });
 
@@ -219,16 +203,16 @@ describe("switchboard/express Bayeux options", () => {
     const server = createServer(app);
     const io = attachExpress(app, { server, bayeux });
     installEcho(io);
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    await listenLoopback(server);
     const url = baseUrl(server);
     try {
       await assertFayeRoundTrip(`${url}/faye`, "long-polling", bayeux);
       assert.equal((await get(`${url}/bayeux`)).body, "express 404");
       await assertRoundTrip(url, "websocket");
     } finally {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(server);
     }
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
     assert.equal(bayeux.closed, true);
   });
 
@@ -239,12 +223,12 @@ describe("switchboard/express Bayeux options", () => {
       server,
       bayeux: { path: "/pubsub", timeout: 5000 },
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    await listenLoopback(server);
     try {
       assert.equal(bayeux?.options.timeout, 5000);
       await assertBayeuxHandshake(`${baseUrl(server)}/pubsub`);
     } finally {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(server);
     }
   });
 

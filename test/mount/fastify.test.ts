@@ -13,7 +13,14 @@ import { io as connect } from "socket.io-client";
 import { BayeuxServer } from "../../src/bayeux/index.js";
 import switchboard, { fastifySwitchboard } from "../../src/mount/fastify.js";
 import { assertFayeRoundTrip, bayeuxHandshake, fayeClient, fayeClientId, until } from "./faye.js";
-import { assertPollingHandshake, assertRoundTrip, get, installEcho } from "./helpers.js";
+import {
+  assertBothTransports,
+  assertPollingHandshake,
+  assertRoundTrip,
+  get,
+  installEcho,
+  itServesSocketIo,
+} from "./helpers.js";
 
 async function build(options: Parameters<typeof switchboard>[1] = {}): Promise<FastifyInstance> {
   const fastify = Fastify();
@@ -44,21 +51,7 @@ describe("switchboard/fastify", () => {
     assert.equal(fastifySwitchboard, switchboard);
   });
 
-  it("round-trips an ack over polling only", { timeout: 10_000 }, async () => {
-    await assertRoundTrip(url, "polling");
-  });
-
-  it("round-trips an ack over websocket only", { timeout: 10_000 }, async () => {
-    await assertRoundTrip(url, "websocket");
-  });
-
-  it("upgrades from polling to websocket", { timeout: 10_000 }, async () => {
-    await assertRoundTrip(url, "upgrade");
-  });
-
-  it("answers the polling handshake, not Fastify's 404", { timeout: 10_000 }, async () => {
-    await assertPollingHandshake(url);
-  });
+  itServesSocketIo(() => url, "answers the polling handshake, not Fastify's 404");
 
   it("leaves Fastify's own routes, parsers and 404 working", { timeout: 10_000 }, async () => {
     const hello = await get(`${url}/hello`);
@@ -145,8 +138,7 @@ describe("switchboard/fastify with Bayeux", () => {
   it("keeps Socket.IO and Fastify's routes working beside Bayeux", {
     timeout: 10_000,
   }, async () => {
-    await assertRoundTrip(url, "polling");
-    await assertRoundTrip(url, "websocket");
+    await assertBothTransports(url);
     assert.deepEqual(JSON.parse((await get(`${url}/hello`)).body), { hello: "fastify" });
     assert.deepEqual(JSON.parse((await get(`${url}/bayeuxx`)).body), { fastify404: true });
   });

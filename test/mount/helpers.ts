@@ -1,9 +1,12 @@
 /**
  * Shared pieces of the adapter tests: a Socket.IO echo handler for the server
- * side, and a real `socket.io-client` round trip over one transport.
+ * side, a real `socket.io-client` round trip over one transport, the round-trip
+ * tests every adapter passes, and listening/closing on loopback.
  */
 import assert from "node:assert/strict";
+import type { Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { it } from "node:test";
 import { io as connect } from "socket.io-client";
 import type { Server } from "../../src/index.js";
 
@@ -83,4 +86,56 @@ export async function assertPollingHandshake(url: string, path = "/socket.io"): 
   const res = await get(`${url}${path}/?EIO=4&transport=polling`);
   assert.equal(res.status, 200);
   assert.match(res.body, /^0\{"sid":"[^"]+"/);
+}
+
+/** Round trips over polling, then websocket (both on `path`). */
+export async function assertBothTransports(url: string, path?: string): Promise<void> {
+  await assertRoundTrip(url, "polling", path);
+  await assertRoundTrip(url, "websocket", path);
+}
+
+/**
+ * Registers the tests every adapter passes on its default path: round trips
+ * over polling only, websocket only and with an upgrade, and the polling
+ * handshake answered ahead of the framework (`handshakeTitle` names how).
+ * `url` is read when each test runs (a `before` hook sets it).
+ */
+export function itServesSocketIo(url: () => string, handshakeTitle: string): void {
+  it("round-trips an ack over polling only", { timeout: 10_000 }, async () => {
+    await assertRoundTrip(url(), "polling");
+  });
+
+  it("round-trips an ack over websocket only", { timeout: 10_000 }, async () => {
+    await assertRoundTrip(url(), "websocket");
+  });
+
+  it("upgrades from polling to websocket", { timeout: 10_000 }, async () => {
+    await assertRoundTrip(url(), "upgrade");
+  });
+
+  it(handshakeTitle, { timeout: 10_000 }, async () => {
+    await assertPollingHandshake(url());
+  });
+}
+
+/** Something with node's `listen(port, host, callback)` returning its server (Express, Koa). */
+interface Listenable {
+  listen(port: number, host: string, callback: () => void): HttpServer;
+}
+
+/** Listens on an ephemeral loopback port: `app.listen()` of an app, or an HTTP server. */
+export function listenLoopback(target: Listenable | HttpServer): Promise<HttpServer> {
+  return new Promise((resolve) => {
+    const server: HttpServer = target.listen(0, "127.0.0.1", () => resolve(server));
+  });
+}
+
+/** Closes an HTTP server (or a Socket.IO server) and waits for it. */
+export function closeServer(server: { close(callback: () => void): unknown }): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** Lets the server's "close" listeners run (they close the mounts). */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

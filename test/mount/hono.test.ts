@@ -12,7 +12,14 @@ import { type ServerType, serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { createHonoSwitchboard, type HonoSwitchboard } from "../../src/mount/hono.js";
 import { assertFayeRoundTrip, bayeuxHandshake } from "./faye.js";
-import { assertPollingHandshake, assertRoundTrip, get, installEcho } from "./helpers.js";
+import {
+  assertBothTransports,
+  closeServer,
+  get,
+  installEcho,
+  itServesSocketIo,
+  nextTurn,
+} from "./helpers.js";
 
 function start(sb: HonoSwitchboard): Promise<{ server: ServerType; url: string }> {
   const app = new Hono();
@@ -31,10 +38,6 @@ function start(sb: HonoSwitchboard): Promise<{ server: ServerType; url: string }
   });
 }
 
-function closeServer(server: ServerType): Promise<void> {
-  return new Promise((resolve) => server.close(() => resolve()));
-}
-
 describe("switchboard/hono", () => {
   const sb = createHonoSwitchboard();
   installEcho(sb.io);
@@ -46,25 +49,11 @@ describe("switchboard/hono", () => {
   });
 
   after(async () => {
-    await new Promise<void>((resolve) => sb.io.close(() => resolve()));
+    await closeServer(sb.io);
     await closeServer(server);
   });
 
-  it("round-trips an ack over polling only", { timeout: 10_000 }, async () => {
-    await assertRoundTrip(url, "polling");
-  });
-
-  it("round-trips an ack over websocket only", { timeout: 10_000 }, async () => {
-    await assertRoundTrip(url, "websocket");
-  });
-
-  it("upgrades from polling to websocket", { timeout: 10_000 }, async () => {
-    await assertRoundTrip(url, "upgrade");
-  });
-
-  it("answers the polling handshake through the middleware", { timeout: 10_000 }, async () => {
-    await assertPollingHandshake(url);
-  });
+  itServesSocketIo(() => url, "answers the polling handshake through the middleware");
 
   it("leaves Hono's routes, bodies and not-found handler working", {
     timeout: 10_000,
@@ -99,14 +88,13 @@ describe("switchboard/hono options", () => {
     installEcho(sb.io);
     const { server, url } = await start(sb);
     try {
-      await assertRoundTrip(url, "polling", "/hono-io");
-      await assertRoundTrip(url, "websocket", "/hono-io");
+      await assertBothTransports(url, "/hono-io");
       assert.equal((await get(`${url}/socket.io/`)).body, "hono 404");
     } finally {
       await closeServer(server);
     }
     // The server's "close" event closed every mount of the router.
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
     assert.equal(closed, 1);
   });
 });
@@ -124,14 +112,13 @@ describe("switchboard/hono with Bayeux", () => {
     try {
       await assertFayeRoundTrip(`${url}/bayeux`, "long-polling", bayeux);
       await assertFayeRoundTrip(`${url}/bayeux`, "websocket", bayeux);
-      await assertRoundTrip(url, "polling");
-      await assertRoundTrip(url, "websocket");
+      await assertBothTransports(url);
       assert.equal((await get(`${url}/hello`)).body, "hello from hono");
       assert.equal((await get(`${url}/bayeuxx`)).body, "hono 404");
     } finally {
       await closeServer(server);
     }
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
     assert.equal(bayeux.closed, true);
   });
 

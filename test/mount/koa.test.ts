@@ -11,7 +11,16 @@ import Koa from "koa";
 import type { Server } from "../../src/index.js";
 import { attachKoa, createKoaSwitchboard } from "../../src/mount/koa.js";
 import { assertFayeRoundTrip, bayeuxHandshake } from "./faye.js";
-import { assertPollingHandshake, assertRoundTrip, baseUrl, get, installEcho } from "./helpers.js";
+import {
+  assertBothTransports,
+  baseUrl,
+  closeServer,
+  get,
+  installEcho,
+  itServesSocketIo,
+  listenLoopback,
+  nextTurn,
+} from "./helpers.js";
 
 function buildApp(): Koa {
   const app = new Koa();
@@ -40,32 +49,16 @@ describe("switchboard/koa, attached on app.listen()", () => {
     const app = buildApp();
     io = attachKoa(app);
     installEcho(io);
-    server = await new Promise<HttpServer>((resolve) => {
-      const s = app.listen(0, "127.0.0.1", () => resolve(s));
-    });
+    server = await listenLoopback(app);
     url = baseUrl(server);
   });
 
   after(async () => {
-    await new Promise<void>((resolve) => io.close(() => resolve()));
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer(io);
+    await closeServer(server);
   });
 
-  it("round-trips an ack over polling only", { timeout: 10_000 }, async () => {
-    await assertRoundTrip(url, "polling");
-  });
-
-  it("round-trips an ack over websocket only", { timeout: 10_000 }, async () => {
-    await assertRoundTrip(url, "websocket");
-  });
-
-  it("upgrades from polling to websocket", { timeout: 10_000 }, async () => {
-    await assertRoundTrip(url, "upgrade");
-  });
-
-  it("answers the polling handshake, not Koa's catch-all", { timeout: 10_000 }, async () => {
-    await assertPollingHandshake(url);
-  });
+  itServesSocketIo(() => url, "answers the polling handshake, not Koa's catch-all");
 
   it("leaves Koa's own middleware working", { timeout: 10_000 }, async () => {
     assert.equal((await get(`${url}/hello`)).body, "hello from koa");
@@ -83,15 +76,14 @@ describe("switchboard/koa, with a server given", () => {
     const server = createServer(app.callback());
     const io = attachKoa(app, { server, path: "/koa-io" });
     installEcho(io);
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    await listenLoopback(server);
     const url = baseUrl(server);
     try {
-      await assertRoundTrip(url, "polling", "/koa-io");
-      await assertRoundTrip(url, "websocket", "/koa-io");
+      await assertBothTransports(url, "/koa-io");
       assert.equal((await get(`${url}/socket.io/`)).body, "koa 404");
     } finally {
-      await new Promise<void>((resolve) => io.close(() => resolve()));
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(io);
+      await closeServer(server);
     }
   });
 });
@@ -104,21 +96,18 @@ describe("switchboard/koa with Bayeux", () => {
     const { io, bayeux } = createKoaSwitchboard(app);
     installEcho(io);
     assert.ok(bayeux);
-    const server = await new Promise<HttpServer>((resolve) => {
-      const s = app.listen(0, "127.0.0.1", () => resolve(s));
-    });
+    const server = await listenLoopback(app);
     const url = baseUrl(server);
     try {
       await assertFayeRoundTrip(`${url}/bayeux`, "long-polling", bayeux);
       await assertFayeRoundTrip(`${url}/bayeux`, "websocket", bayeux);
-      await assertRoundTrip(url, "polling");
-      await assertRoundTrip(url, "websocket");
+      await assertBothTransports(url);
       assert.equal((await get(`${url}/hello`)).body, "hello from koa");
       assert.equal((await get(`${url}/bayeuxx`)).body, "koa 404");
     } finally {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(server);
     }
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
     assert.equal(bayeux.closed, true);
   });
 
@@ -127,12 +116,12 @@ describe("switchboard/koa with Bayeux", () => {
     const server = createServer(app.callback());
     const { bayeux } = createKoaSwitchboard(app, { server, bayeux: false });
     assert.equal(bayeux, null);
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    await listenLoopback(server);
     try {
       const res = await bayeuxHandshake(`${baseUrl(server)}/bayeux`);
       assert.deepEqual(res, { status: 404, body: "koa 404" });
     } finally {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(server);
     }
   });
 });

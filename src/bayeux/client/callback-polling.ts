@@ -7,7 +7,7 @@
  * `maxUrlLength` are split into smaller batches.
  */
 import { BayeuxTransportError } from "./errors.js";
-import type { Transport, TransportContext } from "./transport.js";
+import { TransportBase } from "./transport.js";
 import type { BayeuxMessage, TimerHandle } from "./types.js";
 
 /** Default longest URL; old browsers and many proxies refuse longer ones. */
@@ -22,23 +22,11 @@ export function canLoadScripts(): boolean {
   return typeof document !== "undefined" && typeof document.createElement === "function";
 }
 
-export class CallbackPollingTransport implements Transport {
+export class CallbackPollingTransport extends TransportBase {
   readonly connectionType = "callback-polling" as const;
-  #ctx: TransportContext;
   #live = new Map<string, () => void>();
-  #proven = false;
-  #closed = false;
 
-  constructor(ctx: TransportContext) {
-    this.#ctx = ctx;
-  }
-
-  get proven(): boolean {
-    return this.#proven;
-  }
-
-  open(): Promise<void> {
-    if (this.#closed) return Promise.reject(new BayeuxTransportError("transport closed"));
+  protected override openConnection(): Promise<void> {
     if (!canLoadScripts()) {
       return Promise.reject(new BayeuxTransportError("callback-polling needs a browser document"));
     }
@@ -46,7 +34,7 @@ export class CallbackPollingTransport implements Transport {
   }
 
   #urlFor(messages: readonly BayeuxMessage[], callback: string): string {
-    const base = this.#ctx.url;
+    const base = this.ctx.url;
     const separator = base.includes("?") ? "&" : "?";
     const message = encodeURIComponent(JSON.stringify(messages));
     return `${base}${separator}message=${message}&jsonp=${callback}`;
@@ -55,14 +43,14 @@ export class CallbackPollingTransport implements Transport {
   send(messages: BayeuxMessage[], timeout: number): void {
     const callback = `__switchboardBayeux${++sequence}`;
     const url = this.#urlFor(messages, callback);
-    const max = this.#ctx.maxUrlLength ?? DEFAULT_MAX_URL_LENGTH;
+    const max = this.ctx.maxUrlLength ?? DEFAULT_MAX_URL_LENGTH;
     if (url.length > max && messages.length > 1) {
       const half = Math.ceil(messages.length / 2);
       this.send(messages.slice(0, half), timeout);
       this.send(messages.slice(half), timeout);
       return;
     }
-    const { host, clock } = this.#ctx;
+    const { host, clock } = this.ctx;
     if (url.length > max) {
       queueMicrotask(() =>
         host.failed(
@@ -88,17 +76,16 @@ export class CallbackPollingTransport implements Transport {
     };
     const fail = (reason: string) => {
       cleanup();
-      if (!this.#closed) host.failed(this, messages, new BayeuxTransportError(reason));
+      if (!this.closed) host.failed(this, messages, new BayeuxTransportError(reason));
     };
     table[callback] = (payload: unknown) => {
       cleanup();
-      if (this.#closed) return;
+      if (this.closed) return;
       if (payload === null || typeof payload !== "object") {
         host.failed(this, messages, new BayeuxTransportError("callback got no batch"));
         return;
       }
-      this.#proven = true;
-      host.receive(this, Array.isArray(payload) ? payload : [payload]);
+      this.deliver(Array.isArray(payload) ? payload : [payload]);
     };
     timer = clock.setTimeout(() => fail(`no response within ${timeout} ms`), timeout);
     script.onerror = () => fail("script request failed");
@@ -108,8 +95,8 @@ export class CallbackPollingTransport implements Transport {
     (document.head ?? document.documentElement).appendChild(script);
   }
 
-  close(): void {
-    this.#closed = true;
+  override close(): void {
+    super.close();
     for (const cleanup of this.#live.values()) cleanup();
     this.#live.clear();
   }

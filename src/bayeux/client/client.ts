@@ -15,6 +15,7 @@
 import { isChannelName, isMetaChannel, isSubscribable } from "../../codec/bayeux/index.js";
 import { AckExtension } from "./ack-extension.js";
 import { Backoff } from "./backoff.js";
+import { ConnectTiming } from "./connect-timing.js";
 import { TypedEmitter } from "./emitter.js";
 import {
   BayeuxCallbackError,
@@ -43,7 +44,6 @@ import type {
   ConnectionType,
   DeliveredMessage,
   SubscriptionCallback,
-  TimerHandle,
 } from "./types.js";
 
 const HANDSHAKE = "/meta/handshake";
@@ -75,11 +75,7 @@ export class BayeuxClient extends TypedEmitter<BayeuxClientEvents> {
   readonly #ack: AckExtension | null;
   #state: ClientState = "disconnected";
   #clientId: string | null = null;
-  #interval = 0;
-  #timeout = 60_000;
-  #timer: TimerHandle = null;
-  // Whether the scheduled step is a retry after a failure (not the next regular connect).
-  #retrying = false;
+  readonly #timing: ConnectTiming;
   #connectInFlight = false;
   #waiters: { resolve(): void; reject(error: Error): void }[] = [];
 
@@ -97,6 +93,7 @@ export class BayeuxClient extends TypedEmitter<BayeuxClientEvents> {
     this.#subscriptions = new SubscriptionSync(port);
     this.#publisher = new Publisher(port, this.#o.offlineQueueLimit, () => this.#requests.nextId());
     this.#backoff = new Backoff(this.#o.backoff, this.#o.random);
+    this.#timing = new ConnectTiming(this.#o.clock);
     const offered = usableTypes({
       transports: this.#o.transports,
       url: this.url,
@@ -265,18 +262,12 @@ export class BayeuxClient extends TypedEmitter<BayeuxClientEvents> {
   }
 
   #schedule(step: "handshake" | "connect", delay: number, retrying = false): void {
-    this.#o.clock.clearTimeout(this.#timer);
-    this.#retrying = retrying;
-    this.#timer = this.#o.clock.setTimeout(() => {
-      this.#timer = null;
-      this.#retrying = false;
-      if (step === "handshake") this.#startHandshake();
-      else void this.#connect();
-    }, delay);
+    const run = step === "handshake" ? () => this.#startHandshake() : () => void this.#connect();
+    this.#timing.schedule(run, delay, retrying);
   }
 
   #retry(step: "handshake" | "connect", error: Error): void {
-    const delay = this.#backoff.next() + this.#interval;
+    const delay = this.#backoff.next() + this.#timing.interval;
     this.#log("%s failed (%s); retrying in %d ms", step, error.message, delay);
     this.emit("reconnecting", delay, this.#backoff.attempt, error);
     this.#schedule(step, delay, true);
@@ -313,8 +304,7 @@ export class BayeuxClient extends TypedEmitter<BayeuxClientEvents> {
   }
 
   async #startHandshake(): Promise<void> {
-    this.#o.clock.clearTimeout(this.#timer);
-    this.#timer = null;
+    this.#timing.cancel();
     this.#state = "handshaking";
     this.#clientId = null;
     this.#transports.serverTypes = undefined;
@@ -356,7 +346,7 @@ export class BayeuxClient extends TypedEmitter<BayeuxClientEvents> {
 
   #onHandshakeReply(reply: BayeuxMessage): void {
     if (this.#state !== "handshaking") return;
-    this.#takeAdvice(reply);
+    this.#timing.takeAdvice(reply);
     if (reply.successful !== true || typeof reply.clientId !== "string" || reply.clientId === "") {
       const error = new BayeuxReplyError(reply);
       this.#report(error, reply);
@@ -415,7 +405,7 @@ export class BayeuxClient extends TypedEmitter<BayeuxClientEvents> {
     // Until a connect has succeeded, ask the server to answer at once
     // (advice.timeout 0) so "connected" is known without a long-poll wait.
     if (this.#state === "connecting") message.advice = { timeout: 0 };
-    const hold = this.#state === "connecting" ? 0 : this.#timeout;
+    const hold = this.#state === "connecting" ? 0 : this.#timing.timeout;
     this.#request(message, hold + this.#o.maxNetworkDelay, {
       reply: (reply) => {
         if (this.#clientId !== clientId) return;
@@ -433,7 +423,7 @@ export class BayeuxClient extends TypedEmitter<BayeuxClientEvents> {
 
   #onConnectReply(reply: BayeuxMessage): void {
     if (this.#state !== "connecting" && this.#state !== "connected") return;
-    this.#takeAdvice(reply);
+    this.#timing.takeAdvice(reply);
     if (reply.successful === true) {
       this.#backoff.reset();
       if (this.#state === "connecting") {
@@ -445,7 +435,8 @@ export class BayeuxClient extends TypedEmitter<BayeuxClientEvents> {
         for (const waiter of waiters) waiter.resolve();
       }
       this.#resume();
-      if (this.#interval > 0) this.#schedule("connect", this.#interval);
+      const interval = this.#timing.interval;
+      if (interval > 0) this.#schedule("connect", interval);
       else void this.#connect();
       return;
     }
@@ -476,7 +467,7 @@ export class BayeuxClient extends TypedEmitter<BayeuxClientEvents> {
     this.#state = "handshaking";
     this.#clientId = null;
     this.#connectInFlight = false;
-    this.#schedule("handshake", this.#interval);
+    this.#schedule("handshake", this.#timing.interval);
   }
 
   #connectionLost(error: Error, transport: Transport | null): void {
@@ -486,16 +477,8 @@ export class BayeuxClient extends TypedEmitter<BayeuxClientEvents> {
       this.emit("disconnected", error);
     }
     // One failure is often reported twice (the socket closed, and the connect on it failed).
-    if (this.#timer !== null && this.#retrying) return;
+    if (this.#timing.retryPending) return;
     this.#afterTransportFailure("connect", transport, error);
-  }
-
-  #takeAdvice(reply: BayeuxMessage): void {
-    const advice = reply.advice;
-    if (!advice || typeof advice !== "object") return;
-    if (typeof advice.interval === "number" && advice.interval >= 0)
-      this.#interval = advice.interval;
-    if (typeof advice.timeout === "number" && advice.timeout >= 0) this.#timeout = advice.timeout;
   }
 
   /** After every successful connect: send what waited for a connection. */
@@ -586,8 +569,7 @@ export class BayeuxClient extends TypedEmitter<BayeuxClientEvents> {
       const transport = this.#transports.current;
       const clientId = this.#clientId;
       this.#state = "disconnecting";
-      this.#o.clock.clearTimeout(this.#timer);
-      this.#timer = null;
+      this.#timing.cancel();
       if (clientId && transport) {
         await new Promise<void>((resolve) =>
           this.#request({ channel: "/meta/disconnect" }, this.#o.maxNetworkDelay, {
@@ -610,8 +592,7 @@ export class BayeuxClient extends TypedEmitter<BayeuxClientEvents> {
 
   #teardown(error: Error, keep: boolean): void {
     this.#state = "disconnected";
-    this.#o.clock.clearTimeout(this.#timer);
-    this.#timer = null;
+    this.#timing.cancel();
     this.#transports.close();
     this.#clientId = null;
     this.#connectInFlight = false;

@@ -7,32 +7,16 @@
  * of its own and everything else in others alongside.
  */
 import { BayeuxTransportError } from "./errors.js";
-import { parseBatch, type Transport, type TransportContext } from "./transport.js";
+import { parseBatch, TransportBase } from "./transport.js";
 import type { BayeuxMessage } from "./types.js";
 
-export class LongPollingTransport implements Transport {
+export class LongPollingTransport extends TransportBase {
   readonly connectionType = "long-polling" as const;
-  #ctx: TransportContext;
   #requests = new Set<AbortController>();
-  #proven = false;
-  #closed = false;
-
-  constructor(ctx: TransportContext) {
-    this.#ctx = ctx;
-  }
-
-  get proven(): boolean {
-    return this.#proven;
-  }
-
-  open(): Promise<void> {
-    if (this.#closed) return Promise.reject(new BayeuxTransportError("transport closed"));
-    return Promise.resolve();
-  }
 
   send(messages: BayeuxMessage[], timeout: number): void {
-    const { clock, host } = this.#ctx;
-    const doFetch = this.#ctx.fetch ?? globalThis.fetch;
+    const { clock, host } = this.ctx;
+    const doFetch = this.ctx.fetch ?? globalThis.fetch;
     const controller = new AbortController();
     this.#requests.add(controller);
     let timedOut = false;
@@ -44,12 +28,12 @@ export class LongPollingTransport implements Transport {
       clock.clearTimeout(timer);
       this.#requests.delete(controller);
     };
-    doFetch(this.#ctx.url, {
+    doFetch(this.ctx.url, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(messages),
       signal: controller.signal,
-      credentials: this.#ctx.withCredentials ? "include" : "same-origin",
+      credentials: this.ctx.withCredentials ? "include" : "same-origin",
       cache: "no-store",
     })
       .then(async (response) => {
@@ -62,13 +46,12 @@ export class LongPollingTransport implements Transport {
       .then(
         (batch) => {
           done();
-          if (this.#closed) return;
-          this.#proven = true;
-          host.receive(this, batch);
+          if (this.closed) return;
+          this.deliver(batch);
         },
         (cause: unknown) => {
           done();
-          if (this.#closed) return;
+          if (this.closed) return;
           const error =
             cause instanceof BayeuxTransportError
               ? cause
@@ -83,8 +66,8 @@ export class LongPollingTransport implements Transport {
       );
   }
 
-  close(): void {
-    this.#closed = true;
+  override close(): void {
+    super.close();
     for (const controller of this.#requests) controller.abort();
     this.#requests.clear();
   }

@@ -5,7 +5,7 @@
  * connects or subscriptions.
  */
 
-import type { BayeuxTransportError } from "./errors.js";
+import { BayeuxTransportError } from "./errors.js";
 import type { LogFn } from "./logger.js";
 import type { BayeuxMessage, Clock, ConnectionType } from "./types.js";
 
@@ -66,6 +66,53 @@ export interface Transport {
    * transports have one.
    */
   drop?(): void;
+}
+
+/**
+ * What the three connection types share: the context they are built from,
+ * whether a reply has come through yet, and refusing to open once closed.
+ */
+export abstract class TransportBase implements Transport {
+  abstract readonly connectionType: ConnectionType;
+  protected readonly ctx: TransportContext;
+  #proven = false;
+  #closed = false;
+
+  constructor(ctx: TransportContext) {
+    this.ctx = ctx;
+  }
+
+  get proven(): boolean {
+    return this.#proven;
+  }
+
+  /** Whether {@link close} was called: outcomes are no longer reported. */
+  protected get closed(): boolean {
+    return this.#closed;
+  }
+
+  open(): Promise<void> {
+    if (this.#closed) return Promise.reject(new BayeuxTransportError("transport closed"));
+    return this.openConnection();
+  }
+
+  /** Makes the transport ready to send (`open` has checked it is not closed). */
+  protected openConnection(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Hands a reply batch to the client; the transport now counts as working. */
+  protected deliver(batch: unknown[]): void {
+    this.#proven = true;
+    this.ctx.host.receive(this, batch);
+  }
+
+  abstract send(messages: BayeuxMessage[], timeout: number): void;
+
+  /** Marks the transport closed; subclasses then release what they hold. */
+  close(): void {
+    this.#closed = true;
+  }
 }
 
 /** Parses a response body or frame into a batch; throws on anything but JSON objects. */

@@ -8,7 +8,7 @@
 import { BayeuxTransportError } from "./errors.js";
 import {
   parseBatch,
-  type Transport,
+  TransportBase,
   type TransportContext,
   type WebSocketConstructor,
 } from "./transport.js";
@@ -38,24 +38,12 @@ function frameText(data: unknown): string {
   throw new SyntaxError("binary frame of unknown type");
 }
 
-export class WebSocketTransport implements Transport {
+export class WebSocketTransport extends TransportBase {
   readonly connectionType = "websocket" as const;
-  #ctx: TransportContext;
   #socket: WebSocket | null = null;
   #opening: Promise<void> | null = null;
-  #proven = false;
-  #closed = false;
 
-  constructor(ctx: TransportContext) {
-    this.#ctx = ctx;
-  }
-
-  get proven(): boolean {
-    return this.#proven;
-  }
-
-  open(): Promise<void> {
-    if (this.#closed) return Promise.reject(new BayeuxTransportError("transport closed"));
+  protected override openConnection(): Promise<void> {
     if (this.#socket && this.#socket.readyState === OPEN) return Promise.resolve();
     this.#opening ??= this.#connect().finally(() => {
       this.#opening = null;
@@ -64,10 +52,10 @@ export class WebSocketTransport implements Transport {
   }
 
   async #connect(): Promise<void> {
-    const { clock, log } = this.#ctx;
-    const Ctor = await loadConstructor(this.#ctx);
-    if (this.#closed) throw new BayeuxTransportError("transport closed");
-    const url = toWebSocketUrl(this.#ctx.url);
+    const { clock, log } = this.ctx;
+    const Ctor = await loadConstructor(this.ctx);
+    if (this.closed) throw new BayeuxTransportError("transport closed");
+    const url = toWebSocketUrl(this.ctx.url);
     log("websocket opening %s", url);
     const socket = new Ctor(url);
     await new Promise<void>((resolve, reject) => {
@@ -84,7 +72,7 @@ export class WebSocketTransport implements Transport {
         }
         reject(new BayeuxTransportError(`websocket ${url}: ${reason}`));
       };
-      timer = clock.setTimeout(() => fail("open timed out"), this.#ctx.openTimeout);
+      timer = clock.setTimeout(() => fail("open timed out"), this.ctx.openTimeout);
       socket.onopen = () => {
         clock.clearTimeout(timer);
         resolve();
@@ -92,7 +80,7 @@ export class WebSocketTransport implements Transport {
       socket.onerror = () => fail("could not open");
       socket.onclose = (event) => fail(`closed before open (${event.code})`);
     });
-    if (this.#closed) {
+    if (this.closed) {
       socket.close(1000);
       throw new BayeuxTransportError("transport closed");
     }
@@ -109,20 +97,19 @@ export class WebSocketTransport implements Transport {
       batch = parseBatch(frameText(data));
     } catch (cause) {
       // A frame we cannot read leaves the stream in an unknown state: drop the connection.
-      this.#ctx.log("websocket bad frame: %s", cause);
+      this.ctx.log("websocket bad frame: %s", cause);
       this.#socket?.close(1002, "bad frame");
       return;
     }
-    this.#proven = true;
-    this.#ctx.host.receive(this, batch);
+    this.deliver(batch);
   }
 
   #onClose(socket: WebSocket, code: number): void {
     if (this.#socket !== socket) return;
     this.#socket = null;
-    this.#ctx.log("websocket closed (%d)", code);
-    if (!this.#closed) {
-      this.#ctx.host.failed(this, null, new BayeuxTransportError(`websocket closed (${code})`));
+    this.ctx.log("websocket closed (%d)", code);
+    if (!this.closed) {
+      this.ctx.host.failed(this, null, new BayeuxTransportError(`websocket closed (${code})`));
     }
   }
 
@@ -131,7 +118,7 @@ export class WebSocketTransport implements Transport {
     if (!socket || socket.readyState !== OPEN) {
       // Reported on the next microtask so the caller finishes registering first.
       queueMicrotask(() =>
-        this.#ctx.host.failed(this, messages, new BayeuxTransportError("websocket not open")),
+        this.ctx.host.failed(this, messages, new BayeuxTransportError("websocket not open")),
       );
       return;
     }
@@ -147,12 +134,12 @@ export class WebSocketTransport implements Transport {
     const terminate = (socket as unknown as { terminate?: () => void }).terminate;
     if (terminate) terminate.call(socket);
     else socket.close(4000, "unresponsive");
-    this.#ctx.log("websocket dropped");
-    this.#ctx.host.failed(this, null, new BayeuxTransportError("websocket unresponsive"));
+    this.ctx.log("websocket dropped");
+    this.ctx.host.failed(this, null, new BayeuxTransportError("websocket unresponsive"));
   }
 
-  close(): void {
-    this.#closed = true;
+  override close(): void {
+    super.close();
     const socket = this.#socket;
     this.#socket = null;
     if (socket) {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
 import { describe, it } from "node:test";
-import { useCompactListenerTable } from "../../src/transport/listener-table.js";
+import { useCompactListenerTable } from "../../src/shared/listener-table.js";
 
 describe("useCompactListenerTable", () => {
   it("keeps an emitter's behaviour: listeners, inherited names, removal", () => {
