@@ -117,8 +117,17 @@ describe("bayeux websocket", { timeout: 20000 }, () => {
   it("refuses a batch past maxBatchLength", async () => {
     const peer = await new WsPeer(s.wsUrl).open();
     peers.push(peer);
-    peer.send(Array(5).fill(HANDSHAKE));
-    assert.equal((await peer.next((m) => m.successful === false)).error, "400:4:Too many messages");
+    peer.send(Array.from({ length: 5 }, (_, i) => ({ ...HANDSHAKE, id: `b${i}` })));
+    for (let i = 0; i < 5; i++) {
+      const reply = await peer.next((m) => m.id === `b${i}`);
+      assert.equal(reply.channel, "/meta/handshake");
+      assert.equal(reply.successful, false);
+      assert.equal(reply.error, "400:4:Too many messages");
+    }
+    assert.equal(peer.frames.length, 1, "all in one frame");
+    // Exactly at the limit is processed.
+    peer.send(Array.from({ length: 4 }, (_, i) => ({ ...HANDSHAKE, id: `ok${i}` })));
+    assert.equal((await peer.next((m) => m.id === "ok3")).successful, true);
   });
 
   it("ignores an empty batch (Faye's keep-alive)", async () => {

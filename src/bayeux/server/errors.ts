@@ -20,3 +20,19 @@ export class BayeuxClosedError extends SwitchboardError {
     super("ERR_BAYEUX_CLOSED", "the Bayeux server is closed");
   }
 }
+
+/**
+ * An extension hook neither called back nor settled within `extensionTimeout`;
+ * the message it held fails with `500::Extension timed out`.
+ */
+export class BayeuxExtensionTimeoutError extends SwitchboardError {
+  readonly channel: string;
+
+  constructor(direction: string, channel: string, timeout: number) {
+    super(
+      "ERR_BAYEUX_EXTENSION_TIMEOUT",
+      `${direction} extension gave no answer for ${JSON.stringify(channel)} within ${timeout} ms`,
+    );
+    this.channel = channel;
+  }
+}

@@ -8,7 +8,7 @@ import type { IncomingMessage } from "node:http";
 import type { BayeuxMessage } from "../../codec/bayeux/index.js";
 import type { ChannelRouter } from "./channels.js";
 import type { Delivery } from "./delivery.js";
-import type { BayeuxExtension } from "./extensions.js";
+import type { BayeuxExtension, HookGuard } from "./extensions.js";
 import type { ConnectionType, ResolvedOptions } from "./options.js";
 import type { BayeuxSession, SessionSocket } from "./session.js";
 
@@ -17,7 +17,9 @@ export type DisconnectReason =
   | "client disconnect"
   | "expired"
   | "server disconnect"
-  | "server close";
+  | "server close"
+  /** The websocket's unsent bytes passed `maxBufferedBytes`; the socket was terminated. */
+  | "slow consumer";
 
 /** Where a batch came from. */
 export interface ProcessContext {
@@ -60,6 +62,8 @@ export interface ProcessorHost {
   readonly options: ResolvedOptions;
   readonly router: ChannelRouter;
   readonly extensions: readonly BayeuxExtension[];
+  /** Deadline for asynchronous extension hooks. */
+  readonly extensionGuard: HookGuard;
   readonly closed: boolean;
   findSession(clientId: unknown): BayeuxSession | undefined;
   /** A new session, or undefined when `maxSessions` is reached. */

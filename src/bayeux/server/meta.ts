@@ -111,8 +111,10 @@ export function connect(host: ProcessorHost, message: BayeuxMessage): MetaReply 
   if (!session) return { reply: unknownClient(message) };
   const type = message.connectionType;
   if (typeof type !== "string") {
+    // A failed connect advises a new handshake, as Faye's server does: a
+    // `retry` would resend the same broken connect forever.
     const reply = replyTo(message, bayeuxError("parameterMissing", ["connectionType"]));
-    reply.advice = retryAdvice(host);
+    reply.advice = { reconnect: "handshake", interval: 0 };
     return { reply, session };
   }
   if (!(host.options.connectionTypes as readonly string[]).includes(type)) {
@@ -160,12 +162,22 @@ function checkChannels(channels: string[]): string | undefined {
   return undefined;
 }
 
+/**
+ * `402` for a (un)subscribe: the reply still echoes `subscription`, which
+ * section 4.4.2 / 4.5.2 make mandatory in every subscribe reply, failed or not.
+ */
+function unknownSubscriber(message: BayeuxMessage): MetaReply {
+  const reply = unknownClient(message);
+  reply.subscription = message.subscription ?? [];
+  return { reply };
+}
+
 export async function subscribe(host: ProcessorHost, message: BayeuxMessage): Promise<MetaReply> {
   const session = host.findSession(message.clientId);
-  if (!session) return { reply: unknownClient(message) };
+  if (!session) return unknownSubscriber(message);
   const answer = (error?: string): MetaReply => {
     const reply = replyTo(message, error);
-    reply.subscription = message.subscription;
+    reply.subscription = message.subscription ?? [];
     return { reply, session };
   };
   const channels = subscriptionList(message);
@@ -190,7 +202,7 @@ export async function subscribe(host: ProcessorHost, message: BayeuxMessage): Pr
       if (denied !== undefined) return answer(denied);
     }
   }
-  if (session.closed) return { reply: unknownClient(message) };
+  if (session.closed) return unknownSubscriber(message);
   for (const channel of wanted) {
     if (host.router.subscribe(session, channel)) host.emitEvent("subscribe", session.id, channel);
   }
@@ -199,9 +211,9 @@ export async function subscribe(host: ProcessorHost, message: BayeuxMessage): Pr
 
 export function unsubscribe(host: ProcessorHost, message: BayeuxMessage): MetaReply {
   const session = host.findSession(message.clientId);
-  if (!session) return { reply: unknownClient(message) };
+  if (!session) return unknownSubscriber(message);
   const reply = replyTo(message);
-  reply.subscription = message.subscription;
+  reply.subscription = message.subscription ?? [];
   const channels = subscriptionList(message);
   const invalid = channels
     ? checkChannels(channels)

@@ -85,6 +85,19 @@ export interface BayeuxServerOptions {
   policy?: BayeuxPolicy;
   /** CORS for cross-origin long-polling. */
   cors?: BayeuxCorsOptions;
+  /**
+   * Most bytes that may wait unsent to one websocket (ws `bufferedAmount`
+   * after a write). A client that falls further behind is a slow consumer: its
+   * socket is terminated and its sessions end with reason `"slow consumer"`,
+   * so one stalled reader cannot hold the server's memory. Default 16 MiB.
+   */
+  maxBufferedBytes?: number;
+  /**
+   * Longest an extension hook may take (a callback never called, a promise
+   * never settled), ms. Past it the message fails with
+   * `500::Extension timed out` instead of waiting forever. Default 10000.
+   */
+  extensionTimeout?: number;
   /** Resolution of the shared session timer wheel, ms. Default 100. */
   timerResolution?: number;
   /** Session id generator, injectable for tests. Default: 24 random bytes, base64url. */
@@ -105,6 +118,8 @@ export interface ResolvedOptions {
   ackExtension: boolean;
   policy: BayeuxPolicy;
   cors: Required<Omit<BayeuxCorsOptions, "origin">> & { origin: BayeuxCorsOptions["origin"] };
+  maxBufferedBytes: number;
+  extensionTimeout: number;
   timerResolution: number;
 }
 
@@ -146,6 +161,8 @@ export function resolveOptions(options: BayeuxServerOptions): ResolvedOptions {
       credentials: options.cors?.credentials ?? true,
       maxAge: options.cors?.maxAge ?? 86400,
     },
+    maxBufferedBytes: positive("maxBufferedBytes", options.maxBufferedBytes, 16 * 1024 * 1024),
+    extensionTimeout: positive("extensionTimeout", options.extensionTimeout, 10000),
     timerResolution: positive("timerResolution", options.timerResolution, 100),
   };
 }

@@ -16,6 +16,7 @@ import {
 } from "../../codec/bayeux/index.js";
 import { createDebug } from "../../shared/debug.js";
 import type { Delivery } from "./delivery.js";
+import { BayeuxExtensionTimeoutError } from "./errors.js";
 import { pipe } from "./extensions.js";
 import type { HeldResult, ProcessContext, ProcessorHost, ProcessResult } from "./host.js";
 import {
@@ -32,6 +33,23 @@ import {
 import type { BayeuxSession, HeldConnect } from "./session.js";
 
 const debug = createDebug("bayeux:processor");
+
+/**
+ * The error reply for a message whose handling threw: `500::Extension timed
+ * out` when an extension hook never answered, else `500::Internal server
+ * error`. Handshake and connect replies carry advice, as clients need it.
+ */
+function failure(message: BayeuxMessage, err: unknown): BayeuxMessage {
+  const timedOut = err instanceof BayeuxExtensionTimeoutError;
+  if (timedOut) debug("extension timeout: %s", err.message);
+  else debug("handler failed on %s: %O", message.channel, err);
+  const reply = replyTo(message, bayeuxError(timedOut ? "extensionTimeout" : "serverError"));
+  delete reply.data;
+  if (message.channel === META.handshake || message.channel === META.connect) {
+    reply.advice = { reconnect: timedOut ? "retry" : "handshake", interval: 0 };
+  }
+  return reply;
+}
 
 export class Processor {
   readonly #host: ProcessorHost;
@@ -76,12 +94,11 @@ export class Processor {
           const message =
             host.extensions.length === 0
               ? checked
-              : await pipe(host.extensions, "incoming", checked, request);
+              : await pipe(host.extensions, "incoming", checked, request, host.extensionGuard);
           if (message === null) continue;
           outcome = await this.#handle(message, context);
         } catch (err) {
-          debug("handler failed on %s: %O", checked.channel, err);
-          outcome = { reply: replyTo(checked, bayeuxError("serverError")) };
+          outcome = { reply: failure(checked, err) };
         }
       }
       const session = outcome.session;
@@ -135,10 +152,15 @@ export class Processor {
     const extensions = this.#host.extensions;
     if (extensions.length === 0) return reply;
     try {
-      return await pipe(extensions, "outgoing", reply, request);
+      return await pipe(extensions, "outgoing", reply, request, this.#host.extensionGuard);
     } catch (err) {
-      debug("outgoing extension failed: %O", err);
-      return reply;
+      // A reply whose outgoing hook timed out becomes an error reply (the
+      // client must not wait for it); one whose hook threw goes out as it was.
+      if (!(err instanceof BayeuxExtensionTimeoutError)) {
+        debug("outgoing extension failed: %O", err);
+        return reply;
+      }
+      return failure(reply, err);
     }
   }
 

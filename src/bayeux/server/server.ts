@@ -21,7 +21,7 @@ import { TimerWheel } from "../../shared/timer-wheel.js";
 import { ChannelRouter } from "./channels.js";
 import { type ChannelSubscriber, Delivery, deliveryOf } from "./delivery.js";
 import { BayeuxChannelError, BayeuxClosedError } from "./errors.js";
-import { type BayeuxExtension, pipe } from "./extensions.js";
+import { type BayeuxExtension, type HookGuard, pipe } from "./extensions.js";
 import type {
   DisconnectReason,
   ProcessContext,
@@ -91,6 +91,8 @@ export class BayeuxServer
   readonly options: ResolvedOptions;
   readonly wheel: TimerWheel;
   readonly router: ChannelRouter;
+  /** The deadline asynchronous extension hooks run under (one wheel, no timer per call). */
+  readonly extensionGuard: HookGuard;
   readonly #sessions = new Map<string, BayeuxSession>();
   readonly #extensions: BayeuxExtension[] = [];
   readonly #services: Service[] = [];
@@ -104,6 +106,7 @@ export class BayeuxServer
     this.options = resolveOptions(options);
     this.wheel = new TimerWheel({ resolution: this.options.timerResolution });
     this.router = new ChannelRouter(topics);
+    this.extensionGuard = { wheel: this.wheel, timeout: this.options.extensionTimeout };
     this.#processor = new Processor(this);
     this.#generateId = options.generateId ?? (() => randomBytes(24).toString("base64url"));
   }
@@ -163,7 +166,7 @@ export class BayeuxServer
     if (options.ext) message.ext = options.ext;
     this.emit("publish", null, channel, data);
     if (this.#extensions.length === 0) return this.router.publish(new Delivery(message));
-    const piped = pipe(this.#extensions, "outgoing", message, null);
+    const piped = pipe(this.#extensions, "outgoing", message, null, this.extensionGuard);
     if (piped instanceof Promise) {
       piped.then((m) => m && this.router.publish(new Delivery(m))).catch((err) => debug("%O", err));
       return 0;
@@ -304,7 +307,7 @@ export class BayeuxServer
       this.router.publish(new Delivery(delivered));
       return;
     }
-    const piped = pipe(this.#extensions, "outgoing", delivered, request);
+    const piped = pipe(this.#extensions, "outgoing", delivered, request, this.extensionGuard);
     if (piped instanceof Promise) {
       return piped.then((m) => {
         if (m) this.router.publish(new Delivery(m));

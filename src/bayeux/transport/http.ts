@@ -14,6 +14,7 @@ import {
   bayeuxError,
   decodeBatch,
   encodeBatch,
+  parseErrorReplies,
 } from "../../codec/bayeux/index.js";
 import { createDebug } from "../../shared/debug.js";
 import { BodyReader } from "../../transport/body-reader.js";
@@ -125,8 +126,15 @@ export class BayeuxHttpHandler {
     try {
       batch = decodeBatch(text, { maxBatchLength: server.options.maxBatchLength });
     } catch (err) {
-      const field = err instanceof BayeuxParseError ? err.bayeuxError : bayeuxError("badRequest");
       debug("bad request: %s", (err as Error).message);
+      if (err instanceof BayeuxParseError && err.batch !== null) {
+        // The body parsed: each message gets its own error reply, with 200
+        // so that clients read them (on any other status Faye and CometD
+        // see a transport failure and resend the batch).
+        this.#send(res, 200, JSON.stringify(parseErrorReplies(err)), jsonp);
+        return;
+      }
+      const field = err instanceof BayeuxParseError ? err.bayeuxError : bayeuxError("badRequest");
       this.#fail(res, 400, field, jsonp);
       return;
     }

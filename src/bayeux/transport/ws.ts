@@ -13,6 +13,7 @@ import {
   bayeuxError,
   decodeBatch,
   encodeBatch,
+  parseErrorReplies,
 } from "../../codec/bayeux/index.js";
 import { createDebug } from "../../shared/debug.js";
 import type { Delivery } from "../server/delivery.js";
@@ -23,6 +24,10 @@ const debug = createDebug("bayeux:ws");
 
 const SOCKET = Symbol("bayeuxSocket");
 type TaggedWebSocket = WebSocket & { [SOCKET]?: BayeuxSocket };
+
+// Shared send options: a delivery's frame bytes are JSON text, sent as a text
+// frame; one object for every send keeps the per-recipient path allocation-free.
+const TEXT_FRAME = { binary: false } as const;
 
 /** Close codes (RFC 6455 section 7.4.1). */
 const CLOSE_UNSUPPORTED = 1003;
@@ -57,7 +62,25 @@ export class BayeuxSocket implements SessionSocket {
   }
 
   sendFrame(frame: Buffer): void {
-    if (this.open) this.ws.send(frame, { binary: false });
+    const ws = this.ws;
+    if (ws.readyState !== 1) return;
+    ws.send(frame, TEXT_FRAME);
+    if (ws.bufferedAmount > this.#server.options.maxBufferedBytes) this.#cut();
+  }
+
+  /**
+   * A slow consumer: the peer reads slower than we publish, so unsent bytes
+   * pile up in this process. Terminating (no closing handshake: the peer is
+   * not reading) frees them, and ending its sessions tells the application
+   * why; a client that comes back handshakes anew.
+   */
+  #cut(): void {
+    const ws = this.ws;
+    debug("slow consumer: %d bytes unsent, terminating", ws.bufferedAmount);
+    ws.terminate();
+    const sessions = this.#sessions;
+    this.#sessions = null;
+    if (sessions) for (const session of sessions) this.#server.endSession(session, "slow consumer");
   }
 
   attached(session: BayeuxSession): void {
@@ -70,8 +93,11 @@ export class BayeuxSocket implements SessionSocket {
     try {
       batch = decodeBatch(text, { maxBatchLength: server.options.maxBatchLength });
     } catch (err) {
-      const field = err instanceof BayeuxParseError ? err.bayeuxError : bayeuxError("badRequest");
-      this.#sendText(JSON.stringify([{ successful: false, error: field }]));
+      const replies =
+        err instanceof BayeuxParseError
+          ? parseErrorReplies(err)
+          : [{ successful: false, error: bayeuxError("badRequest") }];
+      this.#sendText(JSON.stringify(replies));
       return;
     }
     // Faye keeps the connection alive with empty batches.
@@ -94,7 +120,10 @@ export class BayeuxSocket implements SessionSocket {
   }
 
   #sendText(text: string): void {
-    if (this.open) this.ws.send(text);
+    const ws = this.ws;
+    if (ws.readyState !== 1) return;
+    ws.send(text);
+    if (ws.bufferedAmount > this.#server.options.maxBufferedBytes) this.#cut();
   }
 
   closed(): void {

@@ -37,6 +37,7 @@ export const BAYEUX_ERRORS = {
   publishFailed: { code: 407, message: "Failed to publish" },
   messageTooLarge: { code: 413, message: "Message too large" },
   serverError: { code: 500, message: "Internal server error" },
+  extensionTimeout: { code: 500, message: "Extension timed out" },
   serverBusy: { code: 503, message: "Server busy" },
 } as const satisfies Record<string, BayeuxErrorCode>;
 
@@ -91,14 +92,21 @@ export function parseBayeuxError(field: string): ParsedBayeuxError | undefined {
 export class BayeuxParseError extends ProtocolError {
   /** The Bayeux error field to answer with. */
   readonly bayeuxError: string;
+  /**
+   * The messages, when the body parsed but cannot be processed (a batch past
+   * `maxBatchLength`): each gets its own error reply, so clients can match
+   * them by `id`. Null when the body is not a batch at all.
+   */
+  readonly batch: readonly unknown[] | null;
 
   constructor(
     code: string,
     message: string,
     bayeuxErrorField: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; batch?: readonly unknown[] },
   ) {
     super(code, message, options);
     this.bayeuxError = bayeuxErrorField;
+    this.batch = options?.batch ?? null;
   }
 }

@@ -25,6 +25,7 @@ export {
   type DecodeLimits,
   decodeBatch,
   encodeBatch,
+  parseErrorReplies,
 } from "./message.js";
 
 /** The protocol version this server speaks (Bayeux 1.0 section 3.8). */

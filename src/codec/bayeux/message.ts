@@ -76,9 +76,41 @@ export function decodeBatch(text: string, limits: DecodeLimits): unknown[] {
       "ERR_BAYEUX_BATCH_LENGTH",
       `batch of ${batch.length} messages exceeds ${limits.maxBatchLength}`,
       bayeuxError("badRequest", [String(limits.maxBatchLength)], "Too many messages"),
+      { batch },
     );
   }
   return batch;
+}
+
+/**
+ * The error replies for input that cannot be processed: one per message
+ * (with its `channel` and `id`, as every reply echoes them, section 3) when
+ * the input was a readable batch, else one anonymous reply.
+ *
+ * @example
+ * parseErrorReplies(err); // [{ channel: "/meta/connect", id: "7", successful: false, error: "400:100:Too many messages" }, ...]
+ */
+export function parseErrorReplies(err: BayeuxParseError): BayeuxMessage[] {
+  const error = err.bayeuxError;
+  if (err.batch === null) return [{ successful: false, error } as BayeuxMessage];
+  const out: BayeuxMessage[] = new Array(err.batch.length);
+  for (let i = 0; i < err.batch.length; i++) {
+    const item = err.batch[i];
+    const message = (item !== null && typeof item === "object" ? item : {}) as Record<
+      string,
+      unknown
+    >;
+    const reply: BayeuxMessage = {
+      channel: typeof message.channel === "string" ? message.channel : "",
+      successful: false,
+      error,
+    };
+    const id = message.id;
+    if (typeof id === "string" || typeof id === "number") reply.id = id;
+    if (typeof message.clientId === "string") reply.clientId = message.clientId;
+    out[i] = reply;
+  }
+  return out;
 }
 
 /**
