@@ -9,13 +9,14 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ROOT } from "./lib/child.js";
-import { describeMachine, machineInfo } from "./lib/machine.js";
+import { describeMachine, loadAverage, type MachineInfo, machineInfo } from "./lib/machine.js";
 import { type BenchOptions, parseOptions, type ScenarioParams } from "./lib/options.js";
 import type { ScenarioName, TargetName } from "./lib/protocol.js";
 import {
   checkTargets,
   consoleTable,
   markdownTable,
+  noisyCells,
   type Summary,
   summarize,
   tableRows,
@@ -82,63 +83,113 @@ function updateDoc(markdown: string): void {
   console.log(`updated ${DOC}`);
 }
 
-async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2), process.env);
+/** What one run produced: everything the table, the JSON and the doc are made from. */
+interface RunResult {
+  machine: MachineInfo;
+  loadAverageAtEnd: number;
+  options: BenchOptions;
+  targets: TargetName[];
+  elapsedSeconds: number;
+  records: RunRecord[];
+}
+
+async function measure(options: BenchOptions): Promise<RunResult> {
   const targets = chooseTargets(options);
   const machine = machineInfo();
-  const scenarios = options.scenarios;
   console.log(`bench: ${describeMachine(machine)}`);
   console.log(
     `targets ${targets.join(", ")}; ${options.reps} rep(s)${options.quick ? "; quick" : ""}`,
   );
-  for (const line of parameters(options, scenarios)) console.log(`  ${line}`);
+  for (const line of parameters(options, options.scenarios)) console.log(`  ${line}`);
 
+  const profileDir = options.profile ? resolve(ROOT, options.outDir, "profiles") : undefined;
+  if (profileDir !== undefined) {
+    console.log(
+      `profiling servers into ${profileDir} (profiled numbers are slower: do not compare)`,
+    );
+  }
   const records: RunRecord[] = [];
   const started = Date.now();
-  for (const scenario of scenarios) {
+  for (const scenario of options.scenarios) {
     for (let rep = 1; rep <= options.reps; rep++) {
       // Rotate the order each rep so no target always runs first (or right after another).
       const order = targets.map((_, i) => targets[(i + rep - 1) % targets.length]);
       for (const target of order) {
-        const record = await runOnce(target, scenario, options.params[scenario], rep);
+        const params = options.params[scenario];
+        const record = await runOnce(target, scenario, params, rep, profileDir);
         records.push(record);
         console.log(`${scenario} #${rep} ${target.padEnd(11)} ${describeRun(record)}`);
       }
     }
   }
-  const elapsed = (Date.now() - started) / 1000;
+  return {
+    machine,
+    loadAverageAtEnd: loadAverage(),
+    options,
+    targets,
+    elapsedSeconds: (Date.now() - started) / 1000,
+    records,
+  };
+}
 
-  const summary: Summary = summarize(records);
+/** Prints the table and returns its Markdown form (for latest.md and BENCHMARKS.md). */
+function render(result: RunResult): { summary: Summary; markdown: string } {
+  const { machine, options, targets, records } = result;
+  const summary = summarize(records);
   const rows = tableRows(summary, targets);
   const checks = targets.includes("switchboard") ? checkTargets(summary) : [];
-  console.log(`\nmedians of ${options.reps} rep(s), ${elapsed.toFixed(0)} s total\n`);
+  const noisy = noisyCells(records, targets);
+  console.log(
+    `\nmedians of ${options.reps} rep(s), ${result.elapsedSeconds.toFixed(0)} s total, load average ${result.loadAverageAtEnd} at end\n`,
+  );
   console.log(consoleTable(rows));
+  if (noisy.length > 0) console.log(`\nnoisy (reps differ by > 50 %):\n${noisy.join("\n")}`);
   if (checks.length > 0) console.log(`\nissue targets for switchboard:\n${checks.join("\n")}`);
 
   const markdown = [
-    `Run of ${describeMachine(machine)}; ${options.reps} rep(s) per target, medians${options.quick ? " (quick mode)" : ""}.`,
+    `Run of ${describeMachine(machine)}, ${result.loadAverageAtEnd} at end; ${options.reps} rep(s) per target, medians${options.quick ? " (quick mode)" : ""}.`,
     "",
-    ...parameters(options, scenarios).map((line) => `- ${line}`),
+    ...parameters(options, options.scenarios).map((line) => `- ${line}`),
     "",
     markdownTable(rows),
+    ...(noisy.length > 0
+      ? [
+          "",
+          "Noisy cells (reps differ by more than 50 % of the median):",
+          "",
+          ...noisy.map((line) => `- ${line}`),
+        ]
+      : []),
     ...(checks.length > 0
       ? ["", "Issue targets for Switchboard:", "", ...checks.map((c) => `- ${c}`)]
       : []),
   ].join("\n");
+  return { summary, markdown };
+}
 
-  const outDir = resolve(ROOT, options.outDir);
-  mkdirSync(outDir, { recursive: true });
-  const stamp = machine.date.replace(/[:.]/g, "-");
-  const json = JSON.stringify(
-    { machine, options, targets, elapsedSeconds: elapsed, summary, records },
-    null,
-    2,
-  );
-  writeFileSync(join(outDir, `bench-${stamp}.json`), json);
-  writeFileSync(join(outDir, "latest.json"), json);
-  writeFileSync(join(outDir, "latest.md"), `${markdown}\n`);
-  console.log(`\nraw results: ${join(options.outDir, `bench-${stamp}.json`)}`);
-  if (options.updateDoc) updateDoc(markdown);
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2), process.env);
+  // `--report <file>`: print (and with --update-doc, publish) a saved run again.
+  const result: RunResult =
+    options.report === undefined
+      ? await measure(options)
+      : (JSON.parse(readFileSync(resolve(options.report), "utf8")) as RunResult);
+  const { summary, markdown } = render(result);
+  const { records } = result;
+
+  if (options.report === undefined) {
+    const outDir = resolve(ROOT, options.outDir);
+    mkdirSync(outDir, { recursive: true });
+    const stamp = result.machine.date.replace(/[:.]/g, "-");
+    const json = JSON.stringify({ ...result, summary }, null, 2);
+    writeFileSync(join(outDir, `bench-${stamp}.json`), json);
+    writeFileSync(join(outDir, "latest.json"), json);
+    writeFileSync(join(outDir, "latest.md"), `${markdown}\n`);
+    console.log(`\nraw results: ${join(options.outDir, `bench-${stamp}.json`)}`);
+  }
+  const published = result.options;
+  if (options.updateDoc && !published.profile && !published.quick) updateDoc(markdown);
+  else if (options.updateDoc) console.warn("--update-doc ignored for a quick or profiled run");
   if (records.some((record) => record.error !== undefined)) process.exitCode = 1;
 }
 

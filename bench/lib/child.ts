@@ -93,10 +93,13 @@ export class ServerProcess {
    * @example
    * const server = await ServerProcess.start("ws", { scenario: "echo" });
    */
-  static async start(target: TargetName, config: ServerConfig): Promise<ServerProcess> {
-    const child = spawnNode(["--expose-gc", "--import", "tsx", `bench/servers/${target}.ts`], {
-      BENCH_SERVER_CONFIG: JSON.stringify(config),
-    });
+  static async start(
+    target: TargetName,
+    config: ServerConfig,
+    nodeArgs: string[] = [],
+  ): Promise<ServerProcess> {
+    const args = ["--expose-gc", ...nodeArgs, "--import", "tsx", `bench/servers/${target}.ts`];
+    const child = spawnNode(args, { BENCH_SERVER_CONFIG: JSON.stringify(config) });
     const ready = new Promise<number>((done, fail) => {
       child.on("message", (report: ServerReport) => {
         if (report.type === "ready") done(report.port);

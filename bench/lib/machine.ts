@@ -28,6 +28,11 @@ function cpuModel(): string {
   }
 }
 
+/** The 1-minute load average now, to two decimals. */
+export function loadAverage(): number {
+  return Math.round(loadavg()[0] * 100) / 100;
+}
+
 export function machineInfo(): MachineInfo {
   return {
     date: new Date().toISOString(),
@@ -36,11 +41,11 @@ export function machineInfo(): MachineInfo {
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     node: process.version,
     os: `${type()} ${release()}`,
-    loadAverage: Math.round(loadavg()[0] * 100) / 100,
+    loadAverage: loadAverage(),
   };
 }
 
 /** One line for the console and BENCHMARKS.md. */
 export function describeMachine(info: MachineInfo): string {
-  return `${info.date.slice(0, 16).replace("T", " ")} UTC, ${info.cpus} cores (nproc), ${info.cpuModel}, ${info.memoryGiB} GiB, Node ${info.node}, ${info.os}, load average ${info.loadAverage} at start`;
+  return `${info.date.slice(0, 16).replace("T", " ")} UTC, ${info.cpus} cores (nproc), ${info.cpuModel}, ${info.memoryGiB} GiB, Node ${info.node}, ${info.os}, 1-min load average ${info.loadAverage} at start`;
 }

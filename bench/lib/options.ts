@@ -6,7 +6,9 @@
  * switchboard,socketio,ws` / `BENCH_TARGETS`, `--quick` / `BENCH_QUICK=1`,
  * `--reps 3` / `BENCH_REPS`, `--duration <ms>` / `BENCH_DURATION` (timed
  * scenarios), `--clients <n>` / `BENCH_CLIENTS`, `--out <dir>` / `BENCH_OUT`,
- * `--update-doc` / `BENCH_UPDATE_DOC=1` (rewrite the table in BENCHMARKS.md).
+ * `--update-doc` / `BENCH_UPDATE_DOC=1` (rewrite the table in BENCHMARKS.md),
+ * `--profile` / `BENCH_PROFILE=1` (V8 CPU profiles of the servers under `<out>/profiles/`),
+ * `--report <file.json>` (print a saved run again instead of measuring).
  */
 import {
   type LoadSpec,
@@ -29,6 +31,10 @@ export interface BenchOptions {
   params: Record<ScenarioName, ScenarioParams>;
   outDir: string;
   updateDoc: boolean;
+  /** Write a V8 CPU profile of every server run (slows the servers: numbers are not comparable). */
+  profile: boolean;
+  /** A saved run's JSON to print again instead of measuring. */
+  report?: string;
 }
 
 const BASE: ScenarioParams = {
@@ -78,16 +84,29 @@ function positive(value: string, what: string): number {
   return number;
 }
 
+const FLAGS = new Set(["quick", "update-doc", "profile"]);
+const VALUED = new Set([
+  "scenario",
+  "scenarios",
+  "targets",
+  "target",
+  "reps",
+  "duration",
+  "clients",
+  "out",
+  "report",
+]);
+
 /** Reads argv (`--name value`, `--name=value`, bare flags) into a name → value map. */
 function readArgv(argv: string[]): Map<string, string> {
-  const flags = new Set(["quick", "update-doc"]);
   const values = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (!arg.startsWith("--")) throw new Error(`unexpected argument "${arg}"`);
     const [name, inline] = arg.slice(2).split("=", 2);
+    if (!FLAGS.has(name) && !VALUED.has(name)) throw new Error(`unknown option --${name}`);
     if (inline !== undefined) values.set(name, inline);
-    else if (flags.has(name)) values.set(name, "1");
+    else if (FLAGS.has(name)) values.set(name, "1");
     else if (i + 1 < argv.length) values.set(name, argv[++i]);
     else throw new Error(`--${name} needs a value`);
   }
@@ -122,12 +141,6 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     if (clientsArg !== undefined)
       params[scenario].clients = Math.round(positive(clientsArg, "--clients"));
   }
-  for (const name of args.keys()) {
-    const known = ["quick", "scenario", "scenarios", "targets", "target", "reps", "duration"];
-    if (![...known, "clients", "out", "update-doc"].includes(name)) {
-      throw new Error(`unknown option --${name}`);
-    }
-  }
   return {
     scenarios: scenarioArg ? list(scenarioArg, SCENARIOS, "scenario") : [...SCENARIOS],
     targets: targetArg ? list(targetArg, TARGETS, "target") : [...TARGETS],
@@ -137,5 +150,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     params,
     outDir: get("out", "BENCH_OUT") ?? ".bench-results",
     updateDoc: truthy(get("update-doc", "BENCH_UPDATE_DOC")),
+    profile: truthy(get("profile", "BENCH_PROFILE")),
+    report: args.get("report"),
   };
 }

@@ -140,11 +140,12 @@ interface Check {
   label: string;
   scenario: ScenarioName;
   key: string;
-  pass(
-    switchboard: number,
-    socketio: number | undefined,
-    ws: number | undefined,
-  ): boolean | undefined;
+  /** The target compared with, or undefined for an absolute limit. */
+  versus?: TargetName;
+  /** Passes when switchboard's value ≤ limit × versus (or ≥ when `atLeast`). */
+  limit: number;
+  atLeast?: boolean;
+  unit?: string;
 }
 
 /** The issue's targets for Switchboard. */
@@ -153,43 +154,91 @@ const CHECKS: Check[] = [
     label: "fan-out CPU ≤ 1.1× raw ws",
     scenario: "fanout",
     key: "cpuPer100k",
-    pass: (sb, _sio, ws) => (ws === undefined ? undefined : sb <= 1.1 * ws),
+    versus: "ws",
+    limit: 1.1,
   },
   {
     label: "echo CPU ≤ 1.2× raw ws",
     scenario: "echo",
     key: "cpuPer100k",
-    pass: (sb, _sio, ws) => (ws === undefined ? undefined : sb <= 1.2 * ws),
+    versus: "ws",
+    limit: 1.2,
   },
   {
     label: "idle ≤ 10 KB RSS per connection",
     scenario: "idle",
     key: "rssKBPerConn",
-    pass: (sb) => sb <= 10,
+    limit: 10,
+    unit: "KB",
   },
   {
     label: "fan-out p99 latency ≤ socket.io",
     scenario: "fanout",
     key: "p99Ms",
-    pass: (sb, sio) => (sio === undefined ? undefined : sb <= sio),
+    versus: "socketio",
+    limit: 1,
   },
   {
     label: "burst throughput ≥ socket.io",
     scenario: "burst",
     key: "deliveriesPerSec",
-    pass: (sb, sio) => (sio === undefined ? undefined : sb >= sio),
+    versus: "socketio",
+    limit: 1,
+    atLeast: true,
   },
 ];
 
-/** One line per issue target: PASS, FAIL, or n/a when a number is missing. */
+/**
+ * One line per issue target: PASS, FAIL, or n/a when a number is missing,
+ * with the measured ratio (or value) so a near miss reads as one.
+ */
 export function checkTargets(summary: Summary): string[] {
   return CHECKS.map((check) => {
     const byTarget = summary[check.scenario];
     const sb = byTarget?.switchboard?.[check.key];
-    const verdict =
-      sb === undefined
-        ? undefined
-        : check.pass(sb, byTarget?.socketio?.[check.key], byTarget?.ws?.[check.key]);
-    return `${verdict === undefined ? "n/a " : verdict ? "PASS" : "FAIL"}  ${check.label}`;
+    const base = check.versus === undefined ? 1 : byTarget?.[check.versus]?.[check.key];
+    if (sb === undefined || base === undefined || !Number.isFinite(sb) || !(base > 0)) {
+      return `n/a   ${check.label}`;
+    }
+    const measured = sb / base;
+    const pass = check.atLeast === true ? measured >= check.limit : measured <= check.limit;
+    const shown =
+      check.versus === undefined
+        ? `${format(measured, 2)} ${check.unit ?? ""}`.trim()
+        : `${format(measured, 2)}×`;
+    return `${pass ? "PASS" : "FAIL"}  ${check.label} (measured ${shown})`;
   });
+}
+
+/** Spread between reps, relative to the median, above which a cell is called noisy. */
+export const NOISY_SPREAD = 0.5;
+
+/**
+ * Cells whose reps disagree by more than `NOISY_SPREAD` of their median, with
+ * the range, so a reader knows which medians to distrust (on a shared machine
+ * latency tails are the usual suspects).
+ */
+export function noisyCells(records: RunRecord[], targets: TargetName[]): string[] {
+  const lines: string[] = [];
+  for (const scenario of Object.keys(METRICS) as ScenarioName[]) {
+    for (const spec of METRICS[scenario]) {
+      if (!spec.ratio) continue;
+      const ranges: string[] = [];
+      for (const target of targets) {
+        const values = records
+          .filter((r) => r.scenario === scenario && r.target === target && r.error === undefined)
+          .map((r) => r.metrics[spec.key])
+          .filter((value) => Number.isFinite(value));
+        if (values.length < 2) continue;
+        const low = Math.min(...values);
+        const high = Math.max(...values);
+        const middle = median(values);
+        if (middle > 0 && (high - low) / middle > NOISY_SPREAD) {
+          ranges.push(`${target} ${format(low, spec.digits)}–${format(high, spec.digits)}`);
+        }
+      }
+      if (ranges.length > 0) lines.push(`${scenario} ${spec.label}: ${ranges.join(", ")}`);
+    }
+  }
+  return lines;
 }

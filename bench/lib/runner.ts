@@ -4,6 +4,7 @@
  * unit of work, memory per connection). The orchestrator repeats this per
  * target and scenario; the harness test calls it directly.
  */
+import { join } from "node:path";
 import { runLoad, ServerProcess } from "./child.js";
 import type { ScenarioParams } from "./options.js";
 import type { BarrierName, Metrics, ScenarioName, ServerStats, TargetName } from "./protocol.js";
@@ -63,10 +64,16 @@ export async function runOnce(
   scenario: ScenarioName,
   params: ScenarioParams,
   rep: number,
+  profileDir?: string,
 ): Promise<RunRecord> {
   let server: ServerProcess | undefined;
   try {
-    server = await ServerProcess.start(target, { scenario });
+    // V8 writes the profile when the server process exits (after `stop`).
+    const nodeArgs =
+      profileDir === undefined
+        ? []
+        : ["--cpu-prof", "--cpu-prof-dir", join(profileDir, `${scenario}-${target}-${rep}`)];
+    server = await ServerProcess.start(target, { scenario }, nodeArgs);
     const running = server;
     const snapshots: Partial<Record<BarrierName, ServerStats>> = {};
     const load = await runLoad(

@@ -6,8 +6,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseOptions, QUICK } from "../../bench/lib/options.js";
-import { checkTargets, markdownTable, summarize, tableRows } from "../../bench/lib/report.js";
-import { type RunRecord, runOnce } from "../../bench/lib/runner.js";
+import {
+  checkTargets,
+  markdownTable,
+  noisyCells,
+  summarize,
+  tableRows,
+} from "../../bench/lib/report.js";
+import { derive, type RunRecord, runOnce } from "../../bench/lib/runner.js";
 
 function assertFinite(value: number | undefined, what: string): void {
   assert.equal(typeof value, "number", `${what} missing`);
@@ -67,8 +73,46 @@ describe("bench harness against the raw ws target", () => {
     assert.ok(cpuRow, "echo CPU row missing");
     assert.match(cpuRow[2], /^≥?[\d,.]+$/);
     assert.match(markdownTable(rows), /^\| scenario \| metric \| ws \|/);
+    // One rep per cell: nothing to call noisy.
+    assert.deepEqual(noisyCells(records, ["ws"]), []);
     // Without switchboard numbers every issue target is "n/a".
     assert.ok(checkTargets(summary).every((line) => line.startsWith("n/a")));
+  });
+});
+
+describe("derived metrics", () => {
+  const stats = (cpuMs: number, rssKB: number, heapKB: number) => ({
+    cpuUser: cpuMs * 750,
+    cpuSystem: cpuMs * 250,
+    rss: rssKB * 1024,
+    heapUsed: heapKB * 1024,
+    external: 0,
+  });
+
+  it("turns CPU snapshots into seconds per 100k deliveries or acks", () => {
+    const start = stats(1000, 0, 0);
+    const end = stats(1500, 0, 0); // 500 ms of server CPU
+    const fanout = derive(
+      "fanout",
+      { deliveries: 50_000, expected: 50_000, wallMs: 1000 },
+      { start, end },
+    );
+    assert.equal(fanout.serverCpuMs, 500);
+    assert.equal(fanout.cpuPer100k, 1);
+    assert.equal(fanout.serverCpuPct, 50);
+    assert.equal(fanout.deliveredPct, 100);
+    const echo = derive("echo", { acks: 200_000, wallMs: 2000 }, { start, end });
+    assert.equal(echo.cpuPer100k, 0.25);
+  });
+
+  it("turns memory snapshots into KB per connection", () => {
+    const idle = derive(
+      "idle",
+      { connected: 1000 },
+      { baseline: stats(0, 50_000, 10_000), loaded: stats(0, 58_000, 14_000) },
+    );
+    assert.equal(idle.rssKBPerConn, 8);
+    assert.equal(idle.heapKBPerConn, 4);
   });
 });
 
