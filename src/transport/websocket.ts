@@ -21,6 +21,7 @@ import {
 } from "../codec/engineio/index.js";
 import { createDebug } from "../shared/debug.js";
 import { useCompactListenerTable } from "../shared/listener-table.js";
+import { corkForTick } from "./tick-cork.js";
 import { type PreEncoded, Transport, type TransportConfig } from "./transport.js";
 
 const debug = createDebug("engine:websocket");
@@ -36,46 +37,6 @@ interface FrameSender {
 }
 
 const WS_OPEN = 1;
-
-/** The part of a `net.Socket` used to coalesce one tick's writes. */
-interface Corkable {
-  writableCorked?: number;
-  destroyed?: boolean;
-  cork?: () => void;
-  uncork?: () => void;
-}
-
-// Write coalescing: the first write to a connection in a tick corks its TCP
-// socket, and one shared callback at the end of the tick uncorks them all, so
-// a connection gets one writev per tick however many frames were sent to it
-// (a broadcast burst of ten messages is one syscall per recipient, not ten).
-// Ordering is unchanged: every frame still goes through the same stream, in
-// order; only the moment the kernel sees them moves to the end of the tick.
-let corked: Corkable[] = [];
-let spare: Corkable[] = [];
-let uncorkScheduled = false;
-
-function uncorkAll(): void {
-  const list = corked;
-  corked = spare;
-  spare = list;
-  uncorkScheduled = false;
-  for (let i = 0; i < list.length; i++) list[i].uncork?.();
-  list.length = 0;
-}
-
-function corkForTick(socket: WebSocket): void {
-  const stream = (socket as unknown as { _socket?: Corkable })._socket;
-  // Already corked: by us earlier in this tick (or by its owner, who uncorks).
-  if (stream === undefined || stream.writableCorked !== 0 || stream.destroyed) return;
-  if (typeof stream.cork !== "function") return;
-  stream.cork();
-  corked.push(stream);
-  if (!uncorkScheduled) {
-    uncorkScheduled = true;
-    process.nextTick(uncorkAll);
-  }
-}
 
 function onMessage(this: TaggedWebSocket, data: Buffer, isBinary: boolean): void {
   this[kTransport]?.onFrame(data, isBinary);

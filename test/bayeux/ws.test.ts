@@ -4,6 +4,7 @@ import { once } from "node:events";
 import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { WebSocket } from "ws";
+import type { BayeuxSocket } from "../../src/bayeux/index.js";
 import { HANDSHAKE, handshake, post, type Running, startServer, WsPeer } from "./helpers.js";
 
 async function wsClient(
@@ -62,7 +63,7 @@ describe("bayeux websocket", { timeout: 20000 }, () => {
     }
     const sent: Buffer[] = [];
     for (const { clientId } of [a, b]) {
-      const socket = s.bayeux.getSession(clientId)!.socket!;
+      const socket = s.bayeux.getSession(clientId)!.socket! as BayeuxSocket;
       const original = socket.sendFrame.bind(socket);
       socket.sendFrame = (frame: Buffer) => {
         sent.push(frame);
@@ -75,6 +76,70 @@ describe("bayeux websocket", { timeout: 20000 }, () => {
     assert.equal(sent.length, 2);
     assert.equal(sent[0], sent[1], "one Buffer shared");
     assert.equal(a.peer.frames.at(-1), b.peer.frames.at(-1));
+  });
+
+  it("batches one tick's deliveries into one shared frame, in order", async () => {
+    const a = await wsClient(s);
+    const b = await wsClient(s);
+    peers.push(a.peer, b.peer);
+    for (const { peer, clientId } of [a, b]) {
+      peer.send([{ channel: "/meta/subscribe", clientId, subscription: "/tick/*", id: "s" }]);
+      await peer.next((m) => m.id === "s");
+    }
+    const sent: Buffer[] = [];
+    for (const { clientId } of [a, b]) {
+      const socket = s.bayeux.getSession(clientId)!.socket! as BayeuxSocket;
+      const original = socket.sendFrame.bind(socket);
+      socket.sendFrame = (frame: Buffer) => {
+        sent.push(frame);
+        original(frame);
+      };
+    }
+    const framesBefore = a.peer.frames.length;
+    s.bayeux.publish("/tick/one", { n: 1 });
+    s.bayeux.publish("/tick/two", "é ✓");
+    s.bayeux.publish("/tick/one", { n: 3 });
+    for (const { peer } of [a, b]) {
+      assert.deepEqual(await peer.next((m) => m.channel === "/tick/one"), {
+        channel: "/tick/one",
+        data: { n: 1 },
+      });
+      assert.deepEqual(await peer.next((m) => m.channel === "/tick/two"), {
+        channel: "/tick/two",
+        data: "é ✓",
+      });
+      assert.deepEqual(await peer.next((m) => m.channel === "/tick/one"), {
+        channel: "/tick/one",
+        data: { n: 3 },
+      });
+    }
+    assert.equal(sent.length, 2, "one frame per recipient");
+    assert.equal(sent[0], sent[1], "one Buffer shared");
+    assert.equal(a.peer.frames.length, framesBefore + 1);
+    assert.equal(
+      a.peer.frames.at(-1),
+      '[{"channel":"/tick/one","data":{"n":1}},{"channel":"/tick/two","data":"é ✓"},{"channel":"/tick/one","data":{"n":3}}]',
+    );
+  });
+
+  it("splits a long burst into batch frames of at most 64 KiB", async () => {
+    const { peer, clientId } = await wsClient(s);
+    peers.push(peer);
+    peer.send([{ channel: "/meta/subscribe", clientId, subscription: "/big", id: "s" }]);
+    await peer.next((m) => m.id === "s");
+    const framesBefore = peer.frames.length;
+    const body = "x".repeat(30000);
+    for (let n = 0; n < 3; n++) s.bayeux.publish("/big", { n, body });
+    for (let n = 0; n < 3; n++) {
+      const got = await peer.next((m) => m.channel === "/big");
+      assert.equal((got.data as { n: number }).n, n);
+    }
+    const frames = peer.frames.slice(framesBefore);
+    assert.deepEqual(
+      frames.map((f) => (JSON.parse(f) as unknown[]).length),
+      [2, 1],
+    );
+    for (const frame of frames) assert.ok(Buffer.byteLength(frame) <= 64 * 1024);
   });
 
   it("publishes from one websocket client to another and to a long-polling client", async () => {

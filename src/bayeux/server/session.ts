@@ -29,8 +29,8 @@ export interface SessionOwner {
 
 /** A websocket a session may push deliveries through. */
 export interface SessionSocket {
-  /** Sends a frame of shared, pre-encoded bytes (a text frame). */
-  sendFrame(frame: Buffer): void;
+  /** Sends a delivery (its shared, pre-encoded bytes); it may wait for the end of the tick. */
+  push(delivery: Delivery): void;
   readonly open: boolean;
   /** Told when a session starts pushing through it, so it can detach on close. */
   attached(session: BayeuxSession): void;
@@ -104,7 +104,7 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
     // batch number covers them (as CometD's ack extension requires).
     const socket = this.socket;
     if (socket !== null && !this.ackEnabled && socket.open) {
-      socket.sendFrame(delivery.frame);
+      socket.push(delivery);
       return;
     }
     const queue = (this.#queue ??= []);
@@ -198,7 +198,7 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
     socket.attached(this);
     if (this.ackEnabled) return;
     const queued = this.takeForReply();
-    for (const delivery of queued) socket.sendFrame(delivery.frame);
+    for (const delivery of queued) socket.push(delivery);
   }
 
   detach(socket: SessionSocket): void {

@@ -16,6 +16,7 @@ import {
   parseErrorReplies,
 } from "../../codec/bayeux/index.js";
 import { createDebug } from "../../shared/debug.js";
+import { corkForTick, isCorkedForTick, type TickWatcher } from "../../transport/tick-cork.js";
 import type { Delivery } from "../server/delivery.js";
 import type { BayeuxServer } from "../server/server.js";
 import type { BayeuxSession, SessionSocket } from "../server/session.js";
@@ -40,12 +41,80 @@ function encode(deliveries: readonly Delivery[], replies: readonly object[]): st
   );
 }
 
+// Deliveries pushed to a socket wait until the end of the tick, then leave
+// as one text frame `[d1,d2,...]` (as Faye batches its queue): a burst costs
+// each recipient one frame instead of one per message. Sockets with something
+// waiting are listed here, and one shared `process.nextTick` flushes them all.
+let dirty: BayeuxSocket[] = [];
+let flushScheduled = false;
+
+/**
+ * Most bytes joined into one batch frame: a longer burst leaves in several
+ * frames, so no peer is handed one unbounded frame (a delivery larger than
+ * this goes alone, as it would have anyway).
+ */
+const BATCH_BYTES = 64 * 1024;
+
+// The last batch built in a flush and its bytes: recipients of the same
+// broadcasts in the same tick hold the same deliveries in the same order, so
+// the frame is built once and shared, as a single delivery's frame is.
+let lastList: readonly Delivery[] | null = null;
+let lastStart = 0;
+let lastEnd = 0;
+let lastFrame: Buffer | null = null;
+
+function flushAll(): void {
+  const list = dirty;
+  dirty = [];
+  flushScheduled = false;
+  for (let i = 0; i < list.length; i++) list[i].flush();
+  lastList = lastFrame = null;
+}
+
+/** Whether `list[start, end)` holds the same deliveries as the last batch built. */
+function sameAsLast(list: readonly Delivery[], start: number, end: number): boolean {
+  const last = lastList;
+  if (last === null || end - start !== lastEnd - lastStart) return false;
+  for (let i = start, j = lastStart; i < end; i++, j++) if (list[i] !== last[j]) return false;
+  return true;
+}
+
+/**
+ * The text frame `[d1,d2,...]` of `list[start, end)`, joined from the
+ * deliveries' own shared frames (`[json]` each): bytes are copied, no JSON is
+ * encoded again.
+ */
+function batchFrame(list: readonly Delivery[], start: number, end: number): Buffer {
+  if (end - start === 1) return list[start].frame;
+  if (lastFrame !== null && sameAsLast(list, start, end)) return lastFrame;
+  let length = 1;
+  for (let i = start; i < end; i++) length += list[i].frame.length - 1;
+  const out = Buffer.allocUnsafe(length);
+  let at = 0;
+  for (let i = start; i < end; i++) {
+    const frame = list[i].frame;
+    // Each frame is `[json]`: its `json`, led by `[` (the first) or `,`.
+    out[at++] = i === start ? 0x5b : 0x2c;
+    at += frame.copy(out, at, 1, frame.length - 1);
+  }
+  out[at] = 0x5d;
+  lastList = list;
+  lastStart = start;
+  lastEnd = end;
+  lastFrame = out;
+  return out;
+}
+
 /** One websocket connection, which sessions push their deliveries through. */
-export class BayeuxSocket implements SessionSocket {
+export class BayeuxSocket implements SessionSocket, TickWatcher {
   readonly ws: WebSocket;
   readonly request: IncomingMessage;
   readonly #server: BayeuxServer;
   #sessions: Set<BayeuxSession> | null = null;
+  /** The first delivery waiting for the end of the tick (null: none). */
+  #first: Delivery | null = null;
+  /** All of them once there is more than one (most ticks have one). */
+  #more: Delivery[] | null = null;
 
   constructor(ws: WebSocket, request: IncomingMessage, server: BayeuxServer) {
     this.ws = ws;
@@ -61,11 +130,65 @@ export class BayeuxSocket implements SessionSocket {
     return this.ws.readyState === 1;
   }
 
+  push(delivery: Delivery): void {
+    if (this.ws.readyState !== 1) return;
+    const first = this.#first;
+    if (first !== null) {
+      (this.#more ??= [first]).push(delivery);
+      return;
+    }
+    this.#first = delivery;
+    dirty.push(this);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      process.nextTick(flushAll);
+    }
+  }
+
+  /** Writes what was pushed this tick: one delivery's shared frame, or batches of them. */
+  flush(): void {
+    const first = this.#first;
+    if (first === null) return;
+    const pending = this.#more;
+    this.#first = this.#more = null;
+    if (pending === null) {
+      this.sendFrame(first.frame);
+      return;
+    }
+    let start = 0;
+    let bytes = 0;
+    for (let i = 0; i < pending.length; i++) {
+      const size = pending[i].frame.length;
+      if (i > start && bytes + size > BATCH_BYTES) {
+        this.sendFrame(batchFrame(pending, start, i));
+        start = i;
+        bytes = 0;
+      }
+      bytes += size;
+    }
+    this.sendFrame(batchFrame(pending, start, pending.length));
+  }
+
+  /**
+   * Writes one text frame of shared bytes. At the end of the tick there is
+   * nothing left to coalesce with, so it goes out at once (ws writes header
+   * and payload in one writev) and the backlog is measured right after;
+   * unless a reply corked the socket this tick, whose uncork measures it.
+   */
   sendFrame(frame: Buffer): void {
     const ws = this.ws;
     if (ws.readyState !== 1) return;
     ws.send(frame, TEXT_FRAME);
-    if (ws.bufferedAmount > this.#server.options.maxBufferedBytes) this.#cut();
+    if (!isCorkedForTick(ws)) this.#checkBacklog();
+  }
+
+  /** The end-of-tick uncork happened: what is still buffered is the real backlog. */
+  uncorked(): void {
+    if (this.ws.readyState === 1) this.#checkBacklog();
+  }
+
+  #checkBacklog(): void {
+    if (this.ws.bufferedAmount > this.#server.options.maxBufferedBytes) this.#cut();
   }
 
   /**
@@ -78,6 +201,7 @@ export class BayeuxSocket implements SessionSocket {
     const ws = this.ws;
     debug("slow consumer: %d bytes unsent, terminating", ws.bufferedAmount);
     ws.terminate();
+    this.#first = this.#more = null;
     const sessions = this.#sessions;
     this.#sessions = null;
     if (sessions) for (const session of sessions) this.#server.endSession(session, "slow consumer");
@@ -120,10 +244,15 @@ export class BayeuxSocket implements SessionSocket {
   }
 
   #sendText(text: string): void {
+    // Deliveries pushed earlier in this tick go first, as they happened first.
+    this.flush();
     const ws = this.ws;
     if (ws.readyState !== 1) return;
+    // Corked, the tick's bytes sit in the stream though the kernel would take
+    // them: the backlog is measured once they are handed over (uncorked()).
+    const corked = corkForTick(ws, this);
     ws.send(text);
-    if (ws.bufferedAmount > this.#server.options.maxBufferedBytes) this.#cut();
+    if (!corked) this.#checkBacklog();
   }
 
   closed(): void {

@@ -1,0 +1,96 @@
+/**
+ * Write coalescing for websockets: the first write to a connection in a tick
+ * corks its TCP socket, and one shared callback at the end of the tick uncorks
+ * them all, so a connection gets one writev per tick however many frames were
+ * sent to it (a burst of ten broadcasts is one syscall per recipient, not ten).
+ *
+ * Ordering is unchanged: every frame still goes through the same stream, in
+ * order; only the moment the kernel sees them moves to the end of the tick
+ * (`process.nextTick`, which runs once the current callback and its promise
+ * jobs are done). One module-level list and one scheduled callback serve every
+ * connection of every protocol: no per-socket closure or timer.
+ *
+ * The bytes of the tick wait in the stream's buffer until then, so they count
+ * in `ws.bufferedAmount`: a slow-consumer check made right after a corked
+ * write sees bytes the kernel would have taken at once. A caller that wants
+ * the true backlog passes a {@link TickWatcher}, told once the socket is
+ * uncorked, and checks then.
+ *
+ * @example
+ * corkForTick(ws);
+ * ws.send(frame); // reaches the kernel with the tick's other frames to `ws`
+ */
+import type { WebSocket } from "ws";
+
+/** The part of a `net.Socket` used to coalesce one tick's writes. */
+interface Corkable {
+  writableCorked?: number;
+  destroyed?: boolean;
+  cork?: () => void;
+  uncork?: () => void;
+}
+
+/** Told after the end-of-tick uncork (one shared object per socket, no closure). */
+export interface TickWatcher {
+  uncorked(): void;
+}
+
+let corked: Corkable[] = [];
+let spare: Corkable[] = [];
+// Only callers that ask are listed: the Socket.IO path never fills this.
+let watchers: TickWatcher[] = [];
+let uncorkScheduled = false;
+
+function uncorkAll(): void {
+  // Swap lists first: an uncork may write, and a write may cork anew for
+  // the next tick.
+  const list = corked;
+  corked = spare;
+  spare = list;
+  uncorkScheduled = false;
+  for (let i = 0; i < list.length; i++) list[i].uncork?.();
+  list.length = 0;
+  if (watchers.length === 0) return;
+  const told = watchers;
+  watchers = [];
+  for (let i = 0; i < told.length; i++) told[i].uncorked();
+}
+
+/** The TCP stream under a ws WebSocket (`_socket`, untyped in ws). */
+function streamOf(socket: WebSocket): Corkable | undefined {
+  return (socket as unknown as { _socket?: Corkable })._socket;
+}
+
+/**
+ * Whether the TCP socket under `socket` is corked until the end of the tick
+ * (then what was written to it is still in this process until the uncork).
+ */
+export function isCorkedForTick(socket: WebSocket): boolean {
+  const stream = streamOf(socket);
+  return stream !== undefined && stream.writableCorked !== undefined && stream.writableCorked !== 0;
+}
+
+/**
+ * Corks the TCP socket under `socket` until the end of the current tick,
+ * unless it is corked already (by an earlier call this tick) or gone.
+ * `watcher`, given on the call that corks, is told after the uncork.
+ *
+ * Returns whether the socket is corked until the end of the tick (false:
+ * writes go out as they are made).
+ */
+export function corkForTick(socket: WebSocket, watcher?: TickWatcher): boolean {
+  // A stand-in without a TCP socket (or without cork) is written to as it is.
+  const stream = streamOf(socket);
+  if (stream === undefined || stream.destroyed || typeof stream.cork !== "function") return false;
+  // Corked already: by an earlier call this tick (ws's own cork around a
+  // frame is released before its send returns).
+  if (stream.writableCorked !== 0) return true;
+  stream.cork();
+  corked.push(stream);
+  if (watcher !== undefined) watchers.push(watcher);
+  if (!uncorkScheduled) {
+    uncorkScheduled = true;
+    process.nextTick(uncorkAll);
+  }
+  return true;
+}
