@@ -1,18 +1,28 @@
 /**
- * `npm run bench`: runs every scenario against every target (switchboard,
- * socket.io, bare ws), each run in fresh child processes, repeats, and prints
- * medians with ratios. Raw results go to `.bench-results/` as JSON.
+ * `npm run bench`: runs every scenario against every target of its family —
+ * the Socket.IO scenarios against switchboard, socket.io and bare ws, the
+ * Bayeux scenarios against switchboard-bayeux, faye and bare ws — each run in
+ * fresh child processes, repeats, and prints medians with ratios, one table
+ * per family. Raw results go to `.bench-results/` as JSON.
  *
  * @example
  * // node --import tsx bench/run.ts --quick --targets socketio,ws --scenario fanout
+ * // node --import tsx bench/run.ts --quick --scenario bayeux-fanout,bayeux-burst
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ROOT } from "./lib/child.js";
 import { describeMachine, loadAverage, type MachineInfo, machineInfo } from "./lib/machine.js";
 import { type BenchOptions, parseOptions, type ScenarioParams } from "./lib/options.js";
-import type { ScenarioName, TargetName } from "./lib/protocol.js";
 import {
+  type Family,
+  familyOf,
+  runsScenario,
+  type ScenarioName,
+  type TargetName,
+} from "./lib/protocol.js";
+import {
+  CHECK_SUBJECT,
   checkTargets,
   consoleTable,
   markdownTable,
@@ -27,12 +37,23 @@ const DOC = resolve(ROOT, "BENCHMARKS.md");
 const DOC_START = "<!-- bench:results:start -->";
 const DOC_END = "<!-- bench:results:end -->";
 
+/** The built files each Switchboard target loads; a target whose file is missing is skipped. */
+function builtEntry(target: TargetName): string | undefined {
+  if (target === "switchboard") return process.env.BENCH_SWITCHBOARD_ENTRY ?? "dist/index.js";
+  if (target === "switchboard-bayeux") {
+    return join(process.env.BENCH_SWITCHBOARD_DIST ?? "dist", "bayeux/index.js");
+  }
+  return undefined;
+}
+
 function chooseTargets(options: BenchOptions): TargetName[] {
-  if (!options.targets.includes("switchboard") || options.explicitTargets) return options.targets;
-  const entry = process.env.BENCH_SWITCHBOARD_ENTRY ?? "dist/index.js";
-  if (existsSync(resolve(ROOT, entry))) return options.targets;
-  console.warn(`${entry} is missing (run \`npm run build\`): skipping the switchboard target`);
-  return options.targets.filter((target) => target !== "switchboard");
+  if (options.explicitTargets) return options.targets;
+  return options.targets.filter((target) => {
+    const entry = builtEntry(target);
+    if (entry === undefined || existsSync(resolve(ROOT, entry))) return true;
+    console.warn(`${entry} is missing (run \`npm run build\`): skipping the ${target} target`);
+    return false;
+  });
 }
 
 function describeRun(record: RunRecord): string {
@@ -41,13 +62,18 @@ function describeRun(record: RunRecord): string {
   const n = (value: number | undefined, digits = 2): string =>
     value === undefined || !Number.isFinite(value) ? "–" : value.toFixed(digits);
   switch (record.scenario) {
+    case "bayeux-publish":
+      return `${n(m.acksPerSec, 0)} replies/s, cpu ${n(m.cpuPer100k, 3)} s/100k, p50 ${n(m.p50Ms)} ms, p99 ${n(m.p99Ms)} ms, load cpu ${n(m.loadCpuPct, 0)}%`;
     case "fanout":
+    case "bayeux-fanout":
       return `cpu ${n(m.cpuPer100k, 3)} s/100k, p50 ${n(m.p50Ms)} ms, p99 ${n(m.p99Ms)} ms, delivered ${n(m.deliveredPct, 1)}%, load cpu ${n(m.loadCpuPct, 0)}%`;
     case "burst":
+    case "bayeux-burst":
       return `${n(m.deliveriesPerSec, 0)} deliveries/s, cpu ${n(m.cpuPer100k, 3)} s/100k, delivered ${n(m.deliveredPct, 1)}%, load cpu ${n(m.loadCpuPct, 0)}%`;
     case "echo":
       return `${n(m.acksPerSec, 0)} acks/s, cpu ${n(m.cpuPer100k, 3)} s/100k, p50 ${n(m.p50Ms)} ms, p99 ${n(m.p99Ms)} ms, load cpu ${n(m.loadCpuPct, 0)}%`;
     case "idle":
+    case "bayeux-idle":
       return `${n(m.rssKBPerConn)} KB RSS/conn, ${n(m.heapKBPerConn)} KB heap/conn (${m.connected} connections)`;
   }
 }
@@ -60,6 +86,14 @@ const DESCRIBE: Record<ScenarioName, (p: ScenarioParams) => string> = {
   echo: (p) =>
     `echo: ${p.clients} clients × ${p.window} in flight, ${p.durationMs / 1000} s (+${p.warmupMs / 1000} s warm-up)`,
   idle: (p) => `idle: ${p.clients} connections joined to the main namespace`,
+  "bayeux-fanout": (p) =>
+    `bayeux-fanout: ${p.clients} websocket subscribers of one channel, ${p.rate} msg/s published by a client for ${p.durationMs / 1000} s (+${p.warmupMs / 1000} s warm-up), ${p.payloadBytes}-byte filler`,
+  "bayeux-burst": (p) =>
+    `bayeux-burst: ${p.clients} subscribers, ${p.messages} messages published server-side ${p.batch} per event-loop turn`,
+  "bayeux-publish": (p) =>
+    `bayeux-publish: ${p.clients} clients × ${p.window} publish in flight to an unsubscribed channel, ${p.durationMs / 1000} s (+${p.warmupMs / 1000} s warm-up)`,
+  "bayeux-idle": (p) =>
+    `bayeux-idle: ${p.clients} handshaken clients, each subscribed to its own channel, connect held`,
 };
 
 function parameters(options: BenchOptions, scenarios: ScenarioName[]): string[] {
@@ -113,12 +147,13 @@ async function measure(options: BenchOptions): Promise<RunResult> {
   for (const scenario of options.scenarios) {
     for (let rep = 1; rep <= options.reps; rep++) {
       // Rotate the order each rep so no target always runs first (or right after another).
-      const order = targets.map((_, i) => targets[(i + rep - 1) % targets.length]);
+      const taking = targets.filter((target) => runsScenario(target, scenario));
+      const order = taking.map((_, i) => taking[(i + rep - 1) % taking.length]);
       for (const target of order) {
         const params = options.params[scenario];
         const record = await runOnce(target, scenario, params, rep, profileDir);
         records.push(record);
-        console.log(`${scenario} #${rep} ${target.padEnd(11)} ${describeRun(record)}`);
+        console.log(`${scenario} #${rep} ${target.padEnd(18)} ${describeRun(record)}`);
       }
     }
   }
@@ -136,13 +171,17 @@ async function measure(options: BenchOptions): Promise<RunResult> {
 function render(result: RunResult): { summary: Summary; markdown: string } {
   const { machine, options, targets, records } = result;
   const summary = summarize(records);
-  const rows = tableRows(summary, targets);
-  const checks = targets.includes("switchboard") ? checkTargets(summary) : [];
+  const measured = new Set(options.scenarios.map(familyOf));
+  const families = (["socketio", "bayeux"] as Family[]).filter((family) => measured.has(family));
+  const tables = families.map((family) => tableRows(summary, targets, family));
+  const checks = families.flatMap((family) =>
+    targets.includes(CHECK_SUBJECT[family]) ? checkTargets(summary, family) : [],
+  );
   const noisy = noisyCells(records, targets);
   console.log(
     `\nmedians of ${options.reps} rep(s), ${result.elapsedSeconds.toFixed(0)} s total, load average ${result.loadAverageAtEnd} at end\n`,
   );
-  console.log(consoleTable(rows));
+  console.log(tables.map(consoleTable).join("\n\n"));
   if (noisy.length > 0) console.log(`\nnoisy (reps differ by > 50 %):\n${noisy.join("\n")}`);
   if (checks.length > 0) console.log(`\nissue targets for switchboard:\n${checks.join("\n")}`);
 
@@ -151,7 +190,7 @@ function render(result: RunResult): { summary: Summary; markdown: string } {
     "",
     ...parameters(options, options.scenarios).map((line) => `- ${line}`),
     "",
-    markdownTable(rows),
+    tables.map(markdownTable).join("\n\n"),
     ...(noisy.length > 0
       ? [
           "",

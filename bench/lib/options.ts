@@ -2,8 +2,8 @@
  * Benchmark options from argv and the environment, and the scenario sizes of
  * the full and the quick (smoke) runs.
  *
- * argv wins over env: `--scenario fanout,echo` / `BENCH_SCENARIO`, `--targets
- * switchboard,socketio,ws` / `BENCH_TARGETS`, `--quick` / `BENCH_QUICK=1`,
+ * argv wins over env: `--scenario fanout,echo,bayeux-fanout` / `BENCH_SCENARIO`,
+ * `--targets switchboard,socketio,switchboard-bayeux,faye,ws` / `BENCH_TARGETS`, `--quick` / `BENCH_QUICK=1`,
  * `--reps 3` / `BENCH_REPS`, `--duration <ms>` / `BENCH_DURATION` (timed
  * scenarios), `--clients <n>` / `BENCH_CLIENTS`, `--out <dir>` / `BENCH_OUT`,
  * `--update-doc` / `BENCH_UPDATE_DOC=1` (rewrite the table in BENCHMARKS.md),
@@ -49,12 +49,16 @@ const BASE: ScenarioParams = {
   connectConcurrency: 50,
 };
 
-/** Sizes of the full run (the issue's scenarios); about 8 minutes on 2 cores. */
+/** Sizes of the full run (the issues' scenarios); about 12 minutes on 2 cores. */
 export const FULL: Record<ScenarioName, ScenarioParams> = {
   fanout: { ...BASE, clients: 1000, durationMs: 15_000 },
   burst: { ...BASE, clients: 1000, messages: 500 },
   echo: { ...BASE, clients: 100, durationMs: 10_000 },
   idle: { ...BASE, clients: 5000 },
+  "bayeux-fanout": { ...BASE, clients: 1000, durationMs: 10_000 },
+  "bayeux-burst": { ...BASE, clients: 1000, messages: 500 },
+  "bayeux-publish": { ...BASE, clients: 100, durationMs: 8000 },
+  "bayeux-idle": { ...BASE, clients: 4000 },
 };
 
 /** Sizes of `--quick`: a smoke run of every scenario in well under a minute. */
@@ -63,6 +67,10 @@ export const QUICK: Record<ScenarioName, ScenarioParams> = {
   burst: { ...BASE, clients: 200, messages: 200 },
   echo: { ...BASE, clients: 20, durationMs: 2000, warmupMs: 500 },
   idle: { ...BASE, clients: 500 },
+  "bayeux-fanout": { ...BASE, clients: 200, durationMs: 2000, warmupMs: 500 },
+  "bayeux-burst": { ...BASE, clients: 200, messages: 200 },
+  "bayeux-publish": { ...BASE, clients: 20, durationMs: 2000, warmupMs: 500 },
+  "bayeux-idle": { ...BASE, clients: 500 },
 };
 
 function list<T extends string>(value: string, allowed: readonly T[], what: string): T[] {

@@ -4,19 +4,100 @@
  * all three. Kept in one file so the three processes cannot drift apart.
  */
 
-/** The servers compared in one run. `ws` is the bare ceiling. */
-export type TargetName = "switchboard" | "socketio" | "ws";
-export const TARGETS: readonly TargetName[] = ["switchboard", "socketio", "ws"];
+/**
+ * The servers compared in one run. `ws` is the bare ceiling of both families;
+ * `switchboard` and `socketio` run the Socket.IO scenarios, `switchboard-bayeux`
+ * (Switchboard's BayeuxServer) and `faye` (faye 1.4) the Bayeux ones.
+ */
+export type TargetName = "switchboard" | "socketio" | "switchboard-bayeux" | "faye" | "ws";
+export const TARGETS: readonly TargetName[] = [
+  "switchboard",
+  "socketio",
+  "switchboard-bayeux",
+  "faye",
+  "ws",
+];
 
-export type ScenarioName = "fanout" | "burst" | "echo" | "idle";
-export const SCENARIOS: readonly ScenarioName[] = ["fanout", "burst", "echo", "idle"];
+/** The four Socket.IO scenarios; each has a Bayeux twin (`bayeux-<name>`) with the same load shape. */
+export type BaseScenario = "fanout" | "burst" | "echo" | "idle";
+export type BayeuxScenario = "bayeux-fanout" | "bayeux-burst" | "bayeux-publish" | "bayeux-idle";
+export type ScenarioName = BaseScenario | BayeuxScenario;
+export const SCENARIOS: readonly ScenarioName[] = [
+  "fanout",
+  "burst",
+  "echo",
+  "idle",
+  "bayeux-fanout",
+  "bayeux-burst",
+  "bayeux-publish",
+  "bayeux-idle",
+];
+
+/** A scenario family: which targets it runs against and which wire protocol they speak. */
+export type Family = "socketio" | "bayeux";
+
+/** Targets of each family, in table order (the `ws` ceiling last). */
+export const FAMILY_TARGETS: Record<Family, readonly TargetName[]> = {
+  socketio: ["switchboard", "socketio", "ws"],
+  bayeux: ["switchboard-bayeux", "faye", "ws"],
+};
+
+const BASE_OF: Record<ScenarioName, BaseScenario> = {
+  fanout: "fanout",
+  burst: "burst",
+  echo: "echo",
+  idle: "idle",
+  "bayeux-fanout": "fanout",
+  "bayeux-burst": "burst",
+  // Publish-with-reply is the Bayeux form of echo-with-ack: a closed loop of requests.
+  "bayeux-publish": "echo",
+  "bayeux-idle": "idle",
+};
+
+/**
+ * The load shape of a scenario (the Bayeux ones reuse the Socket.IO ones' code).
+ *
+ * @example
+ * baseScenario("bayeux-publish"); // "echo"
+ */
+export function baseScenario(scenario: ScenarioName): BaseScenario {
+  return BASE_OF[scenario];
+}
+
+export function familyOf(scenario: ScenarioName): Family {
+  return scenario.startsWith("bayeux-") ? "bayeux" : "socketio";
+}
+
+/** Whether `target` takes part in `scenario` (ws takes part in every one). */
+export function runsScenario(target: TargetName, scenario: ScenarioName): boolean {
+  return FAMILY_TARGETS[familyOf(scenario)].includes(target);
+}
 
 /**
  * How the load generator talks to a target: `sio` is Engine.IO v4 + Socket.IO
  * v5 over a raw websocket (switchboard and socket.io get the same client
- * code); `ws` is the trivial JSON protocol of the bare target.
+ * code); `bayeux` is Bayeux 1.0 over a raw websocket (switchboard-bayeux and
+ * faye get the same client code); `ws` is the trivial JSON protocol of the
+ * bare target.
  */
-export type WireProtocol = "sio" | "ws";
+export type WireProtocol = "sio" | "bayeux" | "ws";
+
+/**
+ * Bayeux channels of the bench application. Receivers of the fan-out
+ * scenarios subscribe to `deliveries`; every other client subscribes to a
+ * channel of its own under `own` (so it is a handshaken, subscribed client
+ * that receives nothing); controllers publish requests under `control`; the
+ * publish-with-reply scenario publishes to `echo`, which nobody subscribes to.
+ */
+export const BAYEUX_CHANNELS = {
+  deliveries: "/bench/m",
+  own: "/bench/own/",
+  control: "/bench/ctl/",
+  echo: "/bench/echo",
+} as const;
+
+/** Where the Bayeux targets are mounted. */
+export const BAYEUX_PATH = "/bayeux";
 
 /** What a server child needs to know; passed as JSON in `BENCH_SERVER_CONFIG`. */
 export interface ServerConfig {

@@ -3,7 +3,14 @@
  * issue's target checks for Switchboard.
  */
 
-import type { Metrics, ScenarioName, TargetName } from "./protocol.js";
+import {
+  FAMILY_TARGETS,
+  type Family,
+  familyOf,
+  type Metrics,
+  type ScenarioName,
+  type TargetName,
+} from "./protocol.js";
 import type { RunRecord } from "./runner.js";
 import { median } from "./stats.js";
 
@@ -46,6 +53,30 @@ export const METRICS: Record<ScenarioName, MetricSpec[]> = {
     { key: "rssKBPerConn", label: "RSS KB / connection", digits: 2, ratio: true },
     { key: "heapKBPerConn", label: "heap+external KB / connection", digits: 2, ratio: true },
   ],
+  "bayeux-fanout": [
+    { key: "cpuPer100k", label: "server CPU s / 100k deliveries", digits: 3, ratio: true },
+    { key: "p50Ms", label: "delivery latency p50 (ms)", digits: 2, ratio: true },
+    { key: "p99Ms", label: "delivery latency p99 (ms)", digits: 2, ratio: true },
+    { key: "deliveredPct", label: "delivered (%)", digits: 1, ratio: false },
+    { key: "loadCpuPct", label: "load generator CPU (%)", digits: 0, ratio: false },
+  ],
+  "bayeux-burst": [
+    { key: "deliveriesPerSec", label: "deliveries / s", digits: 0, ratio: true, capped: true },
+    { key: "cpuPer100k", label: "server CPU s / 100k deliveries", digits: 3, ratio: true },
+    { key: "deliveredPct", label: "delivered (%)", digits: 1, ratio: false },
+    { key: "loadCpuPct", label: "load generator CPU (%)", digits: 0, ratio: false },
+  ],
+  "bayeux-publish": [
+    { key: "acksPerSec", label: "publish replies / s", digits: 0, ratio: true, capped: true },
+    { key: "cpuPer100k", label: "server CPU s / 100k replies", digits: 3, ratio: true },
+    { key: "p50Ms", label: "reply round trip p50 (ms)", digits: 2, ratio: true },
+    { key: "p99Ms", label: "reply round trip p99 (ms)", digits: 2, ratio: true },
+    { key: "loadCpuPct", label: "load generator CPU (%)", digits: 0, ratio: false },
+  ],
+  "bayeux-idle": [
+    { key: "rssKBPerConn", label: "RSS KB / client", digits: 2, ratio: true },
+    { key: "heapKBPerConn", label: "heap+external KB / client", digits: 2, ratio: true },
+  ],
 };
 
 /** Median of each metric per scenario and target, over the successful reps. */
@@ -75,11 +106,19 @@ export function summarize(records: RunRecord[]): Summary {
   return summary;
 }
 
-const RATIOS: [TargetName, TargetName, string][] = [
-  ["switchboard", "ws", "sb/ws"],
-  ["socketio", "ws", "sio/ws"],
-  ["switchboard", "socketio", "sb/sio"],
-];
+/** The ratio columns of each family's table. */
+const RATIOS: Record<Family, [TargetName, TargetName, string][]> = {
+  socketio: [
+    ["switchboard", "ws", "sb/ws"],
+    ["socketio", "ws", "sio/ws"],
+    ["switchboard", "socketio", "sb/sio"],
+  ],
+  bayeux: [
+    ["switchboard-bayeux", "ws", "sb/ws"],
+    ["faye", "ws", "faye/ws"],
+    ["switchboard-bayeux", "faye", "sb/faye"],
+  ],
+};
 
 function format(value: number | undefined, digits: number): string {
   if (value === undefined || !Number.isFinite(value)) return "–";
@@ -89,16 +128,25 @@ function format(value: number | undefined, digits: number): string {
   });
 }
 
-/** Header and rows of the results table (cells already formatted). */
-export function tableRows(summary: Summary, targets: TargetName[]): string[][] {
-  const header = ["scenario", "metric", ...targets, ...RATIOS.map(([, , label]) => label)];
+/**
+ * Header and rows of one family's results table (cells already formatted):
+ * its scenarios, the family's targets among `targets`, and its ratios.
+ */
+export function tableRows(
+  summary: Summary,
+  targets: TargetName[],
+  family: Family = "socketio",
+): string[][] {
+  const columns = targets.filter((target) => FAMILY_TARGETS[family].includes(target));
+  const ratios = RATIOS[family];
+  const header = ["scenario", "metric", ...columns, ...ratios.map(([, , label]) => label)];
   const rows = [header];
   for (const scenario of Object.keys(METRICS) as ScenarioName[]) {
     const byTarget = summary[scenario];
-    if (byTarget === undefined) continue;
+    if (byTarget === undefined || familyOf(scenario) !== family) continue;
     for (const spec of METRICS[scenario]) {
       const value = (target: TargetName): number | undefined => byTarget[target]?.[spec.key];
-      const ratios = RATIOS.map(([a, b]) => {
+      const cells = ratios.map(([a, b]) => {
         const top = value(a);
         const bottom = value(b);
         if (!spec.ratio || top === undefined || bottom === undefined || bottom === 0) return "";
@@ -109,7 +157,7 @@ export function tableRows(summary: Summary, targets: TargetName[]): string[][] {
         const bound = spec.capped === true && load !== undefined && load >= SATURATED_LOAD_PCT;
         return `${bound ? "≥" : ""}${format(value(target), spec.digits)}`;
       };
-      rows.push([scenario, spec.label, ...targets.map(cell), ...ratios]);
+      rows.push([scenario, spec.label, ...columns.map(cell), ...cells]);
     }
   }
   return rows;
@@ -138,18 +186,20 @@ export function markdownTable(rows: string[][]): string {
 
 interface Check {
   label: string;
+  /** The target the check is about. */
+  subject: TargetName;
   scenario: ScenarioName;
   key: string;
   /** The target compared with, or undefined for an absolute limit. */
   versus?: TargetName;
-  /** Passes when switchboard's value ≤ limit × versus (or ≥ when `atLeast`). */
+  /** Passes when the subject's value ≤ limit × versus (or ≥ when `atLeast`). */
   limit: number;
   atLeast?: boolean;
   unit?: string;
 }
 
-/** The issue's targets for Switchboard. */
-const CHECKS: Check[] = [
+/** The issues' targets for Switchboard, per family. */
+const SOCKETIO_CHECKS: Omit<Check, "subject">[] = [
   {
     label: "fan-out CPU ≤ 1.1× raw ws",
     scenario: "fanout",
@@ -188,14 +238,50 @@ const CHECKS: Check[] = [
   },
 ];
 
+const BAYEUX_CHECKS: Omit<Check, "subject">[] = [
+  {
+    label: "Bayeux fan-out CPU ≤ 1.3× raw ws",
+    scenario: "bayeux-fanout",
+    key: "cpuPer100k",
+    versus: "ws",
+    limit: 1.3,
+  },
+  {
+    label: "Bayeux burst throughput ≥ 2× faye",
+    scenario: "bayeux-burst",
+    key: "deliveriesPerSec",
+    versus: "faye",
+    limit: 2,
+    atLeast: true,
+  },
+  {
+    label: "Bayeux idle ≤ 12 KB RSS per client",
+    scenario: "bayeux-idle",
+    key: "rssKBPerConn",
+    limit: 12,
+    unit: "KB",
+  },
+];
+
+/** The target a family's issue targets are about. */
+export const CHECK_SUBJECT: Record<Family, TargetName> = {
+  socketio: "switchboard",
+  bayeux: "switchboard-bayeux",
+};
+
+const CHECKS: Record<Family, Check[]> = {
+  socketio: SOCKETIO_CHECKS.map((check) => ({ ...check, subject: CHECK_SUBJECT.socketio })),
+  bayeux: BAYEUX_CHECKS.map((check) => ({ ...check, subject: CHECK_SUBJECT.bayeux })),
+};
+
 /**
  * One line per issue target: PASS, FAIL, or n/a when a number is missing,
  * with the measured ratio (or value) so a near miss reads as one.
  */
-export function checkTargets(summary: Summary): string[] {
-  return CHECKS.map((check) => {
+export function checkTargets(summary: Summary, family: Family = "socketio"): string[] {
+  return CHECKS[family].map((check) => {
     const byTarget = summary[check.scenario];
-    const sb = byTarget?.switchboard?.[check.key];
+    const sb = byTarget?.[check.subject]?.[check.key];
     const base = check.versus === undefined ? 1 : byTarget?.[check.versus]?.[check.key];
     if (sb === undefined || base === undefined || !Number.isFinite(sb) || !(base > 0)) {
       return `n/a   ${check.label}`;

@@ -7,7 +7,16 @@
 import { join } from "node:path";
 import { runLoad, ServerProcess } from "./child.js";
 import type { ScenarioParams } from "./options.js";
-import type { BarrierName, Metrics, ScenarioName, ServerStats, TargetName } from "./protocol.js";
+import {
+  type BarrierName,
+  baseScenario,
+  familyOf,
+  type Metrics,
+  type ScenarioName,
+  type ServerStats,
+  type TargetName,
+  type WireProtocol,
+} from "./protocol.js";
 
 export interface RunRecord {
   target: TargetName;
@@ -36,8 +45,8 @@ export function derive(
   if (start && end) {
     const serverCpuMs = cpuMs(start, end);
     metrics.serverCpuMs = serverCpuMs;
-    const work = scenario === "echo" ? load.acks : load.deliveries;
-    // CPU seconds per 100k deliveries (or acks): the unit.
+    const work = baseScenario(scenario) === "echo" ? load.acks : load.deliveries;
+    // CPU seconds per 100k deliveries (or acks, or publish replies): the unit.
     if (work > 0) metrics.cpuPer100k = (serverCpuMs / 1000 / work) * 100_000;
     const wall = load.wallMs ?? load.elapsedMs;
     if (wall > 0) metrics.serverCpuPct = (serverCpuMs / wall) * 100;
@@ -51,6 +60,11 @@ export function derive(
       load.connected;
   }
   return metrics;
+}
+
+function protocolOf(target: TargetName, scenario: ScenarioName): WireProtocol {
+  if (target === "ws") return "ws";
+  return familyOf(scenario) === "bayeux" ? "bayeux" : "sio";
 }
 
 /**
@@ -80,7 +94,7 @@ export async function runOnce(
       {
         ...params,
         scenario,
-        protocol: target === "ws" ? "ws" : "sio",
+        protocol: protocolOf(target, scenario),
         port: server.port,
       },
       async (name) => {

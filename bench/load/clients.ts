@@ -8,10 +8,14 @@
  * namespace, parse EVENT `42[...]` and ACK `43<id>[...]`, answer an EVENT that
  * carries an ack id with `43<id>[]`, send EVENT `42[...]` / `42<id>[...]`.
  *
+ * `BayeuxClient` (switchboard-bayeux and faye targets): Bayeux 1.0 over
+ * websocket, in `bayeux-client.ts`.
+ *
  * `WsClient` (bare target): the JSON protocol described in `servers/ws.ts`.
  */
 import WebSocket from "ws";
-import type { WireProtocol } from "../lib/protocol.js";
+import { BAYEUX_CHANNELS, BAYEUX_PATH, type WireProtocol } from "../lib/protocol.js";
+import { BayeuxClient } from "./bayeux-client.js";
 
 /** Callbacks a scenario installs; one set is shared by all of its clients. */
 export interface ClientHandlers {
@@ -183,9 +187,38 @@ class WsClient implements BenchClient {
 /** Where a client of `protocol` connects on a target listening at `port`. */
 export function clientUrl(protocol: WireProtocol, port: number, controller: boolean): string {
   const role = controller ? "role=ctl" : "role=rx";
+  if (protocol === "bayeux") return `ws://127.0.0.1:${port}${BAYEUX_PATH}`;
   return protocol === "sio"
     ? `ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket&${role}`
     : `ws://127.0.0.1:${port}/?${role}`;
+}
+
+let ownChannels = 0;
+
+/**
+ * The channel a Bayeux client subscribes to: receivers (clients that count or
+ * decode deliveries) join the fan-out channel; controllers, echo and idle
+ * clients each get a channel of their own, which nobody publishes to.
+ */
+function bayeuxSubscription(controller: boolean, handlers: ClientHandlers): string {
+  const receiver = !controller && (handlers.event !== undefined || handlers.count !== undefined);
+  return receiver ? BAYEUX_CHANNELS.deliveries : `${BAYEUX_CHANNELS.own}${ownChannels++}`;
+}
+
+function createClient(
+  protocol: WireProtocol,
+  url: string,
+  controller: boolean,
+  handlers: ClientHandlers,
+): BenchClient {
+  switch (protocol) {
+    case "sio":
+      return new SioClient(url, handlers);
+    case "bayeux":
+      return new BayeuxClient(url, bayeuxSubscription(controller, handlers), handlers);
+    case "ws":
+      return new WsClient(url, handlers);
+  }
 }
 
 /**
@@ -201,7 +234,7 @@ export async function connect(
   handlers: ClientHandlers,
 ): Promise<BenchClient> {
   const url = clientUrl(protocol, port, controller);
-  const client = protocol === "sio" ? new SioClient(url, handlers) : new WsClient(url, handlers);
+  const client = createClient(protocol, url, controller, handlers);
   await client.ready;
   return client;
 }

@@ -4,12 +4,13 @@
  * `continue`, reports the metrics and exits. Runs in its own process so its
  * CPU never counts as the server's.
  */
-import type {
-  BarrierName,
-  LoadCommand,
-  LoadReport,
-  LoadSpec,
-  ScenarioName,
+import {
+  type BarrierName,
+  type BaseScenario,
+  baseScenario,
+  type LoadCommand,
+  type LoadReport,
+  type LoadSpec,
 } from "../lib/protocol.js";
 import { burst } from "./burst.js";
 import type { Scenario } from "./context.js";
@@ -17,7 +18,8 @@ import { echo } from "./echo.js";
 import { fanout } from "./fanout.js";
 import { idle } from "./idle.js";
 
-const scenarios: Record<ScenarioName, Scenario> = { fanout, burst, echo, idle };
+// The Bayeux scenarios run the same load code: the wire protocol is the client's business.
+const scenarios: Record<BaseScenario, Scenario> = { fanout, burst, echo, idle };
 
 function send(report: LoadReport, sent?: () => void): void {
   process.send?.(report, undefined, {}, sent);
@@ -44,7 +46,7 @@ const spec = JSON.parse(process.env.BENCH_LOAD_SPEC ?? "null") as LoadSpec | nul
 if (spec === null || process.send === undefined) {
   throw new Error("the load generator is started by bench/run.ts (BENCH_LOAD_SPEC and IPC)");
 }
-scenarios[spec.scenario]({ spec, barrier }).then(
+scenarios[baseScenario(spec.scenario)]({ spec, barrier }).then(
   // Exit once the report is written: terminated sockets may still hold handles.
   (metrics) => send({ type: "result", metrics }, () => process.exit(0)),
   (error: Error) =>

@@ -11,7 +11,7 @@
 import type { Socket } from "node:net";
 import { type RawData, WebSocket, WebSocketServer } from "ws";
 import { textFrame } from "../lib/frame.js";
-import type { ServerConfig } from "../lib/protocol.js";
+import { baseScenario, type ServerConfig } from "../lib/protocol.js";
 import { host } from "./host.js";
 
 interface Incoming {
@@ -73,11 +73,13 @@ function onRoomClose(this: WebSocket): void {
 
 function start(config: ServerConfig): Promise<{ port: number; close(): Promise<void> }> {
   const wss = new WebSocketServer({ host: "127.0.0.1", port: 0, perMessageDeflate: false });
+  // The ceiling of the Bayeux scenarios is the same server under the same load shape.
+  const scenario = baseScenario(config.scenario);
   wss.on("connection", (ws, request) => {
-    if (config.scenario === "idle") return;
+    if (scenario === "idle") return;
     if (new URLSearchParams(request.url?.split("?")[1]).get("role") === "ctl") {
       ws.on("message", onControl);
-    } else if (config.scenario === "echo") {
+    } else if (scenario === "echo") {
       ws.on("message", onEcho);
     } else {
       room.add(ws);

@@ -1,11 +1,13 @@
 /**
  * Write coalescing for websockets: the first write to a connection in a tick
- * corks its TCP socket, and one shared callback at the end of the tick uncorks
- * them all, so a connection gets one writev per tick however many frames were
- * sent to it (a burst of ten broadcasts is one syscall per recipient, not ten).
+ * goes out at once, a second one corks its TCP socket, and one shared callback
+ * at the end of the tick uncorks them all, so a connection gets at most two
+ * syscalls per tick however many frames were sent to it (a burst of ten
+ * broadcasts is two writes per recipient, not ten), while a fan-out of one
+ * message per tick pays nothing for the coalescing.
  *
  * Ordering is unchanged: every frame still goes through the same stream, in
- * order; only the moment the kernel sees them moves to the end of the tick
+ * order; only the moment the kernel sees the later ones moves to the end of the tick
  * (`process.nextTick`, which runs once the current callback and its promise
  * jobs are done). One module-level list and one scheduled callback serve every
  * connection of every protocol: no per-socket closure or timer.
@@ -24,6 +26,8 @@ import type { WebSocket } from "ws";
 
 /** The part of a `net.Socket` used to coalesce one tick's writes. */
 interface Corkable {
+  /** The tick of this stream's last write through {@link corkForTick}. */
+  [kTick]?: number;
   writableCorked?: number;
   destroyed?: boolean;
   cork?: () => void;
@@ -35,6 +39,11 @@ export interface TickWatcher {
   uncorked(): void;
 }
 
+const kTick = Symbol("switchboard.tick");
+
+// Ticks are numbered by the end-of-tick callback: a stream whose mark equals
+// `tick` was written to earlier in this one.
+let tick = 1;
 let corked: Corkable[] = [];
 let spare: Corkable[] = [];
 // Only callers that ask are listed: the Socket.IO path never fills this.
@@ -48,6 +57,7 @@ function uncorkAll(): void {
   corked = spare;
   spare = list;
   uncorkScheduled = false;
+  tick++;
   for (let i = 0; i < list.length; i++) list[i].uncork?.();
   list.length = 0;
   if (watchers.length === 0) return;
@@ -71,12 +81,15 @@ export function isCorkedForTick(socket: WebSocket): boolean {
 }
 
 /**
- * Corks the TCP socket under `socket` until the end of the current tick,
- * unless it is corked already (by an earlier call this tick) or gone.
- * `watcher`, given on the call that corks, is told after the uncork.
+ * Called before each write to `socket`: the first write of a tick goes out at
+ * once (a fan-out of one message per tick costs what a bare `ws` write costs:
+ * no cork, no deferred uncork); a second write in the same tick corks the TCP
+ * socket until the end of the tick, so the rest of the tick's frames leave in
+ * one writev. `watcher`, given on the call that corks, is told after the
+ * uncork.
  *
  * Returns whether the socket is corked until the end of the tick (false:
- * writes go out as they are made).
+ * this write goes out as it is made).
  */
 export function corkForTick(socket: WebSocket, watcher?: TickWatcher): boolean {
   // A stand-in without a TCP socket (or without cork) is written to as it is.
@@ -85,12 +98,16 @@ export function corkForTick(socket: WebSocket, watcher?: TickWatcher): boolean {
   // Corked already: by an earlier call this tick (ws's own cork around a
   // frame is released before its send returns).
   if (stream.writableCorked !== 0) return true;
-  stream.cork();
-  corked.push(stream);
-  if (watcher !== undefined) watchers.push(watcher);
   if (!uncorkScheduled) {
     uncorkScheduled = true;
     process.nextTick(uncorkAll);
   }
+  if (stream[kTick] !== tick) {
+    stream[kTick] = tick;
+    return false;
+  }
+  stream.cork();
+  corked.push(stream);
+  if (watcher !== undefined) watchers.push(watcher);
   return true;
 }

@@ -1,6 +1,7 @@
 /**
  * The benchmark harness end to end, kept short: real server and load-generator
- * child processes against the bare `ws` target, for about a second per
+ * child processes against the bare `ws` target (and faye for one Bayeux
+ * scenario, through the raw-ws Bayeux clients), for about a second per
  * scenario, and the report built from their results.
  */
 import assert from "node:assert/strict";
@@ -20,7 +21,7 @@ function assertFinite(value: number | undefined, what: string): void {
   assert.ok(Number.isFinite(value), `${what} is ${value}`);
 }
 
-describe("bench harness against the raw ws target", () => {
+describe("bench harness against the raw ws target and faye", () => {
   const records: RunRecord[] = [];
 
   it("runs a short fan-out and measures deliveries, latency and server CPU", {
@@ -62,8 +63,27 @@ describe("bench harness against the raw ws target", () => {
     records.push(record);
   });
 
+  it("runs a short Bayeux fan-out against faye with the raw-ws Bayeux clients", {
+    timeout: 20_000,
+  }, async () => {
+    const record = await runOnce(
+      "faye",
+      "bayeux-fanout",
+      { ...QUICK["bayeux-fanout"], clients: 20, durationMs: 1000, warmupMs: 200 },
+      1,
+    );
+    assert.equal(record.error, undefined);
+    const m = record.metrics;
+    assert.equal(m.expected, 20 * 20);
+    assert.ok(m.deliveries > 0 && m.deliveries <= m.expected);
+    assertFinite(m.p99Ms, "p99Ms");
+    assertFinite(m.cpuPer100k, "cpuPer100k");
+    assert.ok(m.cpuPer100k > 0);
+    records.push(record);
+  });
+
   it("summarises the runs into a table with the measured numbers", () => {
-    assert.equal(records.length, 2);
+    assert.equal(records.length, 3);
     const summary = summarize(records);
     assert.equal(summary.fanout?.ws?.reps, 1);
     assert.equal(summary.echo?.ws?.acks, records[1].metrics.acks);
@@ -73,10 +93,27 @@ describe("bench harness against the raw ws target", () => {
     assert.ok(cpuRow, "echo CPU row missing");
     assert.match(cpuRow[2], /^≥?[\d,.]+$/);
     assert.match(markdownTable(rows), /^\| scenario \| metric \| ws \|/);
+    // The Bayeux scenarios get a table of their own, with the Bayeux targets and ratios.
+    const bayeuxRows = tableRows(summary, ["faye", "ws"], "bayeux");
+    assert.deepEqual(bayeuxRows[0], [
+      "scenario",
+      "metric",
+      "faye",
+      "ws",
+      "sb/ws",
+      "faye/ws",
+      "sb/faye",
+    ]);
+    assert.ok(bayeuxRows.slice(1).every((row) => row[0] === "bayeux-fanout"));
+    assert.match(bayeuxRows[1][2], /^[\d,.]+$/);
+    // ws ran the Socket.IO fan-out only: its Bayeux cell is empty, not borrowed.
+    assert.equal(bayeuxRows[1][3], "–");
+    assert.ok(rows.every((row) => !row[0].startsWith("bayeux-")));
     // One rep per cell: nothing to call noisy.
-    assert.deepEqual(noisyCells(records, ["ws"]), []);
+    assert.deepEqual(noisyCells(records, ["ws", "faye"]), []);
     // Without switchboard numbers every issue target is "n/a".
     assert.ok(checkTargets(summary).every((line) => line.startsWith("n/a")));
+    assert.ok(checkTargets(summary, "bayeux").every((line) => line.startsWith("n/a")));
   });
 });
 
@@ -127,6 +164,10 @@ describe("bench options", () => {
     assert.deepEqual(options.scenarios, ["echo"]);
     assert.equal(options.reps, 1);
     assert.equal(options.params.echo.clients, QUICK.echo.clients);
+    const bayeux = parseOptions(["--scenario", "bayeux-fanout,bayeux-idle", "--targets=faye"], {});
+    assert.deepEqual(bayeux.scenarios, ["bayeux-fanout", "bayeux-idle"]);
+    assert.deepEqual(bayeux.targets, ["faye"]);
+    assert.ok(parseOptions([], {}).scenarios.includes("bayeux-publish"));
     assert.throws(() => parseOptions(["--targets", "nginx"], {}), /unknown target "nginx"/);
     assert.throws(() => parseOptions(["--reps", "0"], {}), /positive/);
     assert.throws(() => parseOptions(["--bogus", "1"], {}), /unknown option --bogus/);

@@ -29,7 +29,7 @@ describe("corkForTick", { timeout: 10000 }, () => {
     await once(http, "close");
   });
 
-  it("holds a tick's frames until the end of the tick, then tells the watcher", async () => {
+  it("sends a tick's first frame at once, holds the rest until the end of the tick, then tells the watcher", async () => {
     const got: string[] = [];
     const all = new Promise<void>((resolve) => {
       client.on("message", (data) => {
@@ -43,14 +43,18 @@ describe("corkForTick", { timeout: 10000 }, () => {
         seen.push(server.bufferedAmount);
       },
     };
+    // A fresh tick: the first write goes straight to the kernel, uncorked.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     assert.equal(isCorkedForTick(server), false);
-    assert.equal(corkForTick(server, watcher), true);
+    assert.equal(corkForTick(server, watcher), false, "first write of the tick: no cork");
     server.send("one");
-    assert.equal(corkForTick(server, watcher), true, "still corked, no second cork");
+    assert.equal(server.bufferedAmount, 0, "the first frame went out as it was made");
+    assert.equal(corkForTick(server, watcher), true, "second write of the tick corks");
     server.send("two");
+    assert.equal(corkForTick(server, watcher), true, "still corked, no second cork");
     server.send("three");
     assert.equal(isCorkedForTick(server), true);
-    assert.ok(server.bufferedAmount > 0, "the tick's bytes wait in this process");
+    assert.ok(server.bufferedAmount > 0, "the tick's later bytes wait in this process");
     await new Promise<void>((resolve) => process.nextTick(resolve));
     assert.equal(isCorkedForTick(server), false);
     assert.deepEqual(seen, [0], "told once, after the kernel took the bytes");
