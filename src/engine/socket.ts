@@ -17,7 +17,7 @@ import type {
   RawData,
 } from "../codec/engineio/index.js";
 import { createDebug } from "../shared/debug.js";
-import { useCompactListenerTable } from "../shared/listener-table.js";
+import { hasListeners, useCompactListenerTable } from "../shared/listener-table.js";
 import { TimerEntry, type TimerTarget, type TimerWheel } from "../shared/timer-wheel.js";
 import type { Transport, TransportOwner } from "../transport/transport.js";
 import type { WebSocketTransport } from "../transport/websocket.js";
@@ -251,20 +251,23 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
     if (data instanceof PreparedMessage) packet = data.packet(compress);
     else if (data === undefined) packet = { type, options: packetOptions };
     else packet = { type, data: toRawData(data), options: packetOptions };
-    this.emit("packetCreate", packet);
+    // Events are emitted only when somebody listens: this runs once per
+    // recipient of every broadcast, and `emit` allocates its arguments.
+    if (hasListeners(this, "packetCreate")) this.emit("packetCreate", packet);
     const transport = this.transport;
     // Fast path: a websocket is always writable and ws keeps its own queue,
     // so an empty buffer means the packet can go straight out.
     if (this.#writeBuffer.length === 0 && transport.writable && transport.name === "websocket") {
-      if (this.listenerCount("flush") > 0 || this.server.listenerCount("flush") > 0) {
+      const server = this.server;
+      if (hasListeners(this, "flush") || hasListeners(server, "flush")) {
         const batch = [packet];
         this.emit("flush", batch);
-        this.server.emit("flush", this, batch);
+        server.emit("flush", this, batch);
       }
       if (callback) (this.#sentCallbackFn ??= []).push([callback]);
       (transport as WebSocketTransport).sendPacket(packet, callback !== undefined);
-      this.emit("drain");
-      this.server.emit("drain", this);
+      if (hasListeners(this, "drain")) this.emit("drain");
+      if (hasListeners(server, "drain")) server.emit("drain", this);
       return;
     }
     if (this.#writeBuffer === EMPTY_BUFFER) this.#writeBuffer = [];

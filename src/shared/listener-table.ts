@@ -44,3 +44,13 @@ export function useCompactListenerTable(emitter: EventEmitter): void {
   for (const key of Reflect.ownKeys(current)) table[key] = current[key];
   internals._events = table;
 }
+
+/**
+ * Whether `emitter` has a listener for `type`, read straight from its table:
+ * no call into `emit` (whose rest parameter allocates an array per call) on a
+ * per-message path where usually nobody listens.
+ */
+export function hasListeners(emitter: EventEmitter, type: string | symbol): boolean {
+  const events = (emitter as unknown as EmitterInternals)._events;
+  return events !== undefined && events[type] !== undefined;
+}

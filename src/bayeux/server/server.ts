@@ -119,6 +119,14 @@ export class BayeuxServer
     return this.#extensions;
   }
 
+  /**
+   * Whether anything reads the transport's request (extensions, or the
+   * `canHandshake` policy): a websocket keeps its upgrade request only then.
+   */
+  get usesRequest(): boolean {
+    return this.#extensions.length > 0 || this.options.policy.canHandshake !== undefined;
+  }
+
   /** Number of live sessions. */
   get sessionCount(): number {
     return this.#sessions.size;

@@ -16,8 +16,10 @@ import {
   parseErrorReplies,
 } from "../../codec/bayeux/index.js";
 import { createDebug } from "../../shared/debug.js";
+import { useCompactListenerTable } from "../../shared/listener-table.js";
 import { corkForTick, isCorkedForTick, type TickWatcher } from "../../transport/tick-cork.js";
 import type { Delivery } from "../server/delivery.js";
+import type { HeldResult } from "../server/host.js";
 import type { BayeuxServer } from "../server/server.js";
 import type { BayeuxSession, SessionSocket } from "../server/session.js";
 
@@ -108,9 +110,15 @@ function batchFrame(list: readonly Delivery[], start: number, end: number): Buff
 /** One websocket connection, which sessions push their deliveries through. */
 export class BayeuxSocket implements SessionSocket, TickWatcher {
   readonly ws: WebSocket;
-  readonly request: IncomingMessage;
+  /**
+   * The upgrade request, for extensions and policies; null when the server
+   * had neither when the socket opened (an idle socket then does not keep
+   * the request, its headers and their strings alive).
+   */
+  readonly request: IncomingMessage | null;
   readonly #server: BayeuxServer;
-  #sessions: Set<BayeuxSession> | null = null;
+  /** The session pushing through this socket, or a Set once there are several (rare). */
+  #sessions: BayeuxSession | Set<BayeuxSession> | null = null;
   /** The first delivery waiting for the end of the tick (null: none). */
   #first: Delivery | null = null;
   /** All of them once there is more than one (most ticks have one). */
@@ -118,9 +126,10 @@ export class BayeuxSocket implements SessionSocket, TickWatcher {
 
   constructor(ws: WebSocket, request: IncomingMessage, server: BayeuxServer) {
     this.ws = ws;
-    this.request = request;
+    this.request = server.usesRequest ? request : null;
     this.#server = server;
     (ws as TaggedWebSocket)[SOCKET] = this;
+    useCompactListenerTable(ws);
     ws.on("message", onMessage);
     ws.on("close", onClose);
     ws.on("error", onError);
@@ -204,11 +213,19 @@ export class BayeuxSocket implements SessionSocket, TickWatcher {
     this.#first = this.#more = null;
     const sessions = this.#sessions;
     this.#sessions = null;
-    if (sessions) for (const session of sessions) this.#server.endSession(session, "slow consumer");
+    if (sessions === null) return;
+    if (sessions instanceof Set) {
+      for (const session of sessions) this.#server.endSession(session, "slow consumer");
+    } else {
+      this.#server.endSession(sessions, "slow consumer");
+    }
   }
 
   attached(session: BayeuxSession): void {
-    (this.#sessions ??= new Set()).add(session);
+    const sessions = this.#sessions;
+    if (sessions === null) this.#sessions = session;
+    else if (sessions instanceof Set) sessions.add(session);
+    else if (sessions !== session) this.#sessions = new Set([sessions, session]);
   }
 
   async receive(text: string): Promise<void> {
@@ -234,12 +251,15 @@ export class BayeuxSocket implements SessionSocket, TickWatcher {
     if (result.replies.length > 0 || result.deliveries.length > 0) {
       this.#sendText(encode(result.deliveries, result.replies));
     }
-    if (result.held) {
-      const released = await result.held;
-      const replies = released.reply ? [released.reply] : [];
-      if (replies.length > 0 || released.deliveries.length > 0) {
-        this.#sendText(encode(released.deliveries, replies));
-      }
+    // Not awaited here: an idle client's held connect would keep this frame
+    // (the batch text, its parsed messages and the result) alive for the hold.
+    if (result.held) result.held.then((released) => this.#sendReleased(released), heldFailed);
+  }
+
+  #sendReleased(released: HeldResult): void {
+    const replies = released.reply ? [released.reply] : [];
+    if (replies.length > 0 || released.deliveries.length > 0) {
+      this.#sendText(encode(released.deliveries, replies));
     }
   }
 
@@ -258,7 +278,9 @@ export class BayeuxSocket implements SessionSocket, TickWatcher {
   closed(): void {
     const sessions = this.#sessions;
     this.#sessions = null;
-    if (sessions) for (const session of sessions) session.detach(this);
+    if (sessions === null) return;
+    if (sessions instanceof Set) for (const session of sessions) session.detach(this);
+    else sessions.detach(this);
   }
 }
 
@@ -289,6 +311,13 @@ function onError(this: TaggedWebSocket, err: Error): void {
   debug("socket error: %s", err.message);
 }
 
+function heldFailed(err: unknown): void {
+  debug("held connect failed: %O", err);
+}
+
+/** Errors on a stream before ws takes it over: the upgrade just fails. */
+function ignoreError(): void {}
+
 export class BayeuxWebSocketHandler {
   readonly #server: BayeuxServer;
   readonly #wss: WebSocketServer;
@@ -316,7 +345,7 @@ export class BayeuxWebSocketHandler {
    * httpServer.on("upgrade", (req, socket, head) => wsHandler.handleUpgrade(req, socket, head));
    */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on("error", () => {});
+    socket.on("error", ignoreError);
     const enabled = this.#server.options.connectionTypes.includes("websocket");
     if (
       !enabled ||
@@ -328,6 +357,8 @@ export class BayeuxWebSocketHandler {
       return;
     }
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      // ws listens for errors on the stream from here on.
+      socket.removeListener("error", ignoreError);
       new BayeuxSocket(ws, req, this.#server);
     });
   }
