@@ -1,33 +1,12 @@
 /** Extension hooks that never answer: the message fails after `extensionTimeout`. */
 import assert from "node:assert/strict";
-import { after, afterEach, before, describe, it } from "node:test";
-import {
-  type BayeuxExtension,
-  BayeuxServer,
-  type BayeuxServerOptions,
-  type ProcessContext,
-} from "../../src/bayeux/index.js";
+import { describe, it } from "node:test";
+import type { BayeuxExtension, BayeuxServer } from "../../src/bayeux/index.js";
 import type { BayeuxMessage } from "../../src/codec/bayeux/index.js";
-import { HANDSHAKE, post, startServer } from "./helpers.js";
+import { HANDSHAKE, LONG_POLLING, post, startServer, transportFreeServers } from "./helpers.js";
 
-const LP: ProcessContext = { connectionType: "long-polling", request: null };
-let servers: BayeuxServer[] = [];
-
-function make(options: BayeuxServerOptions = {}): BayeuxServer {
-  const server = new BayeuxServer({ timerResolution: 10, extensionTimeout: 150, ...options });
-  servers.push(server);
-  return server;
-}
-
-let keepAlive: NodeJS.Timeout;
-before(() => {
-  keepAlive = setInterval(() => {}, 1000);
-});
-after(() => clearInterval(keepAlive));
-afterEach(async () => {
-  for (const server of servers) await server.close();
-  servers = [];
-});
+const LP = LONG_POLLING;
+const make = transportFreeServers({ timerResolution: 10, extensionTimeout: 150 });
 
 async function clientOf(server: BayeuxServer): Promise<string> {
   const { replies } = await server.process([HANDSHAKE], LP);

@@ -2,8 +2,14 @@
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { after, afterEach, before } from "node:test";
 import { WebSocket } from "ws";
-import { BayeuxServer, type BayeuxServerOptions, bayeuxMount } from "../../src/bayeux/index.js";
+import {
+  BayeuxServer,
+  type BayeuxServerOptions,
+  bayeuxMount,
+  type ProcessContext,
+} from "../../src/bayeux/index.js";
 import type { BayeuxMessage } from "../../src/codec/bayeux/index.js";
 import { MountRouter } from "../../src/mount/router.js";
 
@@ -151,4 +157,33 @@ export class WsPeer {
 
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A long-polling context for `server.process()` with no HTTP request behind it. */
+export const LONG_POLLING: ProcessContext = { connectionType: "long-polling", request: null };
+
+/**
+ * Registers, for the calling test file, servers driven through `process()` alone: each test's
+ * servers are closed after it, and an interval keeps the process alive meanwhile (the session
+ * wheel's own interval is unref'd; a server's sockets would normally keep the process alive).
+ * Returns the factory, whose options are laid over `defaults`.
+ */
+export function transportFreeServers(
+  defaults: BayeuxServerOptions,
+): (options?: BayeuxServerOptions) => BayeuxServer {
+  let servers: BayeuxServer[] = [];
+  let keepAlive: NodeJS.Timeout;
+  before(() => {
+    keepAlive = setInterval(() => {}, 1000);
+  });
+  after(() => clearInterval(keepAlive));
+  afterEach(async () => {
+    for (const server of servers) await server.close();
+    servers = [];
+  });
+  return (options = {}) => {
+    const server = new BayeuxServer({ ...defaults, ...options });
+    servers.push(server);
+    return server;
+  };
 }

@@ -1,36 +1,12 @@
 /** The processor without any transport: `server.process(messages, context) -> replies`. */
 import assert from "node:assert/strict";
-import { after, afterEach, before, describe, it } from "node:test";
-import {
-  type BayeuxExtension,
-  BayeuxServer,
-  type BayeuxServerOptions,
-  type ProcessContext,
-} from "../../src/bayeux/index.js";
+import { describe, it } from "node:test";
+import type { BayeuxExtension, BayeuxServer } from "../../src/bayeux/index.js";
 import type { BayeuxMessage } from "../../src/codec/bayeux/index.js";
-import { delay, HANDSHAKE } from "./helpers.js";
+import { delay, HANDSHAKE, LONG_POLLING, transportFreeServers } from "./helpers.js";
 
-const LP: ProcessContext = { connectionType: "long-polling", request: null };
-let servers: BayeuxServer[] = [];
-
-function make(options: BayeuxServerOptions = {}): BayeuxServer {
-  const server = new BayeuxServer({ timerResolution: 10, ...options });
-  servers.push(server);
-  return server;
-}
-
-// The session wheel's interval is unref'd (a server's sockets keep the
-// process alive); with no sockets here, this interval does.
-let keepAlive: NodeJS.Timeout;
-before(() => {
-  keepAlive = setInterval(() => {}, 1000);
-});
-after(() => clearInterval(keepAlive));
-
-afterEach(async () => {
-  for (const server of servers) await server.close();
-  servers = [];
-});
+const LP = LONG_POLLING;
+const make = transportFreeServers({ timerResolution: 10 });
 
 async function replies(server: BayeuxServer, messages: unknown[]): Promise<BayeuxMessage[]> {
   const result = await server.process(messages, LP);

@@ -53,12 +53,16 @@ describe("bayeux websocket", { timeout: 20000 }, () => {
     assert.equal(s.bayeux.getSession(clientId)?.connectionType, "websocket");
   });
 
-  it("sends the same frame bytes to every websocket recipient", async () => {
+  /**
+   * Two websocket clients subscribed to `subscription`, and the frames the
+   * server writes to either of them, in the order written.
+   */
+  async function twoSubscribersWithFrameSpy(subscription: string) {
     const a = await wsClient(s);
     const b = await wsClient(s);
     peers.push(a.peer, b.peer);
     for (const { peer, clientId } of [a, b]) {
-      peer.send([{ channel: "/meta/subscribe", clientId, subscription: "/same", id: "s" }]);
+      peer.send([{ channel: "/meta/subscribe", clientId, subscription, id: "s" }]);
       await peer.next((m) => m.id === "s");
     }
     const sent: Buffer[] = [];
@@ -70,6 +74,11 @@ describe("bayeux websocket", { timeout: 20000 }, () => {
         original(frame);
       };
     }
+    return { a, b, sent };
+  }
+
+  it("sends the same frame bytes to every websocket recipient", async () => {
+    const { a, b, sent } = await twoSubscribersWithFrameSpy("/same");
     s.bayeux.publish("/same", { big: "x".repeat(100) });
     await a.peer.next((m) => m.channel === "/same");
     await b.peer.next((m) => m.channel === "/same");
@@ -79,22 +88,7 @@ describe("bayeux websocket", { timeout: 20000 }, () => {
   });
 
   it("batches one tick's deliveries into one shared frame, in order", async () => {
-    const a = await wsClient(s);
-    const b = await wsClient(s);
-    peers.push(a.peer, b.peer);
-    for (const { peer, clientId } of [a, b]) {
-      peer.send([{ channel: "/meta/subscribe", clientId, subscription: "/tick/*", id: "s" }]);
-      await peer.next((m) => m.id === "s");
-    }
-    const sent: Buffer[] = [];
-    for (const { clientId } of [a, b]) {
-      const socket = s.bayeux.getSession(clientId)!.socket! as BayeuxSocket;
-      const original = socket.sendFrame.bind(socket);
-      socket.sendFrame = (frame: Buffer) => {
-        sent.push(frame);
-        original(frame);
-      };
-    }
+    const { a, b, sent } = await twoSubscribersWithFrameSpy("/tick/*");
     const framesBefore = a.peer.frames.length;
     s.bayeux.publish("/tick/one", { n: 1 });
     s.bayeux.publish("/tick/two", "é ✓");
