@@ -7,7 +7,8 @@
  * and the connection (`socket` / `connection` / `client`: the very same
  * `net.Socket`, or `tls.TLSSocket` with `encrypted` and `getPeerCertificate()`).
  * Properties a middleware added to the request (say `session` or `user`) are
- * carried over.
+ * carried over. Header values and the URL are shared between sessions where
+ * they repeat, and `sec-websocket-key` (meaningless once connected) is not kept.
  */
 import { type IncomingHttpHeaders, IncomingMessage } from "node:http";
 import type { Socket as NetSocket } from "node:net";
@@ -26,38 +27,63 @@ const NOT_COPIED: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Header values nearly every handshake sends, and HTTP versions. A parsed
- * request holds its own copy of each string for as long as the session
- * lives; swapping in these shared literals (same text, so nothing a reader
- * can tell apart) saves a few hundred bytes across a connection's headers.
+ * A session keeps its handshake's header values (and URL) for its whole
+ * life, and most of them are the same text on every connection of a server:
+ * `host`, `user-agent`, `accept-language`, `origin`, the websocket
+ * `upgrade`/`connection` pair, and the URL of websocket-only clients. The
+ * request parser gives each connection its own copy of each string; keeping
+ * one shared copy of each saves a few hundred bytes per browser connection.
+ *
+ * The cache is bounded: when full it starts over (the strings it held stay
+ * shared by the sessions that took them). Values that are unique by design
+ * are neither kept in it nor, for the websocket key, kept at all.
  */
-const SHARED_VALUES: ReadonlyMap<string, string> = new Map(
-  [
-    "websocket",
-    "Upgrade",
-    "upgrade",
-    "keep-alive",
-    "close",
-    "13",
-    "permessage-deflate; client_max_window_bits",
-    "no-cache",
-    "gzip, deflate",
-    "gzip, deflate, br",
-    "gzip, deflate, br, zstd",
-    "*/*",
-    "same-origin",
-    "cross-site",
-    "same-site",
-    "cors",
-    "empty",
-    "1.1",
-    "1.0",
-    "2.0",
-  ].map((value) => [value, value]),
-);
+const INTERN_LIMIT = 1024;
+const INTERN_MAX_LENGTH = 512;
+const interned = new Map<string, string>();
 
-function shared(value: string): string {
-  return SHARED_VALUES.get(value) ?? value;
+/** Headers whose values differ on every request: not worth a cache slot. */
+const UNIQUE_HEADERS: ReadonlySet<string> = new Set([
+  "cookie",
+  "authorization",
+  "proxy-authorization",
+  "x-request-id",
+  "x-amzn-trace-id",
+  "traceparent",
+  "tracestate",
+  "x-cloud-trace-context",
+]);
+
+/**
+ * Headers that mean nothing once the connection is open (the websocket
+ * accept key): dropped from the retained record.
+ */
+const HANDSHAKE_ONLY_HEADERS: ReadonlySet<string> = new Set(["sec-websocket-key"]);
+
+/** The one shared copy of `value` (the value itself the first time it is seen). */
+export function intern(value: string): string {
+  if (value.length > INTERN_MAX_LENGTH) return value;
+  const known = interned.get(value);
+  if (known !== undefined) return known;
+  if (interned.size >= INTERN_LIMIT) interned.clear();
+  interned.set(value, value);
+  return value;
+}
+
+/** The URL to keep: shared when it carries no per-request part (`sid`, the `t` cache buster). */
+function keptUrl(url: string): string {
+  return /[?&](?:sid|t)=/.test(url) ? url : intern(url);
+}
+
+/** The headers to keep: values shared where they repeat, handshake-only headers left out. */
+function keptHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const out: IncomingHttpHeaders = {};
+  for (const name in headers) {
+    if (HANDSHAKE_ONLY_HEADERS.has(name)) continue;
+    const value = headers[name];
+    out[name] = typeof value === "string" && !UNIQUE_HEADERS.has(name) ? intern(value) : value;
+  }
+  return out;
 }
 
 /**
@@ -82,17 +108,9 @@ export class HandshakeRequest {
 
   constructor(req: IncomingMessage) {
     this.method = req.method ?? "GET";
-    this.url = req.url ?? "";
-    this.httpVersion = shared(req.httpVersion);
-    const headers = req.headers;
-    for (const name in headers) {
-      const value = headers[name];
-      if (typeof value === "string") {
-        const common = SHARED_VALUES.get(value);
-        if (common !== undefined) headers[name] = common;
-      }
-    }
-    this.headers = headers;
+    this.url = keptUrl(req.url ?? "");
+    this.httpVersion = intern(req.httpVersion);
+    this.headers = keptHeaders(req.headers);
     this.socket = req.socket;
     this._query = queryOf(req);
     const source = req as unknown as Record<string, unknown>;

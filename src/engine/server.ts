@@ -17,6 +17,7 @@ import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { ProtocolVersion } from "../codec/engineio/index.js";
 import { createDebug } from "../shared/debug.js";
+import { hasListeners } from "../shared/listener-table.js";
 import { TimerWheel } from "../shared/timer-wheel.js";
 import { PollingTransport } from "../transport/polling.js";
 import { JsonpTransport } from "../transport/polling-jsonp.js";
@@ -362,6 +363,16 @@ export class Server extends EventEmitter implements SocketHost {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     try {
       queryOf(req);
+      const verify = (): void =>
+        this.#verify(req, true, (verdict) => {
+          if (verdict) this.#refuseUpgrade(req, socket, verdict);
+          else this.#acceptUpgrade(req, socket, head);
+        });
+      // The response stand-in is for middlewares: none, none made.
+      if (this.#middlewares.length === 0) {
+        verify();
+        return;
+      }
       const res = new UpgradeResponse(req, socket);
       (req as UpgradeRequest)[kUpgradeHeaders] = res.headers;
       this.#applyMiddlewares(req, res as unknown as ServerResponse, (err) => {
@@ -373,10 +384,7 @@ export class Server extends EventEmitter implements SocketHost {
           return;
         }
         if (res.ended) return;
-        this.#verify(req, true, (verdict) => {
-          if (verdict) this.#refuseUpgrade(req, socket, verdict);
-          else this.#acceptUpgrade(req, socket, head);
-        });
+        verify();
       });
     } catch (err) {
       debug("upgrade %s failed: %o", req.url, err);
@@ -425,9 +433,18 @@ export class Server extends EventEmitter implements SocketHost {
 
   #onWsHeaders(headers: string[], req: IncomingMessage): void {
     const r = req as UpgradeRequest;
-    const extra: OutgoingHttpHeaders = r[kUpgradeHeaders] ?? {};
-    r[kUpgradeHeaders] = undefined;
     const handshake = r[kHandshake];
+    const set = r[kUpgradeHeaders];
+    // Nothing to add (no middleware headers, no cookie, nobody listening): no work per upgrade.
+    if (
+      set === undefined &&
+      !(handshake !== undefined && (this.opts.cookie || hasListeners(this, "initial_headers"))) &&
+      !hasListeners(this, "headers")
+    ) {
+      return;
+    }
+    const extra: OutgoingHttpHeaders = set ?? {};
+    if (set !== undefined) r[kUpgradeHeaders] = undefined;
     if (handshake !== undefined) {
       if (this.opts.cookie) extra["Set-Cookie"] = [serializeCookie(handshake.id, this.opts.cookie)];
       this.emit("initial_headers", extra, req);

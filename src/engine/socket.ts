@@ -173,15 +173,11 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
   #onOpen(): void {
     this.readyState = "open";
     const opts = this.server.opts;
+    // Written out rather than stringified from an object: one string per handshake.
+    const upgrades = this.#availableUpgrades();
     this.sendPacket(
       "open",
-      JSON.stringify({
-        sid: this.id,
-        upgrades: this.#availableUpgrades(),
-        pingInterval: opts.pingInterval,
-        pingTimeout: opts.pingTimeout,
-        maxPayload: opts.maxHttpBufferSize,
-      }),
+      `{"sid":${JSON.stringify(this.id)},"upgrades":${upgrades.length === 0 ? "[]" : JSON.stringify(upgrades)},"pingInterval":${Number(opts.pingInterval)},"pingTimeout":${Number(opts.pingTimeout)},"maxPayload":${Number(opts.maxHttpBufferSize)}}`,
     );
     if (opts.initialPacket !== undefined && opts.initialPacket !== null) {
       this.sendPacket("message", opts.initialPacket as MessageData);

@@ -120,9 +120,15 @@ export class Adapter extends EventEmitter {
 
   /** Adds a socket to rooms, raising `create-room` and `join-room`. */
   addAll(id: SocketId, rooms: Set<Room>): Promise<void> | void {
-    for (const room of rooms) {
-      if (this.router.subscribe(id, room)) this.emit("join-room", room, id);
-    }
+    for (const room of rooms) this._addOne(id, room);
+  }
+
+  /**
+   * Adds a socket to one room: what `socket.join(room)` costs when `addAll`
+   * is this class's own (no Set made for the one room).
+   */
+  _addOne(id: SocketId, room: Room): void {
+    if (this.router.subscribe(id, room)) this.emit("join-room", room, id);
   }
 
   /** Removes a socket from a room, raising `leave-room` and `delete-room`. */

@@ -110,12 +110,41 @@ export class Namespace<
   }
 
   /** A client asks to join: recover its session, or run the middlewares. */
-  async _add(
+  _add(
     client: Client,
     auth: Record<string, unknown> = {},
     fn: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
-  ): Promise<void> {
-    const socket = await this.#createSocket(client, auth);
+  ): void {
+    const { pid, offset } = auth as { pid?: unknown; offset?: unknown };
+    if (this.server._recovery && typeof pid === "string" && typeof offset === "string") {
+      // Only a client asking to resume waits for the adapter's session lookup.
+      this.#restore(client, auth, pid, offset).then((socket) => this.#admit(client, socket, fn));
+      return;
+    }
+    this.#admit(client, new Socket(this, client, auth), fn);
+  }
+
+  async #restore(
+    client: Client,
+    auth: Record<string, unknown>,
+    pid: string,
+    offset: string,
+  ): Promise<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>> {
+    try {
+      const session = await this.adapter.restoreSession(pid, offset);
+      if (session) return new Socket(this, client, auth, session);
+    } catch (err) {
+      debug("restoreSession failed: %s", err);
+    }
+    return new Socket(this, client, auth);
+  }
+
+  /** Runs the middlewares (unless a recovered session skips them), then connects. */
+  #admit(
+    client: Client,
+    socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+    fn: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
+  ): void {
     const recovery = this.server._recovery;
     if (recovery?.skipMiddlewares !== false && socket.recovered) {
       if (client.conn.readyState === "open") this.#doConnect(socket, fn);
@@ -139,22 +168,6 @@ export class Namespace<
         this.#doConnect(socket, fn);
       });
     });
-  }
-
-  async #createSocket(
-    client: Client,
-    auth: Record<string, unknown>,
-  ): Promise<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>> {
-    const { pid, offset } = auth as { pid?: unknown; offset?: unknown };
-    if (this.server._recovery && typeof pid === "string" && typeof offset === "string") {
-      try {
-        const session = await this.adapter.restoreSession(pid, offset);
-        if (session) return new Socket(this, client, auth, session);
-      } catch (err) {
-        debug("restoreSession failed: %s", err);
-      }
-    }
-    return new Socket(this, client, auth);
   }
 
   #doConnect(

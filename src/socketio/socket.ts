@@ -14,7 +14,7 @@ import {
   sanitizeRecord,
 } from "../codec/socketio/index.js";
 import { createDebug } from "../shared/debug.js";
-import type { Adapter, BroadcastFlags, Room, Session, SocketId } from "./adapter.js";
+import { Adapter, type BroadcastFlags, type Room, type Session, type SocketId } from "./adapter.js";
 import { BroadcastOperator } from "./broadcast.js";
 import type { Client } from "./client.js";
 import type { EngineSocket } from "./engine-contract.js";
@@ -23,11 +23,11 @@ import type { Namespace } from "./namespace.js";
 import { getDataKey, setDataKey } from "./pocketio-data.js";
 import {
   type AnyListener,
-  createHandshake,
   type DisconnectReason,
   type Handshake,
   parseQuery,
   RECOVERABLE_DISCONNECT_REASONS,
+  SocketHandshake,
   type SocketMiddleware,
   type SocketReservedEvents,
 } from "./socket-types.js";
@@ -88,9 +88,10 @@ export class Socket<
   readonly _pid: string | undefined;
 
   /** Connect time, in ms since `TIME_BASE` (a small integer, stored inline). */
-  readonly #issued = Date.now() - TIME_BASE;
+  readonly #issued = sinceTimeBase();
   /** State most sockets never have, in one object made on first need. */
   #extras: SocketExtras | null = null;
+  #handshake: SocketHandshake | null = null;
   #flags: BroadcastFlags = NO_FLAGS;
   #acks: Map<number, AckFn> | undefined;
 
@@ -137,7 +138,6 @@ export class Socket<
   #more(): SocketExtras {
     this.#extras ??= {
       auth: undefined,
-      handshake: undefined,
       session: undefined,
       recovered: false,
       fns: undefined,
@@ -152,17 +152,25 @@ export class Socket<
     return this.#extras?.recovered === true;
   }
 
-  /** The handshake details (built on first access, then kept). */
+  /** The handshake details (made on first access, then kept; its fields are read when used). */
   get handshake(): Handshake {
-    const extras = this.#more();
-    const conn = this.conn as EngineSocket & { remoteAddress?: string };
-    extras.handshake ??= createHandshake(
-      this.request,
-      conn.remoteAddress,
-      TIME_BASE + this.#issued,
-      extras.auth,
-    );
-    return extras.handshake;
+    this.#handshake ??= new SocketHandshake(this);
+    return this.#handshake;
+  }
+
+  /** For {@link SocketHandshake}: the connect time, ms since the epoch. */
+  get _issuedAt(): number {
+    return TIME_BASE + this.#issued;
+  }
+
+  /** For {@link SocketHandshake}: the non-empty CONNECT auth payload. */
+  get _authPayload(): Record<string, unknown> | undefined {
+    return this.#extras?.auth;
+  }
+
+  /** For {@link SocketHandshake}: the engine's peer address. */
+  get _remoteAddress(): string | undefined {
+    return (this.conn as EngineSocket & { remoteAddress?: string }).remoteAddress;
   }
 
   /** The Engine.IO connection. */
@@ -286,7 +294,12 @@ export class Socket<
 
   /** Joins a room or several. */
   join(rooms: Room | Room[]): Promise<void> | void {
-    return this.adapter.addAll(this.id, new Set(Array.isArray(rooms) ? rooms : [rooms]));
+    const adapter = this.adapter;
+    if (typeof rooms !== "object" && adapter.addAll === Adapter.prototype.addAll) {
+      (adapter as Adapter)._addOne(this.id, rooms);
+      return;
+    }
+    return adapter.addAll(this.id, new Set(Array.isArray(rooms) ? rooms : [rooms]));
   }
 
   /** Leaves a room. */
@@ -574,7 +587,6 @@ type AnyListKey = "anyIncoming" | "anyOutgoing";
 interface SocketExtras {
   /** The CONNECT auth payload, when it was not empty. */
   auth: Record<string, unknown> | undefined;
-  handshake: Handshake | undefined;
   /** The recovered session, until `_onconnect` restores its rooms and replays its packets. */
   session: Session | undefined;
   recovered: boolean;
@@ -589,6 +601,16 @@ interface SocketExtras {
  * be a boxed number per socket.
  */
 const TIME_BASE = Date.now();
+
+/**
+ * Milliseconds since `TIME_BASE`. A difference of two `Date.now()` values is
+ * a double even when whole, and a double field is boxed (16 bytes a socket);
+ * `| 0` makes it a small integer while it fits (24 days), exact either way.
+ */
+function sinceTimeBase(): number {
+  const elapsed = Date.now() - TIME_BASE;
+  return elapsed < 0x3fffffff ? elapsed | 0 : elapsed;
+}
 
 /** `socket.data` before its first use (undefined is a value a user may set). */
 const UNSET: unique symbol = Symbol("unset");

@@ -9,7 +9,6 @@
  * fallback to `ws.send`.
  */
 import type { WebSocket } from "ws";
-import * as wsModule from "ws";
 import {
   decodePacket,
   decodePacketV3,
@@ -23,6 +22,7 @@ import { createDebug } from "../shared/debug.js";
 import { useCompactListenerTable } from "../shared/listener-table.js";
 import { corkForTick } from "./tick-cork.js";
 import { type PreEncoded, Transport, type TransportConfig } from "./transport.js";
+import { encodeFrame } from "./ws-frame.js";
 
 const debug = createDebug("engine:websocket");
 
@@ -116,13 +116,18 @@ export class WebSocketTransport extends Transport {
     if (socket.readyState !== WS_OPEN) return;
     const cb = notify ? this.#sentCallback() : undefined;
     corkForTick(socket);
-    const prepared = packet.options?.prepared as PreEncoded | undefined;
-    if (prepared !== undefined && this.protocol === 4 && !this.deflate) {
+    if (!this.deflate) {
       const sender = (socket as unknown as { _sender?: FrameSender })._sender;
       // ws writes frames straight to the socket when its sender is idle
       // (state 0); otherwise it queues them, and so must we, via send().
       if (sender && sender._state === 0 && typeof sender.sendFrame === "function") {
-        sender.sendFrame(prepared.websocketFrame(), cb);
+        const prepared = packet.options?.prepared as PreEncoded | undefined;
+        sender.sendFrame(
+          prepared !== undefined && this.protocol === 4
+            ? prepared.websocketFrame()
+            : this.#frameOf(packet),
+          cb,
+        );
         if (socket.bufferedAmount > this.config.maxBufferedBytes) this.#overflow();
         return;
       }
@@ -133,6 +138,12 @@ export class WebSocketTransport extends Transport {
     // What the kernel did not take stays in node's (and ws's) queues: a client
     // that stops reading would grow them without bound. One getter read per send.
     if (socket.bufferedAmount > this.config.maxBufferedBytes) this.#overflow();
+  }
+
+  /** The frame of a packet nobody prepared: one buffer, so one write. */
+  #frameOf(packet: Packet): Buffer[] {
+    const encoded = this.protocol === 3 ? encodePacketV3(packet) : encodePacket(packet);
+    return encodeFrame(encoded, typeof encoded !== "string");
   }
 
   /** The client fell `maxBufferedBytes` behind: drop it and free its queue at once. */
@@ -170,51 +181,10 @@ export class WebSocketTransport extends Transport {
   }
 }
 
-/** Frames up to this size are joined into one buffer (header and payload). */
-const JOIN_FRAME_LIMIT = 64 * 1024;
-
 /**
- * Builds the unmasked frame of a server-to-client message, byte for byte as
- * ws would. A small frame comes back as ONE buffer: the copy is paid once per
- * broadcast, and each recipient then costs a single write instead of a
- * two-buffer writev.
+ * The unmasked frame of a server-to-client message, byte for byte as ws
+ * would send it, as one buffer when small (see {@link encodeFrame}).
  */
 export function buildFrame(data: string | Buffer, binary: boolean): Buffer[] {
-  const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
-  const list = frameEncoder(bytes, {
-    fin: true,
-    rsv1: false,
-    opcode: binary ? 2 : 1,
-    mask: false,
-    readOnly: true,
-  });
-  if (list.length !== 2) return list;
-  const length = list[0].length + list[1].length;
-  return length <= JOIN_FRAME_LIMIT ? [Buffer.concat(list, length)] : list;
+  return encodeFrame(data, binary);
 }
-
-type FrameFn = (data: Buffer, options: Record<string, unknown>) => Buffer[];
-
-/** Minimal RFC 6455 §5.2 framing, used if ws stops exposing `Sender.frame`. */
-function fallbackFrame(data: Buffer, options: Record<string, unknown>): Buffer[] {
-  const length = data.length;
-  const headerLength = length < 126 ? 2 : length < 65536 ? 4 : 10;
-  const header = Buffer.allocUnsafe(headerLength);
-  header[0] = 0x80 | (options.opcode as number);
-  if (length < 126) header[1] = length;
-  else if (length < 65536) {
-    header[1] = 126;
-    header.writeUInt16BE(length, 2);
-  } else {
-    header[1] = 127;
-    header.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
-    header.writeUInt32BE(length >>> 0, 6);
-  }
-  return length ? [header, data] : [header];
-}
-
-// ws 8 exports its Sender (untyped in @types/ws); its static frame() is the
-// encoder ws itself uses, so pre-built frames are byte-identical to send().
-const wsSender = (wsModule as unknown as { Sender?: { frame?: FrameFn } }).Sender;
-const frameEncoder: FrameFn =
-  typeof wsSender?.frame === "function" ? wsSender.frame.bind(wsSender) : fallbackFrame;

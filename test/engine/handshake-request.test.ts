@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { IncomingMessage } from "node:http";
 import { describe, test } from "node:test";
 import { WebSocket } from "ws";
+import { intern } from "../../src/engine/handshake-request.js";
 import { HandshakeRequest, type Socket } from "../../src/engine/index.js";
 import { handshake, next, startEngine } from "./helpers.js";
 
@@ -35,6 +36,7 @@ describe("socket.request", { timeout: 10000 }, () => {
       assert.equal(req.httpVersionMinor, 1);
       assert.equal(req.headers["x-custom"], "yes");
       assert.equal(req.headers.upgrade, "websocket");
+      assert.equal(req.headers["sec-websocket-key"], undefined, "the accept key is not kept");
       assert.deepEqual({ ...req._query }, { EIO: "4", transport: "websocket", token: "abc" });
       assert.equal(req.connection.remoteAddress, "127.0.0.1");
       assert.equal(req.socket, req.connection);
@@ -65,5 +67,12 @@ describe("socket.request", { timeout: 10000 }, () => {
     } finally {
       await t.close();
     }
+  });
+
+  test("intern gives back equal text, past its bound too", () => {
+    const values = Array.from({ length: 3000 }, (_, i) => `value-${i % 1500}`);
+    for (const value of values) assert.equal(intern(value), value);
+    const long = "x".repeat(2000);
+    assert.equal(intern(long), long);
   });
 });
