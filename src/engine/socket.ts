@@ -47,6 +47,23 @@ const HB_WAIT = 2;
 const HB_MASK = 3;
 const BIT_REFRESHED = 4;
 const BIT_CLOSE_ON_DRAIN = 8;
+/** Somebody listens (or listened) to a per-packet event: `packetCreate`, `flush` or `drain`. */
+const BIT_WATCHED = 16;
+
+/** Events emitted for every packet written: a listener on one takes sends off the short path. */
+const PER_PACKET_EVENTS: ReadonlySet<string | symbol> = new Set(["packetCreate", "flush", "drain"]);
+
+/** EventEmitter's listener type. */
+// biome-ignore lint/suspicious/noExplicitAny: EventEmitter's own signature.
+type Listener = (...args: any[]) => void;
+
+/** An emitter's listener table, as Node keeps it (`_events`). */
+interface ListenerTable {
+  _events: Record<string, unknown>;
+}
+
+const COMPRESS_SEND: SendOptions = Object.freeze({ compress: true });
+const NO_COMPRESS_SEND: SendOptions = Object.freeze({ compress: false });
 
 const COMPRESS: PacketOptions = Object.freeze({ compress: true });
 const NO_COMPRESS: PacketOptions = Object.freeze({ compress: false });
@@ -95,8 +112,15 @@ export interface SocketEvents {
  * });
  */
 export class Socket extends EventEmitter implements TransportOwner, TimerTarget {
-  readonly id: string;
+  // The fields every broadcast reads for each recipient come first, so they
+  // share a cache line (fields are laid out in declaration order).
+  readyState: ReadyState = "opening";
+  transport: Transport;
+  #writeBuffer: Packet[] = EMPTY_BUFFER;
+  /** Heartbeat state (low bits) and the flags below, in one field. */
+  #bits = HB_IDLE;
   readonly server: SocketHost;
+  readonly id: string;
   /**
    * The handshake request, as kept for the session's life: `headers`, `url`,
    * `method`, `httpVersion`, `_query`, `socket`/`connection` and whatever a
@@ -105,12 +129,9 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
   readonly request: IncomingMessage;
   readonly protocol: ProtocolVersion;
   readonly remoteAddress: string;
-  transport: Transport;
-  readyState: ReadyState = "opening";
   upgraded = false;
   upgrading = false;
 
-  #writeBuffer: Packet[] = EMPTY_BUFFER;
   /** Bytes of the packets in the write buffer (their data, plus one per type). */
   #bufferedBytes = 0;
   /** Callbacks of the packets in the write buffer. */
@@ -118,8 +139,6 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
   /** Callback batches handed to the transport, run on its drain, in order. */
   #sentCallbackFn: SendCallback[][] | null = null;
   #heartbeat: TimerEntry;
-  /** Heartbeat state (low bits) and the two flags below, in one field. */
-  #bits = HB_IDLE;
   #upgrade: UpgradeState | null = null;
 
   get #heartbeatState(): number {
@@ -281,6 +300,49 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
       debug("outgoing buffer full on %s (%d bytes)", this.id, this.#bufferedBytes);
       this.#onClose("transport error", "outgoing buffer full");
     }
+  }
+
+  /**
+   * Package-internal, for broadcasts of the Socket.IO layer: writes a message
+   * prepared once for many sockets. On an idle websocket with nobody
+   * listening to the per-packet events, the shared frame is written as it is
+   * (the per-recipient cost of a fan-out); anything else takes `sendPacket`.
+   */
+  _sendPrepared(prepared: PreparedMessage, compress: boolean, volatile = false): void {
+    const transport = this.transport;
+    if (
+      this.readyState === "open" &&
+      this.#writeBuffer.length === 0 &&
+      (this.#bits & BIT_WATCHED) === 0 &&
+      transport.writable &&
+      transport.writesFrames
+    ) {
+      // The server's table is one object for every socket: read here, not per socket.
+      const server = (this.server as unknown as ListenerTable)._events;
+      if (server.flush === undefined && server.drain === undefined) {
+        (transport as WebSocketTransport).sendPrepared(prepared);
+        return;
+      }
+    }
+    if (volatile && !transport.writable) return;
+    this.sendPacket("message", prepared, compress ? COMPRESS_SEND : NO_COMPRESS_SEND);
+  }
+
+  // A listener on a per-packet event marks the socket, so the short path of
+  // `_sendPrepared` checks one bit instead of the listener table. The mark
+  // stays after the listener goes (the long path is merely slower).
+  override on(event: string | symbol, listener: Listener): this {
+    if (PER_PACKET_EVENTS.has(event)) this.#bits |= BIT_WATCHED;
+    return super.on(event, listener);
+  }
+
+  override addListener(event: string | symbol, listener: Listener): this {
+    return this.on(event, listener);
+  }
+
+  override prependListener(event: string | symbol, listener: Listener): this {
+    if (PER_PACKET_EVENTS.has(event)) this.#bits |= BIT_WATCHED;
+    return super.prependListener(event, listener);
   }
 
   /** Writes the buffered packets if the transport can take them. */

@@ -10,6 +10,7 @@ import { deserialize, serialize } from "node:v8";
 import { BrokerTimeoutError, type Unsubscribe } from "../cluster/index.js";
 import type { Packet } from "../codec/socketio/index.js";
 import { TopicRouter } from "../core/index.js";
+import type { PreparedMessage } from "../engine/types.js";
 import { createDebug } from "../shared/debug.js";
 import type { Namespace } from "./namespace.js";
 import type { Socket } from "./socket.js";
@@ -18,6 +19,24 @@ const debug = createDebug("socketio:adapter");
 
 export type SocketId = string;
 export type Room = string;
+
+/** Rooms with fewer sockets are walked by id (a list would cost more than it saves). */
+const MEMBER_LIST_MIN = 16;
+
+/** An engine connection that takes prepared messages directly (Switchboard's engine). */
+interface DirectConn {
+  _sendPrepared(prepared: PreparedMessage, compress: boolean, volatile?: boolean): void;
+}
+
+/**
+ * The sockets of a room, and their engine connections in the same order when
+ * every one of them can take a prepared message directly.
+ */
+interface MemberList {
+  // biome-ignore lint/suspicious/noExplicitAny: any socket typing.
+  readonly sockets: Socket<any, any, any, any>[];
+  readonly conns: DirectConn[] | null;
+}
 
 /** Flags of one emit or broadcast, as socket.io names them. */
 export interface BroadcastFlags {
@@ -59,6 +78,8 @@ export class Adapter extends EventEmitter {
   // biome-ignore lint/suspicious/noExplicitAny: any namespace typing.
   readonly nsp: Namespace<any, any, any, any>;
   readonly router: TopicRouter<SocketId>;
+  /** Member lists of rooms broadcast to (see `#roomMembers`), dropped on any change of the room. */
+  readonly #memberLists = new Map<Room, MemberList>();
   #unsubscribe: Unsubscribe[] = [];
 
   // biome-ignore lint/suspicious/noExplicitAny: any namespace typing.
@@ -128,12 +149,15 @@ export class Adapter extends EventEmitter {
    * is this class's own (no Set made for the one room).
    */
   _addOne(id: SocketId, room: Room): void {
-    if (this.router.subscribe(id, room)) this.emit("join-room", room, id);
+    if (!this.router.subscribe(id, room)) return;
+    this.#changed(room);
+    this.emit("join-room", room, id);
   }
 
   /** Removes a socket from a room, raising `leave-room` and `delete-room`. */
   del(id: SocketId, room: Room): Promise<void> | void {
     if (!this.router.unsubscribe(id, room)) return;
+    this.#changed(room);
     this.emit("leave-room", room, id);
     if (!this.router.has(room)) this.emit("delete-room", room);
   }
@@ -143,6 +167,7 @@ export class Adapter extends EventEmitter {
     const rooms = this.router.unsubscribeAll(id);
     if (!rooms) return;
     for (const room of rooms) {
+      this.#changed(room);
       this.emit("leave-room", room, id);
       if (!this.router.has(room)) this.emit("delete-room", room);
     }
@@ -156,6 +181,9 @@ export class Adapter extends EventEmitter {
     const flags = opts.flags ?? {};
     packet.nsp = this.nsp.name;
     const prepared = this.nsp.server._prepare(this.nsp.server.encoder.encode(packet));
+    if (prepared.length === 1 && !this.nsp._outgoingWatched && this.#toConns(prepared[0], opts)) {
+      return;
+    }
     const data = packet.data as unknown[];
     this.apply(opts, (socket) => {
       socket._notifyOutgoing(data);
@@ -190,6 +218,20 @@ export class Adapter extends EventEmitter {
   /** Calls `fn` for each local socket matching `opts`; returns how many. */
   // biome-ignore lint/suspicious/noExplicitAny: any socket typing.
   apply(opts: BroadcastOptions, fn: (socket: Socket<any, any, any, any>) => void): number {
+    const members = this.#roomMembers(opts.rooms)?.sockets;
+    if (members !== undefined) {
+      const excluded = this.#excludedSocket(opts.except);
+      if (excluded !== null) {
+        let count = 0;
+        for (let i = 0; i < members.length; i++) {
+          const socket = members[i];
+          if (socket.id === excluded || !socket.connected) continue;
+          fn(socket);
+          count++;
+        }
+        return count;
+      }
+    }
     const sockets = this.nsp.sockets;
     let count = 0;
     this.router.forEach(opts.rooms, opts.except, (id) => {
@@ -200,6 +242,80 @@ export class Adapter extends EventEmitter {
       }
     });
     return count;
+  }
+
+  /**
+   * The sockets of `rooms` as an array, when `rooms` is one room of at least
+   * {@link MEMBER_LIST_MIN} sockets: built on the first broadcast after a
+   * change of its membership, so a broadcast to a steady room walks an array
+   * of sockets instead of looking each member id up in the namespace.
+   */
+  #roomMembers(rooms: BroadcastOptions["rooms"]): MemberList | undefined {
+    if (rooms === undefined || rooms.size !== 1) return undefined;
+    let room: Room | undefined;
+    for (const only of rooms) room = only;
+    const cached = this.#memberLists.get(room as Room);
+    if (cached !== undefined) return cached;
+    const ids = this.router.topics.get(room as Room);
+    if (!(ids instanceof Set) || ids.size < MEMBER_LIST_MIN) return undefined;
+    const byId = this.nsp.sockets;
+    const sockets = [];
+    let conns: MemberList["conns"] = [];
+    for (const id of ids) {
+      const socket = byId.get(id);
+      if (socket === undefined) continue;
+      sockets.push(socket);
+      const conn = socket.client.conn;
+      if (conns === null) continue;
+      if (conn._sendPrepared === undefined) conns = null;
+      else conns.push(conn as DirectConn);
+    }
+    const list: MemberList = { sockets, conns };
+    this.#memberLists.set(room as Room, list);
+    return list;
+  }
+
+  /**
+   * The shortest broadcast: one prepared message to a room with a member
+   * list, written connection by connection with nothing to do per socket of
+   * this layer (no outgoing catch-all listener in the namespace). Returns
+   * false when `opts` asks for more (the caller then walks the sockets).
+   */
+  #toConns(message: PreparedMessage, opts: BroadcastOptions): boolean {
+    const list = this.#roomMembers(opts.rooms);
+    const conns = list?.conns;
+    if (list === undefined || conns === null || conns === undefined) return false;
+    const excluded = this.#excludedSocket(opts.except);
+    if (excluded === null) return false;
+    const flags = opts.flags;
+    const compress = flags?.compress !== false;
+    const volatile = flags?.volatile === true;
+    const sockets = list.sockets;
+    for (let i = 0; i < conns.length; i++) {
+      if (excluded !== "" && sockets[i].id === excluded) continue;
+      conns[i]._sendPrepared(message, compress, volatile);
+    }
+    return true;
+  }
+
+  /**
+   * The one socket id `except` leaves out ("" for none), or null when it
+   * names more than one socket (the general path handles those).
+   */
+  #excludedSocket(except: BroadcastOptions["except"]): SocketId | null {
+    if (except === undefined || except.size === 0) return "";
+    if (except.size !== 1) return null;
+    for (const room of except) {
+      const members = this.router.topics.get(room);
+      if (members === undefined) return "";
+      return members instanceof Set ? null : members;
+    }
+    return null;
+  }
+
+  /** A room's membership changed: its member list is rebuilt when next used. */
+  #changed(room: Room): void {
+    if (this.#memberLists.size !== 0) this.#memberLists.delete(room);
   }
 
   /** Like `apply`, but collects first: for operations that change rooms. */

@@ -232,6 +232,11 @@ export class Client {
     const conn = this.conn;
     if (conn.readyState !== "open") return;
     if (opts.volatile && !conn.transport.writable) return;
+    if (conn._sendPrepared !== undefined) {
+      const compress = opts.compress !== false;
+      for (let i = 0; i < messages.length; i++) conn._sendPrepared(messages[i], compress);
+      return;
+    }
     const sendOpts = opts.compress === false ? NO_COMPRESS : COMPRESS;
     for (let i = 0; i < messages.length; i++) conn.write(messages[i], sendOpts);
   }

@@ -15,5 +15,7 @@ export interface EngineSocket extends EventEmitter {
   readonly readyState: string;
   readonly transport: { readonly name: string; readonly writable: boolean };
   write(data: string | Buffer | PreparedMessage, options?: SendOptions, cb?: () => void): unknown;
+  /** Switchboard's engine: writes a message prepared for a broadcast, by its shortest path. */
+  _sendPrepared?(prepared: PreparedMessage, compress: boolean, volatile?: boolean): void;
   close(discard?: boolean): unknown;
 }

@@ -77,6 +77,8 @@ export class Namespace<
     Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
   >();
   adapter!: Adapter;
+  /** Set once a socket of this namespace adds an outgoing catch-all listener. */
+  _outgoingWatched = false;
   _fns: NamespaceMiddleware<ListenEvents, EmitEvents, ServerSideEvents, SocketData>[] = [];
   #ids = 0;
 

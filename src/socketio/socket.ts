@@ -527,6 +527,8 @@ export class Socket<
 
   #addAny(list: AnyListKey, listener: AnyListener, prepend: boolean): this {
     const listeners = (this.#more()[list] ??= []);
+    // Broadcasts of the namespace then call each recipient's listeners.
+    if (list === "anyOutgoing") this.nsp._outgoingWatched = true;
     if (prepend) listeners.unshift(listener);
     else listeners.push(listener);
     return this;

@@ -25,7 +25,7 @@
 import type { WebSocket } from "ws";
 
 /** The part of a `net.Socket` used to coalesce one tick's writes. */
-interface Corkable {
+export interface Corkable {
   /** The tick of this stream's last write through {@link corkForTick}. */
   [kTick]?: number;
   writableCorked?: number;
@@ -98,15 +98,44 @@ export function corkForTick(socket: WebSocket, watcher?: TickWatcher): boolean {
   // Corked already: by an earlier call this tick (ws's own cork around a
   // frame is released before its send returns).
   if (stream.writableCorked !== 0) return true;
-  if (!uncorkScheduled) {
-    uncorkScheduled = true;
-    process.nextTick(uncorkAll);
-  }
+  scheduleUncork();
   if (stream[kTick] !== tick) {
     stream[kTick] = tick;
     return false;
   }
-  stream.cork();
+  return corkUntilTickEnd(stream, watcher);
+}
+
+/** A writer that keeps the tick of its last write itself (a transport field). */
+export interface TickMark {
+  tickMark: number;
+}
+
+/**
+ * {@link corkForTick} for a writer that holds its TCP stream and keeps its own
+ * {@link TickMark}: the first write of a tick then reads nothing of the
+ * stream (one object less per recipient of a fan-out).
+ */
+export function corkStreamForTick(stream: Corkable, mark: TickMark): boolean {
+  scheduleUncork();
+  if (mark.tickMark !== tick) {
+    mark.tickMark = tick;
+    return false;
+  }
+  if (stream.destroyed || typeof stream.cork !== "function") return false;
+  if (stream.writableCorked !== 0) return true;
+  return corkUntilTickEnd(stream, undefined);
+}
+
+function scheduleUncork(): void {
+  if (!uncorkScheduled) {
+    uncorkScheduled = true;
+    process.nextTick(uncorkAll);
+  }
+}
+
+function corkUntilTickEnd(stream: Corkable, watcher: TickWatcher | undefined): boolean {
+  (stream.cork as () => void)();
   corked.push(stream);
   if (watcher !== undefined) watchers.push(watcher);
   return true;

@@ -35,6 +35,8 @@ export interface PreEncoded {
   pollingPacket(): string;
   /** The complete unmasked WebSocket frame (v4, no permessage-deflate). */
   websocketFrame(): Buffer[];
+  /** The shared Engine.IO packet, for transports that cannot take the frame. */
+  packet(compress?: boolean): Packet;
 }
 
 /** Settings shared by every transport of one engine server (one object, not per socket). */
@@ -72,6 +74,11 @@ export abstract class Transport {
 
   /** Whether this transport can be the target of an upgrade. */
   abstract get handlesUpgrades(): boolean;
+
+  /** Whether messages prepared once can be written as pre-built frames ({@link WebSocketTransport}). */
+  get writesFrames(): boolean {
+    return false;
+  }
 
   /** Writes packets; `notify` asks for `onTransportDrain` once they are written. */
   abstract send(packets: Packet[], notify?: boolean): void;
