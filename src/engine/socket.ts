@@ -9,6 +9,7 @@
  */
 import { EventEmitter } from "node:events";
 import type { IncomingMessage } from "node:http";
+import type { WebSocket } from "ws";
 import type {
   Packet,
   PacketOptions,
@@ -20,7 +21,12 @@ import { createDebug } from "../shared/debug.js";
 import { hasListeners, useCompactListenerTable } from "../shared/listener-table.js";
 import { TimerEntry, type TimerTarget, type TimerWheel } from "../shared/timer-wheel.js";
 import type { Transport, TransportOwner } from "../transport/transport.js";
-import type { WebSocketTransport } from "../transport/websocket.js";
+import {
+  DIRECT_OVERFLOW,
+  DIRECT_WRITTEN,
+  WebSocketTransport,
+  writeFrameDirect,
+} from "../transport/websocket.js";
 import type { HandshakeRequest } from "./handshake-request.js";
 import { retainRequest } from "./handshake-request.js";
 import type { ResolvedOptions } from "./options.js";
@@ -49,6 +55,18 @@ const BIT_REFRESHED = 4;
 const BIT_CLOSE_ON_DRAIN = 8;
 /** Somebody listens (or listened) to a per-packet event: `packetCreate`, `flush` or `drain`. */
 const BIT_WATCHED = 16;
+
+/**
+ * Bumped whenever a socket stops taking prepared frames the way a fan-out
+ * list recorded (an upgrade changed its transport, or it got a per-packet
+ * listener): lists made before are stale. See `FanoutTargets`.
+ */
+let epoch = 0;
+
+/** The current value of the fan-out list epoch. */
+export function directEpoch(): number {
+  return epoch;
+}
 
 /** Events emitted for every packet written: a listener on one takes sends off the short path. */
 const PER_PACKET_EVENTS: ReadonlySet<string | symbol> = new Set(["packetCreate", "flush", "drain"]);
@@ -115,11 +133,15 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
   // The fields every broadcast reads for each recipient come first, so they
   // share a cache line (fields are laid out in declaration order).
   readyState: ReadyState = "opening";
-  transport: Transport;
+  /** The websocket of a v4 websocket transport without compression (frames go to it as built). */
+  #direct: WebSocket | null = null;
   #writeBuffer: Packet[] = EMPTY_BUFFER;
   /** Heartbeat state (low bits) and the flags below, in one field. */
   #bits = HB_IDLE;
   readonly server: SocketHost;
+  /** The tick of the last write to this connection (see `corkStreamForTick`). */
+  tickMark = 0;
+  #transport!: Transport;
   readonly id: string;
   /**
    * The handshake request, as kept for the session's life: `headers`, `url`,
@@ -140,6 +162,18 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
   #sentCallbackFn: SendCallback[][] | null = null;
   #heartbeat: TimerEntry;
   #upgrade: UpgradeState | null = null;
+
+  /** The current transport (it changes once, on upgrade). */
+  get transport(): Transport {
+    return this.#transport;
+  }
+
+  set transport(transport: Transport) {
+    if (this.#transport !== undefined) epoch++;
+    this.#transport = transport;
+    this.#direct =
+      transport instanceof WebSocketTransport && transport.writesFrames ? transport.socket : null;
+  }
 
   get #heartbeatState(): number {
     return this.#bits & HB_MASK;
@@ -309,30 +343,55 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
    * (the per-recipient cost of a fan-out); anything else takes `sendPacket`.
    */
   _sendPrepared(prepared: PreparedMessage, compress: boolean, volatile = false): void {
-    const transport = this.transport;
+    const direct = this.#direct;
     if (
+      direct !== null &&
       this.readyState === "open" &&
       this.#writeBuffer.length === 0 &&
-      (this.#bits & BIT_WATCHED) === 0 &&
-      transport.writable &&
-      transport.writesFrames
+      (this.#bits & BIT_WATCHED) === 0
     ) {
       // The server's table is one object for every socket: read here, not per socket.
-      const server = (this.server as unknown as ListenerTable)._events;
+      const host = this.server;
+      const server = (host as unknown as ListenerTable)._events;
       if (server.flush === undefined && server.drain === undefined) {
-        (transport as WebSocketTransport).sendPrepared(prepared);
-        return;
+        const status = writeFrameDirect(direct, this, prepared, host.opts.maxBufferedBytes);
+        if (status === DIRECT_WRITTEN) return;
+        if (status === DIRECT_OVERFLOW) {
+          (this.#transport as WebSocketTransport).overflow();
+          return;
+        }
       }
     }
+    const transport = this.#transport;
     if (volatile && !transport.writable) return;
     this.sendPacket("message", prepared, compress ? COMPRESS_SEND : NO_COMPRESS_SEND);
+  }
+
+  #watch(): void {
+    if ((this.#bits & BIT_WATCHED) !== 0) return;
+    this.#bits |= BIT_WATCHED;
+    epoch++;
+  }
+
+  /**
+   * Package-internal (`FanoutTargets`): the websocket a prepared frame can be
+   * written to directly, or null when this socket needs `_sendPrepared`.
+   */
+  _directSocket(): WebSocket | null {
+    return (this.#bits & BIT_WATCHED) === 0 ? this.#direct : null;
+  }
+
+  /** Package-internal: the client fell `maxBufferedBytes` behind on a direct write. */
+  _overflow(): void {
+    const transport = this.#transport;
+    if (transport instanceof WebSocketTransport) transport.overflow();
   }
 
   // A listener on a per-packet event marks the socket, so the short path of
   // `_sendPrepared` checks one bit instead of the listener table. The mark
   // stays after the listener goes (the long path is merely slower).
   override on(event: string | symbol, listener: Listener): this {
-    if (PER_PACKET_EVENTS.has(event)) this.#bits |= BIT_WATCHED;
+    if (PER_PACKET_EVENTS.has(event)) this.#watch();
     return super.on(event, listener);
   }
 
@@ -341,7 +400,7 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
   }
 
   override prependListener(event: string | symbol, listener: Listener): this {
-    if (PER_PACKET_EVENTS.has(event)) this.#bits |= BIT_WATCHED;
+    if (PER_PACKET_EVENTS.has(event)) this.#watch();
     return super.prependListener(event, listener);
   }
 

@@ -10,7 +10,9 @@ import { deserialize, serialize } from "node:v8";
 import { BrokerTimeoutError, type Unsubscribe } from "../cluster/index.js";
 import type { Packet } from "../codec/socketio/index.js";
 import { TopicRouter } from "../core/index.js";
-import type { PreparedMessage } from "../engine/types.js";
+import { FanoutTargets } from "../engine/fanout.js";
+import type { PreparedMessage } from "../engine/prepared-message.js";
+import { Socket as EngineSocketImpl } from "../engine/socket.js";
 import { createDebug } from "../shared/debug.js";
 import type { Namespace } from "./namespace.js";
 import type { Socket } from "./socket.js";
@@ -23,19 +25,14 @@ export type Room = string;
 /** Rooms with fewer sockets are walked by id (a list would cost more than it saves). */
 const MEMBER_LIST_MIN = 16;
 
-/** An engine connection that takes prepared messages directly (Switchboard's engine). */
-interface DirectConn {
-  _sendPrepared(prepared: PreparedMessage, compress: boolean, volatile?: boolean): void;
-}
-
 /**
- * The sockets of a room, and their engine connections in the same order when
- * every one of them can take a prepared message directly.
+ * The sockets of a room, and, when every one of them is on Switchboard's
+ * engine, the fan-out list of their connections in the same order.
  */
 interface MemberList {
   // biome-ignore lint/suspicious/noExplicitAny: any socket typing.
   readonly sockets: Socket<any, any, any, any>[];
-  readonly conns: DirectConn[] | null;
+  targets: FanoutTargets | null;
 }
 
 /** Flags of one emit or broadcast, as socket.io names them. */
@@ -260,19 +257,27 @@ export class Adapter extends EventEmitter {
     if (!(ids instanceof Set) || ids.size < MEMBER_LIST_MIN) return undefined;
     const byId = this.nsp.sockets;
     const sockets = [];
-    let conns: MemberList["conns"] = [];
     for (const id of ids) {
       const socket = byId.get(id);
-      if (socket === undefined) continue;
-      sockets.push(socket);
-      const conn = socket.client.conn;
-      if (conns === null) continue;
-      if (conn._sendPrepared === undefined) conns = null;
-      else conns.push(conn as DirectConn);
+      if (socket !== undefined) sockets.push(socket);
     }
-    const list: MemberList = { sockets, conns };
+    const list: MemberList = { sockets, targets: null };
     this.#memberLists.set(room as Room, list);
     return list;
+  }
+
+  /** The fan-out list of `list`'s connections (made, or remade when stale), or null off our engine. */
+  #targetsOf(list: MemberList): FanoutTargets | null {
+    const current = list.targets;
+    if (current !== null && !current.stale) return current;
+    const conns: EngineSocketImpl[] = [];
+    for (const socket of list.sockets) {
+      const conn = socket.client.conn;
+      if (!(conn instanceof EngineSocketImpl)) return null;
+      conns.push(conn);
+    }
+    list.targets = new FanoutTargets(conns);
+    return list.targets;
   }
 
   /**
@@ -283,18 +288,16 @@ export class Adapter extends EventEmitter {
    */
   #toConns(message: PreparedMessage, opts: BroadcastOptions): boolean {
     const list = this.#roomMembers(opts.rooms);
-    const conns = list?.conns;
-    if (list === undefined || conns === null || conns === undefined) return false;
+    if (list === undefined) return false;
     const excluded = this.#excludedSocket(opts.except);
     if (excluded === null) return false;
+    const targets = this.#targetsOf(list);
+    if (targets === null) return false;
+    // The excluded socket's place in the list: a scan of references, no socket visited.
+    const skip =
+      excluded === "" ? -1 : list.sockets.indexOf(this.nsp.sockets.get(excluded) as never);
     const flags = opts.flags;
-    const compress = flags?.compress !== false;
-    const volatile = flags?.volatile === true;
-    const sockets = list.sockets;
-    for (let i = 0; i < conns.length; i++) {
-      if (excluded !== "" && sockets[i].id === excluded) continue;
-      conns[i]._sendPrepared(message, compress, volatile);
-    }
+    targets.send(message, flags?.compress !== false, flags?.volatile === true, skip);
     return true;
   }
 

@@ -127,6 +127,25 @@ export function corkStreamForTick(stream: Corkable, mark: TickMark): boolean {
   return corkUntilTickEnd(stream, undefined);
 }
 
+/**
+ * For a writer that keeps tick marks in an array (one slot per connection of
+ * a fan-out list): whether slot `i` was already written this tick. The first
+ * call of a tick for a slot marks it and returns false (write at once); a
+ * later one returns true: the caller corks with {@link corkStream}.
+ */
+export function writtenThisTick(marks: number[], i: number): boolean {
+  scheduleUncork();
+  if (marks[i] === tick) return true;
+  marks[i] = tick;
+  return false;
+}
+
+/** Corks `stream` until the end of the tick (once; a corked stream is left as it is). */
+export function corkStream(stream: Corkable): void {
+  if (stream.destroyed || typeof stream.cork !== "function" || stream.writableCorked !== 0) return;
+  corkUntilTickEnd(stream, undefined);
+}
+
 function scheduleUncork(): void {
   if (!uncorkScheduled) {
     uncorkScheduled = true;

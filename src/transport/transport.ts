@@ -24,6 +24,8 @@ export interface TransportOwner {
   onTransportReady(transport: Transport): void;
   /** Packets sent with `notify` have been written out. */
   onTransportDrain(transport: Transport): void;
+  /** The tick of the last write to the owner's connection (see `corkStreamForTick`). */
+  tickMark: number;
 }
 
 /**

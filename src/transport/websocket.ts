@@ -21,7 +21,7 @@ import {
 } from "../codec/engineio/index.js";
 import { createDebug } from "../shared/debug.js";
 import { useCompactListenerTable } from "../shared/listener-table.js";
-import { type Corkable, corkStreamForTick } from "./tick-cork.js";
+import { type Corkable, corkStreamForTick, type TickMark } from "./tick-cork.js";
 import { type PreEncoded, Transport, type TransportConfig } from "./transport.js";
 import { encodeFrame } from "./ws-frame.js";
 
@@ -104,22 +104,14 @@ export class WebSocketTransport extends Transport {
    * {@link writesFrames} and `writable` first.
    */
   sendPrepared(prepared: PreEncoded): void {
-    const socket = this.socket;
-    if (socket.readyState !== WS_OPEN) return;
-    const stream = (socket as unknown as { _socket?: FrameStream })._socket;
-    if (stream === undefined || typeof stream.write !== "function") {
-      this.sendPacket(prepared.packet(false));
-      return;
-    }
-    // Straight to the TCP stream, as ws's sender writes an uncompressed
-    // frame: without permessage-deflate (the caller checked) its sender never
-    // holds a queue, so nothing can be overtaken. One object less to visit
-    // per recipient of a broadcast.
-    corkStreamForTick(stream, this);
-    const frame = prepared.websocketFrame();
-    if (frame.length === 1) stream.write(frame[0]);
-    else for (let i = 0; i < frame.length; i++) stream.write(frame[i]);
-    if (stream.writableLength > this.config.maxBufferedBytes) this.#overflow();
+    const status = writeFrameDirect(
+      this.socket,
+      this.owner ?? this,
+      prepared,
+      this.config.maxBufferedBytes,
+    );
+    if (status === DIRECT_UNAVAILABLE) this.sendPacket(prepared.packet(false));
+    else if (status === DIRECT_OVERFLOW) this.overflow();
   }
 
   /** Remote address of the underlying TCP connection. */
@@ -161,7 +153,7 @@ export class WebSocketTransport extends Transport {
     if (socket.readyState !== WS_OPEN) return;
     const cb = notify ? this.#sentCallback() : undefined;
     const stream = (socket as unknown as { _socket?: FrameStream })._socket;
-    if (stream !== undefined) corkStreamForTick(stream, this);
+    if (stream !== undefined) corkStreamForTick(stream, this.owner ?? this);
     if (!this.deflate) {
       const sender = (socket as unknown as { _sender?: FrameSender })._sender;
       // ws writes frames straight to the socket when its sender is idle
@@ -175,7 +167,7 @@ export class WebSocketTransport extends Transport {
             : this.#frameOf(packet),
           cb,
         );
-        if (socket.bufferedAmount > this.config.maxBufferedBytes) this.#overflow();
+        if (socket.bufferedAmount > this.config.maxBufferedBytes) this.overflow();
         return;
       }
     }
@@ -184,7 +176,7 @@ export class WebSocketTransport extends Transport {
     socket.send(encoded, { binary: typeof encoded !== "string", compress }, cb);
     // What the kernel did not take stays in node's (and ws's) queues: a client
     // that stops reading would grow them without bound. One getter read per send.
-    if (socket.bufferedAmount > this.config.maxBufferedBytes) this.#overflow();
+    if (socket.bufferedAmount > this.config.maxBufferedBytes) this.overflow();
   }
 
   /** The frame of a packet nobody prepared: one buffer, so one write. */
@@ -194,7 +186,7 @@ export class WebSocketTransport extends Transport {
   }
 
   /** The client fell `maxBufferedBytes` behind: drop it and free its queue at once. */
-  #overflow(): void {
+  overflow(): void {
     if (this.readyState !== "open") return;
     debug("outgoing buffer full on %s (%d bytes)", this.sid, this.socket.bufferedAmount);
     this.readyState = "closing";
@@ -226,6 +218,37 @@ export class WebSocketTransport extends Transport {
     this.socket.close();
     done?.();
   }
+}
+
+/** {@link writeFrameDirect}: written. */
+export const DIRECT_WRITTEN = 0;
+/** {@link writeFrameDirect}: no TCP stream to write to; send through the transport. */
+export const DIRECT_UNAVAILABLE = 1;
+/** {@link writeFrameDirect}: written, and the client is now too far behind. */
+export const DIRECT_OVERFLOW = 2;
+
+/**
+ * Writes a prepared message's frame straight to the TCP stream under `ws`,
+ * as ws's sender writes an uncompressed frame: without permessage-deflate
+ * (the caller checks) that sender never holds a queue, so nothing can be
+ * overtaken. A closing or closed `ws` is skipped (written: nothing to do).
+ * This is the per-recipient work of a fan-out, so it visits as few objects
+ * as it can: `ws`, its stream, and the writer's own tick mark.
+ */
+export function writeFrameDirect(
+  ws: WebSocket,
+  mark: TickMark,
+  prepared: PreEncoded,
+  maxBufferedBytes: number,
+): number {
+  if (ws.readyState !== WS_OPEN) return DIRECT_WRITTEN;
+  const stream = (ws as unknown as { _socket?: FrameStream })._socket;
+  if (stream === undefined || typeof stream.write !== "function") return DIRECT_UNAVAILABLE;
+  corkStreamForTick(stream, mark);
+  const frame = prepared.websocketFrame();
+  if (frame.length === 1) stream.write(frame[0]);
+  else for (let i = 0; i < frame.length; i++) stream.write(frame[i]);
+  return stream.writableLength > maxBufferedBytes ? DIRECT_OVERFLOW : DIRECT_WRITTEN;
 }
 
 /**

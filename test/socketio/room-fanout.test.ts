@@ -133,3 +133,72 @@ describe("broadcast to a large room", { timeout: 20000 }, () => {
       assert.deepEqual(Buffer.from(m.got[0] as ArrayBuffer), Buffer.from([1, 2, 3]));
   });
 });
+
+describe("broadcast to a large room: upgrades, server listeners, slow members", {
+  timeout: 30000,
+}, () => {
+  test("a member that upgrades from polling keeps receiving, before and after", async () => {
+    const h = await startServer();
+    try {
+      const members: Member[] = [];
+      for (let i = 0; i < MEMBERS; i++) members.push(await join(h, ["websocket"]));
+      const upgrading = h.client("/", { transports: ["polling", "websocket"] });
+      const got: unknown[] = [];
+      upgrading.on("m", (value: unknown) => got.push(value));
+      const [server] = (await once(h.io, "connection")) as [Socket];
+      server.join("big");
+      h.io.to("big").emit("m", "before");
+      if (server.conn.transport.name !== "websocket") await once(server.conn, "upgrade");
+      h.io.to("big").emit("m", "after");
+      await settle([...members, { client: upgrading, server, got }], () => 2);
+      assert.deepEqual(got, ["before", "after"]);
+      for (const m of members) assert.deepEqual(m.got, ["before", "after"]);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test("engine-level flush listeners see every recipient's packet", async () => {
+    const h = await startServer();
+    try {
+      const members: Member[] = [];
+      for (let i = 0; i < MEMBERS; i++) members.push(await join(h, ["websocket"]));
+      h.io.to("big").emit("m", "warm");
+      await settle(members, () => 1);
+      let flushed = 0;
+      h.io.engine.on("flush", () => flushed++);
+      h.io.to("big").emit("m", "watched");
+      await settle(members, () => 2);
+      assert.equal(flushed, MEMBERS);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test("a member that stops reading is dropped at maxBufferedBytes; the rest keep receiving", async () => {
+    const h = await startServer({ maxBufferedBytes: 256 * 1024, transports: ["websocket"] });
+    try {
+      const members: Member[] = [];
+      for (let i = 0; i < MEMBERS; i++) members.push(await join(h, ["websocket"]));
+      const stalled = members[7];
+      const reason = new Promise((resolve) => stalled.server.once("disconnect", resolve));
+      const tcp = (
+        stalled.client.io.engine.transport as unknown as { ws: { _socket: { pause(): void } } }
+      ).ws._socket;
+      tcp.pause();
+      const chunk = "x".repeat(32 * 1024);
+      let sent = 0;
+      while (stalled.server.connected && sent < 4096) {
+        h.io.to("big").emit("m", chunk);
+        sent++;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      assert.equal(await reason, "transport error");
+      const rest = members.filter((m) => m !== stalled);
+      await settle(rest, () => sent);
+      for (const m of rest) assert.equal(m.got.length, sent);
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -1,0 +1,87 @@
+/**
+ * One prepared message to a fixed list of engine sockets, the per-recipient
+ * loop of a broadcast to a large room. Each socket's websocket, where the
+ * frame can go to it as built, is looked up once when the list is made; a
+ * broadcast then visits per recipient only that websocket and its TCP stream
+ * (what a bare `ws` server's own loop visits), keeping each connection's
+ * tick mark in an array of the list. Any other socket (polling, compression,
+ * per-packet listeners, closing) takes its own `_sendPrepared`.
+ *
+ * A list goes stale when a socket it holds changes how it must be written to
+ * (an upgrade, a per-packet listener): `stale` tells the owner to make a new one.
+ *
+ * @example
+ * const targets = new FanoutTargets(conns);
+ * targets.send(prepared, true, false, -1);
+ */
+import type { WebSocket } from "ws";
+import { corkStream, writtenThisTick } from "../transport/tick-cork.js";
+import type { PreEncoded } from "../transport/transport.js";
+import type { PreparedMessage } from "./prepared-message.js";
+import { directEpoch, type Socket } from "./socket.js";
+
+const WS_OPEN = 1;
+
+/** The part of a TCP stream a fan-out writes to. */
+interface FrameStream {
+  destroyed?: boolean;
+  cork?: () => void;
+  writableCorked?: number;
+  write(chunk: Buffer): boolean;
+  readonly writableLength: number;
+}
+
+/** An emitter's listener table, as Node keeps it (`_events`). */
+interface ListenerTable {
+  _events: Record<string, unknown>;
+}
+
+export class FanoutTargets {
+  readonly #conns: readonly Socket[];
+  readonly #direct: (WebSocket | null)[];
+  readonly #marks: number[];
+  readonly #epoch: number;
+
+  constructor(conns: readonly Socket[]) {
+    this.#conns = conns;
+    this.#epoch = directEpoch();
+    this.#direct = conns.map((conn) => conn._directSocket());
+    this.#marks = new Array<number>(conns.length).fill(0);
+  }
+
+  /** A socket of the list changed how it is written to since the list was made. */
+  get stale(): boolean {
+    return this.#epoch !== directEpoch();
+  }
+
+  /**
+   * Writes `prepared` to every socket of the list but the one at index `skip`
+   * (-1: none). `compress` and `volatile` are the broadcast's flags.
+   */
+  send(prepared: PreparedMessage, compress: boolean, volatile: boolean, skip: number): void {
+    const conns = this.#conns;
+    const count = conns.length;
+    if (count === 0) return;
+    const host = conns[0].server;
+    const events = (host as unknown as ListenerTable)._events;
+    // Listeners on the server's per-packet events: every socket takes its own path.
+    const direct =
+      events.flush === undefined && events.drain === undefined ? this.#direct : undefined;
+    const frames = (prepared as PreEncoded).websocketFrame();
+    const max = host.opts.maxBufferedBytes;
+    const marks = this.#marks;
+    for (let i = 0; i < count; i++) {
+      if (i === skip) continue;
+      const ws = direct?.[i];
+      if (ws == null || ws.readyState !== WS_OPEN) {
+        conns[i]._sendPrepared(prepared, compress, volatile);
+        continue;
+      }
+      const stream = (ws as unknown as { _socket: FrameStream })._socket;
+      if (writtenThisTick(marks, i)) corkStream(stream);
+      if (frames.length === 1) stream.write(frames[0]);
+      else for (let f = 0; f < frames.length; f++) stream.write(frames[f]);
+      if (stream.writableLength > max) conns[i]._overflow();
+    }
+  }
+}
