@@ -98,22 +98,6 @@ export class WebSocketTransport extends Transport {
     return this.protocol === 4 && !this.deflate;
   }
 
-  /**
-   * Writes a message prepared once for a broadcast: its shared frame, with
-   * nothing built or looked up per recipient. Callers check
-   * {@link writesFrames} and `writable` first.
-   */
-  sendPrepared(prepared: PreEncoded): void {
-    const status = writeFrameDirect(
-      this.socket,
-      this.owner ?? this,
-      prepared,
-      this.config.maxBufferedBytes,
-    );
-    if (status === DIRECT_UNAVAILABLE) this.sendPacket(prepared.packet(false));
-    else if (status === DIRECT_OVERFLOW) this.overflow();
-  }
-
   /** Remote address of the underlying TCP connection. */
   get remoteAddress(): string | undefined {
     return (this.socket as unknown as { _socket?: { remoteAddress?: string } })._socket
