@@ -15,21 +15,10 @@
  * targets.send(prepared, true, false, -1);
  */
 import type { WebSocket } from "ws";
-import { corkStream, writtenThisTick } from "../transport/tick-cork.js";
-import type { PreEncoded } from "../transport/transport.js";
+import { writtenThisTick } from "../transport/tick-cork.js";
+import { DIRECT_OVERFLOW, DIRECT_UNAVAILABLE, writeFrameDirect } from "../transport/websocket.js";
 import type { PreparedMessage } from "./prepared-message.js";
 import { directEpoch, type Socket } from "./socket.js";
-
-const WS_OPEN = 1;
-
-/** The part of a TCP stream a fan-out writes to. */
-interface FrameStream {
-  destroyed?: boolean;
-  cork?: () => void;
-  writableCorked?: number;
-  write(chunk: Buffer): boolean;
-  readonly writableLength: number;
-}
 
 /** An emitter's listener table, as Node keeps it (`_events`). */
 interface ListenerTable {
@@ -67,21 +56,17 @@ export class FanoutTargets {
     // Listeners on the server's per-packet events: every socket takes its own path.
     const direct =
       events.flush === undefined && events.drain === undefined ? this.#direct : undefined;
-    const frames = (prepared as PreEncoded).websocketFrame();
     const max = host.opts.maxBufferedBytes;
     const marks = this.#marks;
     for (let i = 0; i < count; i++) {
       if (i === skip) continue;
       const ws = direct?.[i];
-      if (ws == null || ws.readyState !== WS_OPEN) {
-        conns[i]._sendPrepared(prepared, compress, volatile);
-        continue;
-      }
-      const stream = (ws as unknown as { _socket: FrameStream })._socket;
-      if (writtenThisTick(marks, i)) corkStream(stream);
-      if (frames.length === 1) stream.write(frames[0]);
-      else for (let f = 0; f < frames.length; f++) stream.write(frames[f]);
-      if (stream.writableLength > max) conns[i]._overflow();
+      const status =
+        ws == null
+          ? DIRECT_UNAVAILABLE
+          : writeFrameDirect(ws, prepared, max, writtenThisTick(marks, i));
+      if (status === DIRECT_UNAVAILABLE) conns[i]._sendPrepared(prepared, compress, volatile);
+      else if (status === DIRECT_OVERFLOW) conns[i]._overflow();
     }
   }
 }

@@ -20,6 +20,7 @@ import type {
 import { createDebug } from "../shared/debug.js";
 import { hasListeners, useCompactListenerTable } from "../shared/listener-table.js";
 import { TimerEntry, type TimerTarget, type TimerWheel } from "../shared/timer-wheel.js";
+import { markWrittenThisTick } from "../transport/tick-cork.js";
 import type { Transport, TransportOwner } from "../transport/transport.js";
 import {
   DIRECT_OVERFLOW,
@@ -354,7 +355,12 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
       const host = this.server;
       const server = (host as unknown as ListenerTable)._events;
       if (server.flush === undefined && server.drain === undefined) {
-        const status = writeFrameDirect(direct, this, prepared, host.opts.maxBufferedBytes);
+        const status = writeFrameDirect(
+          direct,
+          prepared,
+          host.opts.maxBufferedBytes,
+          markWrittenThisTick(this),
+        );
         if (status === DIRECT_WRITTEN) return;
         if (status === DIRECT_OVERFLOW) {
           (this.#transport as WebSocketTransport).overflow();

@@ -112,27 +112,19 @@ export interface TickMark {
 }
 
 /**
- * {@link corkForTick} for a writer that holds its TCP stream and keeps its own
- * {@link TickMark}: the first write of a tick then reads nothing of the
- * stream (one object less per recipient of a fan-out).
+ * For a writer that keeps its own {@link TickMark}: whether it already wrote
+ * in this tick. The first call of a tick marks it and returns false (write at
+ * once, nothing of the stream read); a later one returns true: the caller
+ * corks with {@link corkStream}.
  */
-export function corkStreamForTick(stream: Corkable, mark: TickMark): boolean {
+export function markWrittenThisTick(mark: TickMark): boolean {
   scheduleUncork();
-  if (mark.tickMark !== tick) {
-    mark.tickMark = tick;
-    return false;
-  }
-  if (stream.destroyed || typeof stream.cork !== "function") return false;
-  if (stream.writableCorked !== 0) return true;
-  return corkUntilTickEnd(stream, undefined);
+  if (mark.tickMark === tick) return true;
+  mark.tickMark = tick;
+  return false;
 }
 
-/**
- * For a writer that keeps tick marks in an array (one slot per connection of
- * a fan-out list): whether slot `i` was already written this tick. The first
- * call of a tick for a slot marks it and returns false (write at once); a
- * later one returns true: the caller corks with {@link corkStream}.
- */
+/** {@link markWrittenThisTick} for marks kept in an array (one slot per connection of a fan-out list). */
 export function writtenThisTick(marks: number[], i: number): boolean {
   scheduleUncork();
   if (marks[i] === tick) return true;

@@ -21,7 +21,7 @@ import {
 } from "../codec/engineio/index.js";
 import { createDebug } from "../shared/debug.js";
 import { useCompactListenerTable } from "../shared/listener-table.js";
-import { type Corkable, corkStreamForTick, type TickMark } from "./tick-cork.js";
+import { type Corkable, corkStream, markWrittenThisTick } from "./tick-cork.js";
 import { type PreEncoded, Transport, type TransportConfig } from "./transport.js";
 import { encodeFrame } from "./ws-frame.js";
 
@@ -137,7 +137,7 @@ export class WebSocketTransport extends Transport {
     if (socket.readyState !== WS_OPEN) return;
     const cb = notify ? this.#sentCallback() : undefined;
     const stream = (socket as unknown as { _socket?: FrameStream })._socket;
-    if (stream !== undefined) corkStreamForTick(stream, this.owner ?? this);
+    if (markWrittenThisTick(this.owner ?? this) && stream !== undefined) corkStream(stream);
     if (!this.deflate) {
       const sender = (socket as unknown as { _sender?: FrameSender })._sender;
       // ws writes frames straight to the socket when its sender is idle
@@ -216,19 +216,21 @@ export const DIRECT_OVERFLOW = 2;
  * as ws's sender writes an uncompressed frame: without permessage-deflate
  * (the caller checks) that sender never holds a queue, so nothing can be
  * overtaken. A closing or closed `ws` is skipped (written: nothing to do).
+ * `again` says the connection was already written to in this tick (see
+ * `markWrittenThisTick`): the stream is then corked until the tick ends.
  * This is the per-recipient work of a fan-out, so it visits as few objects
- * as it can: `ws`, its stream, and the writer's own tick mark.
+ * as it can: `ws` and its stream.
  */
 export function writeFrameDirect(
   ws: WebSocket,
-  mark: TickMark,
   prepared: PreEncoded,
   maxBufferedBytes: number,
+  again: boolean,
 ): number {
   if (ws.readyState !== WS_OPEN) return DIRECT_WRITTEN;
   const stream = (ws as unknown as { _socket?: FrameStream })._socket;
   if (stream === undefined || typeof stream.write !== "function") return DIRECT_UNAVAILABLE;
-  corkStreamForTick(stream, mark);
+  if (again) corkStream(stream);
   const frame = prepared.websocketFrame();
   if (frame.length === 1) stream.write(frame[0]);
   else for (let i = 0; i < frame.length; i++) stream.write(frame[i]);
