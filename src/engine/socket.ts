@@ -140,7 +140,7 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
   /** Heartbeat state (low bits) and the flags below, in one field. */
   #bits = HB_IDLE;
   readonly server: SocketHost;
-  /** The tick of the last write to this connection (see `corkStreamForTick`). */
+  /** The tick of the last write to this connection (see `markWrittenThisTick`). */
   tickMark = 0;
   #transport!: Transport;
   readonly id: string;
@@ -231,7 +231,7 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
     const upgrades = this.#availableUpgrades();
     this.sendPacket(
       "open",
-      `{"sid":${JSON.stringify(this.id)},"upgrades":${upgrades.length === 0 ? "[]" : JSON.stringify(upgrades)},"pingInterval":${Number(opts.pingInterval)},"pingTimeout":${Number(opts.pingTimeout)},"maxPayload":${Number(opts.maxHttpBufferSize)}}`,
+      `{"sid":${JSON.stringify(this.id)},"upgrades":${upgrades.length === 0 ? "[]" : JSON.stringify(upgrades)},"pingInterval":${JSON.stringify(opts.pingInterval)},"pingTimeout":${JSON.stringify(opts.pingTimeout)},"maxPayload":${JSON.stringify(opts.maxHttpBufferSize)}}`,
     );
     if (opts.initialPacket !== undefined && opts.initialPacket !== null) {
       this.sendPacket("message", opts.initialPacket as MessageData);

@@ -32,7 +32,8 @@ const MEMBER_LIST_MIN = 16;
 interface MemberList {
   // biome-ignore lint/suspicious/noExplicitAny: any socket typing.
   readonly sockets: Socket<any, any, any, any>[];
-  targets: FanoutTargets | null;
+  /** Made on first use; false when a connection is not on Switchboard's engine. */
+  targets: FanoutTargets | null | false;
 }
 
 /** Flags of one emit or broadcast, as socket.io names them. */
@@ -269,11 +270,15 @@ export class Adapter extends EventEmitter {
   /** The fan-out list of `list`'s connections (made, or remade when stale), or null off our engine. */
   #targetsOf(list: MemberList): FanoutTargets | null {
     const current = list.targets;
+    if (current === false) return null;
     if (current !== null && !current.stale) return current;
     const conns: EngineSocketImpl[] = [];
     for (const socket of list.sockets) {
       const conn = socket.client.conn;
-      if (!(conn instanceof EngineSocketImpl)) return null;
+      if (!(conn instanceof EngineSocketImpl)) {
+        list.targets = false;
+        return null;
+      }
       conns.push(conn);
     }
     list.targets = new FanoutTargets(conns);

@@ -24,7 +24,7 @@ export interface TransportOwner {
   onTransportReady(transport: Transport): void;
   /** Packets sent with `notify` have been written out. */
   onTransportDrain(transport: Transport): void;
-  /** The tick of the last write to the owner's connection (see `corkStreamForTick`). */
+  /** The tick of the last write to the owner's connection (see `markWrittenThisTick`). */
   tickMark: number;
 }
 

@@ -73,7 +73,7 @@ export class WebSocketTransport extends Transport {
   /** Whether permessage-deflate was negotiated (then frames cannot be pre-built). */
   readonly deflate: boolean;
   #onSentLast: ((err?: Error) => void) | null = null;
-  /** The tick of the last write (see `corkStreamForTick`). */
+  /** The tick of the last write (see `markWrittenThisTick`). */
   tickMark = 0;
 
   constructor(socket: WebSocket, protocol: ProtocolVersion, config: TransportConfig) {
