@@ -228,13 +228,27 @@ export function writeFrameDirect(
   again: boolean,
 ): number {
   if (ws.readyState !== WS_OPEN) return DIRECT_WRITTEN;
-  const stream = (ws as unknown as { _socket?: FrameStream })._socket;
-  if (stream === undefined || typeof stream.write !== "function") return DIRECT_UNAVAILABLE;
-  if (again) corkStream(stream);
-  const frame = prepared.websocketFrame();
-  if (frame.length === 1) stream.write(frame[0]);
-  else for (let i = 0; i < frame.length; i++) stream.write(frame[i]);
+  const stream = writeFramesDirect(ws, prepared.websocketFrame(), again);
+  if (stream === null) return DIRECT_UNAVAILABLE;
   return stream.writableLength > maxBufferedBytes ? DIRECT_OVERFLOW : DIRECT_WRITTEN;
+}
+
+/**
+ * Writes complete frames (from {@link encodeFrame}) straight to the TCP
+ * stream under an open `ws` without permessage-deflate, corking it first when
+ * `again`. Returns the stream, or null when there is none (use `ws.send`).
+ */
+export function writeFramesDirect(
+  ws: WebSocket,
+  frames: readonly Buffer[],
+  again: boolean,
+): FrameStream | null {
+  const stream = (ws as unknown as { _socket?: FrameStream })._socket;
+  if (stream === undefined || typeof stream.write !== "function") return null;
+  if (again) corkStream(stream);
+  if (frames.length === 1) stream.write(frames[0]);
+  else for (let i = 0; i < frames.length; i++) stream.write(frames[i]);
+  return stream;
 }
 
 /**

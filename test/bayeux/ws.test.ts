@@ -66,29 +66,32 @@ describe("bayeux websocket", { timeout: 20000 }, () => {
       await peer.next((m) => m.id === "s");
     }
     const sent: Buffer[] = [];
+    const encoded: (readonly Buffer[])[] = [];
     for (const { clientId } of [a, b]) {
       const socket = s.bayeux.getSession(clientId)!.socket! as BayeuxSocket;
       const original = socket.sendFrame.bind(socket);
-      socket.sendFrame = (frame: Buffer) => {
-        sent.push(frame);
-        original(frame);
+      socket.sendFrame = (payload: Buffer, frames: readonly Buffer[]) => {
+        sent.push(payload);
+        encoded.push(frames);
+        original(payload, frames);
       };
     }
-    return { a, b, sent };
+    return { a, b, sent, encoded };
   }
 
   it("sends the same frame bytes to every websocket recipient", async () => {
-    const { a, b, sent } = await twoSubscribersWithFrameSpy("/same");
+    const { a, b, sent, encoded } = await twoSubscribersWithFrameSpy("/same");
     s.bayeux.publish("/same", { big: "x".repeat(100) });
     await a.peer.next((m) => m.channel === "/same");
     await b.peer.next((m) => m.channel === "/same");
     assert.equal(sent.length, 2);
     assert.equal(sent[0], sent[1], "one Buffer shared");
+    assert.equal(encoded[0], encoded[1], "one encoded websocket frame shared");
     assert.equal(a.peer.frames.at(-1), b.peer.frames.at(-1));
   });
 
   it("batches one tick's deliveries into one shared frame, in order", async () => {
-    const { a, b, sent } = await twoSubscribersWithFrameSpy("/tick/*");
+    const { a, b, sent, encoded } = await twoSubscribersWithFrameSpy("/tick/*");
     const framesBefore = a.peer.frames.length;
     s.bayeux.publish("/tick/one", { n: 1 });
     s.bayeux.publish("/tick/two", "é ✓");
@@ -109,6 +112,7 @@ describe("bayeux websocket", { timeout: 20000 }, () => {
     }
     assert.equal(sent.length, 2, "one frame per recipient");
     assert.equal(sent[0], sent[1], "one Buffer shared");
+    assert.equal(encoded[0], encoded[1], "one encoded batch frame shared");
     assert.equal(a.peer.frames.length, framesBefore + 1);
     assert.equal(
       a.peer.frames.at(-1),

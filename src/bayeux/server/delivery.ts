@@ -6,6 +6,7 @@
  * `JSON.stringify` and one buffer, not N.
  */
 import type { BayeuxMessage } from "../../codec/bayeux/index.js";
+import { encodeFrame } from "../../transport/ws-frame.js";
 
 /** Anything that can receive deliveries: a client session or an in-process listener. */
 export interface ChannelSubscriber {
@@ -18,6 +19,7 @@ export class Delivery {
   /** The message as JSON, computed once. */
   readonly json: string;
   #frame: Buffer | null = null;
+  #wsFrame: Buffer[] | null = null;
 
   constructor(message: BayeuxMessage) {
     this.message = message;
@@ -28,6 +30,12 @@ export class Delivery {
   get frame(): Buffer {
     this.#frame ??= Buffer.from(`[${this.json}]`, "utf8");
     return this.#frame;
+  }
+
+  /** The complete websocket text frame of {@link frame}, built once and written as is. */
+  get wsFrame(): Buffer[] {
+    this.#wsFrame ??= encodeFrame(this.frame, false);
+    return this.#wsFrame;
   }
 }
 

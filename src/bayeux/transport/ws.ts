@@ -18,6 +18,8 @@ import {
 import { createDebug } from "../../shared/debug.js";
 import { useCompactListenerTable } from "../../shared/listener-table.js";
 import { corkForTick, isCorkedForTick, type TickWatcher } from "../../transport/tick-cork.js";
+import { writeFramesDirect } from "../../transport/websocket.js";
+import { encodeFrame } from "../../transport/ws-frame.js";
 import type { Delivery } from "../server/delivery.js";
 import type { HeldResult } from "../server/host.js";
 import type { BayeuxServer } from "../server/server.js";
@@ -64,13 +66,15 @@ let lastList: readonly Delivery[] | null = null;
 let lastStart = 0;
 let lastEnd = 0;
 let lastFrame: Buffer | null = null;
+/** The complete websocket frame of `lastFrame`, built on first use. */
+let lastWsFrame: Buffer[] | null = null;
 
 function flushAll(): void {
   const list = dirty;
   dirty = [];
   flushScheduled = false;
   for (let i = 0; i < list.length; i++) list[i].flush();
-  lastList = lastFrame = null;
+  lastList = lastFrame = lastWsFrame = null;
 }
 
 /** Whether `list[start, end)` holds the same deliveries as the last batch built. */
@@ -100,6 +104,7 @@ function batchFrame(list: readonly Delivery[], start: number, end: number): Buff
     at += frame.copy(out, at, 1, frame.length - 1);
   }
   out[at] = 0x5d;
+  lastWsFrame = null;
   lastList = list;
   lastStart = start;
   lastEnd = end;
@@ -161,7 +166,7 @@ export class BayeuxSocket implements SessionSocket, TickWatcher {
     const pending = this.#more;
     this.#first = this.#more = null;
     if (pending === null) {
-      this.sendFrame(first.frame);
+      this.sendFrame(first.frame, first.wsFrame);
       return;
     }
     let start = 0;
@@ -169,25 +174,39 @@ export class BayeuxSocket implements SessionSocket, TickWatcher {
     for (let i = 0; i < pending.length; i++) {
       const size = pending[i].frame.length;
       if (i > start && bytes + size > BATCH_BYTES) {
-        this.sendFrame(batchFrame(pending, start, i));
+        this.#sendBatch(pending, start, i);
         start = i;
         bytes = 0;
       }
       bytes += size;
     }
-    this.sendFrame(batchFrame(pending, start, pending.length));
+    this.#sendBatch(pending, start, pending.length);
+  }
+
+  #sendBatch(list: readonly Delivery[], start: number, end: number): void {
+    if (end - start === 1) {
+      this.sendFrame(list[start].frame, list[start].wsFrame);
+      return;
+    }
+    const payload = batchFrame(list, start, end);
+    // The batch just built is the last one: its frame is shared by every recipient of it.
+    lastWsFrame ??= encodeFrame(payload, false);
+    this.sendFrame(payload, lastWsFrame);
   }
 
   /**
-   * Writes one text frame of shared bytes. At the end of the tick there is
-   * nothing left to coalesce with, so it goes out at once (ws writes header
-   * and payload in one writev) and the backlog is measured right after;
-   * unless a reply corked the socket this tick, whose uncork measures it.
+   * Writes one text frame of shared bytes: `frames` is its complete encoding,
+   * built once for every recipient and written to the TCP stream as it is
+   * (without permessage-deflate, which this server never negotiates, ws's
+   * sender holds no queue to overtake). At the end of the tick there is
+   * nothing left to coalesce with, so it goes out at once and the backlog is
+   * measured right after; unless a reply corked the socket this tick, whose
+   * uncork measures it.
    */
-  sendFrame(frame: Buffer): void {
+  sendFrame(payload: Buffer, frames: readonly Buffer[]): void {
     const ws = this.ws;
     if (ws.readyState !== 1) return;
-    ws.send(frame, TEXT_FRAME);
+    if (writeFramesDirect(ws, frames, false) === null) ws.send(payload, TEXT_FRAME);
     if (!isCorkedForTick(ws)) this.#checkBacklog();
   }
 
