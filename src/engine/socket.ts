@@ -303,21 +303,25 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
     else packet = { type, data: toRawData(data), options: packetOptions };
     // Events are emitted only when somebody listens: this runs once per
     // recipient of every broadcast, and `emit` allocates its arguments.
-    if (hasListeners(this, "packetCreate")) this.emit("packetCreate", packet);
+    // The per-packet events are looked up only on a socket that ever had a
+    // listener for one (one bit), and on the server's one table.
+    const watched = (this.#bits & BIT_WATCHED) !== 0;
+    if (watched && hasListeners(this, "packetCreate")) this.emit("packetCreate", packet);
     const transport = this.transport;
     // Fast path: a websocket is always writable and ws keeps its own queue,
     // so an empty buffer means the packet can go straight out.
     if (this.#writeBuffer.length === 0 && transport.writable && transport.name === "websocket") {
       const server = this.server;
-      if (hasListeners(this, "flush") || hasListeners(server, "flush")) {
+      const serverEvents = (server as unknown as ListenerTable)._events;
+      if ((watched && hasListeners(this, "flush")) || serverEvents.flush !== undefined) {
         const batch = [packet];
         this.emit("flush", batch);
         server.emit("flush", this, batch);
       }
       if (callback) (this.#sentCallbackFn ??= []).push([callback]);
       (transport as WebSocketTransport).sendPacket(packet, callback !== undefined);
-      if (hasListeners(this, "drain")) this.emit("drain");
-      if (hasListeners(server, "drain")) server.emit("drain", this);
+      if (watched && hasListeners(this, "drain")) this.emit("drain");
+      if (serverEvents.drain !== undefined) server.emit("drain", this);
       return;
     }
     if (this.#writeBuffer === EMPTY_BUFFER) this.#writeBuffer = [];
