@@ -18,12 +18,7 @@ import type { WebSocket } from "ws";
 import { writtenThisTick } from "../transport/tick-cork.js";
 import { DIRECT_OVERFLOW, DIRECT_UNAVAILABLE, writeFrameDirect } from "../transport/websocket.js";
 import type { PreparedMessage } from "./prepared-message.js";
-import { directEpoch, type Socket } from "./socket.js";
-
-/** An emitter's listener table, as Node keeps it (`_events`). */
-interface ListenerTable {
-  _events: Record<string, unknown>;
-}
+import { directEpoch, type ListenerTable, type Socket } from "./socket.js";
 
 export class FanoutTargets {
   readonly #conns: readonly Socket[];

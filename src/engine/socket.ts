@@ -77,7 +77,7 @@ const PER_PACKET_EVENTS: ReadonlySet<string | symbol> = new Set(["packetCreate",
 type Listener = (...args: any[]) => void;
 
 /** An emitter's listener table, as Node keeps it (`_events`). */
-interface ListenerTable {
+export interface ListenerTable {
   _events: Record<string, unknown>;
 }
 
