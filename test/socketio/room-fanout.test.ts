@@ -32,6 +32,13 @@ async function join(h: Harness, transports: ("polling" | "websocket")[]): Promis
   return { client, server, got };
 }
 
+/** `MEMBERS` websocket clients joined to the room "big". */
+async function bigRoom(h: Harness): Promise<Member[]> {
+  const members: Member[] = [];
+  for (let i = 0; i < MEMBERS; i++) members.push(await join(h, ["websocket"]));
+  return members;
+}
+
 /** Waits until every member's list has `count` entries (or fails after 3 s). */
 async function settle(members: Member[], count: (m: Member) => number): Promise<void> {
   const deadline = Date.now() + 3000;
@@ -140,8 +147,7 @@ describe("broadcast to a large room: upgrades, server listeners, slow members", 
   test("a member that upgrades from polling keeps receiving, before and after", async () => {
     const h = await startServer();
     try {
-      const members: Member[] = [];
-      for (let i = 0; i < MEMBERS; i++) members.push(await join(h, ["websocket"]));
+      const members = await bigRoom(h);
       const upgrading = h.client("/", { transports: ["polling", "websocket"] });
       const got: unknown[] = [];
       upgrading.on("m", (value: unknown) => got.push(value));
@@ -161,8 +167,7 @@ describe("broadcast to a large room: upgrades, server listeners, slow members", 
   test("engine-level flush listeners see every recipient's packet", async () => {
     const h = await startServer();
     try {
-      const members: Member[] = [];
-      for (let i = 0; i < MEMBERS; i++) members.push(await join(h, ["websocket"]));
+      const members = await bigRoom(h);
       h.io.to("big").emit("m", "warm");
       await settle(members, () => 1);
       let flushed = 0;
@@ -178,8 +183,7 @@ describe("broadcast to a large room: upgrades, server listeners, slow members", 
   test("a member that stops reading is dropped at maxBufferedBytes; the rest keep receiving", async () => {
     const h = await startServer({ maxBufferedBytes: 256 * 1024, transports: ["websocket"] });
     try {
-      const members: Member[] = [];
-      for (let i = 0; i < MEMBERS; i++) members.push(await join(h, ["websocket"]));
+      const members = await bigRoom(h);
       const stalled = members[7];
       const reason = new Promise((resolve) => stalled.server.once("disconnect", resolve));
       const tcp = (
