@@ -146,6 +146,10 @@ export class BroadcastOperator<
     let answeredServers = 0;
     const timer = setTimeout(() => {
       timedOut = true;
+      // The adapter gave the packet its ack id: no socket keeps waiting for it.
+      const id = packet.id;
+      if (id !== undefined)
+        for (const socket of this.#adapter.nsp.sockets.values()) socket._forgetAck(id);
       ack(new Error("operation has timed out"), responses);
     }, this.#flags.timeout ?? DEFAULT_BROADCAST_ACK_TIMEOUT);
     const check = () => {

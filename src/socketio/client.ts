@@ -52,6 +52,10 @@ function onDecoded(this: Client, packet: Packet): void {
   this._ondecoded(packet);
 }
 
+function forgetLeft(client: Client): void {
+  client._forgetLeft();
+}
+
 export class Client {
   readonly conn: EngineSocket;
   readonly server: Server;
@@ -63,6 +67,18 @@ export class Client {
   // order is insertion order, as with a single Map.
   #first: Socket | null = null;
   #more: Map<string, Socket> | null = null;
+  /**
+   * Sockets replaced in their namespace by a second CONNECT sent before the
+   * first was answered (socket.io admits both; packets go to the newer one):
+   * kept so they still disconnect with the connection.
+   */
+  #displaced: Socket[] | null = null;
+  /**
+   * The socket that left its namespace during the current tick: packets of
+   * the same batch still addressed to it are dropped, as socket.io does,
+   * instead of closing the connection (cleared on the next tick).
+   */
+  #left: Socket | null = null;
 
   constructor(server: Server, conn: EngineSocket) {
     this.server = server;
@@ -100,6 +116,8 @@ export class Client {
   }
 
   #set(name: string, socket: Socket): void {
+    const previous = this.#get(name);
+    if (previous !== undefined && previous !== socket) (this.#displaced ??= []).push(previous);
     const first = this.#first;
     if (first !== null && first.nsp.name === name) this.#first = socket;
     else if (first === null && (this.#more === null || this.#more.size === 0)) this.#first = socket;
@@ -120,12 +138,14 @@ export class Client {
     const out: Socket[] = [];
     if (this.#first !== null) out.push(this.#first);
     if (this.#more !== null) for (const socket of this.#more.values()) out.push(socket);
+    if (this.#displaced !== null) out.push(...this.#displaced);
     return out;
   }
 
   #clear(): void {
     this.#first = null;
     this.#more = null;
+    this.#displaced = null;
   }
 
   /** The HTTP request of the handshake. */
@@ -196,6 +216,13 @@ export class Client {
       packet.type !== PacketType.CONNECT_ERROR
     ) {
       socket._onpacket(packet);
+    } else if (
+      !socket &&
+      this.#left !== null &&
+      this.#left.nsp.name === name &&
+      packet.type !== PacketType.CONNECT_ERROR
+    ) {
+      debug("client %s: packet for %s after its socket left, ignored", this.id, name);
     } else {
       debug("client %s: invalid state (packet type %d on %s)", this.id, packet.type, name);
       this.close();
@@ -250,7 +277,20 @@ export class Client {
 
   /** Forgets a socket that left its namespace. */
   _remove(socket: Socket): void {
+    const displaced = this.#displaced;
+    const i = displaced === null ? -1 : displaced.indexOf(socket);
+    if (i !== -1) {
+      (displaced as Socket[]).splice(i, 1);
+      return;
+    }
     this.#delete(socket.nsp.name, socket);
+    if (this.#left === null) process.nextTick(forgetLeft, this);
+    this.#left = socket;
+  }
+
+  /** Package-internal: the current tick is over (see `#left`). */
+  _forgetLeft(): void {
+    this.#left = null;
   }
 
   /** Closes the engine connection. */

@@ -12,6 +12,7 @@ export { BroadcastOperator, type RemoteSocket } from "./broadcast.js";
 export { Client } from "./client.js";
 export type { Handler, HandlerClass } from "./handler.js";
 export { type ExtendedError, Namespace, type NamespaceMiddleware } from "./namespace.js";
+export { InvalidOptionError } from "./options.js";
 export { ParentNamespace, type ParentNspNameMatchFn } from "./parent-namespace.js";
 export type { DecoderLike, EncoderLike, ParserOption } from "./parser.js";
 export { type AdapterConstructor, Server, type ServerOptions } from "./server.js";

@@ -3,7 +3,6 @@
  * (socket.io-protocol, "Multiplexing"). It owns its sockets, its connection
  * middlewares and its adapter (rooms). Broadcasting methods create operators.
  */
-import { PacketType } from "../codec/socketio/index.js";
 import { createDebug } from "../shared/debug.js";
 import type { Adapter, Room, SocketId } from "./adapter.js";
 import { BroadcastOperator, type RemoteSocket } from "./broadcast.js";
@@ -148,23 +147,27 @@ export class Namespace<
     fn: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
   ): void {
     const recovery = this.server._recovery;
-    if (recovery?.skipMiddlewares !== false && socket.recovered) {
-      if (client.conn.readyState === "open") this.#doConnect(socket, fn);
+    const open = client.conn.readyState === "open";
+    if (recovery?.skipMiddlewares !== false && socket.recovered && open) {
+      this.#doConnect(socket, fn);
       return;
     }
     runMiddlewares(this._fns, socket, (err?: ExtendedError) => {
       process.nextTick(() => {
-        if (client.conn.readyState !== "open") return;
+        // A refused socket (or one whose connection closed meanwhile) leaves
+        // the rooms a middleware or its recovered session put it in.
+        if (client.conn.readyState !== "open") {
+          socket._cleanup();
+          return;
+        }
         if (err) {
           debug("middleware refused %s on %s: %s", socket.id, this.name, err.message);
-          client._packet({
-            type: PacketType.CONNECT_ERROR,
-            nsp: this.name,
-            data:
-              client.conn.protocol === 3
-                ? (err.data ?? err.message)
-                : { message: err.message, data: err.data },
-          });
+          socket._cleanup();
+          socket._error(
+            client.conn.protocol === 3
+              ? (err.data ?? err.message)
+              : { message: err.message, data: err.data },
+          );
           return;
         }
         this.#doConnect(socket, fn);
@@ -185,7 +188,8 @@ export class Namespace<
 
   /** Forgets a socket that left. */
   _remove(socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
-    this.sockets.delete(socket.id);
+    // A refused socket may share its id with a recovered session's new socket.
+    if (this.sockets.get(socket.id) === socket) this.sockets.delete(socket.id);
   }
 
   #operator(): BroadcastOperator<EmitEvents, SocketData> {

@@ -19,6 +19,14 @@ import { DeadlineQueue } from "./deadline-queue.js";
 import type { EngineSocket } from "./engine-contract.js";
 import { type Handler, resolveHandler } from "./handler.js";
 import { Namespace, type NamespaceMiddleware } from "./namespace.js";
+import {
+  checkAdapter,
+  checkCount,
+  checkPath,
+  checkServerOptions,
+  InvalidOptionError,
+  portNumber,
+} from "./options.js";
 import { ParentNamespace, type ParentNspNameMatchFn } from "./parent-namespace.js";
 import { defaultParser, type EncoderLike, type ParserOption } from "./parser.js";
 import { createClientFileHandler } from "./serve-client.js";
@@ -140,9 +148,12 @@ export class Server<
   #ownsBroker: boolean;
 
   constructor(opts?: Partial<ServerOptions>);
-  constructor(srv?: HttpServer | Http2SecureServer | number, opts?: Partial<ServerOptions>);
   constructor(
-    srv?: HttpServer | Http2SecureServer | number | Partial<ServerOptions>,
+    srv?: HttpServer | Http2SecureServer | number | string,
+    opts?: Partial<ServerOptions>,
+  );
+  constructor(
+    srv?: HttpServer | Http2SecureServer | number | string | Partial<ServerOptions>,
     opts: Partial<ServerOptions> = {},
   ) {
     super();
@@ -150,6 +161,7 @@ export class Server<
       opts = srv as Partial<ServerOptions>;
       srv = undefined;
     }
+    checkServerOptions(opts);
     this._opts = opts;
     this.#path = opts.path ?? "/socket.io";
     this.#serveClient = opts.serveClient !== false;
@@ -174,7 +186,8 @@ export class Server<
       this.sockets.on("connection", run as never);
     }
     this.bind(new EngineServer(this.#engineOptions()));
-    if (srv !== undefined && srv !== null) this.attach(srv as HttpServer | number);
+    // socket.io skips only undefined, null and "": a port 0 still listens.
+    if (srv !== undefined && srv !== null && srv !== "") this.attach(srv as HttpServer | number);
   }
 
   /**
@@ -227,7 +240,7 @@ export class Server<
   path(v: string): this;
   path(v?: string): this | string {
     if (v === undefined) return this.#path;
-    this.#path = v.replace(/\/$/, "");
+    this.#path = checkPath(v).replace(/\/$/, "");
     return this;
   }
 
@@ -236,7 +249,7 @@ export class Server<
   connectTimeout(v: number): this;
   connectTimeout(v?: number): this | number {
     if (v === undefined) return this.#connectTimeout;
-    this.#connectTimeout = v;
+    this.#connectTimeout = checkCount(v, "connectTimeout");
     this.#pendingConnect.clear();
     this.#pendingConnect = this.#makeConnectQueue();
     return this;
@@ -247,19 +260,28 @@ export class Server<
   adapter(v: AdapterConstructor): this;
   adapter(v?: AdapterConstructor): this | AdapterConstructor | undefined {
     if (v === undefined) return this.#adapter;
+    checkAdapter(v);
     this.#adapter = v;
     for (const nsp of this._nsps.values()) nsp._initAdapter();
     return this;
   }
 
   /** Attaches to an HTTP server, or creates one listening on `port`. */
-  attach(srv: HttpServer | Http2SecureServer | number, opts: Partial<ServerOptions> = {}): this {
+  attach(
+    srv: HttpServer | Http2SecureServer | number | string,
+    opts: Partial<ServerOptions> = {},
+  ): this {
+    checkServerOptions(opts);
     let server: HttpServer;
-    if (typeof srv === "number") {
-      server = createServer();
-      server.listen(srv);
-    } else {
+    if (typeof srv === "object" && srv !== null) {
       server = srv as HttpServer;
+    } else {
+      const port = portNumber(srv);
+      if (port === undefined) {
+        throw new InvalidOptionError("srv", "an HTTP server or a port (a number or digits)", srv);
+      }
+      server = createServer();
+      server.listen(port);
     }
     if (opts.path) this.path(opts.path);
     if (opts.serveClient !== undefined) this.#serveClient = opts.serveClient;
@@ -274,7 +296,10 @@ export class Server<
   }
 
   /** Alias of `attach`. */
-  listen(srv: HttpServer | Http2SecureServer | number, opts: Partial<ServerOptions> = {}): this {
+  listen(
+    srv: HttpServer | Http2SecureServer | number | string,
+    opts: Partial<ServerOptions> = {},
+  ): this {
     return this.attach(srv, opts);
   }
 

@@ -110,10 +110,15 @@ export class Socket<
     if (previousSession) {
       this.id = previousSession.sid;
       this._pid = previousSession.pid;
+      // As socket.io 4.8: rooms are restored and missed packets written before
+      // the middlewares run, so the replayed EVENTs precede the CONNECT reply
+      // (socket.io-client buffers them and emits them just before "connect").
+      this.join(previousSession.rooms);
       this.data = previousSession.data as SocketData;
-      const extras = this.#more();
-      extras.session = previousSession;
-      extras.recovered = true;
+      for (const data of previousSession.missedPackets) {
+        this.packet({ type: PacketType.EVENT, nsp: nsp.name, data });
+      }
+      this.#more().recovered = true;
     } else {
       this.id =
         client.conn.protocol === 3
@@ -138,8 +143,8 @@ export class Socket<
   #more(): SocketExtras {
     this.#extras ??= {
       auth: undefined,
-      session: undefined,
       recovered: false,
+      closed: false,
       fns: undefined,
       anyIncoming: undefined,
       anyOutgoing: undefined,
@@ -292,8 +297,11 @@ export class Socket<
     this.client._packet(packet, flags);
   }
 
-  /** Joins a room or several. */
+  /** Joins a room or several; does nothing once the socket has left its namespace. */
   join(rooms: Room | Room[]): Promise<void> | void {
+    // A socket that disconnected (or was refused by a middleware) must not
+    // reappear in a room: nothing would ever remove it (socket.io's `_cleanup`).
+    if (this.#extras?.closed === true) return;
     const adapter = this.adapter;
     if (typeof rooms !== "object" && adapter.addAll === Adapter.prototype.addAll) {
       (adapter as Adapter)._addOne(this.id, rooms);
@@ -307,8 +315,24 @@ export class Socket<
     return this.adapter.del(this.id, room);
   }
 
-  #leaveAll(): void {
+  /** Leaves every room (its own id's room included), as socket.io's `leaveAll`. */
+  leaveAll(): void {
     this.adapter.delAll(this.id);
+  }
+
+  /**
+   * Leaves every room and the namespace for good: later `join` calls do
+   * nothing. Run on disconnection and when a middleware refuses the socket.
+   */
+  _cleanup(): void {
+    this.#more().closed = true;
+    this.leaveAll();
+    this.nsp._remove(this);
+  }
+
+  /** Refuses the connection: a CONNECT_ERROR packet with `err` as payload. */
+  _error(err: unknown): void {
+    this.packet({ type: PacketType.CONNECT_ERROR, nsp: this.nsp.name, data: err });
   }
 
   /** Called by the namespace once middlewares passed: sends the CONNECT reply. */
@@ -322,19 +346,14 @@ export class Socket<
       if (this._pid) data.pid = this._pid;
       this.packet({ type: PacketType.CONNECT, nsp: this.nsp.name, data });
     }
-    const session = this.#extras?.session;
-    if (session) {
-      (this.#extras as SocketExtras).session = undefined;
-      this.join(session.rooms);
-      // Missed packets follow the CONNECT reply, each still ending with its offset.
-      for (const data of session.missedPackets) {
-        this.packet({ type: PacketType.EVENT, nsp: this.nsp.name, data });
-      }
-    }
   }
 
-  /** A packet from the client for this namespace. */
+  /** A packet from the client for this namespace (ignored once disconnected). */
   _onpacket(packet: Packet): void {
+    if (!this.connected) {
+      debug("socket %s: packet after disconnection ignored", this.id);
+      return;
+    }
     switch (packet.type) {
       case PacketType.EVENT:
       case PacketType.BINARY_EVENT:
@@ -408,8 +427,7 @@ export class Socket<
         data: this.data,
       });
     }
-    this.#leaveAll();
-    this.nsp._remove(this);
+    this._cleanup();
     this.client._remove(this);
     this.connected = false;
     this.emitReserved("disconnect", why, description);
@@ -589,9 +607,9 @@ type AnyListKey = "anyIncoming" | "anyOutgoing";
 interface SocketExtras {
   /** The CONNECT auth payload, when it was not empty. */
   auth: Record<string, unknown> | undefined;
-  /** The recovered session, until `_onconnect` restores its rooms and replays its packets. */
-  session: Session | undefined;
   recovered: boolean;
+  /** Set by `_cleanup`: the socket left its namespace and joins no room any more. */
+  closed: boolean;
   fns: SocketMiddleware[] | undefined;
   anyIncoming: AnyListener[] | undefined;
   anyOutgoing: AnyListener[] | undefined;
