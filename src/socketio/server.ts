@@ -163,7 +163,8 @@ export class Server<
     }
     checkServerOptions(opts);
     this._opts = opts;
-    this.#path = opts.path ?? "/socket.io";
+    // As socket.io's `path()`: "/custom/" and "/custom" name the same path.
+    this.#path = (opts.path ?? "/socket.io").replace(/\/$/, "");
     this.#serveClient = opts.serveClient !== false;
     this.#parser = opts.parser ?? defaultParser;
     this.encoder = new this.#parser.Encoder();

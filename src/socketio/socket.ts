@@ -275,6 +275,11 @@ export class Socket<
     (this.#acks ??= new Map()).set(id, ack);
   }
 
+  /** How many acknowledgements this socket still waits for (for tests and diagnostics). */
+  get _pendingAcks(): number {
+    return this.#acks?.size ?? 0;
+  }
+
   /** Drops an acknowledgement that timed out at the broadcast level. */
   _forgetAck(id: number): void {
     this.#acks?.delete(id);
