@@ -296,9 +296,11 @@ export class Client {
   /** Closes the engine connection. */
   close(): void {
     if (this.conn.readyState === "open") {
-      // Sockets learn the reason first: the engine may report its own close synchronously.
-      this._onclose("forced server close");
+      // As socket.io: when the engine closes at once (websocket, or a held
+      // poll), its "forced close" reaches the sockets first; otherwise they
+      // learn "forced server close" now and the engine closes after its flush.
       this.conn.close();
+      this._onclose("forced server close");
     }
   }
 

@@ -86,7 +86,7 @@ describe("bad input from raw clients", () => {
       const [why] = await reason;
       assert.ok(
         why === "parse error" ||
-          (name === "CONNECT_ERROR sent by a client" && why === "forced server close"),
+          (name === "CONNECT_ERROR sent by a client" && why === "forced close"),
         String(why),
       );
       await closed;
@@ -162,7 +162,7 @@ describe("bad input from raw clients", () => {
     const { eio, socket } = await rawConnected(h);
     const reason = waitFor(socket, "disconnect");
     eio.send('2/elsewhere,["merge",{}]');
-    assert.equal((await reason)[0], "forced server close");
+    assert.equal((await reason)[0], "forced close");
     await assertServerUp();
   });
 });

@@ -60,7 +60,7 @@ for (const transport of ["polling", "websocket"] as RawTransport[]) {
         assert.equal(sio(c.received).length, 1, JSON.stringify(c.received));
         assert.match(sio(c.received)[0], CONNECT_REPLY);
         await until(() => reasons.has(socket), 5000, "the disconnect event");
-        assert.equal(reasons.get(socket), "forced server close");
+        assert.equal(reasons.get(socket), "forced close");
         assert.equal(h.io.of("/").sockets.has(socket.id), false);
       },
     );
@@ -109,7 +109,7 @@ for (const transport of ["polling", "websocket"] as RawTransport[]) {
       await c.send('42/other,["elsewhere"]');
       await c.closed;
       await until(() => reasons.has(socket), 5000, "the disconnect event");
-      assert.equal(reasons.get(socket), "forced server close");
+      assert.equal(reasons.get(socket), "forced close");
     });
 
     it(
