@@ -163,8 +163,8 @@ export class Server<
     }
     checkServerOptions(opts);
     this._opts = opts;
-    // As socket.io's `path()`: "/custom/" and "/custom" name the same path.
-    this.#path = (opts.path ?? "/socket.io").replace(/\/$/, "");
+    // As socket.io's `path()`: "/custom/" and "/custom" name the same path ("/" stays).
+    this.#path = (opts.path ?? "/socket.io").replace(/(.)\/$/, "$1");
     this.#serveClient = opts.serveClient !== false;
     this.#parser = opts.parser ?? defaultParser;
     this.encoder = new this.#parser.Encoder();
