@@ -321,6 +321,16 @@ export class Adapter extends EventEmitter {
     return null;
   }
 
+  /**
+   * A socket entered `nsp.sockets`: the member lists of rooms it joined
+   * before (in a middleware, or restored by recovery) were built without it.
+   */
+  _onSocketAdded(id: SocketId): void {
+    if (this.#memberLists.size === 0) return;
+    const rooms = this.socketRooms(id);
+    if (rooms !== undefined) for (const room of rooms) this.#changed(room);
+  }
+
   /** A room's membership changed: its member list is rebuilt when next used. */
   #changed(room: Room): void {
     if (this.#memberLists.size !== 0) this.#memberLists.delete(room);

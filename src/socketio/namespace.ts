@@ -180,6 +180,7 @@ export class Namespace<
     fn: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
   ): void {
     this.sockets.set(socket.id, socket);
+    this.adapter._onSocketAdded?.(socket.id);
     socket._onconnect();
     fn(socket);
     this.emitReserved("connect", socket);

@@ -115,6 +115,38 @@ for (const mode of MODES) {
       }
     });
 
+    it(
+      "a socket that joined a large room in a middleware gets the room's broadcasts once connected",
+      T,
+      async () => {
+        const h = await startServer({}, mode);
+        try {
+          let release: (() => void) | undefined;
+          let admitted = 0;
+          h.io.use((socket, next) => {
+            socket.join("big");
+            // The 17th socket waits: a broadcast meanwhile builds the room's member list.
+            if (++admitted === 17) release = next;
+            else next();
+          });
+          const members = Array.from({ length: 16 }, () => h.client());
+          await Promise.all(members.map((c) => waitFor(c, "connect")));
+          const late = h.client();
+          await until(() => release !== undefined, 5000, "the 17th middleware");
+          const first = waitFor(members[0], "news");
+          h.io.to("big").emit("news", 1);
+          await first;
+          (release as () => void)();
+          await waitFor(late, "connect");
+          const got = waitFor<[number]>(late, "news");
+          h.io.to("big").emit("news", 2);
+          assert.deepEqual(await got, [2]);
+        } finally {
+          await h.close();
+        }
+      },
+    );
+
     it("a broadcast-with-ack that times out leaves no ack entry on any socket", T, async () => {
       const h = await startServer({}, mode);
       try {
