@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { Socket } from "../../src/index.js";
+import { PacketType, type Socket } from "../../src/index.js";
 import { MODES, startServer, waitFor } from "./helpers.js";
 import { until } from "./raw-clients.js";
 
@@ -141,6 +141,33 @@ for (const mode of MODES) {
           const got = waitFor<[number]>(late, "news");
           h.io.to("big").emit("news", 2);
           assert.deepEqual(await got, [2]);
+        } finally {
+          await h.close();
+        }
+      },
+    );
+
+    it(
+      "a disconnected socket ignores packets still handed to it: no listener, no ack callback",
+      T,
+      async () => {
+        const h = await startServer({}, mode);
+        try {
+          const connected = waitFor<[Socket]>(h.io, "connection");
+          const client = h.client();
+          client.on("question", () => {});
+          await waitFor(client, "connect");
+          const [socket] = await connected;
+          const calls: string[] = [];
+          socket.onAny((event: string) => calls.push(`any ${event}`));
+          socket.on("late", () => calls.push("late"));
+          socket.emit("question", () => calls.push("ack"));
+          const gone = waitFor(socket, "disconnect");
+          client.disconnect();
+          await gone;
+          socket._onpacket({ type: PacketType.EVENT, nsp: "/", data: ["late"] });
+          socket._onpacket({ type: PacketType.ACK, nsp: "/", id: 0, data: ["answer"] });
+          assert.deepEqual(calls, []);
         } finally {
           await h.close();
         }
