@@ -4,7 +4,6 @@
  * `deliver`, `disconnectClient`, `close`). Transports call
  * {@link BayeuxServer.process}; nothing here touches a socket.
  */
-import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { IncomingMessage } from "node:http";
 import {
@@ -19,6 +18,7 @@ import type { TopicRouter } from "../../core/index.js";
 import { createDebug } from "../../shared/debug.js";
 import { TimerWheel } from "../../shared/timer-wheel.js";
 import { ChannelRouter } from "./channels.js";
+import { generateClientId } from "./client-id.js";
 import { type ChannelSubscriber, Delivery, deliveryOf } from "./delivery.js";
 import { BayeuxChannelError, BayeuxClosedError } from "./errors.js";
 import { type BayeuxExtension, type HookGuard, pipe } from "./extensions.js";
@@ -108,7 +108,7 @@ export class BayeuxServer
     this.router = new ChannelRouter(topics);
     this.extensionGuard = { wheel: this.wheel, timeout: this.options.extensionTimeout };
     this.#processor = new Processor(this);
-    this.#generateId = options.generateId ?? (() => randomBytes(24).toString("base64url"));
+    this.#generateId = options.generateId ?? generateClientId;
   }
 
   get closed(): boolean {
