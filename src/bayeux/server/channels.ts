@@ -53,13 +53,16 @@ export class ChannelRouter {
     }
     if (!matched) {
       const members = this.topics.subscribers(exact);
-      if (!members) return 0;
+      if (!members || members.size === 0) return 0;
+      // Encoded now, as published: data changed later must not leak into it.
+      void delivery.json;
       // Copy-free walk of one set; a subscriber may unsubscribe while
       // receiving, which a Set iteration tolerates.
       for (const subscriber of members) subscriber.deliver(delivery);
       return members.size;
     }
     if (this.topics.has(exact)) matched.push(exact);
+    void delivery.json;
     return this.topics.forEach(matched, undefined, (subscriber) => subscriber.deliver(delivery));
   }
 }

@@ -153,6 +153,17 @@ export class BayeuxServer
     messages: readonly unknown[],
     context: ProcessContext = { connectionType: null, request: null },
   ): Promise<ProcessResult> {
+    return Promise.resolve(this.#processor.process(messages, context));
+  }
+
+  /**
+   * {@link process} for transports: the answer comes synchronously when no
+   * step of the batch is asynchronous, so the common publish makes no promise.
+   */
+  processBatch(
+    messages: readonly unknown[],
+    context: ProcessContext,
+  ): ProcessResult | Promise<ProcessResult> {
     return this.#processor.process(messages, context);
   }
 

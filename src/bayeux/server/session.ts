@@ -65,6 +65,12 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
   held: HeldConnect | null = null;
   /** Deliveries dropped because the queue was full. */
   dropped = 0;
+  /**
+   * The batch of this session still waiting on an asynchronous step (an
+   * extension, policy or service), if any: the next batch starts after it,
+   * so a client's messages are handled in the order it sent them.
+   */
+  inFlight: Promise<unknown> | null = null;
 
   readonly #owner: SessionOwner;
   readonly #expiry: TimerEntry;

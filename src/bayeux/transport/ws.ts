@@ -21,7 +21,7 @@ import { corkForTick, isCorkedForTick, type TickWatcher } from "../../transport/
 import { writeFramesDirect } from "../../transport/websocket.js";
 import { encodeFrame } from "../../transport/ws-frame.js";
 import type { Delivery } from "../server/delivery.js";
-import type { HeldResult } from "../server/host.js";
+import type { HeldResult, ProcessResult } from "../server/host.js";
 import type { BayeuxServer } from "../server/server.js";
 import type { BayeuxSession, SessionSocket } from "../server/session.js";
 
@@ -128,6 +128,8 @@ export class BayeuxSocket implements SessionSocket, TickWatcher {
   #first: Delivery | null = null;
   /** All of them once there is more than one (most ticks have one). */
   #more: Delivery[] | null = null;
+  /** Frames that arrived while a batch waited on an asynchronous step (null: none waits). */
+  #backlog: string[] | null = null;
 
   constructor(ws: WebSocket, request: IncomingMessage, server: BayeuxServer) {
     this.ws = ws;
@@ -247,7 +249,56 @@ export class BayeuxSocket implements SessionSocket, TickWatcher {
     else if (sessions !== session) this.#sessions = new Set([sessions, session]);
   }
 
-  async receive(text: string): Promise<void> {
+  /**
+   * Answers one frame. Frames of a connection are handled one after the
+   * other in the order they arrived: while a batch waits on an asynchronous
+   * step, later frames queue here, so a client's publishes reach
+   * subscribers in the order it sent them (a reconnecting client flushes its
+   * offline queue as several frames at once).
+   */
+  receive(text: string): void {
+    if (this.#backlog !== null) {
+      this.#backlog.push(text);
+      return;
+    }
+    const pending = this.#answer(text);
+    if (pending !== undefined) this.#wait(pending);
+  }
+
+  #wait(pending: Promise<void>): void {
+    this.#backlog = [];
+    pending.then(
+      () => this.#drain(),
+      (err) => {
+        debug("batch failed: %O", err);
+        this.#drain();
+      },
+    );
+  }
+
+  /** The batch that was waiting is answered: handle the frames that queued behind it. */
+  #drain(): void {
+    const backlog = this.#backlog;
+    this.#backlog = null;
+    if (backlog === null) return;
+    for (let i = 0; i < backlog.length; i++) {
+      let pending: Promise<void> | undefined;
+      try {
+        pending = this.#answer(backlog[i]);
+      } catch (err) {
+        debug("batch failed: %O", err);
+      }
+      if (pending !== undefined) {
+        this.#wait(pending);
+        // Whatever queued behind this one still waits, ahead of later frames.
+        for (let j = i + 1; j < backlog.length; j++) this.#backlog!.push(backlog[j]);
+        return;
+      }
+    }
+  }
+
+  /** Answers one frame: synchronously when its batch is, else a promise. */
+  #answer(text: string): Promise<void> | undefined {
     const server = this.#server;
     let batch: unknown[];
     try {
@@ -258,15 +309,21 @@ export class BayeuxSocket implements SessionSocket, TickWatcher {
           ? parseErrorReplies(err)
           : [{ successful: false, error: bayeuxError("badRequest") }];
       this.#sendText(JSON.stringify(replies));
-      return;
+      return undefined;
     }
     // Faye keeps the connection alive with empty batches.
-    if (batch.length === 0) return;
-    const result = await server.process(batch, {
+    if (batch.length === 0) return undefined;
+    const result = server.processBatch(batch, {
       connectionType: "websocket",
       request: this.request,
       socket: this,
     });
+    if (result instanceof Promise) return result.then((r) => this.#reply(r));
+    this.#reply(result);
+    return undefined;
+  }
+
+  #reply(result: ProcessResult): void {
     if (result.replies.length > 0 || result.deliveries.length > 0) {
       this.#sendText(encode(result.deliveries, result.replies));
     }
@@ -319,7 +376,11 @@ function onMessage(
     : Buffer.isBuffer(data)
       ? data.toString("utf8")
       : Buffer.from(data).toString("utf8");
-  socket.receive(text).catch((err) => debug("batch failed: %O", err));
+  try {
+    socket.receive(text);
+  } catch (err) {
+    debug("batch failed: %O", err);
+  }
 }
 
 function onClose(this: TaggedWebSocket): void {
