@@ -34,6 +34,8 @@ export interface SessionSocket {
   readonly open: boolean;
   /** Told when a session starts pushing through it, so it can detach on close. */
   attached(session: BayeuxSession): void;
+  /** Told when an attached session ends, so the socket stops referencing it. */
+  ended(session: BayeuxSession): void;
 }
 
 /** A released `/meta/connect`: its reply and the deliveries it carries. */
@@ -227,7 +229,11 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
     this.#owner.wheel.cancel(this.#expiry);
     if (this.#holdEntry !== null) this.#owner.wheel.cancel(this.#holdEntry);
     this.#queue = this.#unacked = null;
+    const socket = this.socket;
     this.socket = null;
+    // A websocket outlives the sessions it carried (a client may handshake
+    // again on it): it must not keep an ended one reachable.
+    socket?.ended(this);
   }
 }
 

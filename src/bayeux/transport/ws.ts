@@ -242,6 +242,16 @@ export class BayeuxSocket implements SessionSocket, TickWatcher {
     }
   }
 
+  ended(session: BayeuxSession): void {
+    const sessions = this.#sessions;
+    if (sessions === session) this.#sessions = null;
+    else if (sessions instanceof Set) {
+      sessions.delete(session);
+      if (sessions.size === 1) this.#sessions = sessions.values().next().value ?? null;
+      else if (sessions.size === 0) this.#sessions = null;
+    }
+  }
+
   attached(session: BayeuxSession): void {
     const sessions = this.#sessions;
     if (sessions === null) this.#sessions = session;
