@@ -619,3 +619,25 @@ describe("bayeux processor: acknowledgement extension", () => {
     assert.equal(hs2.ext, undefined);
   });
 });
+
+describe("bayeux channel router: pattern bookkeeping", () => {
+  it("delivers to patterns after others came and went (unsubscribe, unsubscribeAll)", async () => {
+    const { ChannelRouter } = await import("../../src/bayeux/server/channels.js");
+    const { Delivery } = await import("../../src/bayeux/server/delivery.js");
+    const router = new ChannelRouter();
+    const got: string[] = [];
+    const a = { deliver: (d: InstanceType<typeof Delivery>) => got.push(`a${d.message.channel}`) };
+    const b = { deliver: (d: InstanceType<typeof Delivery>) => got.push(`b${d.message.channel}`) };
+    router.subscribe(a, "/p/*");
+    router.subscribe(a, "/p/**");
+    router.subscribe(b, "/p/**");
+    router.unsubscribeAll(a);
+    assert.equal(router.publish(new Delivery({ channel: "/p/x", data: 1 })), 1);
+    router.unsubscribe(b, "/p/**");
+    assert.equal(router.publish(new Delivery({ channel: "/p/x", data: 2 })), 0);
+    router.subscribe(a, "/p/x");
+    router.subscribe(b, "/**");
+    assert.equal(router.publish(new Delivery({ channel: "/p/x", data: 3 })), 2);
+    assert.deepEqual(got.sort(), ["a/p/x", "b/p/x", "b/p/x"]);
+  });
+});

@@ -343,7 +343,8 @@ export class Processor {
   }
 
   #published(message: BayeuxMessage, session: BayeuxSession): MetaReply {
-    this.#host.emitEvent("publish", session.id, message.channel, message.data);
+    const host = this.#host;
+    if (host.publishWatched) host.emitEvent("publish", session.id, message.channel, message.data);
     return { reply: published(message), session };
   }
 

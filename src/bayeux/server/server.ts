@@ -355,4 +355,9 @@ export class BayeuxServer
   emitEvent(event: keyof BayeuxServerEvents, ...args: unknown[]): void {
     (this.emit as (event: string, ...args: unknown[]) => boolean)(event, ...args);
   }
+
+  /** Whether anything listens to `publish` (a client's publish then skips the event). */
+  get publishWatched(): boolean {
+    return this.listenerCount("publish") > 0;
+  }
 }

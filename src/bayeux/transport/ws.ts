@@ -38,11 +38,10 @@ const TEXT_FRAME = { binary: false } as const;
 const CLOSE_UNSUPPORTED = 1003;
 const CLOSE_GOING_AWAY = 1001;
 
+const NO_JSON: string[] = [];
+
 function encode(deliveries: readonly Delivery[], replies: readonly object[]): string {
-  return encodeBatch(
-    deliveries.map((d) => d.json),
-    replies,
-  );
+  return encodeBatch(deliveries.length === 0 ? NO_JSON : deliveries.map((d) => d.json), replies);
 }
 
 // Deliveries pushed to a socket wait until the end of the tick, then leave
@@ -357,7 +356,10 @@ export class BayeuxSocket implements SessionSocket, TickWatcher {
     // Corked, the tick's bytes sit in the stream though the kernel would take
     // them: the backlog is measured once they are handed over (uncorked()).
     const corked = corkForTick(ws, this);
-    ws.send(text);
+    // The whole frame in one buffer and one write (ws's sender would write
+    // header and payload as two buffers, a writev); without
+    // permessage-deflate its sender holds no queue this could overtake.
+    if (writeFramesDirect(ws, encodeFrame(text, false), false) === null) ws.send(text);
     if (!corked) this.#checkBacklog();
   }
 
