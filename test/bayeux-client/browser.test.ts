@@ -104,7 +104,8 @@ describe("browser bundle in headless Chromium", { skip, timeout: 60_000 }, () =>
       },
     });
     other = await startFaye();
-    ours = await startSwitchboard({ timeout: 2000 });
+    // Cross-origin long-polling needs the page's origin allowed (same origin only by default).
+    ours = await startSwitchboard({ timeout: 2000, cors: { origin: [new URL(home.url).origin] } });
     browser = await launchChromium();
     page = await browser.newPage();
     await page.goto(home.url.replace("/bayeux", "/"));

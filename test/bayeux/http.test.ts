@@ -191,20 +191,60 @@ describe("bayeux http: callback-polling (JSONP)", { timeout: 20000 }, () => {
 
 describe("bayeux http: CORS", { timeout: 20000 }, () => {
   let s: Running;
+  let open: Running;
   let restricted: Running;
   before(async () => {
     s = await startServer();
+    open = await startServer({ cors: { origin: true } });
     restricted = await startServer({
       cors: { origin: ["https://ok.example"], credentials: false },
     });
   });
   after(async () => {
     await s.close();
+    await open.close();
     await restricted.close();
   });
 
-  it("answers a preflight", async () => {
-    const res = await fetch(s.url, {
+  it("sends no CORS header to a cross-origin request by default (same origin only)", async () => {
+    const preflight = await fetch(s.url, {
+      method: "OPTIONS",
+      headers: {
+        origin: "https://evil.example",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type",
+      },
+    });
+    assert.equal(preflight.status, 204);
+    for (const res of [
+      preflight,
+      await post(s.url, [HANDSHAKE], {
+        "content-type": "application/json",
+        origin: "https://evil.example",
+      }),
+      await get(`${s.url}?message=${encodeURIComponent(JSON.stringify([HANDSHAKE]))}`, {
+        origin: "https://evil.example",
+      }),
+    ]) {
+      for (const name of [
+        "access-control-allow-origin",
+        "access-control-allow-credentials",
+        "access-control-allow-methods",
+        "access-control-allow-headers",
+      ]) {
+        assert.equal(res.headers.get(name), null, name);
+      }
+    }
+    // The request itself is still answered: a same-origin page reads it.
+    const same = await post(s.url, [HANDSHAKE], {
+      "content-type": "application/json",
+      origin: new URL(s.url).origin,
+    });
+    assert.equal(same.json()[0].successful, true);
+  });
+
+  it("answers a preflight of an allowed origin", async () => {
+    const res = await fetch(open.url, {
       method: "OPTIONS",
       headers: {
         origin: "https://app.example",
@@ -220,8 +260,8 @@ describe("bayeux http: CORS", { timeout: 20000 }, () => {
     assert.equal(res.headers.get("access-control-max-age"), "86400");
   });
 
-  it("reflects the origin on a cross-origin POST", async () => {
-    const res = await post(s.url, [HANDSHAKE], {
+  it("reflects the origin on a cross-origin POST when origin: true", async () => {
+    const res = await post(open.url, [HANDSHAKE], {
       "content-type": "application/json",
       origin: "https://app.example",
     });

@@ -42,6 +42,21 @@ describe("bayeux spec: raw replies", { timeout: 20000 }, () => {
   });
   after(() => s.close());
 
+  it("hands out clientIds of the grammar 1*alphanum (section 2.1), at least 128 bits, all distinct", async () => {
+    const ids = new Set<string>();
+    const batch = Array.from({ length: 50 }, (_, i) => ({ ...HANDSHAKE, id: String(i) }));
+    for (let round = 0; round < 4; round++) {
+      for (const reply of (await post(s.url, batch)).json()) {
+        const id = reply.clientId as string;
+        assert.match(id, /^[A-Za-z0-9]+$/, `clientId ${id}`);
+        // log2(62) ≈ 5.954 bits a character.
+        assert.ok(id.length * Math.log2(62) >= 128, `clientId ${id} is too short`);
+        ids.add(id);
+      }
+    }
+    assert.equal(ids.size, 200);
+  });
+
   it("advises retry/interval/timeout on a successful handshake and connect", async () => {
     const [hs] = (await post(s.url, [HANDSHAKE])).json();
     assert.deepEqual(hs.advice, { reconnect: "retry", interval: 0, timeout: 300 });

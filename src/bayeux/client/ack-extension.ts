@@ -9,11 +9,14 @@
  * connection that dropped mid-stream. Nothing is lost.
  *
  * A resent message may already have been received (it came before the
- * connection dropped, its acknowledgement did not), so this extension also
- * drops deliveries whose `channel` and `id` it has seen in the current or the
- * previous batch. It only does so while acknowledgements are on: without
- * them the server never resends, and message ids chosen by other publishers
- * (often plain counters) are not unique enough to filter on.
+ * connection dropped, its acknowledgement did not), and a publisher whose
+ * connection dropped before its reply came sends the same message (same
+ * `id`) again after reconnecting, so this extension also drops deliveries
+ * whose `channel` and `id` it has seen among the last `limit` to `2 × limit`
+ * deliveries (a count, not a number of batches: a publisher's resend may
+ * come many batches later). It only does so while acknowledgements are on:
+ * without them the server never resends, and message ids chosen by other
+ * publishers (often plain counters) are not unique enough to filter on.
  */
 import type { BayeuxExtension, BayeuxMessage } from "./types.js";
 
@@ -85,10 +88,7 @@ export class AckExtension implements BayeuxExtension {
     }
     if (!this.#enabled) return message;
     if (channel === CONNECT) {
-      if (message.successful === true && typeof ack === "number" && ack !== this.#batch) {
-        this.#batch = ack;
-        this.#turnOver();
-      }
+      if (message.successful === true && typeof ack === "number") this.#batch = ack;
       return message;
     }
     // Replies (they carry `successful`) and meta traffic are never filtered.

@@ -91,7 +91,12 @@ export class BayeuxClient extends TypedEmitter<BayeuxClientEvents> {
     this.#requests = new RequestTracker(this.#o.clock, this.#o.maxBatchLength);
     const port = this.#port();
     this.#subscriptions = new SubscriptionSync(port);
-    this.#publisher = new Publisher(port, this.#o.offlineQueueLimit, () => this.#requests.nextId());
+    this.#publisher = new Publisher(
+      port,
+      this.#o.offlineQueueLimit,
+      () => this.#requests.nextId(),
+      this.#o.maxBatchLength,
+    );
     this.#backoff = new Backoff(this.#o.backoff, this.#o.random);
     this.#timing = new ConnectTiming(this.#o.clock);
     const offered = usableTypes({

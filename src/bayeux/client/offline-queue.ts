@@ -30,20 +30,27 @@ export class OfflineQueue<T> {
     return this.#items.length;
   }
 
-  /** Appends; false when the queue is full. */
-  push(item: T): boolean {
-    if (this.#items.length >= this.limit) return false;
+  /** Appends; false when the queue is full (unless `force`: the item waits a moment only). */
+  push(item: T, force = false): boolean {
+    if (!force && this.#items.length >= this.limit) return false;
     this.#items.push(item);
     return true;
+  }
+
+  /** Removes and returns up to `count` items, oldest first. */
+  take(count: number): T[] {
+    if (count >= this.#items.length) return this.drain();
+    return this.#items.splice(0, count);
   }
 
   /**
    * Puts items back at the front, ahead of newer ones, keeping their order
    * (a publish that failed in flight goes before those queued after it).
-   * Returns the items that did not fit.
+   * Returns the items that did not fit (none with `force`: publishes that
+   * were already sent once keep their place).
    */
-  unshift(items: readonly T[]): T[] {
-    const room = Math.max(0, this.limit - this.#items.length);
+  unshift(items: readonly T[], force = false): T[] {
+    const room = force ? items.length : Math.max(0, this.limit - this.#items.length);
     const fit = items.slice(0, room);
     this.#items = fit.concat(this.#items);
     return items.slice(room);

@@ -3,6 +3,13 @@
  * `clientId` and `id` goes to the server, whose reply resolves or rejects
  * the caller's promise. Without a live session the publish waits in the
  * bounded offline queue and goes out after the next successful connect.
+ *
+ * Publishes reach the server in the order they were made: one batch is in
+ * flight at a time (what is published meanwhile waits and leaves together as
+ * the next batch), and a batch whose connection failed goes out again, in
+ * its order and ahead of everything published since, only after the next
+ * successful connect. Two HTTP requests could otherwise arrive out of order,
+ * and a resend could land behind newer messages.
  */
 import {
   BayeuxMessageDroppedError,
@@ -16,6 +23,8 @@ import type { BayeuxMessage } from "./types.js";
 
 interface QueuedPublish {
   message: BayeuxMessage;
+  /** Order of the publish call, to put failed ones back in their order. */
+  seq: number;
   resolve(reply: BayeuxMessage): void;
   reject(error: Error): void;
 }
@@ -24,70 +33,91 @@ export class Publisher {
   readonly #port: SessionPort;
   readonly #queue: OfflineQueue<QueuedPublish>;
   readonly #nextId: () => string;
-  #requeued: QueuedPublish[] | null = null;
+  readonly #maxBatch: number;
+  #seq = 0;
+  /** Publishes sent and not yet answered (one batch). */
+  #inFlight = 0;
+  /** Publishes of the batch in flight whose connection failed; resent after the next connect. */
+  #failed: QueuedPublish[] = [];
+  /** Set when a batch failed: nothing is sent until the next successful connect. */
+  #stalled = false;
 
-  constructor(port: SessionPort, offlineQueueLimit: number, nextId: () => string) {
+  constructor(port: SessionPort, offlineQueueLimit: number, nextId: () => string, maxBatch = 100) {
     this.#port = port;
     this.#queue = new OfflineQueue(offlineQueueLimit);
     this.#nextId = nextId;
+    this.#maxBatch = maxBatch;
   }
 
-  /** Publishes waiting for a connection. */
+  /** Publishes waiting for a connection or for the batch ahead of them. */
   get queued(): number {
-    return this.#queue.size + (this.#requeued?.length ?? 0);
+    return this.#queue.size + this.#failed.length;
   }
 
-  /** Sends now when connected, else queues. The channel is already validated. */
+  /** Sends now when connected and nothing is in flight, else queues. The channel is already validated. */
   publish(channel: string, data: unknown): Promise<BayeuxMessage> {
     return new Promise((resolve, reject) => {
       const item: QueuedPublish = {
         message: { channel, data, id: this.#nextId() },
+        seq: this.#seq++,
         resolve,
         reject,
       };
-      if (this.#port.connected) this.#send(item);
-      else this.#enqueue([item], false);
+      // The limit bounds what waits for a connection; behind a batch in
+      // flight a publish waits one round trip only.
+      const live = this.#port.connected && !this.#stalled;
+      if (!this.#queue.push(item, live)) {
+        this.#refuse([item]);
+        return;
+      }
+      if (live) this.#pump();
     });
   }
 
   /** After a successful connect: send everything that waited. */
   resume(): void {
-    this.#flushRequeued();
-    if (this.#queue.size === 0) return;
-    for (const item of this.#queue.drain()) this.#send(item);
+    this.flush();
+    this.#stalled = false;
+    this.#pump();
   }
 
   /** Rejects every waiting publish (the client is going away). */
   rejectAll(error: Error): void {
-    this.#flushRequeued();
+    this.flush();
     for (const item of this.#queue.drain()) item.reject(error);
   }
 
-  /** Puts failed publishes back in front of the queue, synchronously. */
+  /** Puts failed publishes back in front of the queue, in their order, synchronously. */
   flush(): void {
-    this.#flushRequeued();
+    const failed = this.#failed;
+    if (failed.length === 0) return;
+    this.#failed = [];
+    failed.sort((a, b) => a.seq - b.seq);
+    this.#queue.unshift(failed, true);
   }
 
-  /** Queues publishes: new ones last, failed ones back in front. */
-  #enqueue(items: QueuedPublish[], front: boolean): void {
-    if (front) {
-      // Requests fail one by one; gather those failing together so they go
-      // back in front in their original order.
-      if (!this.#requeued) {
-        this.#requeued = [];
-        queueMicrotask(() => this.#flushRequeued());
-      }
-      this.#requeued.push(...items);
+  /** Sends the next batch when connected and no batch is in flight. */
+  #pump(): void {
+    if (this.#inFlight > 0 || this.#stalled || !this.#port.connected || this.#queue.size === 0) {
       return;
     }
-    this.#refuse(items.filter((item) => !this.#queue.push(item)));
+    const batch = this.#queue.take(this.#maxBatch);
+    this.#inFlight = batch.length;
+    for (const item of batch) this.#send(item);
   }
 
-  #flushRequeued(): void {
-    const burst = this.#requeued;
-    if (!burst) return;
-    this.#requeued = null;
-    this.#refuse(this.#queue.unshift(burst));
+  /** One publish of the batch in flight is settled; the next batch goes once all are. */
+  #settled(): void {
+    if (--this.#inFlight > 0) return;
+    this.flush();
+    this.#pump();
+  }
+
+  /** The server never took it, or its connection failed: it goes again after the next connect. */
+  #retry(item: QueuedPublish): void {
+    this.#failed.push(item);
+    this.#stalled = true;
+    this.#settled();
   }
 
   #refuse(items: QueuedPublish[]): void {
@@ -103,27 +133,30 @@ export class Publisher {
       reply: (reply) => {
         if (reply.successful === true) {
           item.resolve(reply);
+          this.#settled();
           return;
         }
         const error = new BayeuxReplyError(reply);
         if (error.unknownClient) {
           // The server never took it: send it again in the new session.
-          this.#enqueue([item], true);
+          this.#retry(item);
           this.#port.rehandshake(error);
           return;
         }
         this.#port.report(error, reply);
         item.reject(error);
+        this.#settled();
       },
       fail: (error) => {
         if (error instanceof BayeuxTimeoutError || error instanceof BayeuxMessageDroppedError) {
           this.#port.report(error, item.message);
           item.reject(error);
+          this.#settled();
           return;
         }
         // The connection failed under it: keep it for after the reconnection
         // (at-least-once; the id stays the same so a resend is recognisable).
-        this.#enqueue([item], true);
+        this.#retry(item);
       },
     });
   }

@@ -16,14 +16,21 @@ export interface ChannelSubscriber {
 export class Delivery {
   /** The message delivered: `channel`, `data`, and `id` / `ext` when the publisher set them. */
   readonly message: BayeuxMessage;
-  /** The message as JSON, computed once. */
-  readonly json: string;
+  #json: string | null = null;
   #frame: Buffer | null = null;
   #wsFrame: Buffer[] | null = null;
 
   constructor(message: BayeuxMessage) {
     this.message = message;
-    this.json = JSON.stringify(message);
+  }
+
+  /**
+   * The message as JSON, computed once, on first use: a publish to a channel
+   * nobody listens to is never encoded.
+   */
+  get json(): string {
+    this.#json ??= JSON.stringify(this.message);
+    return this.#json;
   }
 
   /** The websocket frame payload `[<json>]`, built on first use and shared. */

@@ -73,6 +73,8 @@ export interface ProcessorHost {
   route(message: BayeuxMessage, request: IncomingMessage | null): void | Promise<void>;
   /** The service handlers whose pattern matches `channel`. */
   servicesFor(channel: string): ServiceHandler[];
+  /** Whether a `publish` event has listeners (the per-publish event is skipped otherwise). */
+  readonly publishWatched: boolean;
   emitEvent(event: "handshake", clientId: string): void;
   emitEvent(event: "subscribe" | "unsubscribe", clientId: string, channel: string): void;
   emitEvent(event: "publish", clientId: string | null, channel: string, data: unknown): void;

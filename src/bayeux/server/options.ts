@@ -41,11 +41,18 @@ export interface BayeuxPolicy {
 /** Cross-origin settings for long-polling (Fetch standard, CORS protocol). */
 export interface BayeuxCorsOptions {
   /**
-   * Allowed origins: `true` reflects any origin (the default, as Faye does),
-   * `false` sends no CORS headers, or a list / predicate of allowed origins.
+   * Allowed cross-origin origins: `false` (the default) sends no CORS headers,
+   * so browsers allow same-origin pages only; a list / predicate of allowed
+   * origins; or `true` to reflect any origin (Faye's default, which with
+   * credentials lets any site read a logged-in user's messages: opt in only
+   * when no cookie or HTTP auth protects the endpoint).
    */
   origin?: boolean | string | readonly string[] | ((origin: string) => boolean);
-  /** Whether to send `Access-Control-Allow-Credentials: true`. Default true. */
+  /**
+   * Whether to send `Access-Control-Allow-Credentials: true` to an allowed
+   * origin (Faye's and CometD's browser clients send cookies cross-origin).
+   * Default true.
+   */
   credentials?: boolean;
   /** Preflight cache lifetime in seconds. Default 86400. */
   maxAge?: number;
@@ -83,7 +90,7 @@ export interface BayeuxServerOptions {
   ackExtension?: boolean;
   /** Authorisation hooks. */
   policy?: BayeuxPolicy;
-  /** CORS for cross-origin long-polling. */
+  /** CORS for cross-origin long-polling. Default: none (same-origin only). */
   cors?: BayeuxCorsOptions;
   /**
    * Most bytes that may wait unsent to one websocket (ws `bufferedAmount`
@@ -100,7 +107,7 @@ export interface BayeuxServerOptions {
   extensionTimeout?: number;
   /** Resolution of the shared session timer wheel, ms. Default 100. */
   timerResolution?: number;
-  /** Session id generator, injectable for tests. Default: 24 random bytes, base64url. */
+  /** Session id generator, injectable for tests. Default: 24 random alphanumerics (≈143 bits). */
   generateId?: () => string;
 }
 
@@ -157,7 +164,7 @@ export function resolveOptions(options: BayeuxServerOptions): ResolvedOptions {
     ackExtension: options.ackExtension !== false,
     policy: options.policy ?? {},
     cors: {
-      origin: options.cors?.origin ?? true,
+      origin: options.cors?.origin ?? false,
       credentials: options.cors?.credentials ?? true,
       maxAge: options.cors?.maxAge ?? 86400,
     },

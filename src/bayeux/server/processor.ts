@@ -30,7 +30,8 @@ import {
   unknownClient,
   unsubscribe,
 } from "./meta.js";
-import type { BayeuxSession, HeldConnect } from "./session.js";
+import type { PolicyAnswer } from "./options.js";
+import type { BayeuxSession, HeldConnect, HeldRelease } from "./session.js";
 
 const debug = createDebug("bayeux:processor");
 
@@ -51,6 +52,63 @@ function failure(message: BayeuxMessage, err: unknown): BayeuxMessage {
   return reply;
 }
 
+/** A batch being answered: where it stands and what it has gathered. */
+class Batch {
+  readonly raw: readonly unknown[];
+  readonly context: ProcessContext;
+  index = 0;
+  readonly replies: BayeuxMessage[] = [];
+  deliveries: Delivery[] = NO_DELIVERIES;
+  held: Promise<HeldResult> | null = null;
+  heldSession: BayeuxSession | null = null;
+  heldToken: HeldConnect | null = null;
+  last: BayeuxSession | null = null;
+
+  constructor(raw: readonly unknown[], context: ProcessContext) {
+    this.raw = raw;
+    this.context = context;
+  }
+
+  addDeliveries(more: Delivery[]): void {
+    if (more.length === 0) return;
+    this.deliveries = this.deliveries.length === 0 ? more : this.deliveries.concat(more);
+  }
+}
+
+const NO_DELIVERIES: Delivery[] = [];
+
+/** The error reply of a message that failed its checks, echoing what it can. */
+function invalid(item: unknown, error: string): BayeuxMessage {
+  const channel = (item as { channel?: unknown } | null)?.channel;
+  const reply: BayeuxMessage = {
+    channel: typeof channel === "string" ? channel : "",
+    successful: false,
+    error,
+  };
+  const id = (item as { id?: unknown } | null)?.id;
+  if (typeof id === "string" || typeof id === "number") reply.id = id;
+  return reply;
+}
+
+/**
+ * The reply to a successful publish: `{channel, id, successful}` (section
+ * 5.1), built in one literal; a `data` or `clientId` field would make CometD
+ * take it for a delivery.
+ */
+function published(message: BayeuxMessage): BayeuxMessage {
+  return message.id === undefined
+    ? { channel: message.channel, successful: true }
+    : { channel: message.channel, id: message.id, successful: true };
+}
+
+/** The session a batch belongs to: that of its first message's `clientId`. */
+function ownerId(raw: readonly unknown[]): unknown {
+  const first = raw[0];
+  return first !== null && typeof first === "object"
+    ? (first as { clientId?: unknown }).clientId
+    : undefined;
+}
+
 export class Processor {
   readonly #host: ProcessorHost;
 
@@ -59,90 +117,136 @@ export class Processor {
   }
 
   /**
-   * Answers a batch of raw (unchecked) messages.
+   * Answers a batch of raw (unchecked) messages. The answer is synchronous
+   * while every step is (no asynchronous extension, policy or service), which
+   * is the common case: a publish then costs no promise. Batches of one
+   * session are answered in the order they arrived, whatever the transport:
+   * a batch arriving while an earlier one of its session still waits on an
+   * asynchronous step starts once that one is done.
    *
    * @example
    * const result = await processor.process([{ channel: "/meta/handshake", version: "1.0",
    *   supportedConnectionTypes: ["long-polling"] }], { connectionType: "long-polling", request: null });
    * result.replies[0].clientId;
    */
-  async process(raw: readonly unknown[], context: ProcessContext): Promise<ProcessResult> {
-    const host = this.#host;
-    const request = context.request;
-    const replies: BayeuxMessage[] = [];
-    let deliveries: Delivery[] = [];
-    let held: Promise<HeldResult> | null = null;
-    let heldSession: BayeuxSession | null = null;
-    let heldToken: HeldConnect | null = null;
-    let last: BayeuxSession | undefined;
-
-    for (const item of raw) {
-      const checked = checkMessage(item);
-      let outcome: MetaReply;
-      if (typeof checked === "string") {
-        const channel = (item as { channel?: unknown } | null)?.channel;
-        const reply: BayeuxMessage = {
-          channel: typeof channel === "string" ? channel : "",
-          successful: false,
-          error: checked,
-        };
-        const id = (item as { id?: unknown } | null)?.id;
-        if (typeof id === "string" || typeof id === "number") reply.id = id;
-        outcome = { reply };
-      } else {
-        try {
-          const message =
-            host.extensions.length === 0
-              ? checked
-              : await pipe(host.extensions, "incoming", checked, request, host.extensionGuard);
-          if (message === null) continue;
-          outcome = await this.#handle(message, context);
-        } catch (err) {
-          outcome = { reply: failure(checked, err) };
-        }
-      }
-      const session = outcome.session;
-      if (session && !session.closed) {
-        last = session;
-        if (context.socket) session.attach(context.socket);
-      }
-      if (outcome.held) {
-        // A second held connect in one batch supersedes the first, which
-        // session.hold() has already answered.
-        if (held) {
-          const previous = await held;
-          if (previous.reply) replies.push(previous.reply);
-          deliveries = deliveries.concat(previous.deliveries);
-        }
-        heldSession = session ?? null;
-        heldToken = session?.held ?? null;
-        held = outcome.held.then(async (release) => ({
-          reply: await this.#outgoing(release.reply, request),
-          deliveries: release.deliveries,
-        }));
-        continue;
-      }
-      if (outcome.deliveries && outcome.deliveries.length > 0) {
-        deliveries =
-          deliveries.length === 0 ? outcome.deliveries : deliveries.concat(outcome.deliveries);
-      }
-      const reply = await this.#outgoing(outcome.reply, request);
-      if (reply) replies.push(reply);
+  process(
+    raw: readonly unknown[],
+    context: ProcessContext,
+  ): ProcessResult | Promise<ProcessResult> {
+    const owner = this.#host.findSession(ownerId(raw));
+    if (owner !== undefined && owner.inFlight !== null) {
+      const run = () => this.#run(new Batch(raw, context));
+      const chained = owner.inFlight.then(run, run);
+      track(owner, chained);
+      return chained;
     }
+    const result = this.#run(new Batch(raw, context));
+    if (owner !== undefined && result instanceof Promise) track(owner, result);
+    return result;
+  }
 
+  #run(b: Batch): ProcessResult | Promise<ProcessResult> {
+    while (b.index < b.raw.length) {
+      const pending = this.#one(b, b.raw[b.index++]);
+      if (pending !== undefined) return pending.then(() => this.#run(b));
+    }
+    return this.#finish(b);
+  }
+
+  #finish(b: Batch): ProcessResult {
+    const last = b.last;
     // Deliveries ride on any reply of a session with no connect waiting
     // (CometD does the same); a waiting connect gets them instead.
-    if (!held && last && !last.closed && last.held === null) {
-      const extra = last.takeForReply();
-      if (extra.length > 0) deliveries = deliveries.length === 0 ? extra : deliveries.concat(extra);
+    if (b.held === null && last !== null && !last.closed && last.held === null) {
+      b.addDeliveries(last.takeForReply());
     }
+    const session = b.heldSession;
+    const token = b.heldToken;
     const abandon =
-      heldSession && heldToken
+      session !== null && token !== null
         ? () => {
-            heldSession.abandon(heldToken);
+            session.abandon(token);
           }
         : null;
-    return { replies, deliveries, held, abandon };
+    return { replies: b.replies, deliveries: b.deliveries, held: b.held, abandon };
+  }
+
+  /** Answers one message; a promise when some step of it is asynchronous. */
+  #one(b: Batch, item: unknown): void | Promise<void> {
+    const checked = checkMessage(item);
+    if (typeof checked === "string") return this.#settle(b, { reply: invalid(item, checked) });
+    const host = this.#host;
+    if (host.extensions.length === 0) return this.#handled(b, checked, checked);
+    let piped: BayeuxMessage | null | Promise<BayeuxMessage | null>;
+    try {
+      piped = pipe(host.extensions, "incoming", checked, b.context.request, host.extensionGuard);
+    } catch (err) {
+      return this.#settle(b, { reply: failure(checked, err) });
+    }
+    if (piped instanceof Promise) {
+      return piped.then(
+        (message) => (message === null ? undefined : this.#handled(b, checked, message)),
+        (err) => this.#settle(b, { reply: failure(checked, err) }),
+      );
+    }
+    if (piped === null) return;
+    return this.#handled(b, checked, piped);
+  }
+
+  #handled(b: Batch, checked: BayeuxMessage, message: BayeuxMessage): void | Promise<void> {
+    let outcome: MetaReply | Promise<MetaReply>;
+    try {
+      outcome = this.#handle(message, b.context);
+    } catch (err) {
+      return this.#settle(b, { reply: failure(checked, err) });
+    }
+    if (outcome instanceof Promise) {
+      return outcome.then(
+        (o) => this.#settle(b, o),
+        (err) => this.#settle(b, { reply: failure(checked, err) }),
+      );
+    }
+    return this.#settle(b, outcome);
+  }
+
+  /** Records a message's outcome in the batch. */
+  #settle(b: Batch, outcome: MetaReply): void | Promise<void> {
+    const session = outcome.session;
+    if (session && !session.closed) {
+      b.last = session;
+      const socket = b.context.socket;
+      if (socket) session.attach(socket);
+    }
+    const held = outcome.held;
+    if (held) {
+      // A second held connect in one batch supersedes the first, which
+      // session.hold() has already answered.
+      const previous = b.held;
+      if (previous === null) return this.#hold(b, held, session);
+      return previous.then((release) => {
+        if (release.reply) b.replies.push(release.reply);
+        b.addDeliveries(release.deliveries);
+        this.#hold(b, held, session);
+      });
+    }
+    if (outcome.deliveries) b.addDeliveries(outcome.deliveries);
+    if (this.#host.extensions.length === 0) {
+      b.replies.push(outcome.reply);
+      return;
+    }
+    return this.#outgoing(outcome.reply, b.context.request).then((reply) => {
+      if (reply) b.replies.push(reply);
+    });
+  }
+
+  #hold(b: Batch, held: Promise<HeldRelease>, session: BayeuxSession | undefined): void {
+    b.heldSession = session ?? null;
+    b.heldToken = session?.held ?? null;
+    const request = b.context.request;
+    b.held = held.then(async (release) => ({
+      reply: await this.#outgoing(release.reply, request),
+      deliveries: release.deliveries,
+    }));
   }
 
   async #outgoing(
@@ -194,42 +298,84 @@ export class Processor {
     return this.#publish(message, context);
   }
 
-  async #publish(message: BayeuxMessage, context: ProcessContext): Promise<MetaReply> {
+  #publish(message: BayeuxMessage, context: ProcessContext): MetaReply | Promise<MetaReply> {
     const host = this.#host;
     const channel = message.channel;
-    const answer = (error?: string, session?: BayeuxSession): MetaReply => {
-      const reply = replyTo(message, error);
-      // A publish reply is {channel, id, successful} (section 5.1); a
-      // `data` field would make CometD take it for a delivery.
-      delete reply.clientId;
-      return { reply, session };
-    };
-    if (!isChannelName(channel)) return answer(bayeuxError("channelInvalid", [channel]));
+    if (!isChannelName(channel))
+      return failedPublish(message, bayeuxError("channelInvalid", [channel]));
     const session = host.findSession(message.clientId);
     if (!session) return { reply: unknownClient(message) };
-    if (message.data === undefined)
-      return answer(bayeuxError("parameterMissing", ["data"]), session);
-    if (isServiceChannel(channel)) {
-      // Service messages reach server-side handlers only, never subscribers.
-      for (const handler of host.servicesFor(channel)) {
-        try {
-          await handler(message, session);
-        } catch (err) {
-          debug("service %s failed: %O", channel, err);
-          return answer(bayeuxError("publishFailed", [channel]), session);
-        }
-      }
-      return answer(undefined, session);
+    if (message.data === undefined) {
+      return failedPublish(message, bayeuxError("parameterMissing", ["data"]), session);
     }
+    // Service messages reach server-side handlers only, never subscribers.
+    if (isServiceChannel(channel)) return this.#service(message, session);
     const canPublish = host.options.policy.canPublish;
     if (canPublish) {
-      const denied = denial(await canPublish(session, channel, message), "publishDenied", [
-        channel,
-      ]);
-      if (denied !== undefined) return answer(denied, session);
+      const answer = canPublish(session, channel, message);
+      if (answer instanceof Promise) {
+        return answer.then((a) => this.#allowed(a, message, session, context));
+      }
+      return this.#allowed(answer, message, session, context);
     }
-    await host.route(message, context.request);
-    host.emitEvent("publish", session.id, channel, message.data);
-    return answer(undefined, session);
+    return this.#route(message, session, context);
   }
+
+  #allowed(
+    answer: PolicyAnswer,
+    message: BayeuxMessage,
+    session: BayeuxSession,
+    context: ProcessContext,
+  ): MetaReply | Promise<MetaReply> {
+    const denied = denial(answer, "publishDenied", [message.channel]);
+    if (denied !== undefined) return failedPublish(message, denied, session);
+    return this.#route(message, session, context);
+  }
+
+  #route(
+    message: BayeuxMessage,
+    session: BayeuxSession,
+    context: ProcessContext,
+  ): MetaReply | Promise<MetaReply> {
+    const routed = this.#host.route(message, context.request);
+    if (routed instanceof Promise) return routed.then(() => this.#published(message, session));
+    return this.#published(message, session);
+  }
+
+  #published(message: BayeuxMessage, session: BayeuxSession): MetaReply {
+    const host = this.#host;
+    if (host.publishWatched) host.emitEvent("publish", session.id, message.channel, message.data);
+    return { reply: published(message), session };
+  }
+
+  async #service(message: BayeuxMessage, session: BayeuxSession): Promise<MetaReply> {
+    const channel = message.channel;
+    for (const handler of this.#host.servicesFor(channel)) {
+      try {
+        await handler(message, session);
+      } catch (err) {
+        debug("service %s failed: %O", channel, err);
+        return failedPublish(message, bayeuxError("publishFailed", [channel]), session);
+      }
+    }
+    return { reply: published(message), session };
+  }
+}
+
+/** A publish's error reply: `{channel, id, successful: false, error}`, no clientId. */
+function failedPublish(message: BayeuxMessage, error: string, session?: BayeuxSession): MetaReply {
+  const reply: BayeuxMessage = { channel: message.channel };
+  if (message.id !== undefined) reply.id = message.id;
+  reply.successful = false;
+  reply.error = error;
+  return { reply, session };
+}
+
+/** Marks `session` busy until `pending` settles, so its next batch waits its turn. */
+function track(session: BayeuxSession, pending: Promise<unknown>): void {
+  session.inFlight = pending;
+  const done = () => {
+    if (session.inFlight === pending) session.inFlight = null;
+  };
+  pending.then(done, done);
 }

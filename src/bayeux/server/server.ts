@@ -4,7 +4,6 @@
  * `deliver`, `disconnectClient`, `close`). Transports call
  * {@link BayeuxServer.process}; nothing here touches a socket.
  */
-import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { IncomingMessage } from "node:http";
 import {
@@ -19,6 +18,7 @@ import type { TopicRouter } from "../../core/index.js";
 import { createDebug } from "../../shared/debug.js";
 import { TimerWheel } from "../../shared/timer-wheel.js";
 import { ChannelRouter } from "./channels.js";
+import { generateClientId } from "./client-id.js";
 import { type ChannelSubscriber, Delivery, deliveryOf } from "./delivery.js";
 import { BayeuxChannelError, BayeuxClosedError } from "./errors.js";
 import { type BayeuxExtension, type HookGuard, pipe } from "./extensions.js";
@@ -108,7 +108,7 @@ export class BayeuxServer
     this.router = new ChannelRouter(topics);
     this.extensionGuard = { wheel: this.wheel, timeout: this.options.extensionTimeout };
     this.#processor = new Processor(this);
-    this.#generateId = options.generateId ?? (() => randomBytes(24).toString("base64url"));
+    this.#generateId = options.generateId ?? generateClientId;
   }
 
   get closed(): boolean {
@@ -153,6 +153,17 @@ export class BayeuxServer
     messages: readonly unknown[],
     context: ProcessContext = { connectionType: null, request: null },
   ): Promise<ProcessResult> {
+    return Promise.resolve(this.#processor.process(messages, context));
+  }
+
+  /**
+   * {@link process} for transports: the answer comes synchronously when no
+   * step of the batch is asynchronous, so the common publish makes no promise.
+   */
+  processBatch(
+    messages: readonly unknown[],
+    context: ProcessContext,
+  ): ProcessResult | Promise<ProcessResult> {
     return this.#processor.process(messages, context);
   }
 
@@ -343,5 +354,10 @@ export class BayeuxServer
 
   emitEvent(event: keyof BayeuxServerEvents, ...args: unknown[]): void {
     (this.emit as (event: string, ...args: unknown[]) => boolean)(event, ...args);
+  }
+
+  /** Whether anything listens to `publish` (a client's publish then skips the event). */
+  get publishWatched(): boolean {
+    return this.listenerCount("publish") > 0;
   }
 }

@@ -34,6 +34,8 @@ export interface SessionSocket {
   readonly open: boolean;
   /** Told when a session starts pushing through it, so it can detach on close. */
   attached(session: BayeuxSession): void;
+  /** Told when an attached session ends, so the socket stops referencing it. */
+  ended(session: BayeuxSession): void;
 }
 
 /** A released `/meta/connect`: its reply and the deliveries it carries. */
@@ -65,6 +67,12 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
   held: HeldConnect | null = null;
   /** Deliveries dropped because the queue was full. */
   dropped = 0;
+  /**
+   * The batch of this session still waiting on an asynchronous step (an
+   * extension, policy or service), if any: the next batch starts after it,
+   * so a client's messages are handled in the order it sent them.
+   */
+  inFlight: Promise<unknown> | null = null;
 
   readonly #owner: SessionOwner;
   readonly #expiry: TimerEntry;
@@ -221,7 +229,11 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
     this.#owner.wheel.cancel(this.#expiry);
     if (this.#holdEntry !== null) this.#owner.wheel.cancel(this.#holdEntry);
     this.#queue = this.#unacked = null;
+    const socket = this.socket;
     this.socket = null;
+    // A websocket outlives the sessions it carried (a client may handshake
+    // again on it): it must not keep an ended one reachable.
+    socket?.ended(this);
   }
 }
 

@@ -139,7 +139,7 @@ export class BayeuxHttpHandler {
       return;
     }
     try {
-      const result = await server.process(batch, {
+      const result = await server.processBatch(batch, {
         connectionType: jsonp === null ? "long-polling" : "callback-polling",
         request: req,
       });

@@ -21,7 +21,7 @@ import { corkForTick, isCorkedForTick, type TickWatcher } from "../../transport/
 import { writeFramesDirect } from "../../transport/websocket.js";
 import { encodeFrame } from "../../transport/ws-frame.js";
 import type { Delivery } from "../server/delivery.js";
-import type { HeldResult } from "../server/host.js";
+import type { HeldResult, ProcessResult } from "../server/host.js";
 import type { BayeuxServer } from "../server/server.js";
 import type { BayeuxSession, SessionSocket } from "../server/session.js";
 
@@ -38,11 +38,10 @@ const TEXT_FRAME = { binary: false } as const;
 const CLOSE_UNSUPPORTED = 1003;
 const CLOSE_GOING_AWAY = 1001;
 
+const NO_JSON: string[] = [];
+
 function encode(deliveries: readonly Delivery[], replies: readonly object[]): string {
-  return encodeBatch(
-    deliveries.map((d) => d.json),
-    replies,
-  );
+  return encodeBatch(deliveries.length === 0 ? NO_JSON : deliveries.map((d) => d.json), replies);
 }
 
 // Deliveries pushed to a socket wait until the end of the tick, then leave
@@ -128,6 +127,8 @@ export class BayeuxSocket implements SessionSocket, TickWatcher {
   #first: Delivery | null = null;
   /** All of them once there is more than one (most ticks have one). */
   #more: Delivery[] | null = null;
+  /** Frames that arrived while a batch waited on an asynchronous step (null: none waits). */
+  #backlog: string[] | null = null;
 
   constructor(ws: WebSocket, request: IncomingMessage, server: BayeuxServer) {
     this.ws = ws;
@@ -240,6 +241,16 @@ export class BayeuxSocket implements SessionSocket, TickWatcher {
     }
   }
 
+  ended(session: BayeuxSession): void {
+    const sessions = this.#sessions;
+    if (sessions === session) this.#sessions = null;
+    else if (sessions instanceof Set) {
+      sessions.delete(session);
+      if (sessions.size === 1) this.#sessions = sessions.values().next().value ?? null;
+      else if (sessions.size === 0) this.#sessions = null;
+    }
+  }
+
   attached(session: BayeuxSession): void {
     const sessions = this.#sessions;
     if (sessions === null) this.#sessions = session;
@@ -247,7 +258,56 @@ export class BayeuxSocket implements SessionSocket, TickWatcher {
     else if (sessions !== session) this.#sessions = new Set([sessions, session]);
   }
 
-  async receive(text: string): Promise<void> {
+  /**
+   * Answers one frame. Frames of a connection are handled one after the
+   * other in the order they arrived: while a batch waits on an asynchronous
+   * step, later frames queue here, so a client's publishes reach
+   * subscribers in the order it sent them (a reconnecting client flushes its
+   * offline queue as several frames at once).
+   */
+  receive(text: string): void {
+    if (this.#backlog !== null) {
+      this.#backlog.push(text);
+      return;
+    }
+    const pending = this.#answer(text);
+    if (pending !== undefined) this.#wait(pending);
+  }
+
+  #wait(pending: Promise<void>): void {
+    this.#backlog = [];
+    pending.then(
+      () => this.#drain(),
+      (err) => {
+        debug("batch failed: %O", err);
+        this.#drain();
+      },
+    );
+  }
+
+  /** The batch that was waiting is answered: handle the frames that queued behind it. */
+  #drain(): void {
+    const backlog = this.#backlog;
+    this.#backlog = null;
+    if (backlog === null) return;
+    for (let i = 0; i < backlog.length; i++) {
+      let pending: Promise<void> | undefined;
+      try {
+        pending = this.#answer(backlog[i]);
+      } catch (err) {
+        debug("batch failed: %O", err);
+      }
+      if (pending !== undefined) {
+        this.#wait(pending);
+        // Whatever queued behind this one still waits, ahead of later frames.
+        for (let j = i + 1; j < backlog.length; j++) this.#backlog!.push(backlog[j]);
+        return;
+      }
+    }
+  }
+
+  /** Answers one frame: synchronously when its batch is, else a promise. */
+  #answer(text: string): Promise<void> | undefined {
     const server = this.#server;
     let batch: unknown[];
     try {
@@ -258,15 +318,21 @@ export class BayeuxSocket implements SessionSocket, TickWatcher {
           ? parseErrorReplies(err)
           : [{ successful: false, error: bayeuxError("badRequest") }];
       this.#sendText(JSON.stringify(replies));
-      return;
+      return undefined;
     }
     // Faye keeps the connection alive with empty batches.
-    if (batch.length === 0) return;
-    const result = await server.process(batch, {
+    if (batch.length === 0) return undefined;
+    const result = server.processBatch(batch, {
       connectionType: "websocket",
       request: this.request,
       socket: this,
     });
+    if (result instanceof Promise) return result.then((r) => this.#reply(r));
+    this.#reply(result);
+    return undefined;
+  }
+
+  #reply(result: ProcessResult): void {
     if (result.replies.length > 0 || result.deliveries.length > 0) {
       this.#sendText(encode(result.deliveries, result.replies));
     }
@@ -290,7 +356,10 @@ export class BayeuxSocket implements SessionSocket, TickWatcher {
     // Corked, the tick's bytes sit in the stream though the kernel would take
     // them: the backlog is measured once they are handed over (uncorked()).
     const corked = corkForTick(ws, this);
-    ws.send(text);
+    // The whole frame in one buffer and one write (ws's sender would write
+    // header and payload as two buffers, a writev); without
+    // permessage-deflate its sender holds no queue this could overtake.
+    if (writeFramesDirect(ws, encodeFrame(text, false), false) === null) ws.send(text);
     if (!corked) this.#checkBacklog();
   }
 
@@ -319,7 +388,11 @@ function onMessage(
     : Buffer.isBuffer(data)
       ? data.toString("utf8")
       : Buffer.from(data).toString("utf8");
-  socket.receive(text).catch((err) => debug("batch failed: %O", err));
+  try {
+    socket.receive(text);
+  } catch (err) {
+    debug("batch failed: %O", err);
+  }
 }
 
 function onClose(this: TaggedWebSocket): void {
