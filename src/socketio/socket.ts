@@ -32,14 +32,16 @@ import {
   type SocketReservedEvents,
 } from "./socket-types.js";
 import type {
-  AckResult,
+  AllButLast,
   DecorateAcknowledgements,
+  DecorateAcknowledgementsWithMultipleResponses,
   DefaultEventsMap,
   EventNames,
   EventNamesWithAck,
   EventParams,
-  EventParamsWithoutAck,
   EventsMap,
+  FirstNonErrorArg,
+  Last,
 } from "./typed-events.js";
 import { StrictEventEmitter } from "./typed-events.js";
 
@@ -56,6 +58,10 @@ export {
 const debug = createDebug("socketio:socket");
 
 type AckFn = (...args: unknown[]) => void;
+
+/** What a broadcast from a socket may send: an acknowledgement collects every client's answer. */
+type BroadcastEvents<EmitEvents extends EventsMap> =
+  DecorateAcknowledgementsWithMultipleResponses<EmitEvents>;
 
 const NO_FLAGS: BroadcastFlags = Object.freeze({}) as BroadcastFlags;
 
@@ -238,8 +244,8 @@ export class Socket<
    */
   emitWithAck<Ev extends EventNamesWithAck<EmitEvents>>(
     ev: Ev,
-    ...args: EventParamsWithoutAck<EmitEvents, Ev>
-  ): Promise<AckResult<EmitEvents, Ev>> {
+    ...args: AllButLast<EventParams<EmitEvents, Ev>>
+  ): Promise<FirstNonErrorArg<Last<EventParams<EmitEvents, Ev>>>> {
     const withErr = this.#flags.timeout !== undefined;
     return new Promise((resolve, reject) => {
       const cb = withErr
@@ -450,36 +456,36 @@ export class Socket<
   }
 
   /** Everyone in the namespace but this socket. */
-  get broadcast(): BroadcastOperator<EmitEvents, SocketData> {
+  get broadcast(): BroadcastOperator<BroadcastEvents<EmitEvents>, SocketData> {
     return this.#operator();
   }
 
   /** Everyone in the namespace but this socket, on this node only. */
-  get local(): BroadcastOperator<EmitEvents, SocketData> {
+  get local(): BroadcastOperator<BroadcastEvents<EmitEvents>, SocketData> {
     return this.#operator().local;
   }
 
   /** PocketIO: everyone in the namespace, this socket included. */
-  get sockets(): BroadcastOperator<EmitEvents, SocketData> {
+  get sockets(): BroadcastOperator<BroadcastEvents<EmitEvents>, SocketData> {
     return new BroadcastOperator(this.adapter, undefined, undefined, this.#flags);
   }
 
   /** Targets a room (or rooms), excluding this socket. */
-  to(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+  to(room: Room | Room[]): BroadcastOperator<BroadcastEvents<EmitEvents>, SocketData> {
     return this.#operator().to(room);
   }
 
   /** Alias of `to`. */
-  in(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+  in(room: Room | Room[]): BroadcastOperator<BroadcastEvents<EmitEvents>, SocketData> {
     return this.to(room);
   }
 
   /** Excludes a room (or rooms) and this socket. */
-  except(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+  except(room: Room | Room[]): BroadcastOperator<BroadcastEvents<EmitEvents>, SocketData> {
     return this.#operator().except(room);
   }
 
-  #operator(): BroadcastOperator<EmitEvents, SocketData> {
+  #operator(): BroadcastOperator<BroadcastEvents<EmitEvents>, SocketData> {
     const flags = this.#flags;
     this.#flags = NO_FLAGS;
     return new BroadcastOperator(this.adapter, new Set(), new Set([this.id]), flags);
