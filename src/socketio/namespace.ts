@@ -80,7 +80,7 @@ export type ServerSideAcks<
 /** A connection middleware: `next()` admits the socket, `next(err)` refuses it. */
 export type NamespaceMiddleware<
   ListenEvents extends EventsMap = DefaultEventsMap,
-  EmitEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = ListenEvents,
   ServerSideEvents extends EventsMap = DefaultEventsMap,
   // biome-ignore lint/suspicious/noExplicitAny: socket.io's default SocketData.
   SocketData = any,
@@ -97,7 +97,7 @@ export type NamespaceMiddleware<
  */
 export class Namespace<
   ListenEvents extends EventsMap = DefaultEventsMap,
-  EmitEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = ListenEvents,
   ServerSideEvents extends EventsMap = DefaultEventsMap,
   // biome-ignore lint/suspicious/noExplicitAny: socket.io's default SocketData.
   SocketData = any,

@@ -24,6 +24,7 @@ import { getDataKey, setDataKey } from "./pocketio-data.js";
 import {
   type AnyListener,
   type DisconnectReason,
+  type Event,
   type Handshake,
   parseQuery,
   RECOVERABLE_DISCONNECT_REASONS,
@@ -48,6 +49,7 @@ import { StrictEventEmitter } from "./typed-events.js";
 export {
   type AnyListener,
   type DisconnectReason,
+  type Event,
   type Handshake,
   parseQuery,
   RECOVERABLE_DISCONNECT_REASONS,
@@ -77,7 +79,7 @@ const NO_FLAGS: BroadcastFlags = Object.freeze({}) as BroadcastFlags;
  */
 export class Socket<
   ListenEvents extends EventsMap = DefaultEventsMap,
-  EmitEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = ListenEvents,
   ServerSideEvents extends EventsMap = DefaultEventsMap,
   // biome-ignore lint/suspicious/noExplicitAny: socket.io's default SocketData.
   SocketData = any,
@@ -370,7 +372,7 @@ export class Socket<
       if (this.connected) this.emitUntyped(...(args as [string, ...unknown[]]));
       return;
     }
-    runMiddlewares(extras.fns, args, (err) => {
+    runMiddlewares(extras.fns, args as Event, (err) => {
       if (err) this._onerror(err);
       else if (this.connected) this.emitUntyped(...(args as [string, ...unknown[]]));
     });
