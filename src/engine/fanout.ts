@@ -14,9 +14,9 @@
  * const targets = new FanoutTargets(conns);
  * targets.send(prepared, true, false, -1);
  */
-import type { WebSocket } from "ws";
 import { writtenThisTick } from "../transport/tick-cork.js";
 import { DIRECT_OVERFLOW, DIRECT_UNAVAILABLE, writeFrameDirect } from "../transport/websocket.js";
+import type { WebSocket } from "../transport/ws-types.js";
 import type { PreparedMessage } from "./prepared-message.js";
 import { directEpoch, type ListenerTable, type Socket } from "./socket.js";
 

@@ -14,7 +14,7 @@ import {
   type ServerResponse,
 } from "node:http";
 import type { Duplex } from "node:stream";
-import { type WebSocket, WebSocketServer } from "ws";
+import { WebSocketServer } from "ws";
 import type { ProtocolVersion } from "../codec/engineio/index.js";
 import { createDebug } from "../shared/debug.js";
 import { hasListeners } from "../shared/listener-table.js";
@@ -23,6 +23,7 @@ import { PollingTransport } from "../transport/polling.js";
 import { JsonpTransport } from "../transport/polling-jsonp.js";
 import type { TransportConfig } from "../transport/transport.js";
 import { WebSocketTransport } from "../transport/websocket.js";
+import type { WebSocket, WebSocketServerLike } from "../transport/ws-types.js";
 import { type AttachOptions, attachEngine } from "./attach.js";
 import { serializeCookie } from "./cookie.js";
 import { applyCors } from "./cors.js";
@@ -93,7 +94,7 @@ export class Server extends EventEmitter implements SocketHost {
   /** The single scheduler of every session's heartbeat and upgrade deadline. */
   readonly wheel: TimerWheel;
   /** The ws server handling upgrades (absent when websocket is not a transport). */
-  ws: WebSocketServer | null = null;
+  ws: WebSocketServerLike | null = null;
   /** Set by `listen()`. */
   httpServer: HttpServer | undefined;
   readonly #transportConfig: TransportConfig;

@@ -9,7 +9,6 @@
  */
 import { EventEmitter } from "node:events";
 import type { IncomingMessage } from "node:http";
-import type { WebSocket } from "ws";
 import type {
   Packet,
   PacketOptions,
@@ -28,6 +27,7 @@ import {
   WebSocketTransport,
   writeFrameDirect,
 } from "../transport/websocket.js";
+import type { WebSocket } from "../transport/ws-types.js";
 import type { HandshakeRequest } from "./handshake-request.js";
 import { retainRequest } from "./handshake-request.js";
 import type { ResolvedOptions } from "./options.js";

@@ -7,14 +7,16 @@ import { type Packet, PacketType, RESERVED_EVENTS } from "../codec/socketio/inde
 import type { Adapter, BroadcastFlags, Room, SocketId } from "./adapter.js";
 import type { Handshake, Socket } from "./socket.js";
 import type {
-  AckResult,
-  DecorateAcknowledgementsWithMultipleResponses,
+  AllButLast,
+  DecorateAcknowledgements,
   DefaultEventsMap,
   EventNames,
   EventNamesWithAck,
+  EventNamesWithError,
   EventParams,
-  EventParamsWithoutAck,
   EventsMap,
+  FirstNonErrorArg,
+  Last,
 } from "./typed-events.js";
 
 /** Default milliseconds a broadcast with acknowledgement waits when no `timeout()` is set. */
@@ -23,6 +25,11 @@ export const DEFAULT_BROADCAST_ACK_TIMEOUT = 10_000;
 /**
  * A socket seen through `fetchSockets()`: enough to read its state and act on
  * it, whichever node holds it. Local sockets are returned as themselves.
+ *
+ * @example
+ * for (const socket of await io.fetchSockets()) {
+ *   const answer = await socket.timeout(1000).emitWithAck("status");
+ * }
  */
 // biome-ignore lint/suspicious/noExplicitAny: socket.io's default SocketData.
 export interface RemoteSocket<EmitEvents extends EventsMap = DefaultEventsMap, SocketData = any> {
@@ -31,6 +38,13 @@ export interface RemoteSocket<EmitEvents extends EventsMap = DefaultEventsMap, S
   readonly rooms: Set<Room>;
   readonly data: SocketData;
   emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean;
+  /** Resolves with this socket's acknowledgement (rejects on timeout after `timeout(ms)`). */
+  emitWithAck<Ev extends EventNamesWithAck<EmitEvents>>(
+    ev: Ev,
+    ...args: AllButLast<EventParams<EmitEvents, Ev>>
+  ): Promise<FirstNonErrorArg<Last<EventParams<EmitEvents, Ev>>>>;
+  /** The next emit's acknowledgement fails with an error after `timeout` ms. */
+  timeout(timeout: number): RemoteSocket<DecorateAcknowledgements<EmitEvents>, SocketData>;
   join(room: Room | Room[]): void | Promise<void>;
   leave(room: Room): void | Promise<void>;
   disconnect(close?: boolean): unknown;
@@ -118,9 +132,7 @@ export class BroadcastOperator<
   }
 
   /** Acknowledgements are awaited `timeout` ms at most. */
-  timeout(
-    timeout: number,
-  ): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  timeout(timeout: number): BroadcastOperator<DecorateAcknowledgements<EmitEvents>, SocketData> {
     return this.#with({ timeout }) as never;
   }
 
@@ -182,10 +194,10 @@ export class BroadcastOperator<
   }
 
   /** Emits and resolves with every client's answer (rejects on timeout). */
-  emitWithAck<Ev extends EventNamesWithAck<EmitEvents>>(
+  emitWithAck<Ev extends EventNamesWithError<EmitEvents>>(
     ev: Ev,
-    ...args: EventParamsWithoutAck<EmitEvents, Ev>
-  ): Promise<AckResult<EmitEvents, Ev>> {
+    ...args: AllButLast<EventParams<EmitEvents, Ev>>
+  ): Promise<FirstNonErrorArg<Last<EventParams<EmitEvents, Ev>>>> {
     return new Promise((resolve, reject) => {
       const cb = (err: Error | null, responses: unknown) =>
         err ? reject(err) : resolve(responses as never);

@@ -19,6 +19,7 @@ export { type AdapterConstructor, Server, type ServerOptions } from "./server.js
 export { type ConnectionStateRecoveryOptions, SessionAwareAdapter } from "./session-adapter.js";
 export {
   type DisconnectReason,
+  type Event,
   type Handshake,
   Socket,
   type SocketMiddleware,

@@ -11,14 +11,18 @@ import { runMiddlewares } from "./middleware-chain.js";
 import type { Server } from "./server.js";
 import { Socket } from "./socket.js";
 import type {
-  AckResult,
+  AllButLast,
+  DecorateAcknowledgements,
   DecorateAcknowledgementsWithMultipleResponses,
+  DecorateAcknowledgementsWithTimeoutAndMultipleResponses,
   DefaultEventsMap,
   EventNames,
   EventNamesWithAck,
+  EventNamesWithoutAck,
   EventParams,
-  EventParamsWithoutAck,
   EventsMap,
+  FirstNonErrorArg,
+  Last,
 } from "./typed-events.js";
 import { StrictEventEmitter } from "./typed-events.js";
 
@@ -39,10 +43,43 @@ export interface NamespaceReservedEvents<
   connection: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void;
 }
 
+/** The server's reserved events: a namespace's, and `new_namespace`. */
+export interface ServerReservedEvents<
+  ListenEvents extends EventsMap,
+  EmitEvents extends EventsMap,
+  ServerSideEvents extends EventsMap,
+  SocketData,
+> extends NamespaceReservedEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData> {
+  new_namespace: (
+    namespace: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+  ) => void;
+}
+
+/** What a broadcast may send: an acknowledgement collects every client's answer. */
+export type BroadcastEvents<EmitEvents extends EventsMap> =
+  DecorateAcknowledgementsWithMultipleResponses<EmitEvents>;
+
+/** What a broadcast after `timeout(ms)` may send: the answers, or the timeout error first. */
+export type TimedBroadcastEvents<EmitEvents extends EventsMap> = DecorateAcknowledgements<
+  BroadcastEvents<EmitEvents>
+>;
+
+/** `serverSideEmit` arguments: a callback last gets an error and every other node's answer. */
+export type ServerSideEmitParams<
+  ServerSideEvents extends EventsMap,
+  Ev extends EventNames<ServerSideEvents>,
+> = EventParams<DecorateAcknowledgementsWithTimeoutAndMultipleResponses<ServerSideEvents>, Ev>;
+
+/** What `serverSideEmitWithAck` resolves with: one answer per other node. */
+export type ServerSideAcks<
+  ServerSideEvents extends EventsMap,
+  Ev extends EventNames<ServerSideEvents>,
+> = FirstNonErrorArg<Last<EventParams<ServerSideEvents, Ev>>>[];
+
 /** A connection middleware: `next()` admits the socket, `next(err)` refuses it. */
 export type NamespaceMiddleware<
   ListenEvents extends EventsMap = DefaultEventsMap,
-  EmitEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = ListenEvents,
   ServerSideEvents extends EventsMap = DefaultEventsMap,
   // biome-ignore lint/suspicious/noExplicitAny: socket.io's default SocketData.
   SocketData = any,
@@ -59,7 +96,7 @@ export type NamespaceMiddleware<
  */
 export class Namespace<
   ListenEvents extends EventsMap = DefaultEventsMap,
-  EmitEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = ListenEvents,
   ServerSideEvents extends EventsMap = DefaultEventsMap,
   // biome-ignore lint/suspicious/noExplicitAny: socket.io's default SocketData.
   SocketData = any,
@@ -193,27 +230,27 @@ export class Namespace<
     if (this.sockets.get(socket.id) === socket) this.sockets.delete(socket.id);
   }
 
-  #operator(): BroadcastOperator<EmitEvents, SocketData> {
+  #operator(): BroadcastOperator<BroadcastEvents<EmitEvents>, SocketData> {
     return new BroadcastOperator(this.adapter);
   }
 
   /** Targets a room (or rooms). */
-  to(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+  to(room: Room | Room[]): BroadcastOperator<BroadcastEvents<EmitEvents>, SocketData> {
     return this.#operator().to(room);
   }
 
   /** Alias of `to`. */
-  in(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+  in(room: Room | Room[]): BroadcastOperator<BroadcastEvents<EmitEvents>, SocketData> {
     return this.#operator().in(room);
   }
 
   /** Excludes a room (or rooms). */
-  except(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+  except(room: Room | Room[]): BroadcastOperator<BroadcastEvents<EmitEvents>, SocketData> {
     return this.#operator().except(room);
   }
 
-  /** Emits to every socket of the namespace. */
-  override emit<Ev extends EventNames<EmitEvents>>(
+  /** Emits to every socket of the namespace (acknowledgements need `timeout(ms)`). */
+  override emit<Ev extends EventNamesWithoutAck<EmitEvents>>(
     ev: Ev,
     ...args: EventParams<EmitEvents, Ev>
   ): boolean {
@@ -223,8 +260,8 @@ export class Namespace<
   /** Emits to every socket and resolves with all their answers. */
   emitWithAck<Ev extends EventNamesWithAck<EmitEvents>>(
     ev: Ev,
-    ...args: EventParamsWithoutAck<EmitEvents, Ev>
-  ): Promise<AckResult<EmitEvents, Ev>> {
+    ...args: AllButLast<EventParams<EmitEvents, Ev>>
+  ): Promise<FirstNonErrorArg<Last<EventParams<EmitEvents, Ev>>>[]> {
     const op = this.#operator() as BroadcastOperator<DefaultEventsMap>;
     return op.emitWithAck(ev as string, ...(args as unknown[])) as never;
   }
@@ -246,7 +283,7 @@ export class Namespace<
    */
   serverSideEmit<Ev extends EventNames<ServerSideEvents>>(
     ev: Ev,
-    ...args: EventParams<ServerSideEvents, Ev>
+    ...args: ServerSideEmitParams<ServerSideEvents, Ev>
   ): boolean {
     if (["connect", "connection", "new_namespace"].includes(ev as string)) {
       throw new Error(`"${String(ev)}" is a reserved event name`);
@@ -256,15 +293,16 @@ export class Namespace<
   }
 
   /** Like `serverSideEmit` with a final callback, as a promise of the responses. */
-  serverSideEmitWithAck<Ev extends EventNames<ServerSideEvents>>(
+  serverSideEmitWithAck<Ev extends EventNamesWithAck<ServerSideEvents>>(
     ev: Ev,
-    ...args: unknown[]
-  ): Promise<unknown[]> {
+    ...args: AllButLast<EventParams<ServerSideEvents, Ev>>
+  ): Promise<ServerSideAcks<ServerSideEvents, Ev>> {
     return new Promise((resolve, reject) => {
       (this.serverSideEmit as (ev: string, ...a: unknown[]) => boolean)(
         ev as string,
         ...args,
-        (err: Error | null, responses: unknown[]) => (err ? reject(err) : resolve(responses)),
+        (err: Error | null, responses: unknown[]) =>
+          err ? reject(err) : resolve(responses as never),
       );
     });
   }
@@ -280,24 +318,22 @@ export class Namespace<
   }
 
   /** Sets the compress flag of an operator. */
-  compress(compress: boolean): BroadcastOperator<EmitEvents, SocketData> {
+  compress(compress: boolean): BroadcastOperator<BroadcastEvents<EmitEvents>, SocketData> {
     return this.#operator().compress(compress);
   }
 
   /** A volatile operator. */
-  get volatile(): BroadcastOperator<EmitEvents, SocketData> {
+  get volatile(): BroadcastOperator<BroadcastEvents<EmitEvents>, SocketData> {
     return this.#operator().volatile;
   }
 
   /** A this-node-only operator. */
-  get local(): BroadcastOperator<EmitEvents, SocketData> {
+  get local(): BroadcastOperator<BroadcastEvents<EmitEvents>, SocketData> {
     return this.#operator().local;
   }
 
   /** An operator with an acknowledgement timeout (also for `serverSideEmit`). */
-  timeout(
-    timeout: number,
-  ): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  timeout(timeout: number): BroadcastOperator<TimedBroadcastEvents<EmitEvents>, SocketData> {
     return this.#operator().timeout(timeout);
   }
 

@@ -18,7 +18,15 @@ import { Client } from "./client.js";
 import { DeadlineQueue } from "./deadline-queue.js";
 import type { EngineSocket } from "./engine-contract.js";
 import { type Handler, resolveHandler } from "./handler.js";
-import { Namespace, type NamespaceMiddleware } from "./namespace.js";
+import {
+  type BroadcastEvents,
+  Namespace,
+  type NamespaceMiddleware,
+  type ServerReservedEvents,
+  type ServerSideAcks,
+  type ServerSideEmitParams,
+  type TimedBroadcastEvents,
+} from "./namespace.js";
 import {
   checkAdapter,
   checkCount,
@@ -33,15 +41,16 @@ import { createClientFileHandler } from "./serve-client.js";
 import { type ConnectionStateRecoveryOptions, SessionAwareAdapter } from "./session-adapter.js";
 import type { Socket } from "./socket.js";
 import type {
-  AckResult,
-  DecorateAcknowledgementsWithMultipleResponses,
+  AllButLast,
   DefaultEventsMap,
   EventNames,
   EventNamesWithAck,
+  EventNamesWithoutAck,
   EventParams,
-  EventParamsWithoutAck,
   EventsMap,
-  ServerReservedEvents,
+  FirstNonErrorArg,
+  Last,
+  RemoveAcknowledgements,
 } from "./typed-events.js";
 import { StrictEventEmitter } from "./typed-events.js";
 
@@ -111,14 +120,8 @@ export class Server<
   SocketData = any,
 > extends StrictEventEmitter<
   ServerSideEvents,
-  EmitEvents,
-  ServerReservedEvents & {
-    connection: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void;
-    connect: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void;
-    new_namespace: (
-      namespace: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
-    ) => void;
-  }
+  RemoveAcknowledgements<EmitEvents>,
+  ServerReservedEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
 > {
   /** The main namespace `/`. */
   readonly sockets: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
@@ -465,22 +468,22 @@ export class Server<
   }
 
   /** Targets a room (or rooms) of the main namespace. */
-  to(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+  to(room: Room | Room[]): BroadcastOperator<BroadcastEvents<EmitEvents>, SocketData> {
     return this.sockets.to(room);
   }
 
   /** Alias of `to`. */
-  in(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+  in(room: Room | Room[]): BroadcastOperator<BroadcastEvents<EmitEvents>, SocketData> {
     return this.sockets.in(room);
   }
 
   /** Excludes a room (or rooms) of the main namespace. */
-  except(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+  except(room: Room | Room[]): BroadcastOperator<BroadcastEvents<EmitEvents>, SocketData> {
     return this.sockets.except(room);
   }
 
-  /** Emits to every socket of the main namespace. */
-  override emit<Ev extends EventNames<EmitEvents>>(
+  /** Emits to every socket of the main namespace (acknowledgements need `timeout(ms)`). */
+  override emit<Ev extends EventNamesWithoutAck<EmitEvents>>(
     ev: Ev,
     ...args: EventParams<EmitEvents, Ev>
   ): boolean {
@@ -490,8 +493,8 @@ export class Server<
   /** Emits to every socket of the main namespace and collects their answers. */
   emitWithAck<Ev extends EventNamesWithAck<EmitEvents>>(
     ev: Ev,
-    ...args: EventParamsWithoutAck<EmitEvents, Ev>
-  ): Promise<AckResult<EmitEvents, Ev>> {
+    ...args: AllButLast<EventParams<EmitEvents, Ev>>
+  ): Promise<FirstNonErrorArg<Last<EventParams<EmitEvents, Ev>>>[]> {
     const nsp = this.sockets as unknown as Namespace<DefaultEventsMap, DefaultEventsMap>;
     return nsp.emitWithAck(ev as string, ...(args as unknown[])) as never;
   }
@@ -510,16 +513,16 @@ export class Server<
   /** Emits to the main namespace of the other nodes. */
   serverSideEmit<Ev extends EventNames<ServerSideEvents>>(
     ev: Ev,
-    ...args: EventParams<ServerSideEvents, Ev>
+    ...args: ServerSideEmitParams<ServerSideEvents, Ev>
   ): boolean {
     return this.sockets.serverSideEmit(ev, ...args);
   }
 
   /** `serverSideEmit` resolving with the other nodes' answers. */
-  serverSideEmitWithAck<Ev extends EventNames<ServerSideEvents>>(
+  serverSideEmitWithAck<Ev extends EventNamesWithAck<ServerSideEvents>>(
     ev: Ev,
-    ...args: unknown[]
-  ): Promise<unknown[]> {
+    ...args: AllButLast<EventParams<ServerSideEvents, Ev>>
+  ): Promise<ServerSideAcks<ServerSideEvents, Ev>> {
     return this.sockets.serverSideEmitWithAck(ev, ...args);
   }
 
@@ -528,21 +531,19 @@ export class Server<
     return this.sockets.allSockets();
   }
 
-  compress(compress: boolean): BroadcastOperator<EmitEvents, SocketData> {
+  compress(compress: boolean): BroadcastOperator<BroadcastEvents<EmitEvents>, SocketData> {
     return this.sockets.compress(compress);
   }
 
-  get volatile(): BroadcastOperator<EmitEvents, SocketData> {
+  get volatile(): BroadcastOperator<BroadcastEvents<EmitEvents>, SocketData> {
     return this.sockets.volatile;
   }
 
-  get local(): BroadcastOperator<EmitEvents, SocketData> {
+  get local(): BroadcastOperator<BroadcastEvents<EmitEvents>, SocketData> {
     return this.sockets.local;
   }
 
-  timeout(
-    timeout: number,
-  ): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  timeout(timeout: number): BroadcastOperator<TimedBroadcastEvents<EmitEvents>, SocketData> {
     return this.sockets.timeout(timeout);
   }
 

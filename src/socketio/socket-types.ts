@@ -48,8 +48,12 @@ export interface Handshake {
   auth: { [key: string]: any };
 }
 
+/** An incoming event as a packet middleware sees it: its name, then its arguments. */
+// biome-ignore lint/suspicious/noExplicitAny: the arguments are whatever the client sent, as in socket.io.
+export type Event = [string, ...any[]];
+
 /** A per-socket packet middleware: `[event, ...args]` and a `next(err?)`. */
-export type SocketMiddleware = (event: unknown[], next: (err?: Error) => void) => void;
+export type SocketMiddleware = (event: Event, next: (err?: Error) => void) => void;
 // biome-ignore lint/suspicious/noExplicitAny: catch-all listeners receive any event.
 export type AnyListener = (event: string, ...args: any[]) => void;
 /** Parses the query string of a handshake URL without `__proto__` keys. */

@@ -24,6 +24,7 @@ import { getDataKey, setDataKey } from "./pocketio-data.js";
 import {
   type AnyListener,
   type DisconnectReason,
+  type Event,
   type Handshake,
   parseQuery,
   RECOVERABLE_DISCONNECT_REASONS,
@@ -32,20 +33,23 @@ import {
   type SocketReservedEvents,
 } from "./socket-types.js";
 import type {
-  AckResult,
+  AllButLast,
   DecorateAcknowledgements,
+  DecorateAcknowledgementsWithMultipleResponses,
   DefaultEventsMap,
   EventNames,
   EventNamesWithAck,
   EventParams,
-  EventParamsWithoutAck,
   EventsMap,
+  FirstNonErrorArg,
+  Last,
 } from "./typed-events.js";
 import { StrictEventEmitter } from "./typed-events.js";
 
 export {
   type AnyListener,
   type DisconnectReason,
+  type Event,
   type Handshake,
   parseQuery,
   RECOVERABLE_DISCONNECT_REASONS,
@@ -56,6 +60,10 @@ export {
 const debug = createDebug("socketio:socket");
 
 type AckFn = (...args: unknown[]) => void;
+
+/** What a broadcast from a socket may send: an acknowledgement collects every client's answer. */
+type BroadcastEvents<EmitEvents extends EventsMap> =
+  DecorateAcknowledgementsWithMultipleResponses<EmitEvents>;
 
 const NO_FLAGS: BroadcastFlags = Object.freeze({}) as BroadcastFlags;
 
@@ -71,7 +79,7 @@ const NO_FLAGS: BroadcastFlags = Object.freeze({}) as BroadcastFlags;
  */
 export class Socket<
   ListenEvents extends EventsMap = DefaultEventsMap,
-  EmitEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = ListenEvents,
   ServerSideEvents extends EventsMap = DefaultEventsMap,
   // biome-ignore lint/suspicious/noExplicitAny: socket.io's default SocketData.
   SocketData = any,
@@ -243,8 +251,8 @@ export class Socket<
    */
   emitWithAck<Ev extends EventNamesWithAck<EmitEvents>>(
     ev: Ev,
-    ...args: EventParamsWithoutAck<EmitEvents, Ev>
-  ): Promise<AckResult<EmitEvents, Ev>> {
+    ...args: AllButLast<EventParams<EmitEvents, Ev>>
+  ): Promise<FirstNonErrorArg<Last<EventParams<EmitEvents, Ev>>>> {
     const withErr = this.#flags.timeout !== undefined;
     return new Promise((resolve, reject) => {
       const cb = withErr
@@ -388,7 +396,7 @@ export class Socket<
       if (this.connected) this.emitUntyped(...(args as [string, ...unknown[]]));
       return;
     }
-    runMiddlewares(extras.fns, args, (err) => {
+    runMiddlewares(extras.fns, args as Event, (err) => {
       if (err) this._onerror(err);
       else if (this.connected) this.emitUntyped(...(args as [string, ...unknown[]]));
     });
@@ -473,36 +481,36 @@ export class Socket<
   }
 
   /** Everyone in the namespace but this socket. */
-  get broadcast(): BroadcastOperator<EmitEvents, SocketData> {
+  get broadcast(): BroadcastOperator<BroadcastEvents<EmitEvents>, SocketData> {
     return this.#operator();
   }
 
   /** Everyone in the namespace but this socket, on this node only. */
-  get local(): BroadcastOperator<EmitEvents, SocketData> {
+  get local(): BroadcastOperator<BroadcastEvents<EmitEvents>, SocketData> {
     return this.#operator().local;
   }
 
   /** PocketIO: everyone in the namespace, this socket included. */
-  get sockets(): BroadcastOperator<EmitEvents, SocketData> {
+  get sockets(): BroadcastOperator<BroadcastEvents<EmitEvents>, SocketData> {
     return new BroadcastOperator(this.adapter, undefined, undefined, this.#flags);
   }
 
   /** Targets a room (or rooms), excluding this socket. */
-  to(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+  to(room: Room | Room[]): BroadcastOperator<BroadcastEvents<EmitEvents>, SocketData> {
     return this.#operator().to(room);
   }
 
   /** Alias of `to`. */
-  in(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+  in(room: Room | Room[]): BroadcastOperator<BroadcastEvents<EmitEvents>, SocketData> {
     return this.to(room);
   }
 
   /** Excludes a room (or rooms) and this socket. */
-  except(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+  except(room: Room | Room[]): BroadcastOperator<BroadcastEvents<EmitEvents>, SocketData> {
     return this.#operator().except(room);
   }
 
-  #operator(): BroadcastOperator<EmitEvents, SocketData> {
+  #operator(): BroadcastOperator<BroadcastEvents<EmitEvents>, SocketData> {
     const flags = this.#flags;
     this.#flags = NO_FLAGS;
     return new BroadcastOperator(this.adapter, new Set(), new Set([this.id]), flags);

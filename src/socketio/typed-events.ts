@@ -25,63 +25,122 @@ export type EventNames<Map extends EventsMap> = keyof Map & (string | symbol);
 
 export type EventParams<Map extends EventsMap, Ev extends EventNames<Map>> = Parameters<Map[Ev]>;
 
-/** Listener type of event `Ev`, or a plain function for an unknown map. */
-export type EventListener<Map extends EventsMap, Ev extends EventNames<Map>> = Map[Ev];
+/** `true` for `any` only: an untyped map must keep every check open, not close them all. */
+type IsAny<T> = 0 extends 1 & T ? true : false;
 
-// biome-ignore lint/suspicious/noExplicitAny: tuple inference needs any.
-type Last<T extends any[]> = T extends [...infer _H, infer L] ? L : any;
-// biome-ignore lint/suspicious/noExplicitAny: tuple inference needs any.
-type AllButLast<T extends any[]> = T extends [...infer H, infer _L] ? H : any[];
+/** The type of the last element of a tuple (the element type of an array). */
+export type Last<T extends readonly unknown[]> = T extends readonly [...unknown[], infer L]
+  ? L
+  : T extends readonly (infer E)[]
+    ? E
+    : never;
 
-/** The value an acknowledgement callback receives first. */
-// biome-ignore lint/suspicious/noExplicitAny: callback inference.
-export type FirstArg<T> = T extends (arg: infer A, ...rest: any[]) => any ? A : any;
+/** A tuple without its last element (for an untyped list, `any[]`, as in socket.io). */
+export type AllButLast<T extends readonly unknown[]> = T extends readonly [...infer H, unknown]
+  ? H
+  : // biome-ignore lint/suspicious/noExplicitAny: the untyped case.
+    any[];
 
-/** Events whose last parameter is an acknowledgement callback. */
+/** Whether a listener ends with an acknowledgement callback: "ack", "none", or "any" (untyped). */
+type AckKind<F> =
+  IsAny<F> extends true
+    ? "any"
+    : F extends (...args: infer P) => unknown
+      ? IsAny<Last<P>> extends true
+        ? "any"
+        : P extends readonly []
+          ? "none"
+          : Last<P> extends (...args: never[]) => unknown
+            ? "ack"
+            : "none"
+      : "none";
+
+/** Events whose listener ends with an acknowledgement callback (every event of an untyped map). */
 export type EventNamesWithAck<
   Map extends EventsMap,
   K extends EventNames<Map> = EventNames<Map>,
-> = {
-  // biome-ignore lint/suspicious/noExplicitAny: callback detection.
-  [P in K]: Last<Parameters<Map[P]>> extends (...args: any[]) => any ? P : never;
-}[K];
+> = K extends unknown ? (AckKind<Map[K]> extends "none" ? never : K) : never;
 
-/** Parameters of an event without its acknowledgement callback. */
-export type EventParamsWithoutAck<Map extends EventsMap, Ev extends EventNames<Map>> = AllButLast<
-  EventParams<Map, Ev>
->;
+/** Events whose listener has no acknowledgement callback (every event of an untyped map). */
+export type EventNamesWithoutAck<
+  Map extends EventsMap,
+  K extends EventNames<Map> = EventNames<Map>,
+> = K extends unknown ? (AckKind<Map[K]> extends "ack" ? never : K) : never;
 
-/** The acknowledgement callback of an event. */
-export type AckCallback<Map extends EventsMap, Ev extends EventNames<Map>> = Last<
-  EventParams<Map, Ev>
->;
+/** Events with an acknowledgement whose callback receives an error first (after `timeout()`). */
+export type EventNamesWithError<
+  Map extends EventsMap,
+  K extends EventNamesWithAck<Map> = EventNamesWithAck<Map>,
+> = K extends unknown
+  ? AckKind<Map[K]> extends "any"
+    ? K
+    : Last<Parameters<Map[K]>> extends (err: infer E, ...rest: never[]) => unknown
+      ? [E] extends [Error]
+        ? K
+        : never
+      : never
+  : never;
 
-/** Decorates listener signatures for `timeout(ms).emit`: the ack gets an error first. */
-export type DecorateAcknowledgements<E> = {
-  [K in keyof E]: E[K] extends (...args: infer Params) => infer Result
-    ? (...args: PrependTimeoutError<Params>) => Result
-    : E[K];
+/** The map without its acknowledged events: what a broadcast without `timeout()` may send. */
+export type RemoveAcknowledgements<Map extends EventsMap> = {
+  [K in EventNamesWithoutAck<Map>]: Map[K];
 };
 
-type PrependTimeoutError<T extends unknown[]> = {
-  [K in keyof T]: T[K] extends (...args: infer P) => infer R ? (err: Error, ...args: P) => R : T[K];
-};
+/** The value an acknowledgement delivers: its first argument that is not the timeout error. */
+export type FirstNonErrorArg<F> = F extends (...args: infer P) => unknown
+  ? P[0] extends Error
+    ? P[1]
+    : P[0]
+  : // biome-ignore lint/suspicious/noExplicitAny: an untyped callback delivers anything.
+    any;
 
-/** For broadcasts with acks: each client's answer is collected into an array. */
-export type DecorateAcknowledgementsWithMultipleResponses<E> = {
-  [K in keyof E]: E[K] extends (...args: infer Params) => infer Result
-    ? (...args: ExpectMultipleResponses<Params>) => Result
-    : E[K];
-};
-
-type ExpectMultipleResponses<T extends unknown[]> = {
+/** Each callback argument gets the timeout error first (unless it takes an error first already). */
+type PrependTimeoutError<T extends readonly unknown[]> = {
   [K in keyof T]: T[K] extends (...args: infer P) => infer R
-    ? P extends [Error, ...infer Rest]
-      ? (err: Error, responses: Rest[0][]) => R
-      : P extends []
-        ? () => R
-        : (err: Error, responses: P[0][]) => R
+    ? P[0] extends Error
+      ? T[K]
+      : (err: Error, ...args: P) => R
     : T[K];
+};
+
+/**
+ * Each callback argument receives one value per client: the first value after the optional
+ * error becomes an array (a broadcast's acknowledgement collects every recipient's answer).
+ */
+type ExpectMultipleResponses<T extends readonly unknown[]> = {
+  [K in keyof T]: T[K] extends (...args: infer P) => infer R
+    ? P extends [Error]
+      ? (err: Error) => R
+      : P extends [Error, infer First, ...unknown[]]
+        ? (err: Error, responses: First[]) => R
+        : P extends []
+          ? () => R
+          : (responses: P[0][]) => R
+    : T[K];
+};
+
+/**
+ * Listener signatures for `timeout(ms).emit`: an acknowledgement then receives an error first
+ * (the timeout breaks the symmetry between the sender's and the receiver's callback).
+ */
+export type DecorateAcknowledgements<E> = {
+  [K in keyof E]: E[K] extends (...args: infer P) => infer R
+    ? (...args: PrependTimeoutError<P>) => R
+    : E[K];
+};
+
+/** Listener signatures for a broadcast: an acknowledgement receives one value per client. */
+export type DecorateAcknowledgementsWithMultipleResponses<E> = {
+  [K in keyof E]: E[K] extends (...args: infer P) => infer R
+    ? (...args: ExpectMultipleResponses<P>) => R
+    : E[K];
+};
+
+/** Both: an error first, then one value per answering server (`serverSideEmit`). */
+export type DecorateAcknowledgementsWithTimeoutAndMultipleResponses<E> = {
+  [K in keyof E]: E[K] extends (...args: infer P) => infer R
+    ? (...args: ExpectMultipleResponses<PrependTimeoutError<P>>) => R
+    : E[K];
 };
 
 /** What `on`/`once`/`off` accept: an event of the listen map or a reserved one. */
@@ -89,32 +148,25 @@ type ListenOrReservedNames<Listen extends EventsMap, Reserved extends EventsMap>
   | EventNames<Listen>
   | EventNames<Reserved>;
 
-/** The listener of `Ev`: a reserved event's fixed signature wins over the listen map's. */
+/**
+ * The listener of `Ev`: a reserved event's fixed signature wins over the listen map's. When
+ * no single signature applies (`never`, e.g. for a name of a wide type), any listener is taken,
+ * as socket.io does.
+ */
 type ListenOrReservedListener<
   Listen extends EventsMap,
   Reserved extends EventsMap,
   Ev extends ListenOrReservedNames<Listen, Reserved>,
-> =
+> = UntypedIfNever<
   Ev extends EventNames<Reserved>
     ? Reserved[Ev]
     : Ev extends EventNames<Listen>
       ? Listen[Ev]
-      : never;
-
-/** The value a promise of an acknowledgement resolves with (`emitWithAck`). */
-export type AckResult<Map extends EventsMap, Ev extends EventNames<Map>> = FirstArg<
-  AckCallback<Map, Ev>
+      : never
 >;
 
-/** Event names the server side emits itself and that carry fixed signatures. */
-export interface ServerReservedEvents {
-  // biome-ignore lint/suspicious/noExplicitAny: socket type is generic.
-  connection: (socket: any) => void;
-  // biome-ignore lint/suspicious/noExplicitAny: socket type is generic.
-  connect: (socket: any) => void;
-  // biome-ignore lint/suspicious/noExplicitAny: namespace type is generic.
-  new_namespace: (namespace: any) => void;
-}
+// biome-ignore lint/suspicious/noExplicitAny: the untyped fallback listener.
+type UntypedIfNever<T> = [T] extends [never] ? (...args: any[]) => void | Promise<void> : T;
 
 /**
  * An EventEmitter whose `on`/`once`/`off` accept the listen map's events or the

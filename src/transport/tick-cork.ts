@@ -22,7 +22,7 @@
  * corkForTick(ws);
  * ws.send(frame); // reaches the kernel with the tick's other frames to `ws`
  */
-import type { WebSocket } from "ws";
+import type { WebSocket } from "./ws-types.js";
 
 /** The part of a `net.Socket` used to coalesce one tick's writes. */
 export interface Corkable {

@@ -8,7 +8,6 @@
  * internals (writing pre-built frames through its sender) lives here, with a
  * fallback to `ws.send`.
  */
-import type { WebSocket } from "ws";
 import * as wsModule from "ws";
 import {
   decodePacket,
@@ -24,6 +23,7 @@ import { useCompactListenerTable } from "../shared/listener-table.js";
 import { type Corkable, corkStream, markWrittenThisTick } from "./tick-cork.js";
 import { type PreEncoded, Transport, type TransportConfig } from "./transport.js";
 import { encodeFrame } from "./ws-frame.js";
+import type { WebSocket } from "./ws-types.js";
 
 const debug = createDebug("engine:websocket");
 

@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import { type WebSocket, WebSocketServer } from "ws";
+import { WebSocketServer } from "ws";
 import {
   BayeuxParseError,
   bayeuxError,
@@ -20,6 +20,7 @@ import { useCompactListenerTable } from "../../shared/listener-table.js";
 import { corkForTick, isCorkedForTick, type TickWatcher } from "../../transport/tick-cork.js";
 import { writeFramesDirect } from "../../transport/websocket.js";
 import { encodeFrame } from "../../transport/ws-frame.js";
+import type { WebSocket } from "../../transport/ws-types.js";
 import type { Delivery } from "../server/delivery.js";
 import type { HeldResult, ProcessResult } from "../server/host.js";
 import type { BayeuxServer } from "../server/server.js";
