@@ -17,6 +17,7 @@ import {
   type Mount,
   type Switchboard,
 } from "../../src/mount/express.js";
+import { itAppliesOneCors } from "./cors.js";
 import { assertBayeuxHandshake, assertFayeRoundTrip, bayeuxHandshake } from "./faye.js";
 import {
   assertBothTransports,
@@ -236,5 +237,21 @@ describe("switchboard/express Bayeux options", () => {
     assert.throws(() => attachExpress(buildApp(), { path: "/bayeux" }), {
       code: "ERR_MOUNT_CONFLICT",
     });
+  });
+});
+
+describe("switchboard/express cross-origin", () => {
+  itAppliesOneCors(async (options) => {
+    const app = buildApp();
+    attachExpress(app, options);
+    const server = await listenLoopback(app);
+    return {
+      url: baseUrl(server),
+      close: () => {
+        const closed = closeServer(server);
+        server.closeAllConnections();
+        return closed;
+      },
+    };
   });
 });

@@ -8,6 +8,7 @@ import { createServer, type Server as HttpServer } from "node:http";
 import { describe, it } from "node:test";
 import { BayeuxServer } from "../../src/bayeux/index.js";
 import { attachSwitchboard } from "../../src/mount/node.js";
+import { itAppliesOneCors } from "./cors.js";
 import { assertFayeRoundTrip, bayeuxHandshake } from "./faye.js";
 import { assertRoundTrip, baseUrl, get, installEcho } from "./helpers.js";
 
@@ -90,5 +91,13 @@ describe("switchboard/node", () => {
     } finally {
       await close(server);
     }
+  });
+});
+
+describe("switchboard/node cross-origin", () => {
+  itAppliesOneCors(async (options) => {
+    const server = plainServer();
+    attachSwitchboard(server, options);
+    return { url: await listen(server), close: () => close(server) };
   });
 });
