@@ -133,6 +133,29 @@ export function createSocketIoRouter(options: MountOptions = {}): Switchboard {
   return { io, bayeux, router };
 }
 
+/**
+ * {@link createSocketIoRouter}, then `attach(router)` (to servers, an app, a
+ * framework). When attaching throws (a path another router already serves on
+ * that server), what was created is undone — the router detached, the
+ * Socket.IO server and a Bayeux server created here closed — and the error
+ * rethrown, so a failed attach leaves nothing running.
+ */
+export function createAttachedRouter(
+  options: MountOptions,
+  attach: (router: MountRouter) => void,
+): Switchboard {
+  const created = createSocketIoRouter(options);
+  try {
+    attach(created.router);
+  } catch (err) {
+    created.router.detach();
+    created.io.close();
+    if (created.bayeux && created.bayeux !== options.bayeux) void created.bayeux.close();
+    throw err;
+  }
+  return created;
+}
+
 /** The options of the Bayeux server a mount creates: the mount's `cors` unless Bayeux has its own. */
 function bayeuxOptions(
   options: BayeuxServerOptions | undefined,

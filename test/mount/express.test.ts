@@ -255,3 +255,31 @@ describe("switchboard/express cross-origin", () => {
     };
   });
 });
+
+describe("switchboard/express attached twice to one app", () => {
+  it("serves both at distinct paths and refuses a taken path at attach time", {
+    timeout: 20_000,
+  }, async () => {
+    const app = buildApp();
+    const first = createExpressSwitchboard(app);
+    const second = createExpressSwitchboard(app, { path: "/second-io", bayeux: false });
+    installEcho(first.io);
+    installEcho(second.io);
+    // Before any server exists: the app's servers would get both.
+    assert.throws(() => attachExpress(app), {
+      code: "ERR_MOUNT_CONFLICT",
+      message: /\/socket\.io is already served on this app's servers/,
+    });
+    const server = await listenLoopback(app);
+    const url = baseUrl(server);
+    try {
+      await assertRoundTrip(url, "websocket");
+      await assertRoundTrip(url, "websocket", "/second-io");
+      await assertBayeuxHandshake(`${url}/bayeux`);
+      assert.equal((await get(`${url}/hello`)).body, "hello from express");
+    } finally {
+      server.closeAllConnections();
+      await closeServer(server);
+    }
+  });
+});

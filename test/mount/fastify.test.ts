@@ -97,6 +97,18 @@ describe("switchboard/fastify options and shutdown", () => {
     await fastify.close();
   });
 
+  it("refuses a second registration on the paths it serves", { timeout: 10_000 }, async () => {
+    const fastify = Fastify();
+    await fastify.register(switchboard);
+    await assert.rejects(
+      async () => {
+        await fastify.register(switchboard);
+      },
+      { code: "ERR_MOUNT_CONFLICT", message: /\/socket\.io is already served/ },
+    );
+    await fastify.close();
+  });
+
   it("fastify.close() disconnects a connected websocket client", { timeout: 10_000 }, async () => {
     const fastify = await build();
     const url = await fastify.listen({ port: 0, host: "127.0.0.1" });
