@@ -163,4 +163,5 @@ function withPath(mount: Mount, path: string): Mount {
   };
 }
 
-export { refuseUpgrade };
+/** Answers an upgrade request with a bodiless HTTP status and closes the socket. */
+export { refuseUpgrade } from "./front.js";
