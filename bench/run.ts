@@ -75,6 +75,13 @@ function describeRun(record: RunRecord): string {
     case "idle":
     case "bayeux-idle":
       return `${n(m.rssKBPerConn)} KB RSS/conn, ${n(m.heapKBPerConn)} KB heap/conn (${m.connected} connections)`;
+    case "churn":
+    case "bayeux-churn": {
+      const rounds = m.rounds ?? 0;
+      const rss = Array.from({ length: rounds }, (_, i) => n(m[`rssMB${i + 1}`], 1)).join(" ");
+      const heap = Array.from({ length: rounds }, (_, i) => n(m[`heapMB${i + 1}`], 1)).join(" ");
+      return `RSS MB per round ${rss} (last/first ${n(m.rssRatio, 3)}), heap MB ${heap} (${n(m.heapRatio, 3)})`;
+    }
   }
 }
 
@@ -86,6 +93,8 @@ const DESCRIBE: Record<ScenarioName, (p: ScenarioParams) => string> = {
   echo: (p) =>
     `echo: ${p.clients} clients × ${p.window} in flight, ${p.durationMs / 1000} s (+${p.warmupMs / 1000} s warm-up)`,
   idle: (p) => `idle: ${p.clients} connections joined to the main namespace`,
+  churn: (p) =>
+    `churn: ${p.rounds} rounds of ${p.clients} websocket connections opened (main namespace joined) and closed; server memory after a forced GC at the end of each round`,
   "bayeux-fanout": (p) =>
     `bayeux-fanout: ${p.clients} websocket subscribers of one channel, ${p.rate} msg/s published by a client for ${p.durationMs / 1000} s (+${p.warmupMs / 1000} s warm-up), ${p.payloadBytes}-byte filler`,
   "bayeux-burst": (p) =>
@@ -94,6 +103,8 @@ const DESCRIBE: Record<ScenarioName, (p: ScenarioParams) => string> = {
     `bayeux-publish: ${p.clients} clients × ${p.window} publish in flight to an unsubscribed channel, ${p.durationMs / 1000} s (+${p.warmupMs / 1000} s warm-up)`,
   "bayeux-idle": (p) =>
     `bayeux-idle: ${p.clients} handshaken clients, each subscribed to its own channel, connect held`,
+  "bayeux-churn": (p) =>
+    `bayeux-churn: ${p.rounds} rounds of ${p.clients} websocket sessions (handshake, subscribe, connect held) ended with /meta/disconnect; server memory after a forced GC at the end of each round`,
 };
 
 function parameters(options: BenchOptions, scenarios: ScenarioName[]): string[] {

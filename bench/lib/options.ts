@@ -5,7 +5,8 @@
  * argv wins over env: `--scenario fanout,echo,bayeux-fanout` / `BENCH_SCENARIO`,
  * `--targets switchboard,socketio,switchboard-bayeux,faye,ws` / `BENCH_TARGETS`, `--quick` / `BENCH_QUICK=1`,
  * `--reps 3` / `BENCH_REPS`, `--duration <ms>` / `BENCH_DURATION` (timed
- * scenarios), `--clients <n>` / `BENCH_CLIENTS`, `--out <dir>` / `BENCH_OUT`,
+ * scenarios), `--clients <n>` / `BENCH_CLIENTS`, `--rounds <n>` / `BENCH_ROUNDS`
+ * (churn rounds), `--out <dir>` / `BENCH_OUT`,
  * `--update-doc` / `BENCH_UPDATE_DOC=1` (rewrite the table in BENCHMARKS.md),
  * `--profile` / `BENCH_PROFILE=1` (V8 CPU profiles of the servers under `<out>/profiles/`),
  * `--report <file.json>` (print a saved run again instead of measuring).
@@ -47,18 +48,21 @@ const BASE: ScenarioParams = {
   payloadBytes: 64,
   window: 1,
   connectConcurrency: 50,
+  rounds: 6,
 };
 
-/** Sizes of the full run (the issues' scenarios); about 12 minutes on 2 cores. */
+/** Sizes of the full run (the issues' scenarios); about 27 minutes on 2 cores, 15 of them churn. */
 export const FULL: Record<ScenarioName, ScenarioParams> = {
   fanout: { ...BASE, clients: 1000, durationMs: 15_000 },
   burst: { ...BASE, clients: 1000, messages: 500 },
   echo: { ...BASE, clients: 100, durationMs: 10_000 },
   idle: { ...BASE, clients: 5000 },
+  churn: { ...BASE, clients: 2000 },
   "bayeux-fanout": { ...BASE, clients: 1000, durationMs: 10_000 },
   "bayeux-burst": { ...BASE, clients: 1000, messages: 500 },
   "bayeux-publish": { ...BASE, clients: 100, durationMs: 8000 },
   "bayeux-idle": { ...BASE, clients: 4000 },
+  "bayeux-churn": { ...BASE, clients: 2000 },
 };
 
 /** Sizes of `--quick`: a smoke run of every scenario in well under a minute. */
@@ -67,10 +71,12 @@ export const QUICK: Record<ScenarioName, ScenarioParams> = {
   burst: { ...BASE, clients: 200, messages: 200 },
   echo: { ...BASE, clients: 20, durationMs: 2000, warmupMs: 500 },
   idle: { ...BASE, clients: 500 },
+  churn: { ...BASE, clients: 300 },
   "bayeux-fanout": { ...BASE, clients: 200, durationMs: 2000, warmupMs: 500 },
   "bayeux-burst": { ...BASE, clients: 200, messages: 200 },
   "bayeux-publish": { ...BASE, clients: 20, durationMs: 2000, warmupMs: 500 },
   "bayeux-idle": { ...BASE, clients: 500 },
+  "bayeux-churn": { ...BASE, clients: 300 },
 };
 
 function list<T extends string>(value: string, allowed: readonly T[], what: string): T[] {
@@ -101,6 +107,7 @@ const VALUED = new Set([
   "reps",
   "duration",
   "clients",
+  "rounds",
   "out",
   "report",
 ]);
@@ -139,6 +146,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
   const repsArg = get("reps", "BENCH_REPS");
   const durationArg = get("duration", "BENCH_DURATION");
   const clientsArg = get("clients", "BENCH_CLIENTS");
+  const roundsArg = get("rounds", "BENCH_ROUNDS");
 
   const base = quick ? QUICK : FULL;
   const params = {} as Record<ScenarioName, ScenarioParams>;
@@ -148,6 +156,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
       params[scenario].durationMs = positive(durationArg, "--duration");
     if (clientsArg !== undefined)
       params[scenario].clients = Math.round(positive(clientsArg, "--clients"));
+    if (roundsArg !== undefined)
+      params[scenario].rounds = Math.round(positive(roundsArg, "--rounds"));
   }
   return {
     scenarios: scenarioArg ? list(scenarioArg, SCENARIOS, "scenario") : [...SCENARIOS],

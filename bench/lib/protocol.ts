@@ -18,19 +18,26 @@ export const TARGETS: readonly TargetName[] = [
   "ws",
 ];
 
-/** The four Socket.IO scenarios; each has a Bayeux twin (`bayeux-<name>`) with the same load shape. */
-export type BaseScenario = "fanout" | "burst" | "echo" | "idle";
-export type BayeuxScenario = "bayeux-fanout" | "bayeux-burst" | "bayeux-publish" | "bayeux-idle";
+/** The five Socket.IO scenarios; each has a Bayeux twin (`bayeux-<name>`) with the same load shape. */
+export type BaseScenario = "fanout" | "burst" | "echo" | "idle" | "churn";
+export type BayeuxScenario =
+  | "bayeux-fanout"
+  | "bayeux-burst"
+  | "bayeux-publish"
+  | "bayeux-idle"
+  | "bayeux-churn";
 export type ScenarioName = BaseScenario | BayeuxScenario;
 export const SCENARIOS: readonly ScenarioName[] = [
   "fanout",
   "burst",
   "echo",
   "idle",
+  "churn",
   "bayeux-fanout",
   "bayeux-burst",
   "bayeux-publish",
   "bayeux-idle",
+  "bayeux-churn",
 ];
 
 /** A scenario family: which targets it runs against and which wire protocol they speak. */
@@ -47,11 +54,13 @@ const BASE_OF: Record<ScenarioName, BaseScenario> = {
   burst: "burst",
   echo: "echo",
   idle: "idle",
+  churn: "churn",
   "bayeux-fanout": "fanout",
   "bayeux-burst": "burst",
   // Publish-with-reply is the Bayeux form of echo-with-ack: a closed loop of requests.
   "bayeux-publish": "echo",
   "bayeux-idle": "idle",
+  "bayeux-churn": "churn",
 };
 
 /**
@@ -145,6 +154,8 @@ export interface LoadSpec {
   window: number;
   /** Handshakes in flight at once while connecting. */
   connectConcurrency: number;
+  /** Churn: rounds of opening and closing `clients` connections. */
+  rounds: number;
 }
 
 /** Orchestrator → load child (its `LoadSpec` comes as JSON in `BENCH_LOAD_SPEC`). */
@@ -162,6 +173,17 @@ export type LoadReport =
 /**
  * Points where the load generator waits for the orchestrator to snapshot the
  * server: `start`/`end` bracket a measured window (CPU), `baseline`/`loaded`
- * bracket the idle connections (memory after a forced GC).
+ * bracket the idle connections (memory after a forced GC), `round<n>` ends
+ * churn round n, every connection of it closed (memory after a forced GC).
  */
-export type BarrierName = "start" | "end" | "baseline" | "loaded";
+export type BarrierName = "start" | "end" | "baseline" | "loaded" | `round${number}`;
+
+/** The barrier that ends churn round `round` (1-based). */
+export function roundBarrier(round: number): BarrierName {
+  return `round${round}`;
+}
+
+/** Whether the orchestrator forces a GC before its snapshot at `name` (memory barriers). */
+export function isMemoryBarrier(name: BarrierName): boolean {
+  return name === "baseline" || name === "loaded" || name.startsWith("round");
+}

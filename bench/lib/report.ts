@@ -27,6 +27,30 @@ interface MetricSpec {
 /** Load-generator CPU (% of one core) from which its throughput numbers are lower bounds. */
 export const SATURATED_LOAD_PCT = 90;
 
+/** Rounds shown in the churn rows (the default `rounds`; more are in the JSON). */
+const CHURN_ROUNDS = 6;
+
+/** Churn rows: memory after each round, then the last round over the first. */
+function churnRows(): MetricSpec[] {
+  const rounds = Array.from({ length: CHURN_ROUNDS }, (_, i) => i + 1);
+  return [
+    ...rounds.map((n) => ({
+      key: `rssMB${n}`,
+      label: `RSS after round ${n} (MB)`,
+      digits: 1,
+      ratio: true,
+    })),
+    ...rounds.map((n) => ({
+      key: `heapMB${n}`,
+      label: `heap+external after round ${n} (MB)`,
+      digits: 1,
+      ratio: true,
+    })),
+    { key: "rssRatio", label: "RSS last round / round 1", digits: 3, ratio: false },
+    { key: "heapRatio", label: "heap+external last round / round 1", digits: 3, ratio: false },
+  ];
+}
+
 /** The rows of the table, per scenario, in order. */
 export const METRICS: Record<ScenarioName, MetricSpec[]> = {
   fanout: [
@@ -53,6 +77,7 @@ export const METRICS: Record<ScenarioName, MetricSpec[]> = {
     { key: "rssKBPerConn", label: "RSS KB / connection", digits: 2, ratio: true },
     { key: "heapKBPerConn", label: "heap+external KB / connection", digits: 2, ratio: true },
   ],
+  churn: churnRows(),
   "bayeux-fanout": [
     { key: "cpuPer100k", label: "server CPU s / 100k deliveries", digits: 3, ratio: true },
     { key: "p50Ms", label: "delivery latency p50 (ms)", digits: 2, ratio: true },
@@ -77,6 +102,7 @@ export const METRICS: Record<ScenarioName, MetricSpec[]> = {
     { key: "rssKBPerConn", label: "RSS KB / client", digits: 2, ratio: true },
     { key: "heapKBPerConn", label: "heap+external KB / client", digits: 2, ratio: true },
   ],
+  "bayeux-churn": churnRows(),
 };
 
 /** Median of each metric per scenario and target, over the successful reps. */
@@ -196,6 +222,8 @@ interface Check {
   limit: number;
   atLeast?: boolean;
   unit?: string;
+  /** Digits of the measured value shown. Default 2. */
+  digits?: number;
 }
 
 /** The issues' targets for Switchboard, per family. */
@@ -229,6 +257,14 @@ const SOCKETIO_CHECKS: Omit<Check, "subject">[] = [
     limit: 1,
   },
   {
+    label: "churn RSS after the last round ≤ 1.05× round 1",
+    scenario: "churn",
+    key: "rssRatio",
+    limit: 1.05,
+    unit: "×",
+    digits: 3,
+  },
+  {
     label: "burst throughput ≥ socket.io",
     scenario: "burst",
     key: "deliveriesPerSec",
@@ -253,6 +289,14 @@ const BAYEUX_CHECKS: Omit<Check, "subject">[] = [
     versus: "faye",
     limit: 2,
     atLeast: true,
+  },
+  {
+    label: "Bayeux churn RSS after the last round ≤ 1.05× round 1",
+    scenario: "bayeux-churn",
+    key: "rssRatio",
+    limit: 1.05,
+    unit: "×",
+    digits: 3,
   },
   {
     label: "Bayeux idle ≤ 12 KB RSS per client",
@@ -290,7 +334,7 @@ export function checkTargets(summary: Summary, family: Family = "socketio"): str
     const pass = check.atLeast === true ? measured >= check.limit : measured <= check.limit;
     const shown =
       check.versus === undefined
-        ? `${format(measured, 2)} ${check.unit ?? ""}`.trim()
+        ? `${format(measured, check.digits ?? 2)} ${check.unit ?? ""}`.trim()
         : `${format(measured, 2)}×`;
     return `${pass ? "PASS" : "FAIL"}  ${check.label} (measured ${shown})`;
   });

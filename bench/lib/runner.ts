@@ -11,6 +11,7 @@ import {
   type BarrierName,
   baseScenario,
   familyOf,
+  isMemoryBarrier,
   type Metrics,
   type ScenarioName,
   type ServerStats,
@@ -52,12 +53,41 @@ export function derive(
     if (wall > 0) metrics.serverCpuPct = (serverCpuMs / wall) * 100;
   }
   if (load.expected > 0) metrics.deliveredPct = (load.deliveries / load.expected) * 100;
+  if (baseScenario(scenario) === "churn") Object.assign(metrics, churnMemory(snapshots));
   if (baseline && loaded && load.connected > 0) {
     metrics.rssKBPerConn = (loaded.rss - baseline.rss) / 1024 / load.connected;
     metrics.heapKBPerConn =
       (loaded.heapUsed + loaded.external - baseline.heapUsed - baseline.external) /
       1024 /
       load.connected;
+  }
+  return metrics;
+}
+
+const MB = 1024 * 1024;
+
+/**
+ * Churn: the server's memory after each round (every connection of it
+ * closed, GC forced), in MB, as `rssMB<n>` and `heapMB<n>` (heap + external),
+ * and the last round's over the first's as `rssRatio` and `heapRatio`.
+ */
+export function churnMemory(snapshots: Partial<Record<BarrierName, ServerStats>>): Metrics {
+  const rounds = Object.keys(snapshots)
+    .map((name) => /^round(\d+)$/.exec(name)?.[1])
+    .filter((n): n is string => n !== undefined)
+    .map(Number)
+    .sort((a, b) => a - b);
+  const metrics: Metrics = {};
+  for (const round of rounds) {
+    const stats = snapshots[`round${round}`] as ServerStats;
+    metrics[`rssMB${round}`] = stats.rss / MB;
+    metrics[`heapMB${round}`] = (stats.heapUsed + stats.external) / MB;
+  }
+  if (rounds.length > 1) {
+    const first = rounds[0];
+    const last = rounds[rounds.length - 1];
+    metrics.rssRatio = metrics[`rssMB${last}`] / metrics[`rssMB${first}`];
+    metrics.heapRatio = metrics[`heapMB${last}`] / metrics[`heapMB${first}`];
   }
   return metrics;
 }
@@ -98,7 +128,7 @@ export async function runOnce(
         port: server.port,
       },
       async (name) => {
-        snapshots[name] = await running.stats(name === "baseline" || name === "loaded");
+        snapshots[name] = await running.stats(isMemoryBarrier(name));
       },
       params.durationMs + params.warmupMs + LOAD_SLACK_MS,
     );

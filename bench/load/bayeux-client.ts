@@ -13,7 +13,7 @@
  */
 import WebSocket from "ws";
 import { BAYEUX_CHANNELS } from "../lib/protocol.js";
-import type { BenchClient, ClientHandlers } from "./clients.js";
+import { type BenchClient, type ClientHandlers, closeSocket } from "./clients.js";
 
 interface BayeuxMessage {
   channel: string;
@@ -28,6 +28,9 @@ const SOCKET_OPTIONS: WebSocket.ClientOptions = {
   perMessageDeflate: false,
   skipUTF8Validation: true,
 };
+
+/** Longest wait for the `/meta/disconnect` reply before the socket is closed anyway. */
+const DISCONNECT_TIMEOUT_MS = 10_000;
 
 /** Bytes that mark a frame carrying a meta message (never inside our payloads). */
 const META = Buffer.from('"/meta/');
@@ -65,6 +68,8 @@ export class BayeuxClient implements BenchClient {
   private readonly pending = new Map<string, unknown>();
   private connectFrame = "";
   private subscribed: (() => void) | undefined;
+  /** Set by `end()`: called on the `/meta/disconnect` reply. */
+  private disconnected: (() => void) | undefined;
 
   constructor(
     url: string,
@@ -105,6 +110,25 @@ export class BayeuxClient implements BenchClient {
     this.ws.terminate();
   }
 
+  /**
+   * Ends the session as Faye and CometD clients do: `/meta/disconnect`
+   * (Bayeux 1.0 section 3.8), then, on its reply, the websocket close.
+   */
+  end(): Promise<void> {
+    if (this.ws.readyState !== WebSocket.OPEN || this.clientId === "") {
+      return closeSocket(this.ws);
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.disconnected?.(), DISCONNECT_TIMEOUT_MS);
+      this.disconnected = () => {
+        clearTimeout(timer);
+        this.disconnected = undefined;
+        closeSocket(this.ws).then(resolve, resolve);
+      };
+      this.ws.send(JSON.stringify([{ channel: "/meta/disconnect", clientId: this.clientId }]));
+    });
+  }
+
   private onFrame(data: Buffer): void {
     const { event, count } = this.handlers;
     // Throughput path: count deliveries without decoding when no meta message is in the frame.
@@ -134,6 +158,12 @@ export class BayeuxClient implements BenchClient {
   }
 
   private onMeta(message: BayeuxMessage): void {
+    if (this.disconnected !== undefined) {
+      // Leaving: the disconnect reply ends the session; the held connect's
+      // answer (if any) is not followed by another connect.
+      if (message.channel === "/meta/disconnect") this.disconnected();
+      return;
+    }
     if (!message.successful) {
       this.fail(`${message.channel} failed: ${message.error}`);
       return;

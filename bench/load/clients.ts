@@ -35,7 +35,10 @@ export interface BenchClient {
   emit(name: string, data: unknown): void;
   /** Sends an event with an ack id; the ack arrives through `handlers.ack`. */
   request(name: string, data: unknown): number;
+  /** Drops the connection at once (no goodbye). */
   close(): void;
+  /** Leaves as a client does (the protocol's goodbye, a websocket close); resolves once closed. */
+  end(): Promise<void>;
 }
 
 const CHAR_0 = 0x30;
@@ -83,6 +86,12 @@ class SioClient implements BenchClient {
 
   close(): void {
     this.ws.terminate();
+  }
+
+  end(): Promise<void> {
+    // DISCONNECT of the main namespace, then the websocket closing handshake.
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send("41");
+    return closeSocket(this.ws);
   }
 
   /** Handles one Engine.IO packet; returns true on the namespace CONNECT reply. */
@@ -171,6 +180,10 @@ class WsClient implements BenchClient {
     this.ws.terminate();
   }
 
+  end(): Promise<void> {
+    return closeSocket(this.ws);
+  }
+
   private onMessage(data: Buffer): void {
     const { event, count } = this.handlers;
     // `{"e":` starts every event; acks start with `{"id":`.
@@ -182,6 +195,15 @@ class WsClient implements BenchClient {
     if (message.e !== undefined) event?.(message.e, message.d);
     else if (message.id !== undefined) this.handlers.ack?.(this, message.id, message.d);
   }
+}
+
+/** Starts the websocket closing handshake (code 1000) and resolves once the socket is closed. */
+export function closeSocket(ws: WebSocket): Promise<void> {
+  if (ws.readyState === WebSocket.CLOSED) return Promise.resolve();
+  return new Promise((resolve) => {
+    ws.once("close", () => resolve());
+    ws.close(1000);
+  });
 }
 
 /** Where a client of `protocol` connects on a target listening at `port`. */

@@ -13,13 +13,14 @@ import {
   type LoadSpec,
 } from "../lib/protocol.js";
 import { burst } from "./burst.js";
+import { churn } from "./churn.js";
 import type { Scenario } from "./context.js";
 import { echo } from "./echo.js";
 import { fanout } from "./fanout.js";
 import { idle } from "./idle.js";
 
 // The Bayeux scenarios run the same load code: the wire protocol is the client's business.
-const scenarios: Record<BaseScenario, Scenario> = { fanout, burst, echo, idle };
+const scenarios: Record<BaseScenario, Scenario> = { fanout, burst, echo, idle, churn };
 
 function send(report: LoadReport, sent?: () => void): void {
   process.send?.(report, undefined, {}, sent);

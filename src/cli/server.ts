@@ -108,17 +108,16 @@ export async function startServer(
     : createHttpServer(onRequest);
 
   const ioOptions: MountOptions = { path: options.path };
+  // One cross-origin rule for both protocols: --cors-origin is the mount's
+  // `cors`, which the mount hands to Socket.IO and (converted) to Bayeux.
   if (options.corsOrigin) ioOptions.cors = { origin: options.corsOrigin };
-  // Bayeux follows the same cross-origin rule as Socket.IO: same origin only
-  // unless --cors-origin says otherwise (Bayeux alone would reflect any origin).
+  // Without it both are same-origin only (Bayeux alone would reflect any origin).
   ioOptions.bayeux =
     options.bayeuxPath === false
       ? false
       : {
           path: options.bayeuxPath,
-          cors: {
-            origin: options.corsOrigin === "*" ? true : (options.corsOrigin ?? false),
-          },
+          ...(options.corsOrigin ? {} : { cors: { origin: false } }),
         };
   // Mounted rather than attached: io.close() then ends the Socket.IO side
   // only, and the shutdown below decides how long HTTP requests may finish.

@@ -13,7 +13,7 @@
 import type { FastifyInstance, FastifyPluginCallback } from "fastify";
 import type { BayeuxServer } from "../bayeux/index.js";
 import type { Server } from "../index.js";
-import { createSocketIoRouter, type MountOptions } from "./socketio.js";
+import { createAttachedRouter, type MountOptions } from "./socketio.js";
 
 export type { Mount } from "./router.js";
 export { MountRouter } from "./router.js";
@@ -43,15 +43,16 @@ const FASTIFY_KEYS = ["prefix", "logLevel", "logSerializers"] as const;
 const plugin: FastifyPluginCallback<FastifyMountOptions> = (fastify, options, done) => {
   const mountOptions: Record<string, unknown> = { ...options };
   for (const key of FASTIFY_KEYS) delete mountOptions[key];
-  let created: ReturnType<typeof createSocketIoRouter>;
+  let created: ReturnType<typeof createAttachedRouter>;
   try {
-    created = createSocketIoRouter(mountOptions as MountOptions);
+    created = createAttachedRouter(mountOptions as MountOptions, (router) =>
+      router.attach(fastify.server),
+    );
   } catch (err) {
     done(err as Error);
     return;
   }
   const { io, bayeux, router } = created;
-  router.attach(fastify.server);
   fastify.decorate("io", io);
   fastify.decorate("bayeux", bayeux);
   fastify.addHook("preClose", (hookDone) => {

@@ -10,7 +10,7 @@
 import type { Server } from "../index.js";
 import { attachToApp, type ListeningApp } from "./listen.js";
 import type { NodeServer } from "./router.js";
-import { createSocketIoRouter, type MountOptions, type Switchboard } from "./socketio.js";
+import { createAttachedRouter, type MountOptions, type Switchboard } from "./socketio.js";
 
 export type { Mount } from "./router.js";
 export { MountRouter } from "./router.js";
@@ -47,9 +47,7 @@ export function createKoaSwitchboard(
   options: KoaMountOptions = {},
 ): Switchboard {
   const { server, ...mountOptions } = options;
-  const created = createSocketIoRouter(mountOptions);
-  attachToApp(app, created.router, server);
-  return created;
+  return createAttachedRouter(mountOptions, (router) => attachToApp(app, router, server));
 }
 
 /**

@@ -5,6 +5,7 @@
  * such server closes, as engine.io does when attached to a server.
  */
 import type { Server as HttpServer } from "node:http";
+import { assertPathFree } from "./front.js";
 import type { MountRouter, NodeServer } from "./router.js";
 
 /** An app whose `listen()` creates and returns a Node server (Express, Koa). */
@@ -27,6 +28,11 @@ export function attachToApp(
     attachToServers(router, servers);
     return;
   }
+  // Two routers waiting for one app's servers would meet there: refuse an
+  // overlap now, at attach time, not when the app listens.
+  const waiting = (routersOf.get(app) ?? []).filter((other) => !other.closed);
+  for (const mount of router.mounts) assertPathFree(mount.path, waiting, "this app's servers");
+  routersOf.set(app, [...waiting, router]);
   const listen = app.listen;
   app.listen = function listenWithMounts(this: ListeningApp, ...args: never[]): HttpServer {
     const server = listen.apply(this, args);
@@ -40,10 +46,15 @@ export function attachToApp(
  * router's mounts once every one of those servers has closed.
  */
 export function attachToServers(router: MountRouter, servers: NodeServer | NodeServer[]): void {
-  for (const server of Array.isArray(servers) ? servers : [servers]) track(router, server);
+  const list = Array.isArray(servers) ? servers : [servers];
+  // Every attach first (each may throw on a path another router serves
+  // there), so a failure leaves no close listener behind.
+  for (const server of list) router.attach(server);
+  for (const server of list) track(router, server);
 }
 
 const open = new WeakMap<MountRouter, number>();
+const routersOf = new WeakMap<ListeningApp, MountRouter[]>();
 
 function track(router: MountRouter, server: NodeServer): void {
   router.attach(server);

@@ -8,7 +8,7 @@
  */
 import { attachToServers } from "./listen.js";
 import type { NodeServer } from "./router.js";
-import { createSocketIoRouter, type MountOptions, type Switchboard } from "./socketio.js";
+import { createAttachedRouter, type MountOptions, type Switchboard } from "./socketio.js";
 
 export type { Mount } from "./router.js";
 export { MountRouter } from "./router.js";
@@ -20,7 +20,11 @@ export { type MountOptions, type Switchboard, socketIoMount } from "./socketio.j
  * under their paths reach them before the server's own `request` listeners,
  * everything else reaches those listeners unchanged. Closing the server(s)
  * closes both. Options: the Socket.IO server's, plus `bayeux` (Bayeux server
- * options, a `BayeuxServer`, or `false`) and `mounts`.
+ * options, a `BayeuxServer`, or `false`) and `mounts`; `cors` applies to both.
+ *
+ * Called again on the same server with other paths, it serves both pairs; a
+ * path the server already serves throws `MountError` `ERR_MOUNT_CONFLICT`
+ * naming it, and nothing of the second call is left running.
  *
  * @example
  * import { createServer } from "node:http";
@@ -36,7 +40,5 @@ export function attachSwitchboard(
   server: NodeServer | NodeServer[],
   options: MountOptions = {},
 ): Switchboard {
-  const created = createSocketIoRouter(options);
-  attachToServers(created.router, server);
-  return created;
+  return createAttachedRouter(options, (router) => attachToServers(router, server));
 }

@@ -8,6 +8,7 @@ import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node
 import type { Duplex } from "node:stream";
 import { createDebug } from "../shared/debug.js";
 import { MountError } from "./errors.js";
+import { refuseUpgrade, ServerFront } from "./front.js";
 import { isUnderPrefix, normalizePrefix, prefixesOverlap, requestPath } from "./path.js";
 
 const debug = createDebug("mount");
@@ -30,16 +31,6 @@ export type NodeServer = Pick<
   "on" | "off" | "listeners" | "removeAllListeners" | "listenerCount" | "once"
 >;
 
-type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
-type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
-
-interface Attachment {
-  server: NodeServer;
-  onRequest?: RequestListener;
-  previous?: Function[];
-  onUpgrade?: UpgradeListener;
-}
-
 /**
  * Routes requests and upgrades to mounts by path prefix.
  *
@@ -49,10 +40,14 @@ interface Attachment {
  */
 export class MountRouter {
   readonly #mounts: Mount[] = [];
-  readonly #attachments: Attachment[] = [];
+  /** The servers this router is attached to. */
+  readonly #servers: NodeServer[] = [];
   #closed?: Promise<void>;
 
-  /** Adds a mount. Throws {@link MountError} when its prefix overlaps an existing one. */
+  /**
+   * Adds a mount. Throws {@link MountError} when its prefix overlaps an
+   * existing one, or one of another router attached to the same server.
+   */
   add(mount: Mount): this {
     const path = normalizePrefix(mount.path);
     for (const other of this.#mounts) {
@@ -60,6 +55,7 @@ export class MountRouter {
         throw new MountError("ERR_MOUNT_CONFLICT", `${path} and ${other.path}`);
       }
     }
+    for (const server of this.#servers) ServerFront.find(server)?.assertFree(path, this);
     this.#mounts.push(path === mount.path ? mount : withPath(mount, path));
     return this;
   }
@@ -111,50 +107,47 @@ export class MountRouter {
    * prefix go to the mount; others are left to other `upgrade` listeners, or
    * refused with 404 when there are none, so the socket does not hang.
    *
+   * Several routers may be attached to one server (say, `attachSwitchboard`
+   * twice) when their prefixes are distinct; an overlap throws
+   * {@link MountError} `ERR_MOUNT_CONFLICT` naming the path, here rather than
+   * when a client connects. Attaching again to the same server does nothing.
    * Listeners added to the server after this call see every request.
    */
   attach(server: NodeServer, options: { requests?: boolean; upgrades?: boolean } = {}): this {
-    const attachment: Attachment = { server };
-    if (options.requests !== false) {
-      const previous = server.listeners("request");
-      server.removeAllListeners("request");
-      attachment.previous = previous;
-      attachment.onRequest = (req, res) => {
-        if (this.handleRequest(req, res)) return;
-        for (const listener of previous) listener.call(server, req, res);
-      };
-      server.on("request", attachment.onRequest);
-    }
-    if (options.upgrades !== false) {
-      attachment.onUpgrade = (req, socket, head) => {
-        if (this.handleUpgrade(req, socket, head)) return;
-        if (server.listenerCount("upgrade") === 1) refuseUpgrade(socket, 404);
-      };
-      server.on("upgrade", attachment.onUpgrade);
-    }
-    this.#attachments.push(attachment);
+    if (this.#servers.includes(server)) return this;
+    ServerFront.attach(server, this, {
+      requests: options.requests !== false,
+      upgrades: options.upgrades !== false,
+    });
+    this.#servers.push(server);
     return this;
   }
 
-  /** Undoes {@link MountRouter.attach} for one server, restoring its request listeners. */
-  detach(server: NodeServer): this {
-    const index = this.#attachments.findIndex((a) => a.server === server);
-    if (index === -1) return this;
-    const [attachment] = this.#attachments.splice(index, 1);
-    if (attachment.onRequest) {
-      server.off("request", attachment.onRequest);
-      for (const listener of attachment.previous ?? []) {
-        server.on("request", listener as RequestListener);
-      }
+  /**
+   * Undoes {@link MountRouter.attach} for one server (for every server when
+   * none is given), restoring its request listeners.
+   */
+  detach(server?: NodeServer): this {
+    if (server === undefined) {
+      for (const attached of [...this.#servers]) this.detach(attached);
+      return this;
     }
-    if (attachment.onUpgrade) server.off("upgrade", attachment.onUpgrade);
+    const index = this.#servers.indexOf(server);
+    if (index === -1) return this;
+    this.#servers.splice(index, 1);
+    ServerFront.detach(server, this);
     return this;
+  }
+
+  /** Whether {@link MountRouter.close} has been called. */
+  get closed(): boolean {
+    return this.#closed !== undefined;
   }
 
   /** Detaches from every server and closes every mount; idempotent. */
   close(): Promise<void> {
     this.#closed ??= (async () => {
-      for (const { server } of [...this.#attachments]) this.detach(server);
+      this.detach();
       await Promise.allSettled(this.#mounts.map((mount) => mount.close?.()));
     })();
     return this.#closed;
@@ -171,10 +164,4 @@ function withPath(mount: Mount, path: string): Mount {
 }
 
 /** Answers an upgrade request with a bodiless HTTP status and closes the socket. */
-export function refuseUpgrade(socket: Duplex, status: 400 | 404 | 503): void {
-  if (socket.destroyed) return;
-  const text =
-    status === 400 ? "Bad Request" : status === 404 ? "Not Found" : "Service Unavailable";
-  socket.on("error", () => {});
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-}
+export { refuseUpgrade } from "./front.js";

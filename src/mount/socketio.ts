@@ -9,6 +9,7 @@
 import { Server as HttpServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { BayeuxServer, type BayeuxServerOptions, bayeuxMount } from "../bayeux/index.js";
 import { Server, type ServerOptions } from "../index.js";
+import { toBayeuxCors } from "./cors.js";
 import type { Mount } from "./router.js";
 import { MountRouter } from "./router.js";
 
@@ -63,9 +64,21 @@ export function socketIoMount(io: Server): Mount {
 /** Options every adapter accepts: the Socket.IO server's own, Bayeux, plus extra mounts. */
 export interface MountOptions extends Partial<ServerOptions> {
   /**
+   * Cross-origin rules for both protocols (the Socket.IO server's `cors`
+   * shape): Socket.IO takes them as they are, and a Bayeux server the
+   * adapter creates takes the same origins and credentials, unless
+   * `bayeux.cors` configures Bayeux separately.
+   *
+   * @example
+   * attachSwitchboard(httpServer, { cors: { origin: ["https://app.example"] } });
+   */
+  cors?: ServerOptions["cors"];
+  /**
    * The Bayeux server served beside Socket.IO: its options (default `{}`, so
    * Bayeux is at `/bayeux`), an existing {@link BayeuxServer} to serve, or
-   * `false` for none. Either way the adapter closes it when it closes.
+   * `false` for none. Either way the adapter closes it when it closes. Its
+   * `cors`, when given, replaces the mount-level `cors` for Bayeux; a given
+   * server keeps its own.
    */
   bayeux?: BayeuxServerOptions | BayeuxServer | false;
   /**
@@ -104,7 +117,9 @@ export function createSocketIoRouter(options: MountOptions = {}): Switchboard {
     router.add(socketIoMount(io));
     if (bayeuxOption !== false) {
       bayeux =
-        bayeuxOption instanceof BayeuxServer ? bayeuxOption : new BayeuxServer(bayeuxOption ?? {});
+        bayeuxOption instanceof BayeuxServer
+          ? bayeuxOption
+          : new BayeuxServer(bayeuxOptions(bayeuxOption, serverOptions.cors));
       router.add(bayeuxMount(bayeux));
     }
     for (const mount of mounts ?? []) router.add(mount);
@@ -116,4 +131,36 @@ export function createSocketIoRouter(options: MountOptions = {}): Switchboard {
     throw err;
   }
   return { io, bayeux, router };
+}
+
+/**
+ * {@link createSocketIoRouter}, then `attach(router)` (to servers, an app, a
+ * framework). When attaching throws (a path another router already serves on
+ * that server), what was created is undone — the router detached, the
+ * Socket.IO server and a Bayeux server created here closed — and the error
+ * rethrown, so a failed attach leaves nothing running.
+ */
+export function createAttachedRouter(
+  options: MountOptions,
+  attach: (router: MountRouter) => void,
+): Switchboard {
+  const created = createSocketIoRouter(options);
+  try {
+    attach(created.router);
+  } catch (err) {
+    created.router.detach();
+    created.io.close();
+    if (created.bayeux && created.bayeux !== options.bayeux) void created.bayeux.close();
+    throw err;
+  }
+  return created;
+}
+
+/** The options of the Bayeux server a mount creates: the mount's `cors` unless Bayeux has its own. */
+function bayeuxOptions(
+  options: BayeuxServerOptions | undefined,
+  cors: MountOptions["cors"],
+): BayeuxServerOptions {
+  if (cors === undefined || options?.cors !== undefined) return options ?? {};
+  return { ...options, cors: toBayeuxCors(cors) };
 }

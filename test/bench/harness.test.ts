@@ -14,7 +14,7 @@ import {
   summarize,
   tableRows,
 } from "../../bench/lib/report.js";
-import { derive, type RunRecord, runOnce } from "../../bench/lib/runner.js";
+import { churnMemory, derive, type RunRecord, runOnce } from "../../bench/lib/runner.js";
 
 function assertFinite(value: number | undefined, what: string): void {
   assert.equal(typeof value, "number", `${what} missing`);
@@ -82,6 +82,33 @@ describe("bench harness against the raw ws target and faye", () => {
     records.push(record);
   });
 
+  it("runs a short Bayeux churn against faye, sessions ended by /meta/disconnect", {
+    timeout: 60_000,
+  }, async () => {
+    const record = await runOnce(
+      "faye",
+      "bayeux-churn",
+      { ...QUICK["bayeux-churn"], clients: 20, rounds: 3 },
+      1,
+    );
+    assert.equal(record.error, undefined);
+    const m = record.metrics;
+    assert.equal(m.rounds, 3);
+    assert.equal(m.connected, 20);
+    for (const round of [1, 2, 3]) {
+      assert.ok(m[`rssMB${round}`] > 1, `rssMB${round} is ${m[`rssMB${round}`]}`);
+      assert.ok(m[`heapMB${round}`] > 0, `heapMB${round} is ${m[`heapMB${round}`]}`);
+    }
+    assert.equal(m.rssRatio, m.rssMB3 / m.rssMB1);
+    assertFinite(m.heapRatio, "heapRatio");
+    assertFinite(m.closeMs, "closeMs");
+    // Three rounds only: the table's rows for rounds 4 to 6 stay empty.
+    const rows = tableRows(summarize([record]), ["faye"], "bayeux");
+    const cell = (label: string) => rows.find((row) => row[1] === label)?.[2];
+    assert.match(cell("RSS after round 3 (MB)") ?? "", /^[\d,.]+$/);
+    assert.equal(cell("RSS after round 4 (MB)"), "–");
+  });
+
   it("summarises the runs into a table with the measured numbers", () => {
     assert.equal(records.length, 3);
     const summary = summarize(records);
@@ -142,6 +169,25 @@ describe("derived metrics", () => {
     assert.equal(echo.cpuPer100k, 0.25);
   });
 
+  it("turns churn snapshots into MB per round and last-over-first ratios", () => {
+    const metrics = derive(
+      "churn",
+      { connected: 100, rounds: 3 },
+      {
+        round2: stats(0, 110 * 1024, 22 * 1024),
+        round1: stats(0, 100 * 1024, 20 * 1024),
+        round3: stats(0, 104 * 1024, 30 * 1024),
+      },
+    );
+    assert.equal(metrics.rssMB1, 100);
+    assert.equal(metrics.rssMB3, 104);
+    assert.equal(metrics.heapMB2, 22);
+    assert.equal(metrics.rssRatio, 1.04);
+    assert.equal(metrics.heapRatio, 1.5);
+    // One round has nothing to compare.
+    assert.deepEqual(churnMemory({ round1: stats(0, 1024, 1024) }), { rssMB1: 1, heapMB1: 1 });
+  });
+
   it("turns memory snapshots into KB per connection", () => {
     const idle = derive(
       "idle",
@@ -168,6 +214,11 @@ describe("bench options", () => {
     assert.deepEqual(bayeux.scenarios, ["bayeux-fanout", "bayeux-idle"]);
     assert.deepEqual(bayeux.targets, ["faye"]);
     assert.ok(parseOptions([], {}).scenarios.includes("bayeux-publish"));
+    const churn = parseOptions(["--scenario", "churn,bayeux-churn", "--rounds", "3"], {});
+    assert.deepEqual(churn.scenarios, ["churn", "bayeux-churn"]);
+    assert.equal(churn.params.churn.rounds, 3);
+    assert.equal(parseOptions([], {}).params["bayeux-churn"].clients, 2000);
+    assert.equal(parseOptions([], {}).params.churn.rounds, 6);
     assert.throws(() => parseOptions(["--targets", "nginx"], {}), /unknown target "nginx"/);
     assert.throws(() => parseOptions(["--reps", "0"], {}), /positive/);
     assert.throws(() => parseOptions(["--bogus", "1"], {}), /unknown option --bogus/);

@@ -12,6 +12,7 @@ import { io as connect } from "socket.io-client";
 import { CliStartError, CliUsageError } from "../../src/cli/errors.js";
 import type { ServeOptions } from "../../src/cli/options.js";
 import { startServer } from "../../src/cli/server.js";
+import { ALLOWED, corsRequest, crossOrigin, HANDSHAKE, OTHER } from "../mount/cors.js";
 
 const options: ServeOptions = {
   port: 0,
@@ -84,6 +85,59 @@ describe("startServer", () => {
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("startServer cross-origin", () => {
+  it("--cors-origin allows its origins on both Socket.IO and Bayeux, and no other", {
+    timeout: 15_000,
+  }, async () => {
+    const running = await startServer({ ...options, corsOrigin: [ALLOWED] });
+    try {
+      const url = `http://127.0.0.1:${running.port}`;
+      assert.deepEqual(await crossOrigin(url, ALLOWED), {
+        socketio: [ALLOWED, ALLOWED],
+        bayeux: [ALLOWED, ALLOWED],
+      });
+      assert.deepEqual(await crossOrigin(url, OTHER), {
+        socketio: [undefined, undefined],
+        bayeux: [undefined, undefined],
+      });
+    } finally {
+      await running.close();
+    }
+  });
+
+  it("--cors-origin '*' answers any origin on both, without credentials", {
+    timeout: 15_000,
+  }, async () => {
+    const running = await startServer({ ...options, corsOrigin: "*" });
+    try {
+      const url = `http://127.0.0.1:${running.port}`;
+      const sio = await corsRequest(`${url}/socket.io/?EIO=4&transport=polling`, "GET", OTHER);
+      assert.equal(sio.allowOrigin, "*");
+      assert.equal(sio.allowCredentials, undefined);
+      // Bayeux reflects the origin; like Socket.IO it must not allow credentials with it.
+      const bayeux = await corsRequest(`${url}/bayeux`, "POST", OTHER, HANDSHAKE);
+      assert.equal(bayeux.allowOrigin, OTHER);
+      assert.equal(bayeux.allowCredentials, undefined);
+    } finally {
+      await running.close();
+    }
+  });
+
+  it("without --cors-origin neither protocol answers another origin", {
+    timeout: 15_000,
+  }, async () => {
+    const running = await startServer(options);
+    try {
+      assert.deepEqual(await crossOrigin(`http://127.0.0.1:${running.port}`, OTHER), {
+        socketio: [undefined, undefined],
+        bayeux: [undefined, undefined],
+      });
+    } finally {
+      await running.close();
     }
   });
 });

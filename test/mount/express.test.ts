@@ -17,6 +17,7 @@ import {
   type Mount,
   type Switchboard,
 } from "../../src/mount/express.js";
+import { itAppliesOneCors } from "./cors.js";
 import { assertBayeuxHandshake, assertFayeRoundTrip, bayeuxHandshake } from "./faye.js";
 import {
   assertBothTransports,
@@ -236,5 +237,49 @@ describe("switchboard/express Bayeux options", () => {
     assert.throws(() => attachExpress(buildApp(), { path: "/bayeux" }), {
       code: "ERR_MOUNT_CONFLICT",
     });
+  });
+});
+
+describe("switchboard/express cross-origin", () => {
+  itAppliesOneCors(async (options) => {
+    const app = buildApp();
+    attachExpress(app, options);
+    const server = await listenLoopback(app);
+    return {
+      url: baseUrl(server),
+      close: () => {
+        const closed = closeServer(server);
+        server.closeAllConnections();
+        return closed;
+      },
+    };
+  });
+});
+
+describe("switchboard/express attached twice to one app", () => {
+  it("serves both at distinct paths and refuses a taken path at attach time", {
+    timeout: 20_000,
+  }, async () => {
+    const app = buildApp();
+    const first = createExpressSwitchboard(app);
+    const second = createExpressSwitchboard(app, { path: "/second-io", bayeux: false });
+    installEcho(first.io);
+    installEcho(second.io);
+    // Before any server exists: the app's servers would get both.
+    assert.throws(() => attachExpress(app), {
+      code: "ERR_MOUNT_CONFLICT",
+      message: /\/socket\.io is already served on this app's servers/,
+    });
+    const server = await listenLoopback(app);
+    const url = baseUrl(server);
+    try {
+      await assertRoundTrip(url, "websocket");
+      await assertRoundTrip(url, "websocket", "/second-io");
+      await assertBayeuxHandshake(`${url}/bayeux`);
+      assert.equal((await get(`${url}/hello`)).body, "hello from express");
+    } finally {
+      server.closeAllConnections();
+      await closeServer(server);
+    }
   });
 });

@@ -12,6 +12,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { io as connect } from "socket.io-client";
 import { BayeuxServer } from "../../src/bayeux/index.js";
 import switchboard, { fastifySwitchboard } from "../../src/mount/fastify.js";
+import { itAppliesOneCors } from "./cors.js";
 import { assertFayeRoundTrip, bayeuxHandshake, fayeClient, fayeClientId, until } from "./faye.js";
 import {
   assertBothTransports,
@@ -92,6 +93,18 @@ describe("switchboard/fastify options and shutdown", () => {
         });
       },
       { code: "ERR_MOUNT_CONFLICT" },
+    );
+    await fastify.close();
+  });
+
+  it("refuses a second registration on the paths it serves", { timeout: 10_000 }, async () => {
+    const fastify = Fastify();
+    await fastify.register(switchboard);
+    await assert.rejects(
+      async () => {
+        await fastify.register(switchboard);
+      },
+      { code: "ERR_MOUNT_CONFLICT", message: /\/socket\.io is already served/ },
     );
     await fastify.close();
   });
@@ -187,5 +200,13 @@ describe("switchboard/fastify Bayeux options and shutdown", () => {
     } finally {
       if (!closed) await fastify.close();
     }
+  });
+});
+
+describe("switchboard/fastify cross-origin", () => {
+  itAppliesOneCors(async (options) => {
+    const fastify = await build(options);
+    const url = await fastify.listen({ port: 0, host: "127.0.0.1" });
+    return { url, close: () => fastify.close() };
   });
 });

@@ -11,6 +11,7 @@ import { after, before, describe, it } from "node:test";
 import { type ServerType, serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { createHonoSwitchboard, type HonoSwitchboard } from "../../src/mount/hono.js";
+import { itAppliesOneCors } from "./cors.js";
 import { assertFayeRoundTrip, bayeuxHandshake } from "./faye.js";
 import {
   assertBothTransports,
@@ -131,5 +132,19 @@ describe("switchboard/hono with Bayeux", () => {
     } finally {
       await closeServer(server);
     }
+  });
+});
+
+describe("switchboard/hono cross-origin", () => {
+  itAppliesOneCors(async (options) => {
+    const sb = createHonoSwitchboard(options);
+    const { server, url } = await start(sb);
+    return {
+      url,
+      close: async () => {
+        await sb.router.close();
+        await closeServer(server);
+      },
+    };
   });
 });

@@ -10,6 +10,7 @@ import { after, before, describe, it } from "node:test";
 import Koa from "koa";
 import type { Server } from "../../src/index.js";
 import { attachKoa, createKoaSwitchboard } from "../../src/mount/koa.js";
+import { itAppliesOneCors } from "./cors.js";
 import { assertFayeRoundTrip, bayeuxHandshake } from "./faye.js";
 import {
   assertBothTransports,
@@ -123,5 +124,21 @@ describe("switchboard/koa with Bayeux", () => {
     } finally {
       await closeServer(server);
     }
+  });
+});
+
+describe("switchboard/koa cross-origin", () => {
+  itAppliesOneCors(async (options) => {
+    const app = buildApp();
+    attachKoa(app, options);
+    const server = await listenLoopback(app);
+    return {
+      url: baseUrl(server),
+      close: () => {
+        const closed = closeServer(server);
+        server.closeAllConnections();
+        return closed;
+      },
+    };
   });
 });

@@ -4,10 +4,12 @@
  * front of the server's own request listener, closed with the server.
  */
 import assert from "node:assert/strict";
-import { createServer, type Server as HttpServer } from "node:http";
+import { createServer, type Server as HttpServer, request } from "node:http";
 import { describe, it } from "node:test";
 import { BayeuxServer } from "../../src/bayeux/index.js";
+import { MountError } from "../../src/mount/errors.js";
 import { attachSwitchboard } from "../../src/mount/node.js";
+import { itAppliesOneCors } from "./cors.js";
 import { assertFayeRoundTrip, bayeuxHandshake } from "./faye.js";
 import { assertRoundTrip, baseUrl, get, installEcho } from "./helpers.js";
 
@@ -30,6 +32,27 @@ function close(server: HttpServer): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
     server.closeAllConnections();
+  });
+}
+
+/** The status a websocket upgrade request to `url` is answered with; rejects after 5 s. */
+function upgradeStatus(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, {
+      headers: { Connection: "Upgrade", Upgrade: "websocket" },
+      timeout: 5000,
+    });
+    req.on("response", (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("upgrade", (_res, socket) => {
+      socket.destroy();
+      resolve(101);
+    });
+    req.on("timeout", () => req.destroy(new Error("upgrade left unanswered")));
+    req.on("error", reject);
+    req.end();
   });
 }
 
@@ -87,6 +110,68 @@ describe("switchboard/node", () => {
     try {
       await assertRoundTrip(url, "polling");
       assert.deepEqual(await bayeuxHandshake(`${url}/bayeux`), { status: 404, body: "node 404" });
+    } finally {
+      await close(server);
+    }
+  });
+});
+
+describe("switchboard/node cross-origin", () => {
+  itAppliesOneCors(async (options) => {
+    const server = plainServer();
+    attachSwitchboard(server, options);
+    return { url: await listen(server), close: () => close(server) };
+  });
+});
+
+describe("switchboard/node attached twice to one server", () => {
+  it("serves both pairs when their paths differ", { timeout: 30_000 }, async () => {
+    const server = plainServer();
+    const first = attachSwitchboard(server, { path: "/one-io", bayeux: { path: "/one-bayeux" } });
+    const second = attachSwitchboard(server, { path: "/two-io", bayeux: { path: "/two-bayeux" } });
+    installEcho(first.io);
+    installEcho(second.io);
+    assert.ok(first.bayeux && second.bayeux);
+    const url = await listen(server);
+    try {
+      for (const path of ["/one-io", "/two-io"]) {
+        await assertRoundTrip(url, "websocket", path);
+        await assertRoundTrip(url, "polling", path);
+      }
+      await assertFayeRoundTrip(`${url}/one-bayeux`, "websocket", first.bayeux);
+      await assertFayeRoundTrip(`${url}/two-bayeux`, "websocket", second.bayeux);
+      assert.equal((await get(`${url}/hello`)).body, "hello from node");
+      // An upgrade under neither pair is answered (once), not left hanging.
+      assert.equal(await upgradeStatus(`${url}/nowhere`), 404);
+    } finally {
+      await close(server);
+    }
+  });
+
+  it("refuses a path the server already serves at attach time, naming it", {
+    timeout: 20_000,
+  }, async () => {
+    const server = plainServer();
+    const { io, bayeux } = attachSwitchboard(server);
+    installEcho(io);
+    assert.ok(bayeux);
+    const listeners = ["request", "upgrade", "close"].map((name) => server.listenerCount(name));
+    const conflict = (path: string) => (err: unknown) =>
+      err instanceof MountError &&
+      err.code === "ERR_MOUNT_CONFLICT" &&
+      err.message.includes(`${path} is already served on this HTTP server`);
+    assert.throws(() => attachSwitchboard(server), conflict("/socket.io"));
+    assert.throws(() => attachSwitchboard(server, { path: "/other" }), conflict("/bayeux"));
+    // The failed calls left nothing on the server.
+    assert.deepEqual(
+      ["request", "upgrade", "close"].map((name) => server.listenerCount(name)),
+      listeners,
+    );
+    const url = await listen(server);
+    try {
+      // The first pair's websockets work: no second handler reads their sockets.
+      await assertRoundTrip(url, "websocket");
+      await assertFayeRoundTrip(`${url}/bayeux`, "websocket", bayeux);
     } finally {
       await close(server);
     }

@@ -188,3 +188,64 @@ describe("MountRouter", () => {
     );
   });
 });
+
+describe("MountRouter, several on one server", () => {
+  it("serves two routers at distinct prefixes and refuses an upgrade under neither once", {
+    timeout: 5000,
+  }, async () => {
+    let appCalls = 0;
+    const server = createServer((_req, res) => {
+      appCalls++;
+      res.end("app");
+    });
+    const first = new MountRouter().add(textMount("/one")).attach(server);
+    new MountRouter().add(textMount("/two")).attach(server);
+    // One request and one upgrade listener, however many routers.
+    assert.equal(server.listenerCount("request"), 1);
+    assert.equal(server.listenerCount("upgrade"), 1);
+    const port = await listen(server);
+    try {
+      assert.equal(await getText(port, "/one/x"), "200 /one got /one/x");
+      assert.equal(await getText(port, "/two/y"), "200 /two got /two/y");
+      assert.match(await rawUpgrade(port, "/one"), /^HTTP\/1.1 101 [\s\S]*\/one$/);
+      assert.match(await rawUpgrade(port, "/two"), /^HTTP\/1.1 101 [\s\S]*\/two$/);
+      assert.match(await rawUpgrade(port, "/nowhere"), /^HTTP\/1.1 404 Not Found\r\n/);
+      assert.equal(await getText(port, "/three"), "200 app");
+      assert.equal(appCalls, 1);
+      // The first router leaves: its prefix reaches the app, once; the second stays.
+      first.detach(server);
+      assert.equal(await getText(port, "/one"), "200 app");
+      assert.equal(appCalls, 2);
+      assert.equal(await getText(port, "/two"), "200 /two got /two");
+      assert.match(await rawUpgrade(port, "/two"), /\/two$/);
+    } finally {
+      await close(server);
+    }
+  });
+
+  it("refuses, at attach time and naming the path, a prefix another router serves there", () => {
+    const server = createServer((_req, res) => res.end("app"));
+    new MountRouter().add(textMount("/a")).attach(server);
+    const same = new MountRouter().add(textMount("/a"));
+    assert.throws(
+      () => same.attach(server),
+      (err: unknown) =>
+        err instanceof MountError &&
+        err.code === "ERR_MOUNT_CONFLICT" &&
+        err.message.includes("/a is already served on this HTTP server"),
+    );
+    assert.throws(() => new MountRouter().add(textMount("/a/b")).attach(server), /\/a\/b/);
+    // A router elsewhere on the server may not add the taken prefix later either.
+    const other = new MountRouter().add(textMount("/x")).attach(server);
+    assert.throws(() => other.add(textMount("/a")), { code: "ERR_MOUNT_CONFLICT" });
+    assert.deepEqual(
+      other.mounts.map((m) => m.path),
+      ["/x"],
+    );
+    // Another server is another namespace; attaching twice to one server is a no-op.
+    same.attach(createServer());
+    other.attach(server);
+    assert.equal(server.listenerCount("request"), 1);
+    assert.equal(server.listenerCount("upgrade"), 1);
+  });
+});
