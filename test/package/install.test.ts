@@ -58,6 +58,8 @@ const clone = join(work, "clone");
 const consumer = join(work, "consumer");
 const gitConsumer = join(work, "git-consumer");
 let tarball = "";
+/** The git install, started beside the pack (it installs the clone's devDependencies: the slow part). */
+let gitInstall: Promise<unknown> = Promise.resolve();
 let tarFiles: string[] = [];
 const children = new Set<ChildProcess>();
 
@@ -65,13 +67,6 @@ before(async () => {
   const { stdout: head } = await sh("git", ["rev-parse", "HEAD"], repo);
   await sh("git", ["clone", "--quiet", "--no-checkout", repo, clone], work);
   await sh("git", ["checkout", "--quiet", head.trim()], clone);
-  symlinkSync(join(repo, "node_modules"), join(clone, "node_modules"), "dir");
-  const { stdout } = await sh("npm", ["pack", "--pack-destination", work, ...npmFlags], clone);
-  tarball = join(work, stdout.trim().split("\n").at(-1) ?? "");
-  tarFiles = (await sh("tar", ["-tzf", tarball], work)).stdout
-    .split("\n")
-    .filter(Boolean)
-    .map((f) => f.replace(/^package\//, ""));
   for (const dir of [consumer, gitConsumer]) {
     mkdirSync(dir);
     writeFileSync(
@@ -79,10 +74,21 @@ before(async () => {
       JSON.stringify({ name: "consumer", version: "1.0.0", private: true }),
     );
   }
+  gitInstall = sh("npm", ["install", ...npmFlags, `git+file://${clone}`], gitConsumer, 240_000);
+  // Failures are reported by the git install's own test.
+  gitInstall.catch(() => {});
+  symlinkSync(join(repo, "node_modules"), join(clone, "node_modules"), "dir");
+  const { stdout } = await sh("npm", ["pack", "--pack-destination", work, ...npmFlags], clone);
+  tarball = join(work, stdout.trim().split("\n").at(-1) ?? "");
+  tarFiles = (await sh("tar", ["-tzf", tarball], work)).stdout
+    .split("\n")
+    .filter(Boolean)
+    .map((f) => f.replace(/^package\//, ""));
   await sh("npm", ["install", "--omit=dev", ...npmFlags, tarball], consumer);
 });
 
-after(() => {
+after(async () => {
+  await gitInstall.catch(() => {});
   for (const child of children) child.kill("SIGKILL");
   rmSync(work, { recursive: true, force: true });
 });
@@ -361,7 +367,7 @@ void [engine, made, BayeuxClient];
 
 describe("npm install git+file://", () => {
   it("builds through prepare and installs a working package", async () => {
-    await sh("npm", ["install", ...npmFlags, `git+file://${clone}`], gitConsumer, 240_000);
+    await gitInstall;
     const installed = join(gitConsumer, "node_modules", "switchboard");
     for (const file of ["dist/index.js", "dist/client-dist/client.json", "dist/cli/main.js"]) {
       assert.ok(existsSync(join(installed, file)), `${file} missing after a git install`);
