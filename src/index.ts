@@ -7,6 +7,10 @@
  *
  * const io = new Server(3000);
  * io.on("connection", (socket) => socket.emit("hello", "world"));
+ *
+ * // socket.io's factory shape, from ES modules and CommonJS alike:
+ * // import io from "switchboard";  or  const io = require("switchboard");
+ * const io2 = io(httpServer, { cors: { origin: "*" } });
  */
 
 import { factory } from "./factory.js";
