@@ -326,7 +326,7 @@ server.httpServer.once("listening", () => console.log(JSON.stringify({
     }
   });
 
-  it("TypeScript sees the typed factory and the entry points of the installed package", async () => {
+  it("TypeScript sees the typed factory (import and require) and the entry points", async () => {
     writeFileSync(
       join(consumer, "consumer.mts"),
       `import io, { Server } from "switchboard";
@@ -342,6 +342,17 @@ const made: Server = new io.Server();
 void [engine, made, BayeuxClient];
 `,
     );
+    // CommonJS TypeScript: `require` of the ES module gives the typed factory ("module.exports").
+    writeFileSync(
+      join(consumer, "consumer.cts"),
+      `import io = require("switchboard");
+const server = io(3000, { serveClient: false });
+const same: InstanceType<typeof io.Server> = server;
+// @ts-expect-error: a port is a number
+io("3000");
+void same;
+`,
+    );
     writeFileSync(
       join(consumer, "tsconfig.json"),
       JSON.stringify({
@@ -355,7 +366,7 @@ void [engine, made, BayeuxClient];
           types: ["node"],
           typeRoots: [join(repo, "node_modules", "@types")],
         },
-        files: ["consumer.mts"],
+        files: ["consumer.mts", "consumer.cts"],
       }),
     );
     const tsc = join(repo, "node_modules", "typescript", "bin", "tsc");
