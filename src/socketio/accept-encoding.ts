@@ -7,16 +7,16 @@
 /** Codings the client file server can send. */
 export type ContentCoding = "br" | "gzip" | "identity";
 
-const OFFERED = ["br", "gzip"] as const;
-
 /**
+ * The codings the client accepts, best first; `identity` always comes last.
+ *
  * @example
- * pickContentCoding("gzip, deflate, br"); // "br"
- * pickContentCoding("gzip;q=1, br;q=0.5"); // "gzip"
- * pickContentCoding(undefined); // "identity"
+ * acceptedCodings("gzip, deflate, br"); // ["br", "gzip", "identity"]
+ * acceptedCodings("gzip;q=1, br;q=0.5"); // ["gzip", "br", "identity"]
+ * acceptedCodings(undefined); // ["identity"]
  */
-export function pickContentCoding(header: string | string[] | undefined): ContentCoding {
-  if (header === undefined) return "identity";
+export function acceptedCodings(header: string | string[] | undefined): ContentCoding[] {
+  if (header === undefined) return ["identity"];
   const text = Array.isArray(header) ? header.join(",") : header;
   let br: number | undefined;
   let gzip: number | undefined;
@@ -36,14 +36,25 @@ export function pickContentCoding(header: string | string[] | undefined): Conten
     else if (name === "gzip" || name === "x-gzip") gzip = q;
     else if (name === "*") any = q;
   }
-  let best: ContentCoding = "identity";
-  let bestQ = 0;
-  for (const coding of OFFERED) {
-    const q = (coding === "br" ? br : gzip) ?? any ?? 0;
-    if (q > bestQ) {
-      best = coding;
-      bestQ = q;
-    }
-  }
-  return best;
+  const brQ = br ?? any ?? 0;
+  const gzipQ = gzip ?? any ?? 0;
+  const codings: ContentCoding[] = [];
+  // On a tie brotli goes first: it is the smaller of the two.
+  if (brQ > 0 && brQ >= gzipQ) codings.push("br");
+  if (gzipQ > 0) codings.push("gzip");
+  if (brQ > 0 && brQ < gzipQ) codings.push("br");
+  codings.push("identity");
+  return codings;
+}
+
+/**
+ * The best coding the client accepts.
+ *
+ * @example
+ * pickContentCoding("gzip, deflate, br"); // "br"
+ * pickContentCoding("gzip;q=1, br;q=0.5"); // "gzip"
+ * pickContentCoding(undefined); // "identity"
+ */
+export function pickContentCoding(header: string | string[] | undefined): ContentCoding {
+  return acceptedCodings(header)[0];
 }

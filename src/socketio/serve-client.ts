@@ -7,7 +7,8 @@
  *
  * The build (`scripts/build-socketio-client.mjs`) ships each file gzipped in
  * `dist/client-dist/`; the plain and brotli forms are derived on first request
- * and kept. A `<path>/socket.io*` URL that names no file gets `404` at once.
+ * and kept (gzip is sent while the brotli form is being made). A
+ * `<path>/socket.io*` URL that names no file gets `404` at once.
  */
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -20,7 +21,7 @@ import { brotliCompress, constants, gunzip, gzip } from "node:zlib";
 import { applyCors } from "../engine/cors.js";
 import type { CorsOptions } from "../engine/types.js";
 import { createDebug } from "../shared/debug.js";
-import { type ContentCoding, pickContentCoding } from "./accept-encoding.js";
+import { acceptedCodings, type ContentCoding } from "./accept-encoding.js";
 
 const debug = createDebug("socketio:serve-client");
 
@@ -83,6 +84,8 @@ function locate(): ClientDist | null {
 
 /** Each file's bytes per content coding, read or computed once. */
 const cache = new Map<string, Promise<Buffer>>();
+/** The entries of `cache` that have settled successfully. */
+const ready = new Set<string>();
 
 function bytesOf(dist: ClientDist, file: string, coding: ContentCoding): Promise<Buffer> {
   const key = `${coding} ${file}`;
@@ -110,9 +113,25 @@ function bytesOf(dist: ClientDist, file: string, coding: ContentCoding): Promise
     );
   }
   // A failed read is not kept: the next request tries again.
-  bytes.catch(() => cache.delete(key));
+  bytes.then(
+    () => ready.add(key),
+    () => cache.delete(key),
+  );
   cache.set(key, bytes);
   return bytes;
+}
+
+/**
+ * The coding to answer with: the client's favourite when its bytes are ready.
+ * Brotli at its best quality takes a few hundred milliseconds per bundle, so
+ * until a file's brotli form is made (started here, in the background) a
+ * client that also takes gzip gets gzip rather than waiting.
+ */
+function chooseCoding(dist: ClientDist, file: string, accepted: ContentCoding[]): ContentCoding {
+  const best = accepted[0];
+  if (best !== "br" || accepted.length === 1 || ready.has(`br ${file}`)) return best;
+  bytesOf(dist, file, "br").catch(() => {});
+  return accepted[1];
 }
 
 function etagMatches(header: string | undefined, etag: string): boolean {
@@ -148,7 +167,7 @@ function serve(req: IncomingMessage, res: ServerResponse, file: string): void {
     res.writeHead(304).end();
     return;
   }
-  const coding = pickContentCoding(req.headers["accept-encoding"]);
+  const coding = chooseCoding(dist, file, acceptedCodings(req.headers["accept-encoding"]));
   bytesOf(dist, file, coding).then(
     (bytes) => {
       res.setHeader(

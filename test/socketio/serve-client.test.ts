@@ -10,7 +10,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { describe, it } from "node:test";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
-import { pickContentCoding } from "../../src/socketio/accept-encoding.js";
+import { acceptedCodings, pickContentCoding } from "../../src/socketio/accept-encoding.js";
 import { CLIENT_FILES } from "../../src/socketio/serve-client.js";
 import { type RawResponse, rawRequest } from "../engine/helpers.js";
 import { startServer, waitFor } from "./helpers.js";
@@ -37,11 +37,12 @@ describe("serveClient", () => {
       for (const file of CLIENT_FILES) {
         const expected = readFileSync(join(clientDir, file));
         const type = file.endsWith(".map") ? /^application\/json/ : /^application\/javascript/;
-        for (const [accept, decode, coding] of [
-          [undefined, (b: Buffer) => b, undefined],
-          ["gzip, deflate", gunzipSync, "gzip"],
-          ["gzip, deflate, br", brotliDecompressSync, "br"],
-        ] as const) {
+        const decoders: Record<string, (b: Buffer) => Buffer> = {
+          identity: (b) => b,
+          gzip: gunzipSync,
+          br: brotliDecompressSync,
+        };
+        const get = async (accept: string | undefined) => {
           const res = await within(
             10_000,
             rawRequest(h.port, `/socket.io/${file}`, {
@@ -54,11 +55,31 @@ describe("serveClient", () => {
           assert.equal(res.headers["cache-control"], "public, max-age=0", what);
           assert.match(res.headers["content-type"] ?? "", type, what);
           assert.match(String(res.headers.vary), /Accept-Encoding/, what);
-          assert.equal(res.headers["content-encoding"], coding, what);
           assert.equal(Number(res.headers["content-length"]), res.body.length, what);
-          assert.ok(decode(res.body).equals(expected), `${what}: bytes differ`);
+          const coding = res.headers["content-encoding"] ?? "identity";
+          assert.ok(decoders[coding](res.body).equals(expected), `${what}: bytes differ`);
+          return coding;
+        };
+        assert.equal(await get(undefined), "identity");
+        assert.equal(await get("gzip, deflate"), "gzip");
+        // Gzip while the brotli form is being made (in the background), brotli once it is.
+        const deadline = Date.now() + 20_000;
+        let coding = await get("gzip, deflate, br");
+        while (coding !== "br" && Date.now() < deadline) {
+          assert.equal(coding, "gzip");
+          await new Promise((resolve) => setImmediate(resolve));
+          coding = await get("gzip, deflate, br");
         }
+        assert.equal(coding, "br", `${file}: never served brotli`);
       }
+      // A client that takes brotli alone waits for it.
+      const brOnly = await rawRequest(h.port, "/socket.io/socket.io.js.map", {
+        headers: { "accept-encoding": "br" },
+      });
+      assert.equal(brOnly.headers["content-encoding"], "br");
+      assert.ok(
+        brotliDecompressSync(brOnly.body).equals(readFileSync(join(clientDir, "socket.io.js.map"))),
+      );
       // A query string is ignored, as socket.io does.
       const withQuery = await rawRequest(h.port, "/socket.io/socket.io.min.js?v=1");
       assert.equal(withQuery.status, 200);
@@ -182,5 +203,8 @@ describe("Accept-Encoding", () => {
     ] as const) {
       assert.equal(pickContentCoding(header), expected, String(header));
     }
+    assert.deepEqual(acceptedCodings("gzip, deflate, br"), ["br", "gzip", "identity"]);
+    assert.deepEqual(acceptedCodings("gzip, br;q=0.5"), ["gzip", "br", "identity"]);
+    assert.deepEqual(acceptedCodings("deflate"), ["identity"]);
   });
 });
