@@ -8,7 +8,11 @@
  * `ws` and `node:fs` are only ever loaded dynamically by the client (Node
  * websocket fallback, log file), so they stay out of the bundles.
  *
- * Usage: node scripts/build-client-bundle.mjs [--outdir <dir>] [--no-minify]
+ * No source maps by default: the package does not ship src/, and maps holding
+ * their sources would double the bundles' size. `--sourcemap` writes
+ * `<bundle>.map` files that carry their sources (esbuild's sourcesContent).
+ *
+ * Usage: node scripts/build-client-bundle.mjs [--outdir <dir>] [--no-minify] [--sourcemap]
  */
 import { mkdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
@@ -19,7 +23,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 /**
  * Builds both bundles into `outdir`; returns their paths.
- * @param {{ outdir?: string, minify?: boolean }} [options]
+ * @param {{ outdir?: string, minify?: boolean, sourcemap?: boolean }} [options]
  */
 export async function buildClientBundle(options = {}) {
   const outdir = resolve(options.outdir ?? join(root, "dist"));
@@ -30,7 +34,8 @@ export async function buildClientBundle(options = {}) {
     platform: "browser",
     target: ["es2020"],
     minify,
-    sourcemap: true,
+    sourcemap: options.sourcemap ?? false,
+    sourcesContent: true,
     legalComments: "none",
     external: ["ws", "node:*"],
     logLevel: "warning",
@@ -56,6 +61,10 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const args = process.argv.slice(2);
   const at = args.indexOf("--outdir");
   const outdir = at >= 0 ? args[at + 1] : undefined;
-  const { iife, esm } = await buildClientBundle({ outdir, minify: !args.includes("--no-minify") });
+  const { iife, esm } = await buildClientBundle({
+    outdir,
+    minify: !args.includes("--no-minify"),
+    sourcemap: args.includes("--sourcemap"),
+  });
   console.log(`built ${iife}\nbuilt ${esm}`);
 }

@@ -7,10 +7,21 @@
  *
  * const io = new Server(3000);
  * io.on("connection", (socket) => socket.emit("hello", "world"));
+ *
+ * // socket.io's factory shape, from ES modules and CommonJS alike:
+ * // import io from "switchboard";  or  const io = require("switchboard");
+ * const io2 = io(httpServer, { cors: { origin: "*" } });
  */
+
+import { factory } from "./factory.js";
 
 export { type Broker, BrokerTimeoutError, MemoryBroker, MemoryBrokerHub } from "./cluster/index.js";
 export * as codec from "./codec/socketio/index.js";
 export { PacketType } from "./codec/socketio/index.js";
 export { TopicRouter } from "./core/index.js";
+export type { ServerFactory, SwitchboardFactory } from "./factory.js";
 export * from "./socketio/index.js";
+
+// `import io from "switchboard"` and, through Node's require(esm), `require("switchboard")` both
+// give the callable factory (socket.io's CommonJS export shape).
+export { factory as default, factory as "module.exports" };

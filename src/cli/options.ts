@@ -17,8 +17,11 @@ export interface ServeOptions {
   bayeuxPath: string | false;
   /** Allowed cross-origin origins: `"*"`, a list, or undefined for same-origin only. */
   corsOrigin?: "*" | string[];
-  /** Certificate and key files; both or neither. */
-  tls?: { certFile: string; keyFile: string };
+  /**
+   * Certificate and key files; both or neither. `names` says where they were
+   * given (`--tls-cert/--tls-key`, or the variables), for error messages.
+   */
+  tls?: { certFile: string; keyFile: string; names?: string };
   /** Milliseconds a graceful shutdown may take before connections are cut. */
   shutdownTimeout: number;
 }
@@ -87,19 +90,33 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliCommand {
   if (values.help) return { kind: "help" };
   if (values.version) return { kind: "version" };
 
-  const fromEnv = (name: string): string | undefined => {
-    const value = env[name];
-    return value === undefined || value === "" ? undefined : value;
+  // Each value remembers where it came from, so that an error names the flag
+  // or the environment variable the user actually set.
+  const pick = (
+    flag: string,
+    given: string | undefined,
+    ...names: string[]
+  ): Setting | undefined => {
+    if (given !== undefined) return { value: given, name: flag };
+    for (const name of names) {
+      const value = env[name];
+      if (value !== undefined && value !== "") return { value, name };
+    }
+    return undefined;
   };
 
-  const portText = values.port ?? fromEnv("SWITCHBOARD_PORT") ?? fromEnv("PORT");
-  const port = portText === undefined ? DEFAULTS.port : parsePort(portText);
+  const portSetting = pick("--port", values.port, "SWITCHBOARD_PORT", "PORT");
+  const port = portSetting ? parsePort(portSetting) : DEFAULTS.port;
 
-  const host = values.host ?? fromEnv("SWITCHBOARD_HOST") ?? DEFAULTS.host;
-  if (host.trim() === "" || /\s/.test(host))
-    throw new CliUsageError(`invalid --host ${JSON.stringify(host)}`);
+  const hostSetting = pick("--host", values.host, "SWITCHBOARD_HOST");
+  const host = hostSetting?.value ?? DEFAULTS.host;
+  if (hostSetting && (host.trim() === "" || /\s/.test(host))) {
+    throw new CliUsageError(`invalid ${hostSetting.name} ${JSON.stringify(host)}`);
+  }
 
-  const path = parsePath(values.path ?? fromEnv("SWITCHBOARD_PATH") ?? DEFAULTS.path);
+  const path = parsePath(
+    pick("--path", values.path, "SWITCHBOARD_PATH") ?? { value: DEFAULTS.path, name: "--path" },
+  );
 
   if (values["no-bayeux"] && values["bayeux-path"] !== undefined) {
     throw new CliUsageError("--no-bayeux and --bayeux-path exclude each other");
@@ -107,26 +124,51 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliCommand {
   const bayeuxPath = values["no-bayeux"]
     ? false
     : parseBayeuxPath(
-        values["bayeux-path"] ?? fromEnv("SWITCHBOARD_BAYEUX_PATH") ?? DEFAULTS.bayeuxPath,
+        pick("--bayeux-path", values["bayeux-path"], "SWITCHBOARD_BAYEUX_PATH") ?? {
+          value: DEFAULTS.bayeuxPath,
+          name: "--bayeux-path",
+        },
         path,
       );
 
-  const corsValues = values["cors-origin"] ?? splitList(fromEnv("SWITCHBOARD_CORS_ORIGIN"));
-  const corsOrigin = corsValues ? parseOrigins(corsValues) : undefined;
+  const corsFlags = values["cors-origin"];
+  const corsEnv = corsFlags
+    ? undefined
+    : pick("--cors-origin", undefined, "SWITCHBOARD_CORS_ORIGIN");
+  const corsOrigin = corsFlags
+    ? parseOrigins(corsFlags, "--cors-origin")
+    : corsEnv
+      ? parseOrigins([corsEnv.value], corsEnv.name)
+      : undefined;
 
-  const certFile = values["tls-cert"] ?? fromEnv("SWITCHBOARD_TLS_CERT");
-  const keyFile = values["tls-key"] ?? fromEnv("SWITCHBOARD_TLS_KEY");
-  if ((certFile === undefined) !== (keyFile === undefined)) {
-    throw new CliUsageError("--tls-cert and --tls-key must be given together");
+  const cert = pick("--tls-cert", values["tls-cert"], "SWITCHBOARD_TLS_CERT");
+  const key = pick("--tls-key", values["tls-key"], "SWITCHBOARD_TLS_KEY");
+  // Named in the user's own terms: a flag's partner flag, a variable's partner variable.
+  if (cert && !key) {
+    const missing = cert.name.startsWith("--") ? "--tls-key" : "SWITCHBOARD_TLS_KEY";
+    throw new CliUsageError(
+      `${cert.name} is set without ${missing}: the certificate and key must be given together`,
+    );
+  }
+  if (key && !cert) {
+    const missing = key.name.startsWith("--") ? "--tls-cert" : "SWITCHBOARD_TLS_CERT";
+    throw new CliUsageError(
+      `${key.name} is set without ${missing}: the certificate and key must be given together`,
+    );
   }
 
-  const timeoutText = values["shutdown-timeout"] ?? fromEnv("SWITCHBOARD_SHUTDOWN_TIMEOUT");
-  const shutdownTimeout =
-    timeoutText === undefined ? DEFAULTS.shutdownTimeout : parseMillis(timeoutText);
+  const timeoutSetting = pick(
+    "--shutdown-timeout",
+    values["shutdown-timeout"],
+    "SWITCHBOARD_SHUTDOWN_TIMEOUT",
+  );
+  const shutdownTimeout = timeoutSetting ? parseMillis(timeoutSetting) : DEFAULTS.shutdownTimeout;
 
   const options: ServeOptions = { port, host, path, bayeuxPath, shutdownTimeout };
   if (corsOrigin) options.corsOrigin = corsOrigin;
-  if (certFile !== undefined && keyFile !== undefined) options.tls = { certFile, keyFile };
+  if (cert && key) {
+    options.tls = { certFile: cert.value, keyFile: key.value, names: `${cert.name}/${key.name}` };
+  }
   return { kind: "serve", options };
 }
 
@@ -152,69 +194,74 @@ function parseFlags(argv: string[]) {
   }).values;
 }
 
-function parsePort(text: string): number {
-  const port = /^\d{1,5}$/.test(text) ? Number(text) : Number.NaN;
+/** A value and where it was read: a flag (`--port`) or an environment variable (`PORT`). */
+interface Setting {
+  value: string;
+  name: string;
+}
+
+function parsePort({ value, name }: Setting): number {
+  const port = /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
   if (!(port >= 0 && port <= 65535)) {
-    throw new CliUsageError(`invalid port ${JSON.stringify(text)}: expected an integer 0-65535`);
+    throw new CliUsageError(
+      `invalid ${name} ${JSON.stringify(value)}: expected a port, an integer 0-65535`,
+    );
   }
   return port;
 }
 
-function parseMillis(text: string): number {
-  const ms = /^\d{1,9}$/.test(text) ? Number(text) : Number.NaN;
+function parseMillis({ value, name }: Setting): number {
+  const ms = /^\d{1,9}$/.test(value) ? Number(value) : Number.NaN;
   if (Number.isNaN(ms)) {
-    throw new CliUsageError(
-      `invalid --shutdown-timeout ${JSON.stringify(text)}: expected milliseconds`,
-    );
+    throw new CliUsageError(`invalid ${name} ${JSON.stringify(value)}: expected milliseconds`);
   }
   return ms;
 }
 
-function parsePath(text: string): string {
+function parsePath({ value, name }: Setting): string {
   let path: string;
   try {
-    path = normalizePrefix(text);
+    path = normalizePrefix(value);
   } catch {
     throw new CliUsageError(
-      `invalid --path ${JSON.stringify(text)}: expected an absolute path such as /socket.io`,
+      `invalid ${name} ${JSON.stringify(value)}: expected an absolute path such as /socket.io`,
     );
   }
   // The demo page owns "/" and its files; Socket.IO needs a prefix of its own.
-  if (path === "/") throw new CliUsageError("--path may not be / (the demo page is served there)");
+  if (path === "/") throw new CliUsageError(`${name} may not be / (the demo page is served there)`);
   return path;
 }
 
-function parseBayeuxPath(text: string, socketIoPath: string): string {
+function parseBayeuxPath({ value, name }: Setting, socketIoPath: string): string {
   let path: string;
   try {
-    path = normalizePrefix(text);
+    path = normalizePrefix(value);
   } catch {
     throw new CliUsageError(
-      `invalid --bayeux-path ${JSON.stringify(text)}: expected an absolute path such as /bayeux`,
+      `invalid ${name} ${JSON.stringify(value)}: expected an absolute path such as /bayeux`,
     );
   }
   if (path === "/") {
-    throw new CliUsageError("--bayeux-path may not be / (the demo page is served there)");
+    throw new CliUsageError(`${name} may not be / (the demo page is served there)`);
   }
   if (prefixesOverlap(path, socketIoPath)) {
     throw new CliUsageError(
-      `--bayeux-path ${path} overlaps the Socket.IO path ${socketIoPath}; give each its own prefix`,
+      `${name} ${path} overlaps the Socket.IO path ${socketIoPath}; give each its own prefix`,
     );
   }
   const reserved = RESERVED_PATHS.find((p) => isUnderPrefix(p, path));
-  if (reserved) throw new CliUsageError(`--bayeux-path ${path} would hide ${reserved}`);
+  if (reserved) throw new CliUsageError(`${name} ${path} would hide ${reserved}`);
   return path;
 }
 
-function splitList(text: string | undefined): string[] | undefined {
-  return text === undefined ? undefined : [text];
-}
-
-/** `*`, or origins as browsers send them (scheme://host[:port]), from flags or comma lists. */
-function parseOrigins(values: string[]): "*" | string[] {
+/**
+ * `*`, or origins as browsers send them (scheme://host[:port]), from flags or
+ * comma lists; `name` is the flag or variable they came from.
+ */
+function parseOrigins(values: string[], name: string): "*" | string[] {
   const items = values.flatMap((value) => value.split(",")).map((item) => item.trim());
   if (items.some((item) => item === "")) {
-    throw new CliUsageError("--cors-origin: empty origin in list");
+    throw new CliUsageError(`${name}: empty origin in list`);
   }
   if (items.includes("*")) return "*";
   const origins: string[] = [];
@@ -235,7 +282,7 @@ function parseOrigins(values: string[]): "*" | string[] {
       url.password !== ""
     ) {
       throw new CliUsageError(
-        `invalid --cors-origin ${JSON.stringify(item)}: expected * or an origin such as https://example.com`,
+        `invalid ${name} ${JSON.stringify(item)}: expected * or an origin such as https://example.com`,
       );
     }
     if (!origins.includes(url.origin)) origins.push(url.origin);

@@ -199,22 +199,23 @@ export async function startServer(
 
 /** An HTTPS server from PEM files; unreadable or invalid files are the user's to fix (usage error). */
 async function createTlsServer(
-  tls: { certFile: string; keyFile: string },
+  tls: { certFile: string; keyFile: string; names?: string },
   onRequest: (req: IncomingMessage, res: ServerResponse) => void,
 ): Promise<ReturnType<typeof createHttpsServer>> {
+  const names = tls.names ?? "--tls-cert/--tls-key";
   let cert: Buffer;
   let key: Buffer;
   try {
     [cert, key] = await Promise.all([readFile(tls.certFile), readFile(tls.keyFile)]);
   } catch (err) {
-    throw new CliUsageError(`cannot read --tls-cert/--tls-key: ${(err as Error).message}`, {
+    throw new CliUsageError(`cannot read ${names}: ${(err as Error).message}`, {
       cause: err,
     });
   }
   try {
     return createHttpsServer({ cert, key }, onRequest);
   } catch (err) {
-    throw new CliUsageError(`invalid --tls-cert/--tls-key: ${(err as Error).message}`, {
+    throw new CliUsageError(`invalid ${names}: ${(err as Error).message}`, {
       cause: err,
     });
   }

@@ -308,7 +308,7 @@ export class Server<
   }
 
   #attachServe(server: HttpServer): void {
-    const serve = createClientFileHandler(this.#path);
+    const serve = createClientFileHandler(this.#path, () => this.engine.opts.cors);
     const previous = server.listeners("request").slice(0) as ((...args: unknown[]) => void)[];
     server.removeAllListeners("request");
     server.on("request", (req, res) => {

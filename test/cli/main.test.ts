@@ -111,10 +111,10 @@ describe("switchboard CLI", () => {
 
   it("exits 2 with a message on bad options", { timeout: 30_000 }, async () => {
     const cases: [string[], NodeJS.ProcessEnv, RegExp][] = [
-      [["--port", "99999"], {}, /invalid port "99999"/],
+      [["--port", "99999"], {}, /invalid --port "99999"/],
       [["--nope"], {}, /unknown option '--nope'/i],
       [["--tls-cert", "x.pem"], {}, /must be given together/],
-      [[], { SWITCHBOARD_PATH: "relative" }, /invalid --path "relative"/],
+      [[], { SWITCHBOARD_PATH: "relative" }, /invalid SWITCHBOARD_PATH "relative"/],
       [["--tls-cert", "/nonexistent/c.pem", "--tls-key", "/nonexistent/k.pem"], {}, /cannot read/],
     ];
     await Promise.all(

@@ -13,6 +13,7 @@ import {
   type ServeOptions,
   USAGE,
 } from "../../src/cli/options.js";
+import { startServer } from "../../src/cli/server.js";
 
 function serve(argv: string[], env: NodeJS.ProcessEnv = {}): ServeOptions {
   const command: CliCommand = parseCli(argv, env);
@@ -67,7 +68,7 @@ describe("parseCli", () => {
         path: "/rt",
         bayeuxPath: "/bayeux",
         corsOrigin: ["https://a.example"],
-        tls: { certFile: "c.pem", keyFile: "k.pem" },
+        tls: { certFile: "c.pem", keyFile: "k.pem", names: "--tls-cert/--tls-key" },
         shutdownTimeout: 250,
       },
     );
@@ -91,7 +92,11 @@ describe("parseCli", () => {
       path: "/env-io",
       bayeuxPath: "/bayeux",
       corsOrigin: ["http://a.test", "http://b.test:8080"],
-      tls: { certFile: "cert.pem", keyFile: "key.pem" },
+      tls: {
+        certFile: "cert.pem",
+        keyFile: "key.pem",
+        names: "SWITCHBOARD_TLS_CERT/SWITCHBOARD_TLS_KEY",
+      },
       shutdownTimeout: 0,
     });
     assert.equal(serve([], { PORT: "5000" }).port, 5000);
@@ -158,10 +163,10 @@ describe("parseCli", () => {
     usageError(["--bogus"], {}, /unknown option '--bogus'/i);
     usageError(["extra"], {}, /unexpected argument 'extra'/i);
     usageError(["--port"], {}, /argument missing|--port/i);
-    usageError(["--port", "65536"], {}, /invalid port "65536"/);
+    usageError(["--port", "65536"], {}, /invalid --port "65536"/);
     usageError(["--port", "-1"], {}, /port|argument missing/i);
-    usageError(["--port", "3e3"], {}, /invalid port "3e3"/);
-    usageError([], { PORT: "http" }, /invalid port "http"/);
+    usageError(["--port", "3e3"], {}, /invalid --port "3e3"/);
+    usageError([], { PORT: "http" }, /invalid PORT "http"/);
     usageError(["--path", "socket.io"], {}, /invalid --path "socket.io"/);
     usageError(["--path", "/a/../b"], {}, /invalid --path/);
     usageError(["--path", "/"], {}, /may not be \//);
@@ -170,9 +175,62 @@ describe("parseCli", () => {
     usageError(["--cors-origin", "https://a.test/path"], {}, /invalid --cors-origin/);
     usageError(["--cors-origin", "ftp://a.test"], {}, /invalid --cors-origin/);
     usageError(["--cors-origin", "http://a.test,,http://b.test"], {}, /empty origin/);
-    usageError(["--tls-cert", "c.pem"], {}, /--tls-cert and --tls-key must be given together/);
+    usageError(
+      ["--tls-cert", "c.pem"],
+      {},
+      /--tls-cert is set without --tls-key: .* must be given together/,
+    );
     usageError([], { SWITCHBOARD_TLS_KEY: "k.pem" }, /must be given together/);
     usageError(["--shutdown-timeout", "soon"], {}, /invalid --shutdown-timeout/);
     usageError(["--help=yes"], {}, /does not take an argument/i);
+  });
+
+  it("names the environment variable, not the flag, when the bad value came from the environment", () => {
+    const named = (env: NodeJS.ProcessEnv, variable: string, argv: string[] = []): void => {
+      assert.throws(
+        () => parseCli(argv, env),
+        (err: unknown) => {
+          assert.ok(err instanceof CliUsageError);
+          assert.ok(
+            err.message.startsWith(`invalid ${variable} `) ||
+              err.message.startsWith(`${variable} `) ||
+              err.message.startsWith(`${variable}:`),
+            err.message,
+          );
+          assert.doesNotMatch(err.message.split(":")[0], /--/, err.message);
+          return true;
+        },
+      );
+    };
+    named({ SWITCHBOARD_PORT: "abc" }, "SWITCHBOARD_PORT");
+    named({ PORT: "70000" }, "PORT");
+    named({ SWITCHBOARD_HOST: "a b" }, "SWITCHBOARD_HOST");
+    named({ SWITCHBOARD_PATH: "socket.io" }, "SWITCHBOARD_PATH");
+    named({ SWITCHBOARD_PATH: "/" }, "SWITCHBOARD_PATH");
+    named({ SWITCHBOARD_BAYEUX_PATH: "bayeux" }, "SWITCHBOARD_BAYEUX_PATH");
+    named({ SWITCHBOARD_BAYEUX_PATH: "/socket.io/b" }, "SWITCHBOARD_BAYEUX_PATH");
+    named({ SWITCHBOARD_BAYEUX_PATH: "/bayeux-client.js" }, "SWITCHBOARD_BAYEUX_PATH");
+    named({ SWITCHBOARD_CORS_ORIGIN: "example.com" }, "SWITCHBOARD_CORS_ORIGIN");
+    named({ SWITCHBOARD_CORS_ORIGIN: "http://a.test,," }, "SWITCHBOARD_CORS_ORIGIN");
+    named({ SWITCHBOARD_TLS_CERT: "c.pem" }, "SWITCHBOARD_TLS_CERT");
+    named({ SWITCHBOARD_TLS_KEY: "k.pem" }, "SWITCHBOARD_TLS_KEY");
+    named({ SWITCHBOARD_SHUTDOWN_TIMEOUT: "soon" }, "SWITCHBOARD_SHUTDOWN_TIMEOUT");
+    // A flag wins over its variable, and its error names the flag.
+    usageError(["--port", "x"], { SWITCHBOARD_PORT: "3000" }, /^invalid --port "x"/);
+    // A bad variable shadowed by a good flag is not read.
+    assert.equal(serve(["--port", "0"], { SWITCHBOARD_PORT: "abc" }).port, 0);
+  });
+
+  it("names the TLS variables when their files cannot be read", { timeout: 10_000 }, async () => {
+    const options = serve(["--port", "0", "--host", "127.0.0.1"], {
+      SWITCHBOARD_TLS_CERT: "/nonexistent/cert.pem",
+      SWITCHBOARD_TLS_KEY: "/nonexistent/key.pem",
+    });
+    await assert.rejects(
+      startServer(options, { log: () => {} }),
+      (err: unknown) =>
+        err instanceof CliUsageError &&
+        /^cannot read SWITCHBOARD_TLS_CERT\/SWITCHBOARD_TLS_KEY: /.test(err.message),
+    );
   });
 });

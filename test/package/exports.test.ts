@@ -15,7 +15,7 @@ import { Server } from "../../src/index.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const pkg = JSON.parse(readFileSync(`${root}package.json`, "utf8")) as {
-  exports: Record<string, string | { types: string; import: string }>;
+  exports: Record<string, string | { types: string; default: string }>;
 };
 
 describe("public entry points", () => {
@@ -42,11 +42,13 @@ describe("public entry points", () => {
     const built = existsSync(`${root}dist/index.js`);
     for (const [name, target] of Object.entries(pkg.exports)) {
       if (typeof target === "string") continue;
-      assert.match(target.import, /^\.\/dist\/.+\.js$/, name);
+      // "default" is matched by both `import` and `require` (Node's require(esm)).
+      assert.deepEqual(Object.keys(target), ["types", "default"], name);
+      assert.match(target.default, /^\.\/dist\/.+\.js$/, name);
       assert.match(target.types, /^\.\/dist\/.+\.d\.ts$/, name);
       // `npm test` builds before running the tests; a bare test run may not have.
       if (built) {
-        assert.ok(existsSync(`${root}${target.import}`), `${name}: ${target.import} missing`);
+        assert.ok(existsSync(`${root}${target.default}`), `${name}: ${target.default} missing`);
         assert.ok(existsSync(`${root}${target.types}`), `${name}: ${target.types} missing`);
       }
     }
