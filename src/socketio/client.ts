@@ -236,6 +236,14 @@ export class Client {
 
   #unencodable(packet: Packet, err: unknown): void {
     debug("client %s: dropped packet type %d: %s", this.id, packet.type, (err as Error)?.message);
+    const data = packet.data as { message?: unknown } | undefined;
+    if (packet.type === PacketType.CONNECT_ERROR && typeof data === "object" && data !== null) {
+      // A middleware's `err.data` did not encode: the client still learns
+      // it was refused, from the message alone, rather than wait forever.
+      const message = typeof data.message === "string" ? data.message : "Connection refused";
+      this._packet({ type: packet.type, nsp: packet.nsp, data: { message } });
+      return;
+    }
     const error = err instanceof Error ? err : new SocketIOEncodeError(err);
     this.#get(packet.nsp)?._onerror(error);
   }
