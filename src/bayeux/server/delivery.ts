@@ -5,7 +5,7 @@
  * {@link Delivery.frame}, so a broadcast to N clients costs one
  * `JSON.stringify` and one buffer, not N.
  */
-import type { BayeuxMessage } from "../../codec/bayeux/index.js";
+import { BayeuxEncodeError, type BayeuxMessage } from "../../codec/bayeux/index.js";
 import { encodeFrame } from "../../transport/ws-frame.js";
 
 /** Anything that can receive deliveries: a client session or an in-process listener. */
@@ -23,7 +23,14 @@ export class Delivery {
 
   constructor(message: BayeuxMessage) {
     this.message = message;
-    this.json = JSON.stringify(message);
+    // A message a client published was decoded within maxPayloadDepth and
+    // always encodes; one from server code (or reshaped by an extension) may
+    // not: it fails here, before reaching any subscriber.
+    try {
+      this.json = JSON.stringify(message);
+    } catch (err) {
+      throw new BayeuxEncodeError(err);
+    }
   }
 
   /** The websocket frame payload `[<json>]`, built on first use and shared. */

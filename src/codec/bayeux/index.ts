@@ -12,6 +12,7 @@ export {
 } from "./channel.js";
 export {
   BAYEUX_ERRORS,
+  BayeuxEncodeError,
   type BayeuxErrorCode,
   type BayeuxErrorName,
   BayeuxParseError,
