@@ -64,6 +64,31 @@ export function fuzz(body: (rng: Prng) => void, budget = FUZZ_MS, minCases = 50)
   return cases;
 }
 
+/** {@link fuzz} for a body that must let the event loop run between cases. */
+export async function fuzzAsync(
+  body: (rng: Prng) => Promise<void>,
+  budget = FUZZ_MS,
+  minCases = 50,
+): Promise<number> {
+  const fixed = process.env.FUZZ_SEED;
+  const deadline = Date.now() + budget;
+  let seed = fixed === undefined ? (Math.random() * 2 ** 32) >>> 0 : Number(fixed) - 1;
+  let cases = 0;
+  while (fixed === undefined ? cases < minCases || Date.now() < deadline : cases < 1) {
+    seed = (seed + 1) >>> 0;
+    try {
+      await body(new Prng(seed));
+    } catch (err) {
+      const message = (err as Error)?.message ?? String(err);
+      throw new Error(`fuzz case failed; replay with FUZZ_SEED=${seed}: ${message}`, {
+        cause: err,
+      });
+    }
+    cases++;
+  }
+  return cases;
+}
+
 function runCase(body: (rng: Prng) => void, seed: number): void {
   try {
     body(new Prng(seed));
