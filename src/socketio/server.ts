@@ -157,6 +157,10 @@ export class Server<
       srv = undefined;
     }
     this._opts = opts;
+    const depth = opts.maxPayloadDepth;
+    if (depth !== undefined && !(Number.isInteger(depth) && depth >= 1)) {
+      throw new RangeError("option maxPayloadDepth must be an integer >= 1");
+    }
     this.#path = opts.path ?? "/socket.io";
     this.#serveClient = opts.serveClient !== false;
     this.#parser = opts.parser ?? defaultParser;

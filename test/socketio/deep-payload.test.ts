@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Socket as EioSocket } from "engine.io-client";
 import { SocketIOEncodeError } from "../../src/codec/socketio/index.js";
-import type { Socket } from "../../src/index.js";
+import { Server, type Socket } from "../../src/index.js";
 import { type Harness, MODES, startServer, waitFor } from "./helpers.js";
 
 const T = { timeout: 20_000 };
@@ -134,6 +134,12 @@ describe("deep CONNECT auth", () => {
     const [socket] = await conn;
     assert.deepEqual(socket.handshake.auth.deep, nested(63));
     client.disconnect();
+  });
+
+  it("refuses a maxPayloadDepth that is not a positive integer", () => {
+    for (const bad of [0, -1, 1.5, Number.NaN, "8"]) {
+      assert.throws(() => new Server({ maxPayloadDepth: bad as number }), RangeError);
+    }
   });
 
   it("honours a smaller maxPayloadDepth", T, async () => {
