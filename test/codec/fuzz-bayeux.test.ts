@@ -22,6 +22,7 @@ import {
 import { LONG_POLLING, transportFreeServers } from "../bayeux/helpers.js";
 import {
   deepJson,
+  FUZZ_MS,
   fuzz,
   fuzzAsync,
   invalidUtf8,
@@ -125,7 +126,7 @@ describe("fuzz: Bayeux message batches", () => {
         });
       }
       assert.deepEqual(decodeBatch(encodeBatch([], batch), LIMITS), batch);
-    });
+    }, FUZZ_MS / 3);
   });
 
   test("the depth limit: the message is level 1, a batch's own array does not count", () => {

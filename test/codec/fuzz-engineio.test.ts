@@ -26,6 +26,7 @@ import {
   type PacketType,
 } from "../../src/codec/engineio/index.js";
 import {
+  FUZZ_MS,
   fuzz,
   invalidUtf8,
   mutate,
@@ -167,7 +168,7 @@ describe("fuzz: Engine.IO v4", () => {
       const packets: Packet[] = [];
       for (let i = 1 + rng.int(5); i > 0; i--) packets.push(randomPacket(rng, true));
       assert.deepEqual(decodePayload(encodePayload(packets)), packets);
-    });
+    }, FUZZ_MS / 3);
   });
 });
 
@@ -243,6 +244,6 @@ describe("fuzz: Engine.IO v3", () => {
           : p,
       );
       assert.deepEqual(decodePayloadV3Binary(encodePayloadV3Binary(packets)), wellFormed);
-    });
+    }, FUZZ_MS / 3);
   });
 });

@@ -22,6 +22,7 @@ import {
 } from "../../src/codec/socketio/index.js";
 import {
   deepJson,
+  FUZZ_MS,
   fuzz,
   invalidUtf8,
   mutate,
@@ -212,6 +213,6 @@ describe("fuzz: Socket.IO decoder", () => {
       assert.deepEqual(JSON.parse(JSON.stringify(decoded.data)), JSON.parse(JSON.stringify(data)));
       assert.equal(decoded.nsp, packet.nsp);
       assert.equal(decoded.id, packet.id);
-    });
+    }, FUZZ_MS / 3);
   });
 });
