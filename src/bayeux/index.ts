@@ -19,6 +19,7 @@ import type { BayeuxServer } from "./server/server.js";
 import { BayeuxHttpHandler } from "./transport/http.js";
 import { BayeuxWebSocketHandler } from "./transport/ws.js";
 
+export { BayeuxEncodeError } from "../codec/bayeux/index.js";
 export { ChannelRouter } from "./server/channels.js";
 export { type ChannelSubscriber, Delivery } from "./server/delivery.js";
 export { BayeuxChannelError, BayeuxClosedError } from "./server/errors.js";

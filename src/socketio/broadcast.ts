@@ -172,20 +172,26 @@ export class BroadcastOperator<
       timedOut = true;
       ack(null, responses);
     };
-    this.#adapter.broadcastWithAck(
-      packet,
-      opts,
-      (count) => {
-        expectedClients += count;
-        answeredServers++;
-        check();
-      },
-      (response) => {
-        if (timedOut) return;
-        responses.push(response);
-        check();
-      },
-    );
+    try {
+      this.#adapter.broadcastWithAck(
+        packet,
+        opts,
+        (count) => {
+          expectedClients += count;
+          answeredServers++;
+          check();
+        },
+        (response) => {
+          if (timedOut) return;
+          responses.push(response);
+          check();
+        },
+      );
+    } catch (err) {
+      // Nothing was sent (the packet did not encode): no timeout call later.
+      clearTimeout(timer);
+      throw err;
+    }
     this.#adapter.serverCount().then((count) => {
       expectedServers = count;
       check();

@@ -8,6 +8,7 @@ import type { IncomingMessage } from "node:http";
 import {
   type Packet,
   PacketType,
+  SocketIOEncodeError,
   SocketIOProtocolError,
   sanitizeRecord,
 } from "../codec/socketio/index.js";
@@ -240,10 +241,38 @@ export class Client {
     this.conn.close();
   }
 
-  /** Encodes and writes one packet to this connection. */
+  /**
+   * Encodes and writes one packet to this connection. An EVENT comes from a
+   * user's `emit`: an encode error goes back to that caller, as socket.io's
+   * would. Any other packet answers the client (an ack, a CONNECT or
+   * CONNECT_ERROR reply) from inside a listener, middleware or tick, where a
+   * throw would end the process: it is dropped and reported instead.
+   */
   _packet(packet: Packet, opts: WriteOptions = {}): void {
     if (this.conn.readyState !== "open") return;
-    this.writeToEngine(this.encoder.encode(packet), opts);
+    let messages: (string | Buffer)[];
+    try {
+      messages = this.encoder.encode(packet);
+    } catch (err) {
+      if (packet.type === PacketType.EVENT || packet.type === PacketType.BINARY_EVENT) throw err;
+      this.#unencodable(packet, err);
+      return;
+    }
+    this.writeToEngine(messages, opts);
+  }
+
+  #unencodable(packet: Packet, err: unknown): void {
+    debug("client %s: dropped packet type %d: %s", this.id, packet.type, (err as Error)?.message);
+    const data = packet.data as { message?: unknown } | undefined;
+    if (packet.type === PacketType.CONNECT_ERROR && typeof data === "object" && data !== null) {
+      // A middleware's `err.data` did not encode: the client still learns
+      // it was refused, from the message alone, rather than wait forever.
+      const message = typeof data.message === "string" ? data.message : "Connection refused";
+      this._packet({ type: packet.type, nsp: packet.nsp, data: { message } });
+      return;
+    }
+    const error = err instanceof Error ? err : new SocketIOEncodeError(err);
+    this.#get(packet.nsp)?._onerror(error);
   }
 
   /** Writes already encoded messages (one packet's text and attachments). */

@@ -170,6 +170,10 @@ export function checkServerOptions(opts: unknown): void {
   if (opts.adapter !== undefined) checkAdapter(opts.adapter);
   if (opts.connectTimeout !== undefined) checkCount(opts.connectTimeout, "connectTimeout");
   if (opts.maxAttachments !== undefined) checkCount(opts.maxAttachments, "maxAttachments");
+  const depth = opts.maxPayloadDepth;
+  if (depth !== undefined && !(Number.isInteger(depth) && (depth as number) >= 1)) {
+    throw new InvalidOptionError("maxPayloadDepth", "an integer >= 1", depth);
+  }
   checkCors(opts.cors);
   checkRecovery(opts.connectionStateRecovery);
   checkParser(opts.parser);

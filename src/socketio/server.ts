@@ -76,6 +76,12 @@ export interface ServerOptions extends EngineOptions {
   cleanupEmptyChildNamespaces?: boolean;
   /** Most binary attachments one packet may carry. Default 10. */
   maxAttachments?: number;
+  /**
+   * Deepest nesting of arrays and objects in an incoming packet's JSON (EVENT
+   * and ACK arguments, CONNECT auth), the payload itself counting as one
+   * level. A deeper packet closes its client with "parse error". Default 64.
+   */
+  maxPayloadDepth?: number;
   /** Broker to the other nodes. Default: an in-memory broker with this node alone. */
   broker?: Broker;
   /** PocketIO: a handler run for every connection to the main namespace. */
@@ -214,6 +220,7 @@ export class Server<
       connectionStateRecovery: _r,
       cleanupEmptyChildNamespaces: _e,
       maxAttachments: _m,
+      maxPayloadDepth: _d,
       broker: _b,
       handler: _h,
       ...engine
@@ -337,7 +344,10 @@ export class Server<
 
   _createDecoder() {
     // One options object for every connection's decoder: they share it.
-    this.#decoderOptions ??= { maxAttachments: this._opts.maxAttachments ?? 10 };
+    this.#decoderOptions ??= {
+      maxAttachments: this._opts.maxAttachments ?? 10,
+      maxPayloadDepth: this._opts.maxPayloadDepth,
+    };
     return new this.#parser.Decoder(this.#decoderOptions);
   }
 

@@ -96,9 +96,10 @@ export class SessionAwareAdapter extends Adapter {
       const seq = this.#seq++;
       // The offset travels as the last argument, which socket.io-client remembers.
       const data = [...(packet.data as unknown[]), seq.toString(36)];
+      // Sent first: a packet that fails to encode throws and is never kept for replay.
+      super.broadcast({ ...packet, data }, opts);
       this.#packets.push({ seq, emittedAt: now, rooms: opts.rooms, except: opts.except, data });
       this.#expirePackets(now);
-      super.broadcast({ ...packet, data }, opts);
       return;
     }
     super.broadcast(packet, opts);

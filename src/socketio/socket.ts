@@ -227,10 +227,10 @@ export class Socket<
     const packet: Packet = { type: PacketType.EVENT, nsp: this.nsp.name, data };
     const flags = this.#flags;
     this.#flags = NO_FLAGS;
+    let ack: AckFn | undefined;
     if (typeof data[data.length - 1] === "function") {
-      const id = this.nsp._nextAckId();
-      this.#registerAck(id, data.pop() as AckFn, flags.timeout);
-      packet.id = id;
+      ack = data.pop() as AckFn;
+      packet.id = this.nsp._nextAckId();
     }
     if (this.nsp.server._recovery && packet.id === undefined && !flags.volatile) {
       // Goes through the adapter so the packet gets an offset and is kept for replay.
@@ -239,6 +239,9 @@ export class Socket<
       this._notifyOutgoing(data);
       this.packet(packet, flags);
     }
+    // Registered once sent (no answer can arrive before): a packet that
+    // failed to encode and threw leaves no ack or timer behind.
+    if (ack !== undefined) this.#registerAck(packet.id as number, ack, flags.timeout);
     return true;
   }
 

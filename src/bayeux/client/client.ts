@@ -121,6 +121,7 @@ export class BayeuxClient extends TypedEmitter<BayeuxClientEvents> {
       (message) => this.#handle(message),
       (error) => this.#report(error),
       this.#log,
+      this.#o.maxPayloadDepth,
     );
     this.#ack = this.#o.ackExtension ? new AckExtension(this.#o.duplicateWindow, this.#log) : null;
     if (this.#ack) this.#extensions.push(this.#ack);

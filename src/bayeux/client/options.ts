@@ -55,6 +55,12 @@ export interface BayeuxClientOptions extends LoggerOptions {
    * Default 100.
    */
   maxBatchLength?: number;
+  /**
+   * Deepest nesting of arrays and objects in a message received, the message
+   * object counting as one level; deeper ones are dropped and reported as
+   * `error` (`ERR_BAYEUX_TOO_DEEP`). Default 64, as on the server.
+   */
+  maxPayloadDepth?: number;
   /** Offer the acknowledgement extension. Default true. */
   ackExtension?: boolean;
   /** Delivery ids remembered per batch generation for duplicate suppression. Default 10000. */
@@ -79,6 +85,7 @@ export interface ResolvedClientOptions {
   maxNetworkDelay: number;
   offlineQueueLimit: number;
   maxBatchLength: number;
+  maxPayloadDepth: number;
   ackExtension: boolean;
   duplicateWindow: number;
   clock: Clock;
@@ -147,6 +154,7 @@ export function resolveOptions(options: BayeuxClientOptions): ResolvedClientOpti
     maxNetworkDelay: count("maxNetworkDelay", options.maxNetworkDelay, 10_000, 1),
     offlineQueueLimit: count("offlineQueueLimit", options.offlineQueueLimit, 1000, 0),
     maxBatchLength: count("maxBatchLength", options.maxBatchLength, 100, 1),
+    maxPayloadDepth: count("maxPayloadDepth", options.maxPayloadDepth, 64, 1),
     ackExtension: options.ackExtension !== false,
     duplicateWindow: count("duplicateWindow", options.duplicateWindow, 10_000, 1),
     clock: options.clock ?? systemClock,

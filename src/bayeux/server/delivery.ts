@@ -5,7 +5,7 @@
  * {@link Delivery.frame}, so a broadcast to N clients costs one
  * `JSON.stringify` and one buffer, not N.
  */
-import type { BayeuxMessage } from "../../codec/bayeux/index.js";
+import { BayeuxEncodeError, type BayeuxMessage } from "../../codec/bayeux/index.js";
 import { encodeFrame } from "../../transport/ws-frame.js";
 
 /** Anything that can receive deliveries: a client session or an in-process listener. */
@@ -26,10 +26,19 @@ export class Delivery {
 
   /**
    * The message as JSON, computed once, on first use: a publish to a channel
-   * nobody listens to is never encoded.
+   * nobody listens to is never encoded. A message a client published was
+   * decoded within maxPayloadDepth and always encodes; one from server code
+   * (or reshaped by an extension) may not: it fails here, at publish time,
+   * before any subscriber is written to.
    */
   get json(): string {
-    this.#json ??= JSON.stringify(this.message);
+    if (this.#json === null) {
+      try {
+        this.#json = JSON.stringify(this.message);
+      } catch (err) {
+        throw new BayeuxEncodeError(err);
+      }
+    }
     return this.#json;
   }
 

@@ -3,7 +3,7 @@
  * each past its edge.
  */
 import type { IncomingMessage } from "node:http";
-import type { BayeuxMessage } from "../../codec/bayeux/index.js";
+import { type BayeuxMessage, DEFAULT_MAX_PAYLOAD_DEPTH } from "../../codec/bayeux/index.js";
 import type { BayeuxSession } from "./session.js";
 
 /** The connection types this server implements (Bayeux 1.0 section 3.9). */
@@ -76,6 +76,13 @@ export interface BayeuxServerOptions {
   maxMessageSize?: number;
   /** Most messages per request or frame. Default 100. */
   maxBatchLength?: number;
+  /**
+   * Deepest nesting of arrays and objects in one incoming message, the
+   * message object counting as one level. A request or frame holding a deeper
+   * one is refused as unreadable (`400::Message nested too deeply`).
+   * Default 64.
+   */
+  maxPayloadDepth?: number;
   /** Most subscriptions one client may hold. Default 1000. */
   maxSubscriptionsPerClient?: number;
   /**
@@ -119,6 +126,7 @@ export interface ResolvedOptions {
   connectionTypes: readonly ConnectionType[];
   maxMessageSize: number;
   maxBatchLength: number;
+  maxPayloadDepth: number;
   maxSubscriptionsPerClient: number;
   maxQueuedMessages: number;
   maxSessions: number;
@@ -154,6 +162,11 @@ export function resolveOptions(options: BayeuxServerOptions): ResolvedOptions {
     connectionTypes,
     maxMessageSize: positive("maxMessageSize", options.maxMessageSize, 1024 * 1024),
     maxBatchLength: positive("maxBatchLength", options.maxBatchLength, 100),
+    maxPayloadDepth: positive(
+      "maxPayloadDepth",
+      options.maxPayloadDepth,
+      DEFAULT_MAX_PAYLOAD_DEPTH,
+    ),
     maxSubscriptionsPerClient: positive(
       "maxSubscriptionsPerClient",
       options.maxSubscriptionsPerClient,

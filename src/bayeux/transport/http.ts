@@ -124,7 +124,7 @@ export class BayeuxHttpHandler {
     const server = this.#server;
     let batch: unknown[];
     try {
-      batch = decodeBatch(text, { maxBatchLength: server.options.maxBatchLength });
+      batch = decodeBatch(text, server.options);
     } catch (err) {
       debug("bad request: %s", (err as Error).message);
       if (err instanceof BayeuxParseError && err.batch !== null) {

@@ -42,7 +42,14 @@ const CLOSE_GOING_AWAY = 1001;
 const NO_JSON: string[] = [];
 
 function encode(deliveries: readonly Delivery[], replies: readonly object[]): string {
-  return encodeBatch(deliveries.length === 0 ? NO_JSON : deliveries.map((d) => d.json), replies);
+  try {
+    return encodeBatch(deliveries.length === 0 ? NO_JSON : deliveries.map((d) => d.json), replies);
+  } catch (err) {
+    // A reply an outgoing extension made unencodable (circular, BigInt): the
+    // client learns the batch failed; a throw here would be unhandled.
+    debug("reply cannot be encoded: %s", (err as Error)?.message);
+    return JSON.stringify([{ successful: false, error: bayeuxError("serverError") }]);
+  }
 }
 
 // Deliveries pushed to a socket wait until the end of the tick, then leave
@@ -312,7 +319,7 @@ export class BayeuxSocket implements SessionSocket, TickWatcher {
     const server = this.#server;
     let batch: unknown[];
     try {
-      batch = decodeBatch(text, { maxBatchLength: server.options.maxBatchLength });
+      batch = decodeBatch(text, server.options);
     } catch (err) {
       const replies =
         err instanceof BayeuxParseError

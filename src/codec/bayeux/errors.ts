@@ -10,7 +10,7 @@
  * (`reconnect: "handshake"`), not on the number, so both Faye and CometD
  * rehandshake either way.
  */
-import { ProtocolError } from "../../shared/errors.js";
+import { ProtocolError, SwitchboardError } from "../../shared/errors.js";
 
 /** One entry of the table: the wire code and its default text. */
 export interface BayeuxErrorCode {
@@ -108,5 +108,22 @@ export class BayeuxParseError extends ProtocolError {
     super(code, message, options);
     this.bayeuxError = bayeuxErrorField;
     this.batch = options?.batch ?? null;
+  }
+}
+
+/**
+ * A message that cannot be encoded: its data is circular, holds a BigInt,
+ * has a `toJSON` that throws, or nests too deep for `JSON.stringify`. The
+ * original error is the `cause`; the message went to nobody.
+ */
+export class BayeuxEncodeError extends SwitchboardError {
+  declare readonly code: "ERR_BAYEUX_UNENCODABLE";
+
+  constructor(cause: unknown) {
+    super(
+      "ERR_BAYEUX_UNENCODABLE",
+      `message cannot be encoded: ${(cause as Error)?.message ?? String(cause)}`,
+      { cause },
+    );
   }
 }

@@ -1,4 +1,5 @@
 /** The pure Bayeux 1.0 codec: messages, channel grammar, wildcards, error codes. */
+export { DEFAULT_MAX_PAYLOAD_DEPTH, jsonDepthExceeds, valueDepthExceeds } from "../json-depth.js";
 export {
   channelMatches,
   isChannelName,
@@ -11,6 +12,7 @@ export {
 } from "./channel.js";
 export {
   BAYEUX_ERRORS,
+  BayeuxEncodeError,
   type BayeuxErrorCode,
   type BayeuxErrorName,
   BayeuxParseError,

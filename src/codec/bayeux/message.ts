@@ -6,6 +6,7 @@
  * then checked on its own by {@link checkMessage}, so one bad message in a
  * batch gets its own error reply without failing its neighbours.
  */
+import { DEFAULT_MAX_PAYLOAD_DEPTH, jsonDepthExceeds, valueDepthExceeds } from "../json-depth.js";
 import { BayeuxParseError, bayeuxError } from "./errors.js";
 
 /** Reconnect advice (section 3.5). */
@@ -38,6 +39,12 @@ export interface BayeuxMessage {
 export interface DecodeLimits {
   /** Most messages in one batch. */
   maxBatchLength: number;
+  /**
+   * Deepest nesting of arrays and objects in one message, the message object
+   * counting as one level (the batch's own array does not count). Default
+   * {@link DEFAULT_MAX_PAYLOAD_DEPTH} (64).
+   */
+  maxPayloadDepth?: number;
 }
 
 // Dropping "__proto__" keys keeps a later Object.assign or spread of a
@@ -46,18 +53,48 @@ function stripProto(key: string, value: unknown): unknown {
   return key === "__proto__" ? undefined : value;
 }
 
+/** Index of the first character that is not JSON whitespace. */
+function firstNonSpace(text: string): number {
+  let i = 0;
+  for (; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code !== 0x20 && code !== 0x0a && code !== 0x0d && code !== 0x09) break;
+  }
+  return i;
+}
+
+function tooDeep(max: number): BayeuxParseError {
+  return new BayeuxParseError(
+    "ERR_BAYEUX_TOO_DEEP",
+    `message nested deeper than ${max} levels`,
+    bayeuxError("badRequest", [], "Message nested too deeply"),
+  );
+}
+
 /**
  * Decodes a request body or websocket frame into a batch of raw messages.
- * Throws {@link BayeuxParseError} for text that is not JSON, is not an object
- * or an array of values, or holds more than `maxBatchLength` messages.
+ * Throws {@link BayeuxParseError} for text that is not JSON, holds a message
+ * nested deeper than `maxPayloadDepth`, is not an object or an array of
+ * values, or holds more than `maxBatchLength` messages.
  *
  * @example
  * decodeBatch('[{"channel":"/meta/handshake"}]', { maxBatchLength: 100 });
  */
 export function decodeBatch(text: string, limits: DecodeLimits): unknown[] {
+  const maxDepth = limits.maxPayloadDepth ?? DEFAULT_MAX_PAYLOAD_DEPTH;
+  const revive = text.includes("__proto__");
+  // The reviver walks the value recursively: such text is measured before
+  // parsing (a batch's own array is one level more than its messages).
+  // Otherwise the parse builds any depth without recursing, and checking
+  // the parsed messages costs far less than scanning the text.
+  if (revive) {
+    const start = firstNonSpace(text);
+    const outer = text.charCodeAt(start) === 0x5b ? 1 : 0;
+    if (jsonDepthExceeds(text, maxDepth + outer, start)) throw tooDeep(maxDepth);
+  }
   let value: unknown;
   try {
-    value = text.includes("__proto__") ? JSON.parse(text, stripProto) : JSON.parse(text);
+    value = revive ? JSON.parse(text, stripProto) : JSON.parse(text);
   } catch (cause) {
     throw new BayeuxParseError("ERR_BAYEUX_JSON", "body is not JSON", bayeuxError("badRequest"), {
       cause,
@@ -78,6 +115,9 @@ export function decodeBatch(text: string, limits: DecodeLimits): unknown[] {
       bayeuxError("badRequest", [String(limits.maxBatchLength)], "Too many messages"),
       { batch },
     );
+  }
+  for (let i = 0; i < batch.length; i++) {
+    if (valueDepthExceeds(batch[i], maxDepth)) throw tooDeep(maxDepth);
   }
   return batch;
 }

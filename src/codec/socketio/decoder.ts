@@ -4,6 +4,7 @@
  * packet comes out (or `null` while a binary packet still awaits attachments),
  * and anything off-spec raises a `SocketIOProtocolError`.
  */
+import { DEFAULT_MAX_PAYLOAD_DEPTH, jsonDepthExceeds, valueDepthExceeds } from "../json-depth.js";
 import { SocketIOProtocolError } from "./errors.js";
 import {
   CLIENT_RESERVED_EVENTS,
@@ -12,7 +13,7 @@ import {
   type Packet,
   PacketType,
 } from "./packet.js";
-import { safeJsonParse } from "./safe-json.js";
+import { needsReviver, safeJsonParse } from "./safe-json.js";
 
 export interface DecoderOptions {
   /** Most attachments one binary packet may declare. Default 10. */
@@ -21,8 +22,12 @@ export interface DecoderOptions {
   maxNamespaceLength?: number;
   /** Reject EVENT packets named like a lifecycle event or "error" (server side). Default true. */
   rejectReservedEvents?: boolean;
-  /** Deepest JSON nesting walked for placeholders. Default 64. */
-  maxDepth?: number;
+  /**
+   * Deepest nesting of arrays and objects in a packet's JSON payload, the
+   * payload itself counting as one level (so an EVENT's arguments may nest
+   * 63 deep). Deeper packets are refused with `ERR_SIO_TOO_DEEP`. Default 64.
+   */
+  maxPayloadDepth?: number;
 }
 
 const DIGIT_0 = 48;
@@ -55,7 +60,7 @@ const DEFAULT_LIMITS: DecoderLimits = Object.freeze({
   maxAttachments: 10,
   maxNamespaceLength: 256,
   rejectReservedEvents: true,
-  maxDepth: 64,
+  maxPayloadDepth: DEFAULT_MAX_PAYLOAD_DEPTH,
 });
 
 /**
@@ -73,7 +78,7 @@ function limitsOf(options: DecoderOptions | undefined): DecoderLimits {
       maxAttachments: options.maxAttachments ?? DEFAULT_LIMITS.maxAttachments,
       maxNamespaceLength: options.maxNamespaceLength ?? DEFAULT_LIMITS.maxNamespaceLength,
       rejectReservedEvents: options.rejectReservedEvents ?? DEFAULT_LIMITS.rejectReservedEvents,
-      maxDepth: options.maxDepth ?? DEFAULT_LIMITS.maxDepth,
+      maxPayloadDepth: options.maxPayloadDepth ?? DEFAULT_LIMITS.maxPayloadDepth,
     });
     // Options objects are read once: later changes to one do not apply,
     // as with the fields a decoder used to copy.
@@ -187,11 +192,20 @@ export class Decoder {
     }
 
     if (i < str.length) {
+      // Whatever reaches a listener (and is echoed back through an ack) must
+      // be shallow enough to encode again. The parse builds any depth without
+      // recursing, so the parsed value is checked, which costs far less than
+      // scanning the text; only text that takes the recursive reviver is
+      // checked before parsing.
+      const json = str.slice(i);
+      const maxDepth = this.#limits.maxPayloadDepth;
+      if (needsReviver(json) && jsonDepthExceeds(json, maxDepth)) this.#tooDeep();
       try {
-        packet.data = safeJsonParse(str.slice(i));
+        packet.data = safeJsonParse(json);
       } catch (err) {
         throw new SocketIOProtocolError("ERR_SIO_BAD_JSON", undefined, { cause: err });
       }
+      if (valueDepthExceeds(packet.data, maxDepth)) this.#tooDeep();
     }
 
     this.#validate(packet);
@@ -239,6 +253,13 @@ export class Decoder {
     }
   }
 
+  #tooDeep(): never {
+    throw new SocketIOProtocolError(
+      "ERR_SIO_TOO_DEEP",
+      `deeper than ${this.#limits.maxPayloadDepth} levels`,
+    );
+  }
+
   #badPayload(type: PacketType): never {
     throw new SocketIOProtocolError("ERR_SIO_BAD_PAYLOAD", `type ${type}`);
   }
@@ -246,7 +267,8 @@ export class Decoder {
   /** Checks every placeholder names a declared attachment, once. */
   #collectPlaceholders(value: unknown, count: number, seen: Set<number>, depth: number): void {
     if (value === null || typeof value !== "object") return;
-    if (depth > this.#limits.maxDepth) throw new SocketIOProtocolError("ERR_SIO_TOO_DEEP");
+    // The text scan already bounds the depth; this keeps the recursion bounded on its own.
+    if (depth >= this.#limits.maxPayloadDepth) throw new SocketIOProtocolError("ERR_SIO_TOO_DEEP");
     if (isPlaceholder(value)) {
       const n = value.num;
       if (!Number.isInteger(n) || n < 0 || n >= count || seen.has(n)) {

@@ -3,6 +3,7 @@
  * attachments"). Pure: a packet in, the Engine.IO messages out — one text
  * message, then one binary message per attachment.
  */
+import { SocketIOEncodeError } from "./errors.js";
 import { type Packet, PacketType } from "./packet.js";
 
 /** How deep `hasBinary` and the attachment walk descend before giving up. */
@@ -84,7 +85,9 @@ function encodeText(packet: Packet, attachments: number): string {
 /**
  * Encodes a packet into the Engine.IO messages that carry it. An EVENT or ACK
  * whose payload holds binary data becomes a BINARY_EVENT / BINARY_ACK with
- * placeholders, followed by its attachments.
+ * placeholders, followed by its attachments. A payload that cannot be
+ * encoded (circular, a BigInt, a throwing `toJSON`, too deep for the stack)
+ * raises a {@link SocketIOEncodeError}, whatever failed underneath.
  *
  * @example
  * encodePacket({ type: PacketType.EVENT, nsp: "/", data: ["hi", 1] }); // ['2["hi",1]']
@@ -92,6 +95,14 @@ function encodeText(packet: Packet, attachments: number): string {
  * // ['51-["f",{"_placeholder":true,"num":0}]', <Buffer 01>]
  */
 export function encodePacket(packet: Packet): (string | Buffer)[] {
+  try {
+    return encodeMessages(packet);
+  } catch (err) {
+    throw new SocketIOEncodeError(err);
+  }
+}
+
+function encodeMessages(packet: Packet): (string | Buffer)[] {
   if (
     (packet.type === PacketType.EVENT || packet.type === PacketType.ACK) &&
     hasBinary(packet.data)

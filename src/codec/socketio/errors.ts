@@ -3,7 +3,7 @@
  * close reason the server uses when a client sends such a packet ("parse
  * error", as socket.io closes the client on any undecodable packet).
  */
-import { ProtocolError } from "../../shared/errors.js";
+import { ProtocolError, SwitchboardError } from "../../shared/errors.js";
 
 /** Codes of Socket.IO packet decoding errors, with their messages. */
 export const SOCKETIO_ERRORS = {
@@ -35,5 +35,22 @@ export class SocketIOProtocolError extends ProtocolError {
 
   constructor(code: SocketIOErrorCode, detail?: string, options?: { cause?: unknown }) {
     super(code, detail ? `${SOCKETIO_ERRORS[code]}: ${detail}` : SOCKETIO_ERRORS[code], options);
+  }
+}
+
+/**
+ * A packet that cannot be encoded: its payload is circular, holds a BigInt,
+ * has a `toJSON` that throws, or nests too deep for `JSON.stringify`. The
+ * original error is the `cause`. Nothing of the packet was sent.
+ */
+export class SocketIOEncodeError extends SwitchboardError {
+  declare readonly code: "ERR_SIO_UNENCODABLE";
+
+  constructor(cause: unknown) {
+    super(
+      "ERR_SIO_UNENCODABLE",
+      `packet cannot be encoded: ${(cause as Error)?.message ?? String(cause)}`,
+      { cause },
+    );
   }
 }

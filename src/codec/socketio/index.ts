@@ -1,7 +1,13 @@
 /** Socket.IO v5 packet codec: pure encode/decode, binary attachments, strict validation. */
+export { DEFAULT_MAX_PAYLOAD_DEPTH, jsonDepthExceeds } from "../json-depth.js";
 export { Decoder, type DecoderOptions } from "./decoder.js";
 export { encodePacket, hasBinary } from "./encoder.js";
-export { SOCKETIO_ERRORS, type SocketIOErrorCode, SocketIOProtocolError } from "./errors.js";
+export {
+  SOCKETIO_ERRORS,
+  SocketIOEncodeError,
+  type SocketIOErrorCode,
+  SocketIOProtocolError,
+} from "./errors.js";
 export {
   CLIENT_RESERVED_EVENTS,
   isPlaceholder,

@@ -19,8 +19,17 @@ function reviver(key: string, value: unknown): unknown {
  * safeJsonParse('{"__proto__":{"polluted":1},"a":1}'); // { a: 1 }
  */
 export function safeJsonParse(text: string): unknown {
-  if (text.includes("__proto__") || text.includes("\\u")) return JSON.parse(text, reviver);
+  if (needsReviver(text)) return JSON.parse(text, reviver);
   return JSON.parse(text);
+}
+
+/**
+ * Whether {@link safeJsonParse} parses `text` with its reviver. A reviver
+ * walks the value recursively, so a decoder checks the depth of such text
+ * before parsing it rather than after.
+ */
+export function needsReviver(text: string): boolean {
+  return text.includes("__proto__") || text.includes("\\u");
 }
 
 /**
