@@ -4,7 +4,7 @@
  * transport underneath only moves packets and reports back through the
  * `TransportOwner` methods.
  *
- * Per-session state is kept small: one timer entry in the server's wheel for
+ * Per-session state is kept small: one timer entry in the server's timer lists for
  * the heartbeat, upgrade state and callback queues created only when used.
  */
 import { EventEmitter } from "node:events";
@@ -19,7 +19,7 @@ import type {
 } from "../codec/engineio/index.js";
 import { createDebug } from "../shared/debug.js";
 import { hasListeners, useCompactListenerTable } from "../shared/listener-table.js";
-import { TimerEntry, type TimerTarget, type TimerWheel } from "../shared/timer-wheel.js";
+import { TimerEntry, type TimerLists, type TimerTarget } from "../shared/timer-wheel.js";
 import { markWrittenThisTick } from "../transport/tick-cork.js";
 import type { Transport, TransportOwner } from "../transport/transport.js";
 import {
@@ -39,7 +39,7 @@ const debug = createDebug("engine:socket");
 /** What a socket needs from its server. */
 export interface SocketHost extends EventEmitter {
   readonly opts: ResolvedOptions;
-  readonly wheel: TimerWheel;
+  readonly wheel: TimerLists;
   upgrades(transport: TransportName): TransportName[];
   /** Called once, before the socket emits `close`. */
   onSocketClose(socket: Socket, reason: CloseReason): void;
@@ -544,7 +544,10 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
       this.#heartbeatState = HB_WAIT;
       this.#heartbeatRefreshed = false;
       this.sendPacket("ping");
-      this.server.wheel.schedule(this.#heartbeat, this.server.opts.pingTimeout);
+      // From the ping's deadline, not from now: the pong deadline falls at
+      // pingInterval + pingTimeout after the last pong (or the handshake)
+      // however late this firing was.
+      this.server.wheel.scheduleNext(this.#heartbeat, this.server.opts.pingTimeout);
       return;
     }
     this.#onClose("ping timeout");

@@ -57,6 +57,8 @@ export class Client {
   readonly server: Server;
   /** Whether the connection ever joined a namespace (for `connectTimeout`). */
   joined = false;
+  /** Its entry in the server's `connectTimeout` queue (released on close). */
+  _connectTicket = -1;
   readonly #decoder: DecoderLike;
   // Sockets of this connection by namespace: nearly every connection has one,
   // kept in a slot; a Map is made only for a second namespace. Iteration
@@ -269,5 +271,6 @@ export class Client {
       this.#clear();
     }
     this.#decoder.destroy?.();
+    this.server._forgetPending(this);
   }
 }

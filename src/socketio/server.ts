@@ -303,7 +303,12 @@ export class Server<
 
   /** Starts the `connectTimeout` clock of a new client. */
   _awaitNamespace(client: Client): void {
-    this.#pendingConnect.push(client);
+    client._connectTicket = this.#pendingConnect.push(client);
+  }
+
+  /** A client closed: its `connectTimeout` entry lets it go now, not at the deadline. */
+  _forgetPending(client: Client): void {
+    this.#pendingConnect.release(client._connectTicket, client);
   }
 
   _createDecoder() {
