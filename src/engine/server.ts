@@ -211,6 +211,8 @@ export class Server extends EventEmitter implements SocketHost {
     }
     const lingering = this.#linger.get(sid);
     if (lingering !== undefined) {
+      // A GET is told of the close once; the sid is unknown from then on.
+      if (req.method === "GET") this.#linger.delete(sid);
       lingering.transport.onRequest(req, res);
       return;
     }
