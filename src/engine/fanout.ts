@@ -55,6 +55,8 @@ export class FanoutTargets {
     const marks = this.#marks;
     for (let i = 0; i < count; i++) {
       if (i === skip) continue;
+      // Read for volatile broadcasts only: a recipient with a write in flight misses it.
+      if (volatile && !conns[i]._acceptsVolatile()) continue;
       const ws = direct?.[i];
       const status =
         ws == null

@@ -348,6 +348,7 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
    * (the per-recipient cost of a fan-out); anything else takes `sendPacket`.
    */
   _sendPrepared(prepared: PreparedMessage, compress: boolean, volatile = false): void {
+    if (volatile && !this._acceptsVolatile()) return;
     const direct = this.#direct;
     if (
       direct !== null &&
@@ -372,9 +373,18 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
         }
       }
     }
-    const transport = this.#transport;
-    if (volatile && !transport.writable) return;
     this.sendPacket("message", prepared, compress ? COMPRESS_SEND : NO_COMPRESS_SEND);
+  }
+
+  /**
+   * Package-internal: whether a volatile packet goes out now, as engine.io's
+   * `transport.writable` tells socket.io: a polling session holds a GET; a
+   * websocket has no write in flight (see {@link WebSocketTransport.writing}).
+   */
+  _acceptsVolatile(): boolean {
+    const transport = this.#transport;
+    if (!transport.writable || this.readyState !== "open") return false;
+    return !(transport instanceof WebSocketTransport) || !transport.writing;
   }
 
   #watch(): void {

@@ -48,6 +48,11 @@ function onConnClose(this: EngineSocket, reason: string, description?: unknown):
   clients.get(this)?._onclose(reason, description);
 }
 
+/** engine.io's `transport.writable`, for volatile packets (Switchboard's engine also sees writes in flight). */
+function writable(conn: EngineSocket): boolean {
+  return conn._acceptsVolatile !== undefined ? conn._acceptsVolatile() : conn.transport.writable;
+}
+
 function onDecoded(this: Client, packet: Packet): void {
   this._ondecoded(packet);
 }
@@ -224,7 +229,7 @@ export class Client {
   /** Writes already encoded messages (one packet's text and attachments). */
   writeToEngine(messages: readonly (string | Buffer)[], opts: WriteOptions): void {
     const conn = this.conn;
-    if (opts.volatile && !conn.transport.writable) return;
+    if (opts.volatile && !writable(conn)) return;
     const sendOpts = opts.compress === false ? NO_COMPRESS : COMPRESS;
     for (let i = 0; i < messages.length; i++) conn.write(messages[i], sendOpts);
   }
@@ -233,7 +238,7 @@ export class Client {
   writePrepared(messages: readonly PreparedMessage[], opts: WriteOptions): void {
     const conn = this.conn;
     if (conn.readyState !== "open") return;
-    if (opts.volatile && !conn.transport.writable) return;
+    if (opts.volatile && !writable(conn)) return;
     if (conn._sendPrepared !== undefined) {
       const compress = opts.compress !== false;
       for (let i = 0; i < messages.length; i++) conn._sendPrepared(messages[i], compress);
