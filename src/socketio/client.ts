@@ -48,6 +48,11 @@ function onConnClose(this: EngineSocket, reason: string, description?: unknown):
   clients.get(this)?._onclose(reason, description);
 }
 
+/** {@link Client._connectTicket}: not in the `connectTimeout` queue (yet). */
+const NOT_QUEUED = -2;
+/** {@link Client._connectTicket}: joined a namespace. */
+const JOINED = -1;
+
 /** engine.io's `transport.writable`, for volatile packets (Switchboard's engine also sees writes in flight). */
 function writable(conn: EngineSocket): boolean {
   return conn._acceptsVolatile !== undefined ? conn._acceptsVolatile() : conn.transport.writable;
@@ -60,10 +65,13 @@ function onDecoded(this: Client, packet: Packet): void {
 export class Client {
   readonly conn: EngineSocket;
   readonly server: Server;
-  /** Whether the connection ever joined a namespace (for `connectTimeout`). */
-  joined = false;
-  /** Its entry in the server's `connectTimeout` queue (released on close). */
-  _connectTicket = -1;
+  /**
+   * Its entry in the server's `connectTimeout` queue until it joins a
+   * namespace or closes (either releases the entry at once), then
+   * {@link JOINED}; {@link NOT_QUEUED} before. One field serves both facts:
+   * it is kept for every connection.
+   */
+  _connectTicket = NOT_QUEUED;
   readonly #decoder: DecoderLike;
   // Sockets of this connection by namespace: nearly every connection has one,
   // kept in a slot; a Map is made only for a second namespace. Iteration
@@ -81,6 +89,11 @@ export class Client {
     conn.on("error", onConnError);
     conn.on("close", onConnClose);
     server._awaitNamespace(this);
+  }
+
+  /** Whether the connection ever joined a namespace (for `connectTimeout`). */
+  get joined(): boolean {
+    return this._connectTicket === JOINED;
   }
 
   /** The engine connection's id. */
@@ -164,7 +177,9 @@ export class Client {
     const nsp = this.server.of(name);
     nsp._add(this, auth, (socket) => {
       this.#set(name, socket);
-      this.joined = true;
+      // Joined: its `connectTimeout` entry is let go now.
+      this.server._forgetPending(this);
+      this._connectTicket = JOINED;
     });
   }
 

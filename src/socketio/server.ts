@@ -306,9 +306,10 @@ export class Server<
     client._connectTicket = this.#pendingConnect.push(client);
   }
 
-  /** A client closed: its `connectTimeout` entry lets it go now, not at the deadline. */
+  /** A client joined or closed: its `connectTimeout` entry lets it go now, not at the deadline. */
   _forgetPending(client: Client): void {
-    this.#pendingConnect.release(client._connectTicket, client);
+    const ticket = client._connectTicket;
+    if (ticket >= 0) this.#pendingConnect.release(ticket, client);
   }
 
   _createDecoder() {

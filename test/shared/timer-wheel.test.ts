@@ -199,7 +199,8 @@ describe("timer lists", () => {
     lists.schedule(entry, 300);
     now = 304;
     advanceTo(now); // 4 ms late
-    assert.equal(entry.tick, 1000 + 500);
+    // Deadlines count from the lists' origin (the clock at construction).
+    assert.equal(entry.tick, 500);
     now = 499;
     advanceTo(now);
     assert.deepEqual(fired, [304]);
@@ -210,8 +211,32 @@ describe("timer lists", () => {
     const late = new TimerEntry({ onTimer: () => lists.scheduleNext(late, 200) }, 0);
     lists.schedule(late, 100);
     advanceTo(1500);
-    assert.equal(late.tick, 1000 + 1500 - 20 + 200);
+    assert.equal(late.tick, 1500 - 20 + 200);
     lists.cancel(late);
+  });
+
+  test("deadlines stay small integers: whole ms, and the origin moves forward after ~12 days", () => {
+    const { lists, advanceTo } = manualLists();
+    const r = new Recorder();
+    const a = new TimerEntry(r, 1);
+    const b = new TimerEntry(r, 2);
+    advanceTo(0.25);
+    lists.schedule(a, 2 ** 30 - 10);
+    assert.equal(a.tick, 2 ** 30 - 9);
+    const late = 2 ** 30 - 100;
+    advanceTo(late);
+    lists.schedule(b, 5000);
+    // b's deadline would pass 2^30: the origin moved to now, and a's deadline with it.
+    assert.equal(b.tick, 5000);
+    assert.equal(a.tick, 91);
+    advanceTo(2 ** 30 - 9.5);
+    assert.deepEqual(r.fired, []);
+    advanceTo(2 ** 30 - 9);
+    assert.deepEqual(r.fired, [1]);
+    advanceTo(late + 4999);
+    assert.deepEqual(r.fired, [1]);
+    advanceTo(late + 5000);
+    assert.deepEqual(r.fired, [1, 2]);
   });
 
   test("a callback may cancel or reschedule entries due in the same firing", () => {
