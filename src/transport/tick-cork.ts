@@ -28,8 +28,6 @@ import type { WebSocket } from "ws";
 export interface Corkable {
   /** The tick of this stream's last write through {@link corkForTick}. */
   [kTick]?: number;
-  /** The tick of this stream's last write through {@link markStreamWritten}. */
-  [kWritten]?: number;
   writableCorked?: number;
   destroyed?: boolean;
   cork?: () => void;
@@ -42,8 +40,6 @@ export interface TickWatcher {
 }
 
 const kTick = Symbol("switchboard.tick");
-/** The tick of the last frame written to a stream by a writer that keeps no {@link TickMark}. */
-const kWritten = Symbol("switchboard.written");
 
 // Ticks are numbered by the end-of-tick callback: a stream whose mark equals
 // `tick` was written to earlier in this one.
@@ -128,33 +124,14 @@ export function markWrittenThisTick(mark: TickMark): boolean {
   return false;
 }
 
-/** {@link markWrittenThisTick} for marks kept in an array (one slot per connection of a fan-out list). */
-export function writtenThisTick(marks: number[], i: number): boolean {
-  scheduleUncork();
-  if (marks[i] === tick) return true;
-  marks[i] = tick;
-  return false;
-}
-
 /**
- * Records a write to `stream` by a writer that keeps the tick marks of its
- * connections elsewhere (a fan-out list's array), so that
- * {@link writtenInThisTick} still sees it.
+ * Whether the writer of `mark` wrote in this tick (without marking). Its
+ * frames then wait for the end-of-tick uncork, or, written at once, for the
+ * write callback that Node runs on the next tick: a write is in flight (see
+ * the websocket transport's `writing`).
  */
-export function markStreamWritten(stream: Corkable): void {
-  scheduleUncork();
-  stream[kWritten] = tick;
-}
-
-/**
- * Whether the connection of `mark`, over `stream`, was written to in this
- * tick, through its own mark or straight to its stream. Its frames then wait
- * for the end-of-tick uncork, or, written at once, for the write callback
- * that Node runs on the next tick: a write is in flight (see the websocket
- * transport's `writing`).
- */
-export function writtenInThisTick(mark: TickMark, stream: Corkable | undefined): boolean {
-  return mark.tickMark === tick || (stream !== undefined && stream[kWritten] === tick);
+export function wroteThisTick(mark: TickMark): boolean {
+  return mark.tickMark === tick;
 }
 
 /** Corks `stream` until the end of the tick (once; a corked stream is left as it is). */

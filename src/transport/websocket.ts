@@ -21,13 +21,7 @@ import {
 } from "../codec/engineio/index.js";
 import { createDebug } from "../shared/debug.js";
 import { useCompactListenerTable } from "../shared/listener-table.js";
-import {
-  type Corkable,
-  corkStream,
-  markStreamWritten,
-  markWrittenThisTick,
-  writtenInThisTick,
-} from "./tick-cork.js";
+import { type Corkable, corkStream, markWrittenThisTick, wroteThisTick } from "./tick-cork.js";
 import { type PreEncoded, Transport, type TransportConfig } from "./transport.js";
 import { encodeFrame } from "./ws-frame.js";
 
@@ -114,9 +108,9 @@ export class WebSocketTransport extends Transport {
    * (compressing). Read for volatile packets only.
    */
   get writing(): boolean {
+    if (wroteThisTick(this.owner ?? this)) return true;
     const socket = this.socket;
     const stream = (socket as unknown as { _socket?: FrameStream })._socket;
-    if (writtenInThisTick(this.owner ?? this, stream)) return true;
     if (stream !== undefined && stream.writableLength > 0) return true;
     const sender = (socket as unknown as { _sender?: FrameSender })._sender;
     return sender?._state !== undefined && sender._state !== 0;
@@ -254,9 +248,6 @@ export function writeFrameDirect(
   if (ws.readyState !== WS_OPEN) return DIRECT_WRITTEN;
   const stream = writeFramesDirect(ws, prepared.websocketFrame(), again);
   if (stream === null) return DIRECT_UNAVAILABLE;
-  // A fan-out list keeps its marks apart from the socket: the stream records
-  // the write for a volatile packet that follows in this tick.
-  markStreamWritten(stream);
   return stream.writableLength > maxBufferedBytes ? DIRECT_OVERFLOW : DIRECT_WRITTEN;
 }
 
