@@ -5,6 +5,7 @@
  */
 import type { Server as HttpServer, IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
+import { EngineAttachError } from "./errors.js";
 import { DEFAULTS } from "./options.js";
 import type { Server } from "./server.js";
 import type { EngineOptions } from "./types.js";
@@ -34,8 +35,34 @@ export function matchesPath(url: string | undefined, path: string): boolean {
   return Number.isNaN(next) || next === 63 /* ? */ || next === 47 /* / */;
 }
 
+/** The engine paths served on each HTTP server (weak: a server's entry goes with it). */
+const claimed = new WeakMap<object, string[]>();
+
 /**
- * Attaches `engine` to `server` (see {@link Server.attach}).
+ * Records that `path` (as {@link computePath} gives it) is served on
+ * `server`, or throws {@link EngineAttachError} when it overlaps a path
+ * already claimed there (one is a prefix of the other, so both would take
+ * the same requests and upgrades). Exported for other code that mounts an
+ * engine on a server (e.g. a mount router), so that both check one table.
+ */
+export function claimPath(server: object, path: string): void {
+  const paths = claimed.get(server);
+  if (paths === undefined) {
+    claimed.set(server, [path]);
+    return;
+  }
+  for (const other of paths) {
+    if (matchesPath(path, other) || matchesPath(other, path)) {
+      throw new EngineAttachError(path, other);
+    }
+  }
+  paths.push(path);
+}
+
+/**
+ * Attaches `engine` to `server` (see {@link Server.attach}). Throws
+ * {@link EngineAttachError}, before touching the server, when an engine
+ * already serves an overlapping path on it.
  */
 export function attachEngine(
   engine: Server,
@@ -43,6 +70,7 @@ export function attachEngine(
   options: AttachOptions & EngineOptions = {},
 ): void {
   const path = computePath({ ...options, path: options.path ?? engine.opts.path });
+  claimPath(server, path);
   const destroyUpgradeTimeout =
     options.destroyUpgradeTimeout ??
     engine.opts.destroyUpgradeTimeout ??

@@ -72,3 +72,26 @@ export class EngineRequestError extends SwitchboardError {
     this.errorCode = entry.code;
   }
 }
+
+/**
+ * A second Engine.IO server attached to one HTTP server at a path that
+ * overlaps one already served there. Both would take the same websocket
+ * upgrades (ws then sees every frame twice: "RSV1 must be clear"), and the
+ * later one would shadow the other's polling requests; engine.io lets it
+ * happen and fails later, Switchboard refuses at attach time.
+ */
+export class EngineAttachError extends SwitchboardError {
+  /** The path that was asked for. */
+  readonly path: string;
+  /** The path already served on that HTTP server. */
+  readonly claimed: string;
+
+  constructor(path: string, claimed: string) {
+    super(
+      "ERR_EIO_PATH_IN_USE",
+      `cannot attach an Engine.IO server at "${path}": this HTTP server already serves one at "${claimed}"; give each server its own path`,
+    );
+    this.path = path;
+    this.claimed = claimed;
+  }
+}

@@ -3,8 +3,9 @@
  * loop of a broadcast to a large room. Each socket's websocket, where the
  * frame can go to it as built, is looked up once when the list is made; a
  * broadcast then visits per recipient only that websocket and its TCP stream
- * (what a bare `ws` server's own loop visits), keeping each connection's
- * tick mark in an array of the list. Any other socket (polling, compression,
+ * (what a bare `ws` server's own loop visits), and the socket's tick mark
+ * (shared with its own writes, so a second write in a tick corks and a
+ * volatile packet sees the write in flight). Any other socket (polling, compression,
  * per-packet listeners, closing) takes its own `_sendPrepared`.
  *
  * A list goes stale when a socket it holds changes how it must be written to
@@ -14,7 +15,7 @@
  * const targets = new FanoutTargets(conns);
  * targets.send(prepared, true, false, -1);
  */
-import { writtenThisTick } from "../transport/tick-cork.js";
+import { markWrittenThisTick } from "../transport/tick-cork.js";
 import { DIRECT_OVERFLOW, DIRECT_UNAVAILABLE, writeFrameDirect } from "../transport/websocket.js";
 import type { WebSocket } from "../transport/ws-types.js";
 import type { PreparedMessage } from "./prepared-message.js";
@@ -23,14 +24,12 @@ import { directEpoch, type ListenerTable, type Socket } from "./socket.js";
 export class FanoutTargets {
   readonly #conns: readonly Socket[];
   readonly #direct: (WebSocket | null)[];
-  readonly #marks: number[];
   readonly #epoch: number;
 
   constructor(conns: readonly Socket[]) {
     this.#conns = conns;
     this.#epoch = directEpoch();
     this.#direct = conns.map((conn) => conn._directSocket());
-    this.#marks = new Array<number>(conns.length).fill(0);
   }
 
   /** A socket of the list changed how it is written to since the list was made. */
@@ -52,16 +51,18 @@ export class FanoutTargets {
     const direct =
       events.flush === undefined && events.drain === undefined ? this.#direct : undefined;
     const max = host.opts.maxBufferedBytes;
-    const marks = this.#marks;
     for (let i = 0; i < count; i++) {
       if (i === skip) continue;
+      const conn = conns[i];
+      // Read for volatile broadcasts only: a recipient with a write in flight misses it.
+      if (volatile && !conn._acceptsVolatile()) continue;
       const ws = direct?.[i];
       const status =
         ws == null
           ? DIRECT_UNAVAILABLE
-          : writeFrameDirect(ws, prepared, max, writtenThisTick(marks, i));
-      if (status === DIRECT_UNAVAILABLE) conns[i]._sendPrepared(prepared, compress, volatile);
-      else if (status === DIRECT_OVERFLOW) conns[i]._overflow();
+          : writeFrameDirect(ws, prepared, max, markWrittenThisTick(conn));
+      if (status === DIRECT_UNAVAILABLE) conn._sendPrepared(prepared, compress, volatile);
+      else if (status === DIRECT_OVERFLOW) conn._overflow();
     }
   }
 }

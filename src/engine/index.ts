@@ -24,7 +24,13 @@ export { JsonpTransport } from "../transport/polling-jsonp.js";
 export { Transport } from "../transport/transport.js";
 export { WebSocketTransport } from "../transport/websocket.js";
 export type { AttachOptions } from "./attach.js";
-export { ENGINE_ERRORS, EngineRequestError, errorMessages, errors } from "./errors.js";
+export {
+  ENGINE_ERRORS,
+  EngineAttachError,
+  EngineRequestError,
+  errorMessages,
+  errors,
+} from "./errors.js";
 export { HandshakeRequest } from "./handshake-request.js";
 export { type MessageData, PreparedMessage } from "./prepared-message.js";
 export { type ConnectionErrorEvent, type Middleware, Server, type ServerEvents } from "./server.js";

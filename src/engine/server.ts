@@ -1,7 +1,7 @@
 /**
  * The Engine.IO server (engine.io 6's `Server`): verifies requests, runs the
  * handshake, keeps the sid table, routes long-polling requests and websocket
- * upgrades to their sessions, and owns the one timer wheel every session's
+ * upgrades to their sessions, and owns the one timer structure every session's
  * heartbeat lives in.
  */
 import { randomBytes } from "node:crypto";
@@ -18,7 +18,7 @@ import { WebSocketServer } from "ws";
 import type { ProtocolVersion } from "../codec/engineio/index.js";
 import { createDebug } from "../shared/debug.js";
 import { hasListeners } from "../shared/listener-table.js";
-import { TimerWheel } from "../shared/timer-wheel.js";
+import { TimerLists } from "../shared/timer-wheel.js";
 import { PollingTransport } from "../transport/polling.js";
 import { JsonpTransport } from "../transport/polling-jsonp.js";
 import type { TransportConfig } from "../transport/transport.js";
@@ -91,8 +91,11 @@ export class Server extends EventEmitter implements SocketHost {
   /** Open sessions by sid (a plain object, as engine.io exposes it). */
   readonly clients: Record<string, Socket> = {};
   clientsCount = 0;
-  /** The single scheduler of every session's heartbeat and upgrade deadline. */
-  readonly wheel: TimerWheel;
+  /**
+   * The single scheduler of every session's heartbeat and upgrade deadline
+   * (one list per delay, one shared timer: precise to the event loop's lateness).
+   */
+  readonly wheel: TimerLists;
   /** The ws server handling upgrades (absent when websocket is not a transport). */
   ws: WebSocketServerLike | null = null;
   /** Set by `listen()`. */
@@ -114,10 +117,7 @@ export class Server extends EventEmitter implements SocketHost {
       clientsCount: () => this.clientsCount,
     };
     const o = this.opts;
-    // Resolution: a tenth of the shortest deadline, between 1 ms and 1 s, so a
-    // 25 s heartbeat costs one tick a second and test-sized ones stay precise.
-    const shortest = Math.min(o.pingInterval, o.pingTimeout, o.upgradeTimeout);
-    this.wheel = new TimerWheel({ resolution: Math.max(1, Math.min(1000, shortest / 10)) });
+    this.wheel = new TimerLists();
     this.#transportConfig = {
       maxHttpBufferSize: o.maxHttpBufferSize,
       maxBufferedBytes: o.maxBufferedBytes,
@@ -212,6 +212,8 @@ export class Server extends EventEmitter implements SocketHost {
     }
     const lingering = this.#linger.get(sid);
     if (lingering !== undefined) {
+      // A GET is told of the close once; the sid is unknown from then on.
+      if (req.method === "GET") this.#linger.delete(sid);
       lingering.transport.onRequest(req, res);
       return;
     }

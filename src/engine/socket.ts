@@ -4,7 +4,7 @@
  * transport underneath only moves packets and reports back through the
  * `TransportOwner` methods.
  *
- * Per-session state is kept small: one timer entry in the server's wheel for
+ * Per-session state is kept small: one timer entry in the server's timer lists for
  * the heartbeat, upgrade state and callback queues created only when used.
  */
 import { EventEmitter } from "node:events";
@@ -18,7 +18,7 @@ import type {
 } from "../codec/engineio/index.js";
 import { createDebug } from "../shared/debug.js";
 import { hasListeners, useCompactListenerTable } from "../shared/listener-table.js";
-import { TimerEntry, type TimerTarget, type TimerWheel } from "../shared/timer-wheel.js";
+import { TimerEntry, type TimerLists, type TimerTarget } from "../shared/timer-wheel.js";
 import { markWrittenThisTick } from "../transport/tick-cork.js";
 import type { Transport, TransportOwner } from "../transport/transport.js";
 import {
@@ -39,7 +39,7 @@ const debug = createDebug("engine:socket");
 /** What a socket needs from its server. */
 export interface SocketHost extends EventEmitter {
   readonly opts: ResolvedOptions;
-  readonly wheel: TimerWheel;
+  readonly wheel: TimerLists;
   upgrades(transport: TransportName): TransportName[];
   /** Called once, before the socket emits `close`. */
   onSocketClose(socket: Socket, reason: CloseReason): void;
@@ -348,6 +348,7 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
    * (the per-recipient cost of a fan-out); anything else takes `sendPacket`.
    */
   _sendPrepared(prepared: PreparedMessage, compress: boolean, volatile = false): void {
+    if (volatile && !this._acceptsVolatile()) return;
     const direct = this.#direct;
     if (
       direct !== null &&
@@ -372,9 +373,18 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
         }
       }
     }
-    const transport = this.#transport;
-    if (volatile && !transport.writable) return;
     this.sendPacket("message", prepared, compress ? COMPRESS_SEND : NO_COMPRESS_SEND);
+  }
+
+  /**
+   * Package-internal: whether a volatile packet goes out now, as engine.io's
+   * `transport.writable` tells socket.io: a polling session holds a GET; a
+   * websocket has no write in flight (see {@link WebSocketTransport.writing}).
+   */
+  _acceptsVolatile(): boolean {
+    const transport = this.#transport;
+    if (!transport.writable || this.readyState !== "open") return false;
+    return !(transport instanceof WebSocketTransport) || !transport.writing;
   }
 
   #watch(): void {
@@ -544,7 +554,10 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
       this.#heartbeatState = HB_WAIT;
       this.#heartbeatRefreshed = false;
       this.sendPacket("ping");
-      this.server.wheel.schedule(this.#heartbeat, this.server.opts.pingTimeout);
+      // From the ping's deadline, not from now: the pong deadline falls at
+      // pingInterval + pingTimeout after the last pong (or the handshake)
+      // however late this firing was.
+      this.server.wheel.scheduleNext(this.#heartbeat, this.server.opts.pingTimeout);
       return;
     }
     this.#onClose("ping timeout");

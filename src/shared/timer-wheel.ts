@@ -208,3 +208,265 @@ export class TimerWheel {
     }
   }
 }
+
+/** One {@link TimerLists} list: the entries of one delay, in deadline order. */
+class DelayList {
+  readonly delay: number;
+  head: TimerEntry | null = null;
+  tail: TimerEntry | null = null;
+
+  constructor(delay: number) {
+    this.delay = delay;
+  }
+}
+
+export interface TimerListsOptions {
+  /** Clock in milliseconds, injectable for tests. Default `performance.now` (monotonic). */
+  now?: () => number;
+  /** Whether the lists arm their own (unref'd) timer. Default true. */
+  autoStart?: boolean;
+}
+
+/**
+ * Precise deadlines for many entries with few distinct delays (Engine.IO's
+ * `pingInterval`, `pingTimeout`, `upgradeTimeout`), as Node keeps its own
+ * timers: one FIFO list per delay. Entries appended with the same delay are
+ * due in the order they were appended, so each list is sorted for free and
+ * only its head is ever compared; one shared `setTimeout`, armed for the
+ * earliest head, drives them all. An entry fires within the event loop's
+ * lateness of its deadline (no rounding to a tick), where a {@link TimerWheel}
+ * may fire up to a tick late.
+ *
+ * Scheduling and cancelling are O(1) (plus one map look-up); a firing visits
+ * the due entries and the head of each list. An entry is linked only while
+ * scheduled: cancelling unlinks it, so nothing keeps a cancelled entry (or
+ * its target) reachable, and a list that empties is dropped.
+ *
+ * @example
+ * const timers = new TimerLists();
+ * const entry = new TimerEntry({ onTimer: () => console.log("due") }, 0);
+ * timers.schedule(entry, 2500);
+ * timers.cancel(entry);
+ */
+/**
+ * Deadlines are whole milliseconds from the lists' origin, so an entry's
+ * `tick` stays a small integer: a fractional or large number would make V8
+ * store every entry's `tick` as a boxed double (16 more bytes per session).
+ * Before they outgrow that range (about 12 days), the origin moves forward.
+ */
+const REBASE_AT = 2 ** 30;
+
+export class TimerLists {
+  readonly #lists = new Map<number, DelayList>();
+  readonly #now: () => number;
+  readonly #autoStart: boolean;
+  /** Clock reading that deadlines count from. */
+  #origin: number;
+  #size = 0;
+  #timer: NodeJS.Timeout | null = null;
+  /** The deadline the timer is armed for (Infinity when unarmed). */
+  #armedAt = Number.POSITIVE_INFINITY;
+  readonly #dueList: TimerEntry[] = [];
+  readonly #fire = (): void => {
+    this.#timer = null;
+    this.#armedAt = Number.POSITIVE_INFINITY;
+    this.advance();
+  };
+
+  constructor(options: TimerListsOptions = {}) {
+    this.#now = options.now ?? performance.now.bind(performance);
+    this.#autoStart = options.autoStart !== false;
+    this.#origin = this.#now();
+  }
+
+  /** Milliseconds since the origin (fractional). */
+  #clock(): number {
+    return this.#now() - this.#origin;
+  }
+
+  /** Number of scheduled entries. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Number of delay lists held (tests: empty lists are dropped). */
+  get lists(): number {
+    return this.#lists.size;
+  }
+
+  /** (Re)schedules `entry` to fire `delay` milliseconds from now. */
+  schedule(entry: TimerEntry, delay: number): void {
+    this.#link(entry, delay, this.#clock());
+  }
+
+  /**
+   * Reschedules an entry from inside its own `onTimer`, `delay` after the
+   * deadline it just fired for rather than after now: a chain of deadlines
+   * (a ping, then its pong deadline) does not add up the lateness of each
+   * firing. The lateness made up for is capped at a tenth of `delay`, so a
+   * long stall still leaves most of `delay` ahead.
+   */
+  scheduleNext(entry: TimerEntry, delay: number): void {
+    const now = this.#clock();
+    const fired = entry.tick;
+    const from = fired >= 0 && fired <= now ? Math.max(fired, now - delay / 10) : now;
+    this.#link(entry, delay, from);
+  }
+
+  /** Cancels `entry`; a no-op when it is not scheduled. */
+  cancel(entry: TimerEntry): void {
+    if (entry.slot !== -1) {
+      this.#unlink(entry);
+      this.#size--;
+    } else if (entry.due) {
+      entry.due = false;
+      this.#size--;
+    }
+    entry.tick = -1;
+    if (this.#size === 0) this.#disarm();
+  }
+
+  /**
+   * Fires every entry whose deadline has passed. Called by the shared timer;
+   * tests with an injected clock call it directly.
+   */
+  advance(): void {
+    const now = this.#clock();
+    const due = this.#dueList;
+    for (const list of this.#lists.values()) {
+      let entry = list.head;
+      while (entry !== null && entry.tick <= now) {
+        const next: TimerEntry | null = entry.next;
+        this.#unlink(entry);
+        entry.due = true;
+        due.push(entry);
+        entry = next;
+      }
+    }
+    for (let i = 0; i < due.length; i++) {
+      const entry = due[i];
+      // An earlier callback may have cancelled or rescheduled this entry.
+      if (!entry.due) continue;
+      entry.due = false;
+      this.#size--;
+      try {
+        // `tick` still holds the deadline here, for `scheduleNext`.
+        entry.target.onTimer(entry);
+      } catch (err) {
+        // A throwing target must not stop the other timers of this firing.
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+    // Drop the references: the due list must not keep dead entries reachable.
+    due.length = 0;
+    this.#rearm();
+  }
+
+  /** Cancels everything and stops the timer. */
+  close(): void {
+    for (const list of this.#lists.values()) {
+      let entry = list.head;
+      while (entry !== null) {
+        const next: TimerEntry | null = entry.next;
+        entry.next = entry.prev = null;
+        entry.slot = -1;
+        entry.tick = -1;
+        entry = next;
+      }
+    }
+    this.#lists.clear();
+    this.#size = 0;
+    this.#disarm();
+  }
+
+  #link(entry: TimerEntry, delay: number, from: number): void {
+    if (entry.slot !== -1) {
+      this.#unlink(entry);
+      this.#size--;
+    } else if (entry.due) {
+      entry.due = false;
+      this.#size--;
+    }
+    const key = delay > 0 ? delay : 0;
+    let list = this.#lists.get(key);
+    if (list === undefined) {
+      list = new DelayList(key);
+      this.#lists.set(key, list);
+    }
+    // Rounded up: an entry never fires before its delay has passed.
+    let deadline = Math.ceil(from + key);
+    if (deadline >= REBASE_AT) deadline -= this.#rebase();
+    entry.tick = deadline;
+    // The list's key stands in `slot` while linked: unlinking finds the list by it.
+    entry.slot = key;
+    entry.next = null;
+    entry.prev = list.tail;
+    if (list.tail !== null) list.tail.next = entry;
+    else list.head = entry;
+    list.tail = entry;
+    this.#size++;
+    if (deadline < this.#armedAt) this.#arm(deadline);
+  }
+
+  #unlink(entry: TimerEntry): void {
+    const list = this.#lists.get(entry.slot) as DelayList;
+    if (entry.prev !== null) entry.prev.next = entry.next;
+    else list.head = entry.next;
+    if (entry.next !== null) entry.next.prev = entry.prev;
+    else list.tail = entry.prev;
+    entry.next = entry.prev = null;
+    entry.slot = -1;
+    if (list.head === null) this.#lists.delete(list.delay);
+  }
+
+  /**
+   * Moves the origin to the present and every deadline with it (once in
+   * about 12 days of uptime: a walk over the scheduled entries). Returns the
+   * shift. Entries of a firing in progress move too, for `scheduleNext`.
+   */
+  #rebase(): number {
+    const shift = Math.floor(this.#clock());
+    this.#origin += shift;
+    for (const list of this.#lists.values()) {
+      for (let entry = list.head; entry !== null; entry = entry.next) entry.tick -= shift;
+    }
+    const due = this.#dueList;
+    for (let i = 0; i < due.length; i++) if (due[i].slot === -1) due[i].tick -= shift;
+    if (this.#armedAt !== Number.POSITIVE_INFINITY) this.#armedAt -= shift;
+    return shift;
+  }
+
+  /** Arms the timer for the earliest head (after a firing). */
+  #rearm(): void {
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const list of this.#lists.values()) {
+      const head = list.head as TimerEntry;
+      if (head.tick < earliest) earliest = head.tick;
+    }
+    if (earliest === Number.POSITIVE_INFINITY) this.#disarm();
+    else if (earliest !== this.#armedAt) this.#arm(earliest);
+  }
+
+  #arm(deadline: number): void {
+    if (!this.#autoStart) {
+      this.#armedAt = deadline;
+      return;
+    }
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#armedAt = deadline;
+    // Node's timers never fire early (whole milliseconds, rounded up); a
+    // firing before the clock reaches the deadline finds nothing and re-arms.
+    this.#timer = setTimeout(this.#fire, Math.max(1, Math.ceil(deadline - this.#clock())));
+    this.#timer.unref();
+  }
+
+  #disarm(): void {
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+    this.#armedAt = Number.POSITIVE_INFINITY;
+  }
+}

@@ -49,6 +49,16 @@ function onConnClose(this: EngineSocket, reason: string, description?: unknown):
   clients.get(this)?._onclose(reason, description);
 }
 
+/** {@link Client._connectTicket}: not in the `connectTimeout` queue (yet). */
+const NOT_QUEUED = -2;
+/** {@link Client._connectTicket}: joined a namespace. */
+const JOINED = -1;
+
+/** engine.io's `transport.writable`, for volatile packets (Switchboard's engine also sees writes in flight). */
+function writable(conn: EngineSocket): boolean {
+  return conn._acceptsVolatile !== undefined ? conn._acceptsVolatile() : conn.transport.writable;
+}
+
 function onDecoded(this: Client, packet: Packet): void {
   this._ondecoded(packet);
 }
@@ -60,8 +70,13 @@ function forgetLeft(client: Client): void {
 export class Client {
   readonly conn: EngineSocket;
   readonly server: Server;
-  /** Whether the connection ever joined a namespace (for `connectTimeout`). */
-  joined = false;
+  /**
+   * Its entry in the server's `connectTimeout` queue until it joins a
+   * namespace or closes (either releases the entry at once), then
+   * {@link JOINED}; {@link NOT_QUEUED} before. One field serves both facts:
+   * it is kept for every connection.
+   */
+  _connectTicket = NOT_QUEUED;
   readonly #decoder: DecoderLike;
   // Sockets of this connection by namespace: nearly every connection has one,
   // kept in a slot; a Map is made only for a second namespace. Iteration
@@ -91,6 +106,11 @@ export class Client {
     conn.on("error", onConnError);
     conn.on("close", onConnClose);
     server._awaitNamespace(this);
+  }
+
+  /** Whether the connection ever joined a namespace (for `connectTimeout`). */
+  get joined(): boolean {
+    return this._connectTicket === JOINED;
   }
 
   /** The engine connection's id. */
@@ -178,7 +198,9 @@ export class Client {
     const nsp = this.server.of(name);
     nsp._add(this, auth, (socket) => {
       this.#set(name, socket);
-      this.joined = true;
+      // Joined: its `connectTimeout` entry is let go now.
+      this.server._forgetPending(this);
+      this._connectTicket = JOINED;
     });
   }
 
@@ -278,7 +300,7 @@ export class Client {
   /** Writes already encoded messages (one packet's text and attachments). */
   writeToEngine(messages: readonly (string | Buffer)[], opts: WriteOptions): void {
     const conn = this.conn;
-    if (opts.volatile && !conn.transport.writable) return;
+    if (opts.volatile && !writable(conn)) return;
     const sendOpts = opts.compress === false ? NO_COMPRESS : COMPRESS;
     for (let i = 0; i < messages.length; i++) conn.write(messages[i], sendOpts);
   }
@@ -287,7 +309,7 @@ export class Client {
   writePrepared(messages: readonly PreparedMessage[], opts: WriteOptions): void {
     const conn = this.conn;
     if (conn.readyState !== "open") return;
-    if (opts.volatile && !conn.transport.writable) return;
+    if (opts.volatile && !writable(conn)) return;
     if (conn._sendPrepared !== undefined) {
       const compress = opts.compress !== false;
       for (let i = 0; i < messages.length; i++) conn._sendPrepared(messages[i], compress);
@@ -340,5 +362,6 @@ export class Client {
       this.#clear();
     }
     this.#decoder.destroy?.();
+    this.server._forgetPending(this);
   }
 }

@@ -8,6 +8,10 @@
  * `{ item, at }` object each: the deadlines then sit unboxed in a double
  * array, 16 bytes per entry instead of about 64 (every new connection has an
  * entry for `connectTimeout`, 45 s by default).
+ *
+ * An entry that no longer matters (its connection closed) is let go with
+ * `release`: its item slot is emptied at once, so a closed connection is not
+ * kept reachable until its deadline; only its number stays in the queue.
  */
 export class DeadlineQueue<T> {
   readonly #delay: number;
@@ -15,6 +19,8 @@ export class DeadlineQueue<T> {
   #items: (T | undefined)[] = [];
   #deadlines: number[] = [];
   #head = 0;
+  /** Ticket of `#items[0]`: tickets stay valid while the arrays are compacted. */
+  #base = 0;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(delay: number, onExpire: (item: T) => void) {
@@ -22,15 +28,25 @@ export class DeadlineQueue<T> {
     this.#onExpire = onExpire;
   }
 
-  /** Schedules `item` to expire `delay` ms from now. */
-  push(item: T): void {
+  /** Schedules `item` to expire `delay` ms from now; returns its ticket for {@link release}. */
+  push(item: T): number {
     this.#items.push(item);
     this.#deadlines.push(Date.now() + this.#delay);
     if (!this.#timer) this.#arm();
+    return this.#base + this.#items.length - 1;
+  }
+
+  /** Forgets `item`, pushed as `ticket`, before its deadline (a no-op once it expired). */
+  release(ticket: number, item: T): void {
+    const i = ticket - this.#base;
+    if (i >= this.#head && i < this.#items.length && this.#items[i] === item) {
+      this.#items[i] = undefined;
+    }
   }
 
   #arm(): void {
     if (this.#head >= this.#items.length) {
+      this.#base += this.#items.length;
       this.#items = [];
       this.#deadlines = [];
       this.#head = 0;
@@ -45,11 +61,12 @@ export class DeadlineQueue<T> {
   #fire(): void {
     const now = Date.now();
     while (this.#head < this.#items.length && this.#deadlines[this.#head] <= now) {
-      const item = this.#items[this.#head] as T;
+      const item = this.#items[this.#head];
       this.#items[this.#head++] = undefined;
-      this.#onExpire(item);
+      if (item !== undefined) this.#onExpire(item);
     }
     if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#base += this.#head;
       this.#items = this.#items.slice(this.#head);
       this.#deadlines = this.#deadlines.slice(this.#head);
       this.#head = 0;
@@ -61,6 +78,7 @@ export class DeadlineQueue<T> {
   clear(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#base += this.#items.length;
     this.#items = [];
     this.#deadlines = [];
     this.#head = 0;

@@ -17,5 +17,7 @@ export interface EngineSocket extends EventEmitter {
   write(data: string | Buffer | PreparedMessage, options?: SendOptions, cb?: () => void): unknown;
   /** Switchboard's engine: writes a message prepared for a broadcast, by its shortest path. */
   _sendPrepared?(prepared: PreparedMessage, compress: boolean, volatile?: boolean): void;
+  /** Switchboard's engine: whether a volatile packet goes out now (no write in flight). */
+  _acceptsVolatile?(): boolean;
   close(discard?: boolean): unknown;
 }

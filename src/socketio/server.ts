@@ -339,7 +339,13 @@ export class Server<
 
   /** Starts the `connectTimeout` clock of a new client. */
   _awaitNamespace(client: Client): void {
-    this.#pendingConnect.push(client);
+    client._connectTicket = this.#pendingConnect.push(client);
+  }
+
+  /** A client joined or closed: its `connectTimeout` entry lets it go now, not at the deadline. */
+  _forgetPending(client: Client): void {
+    const ticket = client._connectTicket;
+    if (ticket >= 0) this.#pendingConnect.release(ticket, client);
   }
 
   _createDecoder() {

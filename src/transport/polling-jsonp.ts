@@ -6,12 +6,7 @@
  * inject script.
  */
 import type { ProtocolVersion } from "../codec/engineio/index.js";
-import {
-  decodePayload,
-  decodePayloadV3,
-  EngineParseError,
-  type Packet,
-} from "../codec/engineio/index.js";
+import { decodePayload, decodePayloadV3, type Packet } from "../codec/engineio/index.js";
 import type { BodyReader } from "./body-reader.js";
 import { PollingTransport } from "./polling.js";
 import type { TransportConfig } from "./transport.js";
@@ -50,9 +45,8 @@ export class JsonpTransport extends PollingTransport {
 
   protected override decodeBody(reader: BodyReader, _binary: boolean): Packet[] {
     const data = new URLSearchParams(reader.text()).get("d");
-    if (data === null) {
-      throw new EngineParseError("ERR_EIO_BAD_JSONP_BODY", "JSONP body without a d field");
-    }
+    // A form without the d field carries no packet: engine.io ignores it.
+    if (data === null) return [];
     const payload = unescapeJsonpData(data);
     return this.protocol === 3 ? decodePayloadV3(payload) : decodePayload(payload);
   }

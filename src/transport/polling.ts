@@ -107,8 +107,9 @@ export class PollingTransport extends Transport {
 
   onPollRequest(req: IncomingMessage, res: ServerResponse): void {
     if (this.readyState !== "open") {
-      // The session is over; tell the client so instead of holding the poll.
-      this.#respond(req, res, this.#encode([{ type: "close" }]), false, false);
+      // The session was closed while no poll was held: engine.io answers the
+      // next poll with a noop then the close packet, in one payload.
+      this.#respond(req, res, this.#encode([{ type: "noop" }, { type: "close" }]), false, false);
       return;
     }
     if (this.res !== null) {
@@ -175,22 +176,27 @@ export class PollingTransport extends Transport {
 
   onDataComplete(req: IncomingMessage, state: DataState): void {
     if (this.dataReq === req) this.dataReq = null;
-    let packets: Packet[];
+    let packets: Packet[] | null = null;
+    let error: unknown = null;
     try {
       packets = this.decodeBody(state.reader, state.binary);
     } catch (err) {
-      state.res.writeHead(400, { "Content-Type": "application/json" });
-      state.res.end(BAD_REQUEST_BODY);
-      this.emitError(err instanceof Error ? err.message : "parse error", true);
-      return;
+      error = err;
     }
     const headers: OutgoingHttpHeaders = {
       // text/html, not text/plain: some user agents offered text/plain as a download.
       "Content-Type": "text/html",
       "Content-Length": "2",
     };
+    // A body that does not decode is still answered `ok`, as engine.io does:
+    // the session ends ("parse error"), a held poll gets the close packet and
+    // the client's next request learns of it (400, unknown sid).
     state.res.writeHead(200, this.#headers(req, headers, false));
     state.res.end("ok");
+    if (packets === null) {
+      this.emitError(error instanceof Error ? error.message : "parse error", true);
+      return;
+    }
     for (const packet of packets) {
       if (this.readyState !== "open") break;
       if (packet.type === "close") {
@@ -313,9 +319,12 @@ export class PollingTransport extends Transport {
       this.dataReq = null;
     }
     if (this.writable) this.send([{ type: "close" }]);
-    else if (!this.discarded) this.closedWithoutPoll = true;
-    // Without a held poll, the client learns of the close on its next GET,
-    // which the engine answers with a close packet (see the server's linger list).
+    else if (!this.discarded && done !== undefined) this.closedWithoutPoll = true;
+    // An orderly close (the session's `close()`, which passes `done`) without
+    // a held poll is told on the client's next GET (see the server's linger
+    // list), as engine.io keeps such a session until then. Any other end (ping
+    // timeout, parse or transport error) forgets the sid at once: the next
+    // request gets 400, unknown sid.
     this.readyState = "closed";
     this.writable = false;
     done?.();

@@ -124,12 +124,14 @@ export function markWrittenThisTick(mark: TickMark): boolean {
   return false;
 }
 
-/** {@link markWrittenThisTick} for marks kept in an array (one slot per connection of a fan-out list). */
-export function writtenThisTick(marks: number[], i: number): boolean {
-  scheduleUncork();
-  if (marks[i] === tick) return true;
-  marks[i] = tick;
-  return false;
+/**
+ * Whether the writer of `mark` wrote in this tick (without marking). Its
+ * frames then wait for the end-of-tick uncork, or, written at once, for the
+ * write callback that Node runs on the next tick: a write is in flight (see
+ * the websocket transport's `writing`).
+ */
+export function wroteThisTick(mark: TickMark): boolean {
+  return mark.tickMark === tick;
 }
 
 /** Corks `stream` until the end of the tick (once; a corked stream is left as it is). */

@@ -20,7 +20,7 @@ import {
 } from "../codec/engineio/index.js";
 import { createDebug } from "../shared/debug.js";
 import { useCompactListenerTable } from "../shared/listener-table.js";
-import { type Corkable, corkStream, markWrittenThisTick } from "./tick-cork.js";
+import { type Corkable, corkStream, markWrittenThisTick, wroteThisTick } from "./tick-cork.js";
 import { type PreEncoded, Transport, type TransportConfig } from "./transport.js";
 import { encodeFrame } from "./ws-frame.js";
 import type { WebSocket } from "./ws-types.js";
@@ -96,6 +96,24 @@ export class WebSocketTransport extends Transport {
   /** v4 without permessage-deflate: a prepared message's frame goes out as built. */
   override get writesFrames(): boolean {
     return this.protocol === 4 && !this.deflate;
+  }
+
+  /**
+   * Whether a write is in flight: engine.io's websocket transport is not
+   * `writable` from the start of a send until ws's write callback runs, and
+   * socket.io drops a volatile packet meanwhile. Frames here go straight to
+   * the stream, so the same span is read off the connection: written to in
+   * this tick (the callback of such a write runs on the next one at the
+   * earliest), bytes the kernel has not taken yet, or ws's sender busy
+   * (compressing). Read for volatile packets only.
+   */
+  get writing(): boolean {
+    if (wroteThisTick(this.owner ?? this)) return true;
+    const socket = this.socket;
+    const stream = (socket as unknown as { _socket?: FrameStream })._socket;
+    if (stream !== undefined && stream.writableLength > 0) return true;
+    const sender = (socket as unknown as { _sender?: FrameSender })._sender;
+    return sender?._state !== undefined && sender._state !== 0;
   }
 
   /** Remote address of the underlying TCP connection. */

@@ -140,9 +140,11 @@ describe("maxBufferedBytes", { timeout: 30000 }, () => {
       assert.equal(socket.writeBuffer.length, 0);
       assert.equal(t.engine.clientsCount, 0);
 
-      // The client learns of it on its next GET.
+      // The client learns of it on its next GET: as after any session end but
+      // an orderly close (engine.io's rule), the sid is unknown at once.
       const after = await rawRequest(t.port, `/engine.io/?EIO=4&transport=polling&sid=${sid}`);
-      assert.equal(after.text, "1");
+      assert.equal(after.status, 400);
+      assert.deepEqual(JSON.parse(after.text), { code: 1, message: "Session ID unknown" });
     } finally {
       await t.close();
     }
