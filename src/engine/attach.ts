@@ -60,6 +60,24 @@ export function claimPath(server: object, path: string): void {
 }
 
 /**
+ * The path claimed on `server` that overlaps `path`, if any (see
+ * {@link claimPath}): a mount router checks it before serving `path` there.
+ */
+export function claimedOverlap(server: object, path: string): string | undefined {
+  for (const other of claimed.get(server) ?? []) {
+    if (matchesPath(path, other) || matchesPath(other, path)) return other;
+  }
+  return undefined;
+}
+
+/** Forgets a path {@link claimPath} recorded (a mount router detached from the server). */
+export function releasePath(server: object, path: string): void {
+  const paths = claimed.get(server);
+  const index = paths === undefined ? -1 : paths.indexOf(path);
+  if (index !== -1) paths!.splice(index, 1);
+}
+
+/**
  * Attaches `engine` to `server` (see {@link Server.attach}). Throws
  * {@link EngineAttachError}, before touching the server, when an engine
  * already serves an overlapping path on it.

@@ -10,6 +10,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
+import { claimedOverlap, claimPath, releasePath } from "../engine/attach.js";
 import { MountError } from "./errors.js";
 import { prefixesOverlap } from "./path.js";
 import type { Mount, NodeServer } from "./router.js";
@@ -62,6 +63,9 @@ export class ServerFront {
   ): void {
     const front = fronts.get(server) ?? new ServerFront(server);
     for (const mount of router.mounts) front.assertFree(mount.path, router);
+    // One table with the engines attached directly (`new Server(httpServer)`),
+    // so either order of the two on one server fails at attach time.
+    for (const mount of router.mounts) claimPath(server, mount.path);
     fronts.set(server, front);
     front.#entries.push({ router, ...options });
     if (options.requests) front.#takeRequests();
@@ -75,6 +79,7 @@ export class ServerFront {
     const index = front.#entries.findIndex((entry) => entry.router === router);
     if (index === -1) return;
     front.#entries.splice(index, 1);
+    for (const mount of router.mounts) releasePath(server, mount.path);
     front.#release();
     if (front.#entries.length === 0) fronts.delete(server);
   }
@@ -86,6 +91,14 @@ export class ServerFront {
       this.#entries.filter((entry) => entry.router !== router).map((entry) => entry.router),
       "this HTTP server",
     );
+    const engine = claimedOverlap(this.#server, path);
+    if (engine !== undefined) {
+      throw new MountError(
+        "ERR_MOUNT_CONFLICT",
+        `${path} is already served on this HTTP server by an Engine.IO/Socket.IO server attached ` +
+          `at ${engine} (new Server(httpServer)); give each a distinct path`,
+      );
+    }
   }
 
   #takeRequests(): void {

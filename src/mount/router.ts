@@ -6,6 +6,7 @@
  */
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
+import { claimPath } from "../engine/attach.js";
 import { createDebug } from "../shared/debug.js";
 import { MountError } from "./errors.js";
 import { refuseUpgrade, ServerFront } from "./front.js";
@@ -56,6 +57,7 @@ export class MountRouter {
       }
     }
     for (const server of this.#servers) ServerFront.find(server)?.assertFree(path, this);
+    for (const server of this.#servers) claimPath(server, path);
     this.#mounts.push(path === mount.path ? mount : withPath(mount, path));
     return this;
   }

@@ -259,7 +259,7 @@ export class Client {
         ? err
         : new SocketIOProtocolError("ERR_SIO_BAD_PAYLOAD", (err as Error)?.message, { cause: err });
     for (const socket of this.#sockets()) socket._onerror(error);
-    this._onclose("parse error");
+    this._onclose(error.closeReason);
     this.conn.close();
   }
 

@@ -79,7 +79,7 @@ export interface ServerOptions extends EngineOptions {
   /**
    * Deepest nesting of arrays and objects in an incoming packet's JSON (EVENT
    * and ACK arguments, CONNECT auth), the payload itself counting as one
-   * level. A deeper packet closes its client with "parse error". Default 64.
+   * level. A deeper packet closes its client ("forced close", as any malformed packet). Default 64.
    */
   maxPayloadDepth?: number;
   /** Broker to the other nodes. Default: an in-memory broker with this node alone. */

@@ -96,7 +96,7 @@ function feed(messages: readonly (string | Buffer)[]): void {
     } catch (err) {
       if (!(err instanceof SocketIOProtocolError)) throw err;
       assert.ok(Object.hasOwn(SOCKETIO_ERRORS, err.code), err.code);
-      assert.equal(err.closeReason, "parse error");
+      assert.equal(err.closeReason, "forced close");
       return; // the server closes the connection here
     }
     if (packet !== null) assertPacket(packet);

@@ -87,7 +87,7 @@ describe("socket.io codec: valid vectors", () => {
           decoder.add(text.slice(0, cut));
         } catch (err) {
           assert.ok(err instanceof SocketIOProtocolError, `cut ${cut}: ${String(err)}`);
-          assert.equal(err.closeReason, "parse error");
+          assert.equal(err.closeReason, "forced close");
         }
       }
     });

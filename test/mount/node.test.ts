@@ -7,6 +7,8 @@ import assert from "node:assert/strict";
 import { createServer, type Server as HttpServer, request } from "node:http";
 import { describe, it } from "node:test";
 import { BayeuxServer } from "../../src/bayeux/index.js";
+import { EngineAttachError } from "../../src/engine/errors.js";
+import { Server } from "../../src/index.js";
 import { MountError } from "../../src/mount/errors.js";
 import { attachSwitchboard } from "../../src/mount/node.js";
 import { itAppliesOneCors } from "./cors.js";
@@ -175,5 +177,39 @@ describe("switchboard/node attached twice to one server", () => {
     } finally {
       await close(server);
     }
+  });
+
+  it("refuses, at attach time, a path a Socket.IO server attached directly already serves, in either order", {
+    timeout: 20_000,
+  }, async () => {
+    const first = plainServer();
+    const io = new Server(first);
+    assert.throws(
+      () => attachSwitchboard(first),
+      (err: unknown) =>
+        err instanceof MountError &&
+        err.code === "ERR_MOUNT_CONFLICT" &&
+        err.message.includes("/socket.io") &&
+        err.message.includes("new Server(httpServer)"),
+    );
+    // A distinct path is fine beside it.
+    const side = attachSwitchboard(first, { path: "/other", bayeux: { path: "/faye" } });
+    const url = await listen(first);
+    try {
+      installEcho(io);
+      installEcho(side.io);
+      await assertRoundTrip(url, "websocket");
+    } finally {
+      await io.close();
+      await close(first);
+    }
+
+    const second = plainServer();
+    attachSwitchboard(second);
+    assert.throws(
+      () => new Server(second),
+      (err: unknown) => err instanceof EngineAttachError && err.message.includes("/socket.io"),
+    );
+    await close(second);
   });
 });

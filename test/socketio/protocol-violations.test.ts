@@ -123,7 +123,7 @@ for (const transport of ["polling", "websocket"] as RawTransport[]) {
         await c.closed;
         await until(() => reasons.has(socket), 5000, "the disconnect event");
         assert.equal(errors.length, 1);
-        assert.equal(reasons.get(socket), "parse error");
+        assert.equal(reasons.get(socket), "forced close");
       },
     );
 

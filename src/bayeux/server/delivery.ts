@@ -25,6 +25,17 @@ export class Delivery {
   }
 
   /**
+   * A delivery of a message from server code, encoded now: a value that
+   * cannot be encoded throws {@link BayeuxEncodeError} to the caller even
+   * when nobody is subscribed.
+   */
+  static encoded(message: BayeuxMessage): Delivery {
+    const delivery = new Delivery(message);
+    delivery.json;
+    return delivery;
+  }
+
+  /**
    * The message as JSON, computed once, on first use: a publish to a channel
    * nobody listens to is never encoded. A message a client published was
    * decoded within maxPayloadDepth and always encodes; one from server code

@@ -184,13 +184,15 @@ export class BayeuxServer
     const message: BayeuxMessage = { channel, data };
     if (options.ext) message.ext = options.ext;
     this.emit("publish", null, channel, data);
-    if (this.#extensions.length === 0) return this.router.publish(new Delivery(message));
+    if (this.#extensions.length === 0) return this.router.publish(Delivery.encoded(message));
     const piped = pipe(this.#extensions, "outgoing", message, null, this.extensionGuard);
     if (piped instanceof Promise) {
-      piped.then((m) => m && this.router.publish(new Delivery(m))).catch((err) => debug("%O", err));
+      piped
+        .then((m) => m && this.router.publish(Delivery.encoded(m)))
+        .catch((err) => debug("%O", err));
       return 0;
     }
-    return piped ? this.router.publish(new Delivery(piped)) : 0;
+    return piped ? this.router.publish(Delivery.encoded(piped)) : 0;
   }
 
   /**
@@ -250,7 +252,7 @@ export class BayeuxServer
     if (!session) return false;
     if (!isChannelName(channel))
       throw new BayeuxChannelError("ERR_BAYEUX_CHANNEL_INVALID", channel);
-    session.deliver(new Delivery({ channel, data }));
+    session.deliver(Delivery.encoded({ channel, data }));
     return true;
   }
 

@@ -27,11 +27,12 @@ export type SocketIOErrorCode = keyof typeof SOCKETIO_ERRORS;
 
 /**
  * A Socket.IO packet that does not follow the protocol. The server answers it
- * by closing the client with reason `closeReason` ("parse error").
+ * by closing the client with reason `closeReason` ("forced close", as socket.io 4.8
+ * does: its client closes the engine connection on a decode error).
  */
 export class SocketIOProtocolError extends ProtocolError {
   declare readonly code: SocketIOErrorCode;
-  readonly closeReason = "parse error" as const;
+  readonly closeReason = "forced close" as const;
 
   constructor(code: SocketIOErrorCode, detail?: string, options?: { cause?: unknown }) {
     super(code, detail ? `${SOCKETIO_ERRORS[code]}: ${detail}` : SOCKETIO_ERRORS[code], options);
