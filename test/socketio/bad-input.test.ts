@@ -78,16 +78,20 @@ describe("bad input from raw clients", () => {
     ["CONNECT_ERROR sent by a client", ['4{"message":"x"}']],
     ["CONNECT payload not an object", ['0/other,"str"']],
   ] as const) {
-    it(`closes the client on ${name} with "forced close" (as socket.io) and stays up`, T, async () => {
-      const { eio, socket } = await rawConnected(h);
-      const reason = waitFor(socket, "disconnect");
-      const closed = waitFor(eio, "close");
-      for (const m of messages) eio.send(m as string);
-      const [why] = await reason;
-      assert.equal(why, "forced close");
-      await closed;
-      await assertServerUp();
-    });
+    it(
+      `closes the client on ${name} with "forced close" (as socket.io) and stays up`,
+      T,
+      async () => {
+        const { eio, socket } = await rawConnected(h);
+        const reason = waitFor(socket, "disconnect");
+        const closed = waitFor(eio, "close");
+        for (const m of messages) eio.send(m as string);
+        const [why] = await reason;
+        assert.equal(why, "forced close");
+        await closed;
+        await assertServerUp();
+      },
+    );
   }
 
   it("accepts exactly maxAttachments attachments", T, async () => {
