@@ -283,6 +283,20 @@ const BAYEUX_CHECKS: Omit<Check, "subject">[] = [
     limit: 1.3,
   },
   {
+    label: "Bayeux publish-with-reply CPU ≤ 0.8× faye",
+    scenario: "bayeux-publish",
+    key: "cpuPer100k",
+    versus: "faye",
+    limit: 0.8,
+  },
+  {
+    label: "Bayeux publish-with-reply CPU ≤ 1.5× raw ws",
+    scenario: "bayeux-publish",
+    key: "cpuPer100k",
+    versus: "ws",
+    limit: 1.5,
+  },
+  {
     label: "Bayeux burst throughput ≥ 2× faye",
     scenario: "bayeux-burst",
     key: "deliveriesPerSec",
