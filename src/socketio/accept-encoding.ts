@@ -4,6 +4,8 @@
  * gzip on a tie, `*` standing for any coding not named, `q=0` refusing one.
  */
 
+import { codingQualities, gzipQuality } from "../transport/http-compression.js";
+
 /** Codings the client file server can send. */
 export type ContentCoding = "br" | "gzip" | "identity";
 
@@ -17,27 +19,11 @@ export type ContentCoding = "br" | "gzip" | "identity";
  */
 export function acceptedCodings(header: string | string[] | undefined): ContentCoding[] {
   if (header === undefined) return ["identity"];
-  const text = Array.isArray(header) ? header.join(",") : header;
-  let br: number | undefined;
-  let gzip: number | undefined;
-  let any: number | undefined;
-  for (const item of text.split(",")) {
-    const [rawName, ...params] = item.split(";");
-    const name = rawName.trim().toLowerCase();
-    let q = 1;
-    for (const param of params) {
-      const [key, value] = param.split("=");
-      if (key.trim().toLowerCase() === "q") {
-        const parsed = Number(value?.trim());
-        q = Number.isFinite(parsed) ? parsed : 0;
-      }
-    }
-    if (name === "br") br = q;
-    else if (name === "gzip" || name === "x-gzip") gzip = q;
-    else if (name === "*") any = q;
-  }
-  const brQ = br ?? any ?? 0;
-  const gzipQ = gzip ?? any ?? 0;
+  const qualities = codingQualities(Array.isArray(header) ? header.join(",") : header);
+  const any = qualities.get("*");
+  const brQ = qualities.get("br") ?? any ?? 0;
+  const gzip = gzipQuality(qualities);
+  const gzipQ = gzip === -1 ? (any ?? 0) : gzip;
   const codings: ContentCoding[] = [];
   // On a tie brotli goes first: it is the smaller of the two.
   if (brQ > 0 && brQ >= gzipQ) codings.push("br");

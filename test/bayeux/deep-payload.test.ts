@@ -13,26 +13,11 @@ import type { BayeuxClient, DeliveredMessage } from "../../src/bayeux/client/ind
 import { BayeuxEncodeError } from "../../src/bayeux/index.js";
 import type { BayeuxMessage } from "../../src/codec/bayeux/index.js";
 import { testClient, waitFor } from "../bayeux-client/helpers.js";
+import { circular, deepArray, deepObject, nested } from "../helpers/unencodable.js";
 import { connected, HANDSHAKE, post, type Running, startServer, WsPeer } from "./helpers.js";
 
 const DEPTH = 100_000;
 const TOO_DEEP = "400::Message nested too deeply";
-
-const deepArray = (n: number) => "[".repeat(n) + "]".repeat(n);
-const deepObject = (n: number) => `${'{"a":'.repeat(n)}1${"}".repeat(n)}`;
-
-/** A value `n` arrays deep, built without recursion. */
-function nested(n: number): unknown[] {
-  let value: unknown[] = [];
-  for (let i = 1; i < n; i++) value = [value];
-  return value;
-}
-
-function circular(): Record<string, unknown> {
-  const value: Record<string, unknown> = { name: "loop" };
-  value.self = value;
-  return value;
-}
 
 async function wsClient(s: Running): Promise<{ peer: WsPeer; clientId: string }> {
   const peer = await new WsPeer(s.wsUrl).open();

@@ -10,26 +10,11 @@ import { after, before, describe, it } from "node:test";
 import { Socket as EioSocket } from "engine.io-client";
 import { SocketIOEncodeError } from "../../src/codec/socketio/index.js";
 import { Server, type Socket } from "../../src/index.js";
+import { circular, deepArray, deepObject, nested } from "../helpers/unencodable.js";
 import { type Harness, MODES, startServer, waitFor } from "./helpers.js";
 
 const T = { timeout: 20_000 };
 const DEPTH = 100_000;
-
-const deepArray = (n: number) => "[".repeat(n) + "]".repeat(n);
-const deepObject = (n: number) => `${'{"a":'.repeat(n)}1${"}".repeat(n)}`;
-
-/** A value `n` arrays deep, built without recursion. */
-function nested(n: number): unknown[] {
-  let value: unknown[] = [];
-  for (let i = 1; i < n; i++) value = [value];
-  return value;
-}
-
-function circular(): Record<string, unknown> {
-  const value: Record<string, unknown> = { name: "loop" };
-  value.self = value;
-  return value;
-}
 
 /** Resolves once `check()` holds, polling; rejects after `ms`. */
 async function until(check: () => boolean, ms = 5000): Promise<void> {
