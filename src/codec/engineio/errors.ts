@@ -11,8 +11,7 @@ export type EngineParseErrorCode =
   | "ERR_EIO_UNKNOWN_PACKET_TYPE"
   | "ERR_EIO_BAD_BASE64"
   | "ERR_EIO_BAD_LENGTH"
-  | "ERR_EIO_TRUNCATED_PAYLOAD"
-  | "ERR_EIO_BAD_JSONP_BODY";
+  | "ERR_EIO_TRUNCATED_PAYLOAD";
 
 export class EngineParseError extends ProtocolError {
   declare readonly code: EngineParseErrorCode;
