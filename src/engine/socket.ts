@@ -56,6 +56,12 @@ const BIT_REFRESHED = 4;
 const BIT_CLOSE_ON_DRAIN = 8;
 /** Somebody listens (or listened) to a per-packet event: `packetCreate`, `flush` or `drain`. */
 const BIT_WATCHED = 16;
+/**
+ * A close waits for the probed upgrade to end: the client has paused
+ * polling for it, so only the websocket (after its `5`) or a GET it might
+ * still send can tell it (see `#closeTransport`).
+ */
+const BIT_CLOSE_ON_UPGRADE = 32;
 
 /**
  * Bumped whenever a socket stops taking prepared frames the way a fan-out
@@ -533,6 +539,12 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
   onTransportReady(transport: Transport): void {
     if (transport !== this.transport) return;
     this.flush();
+    if ((this.#bits & BIT_CLOSE_ON_UPGRADE) !== 0 && transport.writable) {
+      // The client polled after all: its GET carries the close.
+      this.#bits &= ~BIT_CLOSE_ON_UPGRADE;
+      this.#closeTransport(false);
+      return;
+    }
     this.#forcePollCycle();
   }
 
@@ -601,6 +613,7 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
       this.transport = transport;
       this.upgraded = true;
       this.emit("upgrade", transport);
+      this.#bits &= ~BIT_CLOSE_ON_UPGRADE;
       this.flush();
       if (this.readyState === "closing") {
         transport.close(() => this.#onClose("forced close"));
@@ -629,6 +642,12 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
     this.server.wheel.cancel(upgrade.timer);
     upgrade.transport.owner = null;
     upgrade.transport.close();
+    if ((this.#bits & BIT_CLOSE_ON_UPGRADE) !== 0) {
+      // The close waited for this upgrade: it ends now on the polling
+      // transport (a next GET gets the noop and the close packet).
+      this.#bits &= ~BIT_CLOSE_ON_UPGRADE;
+      this.#closeTransport(false);
+    }
   }
 
   // ---- closing ------------------------------------------------------------
@@ -656,8 +675,20 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
   }
 
   #closeTransport(discard: boolean): void {
-    if (discard) this.transport.discard();
-    this.transport.close(() => this.#onClose("forced close"));
+    const transport = this.transport;
+    if (discard) transport.discard();
+    else if (this.#upgrade?.probed === true && !transport.writable) {
+      // Past `3probe` the client has paused polling and sends no GET until the
+      // upgrade ends, and engine.io-client never resumes polling once a probe
+      // fails: closing the probe now (or waiting for a GET) would leave it
+      // hanging until its heartbeat gives up. As engine.io does, the session
+      // stays "closing": the client's `5` completes the upgrade and the
+      // websocket is closed; a GET gets the close packet; a failed or timed
+      // out probe ends the close on the polling transport.
+      this.#bits |= BIT_CLOSE_ON_UPGRADE;
+      return;
+    }
+    transport.close(() => this.#onClose("forced close"));
   }
 
   #onError(message: string): void {
@@ -669,6 +700,7 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
     this.readyState = "closed";
     this.server.wheel.cancel(this.#heartbeat);
     this.#heartbeatState = HB_IDLE;
+    this.#bits &= ~BIT_CLOSE_ON_UPGRADE;
     this.#abortUpgrade();
     this.#packetsFn = null;
     this.#sentCallbackFn = null;
