@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { BayeuxMessage } from "../../src/codec/bayeux/index.js";
+import { until } from "../socketio/raw-clients.js";
 import {
   HANDSHAKE,
   LONG_POLLING,
@@ -29,14 +30,6 @@ const asyncPolicy = {
   canPublish: (_s: unknown, _c: string, message: BayeuxMessage) =>
     jitter((message.data as { n: number }).n).then(() => true),
 };
-
-async function waitUntil(predicate: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe("bayeux order: websocket", { timeout: 30_000 }, () => {
   let s: Running;
@@ -63,13 +56,13 @@ describe("bayeux order: websocket", { timeout: 30_000 }, () => {
         }
         peer.send(batch);
       }
-      await waitUntil(() => seen.length >= 100, 20_000, "100 publishes");
+      await until(() => seen.length >= 100, 20_000, "100 publishes");
       assert.deepEqual(
         seen,
         Array.from({ length: 100 }, (_, i) => i),
       );
       // Replies come back in order too.
-      await waitUntil(
+      await until(
         () => peer.received.filter((m) => m.id?.toString().startsWith("p")).length >= 100,
         20_000,
         "100 replies",
