@@ -152,14 +152,7 @@ export class TimerWheel {
       entry.due = false;
       entry.tick = -1;
       this.#size--;
-      try {
-        entry.target.onTimer(entry);
-      } catch (err) {
-        // A throwing target must not stop the other timers of this tick.
-        queueMicrotask(() => {
-          throw err;
-        });
-      }
+      fire(entry);
     }
     due.length = 0;
     if (this.#size === 0) this.#stop();
@@ -349,15 +342,8 @@ export class TimerLists {
       if (!entry.due) continue;
       entry.due = false;
       this.#size--;
-      try {
-        // `tick` still holds the deadline here, for `scheduleNext`.
-        entry.target.onTimer(entry);
-      } catch (err) {
-        // A throwing target must not stop the other timers of this firing.
-        queueMicrotask(() => {
-          throw err;
-        });
-      }
+      // `tick` still holds the deadline here, for `scheduleNext`.
+      fire(entry);
     }
     // Drop the references: the due list must not keep dead entries reachable.
     due.length = 0;
@@ -468,5 +454,19 @@ export class TimerLists {
       this.#timer = null;
     }
     this.#armedAt = Number.POSITIVE_INFINITY;
+  }
+}
+
+/**
+ * Runs one due timer. A throwing target must not stop the other timers of
+ * the same firing: its error is rethrown on its own, as an uncaught error.
+ */
+function fire(entry: TimerEntry): void {
+  try {
+    entry.target.onTimer(entry);
+  } catch (err) {
+    queueMicrotask(() => {
+      throw err;
+    });
   }
 }
