@@ -6,7 +6,7 @@
  */
 import type { Server as HttpServer } from "node:http";
 import type { Http2SecureServer } from "node:http2";
-import { BrokerTimeoutError, MemoryBroker, MemoryBrokerHub } from "./cluster/index.js";
+import { BrokerError, MemoryBroker, MemoryBrokerHub } from "./cluster/index.js";
 import * as codec from "./codec/socketio/index.js";
 import { PacketType } from "./codec/socketio/index.js";
 import { TopicRouter } from "./core/index.js";
@@ -27,7 +27,7 @@ import type { DefaultEventsMap, EventsMap } from "./socketio/typed-events.js";
 const members = {
   Adapter,
   BroadcastOperator,
-  BrokerTimeoutError,
+  BrokerError,
   Client,
   codec,
   MemoryBroker,

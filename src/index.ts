@@ -15,7 +15,14 @@
 
 import { factory } from "./factory.js";
 
-export { type Broker, BrokerTimeoutError, MemoryBroker, MemoryBrokerHub } from "./cluster/index.js";
+export {
+  type Broker,
+  BrokerError,
+  type BrokerStats,
+  MemoryBroker,
+  MemoryBrokerHub,
+  type RequestResult,
+} from "./cluster/index.js";
 export * as codec from "./codec/socketio/index.js";
 export { PacketType } from "./codec/socketio/index.js";
 export { TopicRouter } from "./core/index.js";

@@ -1,12 +1,14 @@
 /**
  * The broker seam between nodes. One small contract serves both protocols:
- * publish bytes to a topic, subscribe with patterns, and request/response
- * with a timeout. A node never receives its own publishes (so a local
- * delivery plus a broker echo cannot double a message). Backends: the
- * in-memory broker (one process, any number of nodes) and, later, Redis.
+ * publish bytes to a topic, subscribe to topics (exact names or patterns),
+ * request/response with a timeout, and the set of live nodes. A node never
+ * receives its own publishes (so a local delivery plus a broker echo cannot
+ * double a message). Backends: the in-memory broker (one process, any number
+ * of nodes), Redis and Redis Cluster.
  *
  * Patterns are topics split on `/`: `*` matches one segment, a trailing `**`
- * matches one or more remaining segments.
+ * matches one or more remaining segments. A subscription is exact unless it
+ * asks for a pattern, so a Socket.IO room named `*` is just a name.
  */
 import { SwitchboardError } from "../shared/errors.js";
 
@@ -18,43 +20,101 @@ export type BrokerResponder = (
   topic: string,
   payload: Buffer,
   origin: string,
-) => Buffer | undefined | Promise<Buffer | undefined>;
+) => Buffer | Uint8Array | undefined | Promise<Buffer | Uint8Array | undefined>;
 
 /** Stops a subscription or a responder. */
 export type Unsubscribe = () => Promise<void>;
 
+export interface SubscribeOptions {
+  /** Treat `*` and a trailing `**` segment as wildcards. Default false (exact topic). */
+  pattern?: boolean;
+}
+
 export interface RequestOptions {
-  /** Milliseconds to wait for every responder. Default 5000. */
+  /** Milliseconds to wait for every node. Default 5000. */
   timeout?: number;
+}
+
+/** One node's answer to a request. */
+export interface Reply {
+  node: string;
+  payload: Buffer;
+}
+
+/**
+ * What a request gathered. A request goes to every live node; each answers
+ * (with nothing when it has no responder for the topic). It never fails
+ * whole: nodes that did not answer in time (dead or slow) are listed in
+ * `missing`, and the others' answers are kept.
+ */
+export interface RequestResult {
+  /** Answers of the nodes that had something to say. */
+  replies: Reply[];
+  /** Nodes that did not answer before the timeout; empty when all did. */
+  missing: string[];
+}
+
+/** A node joined (first heard) or left (said goodbye, or missed its heartbeats). */
+export type NodeEvent = "up" | "down";
+export type NodeListener = (event: NodeEvent, node: string) => void;
+
+/** Counters every backend keeps (exported as metrics later). */
+export interface BrokerStats {
+  /** Publishes handed to the backend. */
+  published: number;
+  /** Messages received from other nodes and handed to a handler. */
+  received: number;
+  /** Messages from the backend dropped as malformed, foreign or of another version. */
+  dropped: number;
+  /** Publishes lost because the backend was unreachable (bounded loss during an outage). */
+  lost: number;
+  /** Times the backend connection was re-established. */
+  reconnects: number;
 }
 
 export interface Broker {
   /** This node's id, unique in the cluster. */
   readonly nodeId: string;
-  /** Sends `payload` to every other node subscribed to a pattern matching `topic`. */
-  publish(topic: string, payload: Uint8Array): Promise<void>;
-  /** Receives other nodes' publishes on topics matching `pattern`. */
-  subscribe(pattern: string, handler: BrokerHandler): Promise<Unsubscribe>;
+  /** Counters since this broker was made. */
+  readonly stats: Readonly<BrokerStats>;
   /**
-   * Asks every other node responding on `topic`; resolves with their answers
-   * once all replied, rejects with `BrokerTimeoutError` (holding the answers
-   * received so far) when `timeout` passes first.
+   * Sends `payload` to every other node subscribed to `topic` (exactly or by
+   * a matching pattern). Crosses the backend once per publish, never once per
+   * subscriber. Never rejects: a publish the backend cannot take is counted in
+   * `stats.lost`.
    */
-  request(topic: string, payload: Uint8Array, options?: RequestOptions): Promise<Buffer[]>;
-  /** Answers requests on topics matching `pattern`. */
+  publish(topic: string, payload: Uint8Array): Promise<void>;
+  /**
+   * Receives other nodes' publishes on `topic` (or on topics matching it,
+   * with `{ pattern: true }`). Resolves once the subscription is effective.
+   */
+  subscribe(
+    topic: string,
+    handler: BrokerHandler,
+    options?: SubscribeOptions,
+  ): Promise<Unsubscribe>;
+  /** Asks every other live node; see {@link RequestResult}. */
+  request(topic: string, payload: Uint8Array, options?: RequestOptions): Promise<RequestResult>;
+  /** Answers requests on topics matching `pattern` (`*`, trailing `**`). */
   respond(pattern: string, responder: BrokerResponder): Promise<Unsubscribe>;
-  /** Leaves the cluster: drops every subscription and responder. */
+  /** The other live nodes, as last heard. */
+  nodes(): string[];
+  /** Learns of nodes coming and going; returns a function that stops listening. */
+  onNodes(listener: NodeListener): () => void;
+  /** Leaves the cluster (other nodes see it go): drops every subscription and responder. */
   close(): Promise<void>;
 }
 
-/** A request did not get every answer in time. */
-export class BrokerTimeoutError extends SwitchboardError {
-  readonly responses: Buffer[];
-
-  constructor(topic: string, timeout: number, responses: Buffer[]) {
-    super("ERR_BROKER_TIMEOUT", `request on ${topic} timed out after ${timeout} ms`);
-    this.responses = responses;
+/** A broker could not be used (bad options, closed, backend refused). */
+export class BrokerError extends SwitchboardError {
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
   }
+}
+
+/** New zeroed counters. */
+export function newBrokerStats(): BrokerStats {
+  return { published: 0, received: 0, dropped: 0, lost: 0, reconnects: 0 };
 }
 
 /**

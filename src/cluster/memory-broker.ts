@@ -1,8 +1,9 @@
 /**
  * The in-memory broker: nodes of one process share a `MemoryBrokerHub`. It is
- * the default backend (a hub of one node costs a few map look-ups) and the
- * reference for the broker contract. Payloads are copied on publish so a node
- * can never observe another node's later mutation of a buffer.
+ * the reference for the broker contract and what tests of several nodes in one
+ * process use. Payloads are copied on publish so a node can never observe
+ * another node's later mutation of a buffer, and every delivery is
+ * asynchronous, as over a network.
  */
 import { randomBytes } from "node:crypto";
 import { createDebug } from "../shared/debug.js";
@@ -10,18 +11,28 @@ import {
   type Broker,
   type BrokerHandler,
   type BrokerResponder,
-  BrokerTimeoutError,
+  type BrokerStats,
   matchTopic,
+  type NodeListener,
+  newBrokerStats,
+  type Reply,
   type RequestOptions,
+  type RequestResult,
+  type SubscribeOptions,
   type Unsubscribe,
 } from "./broker.js";
 
 const debug = createDebug("cluster:memory");
 
 interface Entry<F> {
-  node: string;
-  pattern: string;
+  node: MemoryBroker;
+  topic: string;
+  pattern: boolean;
   fn: F;
+}
+
+function matches(entry: Entry<unknown>, topic: string): boolean {
+  return entry.pattern ? matchTopic(entry.topic, topic) : entry.topic === topic;
 }
 
 /**
@@ -30,23 +41,32 @@ interface Entry<F> {
  * @example
  * const hub = new MemoryBrokerHub();
  * const a = hub.connect(); const b = hub.connect();
- * await b.subscribe("news/*", (topic, bytes) => console.log(topic, bytes.toString()));
+ * await b.subscribe("news/*", (topic, bytes) => console.log(topic, bytes.toString()), { pattern: true });
  * await a.publish("news/today", Buffer.from("hi"));
  */
 export class MemoryBrokerHub {
   readonly subscriptions = new Set<Entry<BrokerHandler>>();
   readonly responders = new Set<Entry<BrokerResponder>>();
+  /** Open nodes of this hub. */
+  readonly members = new Set<MemoryBroker>();
 
   /** A new node on this hub. */
   connect(nodeId: string = randomBytes(8).toString("hex")): MemoryBroker {
     return new MemoryBroker(this, nodeId);
   }
+
+  /** @internal Tells every other member that `node` came or went. */
+  _announce(node: MemoryBroker, event: "up" | "down"): void {
+    for (const member of this.members) if (member !== node) member._heard(event, node.nodeId);
+  }
 }
 
 export class MemoryBroker implements Broker {
   readonly nodeId: string;
+  readonly stats: BrokerStats = newBrokerStats();
   readonly #hub: MemoryBrokerHub;
   readonly #own = new Set<Entry<BrokerHandler> | Entry<BrokerResponder>>();
+  readonly #listeners = new Set<NodeListener>();
   #closed = false;
 
   constructor(
@@ -55,15 +75,20 @@ export class MemoryBroker implements Broker {
   ) {
     this.#hub = hub;
     this.nodeId = nodeId;
+    hub._announce(this, "up");
+    hub.members.add(this);
   }
 
   async publish(topic: string, payload: Uint8Array): Promise<void> {
     if (this.#closed) return;
+    this.stats.published++;
     for (const entry of this.#hub.subscriptions) {
-      if (entry.node === this.nodeId || !matchTopic(entry.pattern, topic)) continue;
+      if (entry.node === this || !matches(entry, topic)) continue;
       const copy = Buffer.from(payload);
-      // Delivery is asynchronous, as over a network: a handler never runs inside publish().
+      const receiver = entry.node;
       queueMicrotask(() => {
+        if (!receiver.#hub.subscriptions.has(entry)) return;
+        receiver.stats.received++;
         try {
           entry.fn(topic, copy, this.nodeId);
         } catch (err) {
@@ -73,12 +98,26 @@ export class MemoryBroker implements Broker {
     }
   }
 
-  async subscribe(pattern: string, handler: BrokerHandler): Promise<Unsubscribe> {
-    return this.#add(this.#hub.subscriptions, { node: this.nodeId, pattern, fn: handler });
+  async subscribe(
+    topic: string,
+    handler: BrokerHandler,
+    options: SubscribeOptions = {},
+  ): Promise<Unsubscribe> {
+    return this.#add(this.#hub.subscriptions, {
+      node: this,
+      topic,
+      pattern: options.pattern === true,
+      fn: handler,
+    });
   }
 
   async respond(pattern: string, responder: BrokerResponder): Promise<Unsubscribe> {
-    return this.#add(this.#hub.responders, { node: this.nodeId, pattern, fn: responder });
+    return this.#add(this.#hub.responders, {
+      node: this,
+      topic: pattern,
+      pattern: true,
+      fn: responder,
+    });
   }
 
   #add<F>(set: Set<Entry<F>>, entry: Entry<F>): Unsubscribe {
@@ -91,49 +130,82 @@ export class MemoryBroker implements Broker {
     };
   }
 
-  request(topic: string, payload: Uint8Array, options: RequestOptions = {}): Promise<Buffer[]> {
+  request(
+    topic: string,
+    payload: Uint8Array,
+    options: RequestOptions = {},
+  ): Promise<RequestResult> {
     const timeout = options.timeout ?? 5000;
-    const targets = [...this.#hub.responders].filter(
-      (e) => e.node !== this.nodeId && matchTopic(e.pattern, topic),
-    );
-    if (this.#closed || targets.length === 0) return Promise.resolve([]);
-    return new Promise((resolve, reject) => {
-      const responses: Buffer[] = [];
-      let pending = targets.length;
-      let done = false;
-      const timer = setTimeout(() => {
-        done = true;
-        reject(new BrokerTimeoutError(topic, timeout, responses));
-      }, timeout);
-      const settle = (answer: Buffer | undefined) => {
-        if (done) return;
-        if (answer) responses.push(Buffer.from(answer));
-        if (--pending === 0) {
-          done = true;
-          clearTimeout(timer);
-          resolve(responses);
-        }
+    const targets = this.#closed ? [] : [...this.#hub.members].filter((m) => m !== this);
+    if (targets.length === 0) return Promise.resolve({ replies: [], missing: [] });
+    return new Promise((resolve) => {
+      const replies: Reply[] = [];
+      const pending = new Set(targets.map((t) => t.nodeId));
+      const finish = () => {
+        clearTimeout(timer);
+        resolve({ replies, missing: [...pending] });
       };
-      for (const entry of targets) {
+      const timer = setTimeout(finish, timeout);
+      for (const node of targets) {
         const copy = Buffer.from(payload);
-        queueMicrotask(() => {
-          Promise.resolve()
-            .then(() => entry.fn(topic, copy, this.nodeId))
-            .then(settle, (err) => {
-              debug("responder on %s failed: %s", topic, err);
-              settle(undefined);
-            });
-        });
+        const answered = (answer: Uint8Array | undefined) => {
+          if (!pending.delete(node.nodeId)) return;
+          if (answer !== undefined)
+            replies.push({ node: node.nodeId, payload: Buffer.from(answer) });
+          if (pending.size === 0) finish();
+        };
+        queueMicrotask(() => node._answer(topic, copy, this.nodeId).then(answered));
       }
     });
   }
 
+  /** @internal Runs this node's first responder matching `topic`. */
+  async _answer(topic: string, payload: Buffer, origin: string): Promise<Uint8Array | undefined> {
+    for (const entry of this.#hub.responders) {
+      if (entry.node !== this || !matches(entry, topic)) continue;
+      try {
+        return await entry.fn(topic, payload, origin);
+      } catch (err) {
+        debug("responder on %s failed: %s", topic, err);
+        return undefined;
+      }
+    }
+    return undefined;
+  }
+
+  nodes(): string[] {
+    const out: string[] = [];
+    if (this.#closed) return out;
+    for (const member of this.#hub.members) if (member !== this) out.push(member.nodeId);
+    return out;
+  }
+
+  onNodes(listener: NodeListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** @internal Another node of the hub came or went. */
+  _heard(event: "up" | "down", node: string): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event, node);
+      } catch (err) {
+        debug("node listener failed: %s", err);
+      }
+    }
+  }
+
   async close(): Promise<void> {
+    if (this.#closed) return;
     this.#closed = true;
+    this.#hub.members.delete(this);
     for (const entry of this.#own) {
       this.#hub.subscriptions.delete(entry as Entry<BrokerHandler>);
       this.#hub.responders.delete(entry as Entry<BrokerResponder>);
     }
     this.#own.clear();
+    this.#listeners.clear();
+    this.#hub._announce(this, "down");
   }
 }

@@ -7,7 +7,7 @@
  */
 import { EventEmitter } from "node:events";
 import { deserialize, serialize } from "node:v8";
-import { BrokerTimeoutError, type Unsubscribe } from "../cluster/index.js";
+import type { Unsubscribe } from "../cluster/index.js";
 import type { Packet } from "../codec/socketio/index.js";
 import { TopicRouter } from "../core/index.js";
 import { FanoutTargets } from "../engine/fanout.js";
@@ -397,14 +397,13 @@ export class Adapter extends EventEmitter {
     }
     const ack = last as (err: Error | null, responses: unknown[]) => void;
     const args = packet.slice(0, -1);
-    broker.request(this.#serverSideTopic, serialize(args), { timeout }).then(
-      (answers) => ack(null, answers.map(decodeAnswer)),
-      (err: unknown) =>
-        ack(
-          err instanceof Error ? err : new Error(String(err)),
-          err instanceof BrokerTimeoutError ? err.responses.map(decodeAnswer) : [],
-        ),
-    );
+    broker
+      .request(this.#serverSideTopic, serialize(args), { timeout })
+      .then(({ replies, missing }) => {
+        const responses = replies.map((r) => decodeAnswer(r.payload));
+        if (missing.length === 0) ack(null, responses);
+        else ack(new Error(`timeout reached: ${missing.length} node(s) did not answer`), responses);
+      });
   }
 
   /** Keeps a disconnected socket's session (no-op unless recovery is on). */
