@@ -402,7 +402,14 @@ export class Adapter extends EventEmitter {
       .then(({ replies, missing }) => {
         const responses = replies.map((r) => decodeAnswer(r.payload));
         if (missing.length === 0) ack(null, responses);
-        else ack(new Error(`timeout reached: ${missing.length} node(s) did not answer`), responses);
+        else {
+          // socket.io's wording, so code matching on it keeps working.
+          const expected = replies.length + missing.length;
+          const err = new Error(
+            `timeout reached: only ${expected - missing.length} responses received out of ${expected}`,
+          );
+          ack(err, responses);
+        }
       });
   }
 

@@ -146,7 +146,7 @@ function checkParser(value: unknown): void {
   }
 }
 
-const BROKER_METHODS = ["publish", "subscribe", "request", "respond", "close"] as const;
+const BROKER_METHODS = ["publish", "subscribe", "request", "respond", "nodes", "onNodes", "close"] as const;
 
 function checkBroker(value: unknown): void {
   if (value === undefined) return;
