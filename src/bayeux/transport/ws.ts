@@ -17,10 +17,15 @@ import {
 } from "../../codec/bayeux/index.js";
 import { createDebug } from "../../shared/debug.js";
 import { useCompactListenerTable } from "../../shared/listener-table.js";
-import { corkForTick, isCorkedForTick, type TickWatcher } from "../../transport/tick-cork.js";
-import { writeFramesDirect } from "../../transport/websocket.js";
 import { encodeFrame } from "../../transport/ws-frame.js";
 import type { WebSocket } from "../../transport/ws-types.js";
+import {
+  type BacklogWatcher,
+  OVERFLOW,
+  type TickMark,
+  UNAVAILABLE,
+  WebSocketWriter,
+} from "../../transport/ws-writer.js";
 import type { Delivery } from "../server/delivery.js";
 import type { HeldResult, ProcessResult } from "../server/host.js";
 import type { BayeuxServer } from "../server/server.js";
@@ -30,10 +35,6 @@ const debug = createDebug("bayeux:ws");
 
 const SOCKET = Symbol("bayeuxSocket");
 type TaggedWebSocket = WebSocket & { [SOCKET]?: BayeuxSocket };
-
-// Shared send options: a delivery's frame bytes are JSON text, sent as a text
-// frame; one object for every send keeps the per-recipient path allocation-free.
-const TEXT_FRAME = { binary: false } as const;
 
 /** Close codes (RFC 6455 section 7.4.1). */
 const CLOSE_UNSUPPORTED = 1003;
@@ -120,7 +121,7 @@ function batchFrame(list: readonly Delivery[], start: number, end: number): Buff
 }
 
 /** One websocket connection, which sessions push their deliveries through. */
-export class BayeuxSocket implements SessionSocket, TickWatcher {
+export class BayeuxSocket implements SessionSocket, TickMark, BacklogWatcher {
   readonly ws: WebSocket;
   /**
    * The upgrade request, for extensions and policies; null when the server
@@ -129,6 +130,9 @@ export class BayeuxSocket implements SessionSocket, TickWatcher {
    */
   readonly request: IncomingMessage | null;
   readonly #server: BayeuxServer;
+  readonly #writer: WebSocketWriter;
+  /** The tick of the last reply written (see {@link WebSocketWriter}). */
+  tickMark = 0;
   /** The session pushing through this socket, or a Set once there are several (rare). */
   #sessions: BayeuxSession | Set<BayeuxSession> | null = null;
   /** The first delivery waiting for the end of the tick (null: none). */
@@ -138,10 +142,20 @@ export class BayeuxSocket implements SessionSocket, TickWatcher {
   /** Frames that arrived while a batch waited on an asynchronous step (null: none waits). */
   #backlog: string[] | null = null;
 
-  constructor(ws: WebSocket, request: IncomingMessage, server: BayeuxServer) {
+  /**
+   * `writer` is the one of the socket's handler (every socket of a server
+   * shares it); a socket made on its own gets one of its own.
+   */
+  constructor(
+    ws: WebSocket,
+    request: IncomingMessage,
+    server: BayeuxServer,
+    writer: WebSocketWriter = new WebSocketWriter(),
+  ) {
     this.ws = ws;
     this.request = server.usesRequest ? request : null;
     this.#server = server;
+    this.#writer = writer;
     (ws as TaggedWebSocket)[SOCKET] = this;
     useCompactListenerTable(ws);
     ws.on("message", onMessage);
@@ -205,27 +219,35 @@ export class BayeuxSocket implements SessionSocket, TickWatcher {
 
   /**
    * Writes one text frame of shared bytes: `frames` is its complete encoding,
-   * built once for every recipient and written to the TCP stream as it is
-   * (without permessage-deflate, which this server never negotiates, ws's
-   * sender holds no queue to overtake). At the end of the tick there is
-   * nothing left to coalesce with, so it goes out at once and the backlog is
+   * built once for every recipient and written as it is (this server never
+   * negotiates permessage-deflate). At the end of the tick there is nothing
+   * left to coalesce with, so it goes out at once and the backlog is
    * measured right after; unless a reply corked the socket this tick, whose
    * uncork measures it.
    */
   sendFrame(payload: Buffer, frames: readonly Buffer[]): void {
+    this.#write(payload, frames, null);
+  }
+
+  /**
+   * Writes a frame through the server's writer, coalesced with this tick's
+   * other writes when `mark` (this socket) is given; the slow-consumer limit
+   * is checked once the bytes had their chance to leave.
+   */
+  #write(payload: string | Buffer, frames: readonly Buffer[], mark: TickMark | null): void {
     const ws = this.ws;
     if (ws.readyState !== 1) return;
-    if (writeFramesDirect(ws, frames, false) === null) ws.send(payload, TEXT_FRAME);
-    if (!isCorkedForTick(ws)) this.#checkBacklog();
+    const writer = this.#writer;
+    const max = this.#server.options.maxBufferedBytes;
+    let status = writer.writeFrames(ws, frames, mark, max, this);
+    if (status === UNAVAILABLE)
+      status = writer.send(ws, payload, false, false, mark, max, undefined, this);
+    if (status === OVERFLOW) this.#cut();
   }
 
-  /** The end-of-tick uncork happened: what is still buffered is the real backlog. */
-  uncorked(): void {
-    if (this.ws.readyState === 1) this.#checkBacklog();
-  }
-
-  #checkBacklog(): void {
-    if (this.ws.bufferedAmount > this.#server.options.maxBufferedBytes) this.#cut();
+  /** The backlog measured after the end-of-tick uncork passed `maxBufferedBytes`. */
+  overflowed(): void {
+    this.#cut();
   }
 
   /**
@@ -359,16 +381,11 @@ export class BayeuxSocket implements SessionSocket, TickWatcher {
   #sendText(text: string): void {
     // Deliveries pushed earlier in this tick go first, as they happened first.
     this.flush();
-    const ws = this.ws;
-    if (ws.readyState !== 1) return;
-    // Corked, the tick's bytes sit in the stream though the kernel would take
-    // them: the backlog is measured once they are handed over (uncorked()).
-    const corked = corkForTick(ws, this);
+    if (this.ws.readyState !== 1) return;
     // The whole frame in one buffer and one write (ws's sender would write
-    // header and payload as two buffers, a writev); without
-    // permessage-deflate its sender holds no queue this could overtake.
-    if (writeFramesDirect(ws, encodeFrame(text, false), false) === null) ws.send(text);
-    if (!corked) this.#checkBacklog();
+    // header and payload as two buffers, a writev). A second reply in a tick
+    // corks the socket until the tick ends.
+    this.#write(text, encodeFrame(text, false), this);
   }
 
   closed(): void {
@@ -421,6 +438,8 @@ function ignoreError(): void {}
 export class BayeuxWebSocketHandler {
   readonly #server: BayeuxServer;
   readonly #wss: WebSocketServer;
+  /** Writes every frame of this server's websockets. */
+  readonly #writer = new WebSocketWriter();
 
   constructor(server: BayeuxServer) {
     this.#server = server;
@@ -459,7 +478,7 @@ export class BayeuxWebSocketHandler {
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       // ws listens for errors on the stream from here on.
       socket.removeListener("error", ignoreError);
-      new BayeuxSocket(ws, req, this.#server);
+      new BayeuxSocket(ws, req, this.#server, this.#writer);
     });
   }
 
