@@ -24,12 +24,13 @@ import {
   OVERFLOW,
   type TickMark,
   UNAVAILABLE,
-  WebSocketWriter,
+  type WebSocketWriter,
 } from "../../transport/ws-writer.js";
 import type { Delivery } from "../server/delivery.js";
 import type { HeldResult, ProcessResult } from "../server/host.js";
 import type { BayeuxServer } from "../server/server.js";
 import type { BayeuxSession, SessionSocket } from "../server/session.js";
+import { BATCH_BYTES, WebSocketOutbox } from "./ws-outbox.js";
 
 const debug = createDebug("bayeux:ws");
 
@@ -53,73 +54,6 @@ function encode(deliveries: readonly Delivery[], replies: readonly object[]): st
   }
 }
 
-// Deliveries pushed to a socket wait until the end of the tick, then leave
-// as one text frame `[d1,d2,...]` (as Faye batches its queue): a burst costs
-// each recipient one frame instead of one per message. Sockets with something
-// waiting are listed here, and one shared `process.nextTick` flushes them all.
-let dirty: BayeuxSocket[] = [];
-let flushScheduled = false;
-
-/**
- * Most bytes joined into one batch frame: a longer burst leaves in several
- * frames, so no peer is handed one unbounded frame (a delivery larger than
- * this goes alone, as it would have anyway).
- */
-const BATCH_BYTES = 64 * 1024;
-
-// The last batch built in a flush and its bytes: recipients of the same
-// broadcasts in the same tick hold the same deliveries in the same order, so
-// the frame is built once and shared, as a single delivery's frame is.
-let lastList: readonly Delivery[] | null = null;
-let lastStart = 0;
-let lastEnd = 0;
-let lastFrame: Buffer | null = null;
-/** The complete websocket frame of `lastFrame`, built on first use. */
-let lastWsFrame: Buffer[] | null = null;
-
-function flushAll(): void {
-  const list = dirty;
-  dirty = [];
-  flushScheduled = false;
-  for (let i = 0; i < list.length; i++) list[i].flush();
-  lastList = lastFrame = lastWsFrame = null;
-}
-
-/** Whether `list[start, end)` holds the same deliveries as the last batch built. */
-function sameAsLast(list: readonly Delivery[], start: number, end: number): boolean {
-  const last = lastList;
-  if (last === null || end - start !== lastEnd - lastStart) return false;
-  for (let i = start, j = lastStart; i < end; i++, j++) if (list[i] !== last[j]) return false;
-  return true;
-}
-
-/**
- * The text frame `[d1,d2,...]` of `list[start, end)`, joined from the
- * deliveries' own shared frames (`[json]` each): bytes are copied, no JSON is
- * encoded again.
- */
-function batchFrame(list: readonly Delivery[], start: number, end: number): Buffer {
-  if (end - start === 1) return list[start].frame;
-  if (lastFrame !== null && sameAsLast(list, start, end)) return lastFrame;
-  let length = 1;
-  for (let i = start; i < end; i++) length += list[i].frame.length - 1;
-  const out = Buffer.allocUnsafe(length);
-  let at = 0;
-  for (let i = start; i < end; i++) {
-    const frame = list[i].frame;
-    // Each frame is `[json]`: its `json`, led by `[` (the first) or `,`.
-    out[at++] = i === start ? 0x5b : 0x2c;
-    at += frame.copy(out, at, 1, frame.length - 1);
-  }
-  out[at] = 0x5d;
-  lastWsFrame = null;
-  lastList = list;
-  lastStart = start;
-  lastEnd = end;
-  lastFrame = out;
-  return out;
-}
-
 /** One websocket connection, which sessions push their deliveries through. */
 export class BayeuxSocket implements SessionSocket, TickMark, BacklogWatcher {
   readonly ws: WebSocket;
@@ -130,7 +64,8 @@ export class BayeuxSocket implements SessionSocket, TickMark, BacklogWatcher {
    */
   readonly request: IncomingMessage | null;
   readonly #server: BayeuxServer;
-  readonly #writer: WebSocketWriter;
+  /** The handler's: the writer and the end-of-tick delivery batches. */
+  readonly #outbox: WebSocketOutbox;
   /** The tick of the last reply written (see {@link WebSocketWriter}). */
   tickMark = 0;
   /** The session pushing through this socket, or a Set once there are several (rare). */
@@ -143,19 +78,19 @@ export class BayeuxSocket implements SessionSocket, TickMark, BacklogWatcher {
   #backlog: string[] | null = null;
 
   /**
-   * `writer` is the one of the socket's handler (every socket of a server
+   * `outbox` is the one of the socket's handler (every socket of a server
    * shares it); a socket made on its own gets one of its own.
    */
   constructor(
     ws: WebSocket,
     request: IncomingMessage,
     server: BayeuxServer,
-    writer: WebSocketWriter = new WebSocketWriter(),
+    outbox: WebSocketOutbox = new WebSocketOutbox(),
   ) {
     this.ws = ws;
     this.request = server.usesRequest ? request : null;
     this.#server = server;
-    this.#writer = writer;
+    this.#outbox = outbox;
     (ws as TaggedWebSocket)[SOCKET] = this;
     useCompactListenerTable(ws);
     ws.on("message", onMessage);
@@ -175,11 +110,7 @@ export class BayeuxSocket implements SessionSocket, TickMark, BacklogWatcher {
       return;
     }
     this.#first = delivery;
-    dirty.push(this);
-    if (!flushScheduled) {
-      flushScheduled = true;
-      process.nextTick(flushAll);
-    }
+    this.#outbox.schedule(this);
   }
 
   /** Writes what was pushed this tick: one delivery's shared frame, or batches of them. */
@@ -211,10 +142,9 @@ export class BayeuxSocket implements SessionSocket, TickMark, BacklogWatcher {
       this.sendFrame(list[start].frame, list[start].wsFrame);
       return;
     }
-    const payload = batchFrame(list, start, end);
-    // The batch just built is the last one: its frame is shared by every recipient of it.
-    lastWsFrame ??= encodeFrame(payload, false);
-    this.sendFrame(payload, lastWsFrame);
+    const outbox = this.#outbox;
+    const payload = outbox.batch(list, start, end);
+    this.sendFrame(payload, outbox.batchWsFrame());
   }
 
   /**
@@ -237,7 +167,7 @@ export class BayeuxSocket implements SessionSocket, TickMark, BacklogWatcher {
   #write(payload: string | Buffer, frames: readonly Buffer[], mark: TickMark | null): void {
     const ws = this.ws;
     if (ws.readyState !== 1) return;
-    const writer = this.#writer;
+    const writer = this.#outbox.writer;
     const max = this.#server.options.maxBufferedBytes;
     let status = writer.writeFrames(ws, frames, mark, max, this);
     if (status === UNAVAILABLE)
@@ -438,8 +368,8 @@ function ignoreError(): void {}
 export class BayeuxWebSocketHandler {
   readonly #server: BayeuxServer;
   readonly #wss: WebSocketServer;
-  /** Writes every frame of this server's websockets. */
-  readonly #writer = new WebSocketWriter();
+  /** Writes every frame of this server's websockets, and batches their deliveries. */
+  readonly #outbox = new WebSocketOutbox();
 
   constructor(server: BayeuxServer) {
     this.#server = server;
@@ -478,7 +408,7 @@ export class BayeuxWebSocketHandler {
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       // ws listens for errors on the stream from here on.
       socket.removeListener("error", ignoreError);
-      new BayeuxSocket(ws, req, this.#server, this.#writer);
+      new BayeuxSocket(ws, req, this.#server, this.#outbox);
     });
   }
 
