@@ -17,6 +17,7 @@ import {
 } from "../../codec/bayeux/index.js";
 import { createDebug } from "../../shared/debug.js";
 import { useCompactListenerTable } from "../../shared/listener-table.js";
+import { refuseUpgrade } from "../../transport/upgrade-refusal.js";
 import { encodeFrame } from "../../transport/ws-frame.js";
 import type { WebSocket } from "../../transport/ws-types.js";
 import {
@@ -394,17 +395,16 @@ export class BayeuxWebSocketHandler {
    * httpServer.on("upgrade", (req, socket, head) => wsHandler.handleUpgrade(req, socket, head));
    */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on("error", ignoreError);
     const enabled = this.#server.options.connectionTypes.includes("websocket");
     if (
       !enabled ||
       this.#server.closed ||
       (req.headers.upgrade ?? "").toLowerCase() !== "websocket"
     ) {
-      const status = this.#server.closed ? "503 Service Unavailable" : "400 Bad Request";
-      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      refuseUpgrade(socket, this.#server.closed ? 503 : 400);
       return;
     }
+    socket.on("error", ignoreError);
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       // ws listens for errors on the stream from here on.
       socket.removeListener("error", ignoreError);
