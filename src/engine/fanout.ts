@@ -3,7 +3,8 @@
  * loop of a broadcast to a large room. Each socket's websocket, where the
  * frame can go to it as built, is looked up once when the list is made; a
  * broadcast then visits per recipient only that websocket and its TCP stream
- * (what a bare `ws` server's own loop visits), and the socket's tick mark
+ * (what a bare `ws` server's own loop visits) through the engine server's
+ * `WebSocketWriter`, and the socket's tick mark
  * (shared with its own writes, so a second write in a tick corks and a
  * volatile packet sees the write in flight). Any other socket (polling, compression,
  * per-packet listeners, closing) takes its own `_sendPrepared`.
@@ -15,9 +16,8 @@
  * const targets = new FanoutTargets(conns);
  * targets.send(prepared, true, false, -1);
  */
-import { markWrittenThisTick } from "../transport/tick-cork.js";
-import { DIRECT_OVERFLOW, DIRECT_UNAVAILABLE, writeFrameDirect } from "../transport/websocket.js";
 import type { WebSocket } from "../transport/ws-types.js";
+import { OVERFLOW, UNAVAILABLE } from "../transport/ws-writer.js";
 import type { PreparedMessage } from "./prepared-message.js";
 import { directEpoch, type ListenerTable, type Socket } from "./socket.js";
 
@@ -51,6 +51,9 @@ export class FanoutTargets {
     const direct =
       events.flush === undefined && events.drain === undefined ? this.#direct : undefined;
     const max = host.opts.maxBufferedBytes;
+    // One writer per engine server, one frame per broadcast: both read once here.
+    const writer = conns[0].transport.config.writer;
+    const frames = direct === undefined ? null : prepared.websocketFrame();
     for (let i = 0; i < count; i++) {
       if (i === skip) continue;
       const conn = conns[i];
@@ -58,11 +61,9 @@ export class FanoutTargets {
       if (volatile && !conn._acceptsVolatile()) continue;
       const ws = direct?.[i];
       const status =
-        ws == null
-          ? DIRECT_UNAVAILABLE
-          : writeFrameDirect(ws, prepared, max, markWrittenThisTick(conn));
-      if (status === DIRECT_UNAVAILABLE) conn._sendPrepared(prepared, compress, volatile);
-      else if (status === DIRECT_OVERFLOW) conn._overflow();
+        ws == null || frames === null ? UNAVAILABLE : writer.writeFrames(ws, frames, conn, max);
+      if (status === UNAVAILABLE) conn._sendPrepared(prepared, compress, volatile);
+      else if (status === OVERFLOW) conn._overflow();
     }
   }
 }

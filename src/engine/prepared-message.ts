@@ -6,7 +6,7 @@
  */
 import type { Packet, PacketOptions } from "../codec/engineio/index.js";
 import type { PreEncoded } from "../transport/transport.js";
-import { buildFrame } from "../transport/websocket.js";
+import { encodeFrame } from "../transport/ws-frame.js";
 import type { PreparedMessage as PreparedMessageContract } from "./types.js";
 
 /** Accepted message payloads: text, or bytes in any common container. */
@@ -50,7 +50,7 @@ export class PreparedMessage implements PreparedMessageContract, PreEncoded {
     if (this.#frame === null) {
       const data = this.data;
       this.#frame =
-        typeof data === "string" ? buildFrame(`4${data}`, false) : buildFrame(data, true);
+        typeof data === "string" ? encodeFrame(`4${data}`, false) : encodeFrame(data, true);
     }
     return this.#frame;
   }

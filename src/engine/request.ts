@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { ProtocolVersion } from "../codec/engineio/index.js";
+import { refuseUpgrade } from "../transport/upgrade-refusal.js";
 import { ENGINE_ERRORS, type EngineErrorKey } from "./errors.js";
 
 export type EngineQuery = Record<string, string>;
@@ -73,26 +74,8 @@ export function abortRequest(res: ServerResponse, key: EngineErrorKey, message?:
   res.end(body);
 }
 
-const STATUS_TEXT: Record<number, string> = {
-  400: "Bad Request",
-  403: "Forbidden",
-  503: "Service Unavailable",
-};
-
-/** Answers a websocket upgrade request with an error from the table, then destroys it. */
+/** Answers a websocket upgrade request with an error from the table, then closes it. */
 export function abortUpgrade(socket: Duplex, key: EngineErrorKey, message?: string): void {
-  socket.on("error", ignore);
-  if (socket.writable) {
-    const { status, body } = errorBody(key, message);
-    socket.write(
-      `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Error"}\r\n` +
-        "Connection: close\r\n" +
-        "Content-Type: application/json\r\n" +
-        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-        `\r\n${body}`,
-    );
-  }
-  socket.destroy();
+  const { status, body } = errorBody(key, message);
+  refuseUpgrade(socket, status, body);
 }
-
-function ignore(): void {}

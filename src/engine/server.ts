@@ -24,6 +24,7 @@ import { JsonpTransport } from "../transport/polling-jsonp.js";
 import type { TransportConfig } from "../transport/transport.js";
 import { WebSocketTransport } from "../transport/websocket.js";
 import type { WebSocket, WebSocketServerLike } from "../transport/ws-types.js";
+import { WebSocketWriter } from "../transport/ws-writer.js";
 import { type AttachOptions, attachEngine } from "./attach.js";
 import { serializeCookie } from "./cookie.js";
 import { applyCors } from "./cors.js";
@@ -121,6 +122,7 @@ export class Server extends EventEmitter implements SocketHost {
     this.#transportConfig = {
       maxHttpBufferSize: o.maxHttpBufferSize,
       maxBufferedBytes: o.maxBufferedBytes,
+      writer: new WebSocketWriter(),
       httpCompressionThreshold: o.httpCompression ? o.httpCompression.threshold : null,
       decorateHeaders: (headers, req, sid, initial) => {
         if (initial) {

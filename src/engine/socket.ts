@@ -19,15 +19,10 @@ import type {
 import { createDebug } from "../shared/debug.js";
 import { hasListeners, useCompactListenerTable } from "../shared/listener-table.js";
 import { TimerEntry, type TimerLists, type TimerTarget } from "../shared/timer-wheel.js";
-import { markWrittenThisTick } from "../transport/tick-cork.js";
 import type { Transport, TransportOwner } from "../transport/transport.js";
-import {
-  DIRECT_OVERFLOW,
-  DIRECT_WRITTEN,
-  WebSocketTransport,
-  writeFrameDirect,
-} from "../transport/websocket.js";
+import { WebSocketTransport } from "../transport/websocket.js";
 import type { WebSocket } from "../transport/ws-types.js";
+import { OVERFLOW, WRITTEN } from "../transport/ws-writer.js";
 import type { HandshakeRequest } from "./handshake-request.js";
 import { retainRequest } from "./handshake-request.js";
 import type { ResolvedOptions } from "./options.js";
@@ -146,7 +141,7 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
   /** Heartbeat state (low bits) and the flags below, in one field. */
   #bits = HB_IDLE;
   readonly server: SocketHost;
-  /** The tick of the last write to this connection (see `markWrittenThisTick`). */
+  /** The tick of the last write to this connection (see `WebSocketWriter`). */
   tickMark = 0;
   #transport!: Transport;
   readonly id: string;
@@ -366,14 +361,14 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
       const host = this.server;
       const server = (host as unknown as ListenerTable)._events;
       if (server.flush === undefined && server.drain === undefined) {
-        const status = writeFrameDirect(
+        const status = this.#transport.config.writer.writeFrames(
           direct,
-          prepared,
+          prepared.websocketFrame(),
+          this,
           host.opts.maxBufferedBytes,
-          markWrittenThisTick(this),
         );
-        if (status === DIRECT_WRITTEN) return;
-        if (status === DIRECT_OVERFLOW) {
+        if (status === WRITTEN) return;
+        if (status === OVERFLOW) {
           (this.#transport as WebSocketTransport).overflow();
           return;
         }

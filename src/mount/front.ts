@@ -11,6 +11,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { claimedOverlap, claimPath, releasePath } from "../engine/attach.js";
+import { refuseUpgrade as refuseWith } from "../transport/upgrade-refusal.js";
 import { MountError } from "./errors.js";
 import { prefixesOverlap } from "./path.js";
 import type { Mount, NodeServer } from "./router.js";
@@ -170,9 +171,5 @@ export function assertPathFree(
 
 /** Answers an upgrade request with a bodiless HTTP status and closes the socket. */
 export function refuseUpgrade(socket: Duplex, status: 400 | 404 | 503): void {
-  if (socket.destroyed) return;
-  const text =
-    status === 400 ? "Bad Request" : status === 404 ? "Not Found" : "Service Unavailable";
-  socket.on("error", () => {});
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  refuseWith(socket, status);
 }

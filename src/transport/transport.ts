@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
 import type { Packet, ProtocolVersion } from "../codec/engineio/index.js";
+import type { WebSocketWriter } from "./ws-writer.js";
 
 export type TransportName = "polling" | "websocket";
 
@@ -24,7 +25,7 @@ export interface TransportOwner {
   onTransportReady(transport: Transport): void;
   /** Packets sent with `notify` have been written out. */
   onTransportDrain(transport: Transport): void;
-  /** The tick of the last write to the owner's connection (see `markWrittenThisTick`). */
+  /** The tick of the last write to the owner's connection (see {@link WebSocketWriter}). */
   tickMark: number;
 }
 
@@ -46,6 +47,8 @@ export interface TransportConfig {
   maxHttpBufferSize: number;
   /** Most bytes that may wait to be written to one client (engine `maxBufferedBytes`). */
   maxBufferedBytes: number;
+  /** Writes every websocket frame of the engine server's connections (one per server). */
+  writer: WebSocketWriter;
   /** Minimum response size to compress, or null when http compression is off. */
   httpCompressionThreshold: number | null;
   /** Lets the engine add headers (cookie, `headers` events) to a polling response. */

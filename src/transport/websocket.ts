@@ -4,11 +4,10 @@
  * led by the packet type byte).
  *
  * Listeners are shared functions that find their transport through a symbol
- * on the `ws` object, so a connection costs no closures. All use of `ws`
- * internals (writing pre-built frames through its sender) lives here, with a
- * fallback to `ws.send`.
+ * on the `ws` object, so a connection costs no closures. Every write goes
+ * through the engine server's {@link WebSocketWriter} (pre-built frames,
+ * tick coalescing, the backlog limit).
  */
-import * as wsModule from "ws";
 import {
   decodePacket,
   decodePacketV3,
@@ -20,35 +19,16 @@ import {
 } from "../codec/engineio/index.js";
 import { createDebug } from "../shared/debug.js";
 import { useCompactListenerTable } from "../shared/listener-table.js";
-import { type Corkable, corkStream, markWrittenThisTick, wroteThisTick } from "./tick-cork.js";
 import { type PreEncoded, Transport, type TransportConfig } from "./transport.js";
 import { encodeFrame } from "./ws-frame.js";
 import type { WebSocket } from "./ws-types.js";
+import { OVERFLOW, remoteAddressOf, UNAVAILABLE, type WebSocketWriter } from "./ws-writer.js";
 
 const debug = createDebug("engine:websocket");
 
 const kTransport = Symbol("switchboard.transport");
 
 type TaggedWebSocket = WebSocket & { [kTransport]?: WebSocketTransport };
-
-/** The part of ws's (untyped) Sender used to write pre-built frames. */
-interface FrameSender {
-  _state?: number;
-  sendFrame?: (list: Buffer[], cb?: (err?: Error) => void) => void;
-}
-
-type SendFrame = (list: Buffer[], cb?: (err?: Error) => void) => void;
-
-/** The TCP stream under a ws WebSocket, as this file writes to it. */
-type FrameStream = Corkable & {
-  write(chunk: Buffer): boolean;
-  readonly writableLength: number;
-};
-
-/** ws 8's Sender writes a list of pre-built frame buffers (checked once, not per send). */
-const SENDS_FRAMES =
-  typeof (wsModule as unknown as { Sender?: { prototype?: FrameSender } }).Sender?.prototype
-    ?.sendFrame === "function";
 
 const WS_OPEN = 1;
 
@@ -72,8 +52,8 @@ export class WebSocketTransport extends Transport {
   readonly socket: WebSocket;
   /** Whether permessage-deflate was negotiated (then frames cannot be pre-built). */
   readonly deflate: boolean;
-  #onSentLast: ((err?: Error) => void) | null = null;
-  /** The tick of the last write (see `markWrittenThisTick`). */
+  #onSentLast: ((err?: Error | null) => void) | null = null;
+  /** The tick of the last write, when there is no owner (see {@link WebSocketWriter}). */
   tickMark = 0;
 
   constructor(socket: WebSocket, protocol: ProtocolVersion, config: TransportConfig) {
@@ -108,18 +88,16 @@ export class WebSocketTransport extends Transport {
    * (compressing). Read for volatile packets only.
    */
   get writing(): boolean {
-    if (wroteThisTick(this.owner ?? this)) return true;
-    const socket = this.socket;
-    const stream = (socket as unknown as { _socket?: FrameStream })._socket;
-    if (stream !== undefined && stream.writableLength > 0) return true;
-    const sender = (socket as unknown as { _sender?: FrameSender })._sender;
-    return sender?._state !== undefined && sender._state !== 0;
+    return this.#writer.busy(this.socket, this.owner ?? this);
   }
 
   /** Remote address of the underlying TCP connection. */
   get remoteAddress(): string | undefined {
-    return (this.socket as unknown as { _socket?: { remoteAddress?: string } })._socket
-      ?.remoteAddress;
+    return remoteAddressOf(this.socket);
+  }
+
+  get #writer(): WebSocketWriter {
+    return this.config.writer;
   }
 
   onFrame(data: Buffer, isBinary: boolean): void {
@@ -154,31 +132,26 @@ export class WebSocketTransport extends Transport {
     const socket = this.socket;
     if (socket.readyState !== WS_OPEN) return;
     const cb = notify ? this.#sentCallback() : undefined;
-    const stream = (socket as unknown as { _socket?: FrameStream })._socket;
-    if (markWrittenThisTick(this.owner ?? this) && stream !== undefined) corkStream(stream);
-    if (!this.deflate) {
-      const sender = (socket as unknown as { _sender?: FrameSender })._sender;
-      // ws writes frames straight to the socket when its sender is idle
-      // (state 0); otherwise it queues them, and so must we, via send().
-      if (SENDS_FRAMES && sender !== undefined && sender._state === 0) {
-        const prepared = packet.options?.prepared as PreEncoded | undefined;
-        (sender.sendFrame as SendFrame).call(
-          sender,
-          prepared !== undefined && this.protocol === 4
-            ? prepared.websocketFrame()
-            : this.#frameOf(packet),
-          cb,
-        );
-        if (socket.bufferedAmount > this.config.maxBufferedBytes) this.overflow();
-        return;
-      }
-    }
-    const encoded = this.protocol === 3 ? encodePacketV3(packet) : encodePacket(packet);
-    const compress = this.deflate && packet.options?.compress !== false;
-    socket.send(encoded, { binary: typeof encoded !== "string", compress }, cb);
+    const writer = this.#writer;
+    const mark = this.owner ?? this;
     // What the kernel did not take stays in node's (and ws's) queues: a client
-    // that stops reading would grow them without bound. One getter read per send.
-    if (socket.bufferedAmount > this.config.maxBufferedBytes) this.overflow();
+    // that stops reading would grow them without bound.
+    const max = this.config.maxBufferedBytes;
+    let status: number = UNAVAILABLE;
+    if (!this.deflate) {
+      const prepared = packet.options?.prepared as PreEncoded | undefined;
+      const frames =
+        prepared !== undefined && this.protocol === 4
+          ? prepared.websocketFrame()
+          : this.#frameOf(packet);
+      status = writer.writeFramesThen(socket, frames, mark, max, cb);
+    }
+    if (status === UNAVAILABLE) {
+      const encoded = this.protocol === 3 ? encodePacketV3(packet) : encodePacket(packet);
+      const compress = this.deflate && packet.options?.compress !== false;
+      status = writer.send(socket, encoded, typeof encoded !== "string", compress, mark, max, cb);
+    }
+    if (status === OVERFLOW) this.overflow();
   }
 
   /** The frame of a packet nobody prepared: one buffer, so one write. */
@@ -199,10 +172,10 @@ export class WebSocketTransport extends Transport {
     this.emitError("outgoing buffer full");
   }
 
-  #sentCallback(): (err?: Error) => void {
+  #sentCallback(): (err?: Error | null) => void {
     // Created on first need: most sockets never ask for write notifications.
     if (this.#onSentLast === null) {
-      this.#onSentLast = (err?: Error) => {
+      this.#onSentLast = (err?: Error | null) => {
         if (err) this.emitError(err.message);
         else this.owner?.onTransportDrain(this);
       };
@@ -220,59 +193,4 @@ export class WebSocketTransport extends Transport {
     this.socket.close();
     done?.();
   }
-}
-
-/** {@link writeFrameDirect}: written. */
-export const DIRECT_WRITTEN = 0;
-/** {@link writeFrameDirect}: no TCP stream to write to; send through the transport. */
-export const DIRECT_UNAVAILABLE = 1;
-/** {@link writeFrameDirect}: written, and the client is now too far behind. */
-export const DIRECT_OVERFLOW = 2;
-
-/**
- * Writes a prepared message's frame straight to the TCP stream under `ws`,
- * as ws's sender writes an uncompressed frame: without permessage-deflate
- * (the caller checks) that sender never holds a queue, so nothing can be
- * overtaken. A closing or closed `ws` is skipped (written: nothing to do).
- * `again` says the connection was already written to in this tick (see
- * `markWrittenThisTick`): the stream is then corked until the tick ends.
- * This is the per-recipient work of a fan-out, so it visits as few objects
- * as it can: `ws` and its stream.
- */
-export function writeFrameDirect(
-  ws: WebSocket,
-  prepared: PreEncoded,
-  maxBufferedBytes: number,
-  again: boolean,
-): number {
-  if (ws.readyState !== WS_OPEN) return DIRECT_WRITTEN;
-  const stream = writeFramesDirect(ws, prepared.websocketFrame(), again);
-  if (stream === null) return DIRECT_UNAVAILABLE;
-  return stream.writableLength > maxBufferedBytes ? DIRECT_OVERFLOW : DIRECT_WRITTEN;
-}
-
-/**
- * Writes complete frames (from {@link encodeFrame}) straight to the TCP
- * stream under an open `ws` without permessage-deflate, corking it first when
- * `again`. Returns the stream, or null when there is none (use `ws.send`).
- */
-export function writeFramesDirect(
-  ws: WebSocket,
-  frames: readonly Buffer[],
-  again: boolean,
-): FrameStream | null {
-  const stream = (ws as unknown as { _socket?: FrameStream })._socket;
-  if (stream === undefined || typeof stream.write !== "function") return null;
-  if (again) corkStream(stream);
-  if (frames.length === 1) stream.write(frames[0]);
-  else for (let i = 0; i < frames.length; i++) stream.write(frames[i]);
-  return stream;
-}
-
-/**
- * The unmasked frame of a server-to-client message, byte for byte as ws
- * would send it, as one buffer when small (see {@link encodeFrame}).
- */
-export function buildFrame(data: string | Buffer, binary: boolean): Buffer[] {
-  return encodeFrame(data, binary);
 }

@@ -17,23 +17,26 @@ import {
 } from "../../codec/bayeux/index.js";
 import { createDebug } from "../../shared/debug.js";
 import { useCompactListenerTable } from "../../shared/listener-table.js";
-import { corkForTick, isCorkedForTick, type TickWatcher } from "../../transport/tick-cork.js";
-import { writeFramesDirect } from "../../transport/websocket.js";
+import { refuseUpgrade } from "../../transport/upgrade-refusal.js";
 import { encodeFrame } from "../../transport/ws-frame.js";
 import type { WebSocket } from "../../transport/ws-types.js";
+import {
+  type BacklogWatcher,
+  OVERFLOW,
+  type TickMark,
+  UNAVAILABLE,
+  type WebSocketWriter,
+} from "../../transport/ws-writer.js";
 import type { Delivery } from "../server/delivery.js";
 import type { HeldResult, ProcessResult } from "../server/host.js";
 import type { BayeuxServer } from "../server/server.js";
 import type { BayeuxSession, SessionSocket } from "../server/session.js";
+import { BATCH_BYTES, WebSocketOutbox } from "./ws-outbox.js";
 
 const debug = createDebug("bayeux:ws");
 
 const SOCKET = Symbol("bayeuxSocket");
 type TaggedWebSocket = WebSocket & { [SOCKET]?: BayeuxSocket };
-
-// Shared send options: a delivery's frame bytes are JSON text, sent as a text
-// frame; one object for every send keeps the per-recipient path allocation-free.
-const TEXT_FRAME = { binary: false } as const;
 
 /** Close codes (RFC 6455 section 7.4.1). */
 const CLOSE_UNSUPPORTED = 1003;
@@ -52,75 +55,8 @@ function encode(deliveries: readonly Delivery[], replies: readonly object[]): st
   }
 }
 
-// Deliveries pushed to a socket wait until the end of the tick, then leave
-// as one text frame `[d1,d2,...]` (as Faye batches its queue): a burst costs
-// each recipient one frame instead of one per message. Sockets with something
-// waiting are listed here, and one shared `process.nextTick` flushes them all.
-let dirty: BayeuxSocket[] = [];
-let flushScheduled = false;
-
-/**
- * Most bytes joined into one batch frame: a longer burst leaves in several
- * frames, so no peer is handed one unbounded frame (a delivery larger than
- * this goes alone, as it would have anyway).
- */
-const BATCH_BYTES = 64 * 1024;
-
-// The last batch built in a flush and its bytes: recipients of the same
-// broadcasts in the same tick hold the same deliveries in the same order, so
-// the frame is built once and shared, as a single delivery's frame is.
-let lastList: readonly Delivery[] | null = null;
-let lastStart = 0;
-let lastEnd = 0;
-let lastFrame: Buffer | null = null;
-/** The complete websocket frame of `lastFrame`, built on first use. */
-let lastWsFrame: Buffer[] | null = null;
-
-function flushAll(): void {
-  const list = dirty;
-  dirty = [];
-  flushScheduled = false;
-  for (let i = 0; i < list.length; i++) list[i].flush();
-  lastList = lastFrame = lastWsFrame = null;
-}
-
-/** Whether `list[start, end)` holds the same deliveries as the last batch built. */
-function sameAsLast(list: readonly Delivery[], start: number, end: number): boolean {
-  const last = lastList;
-  if (last === null || end - start !== lastEnd - lastStart) return false;
-  for (let i = start, j = lastStart; i < end; i++, j++) if (list[i] !== last[j]) return false;
-  return true;
-}
-
-/**
- * The text frame `[d1,d2,...]` of `list[start, end)`, joined from the
- * deliveries' own shared frames (`[json]` each): bytes are copied, no JSON is
- * encoded again.
- */
-function batchFrame(list: readonly Delivery[], start: number, end: number): Buffer {
-  if (end - start === 1) return list[start].frame;
-  if (lastFrame !== null && sameAsLast(list, start, end)) return lastFrame;
-  let length = 1;
-  for (let i = start; i < end; i++) length += list[i].frame.length - 1;
-  const out = Buffer.allocUnsafe(length);
-  let at = 0;
-  for (let i = start; i < end; i++) {
-    const frame = list[i].frame;
-    // Each frame is `[json]`: its `json`, led by `[` (the first) or `,`.
-    out[at++] = i === start ? 0x5b : 0x2c;
-    at += frame.copy(out, at, 1, frame.length - 1);
-  }
-  out[at] = 0x5d;
-  lastWsFrame = null;
-  lastList = list;
-  lastStart = start;
-  lastEnd = end;
-  lastFrame = out;
-  return out;
-}
-
 /** One websocket connection, which sessions push their deliveries through. */
-export class BayeuxSocket implements SessionSocket, TickWatcher {
+export class BayeuxSocket implements SessionSocket, TickMark, BacklogWatcher {
   readonly ws: WebSocket;
   /**
    * The upgrade request, for extensions and policies; null when the server
@@ -129,6 +65,10 @@ export class BayeuxSocket implements SessionSocket, TickWatcher {
    */
   readonly request: IncomingMessage | null;
   readonly #server: BayeuxServer;
+  /** The handler's: the writer and the end-of-tick delivery batches. */
+  readonly #outbox: WebSocketOutbox;
+  /** The tick of the last reply written (see {@link WebSocketWriter}). */
+  tickMark = 0;
   /** The session pushing through this socket, or a Set once there are several (rare). */
   #sessions: BayeuxSession | Set<BayeuxSession> | null = null;
   /** The first delivery waiting for the end of the tick (null: none). */
@@ -138,10 +78,20 @@ export class BayeuxSocket implements SessionSocket, TickWatcher {
   /** Frames that arrived while a batch waited on an asynchronous step (null: none waits). */
   #backlog: string[] | null = null;
 
-  constructor(ws: WebSocket, request: IncomingMessage, server: BayeuxServer) {
+  /**
+   * `outbox` is the one of the socket's handler (every socket of a server
+   * shares it); a socket made on its own gets one of its own.
+   */
+  constructor(
+    ws: WebSocket,
+    request: IncomingMessage,
+    server: BayeuxServer,
+    outbox: WebSocketOutbox = new WebSocketOutbox(),
+  ) {
     this.ws = ws;
     this.request = server.usesRequest ? request : null;
     this.#server = server;
+    this.#outbox = outbox;
     (ws as TaggedWebSocket)[SOCKET] = this;
     useCompactListenerTable(ws);
     ws.on("message", onMessage);
@@ -161,11 +111,7 @@ export class BayeuxSocket implements SessionSocket, TickWatcher {
       return;
     }
     this.#first = delivery;
-    dirty.push(this);
-    if (!flushScheduled) {
-      flushScheduled = true;
-      process.nextTick(flushAll);
-    }
+    this.#outbox.schedule(this);
   }
 
   /** Writes what was pushed this tick: one delivery's shared frame, or batches of them. */
@@ -197,35 +143,42 @@ export class BayeuxSocket implements SessionSocket, TickWatcher {
       this.sendFrame(list[start].frame, list[start].wsFrame);
       return;
     }
-    const payload = batchFrame(list, start, end);
-    // The batch just built is the last one: its frame is shared by every recipient of it.
-    lastWsFrame ??= encodeFrame(payload, false);
-    this.sendFrame(payload, lastWsFrame);
+    const outbox = this.#outbox;
+    const payload = outbox.batch(list, start, end);
+    this.sendFrame(payload, outbox.batchWsFrame());
   }
 
   /**
    * Writes one text frame of shared bytes: `frames` is its complete encoding,
-   * built once for every recipient and written to the TCP stream as it is
-   * (without permessage-deflate, which this server never negotiates, ws's
-   * sender holds no queue to overtake). At the end of the tick there is
-   * nothing left to coalesce with, so it goes out at once and the backlog is
+   * built once for every recipient and written as it is (this server never
+   * negotiates permessage-deflate). At the end of the tick there is nothing
+   * left to coalesce with, so it goes out at once and the backlog is
    * measured right after; unless a reply corked the socket this tick, whose
    * uncork measures it.
    */
   sendFrame(payload: Buffer, frames: readonly Buffer[]): void {
+    this.#write(payload, frames, null);
+  }
+
+  /**
+   * Writes a frame through the server's writer, coalesced with this tick's
+   * other writes when `mark` (this socket) is given; the slow-consumer limit
+   * is checked once the bytes had their chance to leave.
+   */
+  #write(payload: string | Buffer, frames: readonly Buffer[], mark: TickMark | null): void {
     const ws = this.ws;
     if (ws.readyState !== 1) return;
-    if (writeFramesDirect(ws, frames, false) === null) ws.send(payload, TEXT_FRAME);
-    if (!isCorkedForTick(ws)) this.#checkBacklog();
+    const writer = this.#outbox.writer;
+    const max = this.#server.options.maxBufferedBytes;
+    let status = writer.writeFrames(ws, frames, mark, max, this);
+    if (status === UNAVAILABLE)
+      status = writer.send(ws, payload, false, false, mark, max, undefined, this);
+    if (status === OVERFLOW) this.#cut();
   }
 
-  /** The end-of-tick uncork happened: what is still buffered is the real backlog. */
-  uncorked(): void {
-    if (this.ws.readyState === 1) this.#checkBacklog();
-  }
-
-  #checkBacklog(): void {
-    if (this.ws.bufferedAmount > this.#server.options.maxBufferedBytes) this.#cut();
+  /** The backlog measured after the end-of-tick uncork passed `maxBufferedBytes`. */
+  overflowed(): void {
+    this.#cut();
   }
 
   /**
@@ -359,16 +312,11 @@ export class BayeuxSocket implements SessionSocket, TickWatcher {
   #sendText(text: string): void {
     // Deliveries pushed earlier in this tick go first, as they happened first.
     this.flush();
-    const ws = this.ws;
-    if (ws.readyState !== 1) return;
-    // Corked, the tick's bytes sit in the stream though the kernel would take
-    // them: the backlog is measured once they are handed over (uncorked()).
-    const corked = corkForTick(ws, this);
+    if (this.ws.readyState !== 1) return;
     // The whole frame in one buffer and one write (ws's sender would write
-    // header and payload as two buffers, a writev); without
-    // permessage-deflate its sender holds no queue this could overtake.
-    if (writeFramesDirect(ws, encodeFrame(text, false), false) === null) ws.send(text);
-    if (!corked) this.#checkBacklog();
+    // header and payload as two buffers, a writev). A second reply in a tick
+    // corks the socket until the tick ends.
+    this.#write(text, encodeFrame(text, false), this);
   }
 
   closed(): void {
@@ -421,6 +369,8 @@ function ignoreError(): void {}
 export class BayeuxWebSocketHandler {
   readonly #server: BayeuxServer;
   readonly #wss: WebSocketServer;
+  /** Writes every frame of this server's websockets, and batches their deliveries. */
+  readonly #outbox = new WebSocketOutbox();
 
   constructor(server: BayeuxServer) {
     this.#server = server;
@@ -445,21 +395,20 @@ export class BayeuxWebSocketHandler {
    * httpServer.on("upgrade", (req, socket, head) => wsHandler.handleUpgrade(req, socket, head));
    */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on("error", ignoreError);
     const enabled = this.#server.options.connectionTypes.includes("websocket");
     if (
       !enabled ||
       this.#server.closed ||
       (req.headers.upgrade ?? "").toLowerCase() !== "websocket"
     ) {
-      const status = this.#server.closed ? "503 Service Unavailable" : "400 Bad Request";
-      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      refuseUpgrade(socket, this.#server.closed ? 503 : 400);
       return;
     }
+    socket.on("error", ignoreError);
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       // ws listens for errors on the stream from here on.
       socket.removeListener("error", ignoreError);
-      new BayeuxSocket(ws, req, this.#server);
+      new BayeuxSocket(ws, req, this.#server, this.#outbox);
     });
   }
 
