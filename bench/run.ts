@@ -3,7 +3,9 @@
  * the Socket.IO scenarios against switchboard, socket.io and bare ws, the
  * Bayeux scenarios against switchboard-bayeux, faye and bare ws — each run in
  * fresh child processes, repeats, and prints medians with ratios, one table
- * per family. Raw results go to `.bench-results/` as JSON.
+ * per family. The cluster scenarios (`cluster-*`, `bayeux-cluster-*`) run two
+ * nodes of each target on one Redis (`REDIS_URL`). Raw results go to
+ * `.bench-results/` as JSON.
  *
  * @example
  * // node --import tsx bench/run.ts --quick --targets socketio,ws --scenario fanout
@@ -105,11 +107,11 @@ const DESCRIBE: Record<ScenarioName, (p: ScenarioParams) => string> = {
   "cluster-fanout": (p) =>
     `cluster-fanout: two nodes on one Redis (switchboard: RedisBroker; socket.io: @socket.io/redis-adapter over ioredis), ${p.clients} clients in one room split evenly across them, ${p.rate} msg/s from a publisher on node 1 for ${p.durationMs / 1000} s (+${p.warmupMs / 1000} s warm-up), ${p.payloadBytes}-byte filler; CPU of both nodes`,
   "cluster-interest": (p) =>
-    `cluster-interest: two nodes on one Redis, ${p.rooms} rooms of ${Math.floor(p.clients / p.rooms)} members each, every room's members on one node (even rooms node 1, odd rooms node 2), ${p.rate} msg/s from node 1 spread over the rooms for ${p.durationMs / 1000} s, ${p.payloadBytes}-byte filler; bytes each node reads from Redis (counted by a TCP proxy) against the data bytes its members need from other nodes`,
+    `cluster-interest: two nodes on one Redis, ${p.rooms} rooms of ${Math.max(1, Math.floor(p.clients / p.rooms))} members each, every room's members on one node (even rooms node 1, odd rooms node 2), ${p.rate} msg/s from node 1 spread over the rooms for ${p.durationMs / 1000} s, ${p.payloadBytes}-byte filler; bytes each node reads from Redis (counted by a TCP proxy) against the data bytes its members need from other nodes`,
   "bayeux-cluster-fanout": (p) =>
     `bayeux-cluster-fanout: two nodes on one Redis (switchboard-bayeux: RedisBroker; faye: faye-redis), ${p.clients} websocket subscribers of one channel split evenly across them, ${p.rate} msg/s published by a client of node 1 for ${p.durationMs / 1000} s (+${p.warmupMs / 1000} s warm-up), ${p.payloadBytes}-byte filler; CPU of both nodes`,
   "bayeux-cluster-interest": (p) =>
-    `bayeux-cluster-interest: two nodes on one Redis, ${p.rooms} channels of ${Math.floor(p.clients / p.rooms)} subscribers each, every channel's subscribers on one node, ${p.rate} msg/s published by a client of node 1 spread over the channels for ${p.durationMs / 1000} s, ${p.payloadBytes}-byte filler; bytes each node reads from Redis against what its subscribers need`,
+    `bayeux-cluster-interest: two nodes on one Redis, ${p.rooms} channels of ${Math.max(1, Math.floor(p.clients / p.rooms))} subscribers each, every channel's subscribers on one node, ${p.rate} msg/s published by a client of node 1 spread over the channels for ${p.durationMs / 1000} s, ${p.payloadBytes}-byte filler; bytes each node reads from Redis against what its subscribers need`,
   "bayeux-fanout": (p) =>
     `bayeux-fanout: ${p.clients} websocket subscribers of one channel, ${p.rate} msg/s published by a client for ${p.durationMs / 1000} s (+${p.warmupMs / 1000} s warm-up), ${p.payloadBytes}-byte filler`,
   "bayeux-burst": (p) =>

@@ -54,7 +54,7 @@ const BASE: ScenarioParams = {
 
 /**
  * Sizes of the full run (the issues' scenarios); about 27 minutes on 2 cores,
- * 15 of them churn, plus about 6 for the cluster scenarios. A cluster fan-out
+ * 15 of them churn, plus about 10 for the cluster scenarios. A cluster fan-out
  * has the load of its single-node twin (the issue compares their CPU per
  * delivery); the interest scenarios carry 512-byte fillers so that the
  * per-message envelope (RESP framing, channel name) stays small next to what
