@@ -13,7 +13,7 @@ export interface ReadyBroker extends Broker {
 }
 
 interface RedisBrokerModule {
-  RedisBroker: new (options: { url: string; nodeId?: string }) => ReadyBroker;
+  RedisBroker: new (options: { url: string; nodeId?: string; prefix?: string }) => ReadyBroker;
 }
 
 /**
@@ -58,8 +58,9 @@ export async function joinCluster(cluster: ClusterOptions): Promise<ReadyBroker>
       { cause: err },
     );
   }
-  const options: { url: string; nodeId?: string } = { url: cluster.redisUrl };
+  const options: { url: string; nodeId?: string; prefix?: string } = { url: cluster.redisUrl };
   if (cluster.nodeId !== undefined) options.nodeId = cluster.nodeId;
+  if (cluster.prefix !== undefined) options.prefix = cluster.prefix;
   const timeout = cluster.readyTimeout ?? CLUSTER_READY_TIMEOUT;
   let broker: ReadyBroker | undefined;
   let timer: NodeJS.Timeout | undefined;

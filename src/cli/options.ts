@@ -38,6 +38,12 @@ export interface ClusterOptions {
   /** This node's id, unique in the cluster; absent, the broker makes one up. */
   nodeId?: string;
   /**
+   * Key and channel prefix of the cluster on that Redis (no flag: for
+   * programs and tests that run several clusters on one Redis); absent, the
+   * broker's default.
+   */
+  prefix?: string;
+  /**
    * Longest wait for the broker to connect and subscribe before the start
    * fails, ms. Default 10000 (`CLUSTER_READY_TIMEOUT`).
    */
