@@ -3,7 +3,9 @@
  * the Socket.IO scenarios against switchboard, socket.io and bare ws, the
  * Bayeux scenarios against switchboard-bayeux, faye and bare ws — each run in
  * fresh child processes, repeats, and prints medians with ratios, one table
- * per family. Raw results go to `.bench-results/` as JSON.
+ * per family. The cluster scenarios (`cluster-*`, `bayeux-cluster-*`) run two
+ * nodes of each target on one Redis (`REDIS_URL`). Raw results go to
+ * `.bench-results/` as JSON.
  *
  * @example
  * // node --import tsx bench/run.ts --quick --targets socketio,ws --scenario fanout
@@ -58,6 +60,7 @@ function chooseTargets(options: BenchOptions): TargetName[] {
 
 function describeRun(record: RunRecord): string {
   if (record.error !== undefined) return `ERROR ${record.error.split("\n")[0]}`;
+  if (record.skipped !== undefined) return `SKIPPED ${record.skipped}`;
   const m = record.metrics;
   const n = (value: number | undefined, digits = 2): string =>
     value === undefined || !Number.isFinite(value) ? "–" : value.toFixed(digits);
@@ -67,6 +70,12 @@ function describeRun(record: RunRecord): string {
     case "fanout":
     case "bayeux-fanout":
       return `cpu ${n(m.cpuPer100k, 3)} s/100k, p50 ${n(m.p50Ms)} ms, p99 ${n(m.p99Ms)} ms, delivered ${n(m.deliveredPct, 1)}%, load cpu ${n(m.loadCpuPct, 0)}%`;
+    case "cluster-fanout":
+    case "bayeux-cluster-fanout":
+      return `cpu ${n(m.cpuPer100k, 3)} s/100k (node1 ${n(m.node1CpuMs, 0)} ms, node2 ${n(m.node2CpuMs, 0)} ms), p50 ${n(m.p50Ms)} ms, p99 ${n(m.p99Ms)} ms, delivered ${n(m.deliveredPct, 1)}%, Redis→nodes ${n(m.redisInKB, 0)} KB, load cpu ${n(m.loadCpuPct, 0)}%`;
+    case "cluster-interest":
+    case "bayeux-cluster-interest":
+      return `Redis→nodes ${n(m.redisInPerNeeded)}× what members need (node1 ${n(m.redisInKB1, 0)} KB, node2 ${n(m.redisInKB2, 0)} KB, needed ${n(m.neededKB, 0)} KB), cpu ${n(m.cpuPer100k, 3)} s/100k, p99 ${n(m.p99Ms)} ms, delivered ${n(m.deliveredPct, 1)}%`;
     case "burst":
     case "bayeux-burst":
       return `${n(m.deliveriesPerSec, 0)} deliveries/s, cpu ${n(m.cpuPer100k, 3)} s/100k, delivered ${n(m.deliveredPct, 1)}%, load cpu ${n(m.loadCpuPct, 0)}%`;
@@ -95,6 +104,14 @@ const DESCRIBE: Record<ScenarioName, (p: ScenarioParams) => string> = {
   idle: (p) => `idle: ${p.clients} connections joined to the main namespace`,
   churn: (p) =>
     `churn: ${p.rounds} rounds of ${p.clients} websocket connections opened (main namespace joined) and closed; server memory after a forced GC at the end of each round`,
+  "cluster-fanout": (p) =>
+    `cluster-fanout: two nodes on one Redis (switchboard: RedisBroker; socket.io: @socket.io/redis-adapter over ioredis), ${p.clients} clients in one room split evenly across them, ${p.rate} msg/s from a publisher on node 1 for ${p.durationMs / 1000} s (+${p.warmupMs / 1000} s warm-up), ${p.payloadBytes}-byte filler; CPU of both nodes`,
+  "cluster-interest": (p) =>
+    `cluster-interest: two nodes on one Redis, ${p.rooms} rooms of ${Math.max(1, Math.floor(p.clients / p.rooms))} members each, every room's members on one node (even rooms node 1, odd rooms node 2), ${p.rate} msg/s from node 1 spread over the rooms for ${p.durationMs / 1000} s, ${p.payloadBytes}-byte filler; bytes each node reads from Redis (counted by a TCP proxy) against the data bytes its members need from other nodes`,
+  "bayeux-cluster-fanout": (p) =>
+    `bayeux-cluster-fanout: two nodes on one Redis (switchboard-bayeux: RedisBroker; faye: faye-redis), ${p.clients} websocket subscribers of one channel split evenly across them, ${p.rate} msg/s published by a client of node 1 for ${p.durationMs / 1000} s (+${p.warmupMs / 1000} s warm-up), ${p.payloadBytes}-byte filler; CPU of both nodes`,
+  "bayeux-cluster-interest": (p) =>
+    `bayeux-cluster-interest: two nodes on one Redis, ${p.rooms} channels of ${Math.max(1, Math.floor(p.clients / p.rooms))} subscribers each, every channel's subscribers on one node, ${p.rate} msg/s published by a client of node 1 spread over the channels for ${p.durationMs / 1000} s, ${p.payloadBytes}-byte filler; bytes each node reads from Redis against what its subscribers need`,
   "bayeux-fanout": (p) =>
     `bayeux-fanout: ${p.clients} websocket subscribers of one channel, ${p.rate} msg/s published by a client for ${p.durationMs / 1000} s (+${p.warmupMs / 1000} s warm-up), ${p.payloadBytes}-byte filler`,
   "bayeux-burst": (p) =>
@@ -189,11 +206,19 @@ function render(result: RunResult): { summary: Summary; markdown: string } {
     targets.includes(CHECK_SUBJECT[family]) ? checkTargets(summary, family) : [],
   );
   const noisy = noisyCells(records, targets);
+  const skipped = [
+    ...new Set(
+      records
+        .filter((record) => record.skipped !== undefined)
+        .map((record) => `${record.scenario} ${record.skipped}`),
+    ),
+  ];
   console.log(
     `\nmedians of ${options.reps} rep(s), ${result.elapsedSeconds.toFixed(0)} s total, load average ${result.loadAverageAtEnd} at end\n`,
   );
   console.log(tables.map(consoleTable).join("\n\n"));
   if (noisy.length > 0) console.log(`\nnoisy (reps differ by > 50 %):\n${noisy.join("\n")}`);
+  if (skipped.length > 0) console.log(`\nskipped:\n${skipped.join("\n")}`);
   if (checks.length > 0) console.log(`\nissue targets for switchboard:\n${checks.join("\n")}`);
 
   const markdown = [
@@ -210,6 +235,7 @@ function render(result: RunResult): { summary: Summary; markdown: string } {
           ...noisy.map((line) => `- ${line}`),
         ]
       : []),
+    ...(skipped.length > 0 ? ["", "Skipped:", "", ...skipped.map((line) => `- ${line}`)] : []),
     ...(checks.length > 0
       ? ["", "Issue targets for Switchboard:", "", ...checks.map((c) => `- ${c}`)]
       : []),

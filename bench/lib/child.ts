@@ -59,6 +59,11 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** A target reported that it cannot run the scenario here; the run is skipped, not failed. */
+export class RunSkipped extends Error {
+  override name = "RunSkipped";
+}
+
 /** A target server running in its own process. */
 export class ServerProcess {
   private nextId = 0;
@@ -103,6 +108,7 @@ export class ServerProcess {
     const ready = new Promise<number>((done, fail) => {
       child.on("message", (report: ServerReport) => {
         if (report.type === "ready") done(report.port);
+        else if (report.type === "skip") fail(new RunSkipped(`${target}: ${report.reason}`));
         else if (report.type === "error") fail(new Error(`${target}: ${report.message}`));
       });
       child.once("exit", (code) => fail(new Error(`${target} server exited early (${code})`)));

@@ -20,7 +20,7 @@ import {
 } from "./protocol.js";
 
 /** Everything in a `LoadSpec` that a run decides (the port and protocol come later). */
-export type ScenarioParams = Omit<LoadSpec, "scenario" | "protocol" | "port">;
+export type ScenarioParams = Omit<LoadSpec, "scenario" | "protocol" | "port" | "ports">;
 
 export interface BenchOptions {
   scenarios: ScenarioName[];
@@ -49,9 +49,17 @@ const BASE: ScenarioParams = {
   window: 1,
   connectConcurrency: 50,
   rounds: 6,
+  rooms: 100,
 };
 
-/** Sizes of the full run (the issues' scenarios); about 27 minutes on 2 cores, 15 of them churn. */
+/**
+ * Sizes of the full run (the issues' scenarios); about 27 minutes on 2 cores,
+ * 15 of them churn, plus about 10 for the cluster scenarios. A cluster fan-out
+ * has the load of its single-node twin (the issue compares their CPU per
+ * delivery); the interest scenarios carry 512-byte fillers so that the
+ * per-message envelope (RESP framing, channel name) stays small next to what
+ * the members need.
+ */
 export const FULL: Record<ScenarioName, ScenarioParams> = {
   fanout: { ...BASE, clients: 1000, durationMs: 15_000 },
   burst: { ...BASE, clients: 1000, messages: 500 },
@@ -63,6 +71,16 @@ export const FULL: Record<ScenarioName, ScenarioParams> = {
   "bayeux-publish": { ...BASE, clients: 100, durationMs: 8000 },
   "bayeux-idle": { ...BASE, clients: 4000 },
   "bayeux-churn": { ...BASE, clients: 2000 },
+  "cluster-fanout": { ...BASE, clients: 1000, durationMs: 15_000 },
+  "cluster-interest": { ...BASE, clients: 1000, rate: 200, durationMs: 10_000, payloadBytes: 512 },
+  "bayeux-cluster-fanout": { ...BASE, clients: 1000, durationMs: 10_000 },
+  "bayeux-cluster-interest": {
+    ...BASE,
+    clients: 1000,
+    rate: 200,
+    durationMs: 10_000,
+    payloadBytes: 512,
+  },
 };
 
 /** Sizes of `--quick`: a smoke run of every scenario in well under a minute. */
@@ -77,6 +95,24 @@ export const QUICK: Record<ScenarioName, ScenarioParams> = {
   "bayeux-publish": { ...BASE, clients: 20, durationMs: 2000, warmupMs: 500 },
   "bayeux-idle": { ...BASE, clients: 500 },
   "bayeux-churn": { ...BASE, clients: 300 },
+  "cluster-fanout": { ...BASE, clients: 200, durationMs: 2000, warmupMs: 500 },
+  "cluster-interest": {
+    ...BASE,
+    clients: 200,
+    rate: 100,
+    durationMs: 2000,
+    warmupMs: 500,
+    payloadBytes: 512,
+  },
+  "bayeux-cluster-fanout": { ...BASE, clients: 200, durationMs: 2000, warmupMs: 500 },
+  "bayeux-cluster-interest": {
+    ...BASE,
+    clients: 200,
+    rate: 100,
+    durationMs: 2000,
+    warmupMs: 500,
+    payloadBytes: 512,
+  },
 };
 
 function list<T extends string>(value: string, allowed: readonly T[], what: string): T[] {

@@ -18,27 +18,58 @@ export const TARGETS: readonly TargetName[] = [
   "ws",
 ];
 
-/** The five Socket.IO scenarios; each has a Bayeux twin (`bayeux-<name>`) with the same load shape. */
-export type BaseScenario = "fanout" | "burst" | "echo" | "idle" | "churn";
+/**
+ * The load shapes. The five single-node Socket.IO scenarios and the two
+ * cluster ones each have a Bayeux twin (`bayeux-<name>`) with the same shape;
+ * the cluster scenarios run the fan-out shape across two nodes
+ * (`cluster-fanout`) and the `interest` shape (many rooms, each room's
+ * members on one node).
+ */
+export type BaseScenario = "fanout" | "burst" | "echo" | "idle" | "churn" | "interest";
+export type ClusterScenario =
+  | "cluster-fanout"
+  | "cluster-interest"
+  | "bayeux-cluster-fanout"
+  | "bayeux-cluster-interest";
 export type BayeuxScenario =
   | "bayeux-fanout"
   | "bayeux-burst"
   | "bayeux-publish"
   | "bayeux-idle"
   | "bayeux-churn";
-export type ScenarioName = BaseScenario | BayeuxScenario;
+export type ScenarioName = Exclude<BaseScenario, "interest"> | BayeuxScenario | ClusterScenario;
 export const SCENARIOS: readonly ScenarioName[] = [
   "fanout",
   "burst",
   "echo",
   "idle",
   "churn",
+  "cluster-fanout",
+  "cluster-interest",
   "bayeux-fanout",
   "bayeux-burst",
   "bayeux-publish",
   "bayeux-idle",
   "bayeux-churn",
+  "bayeux-cluster-fanout",
+  "bayeux-cluster-interest",
 ];
+
+/** The cluster scenarios: two server processes (nodes) joined through Redis. */
+export const CLUSTER_SCENARIOS: readonly ScenarioName[] = [
+  "cluster-fanout",
+  "cluster-interest",
+  "bayeux-cluster-fanout",
+  "bayeux-cluster-interest",
+];
+
+/** Whether `scenario` runs two nodes on one Redis. */
+export function isCluster(scenario: ScenarioName): boolean {
+  return CLUSTER_SCENARIOS.includes(scenario);
+}
+
+/** Nodes of a cluster scenario; the publisher is always on the first. */
+export const CLUSTER_NODES = 2;
 
 /** A scenario family: which targets it runs against and which wire protocol they speak. */
 export type Family = "socketio" | "bayeux";
@@ -61,6 +92,10 @@ const BASE_OF: Record<ScenarioName, BaseScenario> = {
   "bayeux-publish": "echo",
   "bayeux-idle": "idle",
   "bayeux-churn": "churn",
+  "cluster-fanout": "fanout",
+  "bayeux-cluster-fanout": "fanout",
+  "cluster-interest": "interest",
+  "bayeux-cluster-interest": "interest",
 };
 
 /**
@@ -77,8 +112,12 @@ export function familyOf(scenario: ScenarioName): Family {
   return scenario.startsWith("bayeux-") ? "bayeux" : "socketio";
 }
 
-/** Whether `target` takes part in `scenario` (ws takes part in every one). */
+/**
+ * Whether `target` takes part in `scenario`: the targets of its family, and
+ * of the cluster scenarios only the ones that can join a cluster (not `ws`).
+ */
 export function runsScenario(target: TargetName, scenario: ScenarioName): boolean {
+  if (isCluster(scenario) && target === "ws") return false;
   return FAMILY_TARGETS[familyOf(scenario)].includes(target);
 }
 
@@ -103,14 +142,32 @@ export const BAYEUX_CHANNELS = {
   own: "/bench/own/",
   control: "/bench/ctl/",
   echo: "/bench/echo",
+  rooms: "/bench/r/",
 } as const;
+
+/** The Socket.IO room (and, under `BAYEUX_CHANNELS.rooms`, the Bayeux channel) of room `n`. */
+export function roomName(n: number): string {
+  return `r${n}`;
+}
 
 /** Where the Bayeux targets are mounted. */
 export const BAYEUX_PATH = "/bayeux";
 
+/** How a node of a cluster scenario joins the others. */
+export interface ClusterConfig {
+  /** This node's id (`node1`, `node2`). */
+  nodeId: string;
+  /** Where the node reaches Redis: the counting proxy in front of `REDIS_URL`. */
+  redisUrl: string;
+  /** Key and channel prefix of this run, unique per run. */
+  prefix: string;
+}
+
 /** What a server child needs to know; passed as JSON in `BENCH_SERVER_CONFIG`. */
 export interface ServerConfig {
   scenario: ScenarioName;
+  /** Set for the cluster scenarios. */
+  cluster?: ClusterConfig;
 }
 
 /** A snapshot of a server child's resource use. CPU in microseconds, memory in bytes. */
@@ -128,6 +185,8 @@ export type ServerCommand = { type: "stats"; id: number; gc: boolean } | { type:
 /** Server child → orchestrator. */
 export type ServerReport =
   | { type: "ready"; port: number }
+  /** The target cannot run this scenario here (say, a cluster API not built yet). */
+  | { type: "skip"; reason: string }
   | { type: "stats"; id: number; stats: ServerStats }
   | { type: "error"; message: string };
 
@@ -136,6 +195,14 @@ export interface LoadSpec {
   scenario: ScenarioName;
   protocol: WireProtocol;
   port: number;
+  /**
+   * Every node's port, the first being `port`: one entry for a single
+   * server, one per node in the cluster scenarios (receivers are spread over
+   * them, the publisher uses the first).
+   */
+  ports: number[];
+  /** Interest: rooms (Bayeux channels); each room's members are on one node. */
+  rooms: number;
   /** Receiving clients (fan-out, burst), echo clients, or idle connections. */
   clients: number;
   /** Measured duration for the timed scenarios (fan-out, echo), in ms. */

@@ -51,6 +51,44 @@ function churnRows(): MetricSpec[] {
   ];
 }
 
+/** Cluster fan-out rows: the fan-out's, with CPU summed over both nodes and the Redis traffic. */
+const CLUSTER_FANOUT: MetricSpec[] = [
+  {
+    key: "cpuPer100k",
+    label: "server CPU s / 100k deliveries (both nodes)",
+    digits: 3,
+    ratio: true,
+  },
+  { key: "p50Ms", label: "delivery latency p50 (ms)", digits: 2, ratio: true },
+  { key: "p99Ms", label: "delivery latency p99 (ms)", digits: 2, ratio: true },
+  { key: "deliveredPct", label: "delivered (%)", digits: 1, ratio: false },
+  { key: "redisInKB", label: "Redis → nodes (KB)", digits: 0, ratio: true },
+  { key: "redisOutKB", label: "nodes → Redis (KB)", digits: 0, ratio: true },
+  { key: "loadCpuPct", label: "load generator CPU (%)", digits: 0, ratio: false },
+];
+
+/** Interest rows: what each node read from Redis against what its members need. */
+const CLUSTER_INTEREST: MetricSpec[] = [
+  {
+    key: "redisInPerNeeded",
+    label: "Redis → nodes / what members need",
+    digits: 2,
+    ratio: true,
+  },
+  { key: "redisInKB1", label: "Redis → node 1, the publisher's (KB)", digits: 0, ratio: true },
+  { key: "redisInKB2", label: "Redis → node 2 (KB)", digits: 0, ratio: true },
+  { key: "neededKB", label: "members need from Redis (KB)", digits: 0, ratio: false },
+  {
+    key: "cpuPer100k",
+    label: "server CPU s / 100k deliveries (both nodes)",
+    digits: 3,
+    ratio: true,
+  },
+  { key: "p99Ms", label: "delivery latency p99 (ms)", digits: 2, ratio: true },
+  { key: "deliveredPct", label: "delivered (%)", digits: 1, ratio: false },
+  { key: "loadCpuPct", label: "load generator CPU (%)", digits: 0, ratio: false },
+];
+
 /** The rows of the table, per scenario, in order. */
 export const METRICS: Record<ScenarioName, MetricSpec[]> = {
   fanout: [
@@ -78,6 +116,8 @@ export const METRICS: Record<ScenarioName, MetricSpec[]> = {
     { key: "heapKBPerConn", label: "heap+external KB / connection", digits: 2, ratio: true },
   ],
   churn: churnRows(),
+  "cluster-fanout": CLUSTER_FANOUT,
+  "cluster-interest": CLUSTER_INTEREST,
   "bayeux-fanout": [
     { key: "cpuPer100k", label: "server CPU s / 100k deliveries", digits: 3, ratio: true },
     { key: "p50Ms", label: "delivery latency p50 (ms)", digits: 2, ratio: true },
@@ -103,6 +143,8 @@ export const METRICS: Record<ScenarioName, MetricSpec[]> = {
     { key: "heapKBPerConn", label: "heap+external KB / client", digits: 2, ratio: true },
   ],
   "bayeux-churn": churnRows(),
+  "bayeux-cluster-fanout": CLUSTER_FANOUT,
+  "bayeux-cluster-interest": CLUSTER_INTEREST,
 };
 
 /** Median of each metric per scenario and target, over the successful reps. */
@@ -111,7 +153,7 @@ export type Summary = Partial<Record<ScenarioName, Partial<Record<TargetName, Me
 export function summarize(records: RunRecord[]): Summary {
   const summary: Summary = {};
   for (const record of records) {
-    if (record.error !== undefined) continue;
+    if (record.error !== undefined || record.skipped !== undefined) continue;
     const byTarget = (summary[record.scenario] ??= {});
     byTarget[record.target] ??= {};
   }
@@ -121,7 +163,11 @@ export function summarize(records: RunRecord[]): Summary {
   ][]) {
     for (const target of Object.keys(byTarget) as TargetName[]) {
       const runs = records.filter(
-        (r) => r.scenario === scenario && r.target === target && r.error === undefined,
+        (r) =>
+          r.scenario === scenario &&
+          r.target === target &&
+          r.error === undefined &&
+          r.skipped === undefined,
       );
       const keys = new Set(runs.flatMap((run) => Object.keys(run.metrics)));
       const medians: Metrics = { reps: runs.length };
@@ -216,8 +262,10 @@ interface Check {
   subject: TargetName;
   scenario: ScenarioName;
   key: string;
-  /** The target compared with, or undefined for an absolute limit. */
+  /** The target compared with, or undefined for an absolute limit (or a `versusScenario`). */
   versus?: TargetName;
+  /** Compares with another scenario's value (of `versus`, else of the subject itself). */
+  versusScenario?: ScenarioName;
   /** Passes when the subject's value ≤ limit × versus (or ≥ when `atLeast`). */
   limit: number;
   atLeast?: boolean;
@@ -272,6 +320,34 @@ const SOCKETIO_CHECKS: Omit<Check, "subject">[] = [
     limit: 1,
     atLeast: true,
   },
+  {
+    label: "cluster fan-out CPU ≤ 0.6× socket.io + redis-adapter",
+    scenario: "cluster-fanout",
+    key: "cpuPer100k",
+    versus: "socketio",
+    limit: 0.6,
+  },
+  {
+    label: "cluster fan-out p99 latency ≤ socket.io + redis-adapter",
+    scenario: "cluster-fanout",
+    key: "p99Ms",
+    versus: "socketio",
+    limit: 1,
+  },
+  {
+    label: "cluster fan-out CPU ≤ 1.3× single-node fan-out",
+    scenario: "cluster-fanout",
+    key: "cpuPer100k",
+    versusScenario: "fanout",
+    limit: 1.3,
+  },
+  {
+    label: "cluster interest: Redis inbound ≤ 1.1× what the nodes' members need",
+    scenario: "cluster-interest",
+    key: "redisInPerNeeded",
+    limit: 1.1,
+    unit: "×",
+  },
 ];
 
 const BAYEUX_CHECKS: Omit<Check, "subject">[] = [
@@ -319,6 +395,34 @@ const BAYEUX_CHECKS: Omit<Check, "subject">[] = [
     limit: 12,
     unit: "KB",
   },
+  {
+    label: "Bayeux cluster fan-out CPU ≤ 0.5× faye + faye-redis",
+    scenario: "bayeux-cluster-fanout",
+    key: "cpuPer100k",
+    versus: "faye",
+    limit: 0.5,
+  },
+  {
+    label: "Bayeux cluster fan-out p99 latency ≤ faye + faye-redis",
+    scenario: "bayeux-cluster-fanout",
+    key: "p99Ms",
+    versus: "faye",
+    limit: 1,
+  },
+  {
+    label: "Bayeux cluster fan-out CPU ≤ 1.3× single-node Bayeux fan-out",
+    scenario: "bayeux-cluster-fanout",
+    key: "cpuPer100k",
+    versusScenario: "bayeux-fanout",
+    limit: 1.3,
+  },
+  {
+    label: "Bayeux cluster interest: Redis inbound ≤ 1.1× what the nodes' members need",
+    scenario: "bayeux-cluster-interest",
+    key: "redisInPerNeeded",
+    limit: 1.1,
+    unit: "×",
+  },
 ];
 
 /** The target a family's issue targets are about. */
@@ -338,18 +442,21 @@ const CHECKS: Record<Family, Check[]> = {
  */
 export function checkTargets(summary: Summary, family: Family = "socketio"): string[] {
   return CHECKS[family].map((check) => {
-    const byTarget = summary[check.scenario];
-    const sb = byTarget?.[check.subject]?.[check.key];
-    const base = check.versus === undefined ? 1 : byTarget?.[check.versus]?.[check.key];
+    const sb = summary[check.scenario]?.[check.subject]?.[check.key];
+    const relative = check.versus !== undefined || check.versusScenario !== undefined;
+    const base = relative
+      ? summary[check.versusScenario ?? check.scenario]?.[check.versus ?? check.subject]?.[
+          check.key
+        ]
+      : 1;
     if (sb === undefined || base === undefined || !Number.isFinite(sb) || !(base > 0)) {
       return `n/a   ${check.label}`;
     }
     const measured = sb / base;
     const pass = check.atLeast === true ? measured >= check.limit : measured <= check.limit;
-    const shown =
-      check.versus === undefined
-        ? `${format(measured, check.digits ?? 2)} ${check.unit ?? ""}`.trim()
-        : `${format(measured, 2)}×`;
+    const shown = !relative
+      ? `${format(measured, check.digits ?? 2)} ${check.unit ?? ""}`.trim()
+      : `${format(measured, 2)}×`;
     return `${pass ? "PASS" : "FAIL"}  ${check.label} (measured ${shown})`;
   });
 }
@@ -370,7 +477,13 @@ export function noisyCells(records: RunRecord[], targets: TargetName[]): string[
       const ranges: string[] = [];
       for (const target of targets) {
         const values = records
-          .filter((r) => r.scenario === scenario && r.target === target && r.error === undefined)
+          .filter(
+            (r) =>
+              r.scenario === scenario &&
+              r.target === target &&
+              r.skipped === undefined &&
+              r.error === undefined,
+          )
           .map((r) => r.metrics[spec.key])
           .filter((value) => Number.isFinite(value));
         if (values.length < 2) continue;

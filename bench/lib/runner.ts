@@ -5,12 +5,14 @@
  * target and scenario; the harness test calls it directly.
  */
 import { join } from "node:path";
-import { runLoad, ServerProcess } from "./child.js";
+import { RunSkipped, runLoad, ServerProcess } from "./child.js";
+import { clusterMetrics, runCluster } from "./cluster-runner.js";
 import type { ScenarioParams } from "./options.js";
 import {
   type BarrierName,
   baseScenario,
   familyOf,
+  isCluster,
   isMemoryBarrier,
   type Metrics,
   type ScenarioName,
@@ -23,9 +25,11 @@ export interface RunRecord {
   target: TargetName;
   scenario: ScenarioName;
   rep: number;
-  /** Load metrics plus derived ones; empty when the run failed. */
+  /** Load metrics plus derived ones; empty when the run failed or was skipped. */
   metrics: Metrics;
   error?: string;
+  /** Why the target could not run the scenario here (not a failure). */
+  skipped?: string;
 }
 
 /** Slack on top of a scenario's own duration before a run is declared hung. */
@@ -110,6 +114,7 @@ export async function runOnce(
   rep: number,
   profileDir?: string,
 ): Promise<RunRecord> {
+  if (isCluster(scenario)) return runClusterOnce(target, scenario, params, rep, profileDir);
   let server: ServerProcess | undefined;
   try {
     // V8 writes the profile when the server process exits (after `stop`).
@@ -126,6 +131,7 @@ export async function runOnce(
         scenario,
         protocol: protocolOf(target, scenario),
         port: server.port,
+        ports: [server.port],
       },
       async (name) => {
         snapshots[name] = await running.stats(isMemoryBarrier(name));
@@ -134,8 +140,40 @@ export async function runOnce(
     );
     return { target, scenario, rep, metrics: derive(scenario, load, snapshots) };
   } catch (error) {
-    return { target, scenario, rep, metrics: {}, error: (error as Error).message };
+    return failed(target, scenario, rep, error);
   } finally {
     await server?.stop();
+  }
+}
+
+function failed(
+  target: TargetName,
+  scenario: ScenarioName,
+  rep: number,
+  error: unknown,
+): RunRecord {
+  if (error instanceof RunSkipped)
+    return { target, scenario, rep, metrics: {}, skipped: error.message };
+  return { target, scenario, rep, metrics: {}, error: (error as Error).message };
+}
+
+/** A cluster scenario: CPU summed over both nodes, plus each node's Redis traffic. */
+async function runClusterOnce(
+  target: TargetName,
+  scenario: ScenarioName,
+  params: ScenarioParams,
+  rep: number,
+  profileDir?: string,
+): Promise<RunRecord> {
+  try {
+    const protocol = protocolOf(target, scenario);
+    const run = await runCluster(target, scenario, params, protocol, LOAD_SLACK_MS, profileDir);
+    const metrics = {
+      ...derive(scenario, run.load, run.summed),
+      ...clusterMetrics(run.load, run.start, run.end),
+    };
+    return { target, scenario, rep, metrics };
+  } catch (error) {
+    return failed(target, scenario, rep, error);
   }
 }

@@ -95,6 +95,13 @@ export class BayeuxClient implements BenchClient {
     this.ws.send(JSON.stringify([{ channel, clientId: this.clientId, data, id }]));
   }
 
+  /** Publishes `data` to the channel of room `room`; the reply is not awaited. */
+  publishTo(room: number, data: unknown): void {
+    const id = String(this.nextId++);
+    const channel = `${BAYEUX_CHANNELS.rooms}${room}`;
+    this.ws.send(JSON.stringify([{ channel, clientId: this.clientId, data, id }]));
+  }
+
   /** Publishes to the echo channel (no subscriber); the reply arrives through `handlers.ack`. */
   request(_name: string, data: unknown): number {
     const id = this.nextId++;

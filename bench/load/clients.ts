@@ -35,6 +35,8 @@ export interface BenchClient {
   emit(name: string, data: unknown): void;
   /** Sends an event with an ack id; the ack arrives through `handlers.ack`. */
   request(name: string, data: unknown): number;
+  /** Publishes `data` to room `room` (the interest scenarios' publisher). */
+  publishTo(room: number, data: unknown): void;
   /** Drops the connection at once (no goodbye). */
   close(): void;
   /** Leaves as a client does (the protocol's goodbye, a websocket close); resolves once closed. */
@@ -82,6 +84,10 @@ class SioClient implements BenchClient {
     const id = this.nextId++;
     this.ws.send(`42${id}${JSON.stringify([name, data])}`);
     return id;
+  }
+
+  publishTo(room: number, data: unknown): void {
+    this.emit("pubto", { r: room, d: data });
   }
 
   close(): void {
@@ -176,6 +182,10 @@ class WsClient implements BenchClient {
     return id;
   }
 
+  publishTo(): void {
+    throw new Error("the bare ws target has no rooms (it runs no cluster scenario)");
+  }
+
   close(): void {
     this.ws.terminate();
   }
@@ -206,9 +216,17 @@ export function closeSocket(ws: WebSocket): Promise<void> {
   });
 }
 
-/** Where a client of `protocol` connects on a target listening at `port`. */
-export function clientUrl(protocol: WireProtocol, port: number, controller: boolean): string {
-  const role = controller ? "role=ctl" : "role=rx";
+/**
+ * Where a client of `protocol` connects on a target listening at `port`; a
+ * Socket.IO receiver given a `room` asks the application to join it.
+ */
+export function clientUrl(
+  protocol: WireProtocol,
+  port: number,
+  controller: boolean,
+  room?: number,
+): string {
+  const role = controller ? "role=ctl" : `role=rx${room === undefined ? "" : `&room=${room}`}`;
   if (protocol === "bayeux") return `ws://127.0.0.1:${port}${BAYEUX_PATH}`;
   return protocol === "sio"
     ? `ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket&${role}`
@@ -219,12 +237,18 @@ let ownChannels = 0;
 
 /**
  * The channel a Bayeux client subscribes to: receivers (clients that count or
- * decode deliveries) join the fan-out channel; controllers, echo and idle
- * clients each get a channel of their own, which nobody publishes to.
+ * decode deliveries) join their room's channel, or else the fan-out channel;
+ * controllers, echo and idle clients each get a channel of their own, which
+ * nobody publishes to.
  */
-function bayeuxSubscription(controller: boolean, handlers: ClientHandlers): string {
+function bayeuxSubscription(
+  controller: boolean,
+  handlers: ClientHandlers,
+  room: number | undefined,
+): string {
   const receiver = !controller && (handlers.event !== undefined || handlers.count !== undefined);
-  return receiver ? BAYEUX_CHANNELS.deliveries : `${BAYEUX_CHANNELS.own}${ownChannels++}`;
+  if (!receiver) return `${BAYEUX_CHANNELS.own}${ownChannels++}`;
+  return room === undefined ? BAYEUX_CHANNELS.deliveries : `${BAYEUX_CHANNELS.rooms}${room}`;
 }
 
 function createClient(
@@ -232,12 +256,13 @@ function createClient(
   url: string,
   controller: boolean,
   handlers: ClientHandlers,
+  room: number | undefined,
 ): BenchClient {
   switch (protocol) {
     case "sio":
       return new SioClient(url, handlers);
     case "bayeux":
-      return new BayeuxClient(url, bayeuxSubscription(controller, handlers), handlers);
+      return new BayeuxClient(url, bayeuxSubscription(controller, handlers, room), handlers);
     case "ws":
       return new WsClient(url, handlers);
   }
@@ -254,28 +279,32 @@ export async function connect(
   port: number,
   controller: boolean,
   handlers: ClientHandlers,
+  room?: number,
 ): Promise<BenchClient> {
-  const url = clientUrl(protocol, port, controller);
-  const client = createClient(protocol, url, controller, handlers);
+  const url = clientUrl(protocol, port, controller, room);
+  const client = createClient(protocol, url, controller, handlers, room);
   await client.ready;
   return client;
 }
 
 /**
  * Opens `total` receiving clients with at most `concurrency` handshakes in
- * flight, so the server's listen backlog never overflows.
+ * flight, so the server's listen backlog never overflows. Given several
+ * ports (the nodes of a cluster), client i connects to `ports[i % n]`.
  */
 export async function connectMany(
   protocol: WireProtocol,
-  port: number,
+  ports: number | readonly number[],
   total: number,
   concurrency: number,
   handlers: ClientHandlers,
 ): Promise<BenchClient[]> {
+  const list = typeof ports === "number" ? [ports] : ports;
   const clients: BenchClient[] = [];
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < total) {
+      const port = list[next % list.length];
       next++;
       clients.push(await connect(protocol, port, false, handlers));
     }

@@ -1,6 +1,7 @@
 /**
  * Fan-out: `clients` receivers in one room, one publisher (the controller
- * connection, in no room) sending `rate` messages per second. Each message
+ * connection, in no room) sending `rate` messages per second. In a cluster
+ * the receivers are spread over the nodes and the publisher is on the first. Each message
  * carries its send time; every receiver records its delivery latency. The
  * orchestrator brackets the measured window with server CPU snapshots, so the
  * result is server CPU per delivery at a realistic, fixed rate.
@@ -40,7 +41,7 @@ export const fanout: Scenario = async ({ spec, barrier }) => {
   };
   const receivers = await connectMany(
     spec.protocol,
-    spec.port,
+    spec.ports,
     spec.clients,
     spec.connectConcurrency,
     handlers,

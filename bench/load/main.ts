@@ -18,9 +18,10 @@ import type { Scenario } from "./context.js";
 import { echo } from "./echo.js";
 import { fanout } from "./fanout.js";
 import { idle } from "./idle.js";
+import { interest } from "./interest.js";
 
 // The Bayeux scenarios run the same load code: the wire protocol is the client's business.
-const scenarios: Record<BaseScenario, Scenario> = { fanout, burst, echo, idle, churn };
+const scenarios: Record<BaseScenario, Scenario> = { fanout, burst, echo, idle, churn, interest };
 
 function send(report: LoadReport, sent?: () => void): void {
   process.send?.(report, undefined, {}, sent);

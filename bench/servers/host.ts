@@ -16,6 +16,15 @@ export interface BenchServer {
 
 type Starter = (config: ServerConfig) => Promise<BenchServer>;
 
+/**
+ * Thrown by a starter when its target cannot run the scenario here (say, the
+ * built Switchboard has no cluster broker yet): the run is reported as
+ * skipped with the reason, not as a failure.
+ */
+export class SkipRun extends Error {
+  override name = "SkipRun";
+}
+
 const STOP_GRACE_MS = 2000;
 
 function send(report: ServerReport): void {
@@ -62,6 +71,15 @@ export async function host(start: Starter): Promise<void> {
   try {
     server = await start(config);
   } catch (error) {
+    if (error instanceof SkipRun) {
+      process.send(
+        { type: "skip", reason: error.message } satisfies ServerReport,
+        undefined,
+        {},
+        () => process.exit(0),
+      );
+      return;
+    }
     send({ type: "error", message: `start failed: ${(error as Error).stack ?? error}` });
     process.exit(1);
   }

@@ -5,14 +5,17 @@
  *
  * Connections with `?role=ctl` are the load generator's controller (fan-out
  * publisher, burst trigger) and join no room; every other connection is a
- * receiver and joins the bench room in the fan-out scenarios. Listeners are
+ * receiver and joins the bench room in the fan-out scenarios, or in the
+ * interest scenario the room its `?room=<n>` names. In the cluster scenarios
+ * the same code runs on each node, the server joined to the others by the
+ * target's cluster setup (a broker, or socket.io's Redis adapter). Listeners are
  * module-level functions and only the ones a scenario needs are registered, so
  * the idle scenario measures the framework's own per-connection cost.
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Server, Socket } from "socket.io";
-import type { ServerConfig } from "../lib/protocol.js";
+import { baseScenario, roomName, type ServerConfig } from "../lib/protocol.js";
 import type { BenchServer } from "./host.js";
 
 /** The constructor both targets export (Switchboard mirrors socket.io's). */
@@ -44,6 +47,11 @@ function burst(request: BurstRequest): void {
   step();
 }
 
+/** Interest: a message for one of the rooms (`r` is the room number, `d` the data). */
+function publishTo(request: { r: number; d: unknown }): void {
+  io.to(roomName(request.r)).emit("m", request.d);
+}
+
 function echo(data: unknown, ack: (reply: unknown) => void): void {
   if (typeof ack === "function") ack(data);
 }
@@ -52,10 +60,23 @@ function onConnection(this: ServerConfig, socket: Socket): void {
   if (socket.handshake.query.role === "ctl") {
     socket.on("pub", publish);
     socket.on("burst", burst);
+    socket.on("pubto", publishTo);
     return;
   }
-  if (this.scenario === "fanout" || this.scenario === "burst") socket.join(ROOM);
-  else if (this.scenario === "echo") socket.on("echo", echo);
+  const scenario = baseScenario(this.scenario);
+  if (scenario === "fanout" || scenario === "burst") socket.join(ROOM);
+  else if (scenario === "interest") socket.join(roomName(Number(socket.handshake.query.room)));
+  else if (scenario === "echo") socket.on("echo", echo);
+}
+
+/** How a target joins its node to a cluster: extra server options, a step after creation, a close. */
+export interface ClusterSetup {
+  /** Merged into the server's options (Switchboard's `broker`). */
+  options?: Record<string, unknown>;
+  /** Runs once the server exists (socket.io's `io.adapter(...)`). */
+  setup?(io: Server): void;
+  /** Runs after the server closed (Redis clients, the broker). */
+  close?(): Promise<void>;
 }
 
 /**
@@ -67,17 +88,22 @@ function onConnection(this: ServerConfig, socket: Socket): void {
 export function startSocketIoApp(
   ServerCtor: ServerClass,
   config: ServerConfig,
+  cluster: ClusterSetup = {},
 ): Promise<BenchServer> {
   const httpServer = createServer();
   // Defaults otherwise (websocket + polling allowed, no permessage-deflate), as an app would have.
-  io = new ServerCtor(httpServer, { serveClient: false });
+  io = new ServerCtor(httpServer, { serveClient: false, ...cluster.options });
+  cluster.setup?.(io);
   io.on("connection", onConnection.bind(config));
   return new Promise((resolve, reject) => {
     httpServer.once("error", reject);
     httpServer.listen(0, "127.0.0.1", () => {
       resolve({
         port: (httpServer.address() as AddressInfo).port,
-        close: () => new Promise<void>((done) => io.close(() => done())),
+        close: async () => {
+          await new Promise<void>((done) => io.close(() => done()));
+          await cluster.close?.();
+        },
       });
     });
   });

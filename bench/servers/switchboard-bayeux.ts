@@ -3,7 +3,8 @@
  * `dist/bayeux/index.js`, mounted at /bayeux on a node http server through
  * the MountRouter (`dist/mount/node.js`). Loaded at run time so the bench
  * type-checks before a build; `BENCH_SWITCHBOARD_DIST` points at another
- * build directory.
+ * build directory. In the cluster scenarios the server gets a `RedisBroker`
+ * as its `broker`.
  */
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -16,6 +17,7 @@ import {
   listen,
   plainHttpServer,
 } from "./bayeux-app.js";
+import { type BrokerLike, DIST, switchboardBroker } from "./cluster.js";
 import { type BenchServer, host } from "./host.js";
 
 /** The slice of the built API this target uses. */
@@ -26,7 +28,11 @@ interface BayeuxServerLike {
 }
 
 interface BayeuxModule {
-  BayeuxServer: new (options: { path: string; timeout: number }) => BayeuxServerLike;
+  BayeuxServer: new (options: {
+    path: string;
+    timeout: number;
+    broker?: BrokerLike;
+  }) => BayeuxServerLike;
   bayeuxMount(server: BayeuxServerLike): unknown;
 }
 
@@ -37,14 +43,18 @@ interface MountModule {
   };
 }
 
-const dist = resolve(import.meta.dirname, "../..", process.env.BENCH_SWITCHBOARD_DIST ?? "dist");
-const load = (file: string): Promise<unknown> => import(pathToFileURL(resolve(dist, file)).href);
+const load = (file: string): Promise<unknown> => import(pathToFileURL(resolve(DIST, file)).href);
 
 async function start(config: ServerConfig): Promise<BenchServer> {
   const { BayeuxServer, bayeuxMount } = (await load("bayeux/index.js")) as BayeuxModule;
   const { MountRouter } = (await load("mount/node.js")) as MountModule;
+  const broker = config.cluster === undefined ? undefined : await switchboardBroker(config.cluster);
   const http = plainHttpServer();
-  const bayeux = new BayeuxServer({ path: BAYEUX_PATH, timeout: CONNECT_TIMEOUT_MS });
+  const bayeux = new BayeuxServer({
+    path: BAYEUX_PATH,
+    timeout: CONNECT_TIMEOUT_MS,
+    ...(broker === undefined ? {} : { broker }),
+  });
   const router = new MountRouter();
   router.add(bayeuxMount(bayeux)).attach(http);
   if (config.scenario === "bayeux-burst") {
@@ -59,6 +69,7 @@ async function start(config: ServerConfig): Promise<BenchServer> {
     close: async () => {
       await router.close();
       await closeHttp(http);
+      await broker?.close();
     },
   };
 }

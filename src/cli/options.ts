@@ -24,7 +24,34 @@ export interface ServeOptions {
   tls?: { certFile: string; keyFile: string; names?: string };
   /** Milliseconds a graceful shutdown may take before connections are cut. */
   shutdownTimeout: number;
+  /**
+   * Join a cluster of nodes through Redis (`--redis-url`), optionally under a
+   * given node id (`--node-id`); absent, the server runs alone.
+   */
+  cluster?: ClusterOptions;
 }
+
+/** How the server joins other nodes: one Redis broker shared by Socket.IO and Bayeux. */
+export interface ClusterOptions {
+  /** `redis://` or `rediss://` URL of the Redis the nodes share. */
+  redisUrl: string;
+  /** This node's id, unique in the cluster; absent, the broker makes one up. */
+  nodeId?: string;
+  /**
+   * Key and channel prefix of the cluster on that Redis (no flag: for
+   * programs and tests that run several clusters on one Redis); absent, the
+   * broker's default.
+   */
+  prefix?: string;
+  /**
+   * Longest wait for the broker to connect and subscribe before the start
+   * fails, ms. Default 10000 (`CLUSTER_READY_TIMEOUT`).
+   */
+  readyTimeout?: number;
+}
+
+/** Default of {@link ClusterOptions.readyTimeout}: how long a start waits for Redis. */
+export const CLUSTER_READY_TIMEOUT = 10_000;
 
 export type CliCommand =
   | { kind: "help" }
@@ -65,6 +92,13 @@ Options:
       --tls-key <file>         PEM private key for --tls-cert (env SWITCHBOARD_TLS_KEY)
       --shutdown-timeout <ms>  longest graceful shutdown before connections are cut
                                (default 10000; env SWITCHBOARD_SHUTDOWN_TIMEOUT)
+      --redis-url <url>        join a cluster: share rooms, channels and broadcasts
+                               with the other nodes on this Redis
+                               (redis://[user:password@]host[:port][/db] or rediss://;
+                               env SWITCHBOARD_REDIS_URL; REDIS_URL alone is not read)
+      --node-id <id>           this node's id in the cluster, unique among the nodes:
+                               letters, digits, . _ - (at most 64; default: random;
+                               env SWITCHBOARD_NODE_ID; needs --redis-url)
   -h, --help                   print this help and exit
   -v, --version                print the version and exit
 
@@ -164,7 +198,23 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliCommand {
   );
   const shutdownTimeout = timeoutSetting ? parseMillis(timeoutSetting) : DEFAULTS.shutdownTimeout;
 
+  // Only the Switchboard variable joins a cluster: a bare REDIS_URL is often set
+  // for something else (a cache, the test suite) and must not make this server
+  // talk to other nodes unasked.
+  const redisSetting = pick("--redis-url", values["redis-url"], "SWITCHBOARD_REDIS_URL");
+  const nodeSetting = pick("--node-id", values["node-id"], "SWITCHBOARD_NODE_ID");
+  if (nodeSetting && !redisSetting) {
+    const missing = nodeSetting.name.startsWith("--") ? "--redis-url" : "SWITCHBOARD_REDIS_URL";
+    throw new CliUsageError(
+      `${nodeSetting.name} is set without ${missing}: a node id names this node in a cluster`,
+    );
+  }
+
   const options: ServeOptions = { port, host, path, bayeuxPath, shutdownTimeout };
+  if (redisSetting) {
+    options.cluster = { redisUrl: parseRedisUrl(redisSetting) };
+    if (nodeSetting) options.cluster.nodeId = parseNodeId(nodeSetting);
+  }
   if (corsOrigin) options.corsOrigin = corsOrigin;
   if (cert && key) {
     options.tls = { certFile: cert.value, keyFile: key.value, names: `${cert.name}/${key.name}` };
@@ -188,6 +238,8 @@ function parseFlags(argv: string[]) {
       "tls-cert": { type: "string" },
       "tls-key": { type: "string" },
       "shutdown-timeout": { type: "string" },
+      "redis-url": { type: "string" },
+      "node-id": { type: "string" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "v" },
     },
@@ -216,6 +268,44 @@ function parseMillis({ value, name }: Setting): number {
     throw new CliUsageError(`invalid ${name} ${JSON.stringify(value)}: expected milliseconds`);
   }
   return ms;
+}
+
+/**
+ * A Redis URL as the broker takes it. Checked here so a typo fails at once
+ * with the flag's name, not later as a connection error.
+ */
+function parseRedisUrl({ value, name }: Setting): string {
+  const expected = "expected redis://[user:password@]host[:port][/db] or rediss://…";
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  // The value may hold a password: the message shows what was wrong, not the value.
+  if (!url) throw new CliUsageError(`invalid ${name}: not a URL (${expected})`);
+  if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
+    throw new CliUsageError(`invalid ${name}: scheme ${url.protocol} (${expected})`);
+  }
+  if (url.hostname === "") throw new CliUsageError(`invalid ${name}: no host (${expected})`);
+  if (url.search !== "" || url.hash !== "") {
+    throw new CliUsageError(`invalid ${name}: a query or fragment is not understood (${expected})`);
+  }
+  const db = url.pathname.replace(/^\//, "");
+  if (db !== "" && !/^\d{1,5}$/.test(db)) {
+    throw new CliUsageError(`invalid ${name}: database "${db}" is not a number (${expected})`);
+  }
+  return value;
+}
+
+/** Node ids travel in broker channel names and messages: kept short and plain. */
+function parseNodeId({ value, name }: Setting): string {
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(value)) {
+    throw new CliUsageError(
+      `invalid ${name} ${JSON.stringify(value)}: expected 1-64 letters, digits, ".", "_" or "-"`,
+    );
+  }
+  return value;
 }
 
 function parsePath({ value, name }: Setting): string {

@@ -3,6 +3,7 @@
  * (client bundle included), Bayeux at its path (browser client at
  * `/bayeux-client.js`, demo rooms bridged to `/chat/<room>`), the demo page
  * and its files at `/`, and `/config.json` telling the page where both live.
+ * With `cluster` set, one Redis broker joins both servers to the other nodes.
  */
 import { readFile } from "node:fs/promises";
 import {
@@ -13,12 +14,14 @@ import {
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import type { BayeuxServer } from "../bayeux/index.js";
+import type { BayeuxServer, BayeuxServerOptions } from "../bayeux/index.js";
+import type { Broker } from "../cluster/broker.js";
 import type { Server } from "../index.js";
 import { requestPath } from "../mount/path.js";
 import { createSocketIoRouter, type MountOptions } from "../mount/socketio.js";
 import { createDebug } from "../shared/debug.js";
 import { BAYEUX_CLIENT_URL, createBundleHandler, defaultBundleFile } from "./bayeux-bundle.js";
+import { joinCluster } from "./cluster.js";
 import { bridgeDemoChat } from "./demo-bridge.js";
 import { registerDemoHandlers } from "./demo-handlers.js";
 import { CliStartError, CliUsageError } from "./errors.js";
@@ -33,6 +36,8 @@ export interface RunningServer {
   io: Server;
   /** The Bayeux server, or null with `bayeuxPath: false`. */
   bayeux: BayeuxServer | null;
+  /** The Redis broker both servers share, or null when the server runs alone. */
+  broker: Broker | null;
   server: ReturnType<typeof createHttpServer> | ReturnType<typeof createHttpsServer>;
   /** The port actually bound (useful with port 0). */
   port: number;
@@ -60,7 +65,8 @@ export interface StartEnvironment {
 /**
  * Starts the standalone server. Rejects with {@link CliUsageError} when the
  * certificate or key cannot be read or used, {@link CliStartError} when the
- * address cannot be bound. A missing Bayeux browser bundle is only a warning.
+ * address cannot be bound or the cluster's Redis cannot be joined. A missing
+ * Bayeux browser bundle is only a warning.
  *
  * @example
  * const running = await startServer({ port: 0, host: "127.0.0.1", path: "/socket.io",
@@ -106,22 +112,36 @@ export async function startServer(
   const server = options.tls
     ? await createTlsServer(options.tls, onRequest)
     : createHttpServer(onRequest);
+  // Joined before listening: a node that cannot reach the cluster serves nobody.
+  const broker = options.cluster ? await joinCluster(options.cluster) : null;
 
   const ioOptions: MountOptions = { path: options.path };
+  if (broker) ioOptions.broker = broker;
   // One cross-origin rule for both protocols: --cors-origin is the mount's
   // `cors`, which the mount hands to Socket.IO and (converted) to Bayeux.
   if (options.corsOrigin) ioOptions.cors = { origin: options.corsOrigin };
   // Without it both are same-origin only (Bayeux alone would reflect any origin).
-  ioOptions.bayeux =
-    options.bayeuxPath === false
-      ? false
-      : {
-          path: options.bayeuxPath,
-          ...(options.corsOrigin ? {} : { cors: { origin: false } }),
-        };
+  if (options.bayeuxPath === false) {
+    ioOptions.bayeux = false;
+  } else {
+    // The same broker as Socket.IO's: one set of Redis connections per node.
+    const bayeuxOptions: BayeuxServerOptions & { broker?: Broker } = {
+      path: options.bayeuxPath,
+      ...(options.corsOrigin ? {} : { cors: { origin: false } }),
+    };
+    if (broker) bayeuxOptions.broker = broker;
+    ioOptions.bayeux = bayeuxOptions;
+  }
   // Mounted rather than attached: io.close() then ends the Socket.IO side
   // only, and the shutdown below decides how long HTTP requests may finish.
-  const { io, bayeux, router } = createSocketIoRouter(ioOptions);
+  let created: ReturnType<typeof createSocketIoRouter>;
+  try {
+    created = createSocketIoRouter(ioOptions);
+  } catch (err) {
+    await broker?.close();
+    throw err;
+  }
+  const { io, bayeux, router } = created;
   router.attach(server);
   // During shutdown every answer closes its connection: a client that keeps
   // retrying (a Bayeux or polling client whose session just ended) would
@@ -138,7 +158,7 @@ export async function startServer(
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
       server.off("listening", onListening);
-      void router.close();
+      void router.close().then(() => broker?.close());
       reject(
         new CliStartError(
           `cannot listen on ${options.host}:${options.port}: ${err.code ?? err.message}`,
@@ -183,6 +203,8 @@ export async function startServer(
       // Every Socket.IO client is closed with "server shutting down", every
       // Bayeux session ended (its held connect answered, its websocket closed).
       await router.close();
+      // Both servers are closed: nothing publishes any more, so the node leaves the cluster.
+      await broker?.close();
       server.closeIdleConnections();
       const timer = setTimeout(() => {
         debug("shutdown timeout: closing remaining connections");
@@ -194,7 +216,7 @@ export async function startServer(
     return closing;
   };
 
-  return { io, bayeux, server, port, url, close };
+  return { io, bayeux, broker, server, port, url, close };
 }
 
 /** An HTTPS server from PEM files; unreadable or invalid files are the user's to fix (usage error). */

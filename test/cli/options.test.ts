@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { CliUsageError } from "../../src/cli/errors.js";
+import { redactRedisUrl } from "../../src/cli/cluster.js";
+import { CliStartError, CliUsageError } from "../../src/cli/errors.js";
 import {
   type CliCommand,
   DEFAULTS,
@@ -154,6 +155,10 @@ describe("parseCli", () => {
       "--cors-origin",
       "--tls-cert",
       "--tls-key",
+      "--redis-url",
+      "--node-id",
+      "SWITCHBOARD_REDIS_URL",
+      "SWITCHBOARD_NODE_ID",
     ]) {
       assert.ok(USAGE.includes(flag), `help mentions ${flag}`);
     }
@@ -231,6 +236,99 @@ describe("parseCli", () => {
       (err: unknown) =>
         err instanceof CliUsageError &&
         /^cannot read SWITCHBOARD_TLS_CERT\/SWITCHBOARD_TLS_KEY: /.test(err.message),
+    );
+  });
+});
+
+describe("parseCli cluster options", () => {
+  it("joins a cluster only with --redis-url or SWITCHBOARD_REDIS_URL", () => {
+    assert.equal(serve([]).cluster, undefined);
+    // A bare REDIS_URL (a cache, the test suite) does not make the server join anything.
+    assert.equal(serve([], { REDIS_URL: "redis://127.0.0.1:6379" }).cluster, undefined);
+    assert.deepEqual(serve(["--redis-url", "redis://10.0.0.5:6380/2"]).cluster, {
+      redisUrl: "redis://10.0.0.5:6380/2",
+    });
+    assert.deepEqual(
+      serve([], { SWITCHBOARD_REDIS_URL: "rediss://user:pw@cache.internal" }).cluster,
+      {
+        redisUrl: "rediss://user:pw@cache.internal",
+      },
+    );
+    assert.deepEqual(
+      serve(["--redis-url=redis://a:1", "--node-id", "eu-1.a_b"], {
+        SWITCHBOARD_REDIS_URL: "redis://env:2",
+        SWITCHBOARD_NODE_ID: "env-node",
+      }).cluster,
+      { redisUrl: "redis://a:1", nodeId: "eu-1.a_b" },
+    );
+    assert.deepEqual(
+      serve([], { SWITCHBOARD_REDIS_URL: "redis://env:2", SWITCHBOARD_NODE_ID: "env-node" })
+        .cluster,
+      { redisUrl: "redis://env:2", nodeId: "env-node" },
+    );
+    // An empty variable counts as unset, like the other SWITCHBOARD_* variables.
+    assert.equal(serve([], { SWITCHBOARD_REDIS_URL: "" }).cluster, undefined);
+  });
+
+  it("refuses a bad Redis URL or node id, naming where it came from", () => {
+    usageError(["--redis-url", "localhost:6379"], {}, /^invalid --redis-url: scheme localhost:/);
+    usageError(["--redis-url", "not a url"], {}, /^invalid --redis-url: not a URL/);
+    usageError(["--redis-url", "http://cache:6379"], {}, /^invalid --redis-url: scheme http:/);
+    usageError(["--redis-url", "redis://"], {}, /^invalid --redis-url: no host/);
+    usageError(["--redis-url", "redis://cache/x"], {}, /database "x" is not a number/);
+    usageError(["--redis-url", "redis://cache?db=1"], {}, /query or fragment/);
+    usageError(["--redis-url", "redis://cache:99999"], {}, /^invalid --redis-url: not a URL/);
+    usageError([], { SWITCHBOARD_REDIS_URL: "cache" }, /^invalid SWITCHBOARD_REDIS_URL: /);
+    // The message never repeats the URL: it may hold a password.
+    assert.throws(
+      () => parseCli(["--redis-url", "http://u:s3cret@cache"], {}),
+      (err: unknown) => err instanceof CliUsageError && !err.message.includes("s3cret"),
+    );
+    usageError(["--redis-url", "redis://a", "--node-id", ""], {}, /^invalid --node-id ""/);
+    usageError(["--redis-url", "redis://a", "--node-id", "a b"], {}, /^invalid --node-id "a b"/);
+    usageError(["--redis-url", "redis://a", "--node-id", "x".repeat(65)], {}, /1-64 letters/);
+    usageError(["--redis-url", "redis://a", "--node-id", "a/b"], {}, /invalid --node-id/);
+    usageError(
+      ["--redis-url", "redis://a"],
+      { SWITCHBOARD_NODE_ID: "a:b" },
+      /^invalid SWITCHBOARD_NODE_ID "a:b"/,
+    );
+    usageError(["--node-id", "a"], {}, /^--node-id is set without --redis-url/);
+    usageError(
+      [],
+      { SWITCHBOARD_NODE_ID: "a" },
+      /^SWITCHBOARD_NODE_ID is set without SWITCHBOARD_REDIS_URL/,
+    );
+  });
+
+  it("hides the password when it shows a Redis URL", () => {
+    assert.equal(redactRedisUrl("redis://app:s3cret@cache:6379/1"), "redis://app:***@cache:6379/1");
+    assert.equal(redactRedisUrl("redis://cache:6379"), "redis://cache:6379");
+  });
+
+  it("fails to start with a CliStartError when the cluster cannot be joined", {
+    timeout: 15_000,
+  }, async () => {
+    const options = serve([
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      "--redis-url",
+      "redis://u:s3cret@127.0.0.1:1",
+    ]);
+    // Port 1 has no Redis: the start fails (no broker in this build, or not ready in time).
+    options.cluster = {
+      ...options.cluster,
+      redisUrl: "redis://u:s3cret@127.0.0.1:1",
+      readyTimeout: 1500,
+    };
+    await assert.rejects(
+      startServer(options, { log: () => {} }),
+      (err: unknown) =>
+        err instanceof CliStartError &&
+        err.message.startsWith("cannot join the cluster at redis://u:***@127.0.0.1:1") &&
+        !err.message.includes("s3cret"),
     );
   });
 });

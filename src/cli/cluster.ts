@@ -1,0 +1,83 @@
+/**
+ * The standalone server's way into a cluster: one Redis broker, connected and
+ * subscribed before the server listens, shared by the Socket.IO and the
+ * Bayeux server, closed on shutdown.
+ */
+import type { Broker } from "../cluster/broker.js";
+import { CliStartError } from "./errors.js";
+import { CLUSTER_READY_TIMEOUT, type ClusterOptions } from "./options.js";
+
+/** A broker that says when it is connected and subscribed. */
+export interface ReadyBroker extends Broker {
+  ready(): Promise<void>;
+}
+
+interface RedisBrokerModule {
+  RedisBroker: new (options: { url: string; nodeId?: string; prefix?: string }) => ReadyBroker;
+}
+
+/**
+ * Where the Redis broker lives. Loaded on demand: a server that runs alone
+ * never loads the Redis client.
+ */
+const REDIS_BROKER_MODULE = "../cluster/redis-broker.js";
+
+/**
+ * `url` without its password, for messages and logs.
+ *
+ * @example
+ * redactRedisUrl("redis://app:s3cret@cache:6379/1"); // "redis://app:***@cache:6379/1"
+ */
+export function redactRedisUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== "") parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(unparsable URL)";
+  }
+}
+
+/**
+ * Creates the Redis broker for `cluster` and waits until it is ready. Rejects
+ * with {@link CliStartError} when this build has no Redis broker, or Redis
+ * cannot be reached within `readyTimeout` (the broker is closed again).
+ *
+ * @example
+ * const broker = await joinCluster({ redisUrl: "redis://127.0.0.1:6379", nodeId: "a" });
+ * // new Server({ broker }), new BayeuxServer({ broker }) … then: await broker.close();
+ */
+export async function joinCluster(cluster: ClusterOptions): Promise<ReadyBroker> {
+  const shown = redactRedisUrl(cluster.redisUrl);
+  let module: RedisBrokerModule;
+  try {
+    module = (await import(REDIS_BROKER_MODULE)) as RedisBrokerModule;
+  } catch (err) {
+    throw new CliStartError(
+      `cannot join the cluster at ${shown}: this build has no Redis broker (${(err as Error).message})`,
+      { cause: err },
+    );
+  }
+  const options: { url: string; nodeId?: string; prefix?: string } = { url: cluster.redisUrl };
+  if (cluster.nodeId !== undefined) options.nodeId = cluster.nodeId;
+  if (cluster.prefix !== undefined) options.prefix = cluster.prefix;
+  const timeout = cluster.readyTimeout ?? CLUSTER_READY_TIMEOUT;
+  let broker: ReadyBroker | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    broker = new module.RedisBroker(options);
+    // A client that keeps reconnecting would otherwise hold the start forever.
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`not ready after ${timeout} ms`)), timeout);
+    });
+    await Promise.race([broker.ready(), late]);
+    return broker;
+  } catch (err) {
+    await broker?.close().catch(() => undefined);
+    throw new CliStartError(`cannot join the cluster at ${shown}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+}
