@@ -95,7 +95,7 @@ Options:
       --redis-url <url>        join a cluster: share rooms, channels and broadcasts
                                with the other nodes on this Redis
                                (redis://[user:password@]host[:port][/db] or rediss://;
-                               env SWITCHBOARD_REDIS_URL; REDIS_URL alone is not read)
+                               env SWITCHBOARD_REDIS_URL, then REDIS_URL)
       --node-id <id>           this node's id in the cluster, unique among the nodes:
                                letters, digits, . _ - (at most 64; default: random;
                                env SWITCHBOARD_NODE_ID; needs --redis-url)
@@ -198,10 +198,14 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliCommand {
   );
   const shutdownTimeout = timeoutSetting ? parseMillis(timeoutSetting) : DEFAULTS.shutdownTimeout;
 
-  // Only the Switchboard variable joins a cluster: a bare REDIS_URL is often set
-  // for something else (a cache, the test suite) and must not make this server
-  // talk to other nodes unasked.
-  const redisSetting = pick("--redis-url", values["redis-url"], "SWITCHBOARD_REDIS_URL");
+  // As PORT for the port, the conventional REDIS_URL joins a cluster too, after
+  // the Switchboard variable (which may name a different Redis than the app's).
+  const redisSetting = pick(
+    "--redis-url",
+    values["redis-url"],
+    "SWITCHBOARD_REDIS_URL",
+    "REDIS_URL",
+  );
   const nodeSetting = pick("--node-id", values["node-id"], "SWITCHBOARD_NODE_ID");
   if (nodeSetting && !redisSetting) {
     const missing = nodeSetting.name.startsWith("--") ? "--redis-url" : "SWITCHBOARD_REDIS_URL";

@@ -19,7 +19,7 @@ export function startCliServer(): Promise<CliServer> {
   const child = spawn(
     process.execPath,
     ["--import", "tsx", join(repo, "src", "cli", "main.ts"), "--host", "127.0.0.1", "--port", "0"],
-    { cwd: repo, stdio: ["ignore", "pipe", "inherit"] },
+    { cwd: repo, stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, REDIS_URL: "" } },
   );
   return new Promise((resolve, reject) => {
     let out = "";

@@ -48,7 +48,13 @@ function start(args: string[]): Promise<Started> {
     ["--import", "tsx", main, "--host", "127.0.0.1", "--port", "0", ...args],
     {
       cwd: repo,
-      env: { ...process.env, SWITCHBOARD_PORT: "", PORT: "", SWITCHBOARD_BAYEUX_PATH: "" },
+      env: {
+        ...process.env,
+        SWITCHBOARD_PORT: "",
+        PORT: "",
+        SWITCHBOARD_BAYEUX_PATH: "",
+        REDIS_URL: "",
+      },
       stdio: ["ignore", "pipe", "pipe"],
     },
   );

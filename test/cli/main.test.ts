@@ -36,7 +36,7 @@ after(() => {
 function run(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
   const child = spawn(process.execPath, ["--import", "tsx", main, ...args], {
     cwd: repo,
-    env: { ...process.env, SWITCHBOARD_PORT: "", PORT: "", ...env },
+    env: { ...process.env, SWITCHBOARD_PORT: "", PORT: "", REDIS_URL: "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   children.add(child);

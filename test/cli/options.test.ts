@@ -241,10 +241,17 @@ describe("parseCli", () => {
 });
 
 describe("parseCli cluster options", () => {
-  it("joins a cluster only with --redis-url or SWITCHBOARD_REDIS_URL", () => {
+  it("joins a cluster with --redis-url, SWITCHBOARD_REDIS_URL or REDIS_URL", () => {
     assert.equal(serve([]).cluster, undefined);
-    // A bare REDIS_URL (a cache, the test suite) does not make the server join anything.
-    assert.equal(serve([], { REDIS_URL: "redis://127.0.0.1:6379" }).cluster, undefined);
+    assert.equal(serve([], {}).cluster, undefined);
+    assert.deepEqual(serve([], { REDIS_URL: "redis://127.0.0.1:6379" }).cluster, {
+      redisUrl: "redis://127.0.0.1:6379",
+    });
+    assert.deepEqual(
+      serve([], { REDIS_URL: "redis://127.0.0.1:6379", SWITCHBOARD_REDIS_URL: "redis://b:1" })
+        .cluster,
+      { redisUrl: "redis://b:1" },
+    );
     assert.deepEqual(serve(["--redis-url", "redis://10.0.0.5:6380/2"]).cluster, {
       redisUrl: "redis://10.0.0.5:6380/2",
     });
