@@ -146,7 +146,15 @@ function checkParser(value: unknown): void {
   }
 }
 
-const BROKER_METHODS = ["publish", "subscribe", "request", "respond", "nodes", "onNodes", "close"] as const;
+const BROKER_METHODS = [
+  "publish",
+  "subscribe",
+  "request",
+  "respond",
+  "nodes",
+  "onNodes",
+  "close",
+] as const;
 
 function checkBroker(value: unknown): void {
   if (value === undefined) return;
