@@ -225,7 +225,7 @@ export class Server<
       handler: _h,
       ...engine
     } = this._opts;
-    return { ...engine, path: this.#path };
+    return { nodeId: this.broker.nodeId, ...engine, path: this.#path };
   }
 
   #makeConnectQueue(): DeadlineQueue<Client> {
