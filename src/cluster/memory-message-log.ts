@@ -77,16 +77,29 @@ export class MemoryMessageLog implements SyncMessageLog {
     checkReadArgs(stream);
     const now = this.#now();
     if (now >= this.#nextSweep) this.#sweep(now);
-    let s = this.#streams.get(stream);
-    if (s === undefined) {
-      s = new Stream();
-      this.#streams.set(stream, s);
-    }
+    const s = this.#open(stream, now);
     s.lastAppend = now;
     const seq = s.next++;
     s.entries.push({ seq, at: now, payload: Buffer.from(payload) });
     this.#trim(s, now);
     return `${s.epoch}.${seq.toString(36)}`;
+  }
+
+  nextOffset(stream: string): string {
+    checkReadArgs(stream);
+    const s = this.#open(stream, this.#now());
+    return `${s.epoch}.${s.next.toString(36)}`;
+  }
+
+  /** The stream, created (new epoch) when absent or idle past `streamTtl`. */
+  #open(stream: string, now: number): Stream {
+    let s = this.#streams.get(stream);
+    if (s === undefined || (s.lastAppend <= now - this.#streamTtl && s.next > 0)) {
+      s = new Stream();
+      s.lastAppend = now;
+      this.#streams.set(stream, s);
+    }
+    return s;
   }
 
   readAfterNow(stream: string, offset: string | null, limit?: number): ReadResult {

@@ -61,6 +61,12 @@ export interface MessageLog {
  */
 export interface SyncMessageLog extends MessageLog {
   appendNow(stream: string, payload: Uint8Array): string;
+  /**
+   * The offset the next `appendNow` to `stream` returns, provided nothing
+   * appends in between: a caller may send an entry's offset before it
+   * appends the entry (and skip the append when sending fails).
+   */
+  nextOffset(stream: string): string;
   readAfterNow(stream: string, offset: string | null, limit?: number): ReadResult;
   dropNow(stream: string): void;
 }
