@@ -15,7 +15,20 @@
 
 import { factory } from "./factory.js";
 
-export { type Broker, BrokerTimeoutError, MemoryBroker, MemoryBrokerHub } from "./cluster/index.js";
+export {
+  type Broker,
+  BrokerTimeoutError,
+  type LogEntry,
+  MemoryBroker,
+  MemoryBrokerHub,
+  MemoryMessageLog,
+  MemorySessionStore,
+  type MessageLog,
+  type MessageLogLimits,
+  type ReadResult,
+  type SessionRecord,
+  type SessionStore,
+} from "./cluster/index.js";
 export * as codec from "./codec/socketio/index.js";
 export { PacketType } from "./codec/socketio/index.js";
 export { TopicRouter } from "./core/index.js";

@@ -6,14 +6,12 @@
  * Keys are `<prefix><kind>:{<id>}...`: the part in braces is the Redis
  * Cluster hash tag, so every key of one record (one session, one log stream)
  * lands in one slot and a script may touch them together.
+ *
+ * `@redis/client` is an optional peer dependency: only types are imported
+ * here, and {@link connectRedis} loads it when called, so an installation
+ * that uses no Redis carries no Redis client.
  */
-import {
-  createClient,
-  createCluster,
-  RESP_TYPES,
-  type RedisClientType,
-  type RedisClusterType,
-} from "@redis/client";
+import type { RedisClientType, RedisClusterType } from "@redis/client";
 
 /** The default key prefix of every Redis backend. */
 export const DEFAULT_KEY_PREFIX = "sb:";
@@ -42,6 +40,7 @@ export type RedisTarget = { url: string } | { rootNodes: string[] };
  * const cluster = await connectRedis({ rootNodes: ["redis://127.0.0.1:7000"] });
  */
 export async function connectRedis(target: RedisTarget): Promise<RedisConnection> {
+  const { createClient, createCluster } = await import("@redis/client");
   if ("url" in target) {
     const client = createClient({ url: target.url });
     client.on("error", ignoreError);
@@ -57,8 +56,11 @@ export async function connectRedis(target: RedisTarget): Promise<RedisConnection
 /** Connection errors surface as rejected commands; the event is only a notice. */
 function ignoreError(): void {}
 
+/** RESP type of a bulk string (`$`), `RESP_TYPES.BLOB_STRING` in `@redis/client`. */
+const BLOB_STRING = 36;
+
 /** Replies of binary-safe commands: bulk strings as Buffers. */
-const BUFFERS = { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } } as const;
+const BUFFERS = { typeMapping: { [BLOB_STRING]: Buffer } } as const;
 
 /**
  * Sends one command. `key` routes it on a cluster (every key of the command
