@@ -67,6 +67,11 @@ export class MemorySessionStore implements SessionStore {
     };
   }
 
+  /** {@link owner}, synchronously. */
+  ownerNow(id: string): string | undefined {
+    return this.#live(id, this.#now())?.owner;
+  }
+
   /** {@link create}, synchronously. */
   createNow(id: string, options: CreateSessionOptions): boolean {
     checkSessionArgs(id, options.ttl);
@@ -120,7 +125,7 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async owner(id: string): Promise<string | undefined> {
-    return this.#live(id, this.#now())?.owner;
+    return this.ownerNow(id);
   }
 
   async touch(id: string, ttl: number): Promise<boolean> {

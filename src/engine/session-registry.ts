@@ -65,7 +65,7 @@ export class SessionRegistry {
     };
     const store = this.store;
     if (store instanceof MemorySessionStore) {
-      report(store.getNow(sid)?.owner);
+      report(store.ownerNow(sid));
       return;
     }
     store.owner(sid).then(report, (err: unknown) => {

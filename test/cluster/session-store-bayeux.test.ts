@@ -23,6 +23,7 @@ const { HANDSHAKE, LONG_POLLING, transportFreeServers } = await import("../bayeu
 const { countKeys, eventually, REDIS_URL, redisSkip, uniquePrefix } = await import(
   "../helpers/redis-server.js"
 );
+const { startRedisCluster } = await import("../helpers/redis-cluster.js");
 
 type Server = ReturnType<ReturnType<typeof transportFreeServers>>;
 const make = transportFreeServers({ timerResolution: 10 });
@@ -101,6 +102,22 @@ describe("bayeux on the session store", () => {
     assert.equal(await handshake(a), "free");
   });
 
+  it("keeps a live session's record: connects refresh it past its ttl", async () => {
+    const store = new MemorySessionStore();
+    const a = make({ sessionStore: store, timeout: 60, sessionGrace: 0 });
+    const clientId = await handshake(a);
+    const firstExpiry = store.getNow(clientId)?.expiresAt ?? 0;
+    // Ten connects 40 ms apart: 400 ms, past the record's 120 ms ttl several times over.
+    for (let i = 0; i < 10; i++) {
+      const next = Date.now() + 40;
+      await eventually(async () => Date.now() >= next, "the next connect time");
+      const [reply] = await send(a, [connect(clientId)]);
+      assert.equal(reply.successful, true);
+      assert.ok(store.has(clientId), "the record outlives each connect");
+    }
+    assert.ok((store.getNow(clientId)?.expiresAt ?? 0) > firstExpiry + 200, "refreshed");
+  });
+
   it("an expired session leaves no record and no ack stream", async () => {
     const store = new MemorySessionStore();
     const ackLog = new MemoryMessageLog();
@@ -117,44 +134,74 @@ describe("bayeux on the session store", () => {
   });
 });
 
-describe("bayeux on the Redis session store and ack log", { skip: await redisSkip() }, () => {
-  let redis: Awaited<ReturnType<typeof connectRedis>>;
-  before(async () => {
-    redis = await connectRedis({ url: REDIS_URL });
-  });
-  after(async () => {
-    await redis?.close();
-  });
+/** The expiry scenario on one Redis backend: `urls` are the servers whose keys are counted. */
+function onRedis(
+  name: string,
+  skip: string | false,
+  start: () => Promise<{
+    redis: Awaited<ReturnType<typeof connectRedis>>;
+    urls: string[];
+    stop(): Promise<void>;
+  }>,
+): void {
+  describe(name, { skip }, () => {
+    let backend: Awaited<ReturnType<typeof start>>;
+    before(async () => {
+      backend = await start();
+    });
+    after(async () => {
+      await backend?.stop();
+    });
 
-  it("an expired session leaves no key behind", async () => {
-    const prefix = uniquePrefix("bayeux");
-    const store = new RedisSessionStore(redis, { prefix });
-    const ackLog = new RedisMessageLog(redis, { prefix });
-    const a = make({ sessionStore: store, ackLog, timeout: 150, sessionGrace: 0, nodeId: "n1" });
-    const b = make({ sessionStore: store, ackLog, nodeId: "n2" });
-    const baseline = await countKeys([REDIS_URL], prefix);
-    const clientId = await handshake(a, { ack: true });
-    await send(a, [{ channel: "/meta/subscribe", clientId, subscription: ["/q", "/p/*"] }]);
-    await send(a, [connect(clientId, { ack: -1 })]);
-    a.publish("/q", "unacked");
-    await a.process([connect(clientId, { ack: 0 })], LONG_POLLING);
-    // Written through without waiting: read until it is there.
-    await eventually(async () => {
-      const record = await store.get(clientId);
-      return record?.owner === "n1" && (record.data.ack as { batch?: number })?.batch === 1;
-    }, "the record");
-    assert.deepEqual((await store.get(clientId))?.data.subscriptions, ["/q", "/p/*"]);
-    await eventually(
-      async () => (await ackLog.readAfter(ackStream(clientId), null)).entries.length === 1,
-      "the ack log entry",
-    );
-    assert.ok((await countKeys([REDIS_URL], prefix)) > baseline);
-    const [refused] = await send(b, [connect(clientId)]);
-    assert.match(String(refused.error), /^402:/);
-    await eventually(async () => a.sessionCount === 0, "the session to expire");
-    await eventually(
-      async () => (await countKeys([REDIS_URL], prefix)) === baseline,
-      "key count back to baseline",
-    );
+    it("an expired session leaves no key behind", async () => {
+      const { redis, urls } = backend;
+      const prefix = uniquePrefix("bayeux");
+      const store = new RedisSessionStore(redis, { prefix });
+      const ackLog = new RedisMessageLog(redis, { prefix });
+      const a = make({ sessionStore: store, ackLog, timeout: 1000, sessionGrace: 0, nodeId: "n1" });
+      const b = make({ sessionStore: store, ackLog, nodeId: "n2" });
+      const baseline = await countKeys(urls, prefix);
+      const clientId = await handshake(a, { ack: true });
+      assert.ok((await countKeys(urls, prefix)) > baseline, "the record is in Redis");
+      await send(a, [{ channel: "/meta/subscribe", clientId, subscription: ["/q", "/p/*"] }]);
+      await send(a, [connect(clientId, { ack: -1 })]);
+      a.publish("/q", "unacked");
+      await a.process([connect(clientId, { ack: 0 })], LONG_POLLING);
+      // Written through without waiting: read until it is there.
+      await eventually(async () => {
+        const record = await store.get(clientId);
+        return record?.owner === "n1" && (record.data.ack as { batch?: number })?.batch === 1;
+      }, "the record");
+      assert.deepEqual((await store.get(clientId))?.data.subscriptions, ["/q", "/p/*"]);
+      await eventually(
+        async () => (await ackLog.readAfter(ackStream(clientId), null)).entries.length === 1,
+        "the ack log entry",
+      );
+      const [refused] = await send(b, [connect(clientId)]);
+      assert.match(String(refused.error), /^402:/);
+      await eventually(async () => a.sessionCount === 0, "the session to expire");
+      await eventually(
+        async () => (await countKeys(urls, prefix)) === baseline,
+        "key count back to baseline",
+      );
+    });
   });
+}
+
+onRedis("bayeux on the Redis session store and ack log", await redisSkip(), async () => {
+  const redis = await connectRedis({ url: REDIS_URL });
+  return { redis, urls: [REDIS_URL], stop: () => redis.close() };
+});
+
+onRedis("bayeux on a Redis Cluster", await redisSkip("cluster"), async () => {
+  const cluster = await startRedisCluster(3);
+  const redis = await connectRedis({ rootNodes: cluster.rootNodes });
+  return {
+    redis,
+    urls: cluster.urls,
+    stop: async () => {
+      await redis.close();
+      await cluster.stop();
+    },
+  };
 });

@@ -118,7 +118,7 @@ export class BayeuxServer
       store: options.sessionStore,
       log: options.ackLog,
       nodeId: options.nodeId ?? randomBytes(8).toString("hex"),
-      ttl: o.timeout + o.interval + o.sessionGrace,
+      lifetime: o.timeout + o.interval + o.sessionGrace,
     });
   }
 

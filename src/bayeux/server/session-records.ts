@@ -12,9 +12,10 @@
  * writes go out without being waited for, except the create of a handshake
  * (which a duplicate id must be able to refuse).
  *
- * A record lives `timeout + interval + sessionGrace` (the session's own
- * expiry) and is refreshed by `/meta/connect`s, at most every third of that,
- * so an abandoned record (its node gone) disappears by itself.
+ * A record lives twice the session's own lifetime without a connect
+ * (`timeout + interval + sessionGrace`) and is refreshed by `/meta/connect`s
+ * at most every third of that lifetime: a live session's record never lapses,
+ * and an abandoned one (its node gone) disappears by itself.
  */
 import { MemoryMessageLog } from "../../cluster/memory-message-log.js";
 import { MemorySessionStore } from "../../cluster/memory-session-store.js";
@@ -35,14 +36,17 @@ export interface SessionRecordsOptions {
   log?: MessageLog;
   nodeId: string;
   /** The session lifetime without a connect, ms. */
-  ttl: number;
+  lifetime: number;
 }
 
 export class SessionRecords {
   readonly store: SessionStore;
   readonly log: MessageLog;
   readonly nodeId: string;
+  /** The record's ttl: twice the session lifetime. */
   readonly ttl: number;
+  /** Least time between two refreshes of a record: a third of the session lifetime. */
+  readonly refreshAfter: number;
   readonly #memoryStore: MemorySessionStore | null;
 
   constructor(options: SessionRecordsOptions) {
@@ -51,7 +55,8 @@ export class SessionRecords {
     // Unacknowledged deliveries live as long as their session, which drops its stream.
     this.log = options.log ?? new MemoryMessageLog({ maxAge: 3_600_000, streamTtl: 3_600_000 });
     this.nodeId = options.nodeId;
-    this.ttl = options.ttl;
+    this.ttl = 2 * options.lifetime;
+    this.refreshAfter = options.lifetime / 3;
   }
 
   /** Records a new clientId; false (or a promise of it) when the store already has it. */
@@ -77,7 +82,7 @@ export class SessionRecords {
       }
     };
     const memory = this.#memoryStore;
-    if (memory !== null) report(memory.getNow(id)?.owner);
+    if (memory !== null) report(memory.ownerNow(id));
     else this.store.owner(id).then(report, (err) => debug("cannot look %s up: %s", id, err));
   }
 

@@ -87,6 +87,8 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
   #closed = false;
   /** The channels and patterns subscribed to, as recorded in the store (made on first use). */
   #subscriptions: Set<string> | null = null;
+  /** A write of the subscriptions to the store is due at the end of the tick. */
+  #subscriptionsDirty = false;
   /** When the store record's clock was last restarted. */
   #recordTouchedAt: number;
 
@@ -117,7 +119,7 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
     const o = owner.options;
     owner.wheel.schedule(this.#expiry, o.timeout + o.interval + o.sessionGrace);
     const now = Date.now();
-    if (now - this.#recordTouchedAt >= owner.records.ttl / 3) {
+    if (now - this.#recordTouchedAt >= owner.records.refreshAfter) {
       this.#recordTouchedAt = now;
       owner.records.touch(this.id);
     }
@@ -128,13 +130,21 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
     return this.#subscriptions ?? NO_CHANNELS;
   }
 
-  /** The session subscribed to `channel` (or stopped): the store record follows. */
+  /**
+   * The session subscribed to `channel` (or stopped): the store record
+   * follows, once per tick however many channels a batch changed.
+   */
   subscriptionChanged(channel: string, subscribed: boolean): void {
     if (this.#closed) return;
     const set = (this.#subscriptions ??= new Set());
     if (subscribed) set.add(channel);
     else set.delete(channel);
-    this.#owner.records.update(this.id, { subscriptions: [...set] });
+    if (this.#subscriptionsDirty) return;
+    this.#subscriptionsDirty = true;
+    queueMicrotask(() => {
+      this.#subscriptionsDirty = false;
+      if (!this.#closed) this.#owner.records.update(this.id, { subscriptions: [...set] });
+    });
   }
 
   deliver(delivery: Delivery): void {
