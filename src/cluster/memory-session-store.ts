@@ -24,7 +24,8 @@ export interface MemorySessionStoreOptions {
 
 interface Entry {
   owner: string;
-  data: Record<string, SessionValue>;
+  /** Made on the first field set: most records (Engine.IO sids) never have one. */
+  data: Record<string, SessionValue> | null;
   expiresAt: number;
 }
 
@@ -62,7 +63,7 @@ export class MemorySessionStore implements SessionStore {
     return {
       id,
       owner: entry.owner,
-      data: structuredClone(entry.data),
+      data: entry.data === null ? {} : structuredClone(entry.data),
       expiresAt: entry.expiresAt,
     };
   }
@@ -78,8 +79,8 @@ export class MemorySessionStore implements SessionStore {
     const now = this.#now();
     this.#maybeSweep(now);
     if (this.#live(id, now) !== undefined) return false;
-    const data: Record<string, SessionValue> = {};
-    if (options.data) copyInto(data, options.data);
+    let data: Record<string, SessionValue> | null = null;
+    if (options.data) copyInto((data = {}), options.data);
     this.#records.set(id, { owner: options.owner, data, expiresAt: now + options.ttl });
     return true;
   }
@@ -98,7 +99,7 @@ export class MemorySessionStore implements SessionStore {
   updateNow(id: string, patch: Record<string, SessionValue | undefined>): boolean {
     const entry = this.#live(id, this.#now());
     if (entry === undefined) return false;
-    copyInto(entry.data, patch);
+    copyInto((entry.data ??= {}), patch);
     return true;
   }
 
