@@ -10,7 +10,9 @@
  * socket would have received.
  *
  * The offset is the log's: one stream per namespace (`sio/recovery<nsp>`),
- * each entry the packet's arguments and its rooms, v8-serialised. A log that
+ * each entry the packet's arguments and its rooms, as JSON (what the wire
+ * carries anyway, and several times faster to write than v8's format), or
+ * v8-serialised when the arguments hold binary data. A log that
  * lost an entry the client missed (trimmed, restarted) answers `gap` and the
  * client gets a fresh session, never a replay with a hole in it. The default
  * log is in memory, bounded by `maxBufferedPackets` and
@@ -22,7 +24,7 @@
 import { deserialize, serialize } from "node:v8";
 import { MemoryMessageLog } from "../cluster/memory-message-log.js";
 import { isSyncMessageLog, type MessageLog, type ReadResult } from "../cluster/message-log.js";
-import { type Packet, PacketType } from "../codec/socketio/index.js";
+import { hasBinary, type Packet, PacketType } from "../codec/socketio/index.js";
 import { createDebug } from "../shared/debug.js";
 import {
   Adapter,
@@ -110,7 +112,7 @@ export class SessionAwareAdapter extends Adapter {
     for (const entry of found.entries) {
       let stored: StoredPacket;
       try {
-        stored = deserialize(entry.payload) as StoredPacket;
+        stored = decodeEntry(entry.payload);
       } catch (err) {
         debug("dropping undecodable log entry %s: %s", entry.offset, err);
         return null;
@@ -140,9 +142,10 @@ export class SessionAwareAdapter extends Adapter {
     };
     let payload: Buffer;
     try {
-      payload = serialize(stored);
+      payload = encodeEntry(stored);
     } catch (err) {
-      // A value v8 cannot copy (a function, a symbol) cannot be replayed.
+      // A value that cannot be copied (a function for v8, a cycle for JSON) cannot be
+      // replayed; the broadcast then reports it if it cannot be sent either.
       debug("cannot keep a broadcast for replay: %s", err);
       super.broadcast(packet, opts);
       return;
@@ -178,6 +181,15 @@ export class SessionAwareAdapter extends Adapter {
       this.#sessions.delete(pid);
     }
   }
+}
+
+/** JSON entries start with `{`; v8's format with its version tag, 0xFF. */
+function encodeEntry(stored: StoredPacket): Buffer {
+  return hasBinary(stored.data) ? serialize(stored) : Buffer.from(JSON.stringify(stored));
+}
+
+function decodeEntry(payload: Buffer): StoredPacket {
+  return payload[0] === 0x7b ? JSON.parse(payload.toString()) : deserialize(payload);
 }
 
 function shouldInclude(sessionRooms: Set<Room>, packet: StoredPacket): boolean {

@@ -15,6 +15,39 @@ import { until } from "../socketio/raw-clients.js";
 const T = { timeout: 10_000 };
 const RECONNECT = { reconnection: true, reconnectionDelay: 50, reconnectionDelayMax: 50 };
 
+describe("connection state recovery on the in-memory message log", () => {
+  it("replays binary and plain arguments alike, each with its offset", T, async () => {
+    const h = await startServer({ connectionStateRecovery: {} }, MODES[0]);
+    try {
+      const sockets: Socket[] = [];
+      h.io.on("connection", (s) => sockets.push(s));
+      const client = h.client("/", RECONNECT);
+      await waitFor(client, "connect");
+      const events: unknown[][] = [];
+      client.onAny((...args: unknown[]) => events.push(args));
+      h.io.emit("first", 1);
+      await until(() => events.length === 1, 5000, "first broadcast");
+      const gone = waitFor(sockets[0], "disconnect");
+      sockets[0].conn.close();
+      await gone;
+      h.io.emit("bin", Buffer.from([1, 2, 3]), { nested: new Uint8Array([4]) });
+      h.io.emit("plain", { when: new Date(0), skip: undefined });
+      await waitFor(client, "connect");
+      assert.equal(client.recovered, true);
+      await until(() => events.length === 3, 5000, "replayed broadcasts");
+      const [, bin, plain] = events;
+      assert.equal(bin[0], "bin");
+      assert.deepEqual([...new Uint8Array(bin[1] as ArrayBuffer)], [1, 2, 3]);
+      assert.deepEqual([...new Uint8Array((bin[2] as { nested: ArrayBuffer }).nested)], [4]);
+      assert.deepEqual(plain.slice(0, 2), ["plain", { when: "1970-01-01T00:00:00.000Z" }]);
+      assert.notEqual(bin.at(-1), plain.at(-1), "each carries its own offset");
+      client.disconnect();
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe("connection state recovery on a Redis message log", { skip: await redisSkip() }, () => {
   let redis: RedisConnection;
   before(async () => {
