@@ -33,7 +33,10 @@ export function isRedisCluster(redis: RedisConnection): redis is AnyCluster {
 export type RedisTarget = { url: string } | { rootNodes: string[] };
 
 /**
- * Connects a client (or a cluster client) and waits until it is ready.
+ * Connects a client (or a cluster client) and waits until it is ready. A
+ * server that cannot be reached at first rejects the promise (node-redis
+ * would otherwise retry for ever); once connected, a lost connection is
+ * retried with a backoff of up to 2 s.
  *
  * @example
  * const redis = await connectRedis({ url: "redis://127.0.0.1:6379" });
@@ -41,15 +44,26 @@ export type RedisTarget = { url: string } | { rootNodes: string[] };
  */
 export async function connectRedis(target: RedisTarget): Promise<RedisConnection> {
   const { createClient, createCluster } = await import("@redis/client");
+  let connected = false;
+  const socket = {
+    connectTimeout: 5000,
+    reconnectStrategy: (retries: number, cause: Error): number | Error =>
+      connected ? Math.min(50 * 2 ** Math.min(retries, 6), 2000) : cause,
+  };
   if ("url" in target) {
-    const client = createClient({ url: target.url });
+    const client = createClient({ url: target.url, socket });
     client.on("error", ignoreError);
     await client.connect();
+    connected = true;
     return client as unknown as AnyClient;
   }
-  const cluster = createCluster({ rootNodes: target.rootNodes.map((url) => ({ url })) });
+  const cluster = createCluster({
+    rootNodes: target.rootNodes.map((url) => ({ url, socket })),
+    defaults: { socket },
+  });
   cluster.on("error", ignoreError);
   await cluster.connect();
+  connected = true;
   return cluster as unknown as AnyCluster;
 }
 
