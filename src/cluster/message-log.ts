@@ -41,6 +41,13 @@ export interface MessageLogLimits {
   streamTtl?: number;
 }
 
+/**
+ * @example
+ * const offset = await log.append("sio/recovery/", bytes); // handed to the reader
+ * const found = await log.readAfter("sio/recovery/", offset, 100);
+ * if (found.status === "gap") startOver();
+ * else for (const entry of found.entries) replay(entry.payload, entry.offset);
+ */
 export interface MessageLog {
   /** Appends `payload` to `stream`; resolves with its offset. */
   append(stream: string, payload: Uint8Array): Promise<string>;

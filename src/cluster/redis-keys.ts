@@ -11,6 +11,7 @@
  * here, and {@link connectRedis} loads it when called, so an installation
  * that uses no Redis carries no Redis client.
  */
+import { createHash } from "node:crypto";
 import type { RedisClientType, RedisClusterType } from "@redis/client";
 
 /** The default key prefix of every Redis backend. */
@@ -98,10 +99,11 @@ export function redisCommand<T>(
  */
 export class RedisScript {
   readonly #source: string;
-  #sha: string | null = null;
+  readonly #sha: string;
 
   constructor(source: string) {
     this.#source = source;
+    this.#sha = createHash("sha1").update(source).digest("hex");
   }
 
   async run<T>(
@@ -111,20 +113,13 @@ export class RedisScript {
     binary = false,
   ): Promise<T> {
     const tail = [String(keys.length), ...keys, ...args];
-    const sha = this.#sha ?? (await sha1(this.#source));
-    this.#sha = sha;
     try {
-      return await redisCommand<T>(redis, keys[0], ["EVALSHA", sha, ...tail], binary);
+      return await redisCommand<T>(redis, keys[0], ["EVALSHA", this.#sha, ...tail], binary);
     } catch (err) {
       if (!(err instanceof Error) || !err.message.startsWith("NOSCRIPT")) throw err;
       return redisCommand<T>(redis, keys[0], ["EVAL", this.#source, ...tail], binary);
     }
   }
-}
-
-async function sha1(text: string): Promise<string> {
-  const { createHash } = await import("node:crypto");
-  return createHash("sha1").update(text).digest("hex");
 }
 
 /** The hash-tagged part of a key: `{id}` (braces in `id` would break the tag, so they are escaped). */

@@ -32,6 +32,13 @@ export interface CreateSessionOptions {
   data?: Record<string, SessionValue>;
 }
 
+/**
+ * @example
+ * const created = await store.create(sid, { owner: nodeId, ttl: 60000 });
+ * if (!created) throw new Error("sid taken");
+ * await store.update(sid, { subscriptions: ["/chat/*"] });
+ * const owner = await store.owner(sid); // the node to forward a request to
+ */
 export interface SessionStore {
   /** Adds a record; resolves false (and changes nothing) when `id` exists. */
   create(id: string, options: CreateSessionOptions): Promise<boolean>;
