@@ -19,9 +19,17 @@ export {
   type Broker,
   BrokerError,
   type BrokerStats,
+  type LogEntry,
   MemoryBroker,
   MemoryBrokerHub,
+  MemoryMessageLog,
+  MemorySessionStore,
+  type MessageLog,
+  type MessageLogLimits,
+  type ReadResult,
   type RequestResult,
+  type SessionRecord,
+  type SessionStore,
 } from "./cluster/index.js";
 export * as codec from "./codec/socketio/index.js";
 export { PacketType } from "./codec/socketio/index.js";

@@ -2,7 +2,8 @@
  * The Engine.IO server (engine.io 6's `Server`): verifies requests, runs the
  * handshake, keeps the sid table, routes long-polling requests and websocket
  * upgrades to their sessions, and owns the one timer structure every session's
- * heartbeat lives in.
+ * heartbeat lives in. Sids are also recorded in the session store (option
+ * `sessionStore`), so another node can tell whose a sid is.
  */
 import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
@@ -15,6 +16,7 @@ import {
 } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
+import { MemorySessionStore } from "../cluster/memory-session-store.js";
 import type { ProtocolVersion } from "../codec/engineio/index.js";
 import { createDebug } from "../shared/debug.js";
 import { hasListeners } from "../shared/listener-table.js";
@@ -31,6 +33,7 @@ import { applyCors } from "./cors.js";
 import { ENGINE_ERRORS } from "./errors.js";
 import { type ResolvedOptions, resolveOptions } from "./options.js";
 import { abortRequest, abortUpgrade, protocolOf, queryOf } from "./request.js";
+import { SessionRegistry } from "./session-registry.js";
 import { Socket, type SocketHost } from "./socket.js";
 import type { CloseReason, EngineOptions, TransportName } from "./types.js";
 import { UpgradeResponse } from "./upgrade-response.js";
@@ -106,10 +109,21 @@ export class Server extends EventEmitter implements SocketHost {
   /** Polling sessions closed while no poll was held: sid → transport, expiry. */
   readonly #linger = new Map<string, { transport: PollingTransport; expires: number }>();
   readonly #verifyContext: VerifyContext;
+  readonly #sessions: SessionRegistry;
 
   constructor(opts: EngineOptions = {}) {
     super();
     this.opts = { ...opts, ...resolveOptions(opts) };
+    const ttl = opts.sessionStoreTtl ?? 60000;
+    if (!Number.isFinite(ttl) || ttl < 1) {
+      throw new TypeError("engine option sessionStoreTtl must be a number of at least 1 ms");
+    }
+    this.#sessions = new SessionRegistry(
+      opts.sessionStore ?? new MemorySessionStore(),
+      opts.nodeId ?? randomBytes(8).toString("hex"),
+      ttl,
+      () => Object.keys(this.clients),
+    );
     this.#verifyContext = {
       opts: this.opts,
       hasSession: (sid) => Object.hasOwn(this.clients, sid),
@@ -147,6 +161,11 @@ export class Server extends EventEmitter implements SocketHost {
     });
     wss.on("headers", (headers: string[], req: IncomingMessage) => this.#onWsHeaders(headers, req));
     this.ws = wss;
+  }
+
+  /** This node's id: the owner the session store records for its sids. */
+  get nodeId(): string {
+    return this.#sessions.nodeId;
   }
 
   /** Transports a session on `transport` may upgrade to. */
@@ -277,7 +296,13 @@ export class Server extends EventEmitter implements SocketHost {
   }
 
   #verify(req: IncomingMessage, upgrade: boolean, done: (verdict?: Verdict) => void): void {
-    verifyRequest(this.#verifyContext, req, upgrade, done);
+    verifyRequest(this.#verifyContext, req, upgrade, (verdict) => {
+      // A sid not held here may be another node's: the store is asked (for
+      // the log; the answer is the same 400 until requests are forwarded).
+      if (verdict?.key === "UNKNOWN_SID") {
+        this.#sessions.lookup(String(verdict.context.sid), () => done(verdict));
+      } else done(verdict);
+    });
   }
 
   // ---- handshake ----------------------------------------------------------
@@ -302,11 +327,28 @@ export class Server extends EventEmitter implements SocketHost {
     );
   }
 
+  /**
+   * {@link #withId}, then records the id in the session store: null when the
+   * id is taken here or on another node (or cannot be recorded).
+   */
+  #withClaimedId(req: IncomingMessage, done: (id: string | null) => void): void {
+    this.#withId(req, (id) => {
+      if (id === null || Object.hasOwn(this.clients, id)) {
+        done(null);
+        return;
+      }
+      this.#sessions.claim(id, (claimed) => {
+        if (!claimed) debug("session id %s is taken in the session store", id);
+        done(claimed ? id : null);
+      });
+    });
+  }
+
   #handshakePolling(req: IncomingMessage, res: ServerResponse): void {
     const query = queryOf(req);
     const protocol = protocolOf(query) as ProtocolVersion;
-    this.#withId(req, (id) => {
-      if (id === null || Object.hasOwn(this.clients, id)) {
+    this.#withClaimedId(req, (id) => {
+      if (id === null) {
         this.#refuseRequest(req, res, {
           key: "BAD_REQUEST",
           context: { name: "ID_GENERATION_ERROR" },
@@ -327,7 +369,7 @@ export class Server extends EventEmitter implements SocketHost {
   #register(socket: Socket): void {
     debug("new session %s over %s (EIO %d)", socket.id, socket.transport.name, socket.protocol);
     this.clients[socket.id] = socket;
-    this.clientsCount++;
+    if (this.clientsCount++ === 0) this.#sessions.refresh(true);
   }
 
   /** Package-internal: a session has closed. */
@@ -335,7 +377,8 @@ export class Server extends EventEmitter implements SocketHost {
     debug("session %s closed: %s", socket.id, reason);
     if (this.clients[socket.id] === socket) {
       delete this.clients[socket.id];
-      this.clientsCount--;
+      this.#sessions.release(socket.id);
+      if (--this.clientsCount === 0) this.#sessions.refresh(false);
     }
     const transport = socket.transport;
     if (transport instanceof PollingTransport && transport.closedWithoutPoll) {
@@ -409,11 +452,12 @@ export class Server extends EventEmitter implements SocketHost {
       return;
     }
     const query = queryOf(req);
-    const upgradeWith = (): void => {
+    const upgradeWith = (claimed?: string): void => {
       try {
         wss.handleUpgrade(req, socket, head, (ws) => this.#onWebSocket(req, ws));
       } catch (err) {
         debug("ws upgrade failed: %o", err);
+        if (claimed !== undefined) this.#sessions.release(claimed);
         abortUpgrade(socket, "BAD_REQUEST");
       }
     };
@@ -423,8 +467,8 @@ export class Server extends EventEmitter implements SocketHost {
     }
     // A direct websocket handshake: the id is chosen before the 101 response
     // so the session cookie can be part of it.
-    this.#withId(req, (id) => {
-      if (id === null || Object.hasOwn(this.clients, id)) {
+    this.#withClaimedId(req, (id) => {
+      if (id === null) {
         this.#refuseUpgrade(req, socket, {
           key: "BAD_REQUEST",
           context: { name: "ID_GENERATION_ERROR" },
@@ -432,7 +476,7 @@ export class Server extends EventEmitter implements SocketHost {
         return;
       }
       (req as UpgradeRequest)[kHandshake] = { id, protocol: protocolOf(query) as ProtocolVersion };
-      upgradeWith();
+      upgradeWith(id);
     });
   }
 
@@ -484,6 +528,7 @@ export class Server extends EventEmitter implements SocketHost {
       return;
     }
     if (this.clientsCount >= this.opts.maxConnections) {
+      this.#sessions.release(handshake.id);
       ws.close(1013, "Too many connections");
       return;
     }

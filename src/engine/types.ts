@@ -3,7 +3,9 @@
  * It mirrors the `engine.io` 6 package so that code written for it works
  * unchanged; the Socket.IO layer is built on exactly this contract.
  */
+
 import type { IncomingMessage } from "node:http";
+import type { SessionStore } from "../cluster/session-store.js";
 
 export type TransportName = "polling" | "websocket";
 
@@ -102,6 +104,21 @@ export interface EngineOptions {
   maxBufferedBytes?: number;
   /** Data appended to the `open` packet's handshake (engine.io `initialPacket`). */
   initialPacket?: unknown;
+  /**
+   * Where sids are recorded so any node finds a session's owner. Default: an
+   * in-memory store of this server alone.
+   *
+   * @example
+   * new Server({ sessionStore: new RedisSessionStore(redis), nodeId: "node-1" });
+   */
+  sessionStore?: SessionStore;
+  /** This node's id in the session store. Default: 16 random hex digits. */
+  nodeId?: string;
+  /**
+   * Milliseconds a sid's store record outlives its node (records are
+   * refreshed every third of it). Default 60000.
+   */
+  sessionStoreTtl?: number;
 }
 
 export interface SendOptions {

@@ -94,6 +94,7 @@ interface ResolvedRecovery {
   maxDisconnectionDuration: number;
   skipMiddlewares: boolean;
   maxBufferedPackets: number;
+  messageLog: ConnectionStateRecoveryOptions["messageLog"];
 }
 
 /** Pooled randomness: ids cost a slice, not a syscall. */
@@ -188,6 +189,7 @@ export class Server<
           maxDisconnectionDuration: recovery.maxDisconnectionDuration ?? 120_000,
           skipMiddlewares: recovery.skipMiddlewares ?? true,
           maxBufferedPackets: recovery.maxBufferedPackets ?? 10_000,
+          messageLog: recovery.messageLog,
         }
       : undefined;
     this.sockets = this.of("/");
@@ -225,7 +227,7 @@ export class Server<
       handler: _h,
       ...engine
     } = this._opts;
-    return { ...engine, path: this.#path };
+    return { nodeId: this.broker.nodeId, ...engine, path: this.#path };
   }
 
   #makeConnectQueue(): DeadlineQueue<Client> {

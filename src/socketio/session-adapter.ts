@@ -1,5 +1,6 @@
 /**
- * Connection state recovery in memory (socket.io's `connectionStateRecovery`).
+ * Connection state recovery (socket.io's `connectionStateRecovery`), its
+ * packets kept in a {@link MessageLog}.
  *
  * Wire behaviour (socket.io docs, "Connection state recovery"): the CONNECT
  * reply carries a private session id `pid`; every stored broadcast EVENT gets
@@ -8,9 +9,23 @@
  * id, rooms and data and replays the packets sent after `offset` that the
  * socket would have received.
  *
- * No timer: expired sessions and packets are dropped when new ones are added.
+ * The offset is the log's: one stream per namespace (`sio/recovery<nsp>`),
+ * each entry the packet's arguments and its rooms, as JSON (what the wire
+ * carries anyway, and several times faster to write than v8's format), or
+ * v8-serialised when the arguments hold binary data. A log that
+ * lost an entry the client missed (trimmed, restarted) answers `gap` and the
+ * client gets a fresh session, never a replay with a hole in it. The default
+ * log is in memory, bounded by `maxBufferedPackets` and
+ * `maxDisconnectionDuration`, and answers synchronously, so a broadcast costs
+ * no promise; a networked log (Redis) is appended to in broadcast order.
+ *
+ * No timer: expired sessions are dropped when new ones are added.
  */
-import { type Packet, PacketType } from "../codec/socketio/index.js";
+import { deserialize, serialize } from "node:v8";
+import { MemoryMessageLog } from "../cluster/memory-message-log.js";
+import { isSyncMessageLog, type MessageLog, type ReadResult } from "../cluster/message-log.js";
+import { hasBinary, type Packet, PacketType } from "../codec/socketio/index.js";
+import { createDebug } from "../shared/debug.js";
 import {
   Adapter,
   type BroadcastOptions,
@@ -20,6 +35,8 @@ import {
 } from "./adapter.js";
 import type { Namespace } from "./namespace.js";
 
+const debug = createDebug("socketio:recovery");
+
 export interface ConnectionStateRecoveryOptions {
   /** Milliseconds a session (and the packets it may miss) is kept. Default 120000. */
   maxDisconnectionDuration?: number;
@@ -27,35 +44,47 @@ export interface ConnectionStateRecoveryOptions {
   skipMiddlewares?: boolean;
   /** Most broadcast packets kept per namespace for replay. Default 10000. */
   maxBufferedPackets?: number;
+  /**
+   * Where broadcast packets are kept for replay. Default: an in-memory log
+   * per namespace bounded by `maxBufferedPackets` and
+   * `maxDisconnectionDuration`; a log given here applies its own limits.
+   *
+   * @example
+   * new Server({ connectionStateRecovery: { messageLog: new RedisMessageLog(redis) } });
+   */
+  messageLog?: MessageLog;
 }
 
+/** What a log entry holds: the packet's arguments and its audience. */
 interface StoredPacket {
-  seq: number;
-  emittedAt: number;
-  rooms: Set<Room>;
-  except: Set<Room> | undefined;
   data: unknown[];
+  rooms: Room[];
+  except: Room[] | null;
 }
 
 interface StoredSession extends SessionToPersist {
   disconnectedAt: number;
 }
 
-const OFFSET = /^[0-9a-z]{1,11}$/;
-
 export class SessionAwareAdapter extends Adapter {
   readonly #maxDuration: number;
-  readonly #maxPackets: number;
   readonly #sessions = new Map<string, StoredSession>();
-  #packets: StoredPacket[] = [];
-  #head = 0;
-  #seq = 0;
+  readonly #log: MessageLog;
+  readonly #stream: string;
+  /** Appends to an asynchronous log, in broadcast order. */
+  #tail: Promise<unknown> = Promise.resolve();
 
   // biome-ignore lint/suspicious/noExplicitAny: any namespace typing.
   constructor(nsp: Namespace<any, any, any, any>, options: ConnectionStateRecoveryOptions = {}) {
     super(nsp);
     this.#maxDuration = options.maxDisconnectionDuration ?? 120_000;
-    this.#maxPackets = options.maxBufferedPackets ?? 10_000;
+    this.#log =
+      options.messageLog ??
+      new MemoryMessageLog({
+        maxLength: options.maxBufferedPackets ?? 10_000,
+        maxAge: this.#maxDuration,
+      });
+    this.#stream = `sio/recovery${nsp.name}`;
   }
 
   override persistSession(session: SessionToPersist): void {
@@ -64,22 +93,32 @@ export class SessionAwareAdapter extends Adapter {
     this.#sessions.set(session.pid, { ...session, disconnectedAt: now });
   }
 
-  override restoreSession(pid: string, offset: string): Session | null {
+  override restoreSession(pid: string, offset: string): Session | null | Promise<Session | null> {
     const session = this.#sessions.get(pid);
     if (!session) return null;
     this.#sessions.delete(pid);
     if (session.disconnectedAt + this.#maxDuration < Date.now()) return null;
-    if (!OFFSET.test(offset)) return null;
-    const seq = Number.parseInt(offset, 36);
-    this.#expirePackets(Date.now());
-    const first = this.#packets[this.#head]?.seq ?? this.#seq;
-    // The packet at `offset` may itself be gone; those after it must all be here.
-    if (seq >= this.#seq || seq < first - 1) return null;
+    if (typeof offset !== "string") return null;
+    const log = this.#log;
+    if (isSyncMessageLog(log))
+      return this.#restored(session, log.readAfterNow(this.#stream, offset));
+    return log.readAfter(this.#stream, offset).then((found) => this.#restored(session, found));
+  }
+
+  #restored(session: StoredSession, found: ReadResult): Session | null {
+    if (found.status === "gap") return null;
     const rooms = new Set(session.rooms);
     const missedPackets: unknown[][] = [];
-    for (let i = this.#head + Math.max(0, seq + 1 - first); i < this.#packets.length; i++) {
-      const packet = this.#packets[i];
-      if (shouldInclude(rooms, packet)) missedPackets.push(packet.data);
+    for (const entry of found.entries) {
+      let stored: StoredPacket;
+      try {
+        stored = decodeEntry(entry.payload);
+      } catch (err) {
+        debug("dropping undecodable log entry %s: %s", entry.offset, err);
+        return null;
+      }
+      // The offset travels as the last argument, which socket.io-client remembers.
+      if (shouldInclude(rooms, stored)) missedPackets.push([...stored.data, entry.offset]);
     }
     return {
       sid: session.sid,
@@ -91,18 +130,48 @@ export class SessionAwareAdapter extends Adapter {
   }
 
   override broadcast(packet: Packet, opts: BroadcastOptions): void {
-    if (packet.type === PacketType.EVENT && packet.id === undefined && !opts.flags?.volatile) {
-      const now = Date.now();
-      const seq = this.#seq++;
-      // The offset travels as the last argument, which socket.io-client remembers.
-      const data = [...(packet.data as unknown[]), seq.toString(36)];
-      // Sent first: a packet that fails to encode throws and is never kept for replay.
-      super.broadcast({ ...packet, data }, opts);
-      this.#packets.push({ seq, emittedAt: now, rooms: opts.rooms, except: opts.except, data });
-      this.#expirePackets(now);
+    if (packet.type !== PacketType.EVENT || packet.id !== undefined || opts.flags?.volatile) {
+      super.broadcast(packet, opts);
       return;
     }
-    super.broadcast(packet, opts);
+    const args = packet.data as unknown[];
+    const stored: StoredPacket = {
+      data: args,
+      rooms: [...opts.rooms],
+      except: opts.except ? [...opts.except] : null,
+    };
+    let payload: Buffer;
+    try {
+      payload = encodeEntry(stored);
+    } catch (err) {
+      // A value that cannot be copied (a function for v8, a cycle for JSON) cannot be
+      // replayed; the broadcast then reports it if it cannot be sent either.
+      debug("cannot keep a broadcast for replay: %s", err);
+      super.broadcast(packet, opts);
+      return;
+    }
+    const log = this.#log;
+    if (isSyncMessageLog(log)) {
+      // Sent first, with the offset the append is about to get: a packet that
+      // fails to encode throws and is never kept for replay.
+      const offset = log.nextOffset(this.#stream);
+      super.broadcast({ ...packet, data: [...args, offset] }, opts);
+      log.appendNow(this.#stream, payload);
+      return;
+    }
+    // An asynchronous log gives the offset later: the packet is checked for
+    // encodability now (the caller learns of a failure), sent once appended.
+    this.nsp.server.encoder.encode({ ...packet, nsp: this.nsp.name });
+    this.#tail = this.#tail
+      .then(() => log.append(this.#stream, payload))
+      .then(
+        (offset) => super.broadcast({ ...packet, data: [...args, offset] }, opts),
+        (err: unknown) => {
+          debug("cannot log a broadcast, sending it unrecorded: %s", err);
+          super.broadcast(packet, opts);
+        },
+      )
+      .catch((err: unknown) => debug("broadcast failed: %s", err));
   }
 
   #expireSessions(now: number): void {
@@ -112,26 +181,20 @@ export class SessionAwareAdapter extends Adapter {
       this.#sessions.delete(pid);
     }
   }
+}
 
-  #expirePackets(now: number): void {
-    const threshold = now - this.#maxDuration;
-    const packets = this.#packets;
-    while (
-      this.#head < packets.length &&
-      (packets.length - this.#head > this.#maxPackets || packets[this.#head].emittedAt < threshold)
-    ) {
-      packets[this.#head++] = undefined as never;
-    }
-    if (this.#head > 1024 && this.#head * 2 > packets.length) {
-      this.#packets = packets.slice(this.#head);
-      this.#head = 0;
-    }
-  }
+/** JSON entries start with `{`; v8's format with its version tag, 0xFF. */
+function encodeEntry(stored: StoredPacket): Buffer {
+  return hasBinary(stored.data) ? serialize(stored) : Buffer.from(JSON.stringify(stored));
+}
+
+function decodeEntry(payload: Buffer): StoredPacket {
+  return payload[0] === 0x7b ? JSON.parse(payload.toString()) : deserialize(payload);
 }
 
 function shouldInclude(sessionRooms: Set<Room>, packet: StoredPacket): boolean {
   if (packet.except) for (const room of packet.except) if (sessionRooms.has(room)) return false;
-  if (packet.rooms.size === 0) return true;
+  if (packet.rooms.length === 0) return true;
   for (const room of packet.rooms) if (sessionRooms.has(room)) return true;
   return false;
 }

@@ -66,8 +66,11 @@ export interface ProcessorHost {
   readonly extensionGuard: HookGuard;
   readonly closed: boolean;
   findSession(clientId: unknown): BayeuxSession | undefined;
-  /** A new session, or undefined when `maxSessions` is reached. */
-  createSession(): BayeuxSession | undefined;
+  /**
+   * A new session (recorded in the session store), or undefined when
+   * `maxSessions` is reached or the store cannot record it.
+   */
+  createSession(): BayeuxSession | undefined | Promise<BayeuxSession | undefined>;
   endSession(session: BayeuxSession, reason: DisconnectReason): void;
   /** Delivers a client's publish to subscribers (encoded once). */
   route(message: BayeuxMessage, request: IncomingMessage | null): void | Promise<void>;

@@ -89,7 +89,7 @@ export async function handshake(
     const denied = denial(await canHandshake(message, context.request), "handshakeDenied");
     if (denied !== undefined) return fail(denied, "none");
   }
-  const session = host.createSession();
+  const session = await host.createSession();
   if (!session) return fail(bayeuxError("serverBusy"));
   const reply = replyTo(message);
   reply.clientId = session.id;

@@ -3,6 +3,8 @@
  * each past its edge.
  */
 import type { IncomingMessage } from "node:http";
+import type { MessageLog } from "../../cluster/message-log.js";
+import type { SessionStore } from "../../cluster/session-store.js";
 import { type BayeuxMessage, DEFAULT_MAX_PAYLOAD_DEPTH } from "../../codec/bayeux/index.js";
 import type { BayeuxSession } from "./session.js";
 
@@ -116,6 +118,21 @@ export interface BayeuxServerOptions {
   timerResolution?: number;
   /** Session id generator, injectable for tests. Default: 24 random alphanumerics (≈143 bits). */
   generateId?: () => string;
+  /**
+   * Where clientIds, their owner node, subscriptions and ack state are
+   * recorded for other nodes. Default: an in-memory store of this server alone.
+   *
+   * @example
+   * new BayeuxServer({ sessionStore: new RedisSessionStore(redis), nodeId: "node-1" });
+   */
+  sessionStore?: SessionStore;
+  /**
+   * Where the ack extension keeps deliveries sent and not yet acknowledged
+   * (stream `bayeux/ack/<clientId>`). Default: in memory.
+   */
+  ackLog?: MessageLog;
+  /** This node's id in the session store. Default: 16 random hex digits. */
+  nodeId?: string;
 }
 
 export interface ResolvedOptions {

@@ -4,6 +4,7 @@
  * `deliver`, `disconnectClient`, `close`). Transports call
  * {@link BayeuxServer.process}; nothing here touches a socket.
  */
+import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { IncomingMessage } from "node:http";
 import {
@@ -32,6 +33,7 @@ import type {
 import { type BayeuxServerOptions, type ResolvedOptions, resolveOptions } from "./options.js";
 import { Processor } from "./processor.js";
 import { BayeuxSession, type SessionOwner } from "./session.js";
+import { SessionRecords } from "./session-records.js";
 
 const debug = createDebug("bayeux:server");
 
@@ -93,6 +95,8 @@ export class BayeuxServer
   readonly router: ChannelRouter;
   /** The deadline asynchronous extension hooks run under (one wheel, no timer per call). */
   readonly extensionGuard: HookGuard;
+  /** The session store and ack log sessions write through to (options `sessionStore`, `ackLog`). */
+  readonly records: SessionRecords;
   readonly #sessions = new Map<string, BayeuxSession>();
   readonly #extensions: BayeuxExtension[] = [];
   readonly #services: Service[] = [];
@@ -109,6 +113,18 @@ export class BayeuxServer
     this.extensionGuard = { wheel: this.wheel, timeout: this.options.extensionTimeout };
     this.#processor = new Processor(this);
     this.#generateId = options.generateId ?? generateClientId;
+    const o = this.options;
+    this.records = new SessionRecords({
+      store: options.sessionStore,
+      log: options.ackLog,
+      nodeId: options.nodeId ?? randomBytes(8).toString("hex"),
+      lifetime: o.timeout + o.interval + o.sessionGrace,
+    });
+  }
+
+  /** This node's id: the owner the session store records for its clientIds. */
+  get nodeId(): string {
+    return this.records.nodeId;
   }
 
   get closed(): boolean {
@@ -295,13 +311,37 @@ export class BayeuxServer
   // ProcessorHost and SessionOwner.
 
   findSession(clientId: unknown): BayeuxSession | undefined {
-    return typeof clientId === "string" ? this.#sessions.get(clientId) : undefined;
+    if (typeof clientId !== "string") return undefined;
+    const session = this.#sessions.get(clientId);
+    // Not held here: another node's, perhaps (the client is told 402 all the same).
+    if (session === undefined && clientId !== "") this.records.lookup(clientId);
+    return session;
   }
 
-  createSession(): BayeuxSession | undefined {
+  createSession(): BayeuxSession | undefined | Promise<BayeuxSession | undefined> {
     if (this.#closed || this.#sessions.size >= this.options.maxSessions) return undefined;
-    let id = this.#generateId();
-    while (this.#sessions.has(id)) id = this.#generateId();
+    // An id taken here or (in the store) on another node is drawn again.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      let id = this.#generateId();
+      while (this.#sessions.has(id)) id = this.#generateId();
+      const created = this.records.create(id);
+      if (created === true) return this.#open(id);
+      if (created !== false) {
+        return created.then((ok) => {
+          if (!ok) return undefined;
+          if (this.#closed || this.#sessions.size >= this.options.maxSessions) {
+            this.records.end(id, false);
+            return undefined;
+          }
+          return this.#open(id);
+        });
+      }
+    }
+    debug("no free session id after 3 attempts");
+    return undefined;
+  }
+
+  #open(id: string): BayeuxSession {
     const session = new BayeuxSession(this, id);
     this.#sessions.set(id, session);
     debug("session %s created", id);
@@ -313,6 +353,7 @@ export class BayeuxServer
     this.#sessions.delete(session.id);
     this.router.unsubscribeAll(session);
     this.#flushQueue?.delete(session);
+    this.records.end(session.id, session.ackEnabled);
     session.close();
     debug("session %s ended: %s", session.id, reason);
     this.emit("disconnect", session.id, reason);
@@ -355,6 +396,12 @@ export class BayeuxServer
   }
 
   emitEvent(event: keyof BayeuxServerEvents, ...args: unknown[]): void {
+    // Every change of a client's subscriptions passes here: its record follows.
+    if (event === "subscribe" || event === "unsubscribe") {
+      this.#sessions
+        .get(args[0] as string)
+        ?.subscriptionChanged(args[1] as string, event === "subscribe");
+    }
     (this.emit as (event: string, ...args: unknown[]) => boolean)(event, ...args);
   }
 

@@ -13,6 +13,7 @@ import type { BayeuxMessage } from "../../codec/bayeux/index.js";
 import { TimerEntry, type TimerTarget, type TimerWheel } from "../../shared/timer-wheel.js";
 import type { ChannelSubscriber, Delivery } from "./delivery.js";
 import type { ResolvedOptions } from "./options.js";
+import type { SessionRecords } from "./session-records.js";
 
 const EXPIRY = 0;
 const HOLD = 1;
@@ -21,6 +22,8 @@ const HOLD = 1;
 export interface SessionOwner {
   readonly options: ResolvedOptions;
   readonly wheel: TimerWheel;
+  /** The session store and ack log this session writes through to. */
+  readonly records: SessionRecords;
   /** A held connect has deliveries waiting: release it soon, batched per tick. */
   requestFlush(session: BayeuxSession): void;
   /** The session went `timeout + interval + grace` without a connect. */
@@ -82,11 +85,18 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
   #batch = 0;
   #unacked: Delivery[] | null = null;
   #closed = false;
+  /** The channels and patterns subscribed to, as recorded in the store (made on first use). */
+  #subscriptions: Set<string> | null = null;
+  /** A write of the subscriptions to the store is due at the end of the tick. */
+  #subscriptionsDirty = false;
+  /** When the store record's clock was last restarted. */
+  #recordTouchedAt: number;
 
   constructor(owner: SessionOwner, id: string) {
     this.#owner = owner;
     this.id = id;
     this.#expiry = new TimerEntry(this, EXPIRY);
+    this.#recordTouchedAt = Date.now();
     this.touch();
   }
 
@@ -99,11 +109,42 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
     return this.#queue?.length ?? 0;
   }
 
-  /** Restarts the expiry clock (on handshake and on every `/meta/connect`). */
+  /**
+   * Restarts the expiry clock (on handshake and on every `/meta/connect`),
+   * and the store record's every third of its lifetime.
+   */
   touch(): void {
     if (this.#closed) return;
-    const o = this.#owner.options;
-    this.#owner.wheel.schedule(this.#expiry, o.timeout + o.interval + o.sessionGrace);
+    const owner = this.#owner;
+    const o = owner.options;
+    owner.wheel.schedule(this.#expiry, o.timeout + o.interval + o.sessionGrace);
+    const now = Date.now();
+    if (now - this.#recordTouchedAt >= owner.records.refreshAfter) {
+      this.#recordTouchedAt = now;
+      owner.records.touch(this.id);
+    }
+  }
+
+  /** The channels and patterns this session holds (as its store record says). */
+  get subscriptions(): ReadonlySet<string> {
+    return this.#subscriptions ?? NO_CHANNELS;
+  }
+
+  /**
+   * The session subscribed to `channel` (or stopped): the store record
+   * follows, once per tick however many channels a batch changed.
+   */
+  subscriptionChanged(channel: string, subscribed: boolean): void {
+    if (this.#closed) return;
+    const set = (this.#subscriptions ??= new Set());
+    if (subscribed) set.add(channel);
+    else set.delete(channel);
+    if (this.#subscriptionsDirty) return;
+    this.#subscriptionsDirty = true;
+    queueMicrotask(() => {
+      this.#subscriptionsDirty = false;
+      if (!this.#closed) this.#owner.records.update(this.id, { subscriptions: [...set] });
+    });
   }
 
   deliver(delivery: Delivery): void {
@@ -145,7 +186,11 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
    * what was sent in them need not be kept.
    */
   acknowledge(batch: unknown): void {
-    if (typeof batch === "number" && batch >= this.#batch) this.#unacked = null;
+    if (typeof batch !== "number" || batch < this.#batch || this.#unacked === null) return;
+    this.#unacked = null;
+    const records = this.#owner.records;
+    records.acknowledged(this.id);
+    records.update(this.id, { ack: { batch: this.#batch, pending: false } });
   }
 
   /** Deliveries for a `/meta/connect` reply; with acks, stamps `ext.ack` on it. */
@@ -153,14 +198,18 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
     if (!this.ackEnabled) return this.takeForReply();
     // Unacknowledged deliveries go out again, ahead of new ones, under a new
     // batch number: the client sees each message once it acks that batch.
+    // What is sent is kept in the ack log (and here, encoded) until acknowledged.
     let out = this.#unacked ?? EMPTY;
-    if (this.#queue !== null) {
-      out = out.length === 0 ? this.#queue : out.concat(this.#queue);
+    const fresh = this.#queue;
+    if (fresh !== null) {
+      out = out.length === 0 ? fresh : out.concat(fresh);
       this.#queue = null;
+      this.#owner.records.sent(this.id, fresh);
     }
     if (out.length > 0) {
       this.#batch++;
       this.#unacked = out;
+      this.#owner.records.update(this.id, { ack: { batch: this.#batch, pending: true } });
     }
     reply.ext = { ...reply.ext, ack: this.#batch };
     return out;
@@ -238,3 +287,4 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
 }
 
 const EMPTY: Delivery[] = [];
+const NO_CHANNELS: ReadonlySet<string> = new Set();

@@ -1,0 +1,128 @@
+/**
+ * What every Redis backend shares: the client types it accepts (a single
+ * server's client or a cluster's), connecting from URLs, running a command or
+ * a script on whichever the caller gave, and the key layout.
+ *
+ * Keys are `<prefix><kind>:{<id>}...`: the part in braces is the Redis
+ * Cluster hash tag, so every key of one record (one session, one log stream)
+ * lands in one slot and a script may touch them together.
+ *
+ * `@redis/client` is an optional peer dependency: only types are imported
+ * here, and {@link connectRedis} loads it when called, so an installation
+ * that uses no Redis carries no Redis client.
+ */
+import { createHash } from "node:crypto";
+import type { RedisClientType, RedisClusterType } from "@redis/client";
+
+/** The default key prefix of every Redis backend. */
+export const DEFAULT_KEY_PREFIX = "sb:";
+
+// biome-ignore lint/suspicious/noExplicitAny: a client of any modules/scripts/RESP version works.
+type AnyClient = RedisClientType<any, any, any, any, any>;
+// biome-ignore lint/suspicious/noExplicitAny: as above, for a cluster.
+type AnyCluster = RedisClusterType<any, any, any, any, any>;
+
+/** A ready client of one Redis server or of a Redis Cluster. */
+export type RedisConnection = AnyClient | AnyCluster;
+
+/** Whether `redis` is a cluster client (it routes each command by key). */
+export function isRedisCluster(redis: RedisConnection): redis is AnyCluster {
+  return "masters" in redis;
+}
+
+/** Where to connect: one server's URL, or the root nodes of a cluster. */
+export type RedisTarget = { url: string } | { rootNodes: string[] };
+
+/**
+ * Connects a client (or a cluster client) and waits until it is ready. A
+ * server that cannot be reached at first rejects the promise (node-redis
+ * would otherwise retry for ever); once connected, a lost connection is
+ * retried with a backoff of up to 2 s.
+ *
+ * @example
+ * const redis = await connectRedis({ url: "redis://127.0.0.1:6379" });
+ * const cluster = await connectRedis({ rootNodes: ["redis://127.0.0.1:7000"] });
+ */
+export async function connectRedis(target: RedisTarget): Promise<RedisConnection> {
+  const { createClient, createCluster } = await import("@redis/client");
+  let connected = false;
+  const socket = {
+    connectTimeout: 5000,
+    reconnectStrategy: (retries: number, cause: Error): number | Error =>
+      connected ? Math.min(50 * 2 ** Math.min(retries, 6), 2000) : cause,
+  };
+  if ("url" in target) {
+    const client = createClient({ url: target.url, socket });
+    client.on("error", ignoreError);
+    await client.connect();
+    connected = true;
+    return client as unknown as AnyClient;
+  }
+  const cluster = createCluster({
+    rootNodes: target.rootNodes.map((url) => ({ url, socket })),
+    defaults: { socket },
+  });
+  cluster.on("error", ignoreError);
+  await cluster.connect();
+  connected = true;
+  return cluster as unknown as AnyCluster;
+}
+
+/** Connection errors surface as rejected commands; the event is only a notice. */
+function ignoreError(): void {}
+
+/** RESP type of a bulk string (`$`), `RESP_TYPES.BLOB_STRING` in `@redis/client`. */
+const BLOB_STRING = 36;
+
+/** Replies of binary-safe commands: bulk strings as Buffers. */
+const BUFFERS = { typeMapping: { [BLOB_STRING]: Buffer } } as const;
+
+/**
+ * Sends one command. `key` routes it on a cluster (every key of the command
+ * must share its slot); `binary` returns bulk strings as Buffers.
+ */
+export function redisCommand<T>(
+  redis: RedisConnection,
+  key: string,
+  args: (string | Buffer)[],
+  binary = false,
+): Promise<T> {
+  if (isRedisCluster(redis)) {
+    return redis.sendCommand(key, false, args, binary ? BUFFERS : undefined) as Promise<T>;
+  }
+  return redis.sendCommand(args, binary ? BUFFERS : undefined) as Promise<T>;
+}
+
+/**
+ * Runs a Lua script over `keys` (all in one slot) by its SHA1, loading it
+ * once when the server does not know it yet (`NOSCRIPT`).
+ */
+export class RedisScript {
+  readonly #source: string;
+  readonly #sha: string;
+
+  constructor(source: string) {
+    this.#source = source;
+    this.#sha = createHash("sha1").update(source).digest("hex");
+  }
+
+  async run<T>(
+    redis: RedisConnection,
+    keys: string[],
+    args: (string | Buffer)[],
+    binary = false,
+  ): Promise<T> {
+    const tail = [String(keys.length), ...keys, ...args];
+    try {
+      return await redisCommand<T>(redis, keys[0], ["EVALSHA", this.#sha, ...tail], binary);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith("NOSCRIPT")) throw err;
+      return redisCommand<T>(redis, keys[0], ["EVAL", this.#source, ...tail], binary);
+    }
+  }
+}
+
+/** The hash-tagged part of a key: `{id}` (braces in `id` would break the tag, so they are escaped). */
+export function hashTag(id: string): string {
+  return `{${id.replace(/[{}%]/g, (c) => `%${c.charCodeAt(0).toString(16)}`)}}`;
+}

@@ -1,0 +1,121 @@
+/**
+ * The message log contract against every backend: memory, the shared Redis
+ * (`REDIS_URL`), and a three-master Redis Cluster started here.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { MemoryMessageLog, type MessageLogLimits } from "../../src/cluster/index.js";
+import { connectRedis, type RedisConnection } from "../../src/cluster/redis-keys.js";
+import { RedisMessageLog } from "../../src/cluster/redis-message-log.js";
+import { startRedisCluster } from "../helpers/redis-cluster.js";
+import {
+  countKeys,
+  REDIS_URL,
+  type RedisServers,
+  redisSkip,
+  uniquePrefix,
+} from "../helpers/redis-server.js";
+import { messageLogContract } from "./message-log-contract.js";
+
+describe("memory message log: contract", () => {
+  messageLogContract(async (limits) => {
+    const log = new MemoryMessageLog(limits);
+    return {
+      logs: [log, log],
+      keyCount: async () => {
+        log.sweep();
+        return log.streamCount;
+      },
+      close: () => log.close(),
+    };
+  });
+});
+
+describe("memory message log", () => {
+  it("trims by age with an injected clock, at the edge", () => {
+    let now = 0;
+    const log = new MemoryMessageLog({ maxAge: 100, now: () => now });
+    const a = log.appendNow("s", Buffer.from("a"));
+    now = 50;
+    log.appendNow("s", Buffer.from("b"));
+    now = 99;
+    assert.equal(log.readAfterNow("s", null).entries.length, 2, "a is 99 ms old: kept");
+    now = 100;
+    assert.deepEqual(
+      log.readAfterNow("s", null).entries.map((e) => String(e.payload)),
+      ["b"],
+      "a is 100 ms old: gone",
+    );
+    assert.equal(log.readAfterNow("s", a).status, "complete", "nothing after a was lost");
+    now = 150;
+    assert.equal(log.readAfterNow("s", a).status, "gap", "b aged out unread");
+  });
+
+  it("rejects limits below 1", () => {
+    assert.throws(() => new MemoryMessageLog({ maxLength: 0 }), /maxLength/);
+    assert.throws(() => new MemoryMessageLog({ maxAge: 0 }), /maxAge/);
+    assert.throws(() => new MemoryMessageLog({ streamTtl: -1 }), /streamTtl/);
+  });
+});
+
+function redisBackend(redis: () => RedisConnection, urls: () => string[]) {
+  return async (limits: MessageLogLimits) => {
+    const prefix = uniquePrefix("log");
+    return {
+      logs: [
+        new RedisMessageLog(redis(), { ...limits, prefix }),
+        new RedisMessageLog(redis(), { ...limits, prefix }),
+      ] as [RedisMessageLog, RedisMessageLog],
+      keyCount: () => countKeys(urls(), prefix),
+      close: async () => {},
+    };
+  };
+}
+
+describe("redis message log: contract", { skip: await redisSkip() }, () => {
+  let redis: RedisConnection;
+  before(async () => {
+    redis = await connectRedis({ url: REDIS_URL });
+  });
+  after(async () => {
+    await redis?.close();
+  });
+  messageLogContract(
+    redisBackend(
+      () => redis,
+      () => [REDIS_URL],
+    ),
+  );
+
+  it("keeps a stream in two keys sharing its hash tag under the prefix", async () => {
+    const prefix = uniquePrefix("log-layout");
+    const log = new RedisMessageLog(redis, { prefix });
+    assert.deepEqual(log.keysOf("sio/chat"), [
+      `${prefix}log:{sio/chat}`,
+      `${prefix}log:{sio/chat}:meta`,
+    ]);
+    await log.append("sio/chat", Buffer.from("x"));
+    assert.equal(await countKeys([REDIS_URL], prefix), 2);
+    await log.drop("sio/chat");
+    assert.equal(await countKeys([REDIS_URL], prefix), 0);
+  });
+});
+
+describe("redis cluster message log: contract", { skip: await redisSkip("cluster") }, () => {
+  let cluster: RedisServers;
+  let redis: RedisConnection;
+  before(async () => {
+    cluster = await startRedisCluster(3);
+    redis = await connectRedis({ rootNodes: cluster.rootNodes });
+  });
+  after(async () => {
+    await redis?.close();
+    await cluster?.stop();
+  });
+  messageLogContract(
+    redisBackend(
+      () => redis,
+      () => cluster.urls,
+    ),
+  );
+});
