@@ -176,25 +176,26 @@ export class RedisBroker implements Broker {
 
   /**
    * Resolves once connected, subscribed and introduced to the other nodes.
-   * Rejects with `ERR_BROKER_UNAVAILABLE` after `readyTimeout` ms; the broker
-   * keeps retrying meanwhile (a later `ready()` can still resolve).
+   * Rejects with `ERR_BROKER_UNAVAILABLE` after `timeout` ms (default the
+   * `readyTimeout` option); the broker keeps retrying meanwhile, so a later
+   * `ready()` can still resolve.
    */
-  ready(): Promise<void> {
+  ready(timeout = this.#readyTimeout): Promise<void> {
     if (this.#closed) return Promise.reject(closedError());
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
+    const expiry = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () =>
           reject(
             new BrokerError(
               "ERR_BROKER_UNAVAILABLE",
-              `Redis not reachable within ${this.#readyTimeout} ms (still retrying)`,
+              `Redis not reachable within ${timeout} ms (still retrying)`,
             ),
           ),
-        this.#readyTimeout,
+        timeout,
       );
     });
-    return Promise.race([this.#started, timeout]).finally(() => clearTimeout(timer));
+    return Promise.race([this.#started, expiry]).finally(() => clearTimeout(timer));
   }
 
   async #start(): Promise<void> {
