@@ -137,6 +137,8 @@ export class RedisBroker implements Broker {
   readonly #acks = new Map<number, Ack>();
   /** Channels subscribed (or being subscribed) on Redis. */
   readonly #subscribed = new Set<string>();
+  /** Channels to check at the next flush, with the handler table deciding whether each is wanted (none: always). */
+  readonly #dirty = new Map<string, { table: Map<string, unknown>; key: string } | undefined>();
   readonly #listener = (message: Buffer, channel: Buffer) => this.#onMessage(message, channel);
   readonly #started: Promise<void>;
   #scheduled: Promise<void> | undefined;
@@ -292,6 +294,8 @@ export class RedisBroker implements Broker {
       table.set(topic, handlers);
     }
     handlers.add(handler);
+    const channel = `${this.#prefix}${pattern ? "p" : "t"}:${topic}`;
+    if (fresh) this.#dirty.set(channel, { table, key: topic });
     await this.#flushSoon();
     if (pattern && fresh) await this.#announce(true);
     let active = true;
@@ -301,6 +305,7 @@ export class RedisBroker implements Broker {
       const set = table.get(topic);
       if (set === undefined || !set.delete(handler) || set.size > 0) return;
       table.delete(topic);
+      this.#dirty.set(channel, { table, key: topic });
       await this.#flushSoon();
       if (pattern && !table.has(topic)) await this.#announce(false);
     };
@@ -331,20 +336,30 @@ export class RedisBroker implements Broker {
     return this.#scheduled;
   }
 
-  #wanted(): Set<string> {
-    const wanted = new Set([this.#ctl, this.#inbox]);
-    for (const topic of this.#exact.keys()) wanted.add(`${this.#prefix}t:${topic}`);
-    for (const pattern of this.#patterns.keys()) wanted.add(`${this.#prefix}p:${pattern}`);
-    return wanted;
+  /** After a reconnect: every channel is to be subscribed again. */
+  #markAllDirty(): void {
+    this.#subscribed.clear();
+    this.#dirty.set(this.#ctl, undefined).set(this.#inbox, undefined);
+    for (const table of [this.#exact, this.#patterns]) {
+      const kind = table === this.#exact ? "t" : "p";
+      for (const key of table.keys())
+        this.#dirty.set(`${this.#prefix}${kind}:${key}`, { table, key });
+    }
   }
 
+  /** Subscribes and unsubscribes the channels whose handlers came or went since the last flush. */
   async #flush(): Promise<void> {
     if (this.#closed) return;
-    const wanted = this.#wanted();
-    const add = [...wanted].filter((channel) => !this.#subscribed.has(channel));
-    const remove = [...this.#subscribed].filter((channel) => !wanted.has(channel));
-    for (const channel of add) this.#subscribed.add(channel);
-    for (const channel of remove) this.#subscribed.delete(channel);
+    const add: string[] = [];
+    const remove: string[] = [];
+    for (const [channel, holder] of this.#dirty) {
+      const wanted = holder === undefined || holder.table.has(holder.key);
+      if (wanted && !this.#subscribed.has(channel)) {
+        this.#subscribed.add(channel);
+        add.push(channel);
+      } else if (!wanted && this.#subscribed.delete(channel)) remove.push(channel);
+    }
+    this.#dirty.clear();
     try {
       await Promise.all([
         this.#transport.subscribe(add, this.#listener),
@@ -535,7 +550,7 @@ export class RedisBroker implements Broker {
     this.#up = true;
     this.stats.reconnects++;
     this.#peers.touchAll(Date.now());
-    this.#subscribed.clear();
+    this.#markAllDirty();
     this.#logger.warn(
       "Redis connection back after %d ms; %d publish(es) lost meanwhile; restoring %d subscription(s)",
       Date.now() - this.#downSince,
