@@ -135,6 +135,8 @@ export class RedisBroker implements Broker {
   readonly #patterns = new Map<string, Set<BrokerHandler>>();
   readonly #responders = new Set<{ pattern: string; fn: BrokerResponder }>();
   readonly #acks = new Map<number, Ack>();
+  /** Channels on their way (subscribed, and for a pattern announced), by channel. */
+  readonly #effective = new Map<string, Promise<void>>();
   /** Channels subscribed (or being subscribed) on Redis. */
   readonly #subscribed = new Set<string>();
   /** Channels to check at the next flush, with the handler table deciding whether each is wanted (none: always). */
@@ -295,9 +297,16 @@ export class RedisBroker implements Broker {
     }
     handlers.add(handler);
     const channel = `${this.#prefix}${pattern ? "p" : "t"}:${topic}`;
-    if (fresh) this.#dirty.set(channel, { table, key: topic });
-    await this.#flushSoon();
-    if (pattern && fresh) await this.#announce(true);
+    if (fresh) {
+      this.#dirty.set(channel, { table, key: topic });
+      const effective = this.#flushSoon().then(() => (pattern ? this.#announce(true) : undefined));
+      this.#effective.set(channel, effective);
+      await effective;
+      if (this.#effective.get(channel) === effective) this.#effective.delete(channel);
+    } else {
+      // A later handler of a channel on its way waits for the same moment.
+      await (this.#effective.get(channel) ?? this.#flushSoon());
+    }
     let active = true;
     return async () => {
       if (!active || this.#closed) return;

@@ -269,6 +269,23 @@ describe("redis broker on a server of its own: commands sent", () => {
     assert.equal(a.stats.published, 1);
   });
 
+  it("detects sharded pub/sub, and a goodbye drops a node at once (no heartbeat needed)", async () => {
+    const { lines, logger } = recordingLogger();
+    const shared = { prefix: prefix() };
+    const a = make({ ...shared, logger });
+    const b = make(shared);
+    await Promise.all([a.ready(), b.ready()]);
+    assert.ok(
+      lines.some((l) => /connected to Redis \(sharded pub\/sub\)/.test(l)),
+      lines.join("\n"),
+    );
+    assert.deepEqual(a.nodes(), [b.nodeId]);
+    const started = Date.now();
+    await b.close();
+    await until(() => a.nodes().length === 0, 2000, "goodbye");
+    assert.ok(Date.now() - started < 2000);
+  });
+
   it("subscriptions of one tick go to Redis in one command; only holders are subscribed", async () => {
     const shared = { prefix: prefix() };
     const [a, b] = [make(shared), make(shared)];

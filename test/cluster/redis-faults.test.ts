@@ -125,3 +125,16 @@ it("Redis killed mid-traffic: publishes are lost and counted, nodes reconnect an
   );
   await answered();
 });
+
+it("close() while Redis is unreachable ends the retries at once", async () => {
+  const redis = await server();
+  const a = broker({ url: redis.url, logger: recordingLogger().logger });
+  const ready = a.ready(60_000);
+  await new Promise((resolve) => setImmediate(resolve));
+  const started = Date.now();
+  await a.close();
+  assert.ok(Date.now() - started < 1000);
+  await assert.rejects(ready, { code: "ERR_BROKER_CLOSED" });
+  await a.publish("room", Buffer.from("after close"));
+  assert.equal(a.stats.published, 0);
+});
