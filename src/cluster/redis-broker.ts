@@ -54,6 +54,8 @@ import {
   type SubscribeOptions,
   type Unsubscribe,
 } from "./broker.js";
+import { AckTable } from "./redis-acks.js";
+import { ChannelSync } from "./redis-channels.js";
 import {
   decodeFrame,
   encodeAck,
@@ -97,16 +99,6 @@ export interface RedisBrokerOptions {
   logger?: Logger;
 }
 
-/** Answers awaited for a HELLO or a pattern announcement. */
-interface Ack {
-  /** How many other connections received it (unknown until the publish returns). */
-  need: number;
-  got: Set<string>;
-  /** Known nodes that must answer too (a count from a cluster node may be partial). */
-  required: Set<string>;
-  done: () => void;
-}
-
 /**
  * A broker over Redis or Redis Cluster.
  *
@@ -134,17 +126,11 @@ export class RedisBroker implements Broker {
   readonly #exact = new Map<string, Set<BrokerHandler>>();
   readonly #patterns = new Map<string, Set<BrokerHandler>>();
   readonly #responders = new Set<{ pattern: string; fn: BrokerResponder }>();
-  readonly #acks = new Map<number, Ack>();
+  readonly #acks = new AckTable();
   /** Channels on their way (subscribed, and for a pattern announced), by channel. */
   readonly #effective = new Map<string, Promise<void>>();
-  /** Channels subscribed (or being subscribed) on Redis. */
-  readonly #subscribed = new Set<string>();
-  /** Channels to check at the next flush, with the handler table deciding whether each is wanted (none: always). */
-  readonly #dirty = new Map<string, { table: Map<string, unknown>; key: string } | undefined>();
-  readonly #listener = (message: Buffer, channel: Buffer) => this.#onMessage(message, channel);
+  readonly #channels: ChannelSync;
   readonly #started: Promise<void>;
-  #scheduled: Promise<void> | undefined;
-  #chain: Promise<void> = Promise.resolve();
   #nextId = 0;
   #up = false;
   #everUp = false;
@@ -174,7 +160,17 @@ export class RedisBroker implements Broker {
       sharded: options.sharded,
       backoff: { initial: options.backoff?.initial ?? 100, max: options.backoff?.max ?? 5000 },
     });
-    this.#started = this.#start();
+    let connected: () => void = () => {};
+    const listener = (message: Buffer, channel: Buffer) => this.#onMessage(message, channel);
+    this.#channels = new ChannelSync(
+      this.#transport,
+      listener,
+      this.#logger,
+      new Promise<void>((resolve) => {
+        connected = resolve;
+      }),
+    );
+    this.#started = this.#start(connected);
     this.#started.catch(() => {});
   }
 
@@ -202,10 +198,13 @@ export class RedisBroker implements Broker {
     return Promise.race([this.#started, expiry]).finally(() => clearTimeout(timer));
   }
 
-  async #start(): Promise<void> {
+  async #start(connected: () => void): Promise<void> {
     await this.#transport.connect((event, error) => this.#onLink(event, error));
-    this.#subscribed.add(this.#ctl).add(this.#inbox);
-    await this.#transport.subscribe([this.#ctl, this.#inbox], this.#listener);
+    const always = () => !this.#closed;
+    this.#channels.mark(this.#ctl, always);
+    this.#channels.mark(this.#inbox, always);
+    connected();
+    await this.#channels.flushSoon();
     this.#up = true;
     this.#everUp = true;
     this.#logger.info(
@@ -225,41 +224,12 @@ export class RedisBroker implements Broker {
   async #hello(): Promise<void> {
     const id = this.#id();
     const frame = encodeState(FrameKind.HELLO, this.#origin, id, this.#patterns.keys());
-    await this.#acknowledged(id, frame, false);
-  }
-
-  /** Publishes `frame` on `ctl` and waits until every node that received it answered with `id`. */
-  async #acknowledged(id: number, frame: Buffer, knownToo: boolean): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const done = new Promise<void>((resolve) => {
-      const ack: Ack = {
-        need: Number.POSITIVE_INFINITY,
-        got: new Set(),
-        required: new Set(knownToo ? this.#peers.ids() : []),
-        done: resolve,
-      };
-      this.#acks.set(id, ack);
-      timer = setTimeout(resolve, this.#requestTimeout);
-      this.#transport.publish(this.#ctl, frame).then(
-        (count) => {
-          // Connections that received it, this node's own included.
-          ack.need = Math.max(0, count - 1);
-          this.#checkAck(id);
-        },
-        () => resolve(),
-      );
-    });
-    await done;
-    clearTimeout(timer);
-    this.#acks.delete(id);
-  }
-
-  #checkAck(id: number): void {
-    const ack = this.#acks.get(id);
-    if (ack === undefined) return;
-    if (ack.got.size < ack.need) return;
-    for (const node of ack.required) if (!ack.got.has(node)) return;
-    ack.done();
+    await this.#acks.wait(
+      id,
+      () => this.#transport.publish(this.#ctl, frame),
+      [],
+      this.#requestTimeout,
+    );
   }
 
   async publish(topic: string, payload: Uint8Array): Promise<void> {
@@ -298,14 +268,16 @@ export class RedisBroker implements Broker {
     handlers.add(handler);
     const channel = `${this.#prefix}${pattern ? "p" : "t"}:${topic}`;
     if (fresh) {
-      this.#dirty.set(channel, { table, key: topic });
-      const effective = this.#flushSoon().then(() => (pattern ? this.#announce(true) : undefined));
+      this.#channels.mark(channel, () => table.has(topic));
+      const effective = this.#channels
+        .flushSoon()
+        .then(() => (pattern ? this.#announce(true) : undefined));
       this.#effective.set(channel, effective);
       await effective;
       if (this.#effective.get(channel) === effective) this.#effective.delete(channel);
     } else {
       // A later handler of a channel on its way waits for the same moment.
-      await (this.#effective.get(channel) ?? this.#flushSoon());
+      await (this.#effective.get(channel) ?? this.#channels.flushSoon());
     }
     let active = true;
     return async () => {
@@ -314,8 +286,8 @@ export class RedisBroker implements Broker {
       const set = table.get(topic);
       if (set === undefined || !set.delete(handler) || set.size > 0) return;
       table.delete(topic);
-      this.#dirty.set(channel, { table, key: topic });
-      await this.#flushSoon();
+      this.#channels.mark(channel, () => table.has(topic));
+      await this.#channels.flushSoon();
       if (pattern && !table.has(topic)) await this.#announce(false);
     };
   }
@@ -325,64 +297,9 @@ export class RedisBroker implements Broker {
     if (!this.#up) return; // said again with the HELLO after the outage
     const id = this.#id();
     const frame = encodeState(FrameKind.STATE, this.#origin, id, this.#patterns.keys());
-    if (wait) await this.#acknowledged(id, frame, true);
-    else await this.#transport.publish(this.#ctl, frame).catch(() => {});
-  }
-
-  /** Brings Redis subscriptions in line with the handlers, once per tick. */
-  #flushSoon(): Promise<void> {
-    if (this.#scheduled === undefined) {
-      this.#scheduled = new Promise<void>((resolve) => setImmediate(resolve))
-        .then(() => this.#started)
-        .catch(() => {})
-        .then(() => {
-          this.#scheduled = undefined;
-          const run = this.#chain.then(() => this.#flush());
-          this.#chain = run;
-          return run;
-        });
-    }
-    return this.#scheduled;
-  }
-
-  /** After a reconnect: every channel is to be subscribed again. */
-  #markAllDirty(): void {
-    this.#subscribed.clear();
-    this.#dirty.set(this.#ctl, undefined).set(this.#inbox, undefined);
-    for (const table of [this.#exact, this.#patterns]) {
-      const kind = table === this.#exact ? "t" : "p";
-      for (const key of table.keys())
-        this.#dirty.set(`${this.#prefix}${kind}:${key}`, { table, key });
-    }
-  }
-
-  /** Subscribes and unsubscribes the channels whose handlers came or went since the last flush. */
-  async #flush(): Promise<void> {
-    if (this.#closed) return;
-    const add: string[] = [];
-    const remove: string[] = [];
-    for (const [channel, holder] of this.#dirty) {
-      const wanted = holder === undefined || holder.table.has(holder.key);
-      if (wanted && !this.#subscribed.has(channel)) {
-        this.#subscribed.add(channel);
-        add.push(channel);
-      } else if (!wanted && this.#subscribed.delete(channel)) remove.push(channel);
-    }
-    this.#dirty.clear();
-    try {
-      await Promise.all([
-        this.#transport.subscribe(add, this.#listener),
-        this.#transport.unsubscribe(remove, this.#listener),
-      ]);
-    } catch (err) {
-      // Restored with every other channel when the connection comes back.
-      for (const channel of add) this.#subscribed.delete(channel);
-      this.#logger.warn(
-        "subscribing %d channel(s) failed (retried on reconnect): %s",
-        add.length,
-        err,
-      );
-    }
+    const publish = () => this.#transport.publish(this.#ctl, frame);
+    if (wait) await this.#acks.wait(id, publish, this.#peers.ids(), this.#requestTimeout);
+    else await publish().catch(() => {});
   }
 
   async request(
@@ -448,10 +365,10 @@ export class RedisBroker implements Broker {
         if (frame.id === 0) return;
         if (channel.toString() === this.#ctl)
           this.#send(frame.origin, encodeAck(this.#origin, frame.id));
-        else this.#acked(frame.id, frame.origin);
+        else this.#acks.answered(frame.id, frame.origin);
         return;
       case FrameKind.ACK:
-        this.#acked(frame.id, frame.origin);
+        this.#acks.answered(frame.id, frame.origin);
         return;
       case FrameKind.GOODBYE:
         this.#left(frame.origin);
@@ -499,13 +416,6 @@ export class RedisBroker implements Broker {
     if (!this.#closed) this.#send(origin, encodeReply(this.#origin, id, answer));
   }
 
-  #acked(id: number, node: string): void {
-    const ack = this.#acks.get(id);
-    if (ack === undefined) return;
-    ack.got.add(node);
-    this.#checkAck(id);
-  }
-
   #left(node: string): void {
     if (this.#peers.forget(node)) this.#forgotten(node);
   }
@@ -513,11 +423,7 @@ export class RedisBroker implements Broker {
   /** A node is gone: requests and acknowledgements stop waiting for it. */
   #forgotten(node: string): void {
     this.#requests.gone(node);
-    for (const [id, ack] of this.#acks) {
-      if (!ack.got.has(node) && ack.need > 0) ack.need--;
-      ack.required.delete(node);
-      this.#checkAck(id);
-    }
+    this.#acks.gone(node);
   }
 
   #send(node: string, frame: Buffer): void {
@@ -559,14 +465,28 @@ export class RedisBroker implements Broker {
     this.#up = true;
     this.stats.reconnects++;
     this.#peers.touchAll(Date.now());
-    this.#markAllDirty();
+    this.#channels.forgetAll();
+    this.#markAll();
     this.#logger.warn(
       "Redis connection back after %d ms; %d publish(es) lost meanwhile; restoring %d subscription(s)",
       Date.now() - this.#downSince,
       this.stats.lost - this.#lostAtDown,
       this.#exact.size + this.#patterns.size,
     );
-    void this.#flushSoon().then(() => this.#hello());
+    void this.#channels.flushSoon().then(() => this.#hello());
+  }
+
+  /** Marks every channel this node needs, for a flush after a reconnect. */
+  #markAll(): void {
+    const always = () => !this.#closed;
+    this.#channels.mark(this.#ctl, always);
+    this.#channels.mark(this.#inbox, always);
+    for (const [kind, table] of [
+      ["t", this.#exact],
+      ["p", this.#patterns],
+    ] as const)
+      for (const key of table.keys())
+        this.#channels.mark(`${this.#prefix}${kind}:${key}`, () => table.has(key));
   }
 
   #drop(err: unknown, channel: Buffer | string): void {
@@ -599,12 +519,13 @@ export class RedisBroker implements Broker {
       // Bounded: a connection that died unnoticed never answers.
       const limit = Math.min(this.#requestTimeout, 1000);
       await within(this.#transport.publish(this.#ctl, encodeGoodbye(this.#origin)), limit);
-      await within(this.#transport.unsubscribe([...this.#subscribed], this.#listener), limit);
+      await within(this.#channels.leave(), limit);
     }
     this.#closed = true;
     this.#up = false;
     this.#requests.closeAll();
-    for (const ack of this.#acks.values()) ack.done();
+    this.#acks.closeAll();
+    this.#channels.close();
     this.#exact.clear();
     this.#patterns.clear();
     this.#responders.clear();
