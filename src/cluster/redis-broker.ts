@@ -28,12 +28,19 @@
  *   `n:` channel (with nothing when it has no responder); a node that drops
  *   while a request waits for it is listed in `missing` at once.
  * - Faults: while Redis is unreachable the node keeps serving its local
- *   clients; publishes are not buffered but dropped and counted in
- *   `stats.lost` (so the loss is bounded by the outage and visible), requests
- *   answer with every node missing. The connections retry with exponential
- *   backoff; on their return every subscription is restored, the node says
- *   HELLO again (re-learning the patterns) and `stats.reconnects` grows.
- *   Publishes of other nodes during the outage are lost for this node.
+ *   clients. What an outage loses, and nothing more: this node's publishes
+ *   from the moment its connection fails until it is back (not buffered:
+ *   dropped and counted in `stats.lost`, one per publish, so memory stays
+ *   bounded and the loss is visible), the requests made meanwhile (they
+ *   answer at once with every node missing), and other nodes' publishes that
+ *   Redis could not deliver to this node while its subscriber was away (Redis
+ *   pub/sub keeps no history; they count in the publisher's `stats.lost` when
+ *   the publisher's own link was down too). The connections retry with
+ *   exponential backoff and jitter (`backoff`); on their return every
+ *   subscription, exact and pattern, is subscribed again, peers get two fresh
+ *   heartbeat intervals instead of being dropped for the silence, the node
+ *   says HELLO again (re-learning patterns changed meanwhile) and
+ *   `stats.reconnects` grows. Loss and return are logged as warnings.
  * - Frames carry a version and magic (see redis-frame.ts); foreign, malformed
  *   or other-version frames are dropped, counted in `stats.dropped` and
  *   logged (at most one line per 10 s), never thrown.
@@ -77,7 +84,7 @@ export interface RedisBrokerOptions {
   url?: string;
   /** A `@redis/client` client (or cluster) for commands; it is not closed by `close()`. */
   client?: unknown;
-  /** A client for subscriptions; default a duplicate of `client`, or a new connection. */
+  /** A client for subscriptions, one per broker; default a duplicate of `client`, or a new connection. */
   subscriber?: unknown;
   /** Use Redis Cluster: `true` (the `url` as root node) or the root nodes. */
   cluster?: { rootNodes: Array<{ url: string }> } | boolean;
