@@ -8,8 +8,9 @@ import assert from "node:assert/strict";
 import { after, it } from "node:test";
 import { format } from "node:util";
 import { RedisBroker, type RedisBrokerOptions } from "../../src/cluster/redis.js";
+import { clusterSlot } from "../../src/cluster/redis-slot.js";
 import { until } from "../socketio/raw-clients.js";
-import { freePort, RedisProcess } from "./redis-procs.js";
+import { freePort, RedisProcess, startRedisCluster } from "./redis-procs.js";
 
 const servers: RedisProcess[] = [];
 const brokers: RedisBroker[] = [];
@@ -137,4 +138,44 @@ it("close() while Redis is unreachable ends the retries at once", async () => {
   await assert.rejects(ready, { code: "ERR_BROKER_CLOSED" });
   await a.publish("room", Buffer.from("after close"));
   assert.equal(a.stats.published, 0);
+});
+
+it("Redis Cluster: a master killed and restarted, the shard's subscriptions come back", async () => {
+  const cluster = await startRedisCluster();
+  try {
+    const logs = recordingLogger();
+    const options = { cluster: { rootNodes: cluster.rootNodes }, prefix: "cluster-faults:" };
+    const a = broker({ ...options, logger: recordingLogger().logger });
+    const b = broker({ ...options, logger: logs.logger });
+    await Promise.all([a.ready(), b.ready()]);
+    const topics = Array.from({ length: 24 }, (_, i) => `room/${i}`);
+    const got = new Set<string>();
+    await Promise.all(topics.map((t) => b.subscribe(t, (topic) => got.add(topic))));
+    await Promise.all(topics.map((t) => a.publish(t, Buffer.from("before"))));
+    await until(() => got.size === topics.length, 5000, "deliveries before the kill");
+
+    // redis-cli gives the first master slots 0..5460: some of these channels live there.
+    assert.ok(topics.some((t) => clusterSlot(`cluster-faults:t:${t}`) <= 5460));
+    const victim = cluster.masters[0];
+    await victim.kill();
+    await until(
+      () => logs.lines.some((l) => l.includes("Redis connection lost")),
+      10_000,
+      "the log line",
+    );
+    await victim.start();
+    got.clear();
+    const ticker = setInterval(() => {
+      for (const t of topics) if (!got.has(t)) void a.publish(t, Buffer.from("after"));
+    }, 100);
+    try {
+      await until(() => got.size === topics.length, 20_000, "deliveries after the restart");
+    } finally {
+      clearInterval(ticker);
+    }
+    assert.ok(b.stats.reconnects >= 1);
+  } finally {
+    await Promise.all(brokers.splice(0).map((x) => x.close()));
+    await cluster.stop();
+  }
 });
