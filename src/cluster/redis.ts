@@ -1,18 +1,20 @@
 /**
- * The Redis backends of the cluster seams (`switchboard/redis`). They take a
- * ready `@redis/client` client, of one server or of a cluster; the package
- * is an optional peer dependency, installed by the application that uses it.
+ * The `switchboard/redis` entry: the Redis broker and the Redis backends of
+ * the session store and the message log, kept apart from the main entry so
+ * applications without Redis never load `@redis/client` (an optional peer
+ * dependency, installed by the application that uses Redis). Every class
+ * takes a URL or a ready client, of one server or of a Redis Cluster.
  *
  * @example
- * import { connectRedis, RedisMessageLog, RedisSessionStore } from "switchboard/redis";
+ * import { RedisBroker } from "switchboard/redis";
  * import { Server } from "switchboard";
  *
- * const redis = await connectRedis({ url: "redis://127.0.0.1:6379" });
- * const io = new Server(3000, {
- *   sessionStore: new RedisSessionStore(redis),
- *   connectionStateRecovery: { messageLog: new RedisMessageLog(redis) },
- * });
+ * const broker = new RedisBroker({ url: "redis://127.0.0.1:6379" });
+ * await broker.ready();
+ * const io = new Server(3000, { broker });
  */
+export type { Logger } from "../shared/logger.js";
+export { RedisBroker, type RedisBrokerOptions } from "./redis-broker.js";
 export {
   connectRedis,
   DEFAULT_KEY_PREFIX,

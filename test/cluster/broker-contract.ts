@@ -9,7 +9,26 @@ import { it } from "node:test";
 import type { Broker } from "../../src/cluster/index.js";
 import { until } from "../socketio/raw-clients.js";
 
-export function brokerContract(makeNodes: (n: number) => Promise<Broker[]>): void {
+/** What a backend's test file provides besides fresh nodes. */
+export interface ContractBackend {
+  /**
+   * Makes `broker` (made with `{ crashable: true }`) vanish without a goodbye,
+   * as a killed process does. Backends without the notion leave it out.
+   */
+  crash?(broker: Broker): Promise<void>;
+  /** How long a vanished node may stay listed (two heartbeats, plus slack). */
+  deadWithin?: number;
+}
+
+/**
+ * Runs the contract. `makeNodes(n)` returns `n` new nodes of a cluster of
+ * their own; with `{ crashable: true }` the last one can be passed to
+ * `backend.crash`.
+ */
+export function brokerContract(
+  makeNodes: (n: number, options?: { crashable?: boolean }) => Promise<Broker[]>,
+  backend: ContractBackend = {},
+): void {
   it("delivers a publish to other nodes' matching subscriptions, never back to itself", async () => {
     const [a, b, c] = await makeNodes(3);
     const got: string[] = [];
@@ -109,5 +128,109 @@ export function brokerContract(makeNodes: (n: number) => Promise<Broker[]>): voi
     });
     assert.deepEqual(got, []);
     await a.close();
+  });
+
+  it("wildcard subscriptions across nodes: each subscription gets each matching publish once", async () => {
+    const [a, b, c, d] = await makeNodes(4);
+    const got: string[] = [];
+    await b.subscribe("bayeux/chat/*", (t) => got.push(`b*:${t}`), { pattern: true });
+    await b.subscribe("bayeux/chat/room", (t) => got.push(`b=:${t}`));
+    await c.subscribe("bayeux/**", (t) => got.push(`c**:${t}`), { pattern: true });
+    await d.subscribe("bayeux/chat/*", (t) => got.push(`d*:${t}`), { pattern: true });
+    await d.subscribe("mark", () => got.push("mark"));
+    await a.publish("bayeux/chat/room", Buffer.from("1"));
+    await a.publish("bayeux/chat/room/deep", Buffer.from("2"));
+    await a.publish("bayeux/other", Buffer.from("3"));
+    await a.publish("elsewhere/chat/room", Buffer.from("4"));
+    const expected = [
+      "b*:bayeux/chat/room",
+      "b=:bayeux/chat/room",
+      "c**:bayeux/chat/room",
+      "c**:bayeux/chat/room/deep",
+      "c**:bayeux/other",
+      "d*:bayeux/chat/room",
+    ];
+    await until(() => got.length >= expected.length, 5000, "deliveries");
+    await a.publish("mark", Buffer.from(""));
+    await until(() => got.includes("mark"), 5000, "marker");
+    assert.deepEqual(got.filter((g) => g !== "mark").sort(), expected);
+    assert.equal(a.stats.published, 5);
+    await Promise.all([a, b, c, d].map((n) => n.close()));
+  });
+
+  it("a pattern subscription is honoured by every publisher as soon as it resolves", async () => {
+    const [a, b, c] = await makeNodes(3);
+    await until(() => a.nodes().length === 2 && c.nodes().length === 2, 10_000, "nodes");
+    const got: string[] = [];
+    await b.subscribe(
+      "news/*",
+      (t, _p, origin) => got.push(`${t}:${origin === a.nodeId ? "a" : "c"}`),
+      {
+        pattern: true,
+      },
+    );
+    await Promise.all([a.publish("news/x", Buffer.from("")), c.publish("news/y", Buffer.from(""))]);
+    await until(() => got.length >= 2, 5000, "deliveries");
+    assert.deepEqual(got.sort(), ["news/x:a", "news/y:c"]);
+    await Promise.all([a.close(), b.close(), c.close()]);
+  });
+
+  it("interest: a node without a matching subscription receives nothing", async () => {
+    const [a, b, c] = await makeNodes(3);
+    const got: string[] = [];
+    await b.subscribe("room/1", () => got.push("b"));
+    await b.subscribe("bayeux/*", () => got.push("b*"), { pattern: true });
+    await c.subscribe("room/2", () => got.push("c"));
+    for (let i = 0; i < 5; i++) {
+      await a.publish("room/1", Buffer.from(String(i)));
+      await a.publish("bayeux/x", Buffer.from(String(i)));
+    }
+    await until(() => got.length >= 10, 5000, "deliveries");
+    await a.publish("room/2", Buffer.from("mark"));
+    await until(() => got.includes("c"), 5000, "marker");
+    assert.equal(b.stats.received, 10);
+    assert.equal(c.stats.received, 1);
+    assert.equal(a.stats.received, 0);
+    await Promise.all([a.close(), b.close(), c.close()]);
+  });
+
+  it("payloads arrive intact, binary and empty", async () => {
+    const [a, b] = await makeNodes(2);
+    const got: Buffer[] = [];
+    await b.subscribe("bin", (_t, p) => got.push(p));
+    const bytes = Buffer.from([0, 1, 2, 0xff, 0xfe, 0x53, 0x42, 0]);
+    await a.publish("bin", bytes);
+    await a.publish("bin", new Uint8Array(0));
+    await a.publish("bin", Buffer.alloc(256 * 1024, 7));
+    await until(() => got.length === 3, 5000, "deliveries");
+    assert.deepEqual(got[0], bytes);
+    assert.equal(got[1].length, 0);
+    assert.equal(got[2].length, 256 * 1024);
+    assert.ok(got[2].every((x) => x === 7));
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it("a node that vanishes without a goodbye is dropped, and requests stop waiting for it", {
+    skip: backend.crash === undefined && "the backend has no crashed nodes",
+  }, async () => {
+    const [a, b, c] = await makeNodes(3, { crashable: true });
+    await until(() => a.nodes().length === 2, 10_000, "nodes");
+    await b.respond("who", () => Buffer.from("b"));
+    await c.respond("who", () => new Promise<Buffer>(() => {}));
+    const events: string[] = [];
+    a.onNodes((event, node) => events.push(`${event}:${node === c.nodeId ? "c" : "?"}`));
+    const pending = a.request("who", Buffer.alloc(0), { timeout: 60_000 });
+    const started = Date.now();
+    await backend.crash?.(c);
+    const result = await pending;
+    await until(() => events.includes("down:c"), backend.deadWithin ?? 10_000, "c dropped");
+    assert.ok(Date.now() - started <= (backend.deadWithin ?? 10_000) + 500);
+    assert.deepEqual(
+      result.replies.map((r) => String(r.payload)),
+      ["b"],
+    );
+    assert.deepEqual(result.missing, [c.nodeId]);
+    assert.deepEqual(a.nodes(), [b.nodeId]);
+    await Promise.all([a.close(), b.close()]);
   });
 }

@@ -1,0 +1,110 @@
+/**
+ * Keeps a Redis broker's channel subscriptions in line with its handlers.
+ * Handlers come and go one at a time (Socket.IO makes a topic per socket
+ * room), so changes are collected and sent once per tick: one SSUBSCRIBE and
+ * one SUNSUBSCRIBE for all of them (per slot in a cluster). A flush looks
+ * only at the channels marked since the previous one, and flushes run one
+ * after another, so a subscribe and an unsubscribe of one channel reach
+ * Redis in the order they were made.
+ */
+import type { Logger } from "../shared/logger.js";
+import type { ChannelListener, RedisTransport } from "./redis-transport.js";
+
+export class ChannelSync {
+  readonly #transport: RedisTransport;
+  readonly #listener: ChannelListener;
+  readonly #logger: Logger;
+  readonly #connected: Promise<unknown>;
+  /** Channels subscribed (or being subscribed) on Redis. */
+  readonly #subscribed = new Set<string>();
+  /** Channels to look at in the next flush, with whether each is still wanted. */
+  readonly #dirty = new Map<string, () => boolean>();
+  #scheduled: Promise<void> | undefined;
+  #chain: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  /** Flushes wait for `connected` (the broker's start). */
+  constructor(
+    transport: RedisTransport,
+    listener: ChannelListener,
+    logger: Logger,
+    connected: Promise<unknown>,
+  ) {
+    this.#transport = transport;
+    this.#listener = listener;
+    this.#logger = logger;
+    this.#connected = connected;
+  }
+
+  /** `channel` may have gained or lost its last handler; `wanted` says which. */
+  mark(channel: string, wanted: () => boolean): void {
+    this.#dirty.set(channel, wanted);
+  }
+
+  /** After a reconnect: Redis holds none of this node's channels any more. */
+  forgetAll(): void {
+    this.#subscribed.clear();
+  }
+
+  /** The channels subscribed on Redis. */
+  subscribed(): string[] {
+    return [...this.#subscribed];
+  }
+
+  /** Resolves once the changes marked so far reached Redis (or failed, logged). */
+  flushSoon(): Promise<void> {
+    if (this.#scheduled === undefined) {
+      this.#scheduled = new Promise<void>((resolve) => setImmediate(resolve))
+        .then(() => this.#connected)
+        .catch(() => {})
+        .then(() => {
+          this.#scheduled = undefined;
+          const run = this.#chain.then(() => this.#flush());
+          this.#chain = run;
+          return run;
+        });
+    }
+    return this.#scheduled;
+  }
+
+  /** Unsubscribes every channel (when leaving with connections that stay open). */
+  async leave(): Promise<void> {
+    const all = this.subscribed();
+    this.#subscribed.clear();
+    await this.#transport.unsubscribe(all, this.#listener);
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#dirty.clear();
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#closed) return;
+    const add: string[] = [];
+    const remove: string[] = [];
+    for (const [channel, wanted] of this.#dirty) {
+      if (wanted()) {
+        if (!this.#subscribed.has(channel)) {
+          this.#subscribed.add(channel);
+          add.push(channel);
+        }
+      } else if (this.#subscribed.delete(channel)) remove.push(channel);
+    }
+    this.#dirty.clear();
+    try {
+      await Promise.all([
+        this.#transport.subscribe(add, this.#listener),
+        this.#transport.unsubscribe(remove, this.#listener),
+      ]);
+    } catch (err) {
+      // Subscribed again with every other channel when the connection is back.
+      for (const channel of add) this.#subscribed.delete(channel);
+      this.#logger.warn(
+        "subscribing %d channel(s) failed (done again on reconnect): %s",
+        add.length,
+        err,
+      );
+    }
+  }
+}

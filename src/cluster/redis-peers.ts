@@ -1,0 +1,116 @@
+/**
+ * What a Redis broker knows of the other nodes: when each was last heard,
+ * and the pattern subscriptions each holds (so a publish reaches every
+ * matching pattern channel, once per distinct pattern). A node is "up" from
+ * its first HELLO or STATE and "down" after a GOODBYE or when it has not been
+ * heard for the expiry time (two heartbeat intervals).
+ */
+import { matchTopic, type NodeEvent, type NodeListener } from "./broker.js";
+
+interface Peer {
+  lastSeen: number;
+  patterns: Set<string>;
+}
+
+export class PeerTable {
+  readonly #peers = new Map<string, Peer>();
+  readonly #listeners = new Set<NodeListener>();
+  /** Each distinct pattern other nodes hold, with how many hold it. */
+  readonly #patterns = new Map<string, number>();
+  readonly #onError: (err: unknown) => void;
+
+  constructor(onError: (err: unknown) => void) {
+    this.#onError = onError;
+  }
+
+  /** The live nodes' ids. */
+  ids(): string[] {
+    return [...this.#peers.keys()];
+  }
+
+  has(node: string): boolean {
+    return this.#peers.has(node);
+  }
+
+  get size(): number {
+    return this.#peers.size;
+  }
+
+  /** Records a sign of life from `node`, with its patterns when the frame carried them. */
+  heard(node: string, patterns: string[] | undefined, now: number): void {
+    let peer = this.#peers.get(node);
+    const fresh = peer === undefined;
+    if (peer === undefined) {
+      peer = { lastSeen: now, patterns: new Set() };
+      this.#peers.set(node, peer);
+    }
+    peer.lastSeen = now;
+    if (patterns !== undefined) this.#setPatterns(peer, new Set(patterns));
+    if (fresh) this.#emit("up", node);
+  }
+
+  /** Forgets `node` (goodbye or expiry); false when it was not known. */
+  forget(node: string): boolean {
+    const peer = this.#peers.get(node);
+    if (peer === undefined) return false;
+    this.#setPatterns(peer, new Set());
+    this.#peers.delete(node);
+    this.#emit("down", node);
+    return true;
+  }
+
+  /** Forgets the nodes not heard since `deadline`; returns them. */
+  expire(deadline: number): string[] {
+    const gone: string[] = [];
+    for (const [node, peer] of this.#peers) if (peer.lastSeen < deadline) gone.push(node);
+    for (const node of gone) this.forget(node);
+    return gone;
+  }
+
+  /** Treats every node as heard now (after this node's own outage, when it could hear no one). */
+  touchAll(now: number): void {
+    for (const peer of this.#peers.values()) peer.lastSeen = now;
+  }
+
+  /** The distinct patterns of other nodes that match `topic`. */
+  matchingPatterns(topic: string): string[] {
+    const out: string[] = [];
+    for (const pattern of this.#patterns.keys()) if (matchTopic(pattern, topic)) out.push(pattern);
+    return out;
+  }
+
+  listen(listener: NodeListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  clear(): void {
+    this.#peers.clear();
+    this.#patterns.clear();
+    this.#listeners.clear();
+  }
+
+  #setPatterns(peer: Peer, next: Set<string>): void {
+    for (const pattern of peer.patterns) {
+      if (next.has(pattern)) continue;
+      const count = (this.#patterns.get(pattern) ?? 1) - 1;
+      if (count <= 0) this.#patterns.delete(pattern);
+      else this.#patterns.set(pattern, count);
+    }
+    for (const pattern of next) {
+      if (!peer.patterns.has(pattern))
+        this.#patterns.set(pattern, (this.#patterns.get(pattern) ?? 0) + 1);
+    }
+    peer.patterns = next;
+  }
+
+  #emit(event: NodeEvent, node: string): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event, node);
+      } catch (err) {
+        this.#onError(err);
+      }
+    }
+  }
+}

@@ -1,0 +1,312 @@
+/**
+ * The Redis broker against the broker contract on a single Redis (REDIS_URL,
+ * sharded and classic pub/sub) and on a 3-master Redis Cluster started here,
+ * plus what only Redis has: frames on the wire, channel subscriptions, how
+ * many times a payload crosses Redis.
+ *
+ * Under CI=true an unreachable REDIS_URL fails the run instead of skipping.
+ */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import { format } from "node:util";
+import { createClient, createCluster } from "@redis/client";
+import type { Broker } from "../../src/cluster/index.js";
+import { RedisBroker, type RedisBrokerOptions } from "../../src/cluster/redis.js";
+import { encodePublish, FRAME_VERSION, originBytes } from "../../src/cluster/redis-frame.js";
+import { silentLogger } from "../../src/shared/logger.js";
+import { until } from "../socketio/raw-clients.js";
+import { brokerContract } from "./broker-contract.js";
+import {
+  type RedisClusterProcesses,
+  type RedisProcess,
+  rawCommand,
+  startRedis,
+  startRedisCluster,
+} from "./redis-procs.js";
+
+const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const HEARTBEAT = 200;
+const run = randomBytes(4).toString("hex");
+let serial = 0;
+const prefix = () => `sbt:${run}:${serial++}:`;
+
+const redisPort = Number(new URL(REDIS_URL).port || 6379);
+const reachable = await rawCommand(redisPort, "PING")
+  .then((reply) => reply.startsWith("+PONG"))
+  .catch(() => false);
+const ci = process.env.CI === "true";
+
+type Client = { destroy(): void; sPublish(c: string, m: Buffer): Promise<number> };
+const open = new Set<Broker>();
+const crashables = new Map<Broker, Client[]>();
+
+function track(broker: RedisBroker): RedisBroker {
+  open.add(broker);
+  return broker;
+}
+
+/** A node maker for one backend: every call a cluster of its own under a fresh prefix. */
+function nodes(base: () => RedisBrokerOptions, crashClient: () => Promise<Client[]>) {
+  return async (n: number, options: { crashable?: boolean } = {}) => {
+    const shared = { prefix: prefix(), heartbeatInterval: HEARTBEAT, logger: silentLogger };
+    const made: RedisBroker[] = [];
+    for (let i = 0; i < n; i++) {
+      if (options.crashable && i === n - 1) {
+        const clients = await crashClient();
+        const [client, subscriber] = clients;
+        const broker = track(new RedisBroker({ ...base(), ...shared, client, subscriber }));
+        crashables.set(broker, clients);
+        made.push(broker);
+      } else made.push(track(new RedisBroker({ ...base(), ...shared })));
+    }
+    await Promise.all(made.map((b) => b.ready()));
+    return made;
+  };
+}
+
+const backend = {
+  async crash(broker: Broker) {
+    for (const client of crashables.get(broker) ?? []) client.destroy();
+  },
+  deadWithin: 2 * HEARTBEAT + 400,
+};
+
+after(async () => {
+  await Promise.all([...open].map((b) => b.close()));
+});
+
+async function singleClients(url: string): Promise<Client[]> {
+  const client = createClient({ url, disableOfflineQueue: true });
+  const subscriber = client.duplicate();
+  client.on("error", () => {});
+  subscriber.on("error", () => {});
+  await Promise.all([client.connect(), subscriber.connect()]);
+  return [client as unknown as Client, subscriber as unknown as Client];
+}
+
+/** A logger that keeps what it is told. */
+function recordingLogger() {
+  const lines: string[] = [];
+  const keep =
+    (level: string) =>
+    (message: string, ...args: unknown[]) =>
+      lines.push(`${level}: ${format(message, ...args)}`);
+  return {
+    lines,
+    logger: { debug() {}, info: keep("info"), warn: keep("warn"), error: keep("error") },
+  };
+}
+
+/** What only a Redis backend has: frames on the wire, joining nodes. */
+function wireTests(base: () => RedisBrokerOptions, rawClient: () => Promise<Client>): void {
+  it("foreign, malformed and other-version frames are dropped, counted and logged, never crash", async () => {
+    const { lines, logger } = recordingLogger();
+    const shared = { ...base(), prefix: prefix(), heartbeatInterval: HEARTBEAT };
+    const a = track(new RedisBroker({ ...shared, logger: silentLogger }));
+    const b = track(new RedisBroker({ ...shared, logger }));
+    await Promise.all([a.ready(), b.ready()]);
+    const got: string[] = [];
+    await b.subscribe("room", (_t, p) => got.push(String(p)));
+    const raw = await rawClient();
+    const other = encodePublish(originBytes("elsewhere"), "room", Buffer.from("v2"));
+    other[0] = FRAME_VERSION + 1;
+    const bad = [
+      Buffer.from("not a frame"),
+      Buffer.from('{"type":"message"}'),
+      other,
+      encodePublish(originBytes("elsewhere"), "room", Buffer.from("x")).subarray(0, 9),
+      Buffer.alloc(0),
+    ];
+    for (const channel of [
+      `${shared.prefix}t:room`,
+      `${shared.prefix}ctl`,
+      `${shared.prefix}n:${b.nodeId}`,
+    ])
+      for (const frame of bad) await raw.sPublish(channel, frame);
+    // A well-formed publish on a control channel is out of place too.
+    await raw.sPublish(
+      `${shared.prefix}ctl`,
+      encodePublish(originBytes("elsewhere"), "room", Buffer.from("y")),
+    );
+    await until(() => b.stats.dropped === 3 * bad.length + 1, 5000, "drops");
+    await a.publish("room", Buffer.from("fine"));
+    await until(() => got.length === 1, 5000, "delivery after the junk");
+    assert.deepEqual(got, ["fine"]);
+    assert.equal(b.stats.received, 1);
+    assert.ok(
+      lines.some((l) => l.startsWith("warn: dropped a message")),
+      lines.join("\n"),
+    );
+    assert.deepEqual(b.nodes(), [a.nodeId]);
+    raw.destroy();
+  });
+
+  it("a joining node knows the cluster's patterns when ready() resolves", async () => {
+    const shared = {
+      ...base(),
+      prefix: prefix(),
+      heartbeatInterval: HEARTBEAT,
+      logger: silentLogger,
+    };
+    const b = track(new RedisBroker(shared));
+    await b.ready();
+    const got: string[] = [];
+    await b.subscribe("bayeux/chat/**", (t) => got.push(t), { pattern: true });
+    const late = track(new RedisBroker(shared));
+    await late.ready();
+    assert.deepEqual(late.nodes(), [b.nodeId]);
+    await late.publish("bayeux/chat/a/b", Buffer.from(""));
+    await until(() => got.length === 1, 5000, "delivery");
+    assert.deepEqual(got, ["bayeux/chat/a/b"]);
+  });
+}
+
+if (!reachable && ci) {
+  it("Redis at REDIS_URL is reachable (required under CI=true)", () => {
+    assert.fail(`no Redis at ${REDIS_URL}`);
+  });
+}
+
+describe("redis broker (single Redis, sharded pub/sub): contract", {
+  skip: !reachable && "no Redis",
+}, () => {
+  brokerContract(
+    nodes(
+      () => ({ url: REDIS_URL }),
+      () => singleClients(REDIS_URL),
+    ),
+    backend,
+  );
+});
+
+describe("redis broker (single Redis, classic pub/sub): contract", {
+  skip: !reachable && "no Redis",
+}, () => {
+  brokerContract(
+    nodes(
+      () => ({ url: REDIS_URL, sharded: false }),
+      () => singleClients(REDIS_URL),
+    ),
+    backend,
+  );
+});
+
+describe("redis broker (3-master Redis Cluster): contract", () => {
+  let cluster: RedisClusterProcesses | undefined;
+  before(async () => {
+    cluster = await startRedisCluster();
+  });
+  after(async () => {
+    await Promise.all([...open].map((b) => b.close()));
+    await cluster?.stop();
+  });
+  const rootNodes = () => cluster?.rootNodes ?? [];
+  brokerContract(
+    nodes(
+      () => ({ cluster: { rootNodes: rootNodes() } }),
+      async () => {
+        const client = createCluster({
+          rootNodes: rootNodes(),
+          defaults: { disableOfflineQueue: true },
+        });
+        client.on("error", () => {});
+        await client.connect();
+        return [client as unknown as Client];
+      },
+    ),
+    backend,
+  );
+  wireTests(
+    () => ({ cluster: { rootNodes: rootNodes() } }),
+    async () => {
+      const client = createCluster({ rootNodes: rootNodes() });
+      client.on("error", () => {});
+      await client.connect();
+      return client as unknown as Client;
+    },
+  );
+});
+
+describe("redis broker on a server of its own: commands sent", () => {
+  let server: RedisProcess | undefined;
+  before(async () => {
+    server = await startRedis();
+  });
+  after(async () => {
+    await Promise.all([...open].map((b) => b.close()));
+    await server?.stop();
+  });
+  const port = () => server?.port ?? 0;
+  const make = (shared: RedisBrokerOptions) =>
+    track(
+      new RedisBroker({
+        url: server?.url,
+        heartbeatInterval: 60_000,
+        logger: silentLogger,
+        ...shared,
+      }),
+    );
+  /** Calls of `command` since the last CONFIG RESETSTAT. */
+  async function calls(command: string): Promise<number> {
+    const info = await rawCommand(port(), "INFO commandstats");
+    return Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(info)?.[1] ?? 0);
+  }
+
+  it("a payload crosses Redis once per publish per distinct matching subscription, never per subscriber", async () => {
+    const shared = { prefix: prefix() };
+    const [a, b, c, d] = [make(shared), make(shared), make(shared), make(shared)];
+    await Promise.all([a, b, c, d].map((n) => n.ready()));
+    let received = 0;
+    for (const node of [b, c, d]) await node.subscribe("r/x", () => received++);
+    await b.subscribe("r/*", () => received++, { pattern: true });
+    await c.subscribe("r/*", () => received++, { pattern: true });
+    await d.subscribe("r/**", () => received++, { pattern: true });
+    await rawCommand(port(), "CONFIG RESETSTAT");
+    await a.publish("r/x", Buffer.from("payload"));
+    await until(() => received === 6, 5000, "deliveries");
+    assert.equal(await calls("spublish"), 3);
+    assert.equal(a.stats.published, 1);
+  });
+
+  it("detects sharded pub/sub, and a goodbye drops a node at once (no heartbeat needed)", async () => {
+    const { lines, logger } = recordingLogger();
+    const shared = { prefix: prefix() };
+    const a = make({ ...shared, logger });
+    const b = make(shared);
+    await Promise.all([a.ready(), b.ready()]);
+    assert.ok(
+      lines.some((l) => /connected to Redis \(sharded pub\/sub\)/.test(l)),
+      lines.join("\n"),
+    );
+    assert.deepEqual(a.nodes(), [b.nodeId]);
+    const started = Date.now();
+    await b.close();
+    await until(() => a.nodes().length === 0, 2000, "goodbye");
+    assert.ok(Date.now() - started < 2000);
+  });
+
+  it("subscriptions of one tick go to Redis in one command; only holders are subscribed", async () => {
+    const shared = { prefix: prefix() };
+    const [a, b] = [make(shared), make(shared)];
+    await Promise.all([a.ready(), b.ready()]);
+    await rawCommand(port(), "CONFIG RESETSTAT");
+    const offs = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => b.subscribe(`room/${i}`, () => {})),
+    );
+    assert.equal(await calls("ssubscribe"), 1);
+    const count = async (topic: string) =>
+      Number(
+        /:(\d+)\r\n$/.exec(
+          await rawCommand(port(), `PUBSUB SHARDNUMSUB ${shared.prefix}t:${topic}`),
+        )?.[1],
+      );
+    assert.equal(await count("room/7"), 1);
+    await a.subscribe("room/7", () => {});
+    assert.equal(await count("room/7"), 2);
+    await Promise.all(offs.map((off) => off()));
+    assert.equal(await calls("sunsubscribe"), 1);
+    assert.equal(await count("room/8"), 0);
+    assert.equal(await count("room/7"), 1);
+  });
+});
