@@ -29,7 +29,6 @@ export class Interest {
   /** Operations in flight, for {@link settled}. */
   #pending = 0;
   #waiters: (() => void)[] = [];
-  #closed = false;
 
   constructor(broker: Broker) {
     this.#broker = broker;
@@ -47,7 +46,6 @@ export class Interest {
    * interest.add("sio//lobby", (topic, bytes) => deliver(bytes), false);
    */
   add(topic: string, listener: InterestListener, pattern = false): void {
-    if (this.#closed) return;
     let entry = this.#entries.get(topic);
     if (entry === undefined) {
       entry = { pattern, listeners: new Set(), active: null, busy: false };
@@ -57,11 +55,21 @@ export class Interest {
     this.#sync(topic, entry);
   }
 
-  /** Removes a listener; the broker subscription goes with the last one. */
+  /**
+   * Removes a listener; the broker subscription goes with the last one, at
+   * the end of the current tick (a topic left and joined again in one tick,
+   * as a room whose last member is replaced, keeps its subscription).
+   */
   remove(topic: string, listener: InterestListener): void {
     const entry = this.#entries.get(topic);
     if (entry === undefined || !entry.listeners.delete(listener)) return;
-    this.#sync(topic, entry);
+    if (entry.listeners.size > 0) return;
+    this.#pending++;
+    queueMicrotask(() => {
+      this.#pending--;
+      this.#sync(topic, entry);
+      this.#done();
+    });
   }
 
   /** Whether `topic` has a listener. */
@@ -73,16 +81,6 @@ export class Interest {
   settled(): Promise<void> {
     if (this.#pending === 0) return Promise.resolve();
     return new Promise((resolve) => this.#waiters.push(resolve));
-  }
-
-  /** Forgets every listener (the broker drops the subscriptions when it closes). */
-  close(): Promise<void> {
-    this.#closed = true;
-    for (const [topic, entry] of this.#entries) {
-      entry.listeners.clear();
-      this.#sync(topic, entry);
-    }
-    return this.settled();
   }
 
   #sync(topic: string, entry: Entry): void {
@@ -125,11 +123,15 @@ export class Interest {
         else if (entry.listeners.size === 0 && this.#entries.get(topic) === entry) {
           this.#entries.delete(topic);
         }
-        if (this.#pending === 0) {
-          const waiters = this.#waiters;
-          this.#waiters = [];
-          for (const resolve of waiters) resolve();
-        }
+        this.#done();
       });
+  }
+
+  /** One operation ended: wakes the waiters of {@link settled} when none is left. */
+  #done(): void {
+    if (this.#pending !== 0) return;
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const resolve of waiters) resolve();
   }
 }
