@@ -80,13 +80,13 @@ export class RemoteSocket<
     ev: Ev,
     ...args: AllButLast<EventParams<EmitEvents, Ev>>
   ): Promise<FirstNonErrorArg<Last<EventParams<EmitEvents, Ev>>>> {
-    const op = this.#timeout === undefined ? this.timeout(0x7fffffff) : this;
+    // Without timeout(ms), a broadcast's default acknowledgement timeout bounds the wait.
+    const op = this.#operator() as BroadcastOperator<DefaultEventsMap>;
     return new Promise((resolve, reject) => {
-      (op.emit as (ev: string, ...a: unknown[]) => boolean)(
-        ev as string,
-        ...(args as unknown[]),
-        (err: Error | null, answer: unknown) => (err ? reject(err) : resolve(answer as never)),
-      );
+      op.emit(ev as string, ...(args as unknown[]), (err: Error | null, responses: unknown[]) => {
+        if (responses.length > 0) resolve(responses[0] as never);
+        else reject(err ?? new Error("operation has timed out"));
+      });
     });
   }
 

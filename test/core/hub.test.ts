@@ -1,6 +1,7 @@
 /** The hub: envelopes between nodes, interest-based broker subscriptions, requests. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { BayeuxServer } from "../../src/bayeux/index.js";
 import { type Broker, MemoryBrokerHub } from "../../src/cluster/index.js";
 import {
   decodeEnvelope,
@@ -9,6 +10,7 @@ import {
   encodeEnvelope,
   Hub,
 } from "../../src/core/index.js";
+import { Server } from "../../src/index.js";
 import { until } from "../socketio/raw-clients.js";
 
 /** Counts a broker's subscribe and unsubscribe calls. */
@@ -74,6 +76,20 @@ describe("Hub", () => {
     space.router.subscribe("s", "t");
     space.publish("t", local.encode({ header: {}, frames: [] }));
     assert.equal(local.stats.forwarded, 0);
+  });
+
+  it("is shared by a Socket.IO server and a Bayeux server given the same broker", async () => {
+    const broker = new MemoryBrokerHub().connect();
+    const io = new Server({ broker });
+    const bayeux = new BayeuxServer({ broker });
+    assert.equal(io.hub, bayeux.hub);
+    assert.equal(io.hub.broker, broker);
+    const alone = [new Server(), new BayeuxServer()];
+    assert.equal(alone[0].hub.clustered, false);
+    assert.notEqual(alone[0].hub, alone[1].hub);
+    assert.throws(() => new BayeuxServer({ broker: {} as never }), /broker/);
+    await Promise.all([io.close(), bayeux.close(), alone[0].close(), alone[1].close()]);
+    await broker.close();
   });
 
   it("subscribes on the broker to what its routers hold: first in, last out, coalesced", async () => {
