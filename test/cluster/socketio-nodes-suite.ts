@@ -369,6 +369,34 @@ export function socketioNodesSuite(name: string, makeFactory: () => BrokerFactor
     });
 
     it(
+      "a node receives a room's broadcasts only while it holds a socket of the room",
+      T,
+      async () => {
+        const r = room("r");
+        const [pb, pc] = [await connect(b), await connect(c)];
+        pb.socket.join(r);
+        await settled([a, b, c]);
+        await fence(a, [pb, pc]);
+        const atC = c.io.hub.stats.received;
+        a.io.to(r).emit("only-b");
+        await until(() => got(pb, "only-b").length === 1, 5000, "b's socket");
+        // A later message c does get: c received that one and nothing before it.
+        a.io.to(pc.socket.id).emit("probe");
+        await until(() => got(pc, "probe").length === 1, 5000, "the probe on c");
+        assert.equal(c.io.hub.stats.received, atC + 1);
+        // The room's last socket on b leaves: b stops receiving it too.
+        pb.socket.leave(r);
+        await settled([a, b, c]);
+        const atB = b.io.hub.stats.received;
+        a.io.to(r).emit("nobody");
+        a.io.to(pb.socket.id).emit("probe");
+        await until(() => got(pb, "probe").length === 1, 5000, "the probe on b");
+        assert.equal(b.io.hub.stats.received, atB + 1);
+        assert.deepEqual(got(pb, "nobody"), []);
+      },
+    );
+
+    it(
       "a foreign or other-version message is dropped and counted, and routing goes on",
       T,
       async () => {

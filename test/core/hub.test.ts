@@ -11,6 +11,7 @@ import {
   Hub,
 } from "../../src/core/index.js";
 import { Server } from "../../src/index.js";
+import { createSocketIoRouter } from "../../src/mount/socketio.js";
 import { until } from "../socketio/raw-clients.js";
 
 /** Counts a broker's subscribe and unsubscribe calls. */
@@ -88,6 +89,10 @@ describe("Hub", () => {
     assert.equal(alone[0].hub.clustered, false);
     assert.notEqual(alone[0].hub, alone[1].hub);
     assert.throws(() => new BayeuxServer({ broker: {} as never }), /broker/);
+    const mounted = createSocketIoRouter({ broker });
+    assert.equal(mounted.io.hub, io.hub, "the mounted pair shares the broker's hub");
+    assert.equal(mounted.bayeux?.hub, io.hub);
+    await Promise.all([mounted.io.close(), mounted.bayeux?.close()]);
     await Promise.all([io.close(), bayeux.close(), alone[0].close(), alone[1].close()]);
     await broker.close();
   });
