@@ -19,6 +19,7 @@ import type { DecodedEnvelope, Envelope, HubSpace } from "../core/index.js";
 import { createDebug } from "../shared/debug.js";
 import type { Adapter, BroadcastFlags, BroadcastOptions, Room, SocketId } from "./adapter.js";
 import {
+  ackTopic,
   namespaceTopic,
   packValues,
   readFlags,
@@ -52,16 +53,14 @@ function optsOf(targets: TargetHeader, flags?: BroadcastFlags): BroadcastOptions
   return { rooms: new Set(targets.rooms), except: new Set(targets.except), flags };
 }
 
-/** Part of a query's timeout a node spends gathering, so its answer arrives in time. */
-function localDeadline(timeout: number): number {
-  return Math.max(0, timeout - Math.min(200, timeout / 5));
-}
-
 export class ClusterLink {
   readonly #adapter: Adapter;
   readonly #space: HubSpace<SocketId>;
   readonly #nsp: string;
   #stops: (() => void)[] = [];
+  /** Broadcasts with acknowledgements this node waits for, by request id. */
+  readonly #acks = new Map<number, (response: unknown) => void>();
+  #nextRequest = 0;
 
   constructor(adapter: Adapter, space: HubSpace<SocketId>) {
     this.#adapter = adapter;
@@ -75,7 +74,8 @@ export class ClusterLink {
     const hub = this.#space.hub;
     this.#stops.push(
       hub.listen(namespaceTopic(this.#nsp), (envelope) => this.#onMessage(null, envelope)),
-      hub.respond(requestTopic(this.#nsp), (envelope) => this.#onRequest(envelope)),
+      hub.respond(requestTopic(this.#nsp), (envelope, origin) => this.#onRequest(envelope, origin)),
+      hub.listen(ackTopic(this.#nsp, hub.nodeId), (envelope) => this.#onAck(envelope)),
     );
   }
 
@@ -145,10 +145,13 @@ export class ClusterLink {
   }
 
   /**
-   * A broadcast expecting acknowledgements, on the other nodes: each reports
-   * its number of recipients (`clientCount`) and their answers (`ack`). A
-   * node without this namespace reports 0; a node that does not answer is
-   * never counted, so the caller's timeout ends the wait.
+   * A broadcast expecting acknowledgements, on the other nodes, as
+   * socket.io's cluster adapters do it: each node reports its number of
+   * recipients (`clientCount`, the answer to the request) and then sends each
+   * answer as it comes (`ack`), so the answers of quick nodes are in even
+   * when another node is silent. A node without this namespace reports 0; a
+   * node that does not answer is never counted, so the caller's timeout ends
+   * the wait.
    */
   broadcastWithAck(
     packet: Packet,
@@ -157,11 +160,16 @@ export class ClusterLink {
     clientCount: (count: number) => void,
     ack: (response: unknown) => void,
   ): void {
+    const rid = this.#nextRequest++;
+    this.#acks.set(rid, ack);
+    // Late answers have no one to go to after the timeout.
+    setTimeout(() => this.#acks.delete(rid), timeout).unref?.();
     // The packet travels without its id: each node numbers its own acknowledgements.
     const frames = packValues([packet.data]);
     const header = {
       t: "a",
       nsp: this.#nsp,
+      rid,
       ...targetHeader(opts),
       flags: remoteFlags(opts.flags),
       timeout,
@@ -172,13 +180,20 @@ export class ClusterLink {
       for (const { node, envelope } of replies) {
         heard.add(node);
         const count = envelope.header.count;
-        const values = unpackValues(envelope.frames);
-        if (typeof count !== "number" || values === undefined) continue;
-        clientCount(count);
-        for (const value of values) ack(value);
+        if (typeof count === "number") clientCount(count);
       }
       for (const node of asked) if (!heard.has(node)) clientCount(0);
+      if (missing.length > 0) this.#adapter.emit("missing-nodes", "broadcastWithAck", missing);
     });
+  }
+
+  /** One client's answer to a broadcast this node sent, from the node holding the client. */
+  #onAck(envelope: DecodedEnvelope): void {
+    const { header, frames } = envelope;
+    if (header.nsp !== this.#nsp || header.t !== "k" || typeof header.rid !== "number") return;
+    const ack = this.#acks.get(header.rid);
+    const values = unpackValues(frames);
+    if (ack !== undefined && values !== undefined) ack(values[0]);
   }
 
   #request(envelope: Envelope, timeout: number) {
@@ -231,7 +246,10 @@ export class ClusterLink {
     }
   }
 
-  #onRequest(envelope: DecodedEnvelope): Envelope | undefined | Promise<Envelope | undefined> {
+  #onRequest(
+    envelope: DecodedEnvelope,
+    origin: string,
+  ): Envelope | undefined | Promise<Envelope | undefined> {
     const { header, frames } = envelope;
     if (header.nsp !== this.#nsp) return undefined;
     if (header.t === "s") return this.#answerServerSide(frames);
@@ -243,12 +261,17 @@ export class ClusterLink {
     }
     if (header.t === "a") {
       const values = unpackValues(frames);
-      const timeout = header.timeout;
-      if (values === undefined || !Array.isArray(values[0]) || typeof timeout !== "number") {
+      const { timeout, rid } = header;
+      if (
+        values === undefined ||
+        !Array.isArray(values[0]) ||
+        typeof timeout !== "number" ||
+        typeof rid !== "number"
+      ) {
         return undefined;
       }
       const opts = optsOf(targets, readFlags(header));
-      return this.#answerBroadcast(values[0], opts, localDeadline(timeout));
+      return this.#answerBroadcast(values[0], opts, timeout, ackTopic(this.#nsp, origin), rid);
     }
     return undefined;
   }
@@ -265,29 +288,40 @@ export class ClusterLink {
     });
   }
 
-  #answerBroadcast(data: unknown[], opts: BroadcastOptions, deadline: number): Promise<Envelope> {
+  /**
+   * Runs another node's broadcast with acknowledgements here: answers with
+   * the number of recipients at once, then sends each answer to the asking
+   * node's acknowledgement topic as it comes.
+   */
+  #answerBroadcast(
+    data: unknown[],
+    opts: BroadcastOptions,
+    timeout: number,
+    replyTopic: string,
+    rid: number,
+  ): Envelope {
     const packet: Packet = { type: 2, nsp: this.#nsp, data };
-    const responses: unknown[] = [];
-    let expected = -1;
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        if (packet.id !== undefined) this.#adapter._forgetBroadcastAck(packet.id);
-        resolve({ header: { count: Math.max(expected, 0) }, frames: packValues(responses) });
-      };
-      const timer = setTimeout(done, deadline);
-      this.#adapter._broadcastWithAckLocal(
-        packet,
-        opts,
-        (count) => {
-          expected = count;
-          if (responses.length >= count) done();
-        },
-        (response) => {
-          responses.push(response);
-          if (expected >= 0 && responses.length >= expected) done();
-        },
-      );
-    });
+    const hub = this.#space.hub;
+    let count = 0;
+    this.#adapter._broadcastWithAckLocal(
+      packet,
+      opts,
+      (n) => {
+        count = n;
+      },
+      (response) => {
+        const envelope = {
+          header: { t: "k", nsp: this.#nsp, rid },
+          frames: packValues([response]),
+        };
+        hub.publish(replyTopic, hub.encode(envelope));
+      },
+    );
+    // Sockets stop waiting when the asking node does.
+    const id = packet.id;
+    if (count > 0 && id !== undefined) {
+      setTimeout(() => this.#adapter._forgetBroadcastAck(id), timeout).unref?.();
+    }
+    return { header: { count }, frames: [] };
   }
 }

@@ -14,8 +14,10 @@
  *
  * Requests on `sio-req/<nsp>` (one answer per node):
  * - `f` fetchSockets: `rooms`, `except`; answer frames: the sockets' details.
- * - `a` broadcast with acknowledgements: `rooms`, `except`, `flags`,
- *   `timeout`; frames: the packet; answer: `count` and frames: the answers.
+ * - `a` broadcast with acknowledgements: `rid`, `rooms`, `except`, `flags`,
+ *   `timeout`; frames: the packet's data; answer: `count`, the recipients.
+ *   Each recipient's answer follows as a `k` message (`rid`; frames: the
+ *   answer) published to the asking node's topic `sio-ack/<node>/<nsp>`.
  * - `s` serverSideEmit with an acknowledgement; answer frames: the answer.
  */
 import { Decoder, encodePacket, type Packet, PacketType } from "../codec/socketio/index.js";
@@ -37,6 +39,11 @@ export function namespaceTopic(nsp: string): string {
 /** The prefix of a namespace's room topics. */
 export function roomPrefix(nsp: string): string {
   return `sio/${nsp}/`;
+}
+
+/** The topic where `node` receives the acknowledgements of its broadcasts in a namespace. */
+export function ackTopic(nsp: string, node: string): string {
+  return `sio-ack/${node}/${nsp}`;
 }
 
 /** The topic of a namespace's requests. */

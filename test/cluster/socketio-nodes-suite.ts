@@ -352,11 +352,24 @@ export function socketioNodesSuite(name: string, makeFactory: () => BrokerFactor
       const [pa, pb] = [await connect(a), await connect(b)];
       pa.socket.join(r);
       pb.socket.join(r);
+      pb.client.on("ask", (ack: (a: string) => void) => ack("b"));
       const mute = await factory.connect();
       extra.push(mute);
       await mute.respond("**", () => new Promise(() => {}));
       await until(() => a.broker.nodes().includes(mute.nodeId), 5000, "the mute node");
       await settled([a, b, c]);
+      const acked: unknown[] = [];
+      a.io.of("/").adapter.once("missing-nodes", (...args: unknown[]) => acked.push(args));
+      const [ackErr, answers] = await new Promise<[Error | null, unknown[]]>((resolve) =>
+        a.io
+          .to(pb.socket.id)
+          .timeout(300)
+          .emit("ask", (e: Error | null, res: unknown[]) => resolve([e, res])),
+      );
+      assert.match(String(ackErr), /timed out/, "a silent node makes the broadcast time out");
+      assert.deepEqual(answers, ["b"], "with the answers that came");
+      await until(() => acked.length === 1, 2000, "the missing-nodes event");
+      assert.deepEqual(acked, [["broadcastWithAck", [mute.nodeId]]]);
       const events: unknown[] = [];
       a.io.of("/").adapter.once("missing-nodes", (...args: unknown[]) => events.push(args));
       const sockets = await a.io.in(r).timeout(300).fetchSockets();
