@@ -33,7 +33,7 @@ export {
 } from "./cluster/index.js";
 export * as codec from "./codec/socketio/index.js";
 export { PacketType } from "./codec/socketio/index.js";
-export { TopicRouter } from "./core/index.js";
+export { Hub, type HubStats, TopicRouter } from "./core/index.js";
 export type { ServerFactory, SwitchboardFactory } from "./factory.js";
 export * from "./socketio/index.js";
 

@@ -119,7 +119,7 @@ export function createSocketIoRouter(options: MountOptions = {}): Switchboard {
       bayeux =
         bayeuxOption instanceof BayeuxServer
           ? bayeuxOption
-          : new BayeuxServer(bayeuxOptions(bayeuxOption, serverOptions.cors));
+          : new BayeuxServer(bayeuxOptions(bayeuxOption, serverOptions));
       router.add(bayeuxMount(bayeux));
     }
     for (const mount of mounts ?? []) router.add(mount);
@@ -159,8 +159,11 @@ export function createAttachedRouter(
 /** The options of the Bayeux server a mount creates: the mount's `cors` unless Bayeux has its own. */
 function bayeuxOptions(
   options: BayeuxServerOptions | undefined,
-  cors: MountOptions["cors"],
+  { cors, broker }: Pick<MountOptions, "cors" | "broker">,
 ): BayeuxServerOptions {
-  if (cors === undefined || options?.cors !== undefined) return options ?? {};
-  return { ...options, cors: toBayeuxCors(cors) };
+  let out = options ?? {};
+  // One broker for both protocols: the two servers share its hub.
+  if (broker !== undefined && out.broker === undefined) out = { ...out, broker };
+  if (cors === undefined || out.cors !== undefined) return out;
+  return { ...out, cors: toBayeuxCors(cors) };
 }

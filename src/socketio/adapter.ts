@@ -3,21 +3,22 @@
  * with socket.io-adapter's API so code written against it (and custom
  * adapters) keep working. Rooms live in the core `TopicRouter`; a broadcast is
  * encoded once, prepared once, and the same messages are written to every
- * recipient. Cross-node operations (`serverSideEmit`) go through the broker.
+ * recipient. The rooms are a space of the server's hub: with a broker, a
+ * broadcast is also handed to the other nodes (see cluster-link.ts), and
+ * `fetchSockets`, `socketsJoin`, `socketsLeave`, `disconnectSockets`,
+ * `serverSideEmit` and broadcasts with acknowledgements act on every node.
  */
 import { EventEmitter } from "node:events";
-import { deserialize, serialize } from "node:v8";
-import type { Unsubscribe } from "../cluster/index.js";
 import type { Packet } from "../codec/socketio/index.js";
-import { TopicRouter } from "../core/index.js";
+import type { HubSpace, TopicRouter } from "../core/index.js";
 import { FanoutTargets } from "../engine/fanout.js";
 import type { PreparedMessage } from "../engine/prepared-message.js";
 import { Socket as EngineSocketImpl } from "../engine/socket.js";
-import { createDebug } from "../shared/debug.js";
+import { ClusterLink, type SocketDetails } from "./cluster-link.js";
+import { decodeFrames, roomPrefix } from "./cluster-messages.js";
 import type { Namespace } from "./namespace.js";
+import { RemoteSocket } from "./remote-socket.js";
 import type { Socket } from "./socket.js";
-
-const debug = createDebug("socketio:adapter");
 
 export type SocketId = string;
 export type Room = string;
@@ -64,10 +65,34 @@ export interface Session extends SessionToPersist {
   missedPackets: unknown[][];
 }
 
-/** Default milliseconds a cross-node request (serverSideEmit with ack) waits. */
+/** Default milliseconds a cross-node request (serverSideEmit with ack, fetchSockets) waits. */
 export const DEFAULT_SERVER_SIDE_ACK_TIMEOUT = 5000;
 
+/** Default milliseconds the other nodes' acknowledgements of a broadcast are awaited. */
+const DEFAULT_BROADCAST_ACK_TIMEOUT = 10_000;
+
 /**
+ * What `fetchSockets()` resolves with: the sockets, and in the non-enumerable
+ * `missing` property the nodes that did not answer in time (empty when every
+ * node did). The adapter also emits `"missing-nodes"` with the operation's
+ * name and those nodes.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: any socket typing.
+export type FetchedSockets<T = Socket<any, any, any, any> | RemoteSocket> = T[] & {
+  readonly missing: string[];
+};
+
+function withMissing<T>(items: T[], missing: string[]): T[] & { readonly missing: string[] } {
+  return Object.defineProperty(items, "missing", { value: missing, enumerable: false }) as T[] & {
+    readonly missing: string[];
+  };
+}
+
+/**
+ * Events: `create-room`, `delete-room`, `join-room`, `leave-room` (as
+ * socket.io-adapter), and `missing-nodes` `(operation, nodes)` when a cluster
+ * query ended without the answer of some nodes.
+ *
  * @example
  * io.of("/").adapter.on("join-room", (room, id) => console.log(`${id} joined ${room}`));
  * io.of("/").adapter.rooms.get("lobby")?.size; // members of "lobby"
@@ -78,13 +103,22 @@ export class Adapter extends EventEmitter {
   readonly router: TopicRouter<SocketId>;
   /** Member lists of rooms broadcast to (see `#roomMembers`), dropped on any change of the room. */
   readonly #memberLists = new Map<Room, MemberList>();
-  #unsubscribe: Unsubscribe[] = [];
+  /** This namespace's rooms in the server's hub. */
+  readonly #space: HubSpace<SocketId>;
+  /** The other nodes' side of this namespace; undefined on a local-only hub. */
+  readonly #link: ClusterLink | undefined;
 
   // biome-ignore lint/suspicious/noExplicitAny: any namespace typing.
   constructor(nsp: Namespace<any, any, any, any>) {
     super();
     this.nsp = nsp;
-    this.router = new TopicRouter<SocketId>({ onCreate: (room) => this.emit("create-room", room) });
+    this.#space = nsp.server.hub.space<SocketId>({
+      prefix: roomPrefix(nsp.name),
+      hooks: { onCreate: (room) => this.emit("create-room", room) },
+      onMessage: (via, _topic, envelope) => this.#link?.onRoomMessage(via, envelope),
+    });
+    this.router = this.#space.router;
+    this.#link = this.#space.clustered ? new ClusterLink(this, this.#space) : undefined;
   }
 
   /**
@@ -101,40 +135,20 @@ export class Adapter extends EventEmitter {
     return this.router.expand().subscriptions as Map<SocketId, Set<Room>>;
   }
 
-  /** Topic of this namespace's server-side events on the broker. */
-  get #serverSideTopic(): string {
-    return `sio-server-side${this.nsp.name}`;
+  /** Starts listening to the other nodes (no-op on a local-only hub). */
+  init(): Promise<void> | void {
+    this.#link?.start();
   }
 
-  /** Subscribes to the broker for cross-node events. */
-  async init(): Promise<void> {
-    const broker = this.nsp.server.broker;
-    const topic = this.#serverSideTopic;
-    this.#unsubscribe.push(
-      await broker.subscribe(topic, (_t, payload) => {
-        const args = decodeArgs(payload);
-        if (args) this.nsp._onServerSideEmit(args);
-      }),
-      await broker.respond(topic, (_t, payload) => {
-        const args = decodeArgs(payload);
-        if (!args) return undefined;
-        return new Promise<Buffer>((resolve) => {
-          this.nsp._onServerSideEmit([...args, (answer: unknown) => resolve(serialize(answer))]);
-        });
-      }),
-    );
-  }
-
-  /** Leaves the broker. */
-  async close(): Promise<void> {
-    const subs = this.#unsubscribe;
-    this.#unsubscribe = [];
-    await Promise.all(subs.map((off) => off()));
+  /** Stops listening to the other nodes. */
+  close(): Promise<void> | void {
+    this.#link?.stop();
+    this.#space.close();
   }
 
   /** Number of nodes in the cluster (this one included). */
   serverCount(): Promise<number> {
-    return Promise.resolve(1);
+    return Promise.resolve(1 + this.#space.hub.nodes().length);
   }
 
   /** Adds a socket to rooms, raising `create-room` and `join-room`. */
@@ -178,7 +192,9 @@ export class Adapter extends EventEmitter {
   broadcast(packet: Packet, opts: BroadcastOptions): void {
     const flags = opts.flags ?? {};
     packet.nsp = this.nsp.name;
-    const prepared = this.nsp.server._prepare(this.nsp.server.encoder.encode(packet));
+    const encoded = this.nsp.server.encoder.encode(packet);
+    if (this.#link !== undefined && flags.local !== true) this.#link.publish(encoded, opts);
+    const prepared = this.nsp.server._prepare(encoded);
     if (prepared.length === 1 && !this.nsp._outgoingWatched && this.#toConns(prepared[0], opts)) {
       return;
     }
@@ -190,10 +206,51 @@ export class Adapter extends EventEmitter {
   }
 
   /**
+   * Delivers another node's broadcast to this node's sockets in `room` (the
+   * whole namespace when undefined) and in none of `except`: the frames are
+   * its encoded packet, written as they came.
+   */
+  _deliverRemote(
+    room: Room | undefined,
+    except: Room[],
+    flags: BroadcastFlags,
+    frames: readonly (string | Buffer)[],
+  ): void {
+    const opts: BroadcastOptions = {
+      rooms: room === undefined ? new Set() : new Set([room]),
+      except: new Set(except),
+      flags,
+    };
+    const prepared = this.nsp.server._prepare(frames);
+    const watched = this.nsp._outgoingWatched;
+    if (prepared.length === 1 && !watched && this.#toConns(prepared[0], opts)) return;
+    // Outgoing catch-all listeners see the arguments: decoded once, only for them.
+    const data = watched ? (decodeFrames(frames)?.data as unknown[] | undefined) : undefined;
+    this.apply(opts, (socket) => {
+      if (data !== undefined) socket._notifyOutgoing(data);
+      socket.client.writePrepared(prepared, flags);
+    });
+  }
+
+  /**
    * Broadcasts a packet expecting an acknowledgement from each recipient:
    * `clientCountCallback(n)` learns how many were reached, `ack` runs per answer.
    */
   broadcastWithAck(
+    packet: Packet,
+    opts: BroadcastOptions,
+    clientCountCallback: (count: number) => void,
+    ack: (...args: unknown[]) => void,
+  ): void {
+    this._broadcastWithAckLocal(packet, opts, clientCountCallback, ack);
+    const flags = opts.flags;
+    if (this.#link === undefined || flags?.local === true) return;
+    const timeout = flags?.timeout ?? DEFAULT_BROADCAST_ACK_TIMEOUT;
+    this.#link.broadcastWithAck(packet, opts, timeout, clientCountCallback, ack);
+  }
+
+  /** `broadcastWithAck` on this node's sockets only. */
+  _broadcastWithAckLocal(
     packet: Packet,
     opts: BroadcastOptions,
     clientCountCallback: (count: number) => void,
@@ -361,25 +418,87 @@ export class Adapter extends EventEmitter {
     return new Set([rooms]);
   }
 
-  /** Local sockets matching `opts`. */
-  // biome-ignore lint/suspicious/noExplicitAny: any socket typing.
-  fetchSockets(opts: BroadcastOptions): Promise<Socket<any, any, any, any>[]> {
-    return Promise.resolve(this.#collect(opts));
+  /**
+   * The sockets matching `opts` on every node: this node's as themselves,
+   * the others' as {@link RemoteSocket}s. Waits `flags.timeout` ms (default
+   * 5000) at most for the other nodes; see {@link FetchedSockets} for the
+   * nodes that did not answer.
+   */
+  fetchSockets(opts: BroadcastOptions): Promise<FetchedSockets> {
+    // biome-ignore lint/suspicious/noExplicitAny: any socket typing.
+    const local: (Socket<any, any, any, any> | RemoteSocket)[] = this.#collect(opts);
+    if (this.#link === undefined || opts.flags?.local === true) {
+      return Promise.resolve(withMissing(local, []));
+    }
+    const timeout = opts.flags?.timeout ?? DEFAULT_SERVER_SIDE_ACK_TIMEOUT;
+    return this.#link.fetchSockets(opts, timeout).then(({ items, missing }) => {
+      for (const details of items) local.push(new RemoteSocket(this, details));
+      if (missing.length > 0) this.emit("missing-nodes", "fetchSockets", missing);
+      return withMissing(local, missing);
+    });
   }
 
-  /** Makes matching sockets join `rooms`. */
+  /** What another node's `fetchSockets` learns of this node's matching sockets. */
+  _localDetails(opts: BroadcastOptions): SocketDetails[] {
+    return this.#collect(opts).map((socket) => {
+      const h = socket.handshake;
+      const handshake = {
+        headers: h.headers,
+        time: h.time,
+        address: h.address,
+        xdomain: h.xdomain,
+        secure: h.secure,
+        issued: h.issued,
+        url: h.url,
+        query: h.query,
+        auth: h.auth,
+      };
+      return { id: socket.id, handshake, rooms: [...socket.rooms], data: socket.data };
+    });
+  }
+
+  /** Makes matching sockets join `rooms`, on every node unless `flags.local`. */
   addSockets(opts: BroadcastOptions, rooms: Room[]): void {
+    this._joinLocal(opts, rooms);
+    if (this.#link !== undefined && opts.flags?.local !== true) {
+      this.#link.control("j", opts, { names: rooms });
+    }
+  }
+
+  /** Makes matching sockets leave `rooms`, on every node unless `flags.local`. */
+  delSockets(opts: BroadcastOptions, rooms: Room[]): void {
+    this._leaveLocal(opts, rooms);
+    if (this.#link !== undefined && opts.flags?.local !== true) {
+      this.#link.control("l", opts, { names: rooms });
+    }
+  }
+
+  /** Disconnects matching sockets, on every node unless `flags.local`. */
+  disconnectSockets(opts: BroadcastOptions, close: boolean): void {
+    this._disconnectLocal(opts, close);
+    if (this.#link !== undefined && opts.flags?.local !== true) {
+      this.#link.control("d", opts, { close });
+    }
+  }
+
+  /** `addSockets` on this node only. */
+  _joinLocal(opts: BroadcastOptions, rooms: Room[]): void {
     for (const socket of this.#collect(opts)) socket.join(rooms);
   }
 
-  /** Makes matching sockets leave `rooms`. */
-  delSockets(opts: BroadcastOptions, rooms: Room[]): void {
+  /** `delSockets` on this node only. */
+  _leaveLocal(opts: BroadcastOptions, rooms: Room[]): void {
     for (const socket of this.#collect(opts)) for (const room of rooms) socket.leave(room);
   }
 
-  /** Disconnects matching sockets. */
-  disconnectSockets(opts: BroadcastOptions, close: boolean): void {
+  /** `disconnectSockets` on this node only. */
+  _disconnectLocal(opts: BroadcastOptions, close: boolean): void {
     for (const socket of this.#collect(opts)) socket.disconnect(close);
+  }
+
+  /** Drops the acknowledgement `id` of a broadcast that stopped waiting. */
+  _forgetBroadcastAck(id: number): void {
+    for (const socket of this.nsp.sockets.values()) socket._forgetAck(id);
   }
 
   /**
@@ -387,30 +506,32 @@ export class Adapter extends EventEmitter {
    * With a function last, collects their answers: `ack(err, responses)`.
    */
   serverSideEmit(packet: unknown[], timeout = DEFAULT_SERVER_SIDE_ACK_TIMEOUT): void {
-    const broker = this.nsp.server.broker;
     const last = packet[packet.length - 1];
+    const link = this.#link;
     if (typeof last !== "function") {
-      broker.publish(this.#serverSideTopic, serialize(packet)).catch((err: unknown) => {
-        debug("serverSideEmit publish failed: %s", err);
-      });
+      link?.serverSideEmit(packet);
       return;
     }
     const ack = last as (err: Error | null, responses: unknown[]) => void;
-    const args = packet.slice(0, -1);
-    broker
-      .request(this.#serverSideTopic, serialize(args), { timeout })
-      .then(({ replies, missing }) => {
-        const responses = replies.map((r) => decodeAnswer(r.payload));
-        if (missing.length === 0) ack(null, responses);
-        else {
-          // socket.io's wording, so code matching on it keeps working.
-          const expected = replies.length + missing.length;
-          const err = new Error(
-            `timeout reached: only ${expected - missing.length} responses received out of ${expected}`,
-          );
-          ack(err, responses);
-        }
-      });
+    if (link === undefined) {
+      // Alone: nobody to answer, every node (none) did.
+      queueMicrotask(() => ack(null, []));
+      return;
+    }
+    link.serverSideEmitWithAck(packet.slice(0, -1), timeout).then(({ items, missing }) => {
+      if (missing.length === 0) {
+        ack(null, items);
+        return;
+      }
+      this.emit("missing-nodes", "serverSideEmit", missing);
+      // socket.io's wording, so code matching on it keeps working.
+      const expected = items.length + missing.length;
+      const answered = expected - missing.length;
+      ack(
+        new Error(`timeout reached: only ${answered} responses received out of ${expected}`),
+        items,
+      );
+    });
   }
 
   /** Keeps a disconnected socket's session (no-op unless recovery is on). */
@@ -419,24 +540,5 @@ export class Adapter extends EventEmitter {
   /** Finds a session to recover (none without recovery). */
   restoreSession(_pid: string, _offset: string): Promise<Session | null> | Session | null {
     return null;
-  }
-}
-
-/** Decodes a broker payload holding an argument array; malformed ones are dropped. */
-function decodeArgs(payload: Buffer): unknown[] | undefined {
-  try {
-    const args = deserialize(payload);
-    if (Array.isArray(args) && typeof args[0] === "string") return args;
-  } catch (err) {
-    debug("dropping malformed broker message: %s", err);
-  }
-  return undefined;
-}
-
-function decodeAnswer(payload: Buffer): unknown {
-  try {
-    return deserialize(payload);
-  } catch {
-    return undefined;
   }
 }

@@ -5,7 +5,7 @@
  */
 import { type Packet, PacketType, RESERVED_EVENTS } from "../codec/socketio/index.js";
 import type { Adapter, BroadcastFlags, Room, SocketId } from "./adapter.js";
-import type { Handshake, Socket } from "./socket.js";
+import type { Handshake } from "./socket.js";
 import type {
   AllButLast,
   DecorateAcknowledgements,
@@ -49,6 +49,13 @@ export interface RemoteSocket<EmitEvents extends EventsMap = DefaultEventsMap, S
   leave(room: Room): void | Promise<void>;
   disconnect(close?: boolean): unknown;
 }
+
+/** What `fetchSockets()` resolves with; `missing` names the nodes that did not answer. */
+export type FetchedRemoteSockets<
+  EmitEvents extends EventsMap = DefaultEventsMap,
+  // biome-ignore lint/suspicious/noExplicitAny: socket.io's default SocketData.
+  SocketData = any,
+> = RemoteSocket<EmitEvents, SocketData>[] & { readonly missing: string[] };
 
 function toSet(current: ReadonlySet<Room>, room: Room | Room[]): Set<Room> {
   const out = new Set(current);
@@ -253,12 +260,18 @@ export class BroadcastOperator<
     });
   }
 
-  /** The matching sockets. */
-  fetchSockets(): Promise<RemoteSocket<EmitEvents, SocketData>[]> {
-    return this.#adapter.fetchSockets(this.#opts()) as Promise<
-      // biome-ignore lint/suspicious/noExplicitAny: local sockets stand for remote ones.
-      Socket<any, any, any, SocketData>[]
-    > as never;
+  /**
+   * The matching sockets of every node: this node's as themselves, the
+   * others' as `RemoteSocket`s (after `timeout(ms)`, other nodes are awaited
+   * that long; default 5000). The array's non-enumerable `missing` lists the
+   * nodes that did not answer in time.
+   *
+   * @example
+   * const sockets = await io.in("room1").fetchSockets();
+   * if (sockets.missing.length > 0) console.warn("no answer from", sockets.missing);
+   */
+  fetchSockets(): Promise<FetchedRemoteSockets<EmitEvents, SocketData>> {
+    return this.#adapter.fetchSockets(this.#opts()) as never;
   }
 
   /** Makes the matching sockets join `room`. */

@@ -8,7 +8,7 @@ export {
   type SessionToPersist,
   type SocketId,
 } from "./adapter.js";
-export { BroadcastOperator, type RemoteSocket } from "./broadcast.js";
+export { BroadcastOperator, type FetchedRemoteSockets, type RemoteSocket } from "./broadcast.js";
 export { Client } from "./client.js";
 export type { Handler, HandlerClass } from "./handler.js";
 export { type ExtendedError, Namespace, type NamespaceMiddleware } from "./namespace.js";

@@ -5,7 +5,7 @@
  */
 import { createDebug } from "../shared/debug.js";
 import type { Adapter, Room, SocketId } from "./adapter.js";
-import { BroadcastOperator, type RemoteSocket } from "./broadcast.js";
+import { BroadcastOperator, type FetchedRemoteSockets } from "./broadcast.js";
 import type { Client } from "./client.js";
 import { runMiddlewares } from "./middleware-chain.js";
 import type { Server } from "./server.js";
@@ -128,6 +128,13 @@ export class Namespace<
 
   /** Creates the adapter chosen by the server's options. */
   _initAdapter(): void {
+    // A replaced adapter (`io.adapter(...)` after start) stops listening to the other nodes.
+    const previous = this.adapter as Adapter | undefined;
+    if (previous !== undefined) {
+      Promise.resolve(previous.close()).catch((err: unknown) => {
+        debug("adapter close failed on %s: %s", this.name, err);
+      });
+    }
     this.adapter = this.server._createAdapter(this);
     Promise.resolve(this.adapter.init()).catch((err: unknown) => {
       debug("adapter init failed on %s: %s", this.name, err);
@@ -338,7 +345,7 @@ export class Namespace<
   }
 
   /** The matching sockets. */
-  fetchSockets(): Promise<RemoteSocket<EmitEvents, SocketData>[]> {
+  fetchSockets(): Promise<FetchedRemoteSockets<EmitEvents, SocketData>> {
     return this.#operator().fetchSockets();
   }
 

@@ -5,10 +5,9 @@
  * Broadcasting on the parent reaches every child.
  */
 import type { Packet } from "../codec/socketio/index.js";
-import { Adapter, type BroadcastOptions } from "./adapter.js";
+import { Adapter, type BroadcastOptions, type FetchedSockets } from "./adapter.js";
 import { Namespace } from "./namespace.js";
 import type { Server } from "./server.js";
-import type { Socket } from "./socket.js";
 import type { DefaultEventsMap, EventsMap } from "./typed-events.js";
 
 /** Decides whether namespace `name` may be created for a client. */
@@ -27,12 +26,15 @@ class ParentBroadcastAdapter extends Adapter {
     }
   }
 
-  // biome-ignore lint/suspicious/noExplicitAny: any socket typing.
-  override fetchSockets(opts: BroadcastOptions): Promise<Socket<any, any, any, any>[]> {
+  override fetchSockets(opts: BroadcastOptions): Promise<FetchedSockets> {
     const children = [...(this.nsp as ParentNamespace).children];
-    return Promise.all(children.map((child) => child.adapter.fetchSockets(opts))).then((lists) =>
-      lists.flat(),
-    );
+    return Promise.all(children.map((child) => child.adapter.fetchSockets(opts))).then((lists) => {
+      const missing = new Set(lists.flatMap((list) => (list as FetchedSockets).missing ?? []));
+      return Object.defineProperty(lists.flat(), "missing", {
+        value: [...missing],
+        enumerable: false,
+      }) as FetchedSockets;
+    });
   }
 
   override addSockets(opts: BroadcastOptions, rooms: string[]): void {

@@ -7,13 +7,14 @@ import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { createServer, type Server as HttpServer } from "node:http";
 import type { Http2SecureServer } from "node:http2";
-import { type Broker, MemoryBroker } from "../cluster/index.js";
+import type { Broker } from "../cluster/index.js";
 import type { DecoderOptions, Packet } from "../codec/socketio/index.js";
+import { Hub } from "../core/index.js";
 import { Server as EngineServer, PreparedMessage } from "../engine/index.js";
 import type { EngineOptions } from "../engine/types.js";
 import { createDebug } from "../shared/debug.js";
 import { Adapter, type Room, type SocketId } from "./adapter.js";
-import type { BroadcastOperator, RemoteSocket } from "./broadcast.js";
+import type { BroadcastOperator, FetchedRemoteSockets } from "./broadcast.js";
 import { Client } from "./client.js";
 import { DeadlineQueue } from "./deadline-queue.js";
 import type { EngineSocket } from "./engine-contract.js";
@@ -82,7 +83,11 @@ export interface ServerOptions extends EngineOptions {
    * level. A deeper packet closes its client ("forced close", as any malformed packet). Default 64.
    */
   maxPayloadDepth?: number;
-  /** Broker to the other nodes. Default: an in-memory broker with this node alone. */
+  /**
+   * Broker to the other nodes: rooms, broadcasts and cluster queries then
+   * span every node of the broker. Default: none (this node alone, nothing
+   * forwarded). A Bayeux server given the same broker shares its hub.
+   */
   broker?: Broker;
   /** PocketIO: a handler run for every connection to the main namespace. */
   handler?: Handler;
@@ -137,7 +142,13 @@ export class Server<
   /** The HTTP server, once attached. */
   httpServer: HttpServer | undefined;
   readonly encoder: EncoderLike;
-  readonly broker: Broker;
+  /** The broker to the other nodes, when one was given. */
+  readonly broker: Broker | undefined;
+  /**
+   * The message core: the broker's hub (shared with every server given the
+   * same broker), or a local-only hub of this server.
+   */
+  readonly hub: Hub;
   readonly _opts: ServerOptions;
   /** Static and created namespaces, by name. */
   // biome-ignore lint/suspicious/noExplicitAny: namespaces of any maps.
@@ -155,7 +166,6 @@ export class Server<
   #serveClient: boolean;
   #connectTimeout: number;
   #pendingConnect: DeadlineQueue<Client>;
-  #ownsBroker: boolean;
 
   constructor(opts?: Partial<ServerOptions>);
   constructor(
@@ -181,8 +191,8 @@ export class Server<
     this.#adapter = opts.adapter;
     this.#connectTimeout = opts.connectTimeout ?? 45_000;
     this.#pendingConnect = this.#makeConnectQueue();
-    this.#ownsBroker = !opts.broker;
-    this.broker = opts.broker ?? new MemoryBroker();
+    this.broker = opts.broker;
+    this.hub = opts.broker ? Hub.for(opts.broker) : new Hub();
     const recovery = opts.connectionStateRecovery;
     this._recovery = recovery
       ? {
@@ -227,7 +237,7 @@ export class Server<
       handler: _h,
       ...engine
     } = this._opts;
-    return { nodeId: this.broker.nodeId, ...engine, path: this.#path };
+    return { ...(this.broker ? { nodeId: this.broker.nodeId } : {}), ...engine, path: this.#path };
   }
 
   #makeConnectQueue(): DeadlineQueue<Client> {
@@ -466,7 +476,6 @@ export class Server<
     for (const parent of this.#parentNsps.values()) void parent.adapter.close();
     this.#pendingConnect.clear();
     this.engine.close();
-    if (this.#ownsBroker) void this.broker.close();
     return new Promise((resolve) => {
       const done = (err?: Error) => {
         fn?.(err);
@@ -565,7 +574,7 @@ export class Server<
     return this.sockets.timeout(timeout);
   }
 
-  fetchSockets(): Promise<RemoteSocket<EmitEvents, SocketData>[]> {
+  fetchSockets(): Promise<FetchedRemoteSockets<EmitEvents, SocketData>> {
     return this.sockets.fetchSockets();
   }
 

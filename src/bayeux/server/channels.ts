@@ -5,28 +5,82 @@
  * the patterns of each prefix (`/a/b/*`, `/a/b/**`, `/a/**`, `/**`), so the
  * cost of a publish grows with the depth of the channel, not with the number
  * of patterns.
+ *
+ * Across nodes, the router is a hub space: each topic with a local
+ * subscriber (a pattern as a broker pattern) is subscribed on the broker, a
+ * publish is delivered here and forwarded once as its encoded JSON, and a
+ * node receiving it delivers to its own subscribers. `/meta/` and
+ * `/service/` messages never leave their node.
  */
-import { wildcardPatterns } from "../../codec/bayeux/index.js";
-import { bayeuxTopic, TopicRouter } from "../../core/index.js";
-import type { ChannelSubscriber, Delivery } from "./delivery.js";
+import {
+  type BayeuxMessage,
+  isMetaChannel,
+  isServiceChannel,
+  wildcardPatterns,
+} from "../../codec/bayeux/index.js";
+import {
+  bayeuxTopic,
+  type DecodedEnvelope,
+  type Hub,
+  type HubSpace,
+  TopicRouter,
+} from "../../core/index.js";
+import { createDebug } from "../../shared/debug.js";
+import { type ChannelSubscriber, Delivery } from "./delivery.js";
+
+const debug = createDebug("bayeux:channels");
+
+/** Header type of a Bayeux publish between nodes; its one frame is the delivered message's JSON. */
+const PUBLISH = "bayeux-publish";
 
 /** Whether a channel or its topic is a pattern (`*` and `**` end a channel, section 2.2.1). */
 function isPattern(channel: string): boolean {
   return channel.charCodeAt(channel.length - 1) === 0x2a;
 }
 
+/**
+ * @example
+ * const router = new ChannelRouter(hub); // a hub with a broker: publishes reach other nodes
+ * router.subscribe(session, "/chat/*");
+ * router.publish(Delivery.encoded({ channel: "/chat/lobby", data: "hi" }));
+ */
 export class ChannelRouter {
   readonly topics: TopicRouter<ChannelSubscriber>;
+  /** The hub space of the topics, when they reach other nodes. */
+  readonly #space: HubSpace<ChannelSubscriber> | undefined;
   /**
    * Pattern subscriptions made through this router: while there are none, a
    * publish looks up its exact channel only (no prefix patterns to build).
    */
   #patterns: number;
 
-  constructor(topics?: TopicRouter<ChannelSubscriber>) {
-    this.topics = topics ?? new TopicRouter();
-    // A router shared with others may hold patterns this one never saw.
-    this.#patterns = topics === undefined ? 0 : Number.POSITIVE_INFINITY;
+  /**
+   * Over a router of its own, in `hub`'s space when given (a hub with a
+   * broker then carries publishes between nodes), or over a shared router.
+   */
+  constructor(from?: TopicRouter<ChannelSubscriber> | Hub) {
+    if (from instanceof TopicRouter) {
+      this.topics = from;
+      // A router shared with others may hold patterns this one never saw.
+      this.#patterns = Number.POSITIVE_INFINITY;
+      return;
+    }
+    this.#patterns = 0;
+    if (from === undefined || !from.clustered) {
+      this.topics = new TopicRouter();
+      return;
+    }
+    this.#space = from.space<ChannelSubscriber>({
+      prefix: "",
+      isPattern,
+      onMessage: (via, topic, envelope) => this.#onRemote(via, topic, envelope),
+    });
+    this.topics = this.#space.router;
+  }
+
+  /** Stops receiving other nodes' publishes. */
+  close(): void {
+    this.#space?.close();
   }
 
   /** Subscribes to a channel name or pattern. Returns false when already subscribed. */
@@ -62,6 +116,11 @@ export class ChannelRouter {
    * several of its subscriptions match. Returns the number of recipients.
    */
   publish(delivery: Delivery): number {
+    if (this.#space !== undefined) this.#forward(delivery);
+    return this.#deliver(delivery);
+  }
+
+  #deliver(delivery: Delivery): number {
     const channel = delivery.message.channel;
     const exact = bayeuxTopic(channel);
     let matched: string[] | undefined;
@@ -84,5 +143,50 @@ export class ChannelRouter {
     if (this.topics.has(exact)) matched.push(exact);
     void delivery.json;
     return this.topics.forEach(matched, undefined, (subscriber) => subscriber.deliver(delivery));
+  }
+
+  /** Hands a publish to the other nodes: its JSON, encoded once, on its channel's topic. */
+  #forward(delivery: Delivery): void {
+    const channel = delivery.message.channel;
+    if (isMetaChannel(channel) || isServiceChannel(channel)) return;
+    const space = this.#space as HubSpace<ChannelSubscriber>;
+    const bytes = space.hub.encode({ header: { t: PUBLISH }, frames: [delivery.json] });
+    space.publish(bayeuxTopic(channel), bytes);
+  }
+
+  /**
+   * Another node's publish, arriving through the subscription of topic
+   * `via`. A node whose subscriptions match a channel several times gets one
+   * copy per subscription: each copy goes to the subscribers of its own
+   * topic that are on no topic before it in the order exact name, then
+   * {@link wildcardPatterns}, so every subscriber gets it once.
+   */
+  #onRemote(via: string, topic: string, envelope: DecodedEnvelope): void {
+    const json = envelope.frames[0];
+    if (envelope.header.t !== PUBLISH || typeof json !== "string") {
+      debug("dropping a message of another kind on %s", topic);
+      return;
+    }
+    let message: BayeuxMessage;
+    try {
+      message = JSON.parse(json) as BayeuxMessage;
+    } catch {
+      debug("dropping an unreadable publish on %s", topic);
+      return;
+    }
+    const channel = message?.channel;
+    if (typeof channel !== "string" || bayeuxTopic(channel) !== topic) return;
+    if (isMetaChannel(channel) || isServiceChannel(channel)) return;
+    const subscribers = this.topics.subscribers(via);
+    if (subscribers === undefined) return;
+    const order = [channel, ...wildcardPatterns(channel)].map(bayeuxTopic);
+    const index = order.indexOf(via);
+    if (index === -1) return;
+    const earlier = order.slice(0, index).filter((t) => this.topics.has(t));
+    const delivery = Delivery.fromJson(message, json);
+    for (const subscriber of subscribers) {
+      if (earlier.some((t) => this.topics.isSubscribed(subscriber, t))) continue;
+      subscriber.deliver(delivery);
+    }
   }
 }

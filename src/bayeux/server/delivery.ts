@@ -36,6 +36,16 @@ export class Delivery {
   }
 
   /**
+   * A delivery whose JSON is already known (a message another node
+   * published, read from that JSON): it is not encoded again.
+   */
+  static fromJson(message: BayeuxMessage, json: string): Delivery {
+    const delivery = new Delivery(message);
+    delivery.#json = json;
+    return delivery;
+  }
+
+  /**
    * The message as JSON, computed once, on first use: a publish to a channel
    * nobody listens to is never encoded. A message a client published was
    * decoded within maxPayloadDepth and always encodes; one from server code

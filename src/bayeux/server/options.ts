@@ -3,6 +3,7 @@
  * each past its edge.
  */
 import type { IncomingMessage } from "node:http";
+import type { Broker } from "../../cluster/broker.js";
 import type { MessageLog } from "../../cluster/message-log.js";
 import type { SessionStore } from "../../cluster/session-store.js";
 import { type BayeuxMessage, DEFAULT_MAX_PAYLOAD_DEPTH } from "../../codec/bayeux/index.js";
@@ -133,6 +134,13 @@ export interface BayeuxServerOptions {
   ackLog?: MessageLog;
   /** This node's id in the session store. Default: 16 random hex digits. */
   nodeId?: string;
+  /**
+   * Broker to the other nodes: a publish on any node reaches the subscribers
+   * of every node (`/service/` channels never leave their node). Default:
+   * none (this node alone). A Socket.IO server given the same broker shares
+   * its hub.
+   */
+  broker?: Broker;
 }
 
 export interface ResolvedOptions {
@@ -165,6 +173,17 @@ function positive(name: string, value: number | undefined, fallback: number, min
 
 /** Applies defaults and checks types; throws RangeError on a bad option. */
 export function resolveOptions(options: BayeuxServerOptions): ResolvedOptions {
+  const broker = options.broker as unknown as Record<string, unknown> | undefined;
+  if (
+    broker !== undefined &&
+    (broker === null ||
+      typeof broker !== "object" ||
+      !["publish", "subscribe", "request", "respond", "nodes"].every(
+        (m) => typeof broker[m] === "function",
+      ))
+  ) {
+    throw new RangeError("option broker must be a Broker");
+  }
   const connectionTypes = options.connectionTypes ?? CONNECTION_TYPES;
   for (const type of connectionTypes) {
     if (!(CONNECTION_TYPES as readonly string[]).includes(type)) {

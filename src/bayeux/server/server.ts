@@ -15,7 +15,7 @@ import {
   isServiceChannel,
   isSubscribable,
 } from "../../codec/bayeux/index.js";
-import type { TopicRouter } from "../../core/index.js";
+import { Hub, type TopicRouter } from "../../core/index.js";
 import { createDebug } from "../../shared/debug.js";
 import { TimerWheel } from "../../shared/timer-wheel.js";
 import { ChannelRouter } from "./channels.js";
@@ -93,6 +93,11 @@ export class BayeuxServer
   readonly options: ResolvedOptions;
   readonly wheel: TimerWheel;
   readonly router: ChannelRouter;
+  /**
+   * The message core: the hub of the `broker` option (shared with every
+   * server given that broker), or a local-only hub of this server.
+   */
+  readonly hub: Hub;
   /** The deadline asynchronous extension hooks run under (one wheel, no timer per call). */
   readonly extensionGuard: HookGuard;
   /** The session store and ack log sessions write through to (options `sessionStore`, `ackLog`). */
@@ -109,7 +114,9 @@ export class BayeuxServer
     super();
     this.options = resolveOptions(options);
     this.wheel = new TimerWheel({ resolution: this.options.timerResolution });
-    this.router = new ChannelRouter(topics);
+    this.hub = options.broker ? Hub.for(options.broker) : new Hub();
+    // A router shared in-process (given `topics`) stays on this node.
+    this.router = new ChannelRouter(topics ?? this.hub);
     this.extensionGuard = { wheel: this.wheel, timeout: this.options.extensionTimeout };
     this.#processor = new Processor(this);
     this.#generateId = options.generateId ?? generateClientId;
@@ -117,7 +124,7 @@ export class BayeuxServer
     this.records = new SessionRecords({
       store: options.sessionStore,
       log: options.ackLog,
-      nodeId: options.nodeId ?? randomBytes(8).toString("hex"),
+      nodeId: options.nodeId ?? options.broker?.nodeId ?? randomBytes(8).toString("hex"),
       lifetime: o.timeout + o.interval + o.sessionGrace,
     });
   }
@@ -305,6 +312,7 @@ export class BayeuxServer
     for (const session of [...this.#sessions.values()]) this.endSession(session, "server close");
     for (const extension of [...this.#extensions]) this.removeExtension(extension);
     this.wheel.close();
+    this.router.close();
     this.emit("close");
   }
 

@@ -1,0 +1,327 @@
+/**
+ * What one namespace says to, and answers from, the same namespace on other
+ * nodes, through its hub space (the adapter never touches the broker).
+ *
+ * A broadcast to rooms `[r1, r2]` is published once per room topic, each
+ * message carrying the whole room list: a node receiving it on `r2` delivers
+ * to its sockets in `r2` that are in no room listed before `r2` (and in no
+ * `except` room), so a socket in both rooms gets it once with no state kept
+ * per message. A broadcast to the whole namespace goes to the namespace
+ * topic, which every node with the namespace listens to, and so do the
+ * `socketsJoin` / `socketsLeave` / `disconnectSockets` operations.
+ *
+ * Cluster queries (fetchSockets, broadcasts with acknowledgements,
+ * serverSideEmit with an acknowledgement) are hub requests: they never wait
+ * past their timeout, and report the nodes that did not answer.
+ */
+import type { Packet } from "../codec/socketio/index.js";
+import type { DecodedEnvelope, Envelope, HubSpace } from "../core/index.js";
+import { createDebug } from "../shared/debug.js";
+import type { Adapter, BroadcastFlags, BroadcastOptions, Room, SocketId } from "./adapter.js";
+import {
+  ackTopic,
+  namespaceTopic,
+  packValues,
+  readFlags,
+  readTargets,
+  remoteFlags,
+  requestTopic,
+  type TargetHeader,
+  targetHeader,
+  unpackValues,
+} from "./cluster-messages.js";
+import type { Handshake } from "./socket-types.js";
+
+const debug = createDebug("socketio:cluster");
+
+/** A socket of another node as `fetchSockets` receives it. */
+export interface SocketDetails {
+  id: SocketId;
+  handshake: Handshake;
+  rooms: Room[];
+  data: unknown;
+}
+
+/** What a cluster query gathered. */
+export interface Gathered<T> {
+  items: T[];
+  /** Nodes that did not answer in time. */
+  missing: string[];
+}
+
+function optsOf(targets: TargetHeader, flags?: BroadcastFlags): BroadcastOptions {
+  return { rooms: new Set(targets.rooms), except: new Set(targets.except), flags };
+}
+
+export class ClusterLink {
+  readonly #adapter: Adapter;
+  readonly #space: HubSpace<SocketId>;
+  readonly #nsp: string;
+  #stops: (() => void)[] = [];
+  /** Broadcasts with acknowledgements this node waits for, by request id. */
+  readonly #acks = new Map<number, (response: unknown) => void>();
+  #nextRequest = 0;
+
+  constructor(adapter: Adapter, space: HubSpace<SocketId>) {
+    this.#adapter = adapter;
+    this.#space = space;
+    this.#nsp = adapter.nsp.name;
+  }
+
+  /** Starts listening to the namespace topic and answering requests. */
+  start(): void {
+    if (this.#stops.length > 0) return;
+    const hub = this.#space.hub;
+    this.#stops.push(
+      hub.listen(namespaceTopic(this.#nsp), (envelope) => this.#onMessage(null, envelope)),
+      hub.respond(requestTopic(this.#nsp), (envelope, origin) => this.#onRequest(envelope, origin)),
+      hub.listen(ackTopic(this.#nsp, hub.nodeId), (envelope) => this.#onAck(envelope)),
+    );
+  }
+
+  /** Stops listening and answering. */
+  stop(): void {
+    const stops = this.#stops;
+    this.#stops = [];
+    for (const stop of stops) stop();
+  }
+
+  /** A message on one of this namespace's room topics (the space's handler). */
+  onRoomMessage(room: string, envelope: DecodedEnvelope): void {
+    this.#onMessage(room, envelope);
+  }
+
+  /** Sends a broadcast's encoded packet to the other nodes: once per room topic. */
+  publish(frames: readonly (string | Buffer)[], opts: BroadcastOptions): void {
+    const targets = targetHeader(opts);
+    const header = { t: "b", nsp: this.#nsp, ...targets, flags: remoteFlags(opts.flags) };
+    const bytes = this.#space.hub.encode({ header, frames });
+    if (targets.rooms.length === 0) {
+      this.#space.hub.publish(namespaceTopic(this.#nsp), bytes);
+      return;
+    }
+    for (const room of targets.rooms) this.#space.publish(room, bytes);
+  }
+
+  /** Sends `socketsJoin` (`j`), `socketsLeave` (`l`) or `disconnectSockets` (`d`) to the other nodes. */
+  control(t: "j" | "l" | "d", opts: BroadcastOptions, extra: Record<string, unknown>): void {
+    const header = { t, nsp: this.#nsp, ...targetHeader(opts), ...extra };
+    this.#space.hub.publish(
+      namespaceTopic(this.#nsp),
+      this.#space.hub.encode({ header, frames: [] }),
+    );
+  }
+
+  /** Sends a server-side event to the other nodes (no answer expected). */
+  serverSideEmit(args: unknown[]): void {
+    const envelope = { header: { t: "s", nsp: this.#nsp }, frames: packValues(args) };
+    this.#space.hub.publish(namespaceTopic(this.#nsp), this.#space.hub.encode(envelope));
+  }
+
+  /** Sends a server-side event and gathers each node's answer. */
+  async serverSideEmitWithAck(args: unknown[], timeout: number): Promise<Gathered<unknown>> {
+    const envelope = { header: { t: "s", nsp: this.#nsp }, frames: packValues(args) };
+    const { replies, missing } = await this.#request(envelope, timeout);
+    const items = [];
+    for (const { envelope: reply } of replies) {
+      const values = unpackValues(reply.frames);
+      if (values !== undefined) items.push(values[0]);
+    }
+    return { items, missing };
+  }
+
+  /** The other nodes' sockets matching `opts`. */
+  async fetchSockets(opts: BroadcastOptions, timeout: number): Promise<Gathered<SocketDetails>> {
+    const envelope = { header: { t: "f", nsp: this.#nsp, ...targetHeader(opts) }, frames: [] };
+    const { replies, missing } = await this.#request(envelope, timeout);
+    const items: SocketDetails[] = [];
+    for (const { envelope: reply } of replies) {
+      const values = unpackValues(reply.frames);
+      if (values !== undefined && Array.isArray(values[0])) {
+        items.push(...(values[0] as SocketDetails[]));
+      }
+    }
+    return { items, missing };
+  }
+
+  /**
+   * A broadcast expecting acknowledgements, on the other nodes, as
+   * socket.io's cluster adapters do it: each node reports its number of
+   * recipients (`clientCount`, the answer to the request) and then sends each
+   * answer as it comes (`ack`), so the answers of quick nodes are in even
+   * when another node is silent. A node without this namespace reports 0; a
+   * node that does not answer is never counted, so the caller's timeout ends
+   * the wait.
+   */
+  broadcastWithAck(
+    packet: Packet,
+    opts: BroadcastOptions,
+    timeout: number,
+    clientCount: (count: number) => void,
+    ack: (response: unknown) => void,
+  ): void {
+    const rid = this.#nextRequest++;
+    this.#acks.set(rid, ack);
+    // Late answers have no one to go to after the timeout.
+    setTimeout(() => this.#acks.delete(rid), timeout).unref?.();
+    // The packet travels without its id: each node numbers its own acknowledgements.
+    const frames = packValues([packet.data]);
+    const header = {
+      t: "a",
+      nsp: this.#nsp,
+      rid,
+      ...targetHeader(opts),
+      flags: remoteFlags(opts.flags),
+      timeout,
+    };
+    const asked = this.#space.hub.nodes();
+    this.#request({ header, frames }, timeout).then(({ replies, missing }) => {
+      const heard = new Set(missing);
+      for (const { node, envelope } of replies) {
+        heard.add(node);
+        const count = envelope.header.count;
+        if (typeof count === "number") clientCount(count);
+      }
+      for (const node of asked) if (!heard.has(node)) clientCount(0);
+      if (missing.length > 0) this.#adapter.emit("missing-nodes", "broadcastWithAck", missing);
+    });
+  }
+
+  /** One client's answer to a broadcast this node sent, from the node holding the client. */
+  #onAck(envelope: DecodedEnvelope): void {
+    const { header, frames } = envelope;
+    if (header.nsp !== this.#nsp || header.t !== "k" || typeof header.rid !== "number") return;
+    const ack = this.#acks.get(header.rid);
+    const values = unpackValues(frames);
+    if (ack !== undefined && values !== undefined) ack(values[0]);
+  }
+
+  #request(envelope: Envelope, timeout: number) {
+    return this.#space.hub.request(requestTopic(this.#nsp), envelope, timeout);
+  }
+
+  #onMessage(room: string | null, envelope: DecodedEnvelope): void {
+    const { header, frames } = envelope;
+    // A topic two namespaces share by name (room "b" of "/a", namespace "/a/b").
+    if (header.nsp !== this.#nsp) return;
+    const adapter = this.#adapter;
+    if (header.t === "s") {
+      const args = unpackValues(frames);
+      if (args !== undefined && typeof args[0] === "string") adapter.nsp._onServerSideEmit(args);
+      return;
+    }
+    const targets = readTargets(header);
+    if (targets === undefined) {
+      debug("dropping a message without recipients on %s", this.#nsp);
+      return;
+    }
+    switch (header.t) {
+      case "b": {
+        if (room === null) {
+          if (targets.rooms.length === 0) {
+            adapter._deliverRemote(undefined, targets.except, readFlags(header), frames);
+          }
+          return;
+        }
+        const index = targets.rooms.indexOf(room);
+        if (index === -1) return;
+        // Sockets in a room listed earlier got it through that room's message.
+        const except = [...targets.except, ...targets.rooms.slice(0, index)];
+        adapter._deliverRemote(room, except, readFlags(header), frames);
+        return;
+      }
+      case "j":
+      case "l": {
+        const names = header.names;
+        if (!Array.isArray(names) || !names.every((n) => typeof n === "string")) return;
+        if (header.t === "j") adapter._joinLocal(optsOf(targets), names);
+        else adapter._leaveLocal(optsOf(targets), names);
+        return;
+      }
+      case "d":
+        adapter._disconnectLocal(optsOf(targets), header.close === true);
+        return;
+      default:
+        debug("dropping a message of unknown type %s on %s", header.t, this.#nsp);
+    }
+  }
+
+  #onRequest(
+    envelope: DecodedEnvelope,
+    origin: string,
+  ): Envelope | undefined | Promise<Envelope | undefined> {
+    const { header, frames } = envelope;
+    if (header.nsp !== this.#nsp) return undefined;
+    if (header.t === "s") return this.#answerServerSide(frames);
+    const targets = readTargets(header);
+    if (targets === undefined) return undefined;
+    if (header.t === "f") {
+      const sockets = this.#adapter._localDetails(optsOf(targets));
+      return { header: {}, frames: packValues([sockets]) };
+    }
+    if (header.t === "a") {
+      const values = unpackValues(frames);
+      const { timeout, rid } = header;
+      if (
+        values === undefined ||
+        !Array.isArray(values[0]) ||
+        typeof timeout !== "number" ||
+        typeof rid !== "number"
+      ) {
+        return undefined;
+      }
+      const opts = optsOf(targets, readFlags(header));
+      return this.#answerBroadcast(values[0], opts, timeout, ackTopic(this.#nsp, origin), rid);
+    }
+    return undefined;
+  }
+
+  #answerServerSide(frames: (string | Buffer)[]): Promise<Envelope> | undefined {
+    const args = unpackValues(frames);
+    if (args === undefined || typeof args[0] !== "string") return undefined;
+    // No answer from a listener: the asking node sees this one as missing at its timeout.
+    return new Promise((resolve) => {
+      this.#adapter.nsp._onServerSideEmit([
+        ...args,
+        (answer: unknown) => resolve({ header: {}, frames: packValues([answer]) }),
+      ]);
+    });
+  }
+
+  /**
+   * Runs another node's broadcast with acknowledgements here: answers with
+   * the number of recipients at once, then sends each answer to the asking
+   * node's acknowledgement topic as it comes.
+   */
+  #answerBroadcast(
+    data: unknown[],
+    opts: BroadcastOptions,
+    timeout: number,
+    replyTopic: string,
+    rid: number,
+  ): Envelope {
+    const packet: Packet = { type: 2, nsp: this.#nsp, data };
+    const hub = this.#space.hub;
+    let count = 0;
+    this.#adapter._broadcastWithAckLocal(
+      packet,
+      opts,
+      (n) => {
+        count = n;
+      },
+      (response) => {
+        const envelope = {
+          header: { t: "k", nsp: this.#nsp, rid },
+          frames: packValues([response]),
+        };
+        hub.publish(replyTopic, hub.encode(envelope));
+      },
+    );
+    // Sockets stop waiting when the asking node does.
+    const id = packet.id;
+    if (count > 0 && id !== undefined) {
+      setTimeout(() => this.#adapter._forgetBroadcastAck(id), timeout).unref?.();
+    }
+    return { header: { count }, frames: [] };
+  }
+}
