@@ -13,7 +13,12 @@ export interface ReadyBroker extends Broker {
 }
 
 interface RedisBrokerModule {
-  RedisBroker: new (options: { url: string; nodeId?: string; prefix?: string }) => ReadyBroker;
+  RedisBroker: new (options: {
+    url: string;
+    nodeId?: string;
+    prefix?: string;
+    cluster?: boolean;
+  }) => ReadyBroker;
 }
 
 /**
@@ -54,11 +59,16 @@ export async function joinCluster(cluster: ClusterOptions): Promise<ReadyBroker>
     module = (await import(REDIS_BROKER_MODULE)) as RedisBrokerModule;
   } catch (err) {
     throw new CliStartError(
-      `cannot join the cluster at ${shown}: this build has no Redis broker (${(err as Error).message})`,
+      /@redis\/client/.test(String((err as Error).message))
+        ? `cannot join the cluster at ${shown}: install the Redis client first (npm install @redis/client)`
+        : `cannot join the cluster at ${shown}: this build has no Redis broker (${(err as Error).message})`,
       { cause: err },
     );
   }
-  const options: { url: string; nodeId?: string; prefix?: string } = { url: cluster.redisUrl };
+  const options: { url: string; nodeId?: string; prefix?: string; cluster?: boolean } = {
+    url: cluster.redisUrl,
+  };
+  if (cluster.redisCluster) options.cluster = true;
   if (cluster.nodeId !== undefined) options.nodeId = cluster.nodeId;
   if (cluster.prefix !== undefined) options.prefix = cluster.prefix;
   const timeout = cluster.readyTimeout ?? CLUSTER_READY_TIMEOUT;

@@ -37,6 +37,8 @@ export interface ClusterOptions {
   redisUrl: string;
   /** This node's id, unique in the cluster; absent, the broker makes one up. */
   nodeId?: string;
+  /** The URL names one node of a Redis Cluster (`--redis-cluster`). */
+  redisCluster?: boolean;
   /**
    * Key and channel prefix of the cluster on that Redis (no flag: for
    * programs and tests that run several clusters on one Redis); absent, the
@@ -99,6 +101,8 @@ Options:
       --node-id <id>           this node's id in the cluster, unique among the nodes:
                                letters, digits, . _ - (at most 64; default: random;
                                env SWITCHBOARD_NODE_ID; needs --redis-url)
+      --redis-cluster          the --redis-url is a node of a Redis Cluster
+                               (env SWITCHBOARD_REDIS_CLUSTER=1; needs --redis-url)
   -h, --help                   print this help and exit
   -v, --version                print the version and exit
 
@@ -207,6 +211,11 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliCommand {
     "REDIS_URL",
   );
   const nodeSetting = pick("--node-id", values["node-id"], "SWITCHBOARD_NODE_ID");
+  if (!redisSetting && (values["redis-cluster"] || env.SWITCHBOARD_REDIS_CLUSTER === "1")) {
+    throw new CliUsageError(
+      "--redis-cluster is set without --redis-url: name one node of the cluster",
+    );
+  }
   if (nodeSetting && !redisSetting) {
     const missing = nodeSetting.name.startsWith("--") ? "--redis-url" : "SWITCHBOARD_REDIS_URL";
     throw new CliUsageError(
@@ -218,6 +227,9 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliCommand {
   if (redisSetting) {
     options.cluster = { redisUrl: parseRedisUrl(redisSetting) };
     if (nodeSetting) options.cluster.nodeId = parseNodeId(nodeSetting);
+    if (values["redis-cluster"] || env.SWITCHBOARD_REDIS_CLUSTER === "1") {
+      options.cluster.redisCluster = true;
+    }
   }
   if (corsOrigin) options.corsOrigin = corsOrigin;
   if (cert && key) {
@@ -244,6 +256,7 @@ function parseFlags(argv: string[]) {
       "shutdown-timeout": { type: "string" },
       "redis-url": { type: "string" },
       "node-id": { type: "string" },
+      "redis-cluster": { type: "boolean" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "v" },
     },

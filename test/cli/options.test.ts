@@ -277,6 +277,18 @@ describe("parseCli cluster options", () => {
     assert.equal(serve([], { SWITCHBOARD_REDIS_URL: "" }).cluster, undefined);
   });
 
+  it("--redis-cluster makes the URL a node of a Redis Cluster", () => {
+    assert.deepEqual(serve(["--redis-url", "redis://10.0.0.5:7000", "--redis-cluster"]).cluster, {
+      redisUrl: "redis://10.0.0.5:7000",
+      redisCluster: true,
+    });
+    assert.deepEqual(
+      serve([], { REDIS_URL: "redis://r:7000", SWITCHBOARD_REDIS_CLUSTER: "1" }).cluster,
+      { redisUrl: "redis://r:7000", redisCluster: true },
+    );
+    usageError(["--redis-cluster"], {}, /--redis-cluster is set without --redis-url/);
+  });
+
   it("refuses a bad Redis URL or node id, naming where it came from", () => {
     usageError(["--redis-url", "localhost:6379"], {}, /^invalid --redis-url: scheme localhost:/);
     usageError(["--redis-url", "not a url"], {}, /^invalid --redis-url: not a URL/);
