@@ -362,7 +362,8 @@ export function socketioNodesSuite(name: string, makeFactory: () => BrokerFactor
             .timeout(200)
             .serverSideEmit("slow", (err: Error | null, r: unknown[]) => resolve([err, r])),
         );
-        assert.match(String(result[0]), /timed out/);
+        // socket.io's wording for a server-side emit some node left unanswered.
+        assert.match(String(result[0]), /timeout reached: only 1 responses received out of 2/);
         assert.deepEqual(result[1], ["b"], "the answers that came");
         assert.deepEqual(missing, [["serverSideEmit", [c.broker.nodeId]]]);
       },
