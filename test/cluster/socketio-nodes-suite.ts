@@ -471,6 +471,12 @@ export function socketioNodesSuite(name: string, makeFactory: () => BrokerFactor
         a.io.to(pb.socket.id).emit("still");
         await until(() => got(pb, "still").length === 1, 5000, "a later broadcast");
         await sender.close();
+        // Its goodbye reaches the other nodes a moment later on a real broker.
+        await until(
+          () => [a, b, c].every((n) => !n.broker.nodes().includes(sender.nodeId)),
+          10_000,
+          "the sender gone",
+        );
       },
     );
 
