@@ -25,6 +25,8 @@ import { type FayeClient, faye, shutdown } from "./bayeux-nodes-suite.js";
 const T = { timeout: 30_000 };
 const ROOM = "lobby";
 const CHANNEL = "/news";
+/** A wildcard subscription: its pattern must be restored too. */
+const TREE = "/tree/**";
 
 interface Node {
   broker: RedisBroker;
@@ -35,7 +37,7 @@ interface Node {
   /** A socket.io-client client in ROOM, and every event it got as `[event, ...args]`. */
   client: ClientSocket;
   events: unknown[][];
-  /** A Faye client subscribed to CHANNEL, and every message it got. */
+  /** A Faye client subscribed to CHANNEL and TREE, and every message it got. */
   faye: FayeClient;
   messages: unknown[];
   /** Disconnections seen by either client. */
@@ -81,6 +83,7 @@ describe("two nodes on one Redis that fails", { skip }, () => {
     fayes.push(fayeClient);
     const messages: unknown[] = [];
     await fayeClient.subscribe(CHANNEL, (m) => messages.push(m));
+    await fayeClient.subscribe(TREE, (m) => messages.push(m));
     fayeClient.on("transport:down", () => downs.push("faye: transport down"));
     return {
       broker,
@@ -133,6 +136,8 @@ describe("two nodes on one Redis that fails", { skip }, () => {
     b.io.to(ROOM).emit("cross", `${tag}-b`);
     a.bayeux.publish(CHANNEL, { text: `${tag}-a` });
     b.bayeux.publish(CHANNEL, { text: `${tag}-b` });
+    a.bayeux.publish(`/tree/${tag}/a`, { text: `${tag}-a-tree` });
+    b.bayeux.publish(`/tree/${tag}/b`, { text: `${tag}-b-tree` });
     await until(
       () =>
         [a, b].every(
@@ -140,7 +145,9 @@ describe("two nodes on one Redis that fails", { skip }, () => {
             heard(n, "cross", `${tag}-a`) &&
             heard(n, "cross", `${tag}-b`) &&
             read(n, `${tag}-a`) &&
-            read(n, `${tag}-b`),
+            read(n, `${tag}-b`) &&
+            read(n, `${tag}-a-tree`) &&
+            read(n, `${tag}-b-tree`),
         ),
       10_000,
       `${tag}: every message on both nodes`,
@@ -211,6 +218,15 @@ describe("two nodes on one Redis that fails", { skip }, () => {
       assert.equal(read(a, "b-client"), false);
       assert.equal(heard(b, "local", "a-room"), false);
       assert.equal(read(b, "a-channel"), false);
+      // A query across nodes answers at once with the local sockets, naming b missing.
+      const started = Date.now();
+      const sockets = await a.io.fetchSockets();
+      assert.ok(Date.now() - started < 1000, "fetchSockets did not wait for Redis");
+      assert.deepEqual(
+        sockets.map((s) => s.id),
+        [a.client.id],
+      );
+      assert.deepEqual(sockets.missing, [b.broker.nodeId]);
       // The clients are still connected, with the same ids.
       assert.equal(a.client.connected && b.client.connected, true);
       assert.deepEqual([...a.downs, ...b.downs], []);
@@ -225,6 +241,7 @@ describe("two nodes on one Redis that fails", { skip }, () => {
       // Rooms and channels joined before the outage are subscribed again.
       assert.ok(want.includes(`${prefix}t:sio///${ROOM}`), want.join());
       assert.ok(want.includes(`${prefix}t:bayeux/${CHANNEL}`), want.join());
+      assert.ok(want.includes(`${prefix}p:bayeux/${TREE}`), want.join());
       let now: string[] = [];
       await eventually(
         async () => JSON.stringify((now = await channels())) === JSON.stringify(want),
