@@ -60,6 +60,7 @@ describe("two nodes on one Redis that fails", { skip }, () => {
   let a: Node;
   let b: Node;
   const fayes: FayeClient[] = [];
+  const brokers: RedisBroker[] = [];
 
   async function startNode(): Promise<Node> {
     const broker = new RedisBroker({
@@ -69,6 +70,7 @@ describe("two nodes on one Redis that fails", { skip }, () => {
       backoff: { initial: 20, max: 200 },
       logger: silentLogger,
     });
+    brokers.push(broker);
     await broker.ready();
     const sio = await startSocketio({ broker }, { transports: ["websocket"] });
     const run = await startBayeux({ broker, timeout: 5000 });
@@ -174,8 +176,8 @@ describe("two nodes on one Redis that fails", { skip }, () => {
       await node.sio.close();
       await node.bayeux.close();
       await node.run.close();
-      await node.broker.close();
     }
+    await Promise.all(brokers.map((broker) => broker.close()));
     await redis?.stop();
   });
 

@@ -7,7 +7,7 @@
  *
  * Under CI=true an unreachable REDIS_URL fails the suite instead of skipping.
  */
-import { after } from "node:test";
+import { after, before, describe } from "node:test";
 import type { Broker } from "../../src/cluster/index.js";
 import { RedisBroker, type RedisBrokerOptions } from "../../src/cluster/redis.js";
 import { silentLogger } from "../../src/shared/logger.js";
@@ -36,7 +36,13 @@ function factory(what: string, target: () => RedisBrokerOptions): BrokerFactory 
         readyTimeout: 5000,
         logger: silentLogger,
       });
-      await broker.ready();
+      try {
+        await broker.ready();
+      } catch (err) {
+        // Unreachable: stop its retries, so the failed run can end.
+        await broker.close();
+        throw err;
+      }
       return broker;
     },
   };
@@ -44,23 +50,26 @@ function factory(what: string, target: () => RedisBrokerOptions): BrokerFactory 
 
 /**
  * Runs `suite` on the shared Redis (skipped when it is missing, outside CI)
- * and on a Redis Cluster this file starts (and stops when the file is done).
+ * and on a Redis Cluster started for it (skipped without the Redis
+ * binaries, outside CI) and stopped after it.
  *
  * @example
  * await onRedis(socketioNodesSuite);
  */
 export async function onRedis(suite: NodesSuite): Promise<void> {
-  const skipShared = await redisSkip("shared");
-  const skipCluster = await redisSkip("cluster");
-  if (skipShared) console.log(`# skipping the single-Redis run: ${skipShared}`);
-  else suite("single Redis", () => factory("nodes", () => ({ url: REDIS_URL })));
+  describe("on a single Redis", { skip: await redisSkip("shared") }, () => {
+    suite("single Redis", () => factory("nodes", () => ({ url: REDIS_URL })));
+  });
 
-  if (skipCluster) console.log(`# skipping the Redis Cluster run: ${skipCluster}`);
-  else {
-    const cluster: RedisClusterServers = await startRedisCluster(3);
-    after(() => cluster.stop());
-    const nodes = cluster.nodes;
+  describe("on a Redis Cluster", { skip: await redisSkip("cluster") }, () => {
+    let cluster: RedisClusterServers | undefined;
+    before(async () => {
+      cluster = await startRedisCluster(3);
+    });
+    after(async () => {
+      await cluster?.stop();
+    });
     suite("3-master Redis Cluster", () =>
-      factory("nodes-cluster", () => ({ cluster: { rootNodes: nodes } })));
-  }
+      factory("nodes-cluster", () => ({ cluster: { rootNodes: cluster?.nodes ?? [] } })));
+  });
 }
