@@ -17,16 +17,21 @@ const require = createRequire(import.meta.url);
 interface FayeSubscription extends PromiseLike<unknown> {
   cancel(): void;
 }
-interface FayeClient {
+/** The parts of a Faye client the cluster tests use. */
+export interface FayeClient {
   subscribe(channel: string, callback: (message: unknown) => void): FayeSubscription;
   publish(channel: string, data: unknown): PromiseLike<unknown>;
   disable(feature: string): void;
   disconnect(): PromiseLike<unknown> | undefined;
-  _dispatcher: { close(): void };
+  _dispatcher: { close(): void; clientId?: string };
   _state: number;
   addExtension(extension: object): void;
+  on(event: string, listener: () => void): void;
 }
-const faye = require("faye") as { Client: new (url: string, options?: object) => FayeClient };
+/** The Faye client library. */
+export const faye = require("faye") as {
+  Client: new (url: string, options?: object) => FayeClient;
+};
 
 const T = { timeout: 15_000 };
 
@@ -47,7 +52,8 @@ function channel(what: string): string {
   return `/${what}${unique}`;
 }
 
-async function shutdown(client: FayeClient): Promise<void> {
+/** Disconnects a Faye client once its handshake is through, bounded in time. */
+export async function shutdown(client: FayeClient): Promise<void> {
   await until(() => client._state === 3 || client._state === 4, 5000).catch(() => {});
   const done = client.disconnect();
   if (done) await Promise.race([Promise.resolve(done).catch(() => {}), delay(3000)]);

@@ -15,15 +15,10 @@ import type { Broker } from "../../src/cluster/index.js";
 import { RedisBroker, type RedisBrokerOptions } from "../../src/cluster/redis.js";
 import { encodePublish, FRAME_VERSION, originBytes } from "../../src/cluster/redis-frame.js";
 import { silentLogger } from "../../src/shared/logger.js";
+import { type RedisClusterServers, startRedisCluster } from "../helpers/redis-cluster.js";
+import { type RedisProcess, rawCommand, startRedis } from "../helpers/redis-server.js";
 import { until } from "../socketio/raw-clients.js";
 import { brokerContract } from "./broker-contract.js";
-import {
-  type RedisClusterProcesses,
-  type RedisProcess,
-  rawCommand,
-  startRedis,
-  startRedisCluster,
-} from "./redis-procs.js";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const HEARTBEAT = 200;
@@ -193,7 +188,7 @@ describe("redis broker (single Redis, classic pub/sub): contract", {
 });
 
 describe("redis broker (3-master Redis Cluster): contract", () => {
-  let cluster: RedisClusterProcesses | undefined;
+  let cluster: RedisClusterServers | undefined;
   before(async () => {
     cluster = await startRedisCluster();
   });
@@ -201,7 +196,7 @@ describe("redis broker (3-master Redis Cluster): contract", () => {
     await Promise.all([...open].map((b) => b.close()));
     await cluster?.stop();
   });
-  const rootNodes = () => cluster?.rootNodes ?? [];
+  const rootNodes = () => cluster?.nodes ?? [];
   brokerContract(
     nodes(
       () => ({ cluster: { rootNodes: rootNodes() } }),

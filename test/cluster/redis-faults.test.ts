@@ -9,8 +9,9 @@ import { after, it } from "node:test";
 import { format } from "node:util";
 import { RedisBroker, type RedisBrokerOptions } from "../../src/cluster/redis.js";
 import { clusterSlot } from "../../src/cluster/redis-slot.js";
+import { startRedisCluster } from "../helpers/redis-cluster.js";
+import { freePort, RedisProcess } from "../helpers/redis-server.js";
 import { until } from "../socketio/raw-clients.js";
-import { freePort, RedisProcess, startRedisCluster } from "./redis-procs.js";
 
 const servers: RedisProcess[] = [];
 const brokers: RedisBroker[] = [];
@@ -144,7 +145,7 @@ it("Redis Cluster: a master killed and restarted, the shard's subscriptions come
   const cluster = await startRedisCluster();
   try {
     const logs = recordingLogger();
-    const options = { cluster: { rootNodes: cluster.rootNodes }, prefix: "cluster-faults:" };
+    const options = { cluster: { rootNodes: cluster.nodes }, prefix: "cluster-faults:" };
     const a = broker({ ...options, logger: recordingLogger().logger });
     const b = broker({ ...options, logger: logs.logger });
     await Promise.all([a.ready(), b.ready()]);
@@ -156,7 +157,7 @@ it("Redis Cluster: a master killed and restarted, the shard's subscriptions come
 
     // redis-cli gives the first master slots 0..5460: some of these channels live there.
     assert.ok(topics.some((t) => clusterSlot(`cluster-faults:t:${t}`) <= 5460));
-    const victim = cluster.masters[0];
+    const victim = cluster.servers[0];
     await victim.kill();
     await until(
       () => logs.lines.some((l) => l.includes("Redis connection lost")),

@@ -362,6 +362,7 @@ export function socketioNodesSuite(name: string, makeFactory: () => BrokerFactor
             .timeout(200)
             .serverSideEmit("slow", (err: Error | null, r: unknown[]) => resolve([err, r])),
         );
+        // socket.io's wording for a server-side emit some node left unanswered.
         assert.match(String(result[0]), /timeout reached: only 1 responses received out of 2/);
         assert.deepEqual(result[1], ["b"], "the answers that came");
         assert.deepEqual(missing, [["serverSideEmit", [c.broker.nodeId]]]);
@@ -470,6 +471,12 @@ export function socketioNodesSuite(name: string, makeFactory: () => BrokerFactor
         a.io.to(pb.socket.id).emit("still");
         await until(() => got(pb, "still").length === 1, 5000, "a later broadcast");
         await sender.close();
+        // Its goodbye reaches the other nodes a moment later on a real broker.
+        await until(
+          () => [a, b, c].every((n) => !n.broker.nodes().includes(sender.nodeId)),
+          10_000,
+          "the sender gone",
+        );
       },
     );
 

@@ -1,62 +1,59 @@
 /**
  * A throwaway Redis Cluster: `n` masters (no replicas) on free loopback
- * ports, each with its nodes file in a temporary directory, joined with
- * `redis-cli --cluster create`. The caller stops it in `after`.
+ * ports, each with its nodes file in its own temporary directory, joined
+ * with `redis-cli --cluster create`. The caller stops it in `after`.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { promisify } from "node:util";
+import { rawCommand, waitFor } from "./redis-process.js";
 import { type RedisServers, startRedisServers } from "./redis-server.js";
 
 const run = promisify(execFile);
+
+/** A started cluster: its servers, and its masters as a cluster client's root nodes. */
+export interface RedisClusterServers extends RedisServers {
+  /** `{ url }` per master, the form of `createCluster` and the broker's `cluster` option. */
+  nodes: Array<{ url: string }>;
+}
 
 /**
  * @example
  * const cluster = await startRedisCluster(3);
  * const redis = await connectRedis({ rootNodes: cluster.rootNodes });
+ * const broker = new RedisBroker({ cluster: { rootNodes: cluster.nodes } });
  * after(async () => { await redis.close(); await cluster.stop(); });
  */
-export async function startRedisCluster(n = 3, ms = 20000): Promise<RedisServers> {
-  const dir = mkdtempSync(join(tmpdir(), "sb-redis-cluster-"));
-  const servers = await startRedisServers(n, (port) => [
+export async function startRedisCluster(n = 3, ms = 20_000): Promise<RedisClusterServers> {
+  // The nodes file is relative to each server's own --dir.
+  const servers = await startRedisServers(n, [
     "--cluster-enabled",
     "yes",
     "--cluster-config-file",
-    join(dir, `nodes-${port}.conf`),
+    "nodes.conf",
     "--cluster-node-timeout",
     "2000",
   ]);
-  const stop = async (): Promise<void> => {
-    await servers.stop();
-    rmSync(dir, { recursive: true, force: true });
-  };
   try {
-    const nodes = servers.ports.map((port) => `127.0.0.1:${port}`);
-    await run("redis-cli", [
-      "--cluster",
-      "create",
-      ...nodes,
-      "--cluster-replicas",
-      "0",
-      "--cluster-yes",
-    ]);
-    for (const port of servers.ports) await clusterReady(port, n, ms);
+    await run(
+      "redis-cli",
+      [
+        "--cluster",
+        "create",
+        ...servers.ports.map((port) => `127.0.0.1:${port}`),
+        "--cluster-replicas",
+        "0",
+        "--cluster-yes",
+      ],
+      { timeout: 30_000 },
+    );
+    for (const port of servers.ports)
+      await waitFor(`cluster state ok on ${port}`, ms, async () => {
+        const info = await rawCommand(port, "CLUSTER INFO");
+        return info.includes("cluster_state:ok") && info.includes(`cluster_known_nodes:${n}`);
+      });
   } catch (err) {
-    await stop();
+    await servers.stop();
     throw err;
   }
-  return { ...servers, stop };
-}
-
-/** Waits until every node reports the cluster ok with `n` known nodes. */
-async function clusterReady(port: number, n: number, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const { stdout } = await run("redis-cli", ["-p", String(port), "cluster", "info"]);
-    if (stdout.includes("cluster_state:ok") && stdout.includes(`cluster_known_nodes:${n}`)) return;
-    if (Date.now() > deadline) throw new Error(`redis cluster not ready: ${stdout}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  return { ...servers, nodes: servers.urls.map((url) => ({ url })) };
 }

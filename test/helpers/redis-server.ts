@@ -1,115 +1,50 @@
 /**
- * Throwaway `redis-server` processes on free loopback ports, for tests that
- * kill Redis or need a server of their own, and the shared Redis of the
- * other Redis tests (`REDIS_URL`): reachable or not, skipped or failed
- * (under CI=true a missing Redis fails the test, never skips it).
+ * Throwaway `redis-server` processes for tests that need servers of their
+ * own, and the shared Redis of the other Redis tests (`REDIS_URL`):
+ * reachable or not, skipped or failed (under CI=true a missing Redis fails
+ * the test, never skips it).
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { connect, createServer } from "node:net";
 import { createClient } from "@redis/client";
+import { pings, type RedisProcess, startRedis } from "./redis-process.js";
+
+export { freePort, RedisProcess, rawCommand, startRedis } from "./redis-process.js";
 
 export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 
-/** Started servers: their URLs (and `host:port` root nodes), and how to stop them. */
+/** Started servers: their URLs (also as root nodes), ports, processes, and how to stop them. */
 export interface RedisServers {
   urls: string[];
   ports: number[];
   /** The same servers as `redis://` URLs, the form a cluster client takes. */
   rootNodes: string[];
+  /** The processes, to kill and restart one. */
+  servers: RedisProcess[];
   stop(): Promise<void>;
 }
 
-/** A port nothing listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Answers PING on `port` within `ms`, or rejects. */
-export async function waitForRedis(port: number, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await pings(port))) {
-    if (Date.now() > deadline) throw new Error(`redis on port ${port} did not start`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-function pings(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, "127.0.0.1");
-    let text = "";
-    socket.setTimeout(500, () => socket.destroy());
-    socket.on("connect", () => socket.write("PING\r\n"));
-    socket.on("data", (chunk) => {
-      text += chunk;
-      if (text.includes("\r\n")) {
-        socket.destroy();
-        resolve(text.startsWith("+PONG"));
-      }
-    });
-    socket.on("error", () => resolve(false));
-    socket.on("close", () => resolve(false));
-  });
-}
-
 /**
- * Starts `n` standalone servers (no persistence); `extraArgs(port)` adds
- * flags per server (the cluster helper passes its cluster options).
+ * Starts `n` standalone servers (no persistence); `extra` flags are added
+ * to each (the cluster helper passes its cluster options).
  *
  * @example
  * const redis = await startRedisServers(1);
  * after(() => redis.stop());
  */
-export async function startRedisServers(
-  n = 1,
-  extraArgs: (port: number) => string[] = () => [],
-): Promise<RedisServers> {
-  const children: ChildProcess[] = [];
-  const ports: number[] = [];
+export async function startRedisServers(n = 1, extra: string[] = []): Promise<RedisServers> {
+  const servers: RedisProcess[] = [];
   const stop = async (): Promise<void> => {
-    await Promise.all(
-      children.map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            child.once("exit", () => resolve());
-            child.kill("SIGKILL");
-          }),
-      ),
-    );
+    await Promise.all(servers.map((s) => s.stop()));
   };
   try {
-    for (let i = 0; i < n; i++) {
-      const port = await freePort();
-      const args = [
-        "--port",
-        String(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-      ];
-      const child = spawn("redis-server", [...args, ...extraArgs(port)], { stdio: "ignore" });
-      children.push(child);
-      ports.push(port);
-    }
-    await Promise.all(ports.map((port) => waitForRedis(port)));
+    for (let i = 0; i < n; i++) servers.push(await startRedis(extra));
   } catch (err) {
     await stop();
     throw err;
   }
-  const urls = ports.map((port) => `redis://127.0.0.1:${port}`);
-  return { urls, ports, rootNodes: urls, stop };
+  const urls = servers.map((s) => s.url);
+  return { urls, ports: servers.map((s) => s.port), rootNodes: urls, servers, stop };
 }
 
 /** Whether the shared Redis at `REDIS_URL` answers. */

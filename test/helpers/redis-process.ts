@@ -1,17 +1,16 @@
 /**
- * Redis processes for tests: a single `redis-server` on a free port (killed
- * and restarted by the fault tests) and a 3-master Redis Cluster. Every server
- * runs without persistence, in its own temporary directory, on 127.0.0.1.
+ * One `redis-server` process on a fixed loopback port, without persistence,
+ * in a temporary directory of its own: started, killed (SIGKILL, no goodbye
+ * to its clients) and started again on the same port by the fault tests.
+ * Also the two low-level probes every Redis helper uses: a free port and one
+ * raw inline command.
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
-
-const run = promisify(execFile);
 
 /** A port nothing listens on right now. */
 export async function freePort(): Promise<number> {
@@ -24,7 +23,13 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Sends one inline command and resolves with the raw reply, or rejects. */
+/**
+ * Sends one inline command to the Redis on `port` and resolves with the raw
+ * reply (simple, error, integer or bulk), or rejects.
+ *
+ * @example
+ * const info = await rawCommand(port, "CLUSTER INFO");
+ */
 export function rawCommand(port: number, command: string, ms = 1000): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = createConnection({ port, host: "127.0.0.1" });
@@ -57,7 +62,19 @@ function complete(text: string): boolean {
   return length < 0 || Buffer.byteLength(text) >= eol + 2 + length + 2;
 }
 
-async function waitFor(what: string, ms: number, probe: () => Promise<boolean>): Promise<void> {
+/** Whether the Redis on `port` answers PING right now. */
+export function pings(port: number): Promise<boolean> {
+  return rawCommand(port, "PING", 500)
+    .then((reply) => reply.startsWith("+PONG"))
+    .catch(() => false);
+}
+
+/** Polls an asynchronous probe until it holds; rejects after `ms`. */
+export async function waitFor(
+  what: string,
+  ms: number,
+  probe: () => Promise<boolean>,
+): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
     if (await probe().catch(() => false)) return;
@@ -66,13 +83,23 @@ async function waitFor(what: string, ms: number, probe: () => Promise<boolean>):
   }
 }
 
-/** One redis-server process on a fixed port, startable again after a kill. */
+/**
+ * One redis-server process on a fixed port, startable again after a kill.
+ *
+ * @example
+ * const redis = new RedisProcess(await freePort());
+ * await redis.start();
+ * await redis.kill();
+ * await redis.start(); // same port, empty data
+ * after(() => redis.stop());
+ */
 export class RedisProcess {
   readonly port: number;
   readonly #dir: string;
   readonly #extra: string[];
   #child: ChildProcess | undefined;
 
+  /** `extra` flags are added to every start (cluster options, for one). */
   constructor(port: number, extra: string[] = []) {
     this.port = port;
     this.#dir = mkdtempSync(join(tmpdir(), "sb-redis-"));
@@ -103,16 +130,14 @@ export class RedisProcess {
       { stdio: "ignore" },
     );
     this.#child = child;
-    await waitFor(`redis-server on ${this.port}`, 10_000, async () =>
-      (await rawCommand(this.port, "PING")).startsWith("+PONG"),
-    );
+    await waitFor(`redis-server on ${this.port}`, 10_000, () => pings(this.port));
   }
 
   /** Kills the server at once (SIGKILL: no goodbye to its clients). */
   async kill(): Promise<void> {
     const child = this.#child;
     this.#child = undefined;
-    if (child === undefined || child.exitCode !== null) return;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
     const exited = once(child, "exit");
     child.kill("SIGKILL");
     await exited;
@@ -125,59 +150,15 @@ export class RedisProcess {
   }
 }
 
-/** Starts a single redis-server on a free port. */
-export async function startRedis(): Promise<RedisProcess> {
-  const server = new RedisProcess(await freePort());
+/**
+ * Starts a single redis-server on a free port.
+ *
+ * @example
+ * const redis = await startRedis();
+ * after(() => redis.stop());
+ */
+export async function startRedis(extra: string[] = []): Promise<RedisProcess> {
+  const server = new RedisProcess(await freePort(), extra);
   await server.start();
   return server;
-}
-
-export interface RedisClusterProcesses {
-  masters: RedisProcess[];
-  rootNodes: Array<{ url: string }>;
-  stop(): Promise<void>;
-}
-
-/** Starts three cluster-enabled servers and joins them as a 3-master cluster. */
-export async function startRedisCluster(): Promise<RedisClusterProcesses> {
-  const masters: RedisProcess[] = [];
-  const stop = async () => {
-    await Promise.all(masters.map((m) => m.stop()));
-  };
-  try {
-    for (let i = 0; i < 3; i++) {
-      const port = await freePort();
-      // Relative to the server's own --dir.
-      const server = new RedisProcess(port, [
-        "--cluster-enabled",
-        "yes",
-        "--cluster-config-file",
-        `nodes-${port}.conf`,
-        "--cluster-node-timeout",
-        "2000",
-      ]);
-      masters.push(server);
-      await server.start();
-    }
-    await run(
-      "redis-cli",
-      [
-        "--cluster",
-        "create",
-        ...masters.map((m) => `127.0.0.1:${m.port}`),
-        "--cluster-replicas",
-        "0",
-        "--cluster-yes",
-      ],
-      { timeout: 30_000 },
-    );
-    for (const master of masters)
-      await waitFor(`cluster state ok on ${master.port}`, 20_000, async () =>
-        (await rawCommand(master.port, "CLUSTER INFO")).includes("cluster_state:ok"),
-      );
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  return { masters, rootNodes: masters.map((m) => ({ url: m.url })), stop };
 }
