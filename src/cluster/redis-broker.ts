@@ -361,7 +361,7 @@ export class RedisBroker implements Broker {
         this.#requests.reply(frame.id, frame.origin, frame.payload);
         return;
       case FrameKind.HELLO:
-        this.#peers.heard(frame.origin, frame.patterns, Date.now());
+        this.#peers.heard(frame.origin, frame.patterns, Date.now(), true);
         this.#send(
           frame.origin,
           encodeState(FrameKind.STATE, this.#origin, frame.id, this.#patterns.keys()),
@@ -424,7 +424,8 @@ export class RedisBroker implements Broker {
   }
 
   #left(node: string): void {
-    if (this.#peers.forget(node)) this.#forgotten(node);
+    const until = Date.now() + 2 * this.#heartbeatInterval;
+    if (this.#peers.departed(node, until)) this.#forgotten(node);
   }
 
   /** A node is gone: requests and acknowledgements stop waiting for it. */

@@ -17,6 +17,12 @@ export class PeerTable {
   readonly #listeners = new Set<NodeListener>();
   /** Each distinct pattern other nodes hold, with how many hold it. */
   readonly #patterns = new Map<string, number>();
+  /**
+   * Nodes that said GOODBYE, with when to stop ignoring them: on a Redis
+   * Cluster a node's last STATE (an answer sent just before it closed) may
+   * travel on another shard than its GOODBYE and arrive after it.
+   */
+  readonly #departed = new Map<string, number>();
   readonly #onError: (err: unknown) => void;
 
   constructor(onError: (err: unknown) => void) {
@@ -36,8 +42,19 @@ export class PeerTable {
     return this.#peers.size;
   }
 
-  /** Records a sign of life from `node`, with its patterns when the frame carried them. */
-  heard(node: string, patterns: string[] | undefined, now: number): void {
+  /**
+   * Records a sign of life from `node`, with its patterns when the frame
+   * carried them. A `joining` node (its HELLO) is heard even just after a
+   * GOODBYE under the same id (a restart); a late STATE of a departed one is not.
+   */
+  heard(node: string, patterns: string[] | undefined, now: number, joining = false): void {
+    if (this.#departed.size > 0) {
+      const until = this.#departed.get(node);
+      if (until !== undefined) {
+        if (!joining && now < until) return;
+        this.#departed.delete(node);
+      }
+    }
     let peer = this.#peers.get(node);
     const fresh = peer === undefined;
     if (peer === undefined) {
@@ -57,6 +74,16 @@ export class PeerTable {
     this.#peers.delete(node);
     this.#emit("down", node);
     return true;
+  }
+
+  /** `node` said GOODBYE: forgets it and ignores its late frames until `until`. */
+  departed(node: string, until: number): boolean {
+    if (this.#departed.size > 64) {
+      const now = Date.now();
+      for (const [id, end] of this.#departed) if (end <= now) this.#departed.delete(id);
+    }
+    this.#departed.set(node, until);
+    return this.forget(node);
   }
 
   /** Forgets the nodes not heard since `deadline`; returns them. */
@@ -86,6 +113,7 @@ export class PeerTable {
 
   clear(): void {
     this.#peers.clear();
+    this.#departed.clear();
     this.#patterns.clear();
     this.#listeners.clear();
   }
