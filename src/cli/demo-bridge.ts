@@ -87,8 +87,10 @@ export function bridgeDemoChat(chat: DemoChat, bayeux: BayeuxServer): () => void
   };
   bayeux.addExtension(guard);
 
-  const stopListening = bayeux.subscribe(`${CHAT_CHANNEL_PREFIX}*`, (data, message) => {
-    if (message.ext?.[ORIGIN_EXT] !== undefined) return;
+  const stopListening = bayeux.subscribe(`${CHAT_CHANNEL_PREFIX}*`, (data, message, origin) => {
+    // Another node's publish was bridged there; its room message reaches this
+    // node's members through the cluster, so bridging it here would double it.
+    if (origin !== undefined || message.ext?.[ORIGIN_EXT] !== undefined) return;
     const room = roomForChannel(message.channel);
     const posted = chatFromBayeux(data);
     if (room === null || posted === null) return;

@@ -12,6 +12,7 @@ import { after, before, describe, it } from "node:test";
 import { io as connect, type Socket } from "socket.io-client";
 import type { ServeOptions } from "../../src/cli/options.js";
 import { type RunningServer, startServer } from "../../src/cli/server.js";
+import { type FayeClient, faye, shutdown } from "../cluster/bayeux-nodes-suite.js";
 import { until } from "../socketio/raw-clients.js";
 
 const REDIS_URL = process.env.REDIS_URL || "redis://127.0.0.1:6379";
@@ -52,6 +53,7 @@ describe("switchboard --redis-url: two nodes on one Redis", { skip }, () => {
   const prefix = `sbcli-${process.pid}-${Date.now().toString(36)}`;
   const nodes: RunningServer[] = [];
   const clients: Socket[] = [];
+  const fayes: FayeClient[] = [];
   const options = (nodeId: string): ServeOptions => ({
     port: 0,
     host: "127.0.0.1",
@@ -67,6 +69,7 @@ describe("switchboard --redis-url: two nodes on one Redis", { skip }, () => {
   });
   after(async () => {
     for (const client of clients) client.close();
+    await Promise.all(fayes.map(shutdown));
     await Promise.all(nodes.map((node) => node.close()));
   });
 
@@ -93,5 +96,57 @@ describe("switchboard --redis-url: two nodes on one Redis", { skip }, () => {
     a.io.emit("cluster-hello", { from: "a" });
     await until(() => received.length > 0, 5000, "the broadcast from node a on node b");
     assert.deepEqual(received, [{ from: "a" }]);
+  });
+
+  /** A demo chat member on `node`, in room `room`, keeping every message it receives. */
+  async function member(node: RunningServer, nickname: string, room: string) {
+    const client = connect(`http://127.0.0.1:${node.port}`, {
+      transports: ["websocket"],
+      forceNew: true,
+      reconnection: false,
+    });
+    clients.push(client);
+    const messages: { from: string; text: string }[] = [];
+    client.on("message", (m: { from: string; text: string }) => messages.push(m));
+    await client.timeout(5000).emitWithAck("nickname", nickname);
+    await client.timeout(5000).emitWithAck("join", room);
+    return { client, messages };
+  }
+
+  it("runs the demo chat and its Bayeux bridge across the nodes, once per message", {
+    timeout: 20_000,
+  }, async () => {
+    const [a, b] = nodes;
+    const room = `r${Date.now().toString(36)}`;
+    const ann = await member(a, "ann", room);
+    const bob = await member(b, "bob", room);
+    const onB = new faye.Client(`http://127.0.0.1:${b.port}/bayeux`, { timeout: 5 });
+    fayes.push(onB);
+    const bayeuxSeen: unknown[] = [];
+    await onB.subscribe(`/chat/${room}`, (data) => bayeuxSeen.push(data));
+    await Promise.all([a.io.hub.settled(), b.io.hub.settled()]);
+    // A Socket.IO member on node a writes: the member on node b and a Bayeux client of node b see it.
+    const sent = await ann.client.timeout(5000).emitWithAck("message", "hello from a");
+    assert.deepEqual(sent, { ok: true });
+    await until(() => bob.messages.length > 0 && bayeuxSeen.length > 0, 8000, "the message on b");
+    assert.deepEqual(
+      bob.messages.map((m) => `${m.from}:${m.text}`),
+      ["ann:hello from a"],
+    );
+    // A Bayeux client of node b writes: both members get it exactly once (one node bridges it).
+    const onA = new faye.Client(`http://127.0.0.1:${a.port}/bayeux`, { timeout: 5 });
+    fayes.push(onA);
+    await onA.publish(`/chat/${room}`, { from: "fay", text: "hello from bayeux" });
+    const fromFay = (list: { from: string }[]) => list.filter((m) => m.from === "fay").length;
+    await until(
+      () => fromFay(ann.messages) > 0 && fromFay(bob.messages) > 0,
+      8000,
+      "the Bayeux message in the room on both nodes",
+    );
+    // A marker after it: anything doubled would have arrived before the marker.
+    await ann.client.timeout(5000).emitWithAck("message", "marker");
+    await until(() => bob.messages.some((m) => m.text === "marker"), 8000, "the marker on node b");
+    assert.equal(fromFay(ann.messages), 1);
+    assert.equal(fromFay(bob.messages), 1);
   });
 });

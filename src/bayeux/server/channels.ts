@@ -73,7 +73,7 @@ export class ChannelRouter {
     this.#space = from.space<ChannelSubscriber>({
       prefix: "",
       isPattern,
-      onMessage: (via, topic, envelope) => this.#onRemote(via, topic, envelope),
+      onMessage: (via, topic, envelope, origin) => this.#onRemote(via, topic, envelope, origin),
     });
     this.topics = this.#space.router;
   }
@@ -161,7 +161,7 @@ export class ChannelRouter {
    * topic that are on no topic before it in the order exact name, then
    * {@link wildcardPatterns}, so every subscriber gets it once.
    */
-  #onRemote(via: string, topic: string, envelope: DecodedEnvelope): void {
+  #onRemote(via: string, topic: string, envelope: DecodedEnvelope, origin: string): void {
     const json = envelope.frames[0];
     if (envelope.header.t !== PUBLISH || typeof json !== "string") {
       debug("dropping a message of another kind on %s", topic);
@@ -183,7 +183,7 @@ export class ChannelRouter {
     const index = order.indexOf(via);
     if (index === -1) return;
     const earlier = order.slice(0, index).filter((t) => this.topics.has(t));
-    const delivery = Delivery.fromJson(message, json);
+    const delivery = Delivery.fromJson(message, json, origin);
     for (const subscriber of subscribers) {
       if (earlier.some((t) => this.topics.isSubscribed(subscriber, t))) continue;
       subscriber.deliver(delivery);

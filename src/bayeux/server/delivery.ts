@@ -17,6 +17,8 @@ export class Delivery {
   /** The message delivered: `channel`, `data`, and `id` / `ext` when the publisher set them. */
   readonly message: BayeuxMessage;
   #json: string | null = null;
+  /** The node that published it, when another node did (undefined: this one). */
+  origin: string | undefined = undefined;
   #frame: Buffer | null = null;
   #wsFrame: Buffer[] | null = null;
 
@@ -39,9 +41,10 @@ export class Delivery {
    * A delivery whose JSON is already known (a message another node
    * published, read from that JSON): it is not encoded again.
    */
-  static fromJson(message: BayeuxMessage, json: string): Delivery {
+  static fromJson(message: BayeuxMessage, json: string, origin?: string): Delivery {
     const delivery = new Delivery(message);
     delivery.#json = json;
+    delivery.origin = origin;
     return delivery;
   }
 

@@ -49,7 +49,15 @@ export interface BayeuxServerEvents {
 }
 
 /** A listener of `server.subscribe`. */
-export type ChannelListener = (data: unknown, message: BayeuxMessage) => void;
+/**
+ * A server-side subscriber. `origin` is the node that published the message
+ * when another node of the cluster did, undefined when this one did.
+ */
+export type ChannelListener = (
+  data: unknown,
+  message: BayeuxMessage,
+  origin: string | undefined,
+) => void;
 
 class LocalListener implements ChannelSubscriber {
   readonly #listener: ChannelListener;
@@ -60,7 +68,7 @@ class LocalListener implements ChannelSubscriber {
 
   deliver(delivery: Delivery): void {
     try {
-      this.#listener(delivery.message.data, delivery.message);
+      this.#listener(delivery.message.data, delivery.message, delivery.origin);
     } catch (err) {
       // A throwing listener must not stop delivery to the others.
       queueMicrotask(() => {
