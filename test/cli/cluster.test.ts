@@ -12,7 +12,7 @@ import { after, before, describe, it } from "node:test";
 import { io as connect, type Socket } from "socket.io-client";
 import type { ServeOptions } from "../../src/cli/options.js";
 import { type RunningServer, startServer } from "../../src/cli/server.js";
-import { type FayeClient, faye, shutdown } from "../cluster/bayeux-nodes-suite.js";
+import { type FayeClient, faye, shutdown } from "../helpers/faye.js";
 import { until } from "../socketio/raw-clients.js";
 
 const REDIS_URL = process.env.REDIS_URL || "redis://127.0.0.1:6379";

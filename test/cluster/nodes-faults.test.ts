@@ -17,10 +17,10 @@ import { encodePublish, originBytes } from "../../src/cluster/redis-frame.js";
 import type { Server } from "../../src/index.js";
 import { silentLogger } from "../../src/shared/logger.js";
 import { type Running, startServer as startBayeux } from "../bayeux/helpers.js";
+import { type FayeClient, faye, shutdown } from "../helpers/faye.js";
 import { eventually, redisSkip, startRedis, uniquePrefix } from "../helpers/redis-server.js";
 import { type Harness, startServer as startSocketio, waitFor } from "../socketio/helpers.js";
 import { until } from "../socketio/raw-clients.js";
-import { type FayeClient, faye, shutdown } from "./bayeux-nodes-suite.js";
 
 const T = { timeout: 30_000 };
 const ROOM = "lobby";

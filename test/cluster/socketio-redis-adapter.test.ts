@@ -12,6 +12,7 @@ import { createAdapter } from "@socket.io/redis-adapter";
 import { Redis } from "ioredis";
 import type { AdapterConstructor } from "../../src/socketio/server.js";
 import { type Harness, startServer, waitFor } from "../socketio/helpers.js";
+import { untilAsync } from "../socketio/raw-clients.js";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const T = { timeout: 15_000 };
@@ -66,13 +67,11 @@ describe("@socket.io/redis-adapter on Switchboard servers", {
     const [ca, cb] = [a.client(), b.client()];
     await Promise.all([waitFor(ca, "connect"), waitFor(cb, "connect")]);
     // The adapter counts the servers it heard from; wait until each sees the other.
-    let count = 0;
-    const deadline = Date.now() + 5000;
-    while (count < 2 && Date.now() < deadline) {
-      count = await a.io.of("/").adapter.serverCount();
-      if (count < 2) await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    assert.equal(count, 2, "both servers on the channel");
+    await untilAsync(
+      async () => (await a.io.of("/").adapter.serverCount()) === 2,
+      5000,
+      "both servers on the channel",
+    );
     const got = [waitFor(ca, "hello"), waitFor(cb, "hello")];
     a.io.emit("hello", "world", Buffer.from([1, 2]));
     const [[wa], [wb, bin]] = (await Promise.all(got)) as [string, ArrayBuffer][];

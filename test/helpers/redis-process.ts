@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { untilAsync } from "../socketio/raw-clients.js";
 
 /** A port nothing listens on right now. */
 export async function freePort(): Promise<number> {
@@ -70,17 +71,8 @@ export function pings(port: number): Promise<boolean> {
 }
 
 /** Polls an asynchronous probe until it holds; rejects after `ms`. */
-export async function waitFor(
-  what: string,
-  ms: number,
-  probe: () => Promise<boolean>,
-): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await probe().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+export function waitFor(what: string, ms: number, probe: () => Promise<boolean>): Promise<void> {
+  return untilAsync(probe, ms, what);
 }
 
 /**

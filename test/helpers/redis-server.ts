@@ -7,6 +7,7 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createClient } from "@redis/client";
+import { untilAsync } from "../socketio/raw-clients.js";
 import { pings, type RedisProcess, startRedis } from "./redis-process.js";
 
 export { freePort, RedisProcess, rawCommand, startRedis } from "./redis-process.js";
@@ -59,16 +60,12 @@ export function uniquePrefix(what: string): string {
 }
 
 /** Checks an asynchronous `test` until it holds; rejects after `ms`. */
-export async function eventually(
+export function eventually(
   test: () => Promise<boolean>,
   what = "condition",
   ms = 5000,
 ): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await test())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  return untilAsync(test, ms, what);
 }
 
 /**

@@ -29,9 +29,21 @@ export function rawClient(port: number, transport: RawTransport): Promise<RawCli
 }
 
 /** Checks `test` every few milliseconds until it holds; rejects after `ms`. */
-export async function until(test: () => boolean, ms = 5000, what = "condition"): Promise<void> {
+export function until(test: () => boolean, ms = 5000, what = "condition"): Promise<void> {
+  return untilAsync(async () => test(), ms, what);
+}
+
+/**
+ * As {@link until}, for a check that needs I/O (a Redis query, a cluster
+ * count); a check that throws counts as not holding yet.
+ */
+export async function untilAsync(
+  test: () => Promise<boolean>,
+  ms = 5000,
+  what = "condition",
+): Promise<void> {
   const deadline = Date.now() + ms;
-  while (!test()) {
+  while (!(await test().catch(() => false))) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }

@@ -13,7 +13,6 @@ import { RedisBroker, type RedisBrokerOptions } from "../../src/cluster/redis.js
 import { silentLogger } from "../../src/shared/logger.js";
 import { type RedisClusterServers, startRedisCluster } from "../helpers/redis-cluster.js";
 import { REDIS_URL, redisSkip, uniquePrefix } from "../helpers/redis-server.js";
-import type { BrokerFactory } from "./socketio-nodes-suite.js";
 
 /**
  * Heartbeat of the suites' brokers: a node is dropped after two silent
@@ -21,6 +20,14 @@ import type { BrokerFactory } from "./socketio-nodes-suite.js";
  * outlast a busy event loop on a loaded machine.
  */
 export const HEARTBEAT = 500;
+
+/** Makes the brokers of one cluster. */
+export interface BrokerFactory {
+  /** A new node's broker. */
+  connect(): Broker | Promise<Broker>;
+  /** Ends the cluster (after every broker was closed). */
+  close?(): Promise<void>;
+}
 
 /** A multi-node suite: its name and broker factory, as the suites take them. */
 export type NodesSuite = (name: string, makeFactory: () => BrokerFactory) => void;
