@@ -1,6 +1,5 @@
 /** The Faye client library as the cluster tests use it, and a bounded disconnect. */
 import { createRequire } from "node:module";
-import { delay } from "../bayeux/helpers.js";
 import { until } from "../socketio/raw-clients.js";
 
 const require = createRequire(import.meta.url);
@@ -28,6 +27,13 @@ export const faye = require("faye") as {
 export async function shutdown(client: FayeClient): Promise<void> {
   await until(() => client._state === 3 || client._state === 4, 5000).catch(() => {});
   const done = client.disconnect();
-  if (done) await Promise.race([Promise.resolve(done).catch(() => {}), delay(3000)]);
+  if (done) {
+    let settled = false;
+    Promise.resolve(done).then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    await until(() => settled, 3000, "the Faye disconnect").catch(() => {});
+  }
   client._dispatcher.close();
 }
