@@ -9,12 +9,12 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { format } from "node:util";
 import { createClient, createCluster } from "@redis/client";
 import type { Broker } from "../../src/cluster/index.js";
 import { RedisBroker, type RedisBrokerOptions } from "../../src/cluster/redis.js";
 import { encodePublish, FRAME_VERSION, originBytes } from "../../src/cluster/redis-frame.js";
 import { silentLogger } from "../../src/shared/logger.js";
+import { recordingLogger } from "../helpers/recording-logger.js";
 import { type RedisClusterServers, startRedisCluster } from "../helpers/redis-cluster.js";
 import { type RedisProcess, rawCommand, startRedis } from "../helpers/redis-server.js";
 import { until } from "../socketio/raw-clients.js";
@@ -78,19 +78,6 @@ async function singleClients(url: string): Promise<Client[]> {
   subscriber.on("error", () => {});
   await Promise.all([client.connect(), subscriber.connect()]);
   return [client as unknown as Client, subscriber as unknown as Client];
-}
-
-/** A logger that keeps what it is told. */
-function recordingLogger() {
-  const lines: string[] = [];
-  const keep =
-    (level: string) =>
-    (message: string, ...args: unknown[]) =>
-      lines.push(`${level}: ${format(message, ...args)}`);
-  return {
-    lines,
-    logger: { debug() {}, info: keep("info"), warn: keep("warn"), error: keep("error") },
-  };
 }
 
 /** What only a Redis backend has: frames on the wire, joining nodes. */

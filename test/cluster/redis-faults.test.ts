@@ -6,9 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { after, it } from "node:test";
-import { format } from "node:util";
 import { RedisBroker, type RedisBrokerOptions } from "../../src/cluster/redis.js";
 import { clusterSlot } from "../../src/cluster/redis-slot.js";
+import { recordingLogger } from "../helpers/recording-logger.js";
 import { startRedisCluster } from "../helpers/redis-cluster.js";
 import { freePort, RedisProcess } from "../helpers/redis-server.js";
 import { until } from "../socketio/raw-clients.js";
@@ -20,18 +20,6 @@ after(async () => {
   await Promise.all(brokers.map((b) => b.close()));
   await Promise.all(servers.map((s) => s.stop()));
 });
-
-function recordingLogger() {
-  const lines: string[] = [];
-  const keep =
-    (level: string) =>
-    (message: string, ...args: unknown[]) =>
-      lines.push(`${level}: ${format(message, ...args)}`);
-  return {
-    lines,
-    logger: { debug() {}, info: keep("info"), warn: keep("warn"), error: keep("error") },
-  };
-}
 
 async function server(): Promise<RedisProcess> {
   const made = new RedisProcess(await freePort());
