@@ -15,11 +15,14 @@
  */
 export type { Logger } from "../shared/logger.js";
 export { RedisBroker, type RedisBrokerOptions } from "./redis-broker.js";
+export type { RedisLibrary } from "./redis-compat.js";
 export {
+  closeRedis,
   connectRedis,
   DEFAULT_KEY_PREFIX,
   isRedisCluster,
   type RedisConnection,
+  type RedisConnectionV1,
   type RedisTarget,
 } from "./redis-keys.js";
 export { RedisMessageLog, type RedisMessageLogOptions } from "./redis-message-log.js";
