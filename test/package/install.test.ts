@@ -456,13 +456,17 @@ const options = { url, prefix, logger: { info() {}, warn() {}, error() {} } };
 const a = new RedisBroker(options);
 const b = new RedisBroker(options);
 await Promise.all([a.ready(), b.ready()]);
-const got = new Promise((resolve) => b.subscribe("room", (topic, bytes) => resolve(topic + "=" + bytes)));
+let delivered = () => {};
+const got = new Promise((resolve) => {
+  delivered = resolve;
+});
+await b.subscribe("room", (topic, bytes) => delivered(topic + "=" + bytes));
 await a.publish("room", Buffer.from("hi"));
-const delivered = await got;
+const message = await got;
 const meets = a.nodes().includes(b.nodeId) && b.nodes().includes(a.nodeId);
 await Promise.all([a.close(), b.close()]);
 const client = createRequire(import.meta.url)("@redis/client/package.json").version;
-console.log(JSON.stringify({ delivered, meets, client }));`,
+console.log(JSON.stringify({ delivered: message, meets, client }));`,
       everything,
       [REDIS_URL],
     );
