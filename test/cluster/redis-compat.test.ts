@@ -1,7 +1,7 @@
 /**
  * What differs between `@redis/client` lines (redis-compat.ts), checked on
  * real connections of each line to the shared Redis (REDIS_URL): how a
- * connection is told apart, binary replies, closing gracefully and at once.
+ * connection is told apart, binary replies, a failed first connect, closing.
  *
  * Under CI=true an unreachable REDIS_URL fails the run instead of skipping.
  */
@@ -10,7 +10,7 @@ import { describe, it } from "node:test";
 import { isModernClient, linkEvents } from "../../src/cluster/redis-compat.js";
 import { closeRedis, connectRedis, redisCommand } from "../../src/cluster/redis-keys.js";
 import { CLIENT_LINES, CLIENT_V1 } from "../helpers/redis-clients.js";
-import { REDIS_URL, redisSkip, uniquePrefix } from "../helpers/redis-server.js";
+import { freePort, REDIS_URL, redisSkip, uniquePrefix } from "../helpers/redis-server.js";
 
 describe("redis-compat: link events", () => {
   it("a 1.6 cluster client has no down/up events; 5+ cluster and every single client have", () => {
@@ -60,6 +60,11 @@ for (const line of CLIENT_LINES) {
         await redisCommand(redis, key, ["DEL", key]);
         await closeRedis(redis);
       }
+    });
+
+    it("connectRedis rejects when nothing listens, instead of retrying for ever", async () => {
+      const port = await freePort();
+      await assert.rejects(connectRedis({ url: `redis://127.0.0.1:${port}` }, line));
     });
 
     it("closes gracefully, and closing again does not throw", async () => {
