@@ -7,40 +7,30 @@
  * Cluster hash tag, so every key of one record (one session, one log stream)
  * lands in one slot and a script may touch them together.
  *
- * `@redis/client` is an optional peer dependency: only types are imported
- * here, and {@link connectRedis} loads it when called, so an installation
- * that uses no Redis carries no Redis client. Lines 1.6, 5 and 6 all work;
- * how they differ is in redis-compat.ts.
+ * `@redis/client` is an optional peer dependency: {@link connectRedis} loads
+ * it when called, so an installation that uses no Redis carries no Redis
+ * client. Its lines 1.6, 5 and 6 all work; how they differ is in
+ * redis-compat.ts.
  */
 import { createHash } from "node:crypto";
-import type { RedisClientType, RedisClusterType } from "@redis/client";
 import { bufferReplies, closeConnection, type RedisLibrary } from "./redis-compat.js";
 
 /** The default key prefix of every Redis backend. */
 export const DEFAULT_KEY_PREFIX = "sb:";
 
-// biome-ignore lint/suspicious/noExplicitAny: a client of any modules/scripts/RESP version works.
-type AnyClient = RedisClientType<any, any, any, any, any>;
-// biome-ignore lint/suspicious/noExplicitAny: as above, for a cluster.
-type AnyCluster = RedisClusterType<any, any, any, any, any>;
-
 /**
- * A client or cluster client of `@redis/client` 1.6, by the part the
- * backends use (its own types come with that line, not with the 5/6 types
- * this package is built against).
+ * A ready client of one Redis server or of a Redis Cluster, of any supported
+ * `@redis/client` line (1.6, 5, 6), by the part the backends use. Typed by
+ * shape rather than by the library's own types, which differ from line to
+ * line, so these declarations hold whichever line is installed.
  */
-export interface RedisConnectionV1 {
-  isOpen: boolean;
+export interface RedisConnection {
+  readonly isOpen: boolean;
   sendCommand(...args: never[]): Promise<unknown>;
-  quit(): Promise<unknown>;
-  disconnect(): Promise<unknown>;
 }
 
-/** A ready client of one Redis server or of a Redis Cluster, of `@redis/client` 5/6 or 1.6. */
-export type RedisConnection = AnyClient | AnyCluster | RedisConnectionV1;
-
 /** Whether `redis` is a cluster client (it routes each command by key). */
-export function isRedisCluster(redis: RedisConnection): redis is AnyCluster {
+export function isRedisCluster(redis: RedisConnection): boolean {
   return "masters" in redis;
 }
 

@@ -22,7 +22,6 @@ export {
   DEFAULT_KEY_PREFIX,
   isRedisCluster,
   type RedisConnection,
-  type RedisConnectionV1,
   type RedisTarget,
 } from "./redis-keys.js";
 export { RedisMessageLog, type RedisMessageLogOptions } from "./redis-message-log.js";

@@ -443,6 +443,43 @@ describe(`with everything: optional dependencies and ${SMALL_REDIS_CLIENT}`, () 
     assert.ok(bytes <= MAX_BYTES, `node_modules holds ${bytes} bytes of files`);
   });
 
+  it("TypeScript takes that client's own connections, declarations checked too (skipLibCheck off)", async () => {
+    writeFileSync(
+      join(everything, "consumer.mts"),
+      `import { createClient } from "@redis/client";
+import { closeRedis, connectRedis, RedisBroker, RedisSessionStore, type RedisConnection } from "switchboard/redis";
+const redis: RedisConnection = await connectRedis({ url: "redis://127.0.0.1:6379" });
+const own = createClient();
+const stores = [new RedisSessionStore(redis), new RedisSessionStore(own)];
+const broker = new RedisBroker({ client: own });
+// @ts-expect-error: a store needs a connection
+new RedisSessionStore({});
+await closeRedis(own);
+void [stores, broker];
+`,
+    );
+    writeFileSync(
+      join(everything, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          module: "nodenext",
+          moduleResolution: "nodenext",
+          target: "es2022",
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          types: ["node"],
+          typeRoots: [join(repo, "node_modules", "@types")],
+        },
+        files: ["consumer.mts"],
+      }),
+    );
+    const tsc = join(repo, "node_modules", "typescript", "bin", "tsc");
+    await sh(process.execPath, [tsc, "-p", "tsconfig.json"], everything).catch(
+      (err: { stdout?: string }) => assert.fail(`tsc: ${err.stdout ?? err}`),
+    );
+  });
+
   it("switchboard/redis starts a RedisBroker on that client: two nodes meet and deliver", {
     skip: noRedis,
   }, async () => {
