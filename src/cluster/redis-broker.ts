@@ -63,6 +63,7 @@ import {
 } from "./broker.js";
 import { AckTable } from "./redis-acks.js";
 import { ChannelSync } from "./redis-channels.js";
+import type { RedisLibrary } from "./redis-compat.js";
 import {
   decodeFrame,
   encodeAck,
@@ -86,6 +87,8 @@ export interface RedisBrokerOptions {
   client?: unknown;
   /** A client for subscriptions, one per broker; default a duplicate of `client`, or a new connection. */
   subscriber?: unknown;
+  /** The `@redis/client` module (1.6, 5 or 6) to connect with; default the installed one. */
+  library?: RedisLibrary;
   /** Use Redis Cluster: `true` (the `url` as root node) or the root nodes. */
   cluster?: { rootNodes: Array<{ url: string }> } | boolean;
   /** This node's id (1-255 bytes); default 16 random hex digits. */
@@ -163,6 +166,7 @@ export class RedisBroker implements Broker {
       url: options.url,
       client: options.client,
       subscriber: options.subscriber,
+      library: options.library,
       cluster: options.cluster,
       sharded: options.sharded,
       backoff: { initial: options.backoff?.initial ?? 100, max: options.backoff?.max ?? 5000 },

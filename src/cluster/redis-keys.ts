@@ -7,27 +7,43 @@
  * Cluster hash tag, so every key of one record (one session, one log stream)
  * lands in one slot and a script may touch them together.
  *
- * `@redis/client` is an optional peer dependency: only types are imported
- * here, and {@link connectRedis} loads it when called, so an installation
- * that uses no Redis carries no Redis client.
+ * `@redis/client` is an optional peer dependency: {@link connectRedis} loads
+ * it when called, so an installation that uses no Redis carries no Redis
+ * client. Its lines 1.6, 5 and 6 all work; how they differ is in
+ * redis-compat.ts.
  */
 import { createHash } from "node:crypto";
-import type { RedisClientType, RedisClusterType } from "@redis/client";
+import { bufferReplies, closeConnection, type RedisLibrary } from "./redis-compat.js";
 
 /** The default key prefix of every Redis backend. */
 export const DEFAULT_KEY_PREFIX = "sb:";
 
-// biome-ignore lint/suspicious/noExplicitAny: a client of any modules/scripts/RESP version works.
-type AnyClient = RedisClientType<any, any, any, any, any>;
-// biome-ignore lint/suspicious/noExplicitAny: as above, for a cluster.
-type AnyCluster = RedisClusterType<any, any, any, any, any>;
-
-/** A ready client of one Redis server or of a Redis Cluster. */
-export type RedisConnection = AnyClient | AnyCluster;
+/**
+ * A ready client of one Redis server or of a Redis Cluster, of any supported
+ * `@redis/client` line (1.6, 5, 6), by the part the backends use. Typed by
+ * shape rather than by the library's own types, which differ from line to
+ * line, so these declarations hold whichever line is installed.
+ */
+export interface RedisConnection {
+  readonly isOpen: boolean;
+  sendCommand(...args: never[]): Promise<unknown>;
+}
 
 /** Whether `redis` is a cluster client (it routes each command by key). */
-export function isRedisCluster(redis: RedisConnection): redis is AnyCluster {
+export function isRedisCluster(redis: RedisConnection): boolean {
   return "masters" in redis;
+}
+
+/**
+ * Closes a connection from {@link connectRedis} (or any client or cluster
+ * client of a supported line): gracefully when it is up, otherwise at once.
+ *
+ * @example
+ * const redis = await connectRedis({ url: "redis://127.0.0.1:6379" });
+ * await closeRedis(redis);
+ */
+export function closeRedis(redis: RedisConnection): Promise<void> {
+  return closeConnection(redis);
 }
 
 /** Where to connect: one server's URL, or the root nodes of a cluster. */
@@ -39,43 +55,60 @@ export type RedisTarget = { url: string } | { rootNodes: string[] };
  * would otherwise retry for ever); once connected, a lost connection is
  * retried with a backoff of up to 2 s.
  *
+ * `library` is the `@redis/client` module to connect with, by default the
+ * installed one (1.6, 5 or 6).
+ *
  * @example
  * const redis = await connectRedis({ url: "redis://127.0.0.1:6379" });
  * const cluster = await connectRedis({ rootNodes: ["redis://127.0.0.1:7000"] });
  */
-export async function connectRedis(target: RedisTarget): Promise<RedisConnection> {
-  const { createClient, createCluster } = await import("@redis/client");
+export async function connectRedis(
+  target: RedisTarget,
+  options: { library?: RedisLibrary } = {},
+): Promise<RedisConnection> {
+  // Options are typed by no single line: only ones every line takes are passed.
+  const { createClient, createCluster } =
+    options.library ?? ((await import("@redis/client")) as unknown as RedisLibrary);
   let connected = false;
   const socket = {
     connectTimeout: 5000,
     reconnectStrategy: (retries: number, cause: Error): number | Error =>
       connected ? Math.min(50 * 2 ** Math.min(retries, 6), 2000) : cause,
   };
-  if ("url" in target) {
-    const client = createClient({ url: target.url, socket });
-    client.on("error", ignoreError);
-    await client.connect();
-    connected = true;
-    return client as unknown as AnyClient;
-  }
-  const cluster = createCluster({
-    rootNodes: target.rootNodes.map((url) => ({ url, socket })),
-    defaults: { socket },
-  });
-  cluster.on("error", ignoreError);
-  await cluster.connect();
+  const connection = (
+    "url" in target
+      ? createClient({ url: target.url, socket })
+      : createCluster({
+          rootNodes: target.rootNodes.map((url) => ({ url, socket })),
+          defaults: { socket },
+        })
+  ) as Connectable;
+  connection.on("error", ignoreError);
+  await connection.connect();
   connected = true;
-  return cluster as unknown as AnyCluster;
+  return connection as unknown as RedisConnection;
+}
+
+interface Connectable {
+  on(event: string, listener: () => void): unknown;
+  connect(): Promise<unknown>;
 }
 
 /** Connection errors surface as rejected commands; the event is only a notice. */
 function ignoreError(): void {}
 
-/** RESP type of a bulk string (`$`), `RESP_TYPES.BLOB_STRING` in `@redis/client`. */
-const BLOB_STRING = 36;
-
-/** Replies of binary-safe commands: bulk strings as Buffers. */
-const BUFFERS = { typeMapping: { [BLOB_STRING]: Buffer } } as const;
+/** `sendCommand` of a single client and of a cluster client, on every line. */
+interface CommandSender {
+  sendCommand(args: (string | Buffer)[], options?: object): Promise<unknown>;
+}
+interface ClusterCommandSender {
+  sendCommand(
+    key: string,
+    readonly: boolean,
+    args: (string | Buffer)[],
+    options?: object,
+  ): Promise<unknown>;
+}
 
 /**
  * Sends one command. `key` routes it on a cluster (every key of the command
@@ -87,10 +120,16 @@ export function redisCommand<T>(
   args: (string | Buffer)[],
   binary = false,
 ): Promise<T> {
+  const options = binary ? bufferReplies(redis) : undefined;
   if (isRedisCluster(redis)) {
-    return redis.sendCommand(key, false, args, binary ? BUFFERS : undefined) as Promise<T>;
+    return (redis as unknown as ClusterCommandSender).sendCommand(
+      key,
+      false,
+      args,
+      options,
+    ) as Promise<T>;
   }
-  return redis.sendCommand(args, binary ? BUFFERS : undefined) as Promise<T>;
+  return (redis as unknown as CommandSender).sendCommand(args, options) as Promise<T>;
 }
 
 /**

@@ -12,21 +12,21 @@
  * Connections made here have no offline queue: a command sent while Redis is
  * unreachable fails at once instead of waiting in an unbounded buffer. The
  * client library re-subscribes every channel when a connection comes back.
+ * What differs between `@redis/client` lines is in redis-compat.ts.
  */
-import { createClient, createCluster } from "@redis/client";
+import * as installedLibrary from "@redis/client";
 import { BrokerError } from "./broker.js";
+import { closeConnection, linkEvents, type RedisLibrary } from "./redis-compat.js";
 import { clusterSlot } from "./redis-slot.js";
 
 /** Receives a message and the channel it came on. */
 export type ChannelListener = (message: Buffer, channel: Buffer) => void;
 
-/** The part of an `@redis/client` client (or cluster) the broker uses. */
+/** The part of an `@redis/client` client (or cluster), of any supported line, the broker uses. */
 export interface RedisConnection {
   isReady?: boolean;
   isOpen: boolean;
   connect(): Promise<unknown>;
-  close?(): Promise<unknown>;
-  destroy?(): void;
   on(event: string, listener: (...args: unknown[]) => void): unknown;
   off(event: string, listener: (...args: unknown[]) => void): unknown;
   duplicate?(): RedisConnection;
@@ -43,6 +43,8 @@ export interface TransportOptions {
   url?: string;
   client?: unknown;
   subscriber?: unknown;
+  /** The `@redis/client` module to make connections with; default the installed one. */
+  library?: RedisLibrary;
   cluster?: { rootNodes: Array<{ url: string }> } | boolean;
   /** Force sharded pub/sub on or off; detected from the server's version when absent. */
   sharded?: boolean;
@@ -73,6 +75,9 @@ export class RedisTransport {
   constructor(options: TransportOptions) {
     this.#options = options;
     const { client, subscriber, cluster } = options;
+    // Options are typed by no single line: only ones every line takes are passed.
+    const library = options.library ?? (installedLibrary as unknown as RedisLibrary);
+    const { createClient, createCluster } = library;
     const reconnectStrategy = (retries: number) =>
       this.#closed ? false : backoffDelay(retries, options.backoff.initial, options.backoff.max);
     if (cluster) {
@@ -177,14 +182,13 @@ export class RedisTransport {
   }
 
   #watch(connection: RedisConnection): void {
-    const events = this.#cluster
-      ? { down: "node-reconnecting", up: "node-ready", error: "node-error" }
-      : { down: "reconnecting", up: "ready", error: "error" };
+    const events = linkEvents(connection, this.#cluster);
     let lastError: unknown;
     connection.on(events.error, (err: unknown) => {
       lastError = err;
     });
-    if (this.#cluster) connection.on("error", (err: unknown) => (lastError = err));
+    if (events.error !== "error") connection.on("error", (err: unknown) => (lastError = err));
+    if (!events.down || !events.up) return;
     connection.on(events.down, () => {
       if (this.#closed || this.#down) return;
       this.#down = true;
@@ -245,16 +249,6 @@ export class RedisTransport {
   /** Closes the connections this transport made; ones passed in stay open. */
   async close(): Promise<void> {
     this.#closed = true;
-    await Promise.all(
-      this.#owned.map(async (connection) => {
-        try {
-          if (connection.isReady !== false && connection.isOpen && connection.close)
-            await connection.close();
-          else connection.destroy?.();
-        } catch {
-          connection.destroy?.();
-        }
-      }),
-    );
+    await Promise.all(this.#owned.map((connection) => closeConnection(connection)));
   }
 }

@@ -15,7 +15,9 @@
  */
 export type { Logger } from "../shared/logger.js";
 export { RedisBroker, type RedisBrokerOptions } from "./redis-broker.js";
+export type { RedisLibrary } from "./redis-compat.js";
 export {
+  closeRedis,
   connectRedis,
   DEFAULT_KEY_PREFIX,
   isRedisCluster,

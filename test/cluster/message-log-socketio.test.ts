@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { connectRedis, type RedisConnection } from "../../src/cluster/redis-keys.js";
+import { closeRedis, connectRedis, type RedisConnection } from "../../src/cluster/redis-keys.js";
 import { RedisMessageLog } from "../../src/cluster/redis-message-log.js";
 import type { Socket } from "../../src/index.js";
 import { countKeys, REDIS_URL, redisSkip, uniquePrefix } from "../helpers/redis-server.js";
@@ -54,7 +54,7 @@ describe("connection state recovery on a Redis message log", { skip: await redis
     redis = await connectRedis({ url: REDIS_URL });
   });
   after(async () => {
-    await redis?.close();
+    if (redis) await closeRedis(redis);
   });
 
   it("replays the broadcasts a client missed, in order, then drops nothing", T, async () => {

@@ -5,8 +5,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { MemoryMessageLog, type MessageLogLimits } from "../../src/cluster/index.js";
-import { connectRedis, type RedisConnection } from "../../src/cluster/redis-keys.js";
+import { closeRedis, connectRedis, type RedisConnection } from "../../src/cluster/redis-keys.js";
 import { RedisMessageLog } from "../../src/cluster/redis-message-log.js";
+import { CLIENT_LINES } from "../helpers/redis-clients.js";
 import { startRedisCluster } from "../helpers/redis-cluster.js";
 import {
   countKeys,
@@ -72,50 +73,62 @@ function redisBackend(redis: () => RedisConnection, urls: () => string[]) {
   };
 }
 
-describe("redis message log: contract", { skip: await redisSkip() }, () => {
-  let redis: RedisConnection;
-  before(async () => {
-    redis = await connectRedis({ url: REDIS_URL });
-  });
-  after(async () => {
-    await redis?.close();
-  });
-  messageLogContract(
-    redisBackend(
-      () => redis,
-      () => [REDIS_URL],
-    ),
-  );
+const sharedSkip = await redisSkip();
 
-  it("keeps a stream in two keys sharing its hash tag under the prefix", async () => {
-    const prefix = uniquePrefix("log-layout");
-    const log = new RedisMessageLog(redis, { prefix });
-    assert.deepEqual(log.keysOf("sio/chat"), [
-      `${prefix}log:{sio/chat}`,
-      `${prefix}log:{sio/chat}:meta`,
-    ]);
-    await log.append("sio/chat", Buffer.from("x"));
-    assert.equal(await countKeys([REDIS_URL], prefix), 2);
-    await log.drop("sio/chat");
-    assert.equal(await countKeys([REDIS_URL], prefix), 0);
+for (const line of CLIENT_LINES) {
+  describe(`redis message log (${line.name}): contract`, { skip: sharedSkip }, () => {
+    let redis: RedisConnection;
+    before(async () => {
+      redis = await connectRedis({ url: REDIS_URL }, line);
+    });
+    after(async () => {
+      if (redis) await closeRedis(redis);
+    });
+    messageLogContract(
+      redisBackend(
+        () => redis,
+        () => [REDIS_URL],
+      ),
+    );
+
+    it("keeps a stream in two keys sharing its hash tag under the prefix", async () => {
+      const prefix = uniquePrefix("log-layout");
+      const log = new RedisMessageLog(redis, { prefix });
+      assert.deepEqual(log.keysOf("sio/chat"), [
+        `${prefix}log:{sio/chat}`,
+        `${prefix}log:{sio/chat}:meta`,
+      ]);
+      await log.append("sio/chat", Buffer.from("x"));
+      assert.equal(await countKeys([REDIS_URL], prefix), 2);
+      await log.drop("sio/chat");
+      assert.equal(await countKeys([REDIS_URL], prefix), 0);
+    });
   });
-});
+}
 
 describe("redis cluster message log: contract", { skip: await redisSkip("cluster") }, () => {
   let cluster: RedisServers;
-  let redis: RedisConnection;
   before(async () => {
     cluster = await startRedisCluster(3);
-    redis = await connectRedis({ rootNodes: cluster.rootNodes });
   });
   after(async () => {
-    await redis?.close();
     await cluster?.stop();
   });
-  messageLogContract(
-    redisBackend(
-      () => redis,
-      () => cluster.urls,
-    ),
-  );
+  for (const line of CLIENT_LINES) {
+    describe(line.name, () => {
+      let redis: RedisConnection;
+      before(async () => {
+        redis = await connectRedis({ rootNodes: cluster.rootNodes }, line);
+      });
+      after(async () => {
+        if (redis) await closeRedis(redis);
+      });
+      messageLogContract(
+        redisBackend(
+          () => redis,
+          () => cluster.urls,
+        ),
+      );
+    });
+  }
 });

@@ -2,19 +2,26 @@
  * The Redis broker against the broker contract on a single Redis (REDIS_URL,
  * sharded and classic pub/sub) and on a 3-master Redis Cluster started here,
  * plus what only Redis has: frames on the wire, channel subscriptions, how
- * many times a payload crosses Redis.
+ * many times a payload crosses Redis. All of it once per supported
+ * `@redis/client` line (6, 5, 1.6), each making its own connections.
  *
  * Under CI=true an unreachable REDIS_URL fails the run instead of skipping.
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { createClient, createCluster } from "@redis/client";
 import type { Broker } from "../../src/cluster/index.js";
 import { RedisBroker, type RedisBrokerOptions } from "../../src/cluster/redis.js";
 import { encodePublish, FRAME_VERSION, originBytes } from "../../src/cluster/redis-frame.js";
 import { silentLogger } from "../../src/shared/logger.js";
 import { recordingLogger } from "../helpers/recording-logger.js";
+import {
+  CLIENT_LINES,
+  dropClient,
+  type RedisClientLine,
+  testClient,
+  testCluster,
+} from "../helpers/redis-clients.js";
 import { type RedisClusterServers, startRedisCluster } from "../helpers/redis-cluster.js";
 import { type RedisProcess, rawCommand, startRedis } from "../helpers/redis-server.js";
 import { until } from "../socketio/raw-clients.js";
@@ -32,7 +39,7 @@ const reachable = await rawCommand(redisPort, "PING")
   .catch(() => false);
 const ci = process.env.CI === "true";
 
-type Client = { destroy(): void; sPublish(c: string, m: Buffer): Promise<number> };
+type Client = { sPublish(c: string, m: Buffer): Promise<number> };
 const open = new Set<Broker>();
 const crashables = new Map<Broker, Client[]>();
 
@@ -62,7 +69,7 @@ function nodes(base: () => RedisBrokerOptions, crashClient: () => Promise<Client
 
 const backend = {
   async crash(broker: Broker) {
-    for (const client of crashables.get(broker) ?? []) client.destroy();
+    for (const client of crashables.get(broker) ?? []) await dropClient(client);
   },
   deadWithin: 2 * HEARTBEAT + 400,
 };
@@ -71,13 +78,12 @@ after(async () => {
   await Promise.all([...open].map((b) => b.close()));
 });
 
-async function singleClients(url: string): Promise<Client[]> {
-  const client = createClient({ url, disableOfflineQueue: true });
+async function singleClients(line: RedisClientLine, url: string): Promise<Client[]> {
+  const client = await testClient(line, url, { disableOfflineQueue: true });
   const subscriber = client.duplicate();
-  client.on("error", () => {});
   subscriber.on("error", () => {});
-  await Promise.all([client.connect(), subscriber.connect()]);
-  return [client as unknown as Client, subscriber as unknown as Client];
+  await subscriber.connect();
+  return [client, subscriber];
 }
 
 /** What only a Redis backend has: frames on the wire, joining nodes. */
@@ -121,7 +127,7 @@ function wireTests(base: () => RedisBrokerOptions, rawClient: () => Promise<Clie
       lines.join("\n"),
     );
     assert.deepEqual(b.nodes(), [a.nodeId]);
-    raw.destroy();
+    await dropClient(raw);
   });
 
   it("a joining node knows the cluster's patterns when ready() resolves", async () => {
@@ -150,29 +156,32 @@ if (!reachable && ci) {
   });
 }
 
-describe("redis broker (single Redis, sharded pub/sub): contract", {
-  skip: !reachable && "no Redis",
-}, () => {
-  brokerContract(
-    nodes(
-      () => ({ url: REDIS_URL }),
-      () => singleClients(REDIS_URL),
-    ),
-    backend,
-  );
-});
+for (const line of CLIENT_LINES) {
+  const library = line.library;
+  describe(`redis broker (single Redis, sharded pub/sub, ${line.name}): contract`, {
+    skip: !reachable && "no Redis",
+  }, () => {
+    brokerContract(
+      nodes(
+        () => ({ url: REDIS_URL, library }),
+        () => singleClients(line, REDIS_URL),
+      ),
+      backend,
+    );
+  });
 
-describe("redis broker (single Redis, classic pub/sub): contract", {
-  skip: !reachable && "no Redis",
-}, () => {
-  brokerContract(
-    nodes(
-      () => ({ url: REDIS_URL, sharded: false }),
-      () => singleClients(REDIS_URL),
-    ),
-    backend,
-  );
-});
+  describe(`redis broker (single Redis, classic pub/sub, ${line.name}): contract`, {
+    skip: !reachable && "no Redis",
+  }, () => {
+    brokerContract(
+      nodes(
+        () => ({ url: REDIS_URL, sharded: false, library }),
+        () => singleClients(line, REDIS_URL),
+      ),
+      backend,
+    );
+  });
+}
 
 describe("redis broker (3-master Redis Cluster): contract", () => {
   let cluster: RedisClusterServers | undefined;
@@ -184,30 +193,24 @@ describe("redis broker (3-master Redis Cluster): contract", () => {
     await cluster?.stop();
   });
   const rootNodes = () => cluster?.nodes ?? [];
-  brokerContract(
-    nodes(
-      () => ({ cluster: { rootNodes: rootNodes() } }),
-      async () => {
-        const client = createCluster({
-          rootNodes: rootNodes(),
-          defaults: { disableOfflineQueue: true },
-        });
-        client.on("error", () => {});
-        await client.connect();
-        return [client as unknown as Client];
-      },
-    ),
-    backend,
-  );
-  wireTests(
-    () => ({ cluster: { rootNodes: rootNodes() } }),
-    async () => {
-      const client = createCluster({ rootNodes: rootNodes() });
-      client.on("error", () => {});
-      await client.connect();
-      return client as unknown as Client;
-    },
-  );
+  for (const line of CLIENT_LINES) {
+    const library = line.library;
+    describe(line.name, () => {
+      brokerContract(
+        nodes(
+          () => ({ cluster: { rootNodes: rootNodes() }, library }),
+          async () => [
+            await testCluster(line, rootNodes(), { defaults: { disableOfflineQueue: true } }),
+          ],
+        ),
+        backend,
+      );
+      wireTests(
+        () => ({ cluster: { rootNodes: rootNodes() }, library }),
+        () => testCluster(line, rootNodes()),
+      );
+    });
+  }
 });
 
 describe("redis broker on a server of its own: commands sent", () => {
@@ -235,60 +238,65 @@ describe("redis broker on a server of its own: commands sent", () => {
     return Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(info)?.[1] ?? 0);
   }
 
-  it("a payload crosses Redis once per publish per distinct matching subscription, never per subscriber", async () => {
-    const shared = { prefix: prefix() };
-    const [a, b, c, d] = [make(shared), make(shared), make(shared), make(shared)];
-    await Promise.all([a, b, c, d].map((n) => n.ready()));
-    let received = 0;
-    for (const node of [b, c, d]) await node.subscribe("r/x", () => received++);
-    await b.subscribe("r/*", () => received++, { pattern: true });
-    await c.subscribe("r/*", () => received++, { pattern: true });
-    await d.subscribe("r/**", () => received++, { pattern: true });
-    await rawCommand(port(), "CONFIG RESETSTAT");
-    await a.publish("r/x", Buffer.from("payload"));
-    await until(() => received === 6, 5000, "deliveries");
-    assert.equal(await calls("spublish"), 3);
-    assert.equal(a.stats.published, 1);
-  });
+  for (const line of CLIENT_LINES) {
+    const library = line.library;
+    describe(line.name, () => {
+      it("a payload crosses Redis once per publish per distinct matching subscription, never per subscriber", async () => {
+        const shared = { prefix: prefix(), library };
+        const [a, b, c, d] = [make(shared), make(shared), make(shared), make(shared)];
+        await Promise.all([a, b, c, d].map((n) => n.ready()));
+        let received = 0;
+        for (const node of [b, c, d]) await node.subscribe("r/x", () => received++);
+        await b.subscribe("r/*", () => received++, { pattern: true });
+        await c.subscribe("r/*", () => received++, { pattern: true });
+        await d.subscribe("r/**", () => received++, { pattern: true });
+        await rawCommand(port(), "CONFIG RESETSTAT");
+        await a.publish("r/x", Buffer.from("payload"));
+        await until(() => received === 6, 5000, "deliveries");
+        assert.equal(await calls("spublish"), 3);
+        assert.equal(a.stats.published, 1);
+      });
 
-  it("detects sharded pub/sub, and a goodbye drops a node at once (no heartbeat needed)", async () => {
-    const { lines, logger } = recordingLogger();
-    const shared = { prefix: prefix() };
-    const a = make({ ...shared, logger });
-    const b = make(shared);
-    await Promise.all([a.ready(), b.ready()]);
-    assert.ok(
-      lines.some((l) => /connected to Redis \(sharded pub\/sub\)/.test(l)),
-      lines.join("\n"),
-    );
-    assert.deepEqual(a.nodes(), [b.nodeId]);
-    const started = Date.now();
-    await b.close();
-    await until(() => a.nodes().length === 0, 2000, "goodbye");
-    assert.ok(Date.now() - started < 2000);
-  });
+      it("detects sharded pub/sub, and a goodbye drops a node at once (no heartbeat needed)", async () => {
+        const { lines, logger } = recordingLogger();
+        const shared = { prefix: prefix(), library };
+        const a = make({ ...shared, logger });
+        const b = make(shared);
+        await Promise.all([a.ready(), b.ready()]);
+        assert.ok(
+          lines.some((l) => /connected to Redis \(sharded pub\/sub\)/.test(l)),
+          lines.join("\n"),
+        );
+        assert.deepEqual(a.nodes(), [b.nodeId]);
+        const started = Date.now();
+        await b.close();
+        await until(() => a.nodes().length === 0, 2000, "goodbye");
+        assert.ok(Date.now() - started < 2000);
+      });
 
-  it("subscriptions of one tick go to Redis in one command; only holders are subscribed", async () => {
-    const shared = { prefix: prefix() };
-    const [a, b] = [make(shared), make(shared)];
-    await Promise.all([a.ready(), b.ready()]);
-    await rawCommand(port(), "CONFIG RESETSTAT");
-    const offs = await Promise.all(
-      Array.from({ length: 200 }, (_, i) => b.subscribe(`room/${i}`, () => {})),
-    );
-    assert.equal(await calls("ssubscribe"), 1);
-    const count = async (topic: string) =>
-      Number(
-        /:(\d+)\r\n$/.exec(
-          await rawCommand(port(), `PUBSUB SHARDNUMSUB ${shared.prefix}t:${topic}`),
-        )?.[1],
-      );
-    assert.equal(await count("room/7"), 1);
-    await a.subscribe("room/7", () => {});
-    assert.equal(await count("room/7"), 2);
-    await Promise.all(offs.map((off) => off()));
-    assert.equal(await calls("sunsubscribe"), 1);
-    assert.equal(await count("room/8"), 0);
-    assert.equal(await count("room/7"), 1);
-  });
+      it("subscriptions of one tick go to Redis in one command; only holders are subscribed", async () => {
+        const shared = { prefix: prefix(), library };
+        const [a, b] = [make(shared), make(shared)];
+        await Promise.all([a.ready(), b.ready()]);
+        await rawCommand(port(), "CONFIG RESETSTAT");
+        const offs = await Promise.all(
+          Array.from({ length: 200 }, (_, i) => b.subscribe(`room/${i}`, () => {})),
+        );
+        assert.equal(await calls("ssubscribe"), 1);
+        const count = async (topic: string) =>
+          Number(
+            /:(\d+)\r\n$/.exec(
+              await rawCommand(port(), `PUBSUB SHARDNUMSUB ${shared.prefix}t:${topic}`),
+            )?.[1],
+          );
+        assert.equal(await count("room/7"), 1);
+        await a.subscribe("room/7", () => {});
+        assert.equal(await count("room/7"), 2);
+        await Promise.all(offs.map((off) => off()));
+        assert.equal(await calls("sunsubscribe"), 1);
+        assert.equal(await count("room/8"), 0);
+        assert.equal(await count("room/7"), 1);
+      });
+    });
+  }
 });

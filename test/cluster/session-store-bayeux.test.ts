@@ -15,7 +15,7 @@ const lines: string[] = [];
 configureDebug({ SWITCHBOARD_DEBUG: "bayeux:sessions" }, (line) => lines.push(line));
 const { MemorySessionStore } = await import("../../src/cluster/memory-session-store.js");
 const { MemoryMessageLog } = await import("../../src/cluster/memory-message-log.js");
-const { connectRedis } = await import("../../src/cluster/redis-keys.js");
+const { closeRedis, connectRedis } = await import("../../src/cluster/redis-keys.js");
 const { RedisSessionStore } = await import("../../src/cluster/redis-session-store.js");
 const { RedisMessageLog } = await import("../../src/cluster/redis-message-log.js");
 const { ackStream } = await import("../../src/bayeux/server/session-records.js");
@@ -190,7 +190,7 @@ function onRedis(
 
 onRedis("bayeux on the Redis session store and ack log", await redisSkip(), async () => {
   const redis = await connectRedis({ url: REDIS_URL });
-  return { redis, urls: [REDIS_URL], stop: () => redis.close() };
+  return { redis, urls: [REDIS_URL], stop: () => closeRedis(redis) };
 });
 
 onRedis("bayeux on a Redis Cluster", await redisSkip("cluster"), async () => {
@@ -200,7 +200,7 @@ onRedis("bayeux on a Redis Cluster", await redisSkip("cluster"), async () => {
     redis,
     urls: cluster.urls,
     stop: async () => {
-      await redis.close();
+      await closeRedis(redis);
       await cluster.stop();
     },
   };

@@ -15,7 +15,7 @@ import { until } from "../socketio/raw-clients.js";
 const lines: string[] = [];
 configureDebug({ SWITCHBOARD_DEBUG: "engine:sessions" }, (line) => lines.push(line));
 const { MemorySessionStore } = await import("../../src/cluster/memory-session-store.js");
-const { connectRedis } = await import("../../src/cluster/redis-keys.js");
+const { closeRedis, connectRedis } = await import("../../src/cluster/redis-keys.js");
 const { RedisSessionStore } = await import("../../src/cluster/redis-session-store.js");
 const { startEngine, handshake, rawRequest } = await import("../engine/helpers.js");
 const { Server } = await import("../../src/engine/index.js");
@@ -164,7 +164,7 @@ describe("engine on the Redis session store", { skip: await redisSkip() }, () =>
     redis = await connectRedis({ url: REDIS_URL });
   });
   after(async () => {
-    await redis?.close();
+    if (redis) await closeRedis(redis);
   });
 
   it("leaves no key once its sessions closed", async () => {

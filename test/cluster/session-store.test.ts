@@ -5,8 +5,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { MemorySessionStore } from "../../src/cluster/index.js";
-import { connectRedis, type RedisConnection } from "../../src/cluster/redis-keys.js";
+import { closeRedis, connectRedis, type RedisConnection } from "../../src/cluster/redis-keys.js";
 import { RedisSessionStore } from "../../src/cluster/redis-session-store.js";
+import { CLIENT_LINES } from "../helpers/redis-clients.js";
 import { startRedisCluster } from "../helpers/redis-cluster.js";
 import {
   countKeys,
@@ -64,47 +65,59 @@ function redisBackend(redis: () => RedisConnection, urls: () => string[]) {
   };
 }
 
-describe("redis session store: contract", { skip: await redisSkip() }, () => {
-  let redis: RedisConnection;
-  before(async () => {
-    redis = await connectRedis({ url: REDIS_URL });
-  });
-  after(async () => {
-    await redis?.close();
-  });
-  sessionStoreContract(
-    redisBackend(
-      () => redis,
-      () => [REDIS_URL],
-    ),
-  );
+const sharedSkip = await redisSkip();
 
-  it("keeps one record in one key, named by its hash tag under the prefix", async () => {
-    const prefix = uniquePrefix("layout");
-    const store = new RedisSessionStore(redis, { prefix });
-    await store.create("abc", { owner: "n", ttl: 60000, data: { k: 1 } });
-    assert.equal(store.keyOf("abc"), `${prefix}session:{abc}`);
-    assert.equal(await countKeys([REDIS_URL], prefix), 1);
-    await store.delete("abc");
-    assert.equal(await countKeys([REDIS_URL], prefix), 0);
+for (const line of CLIENT_LINES) {
+  describe(`redis session store (${line.name}): contract`, { skip: sharedSkip }, () => {
+    let redis: RedisConnection;
+    before(async () => {
+      redis = await connectRedis({ url: REDIS_URL }, line);
+    });
+    after(async () => {
+      if (redis) await closeRedis(redis);
+    });
+    sessionStoreContract(
+      redisBackend(
+        () => redis,
+        () => [REDIS_URL],
+      ),
+    );
+
+    it("keeps one record in one key, named by its hash tag under the prefix", async () => {
+      const prefix = uniquePrefix("layout");
+      const store = new RedisSessionStore(redis, { prefix });
+      await store.create("abc", { owner: "n", ttl: 60000, data: { k: 1 } });
+      assert.equal(store.keyOf("abc"), `${prefix}session:{abc}`);
+      assert.equal(await countKeys([REDIS_URL], prefix), 1);
+      await store.delete("abc");
+      assert.equal(await countKeys([REDIS_URL], prefix), 0);
+    });
   });
-});
+}
 
 describe("redis cluster session store: contract", { skip: await redisSkip("cluster") }, () => {
   let cluster: RedisServers;
-  let redis: RedisConnection;
   before(async () => {
     cluster = await startRedisCluster(3);
-    redis = await connectRedis({ rootNodes: cluster.rootNodes });
   });
   after(async () => {
-    await redis?.close();
     await cluster?.stop();
   });
-  sessionStoreContract(
-    redisBackend(
-      () => redis,
-      () => cluster.urls,
-    ),
-  );
+  for (const line of CLIENT_LINES) {
+    describe(line.name, () => {
+      let redis: RedisConnection;
+      before(async () => {
+        redis = await connectRedis({ rootNodes: cluster.rootNodes }, line);
+      });
+      after(async () => {
+        if (redis) await closeRedis(redis);
+      });
+      sessionStoreContract(
+        redisBackend(
+          () => redis,
+          () => cluster.urls,
+        ),
+      );
+    });
+  }
 });

@@ -4,20 +4,26 @@
  * with `--omit=dev` into an empty project, and that project then runs the
  * installed CLI (Socket.IO, its browser bundle and Bayeux), `require()`s and
  * `import`s every entry point in child processes, and type-checks a consumer.
- * A second project installs the same clone as `git+file://`.
+ * A second project installs the same clone as `git+file://`. A third installs
+ * the tarball "with everything": its optional dependencies and the smallest
+ * supported Redis client (`@redis/client` 1.6, the version of this checkout's
+ * `@redis/client-v1` alias), measures it and starts a `RedisBroker` from the
+ * `switchboard/redis` entry against the shared Redis.
  *
  * The clone borrows this checkout's node_modules (same lockfile) rather than
  * installing its devDependencies again; the installs use `--prefer-offline`, so
  * the npm cache that `npm ci` filled serves them and the registry is asked only
- * for what the cache lacks.
+ * for what the cache lacks (package metadata npm has not cached yet).
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { once } from "node:events";
 import {
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
@@ -32,6 +38,7 @@ import { promisify } from "node:util";
 import { gunzipSync } from "node:zlib";
 import { io as connect } from "socket.io-client";
 import { BayeuxClient } from "../../src/bayeux/client/index.js";
+import { REDIS_URL, redisSkip } from "../helpers/redis-server.js";
 import { waitFor } from "../socketio/helpers.js";
 
 const run = promisify(execFile);
@@ -45,6 +52,12 @@ const clientDist = join(dirname(require.resolve("socket.io-client/package.json")
  */
 const MAX_PACKAGES = 12;
 const MAX_KIB = 4 * 1024;
+/** "With everything" (optional dependencies and the Redis client): bytes of files. */
+const MAX_BYTES = 4_000_000;
+/** The smallest supported Redis client line, pinned by this checkout's devDependency alias. */
+const SMALL_REDIS_CLIENT = `@redis/client@${
+  (require("@redis/client-v1/package.json") as { version: string }).version
+}`;
 
 // A child npm must not inherit the settings of an `npm test` it runs under.
 const env: NodeJS.ProcessEnv = Object.fromEntries(
@@ -61,6 +74,7 @@ const work = mkdtempSync(join(tmpdir(), "sb-package-"));
 const clone = join(work, "clone");
 const consumer = join(work, "consumer");
 const gitConsumer = join(work, "git-consumer");
+const everything = join(work, "everything");
 let tarball = "";
 /** The git install, started beside the pack (it installs the clone's devDependencies: the slow part). */
 let gitInstall: Promise<unknown> = Promise.resolve();
@@ -71,7 +85,7 @@ before(async () => {
   const { stdout: head } = await sh("git", ["rev-parse", "HEAD"], repo);
   await sh("git", ["clone", "--quiet", "--no-checkout", repo, clone], work);
   await sh("git", ["checkout", "--quiet", head.trim()], clone);
-  for (const dir of [consumer, gitConsumer]) {
+  for (const dir of [consumer, gitConsumer, everything]) {
     mkdirSync(dir);
     writeFileSync(
       join(dir, "package.json"),
@@ -101,10 +115,12 @@ after(async () => {
 async function runInConsumer(
   name: string,
   source: string,
+  project = consumer,
+  args: string[] = [],
 ): Promise<{ line: unknown; child: ChildProcess }> {
-  const file = join(consumer, name);
+  const file = join(project, name);
   writeFileSync(file, source);
-  const child = spawn(process.execPath, [file], { cwd: consumer, env, stdio: "pipe" });
+  const child = spawn(process.execPath, [file, ...args], { cwd: project, env, stdio: "pipe" });
   children.add(child);
   let out = "";
   let err = "";
@@ -127,6 +143,33 @@ async function runInConsumer(
     });
   });
   return { line: JSON.parse(line), child };
+}
+
+/** The installed packages of `project` (without dev dependencies), by name. */
+async function installedPackages(project: string): Promise<string[]> {
+  const { stdout } = await sh("npm", ["ls", "--all", "--omit=dev", "--parseable"], project);
+  return stdout
+    .split("\n")
+    .filter(Boolean)
+    .slice(1) // the project itself
+    .map((p) => p.slice(p.lastIndexOf("node_modules/") + 13));
+}
+
+/** Apparent size: the bytes of every file under `dir` (links not followed). */
+function fileBytes(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) total += fileBytes(path);
+    else if (entry.isFile()) total += lstatSync(path).size;
+  }
+  return total;
+}
+
+/** Disk usage of `dir` in KiB (blocks, as `du -sk` counts them). */
+async function diskKib(dir: string): Promise<number> {
+  const { stdout } = await sh("du", ["-sk", dir], work);
+  return Number(stdout.split("\t")[0]);
 }
 
 async function sayHello(port: number): Promise<string> {
@@ -194,12 +237,7 @@ describe("npm pack of a clean clone", () => {
   });
 
   it(`installs with --omit=dev as at most ${MAX_PACKAGES} packages and ${MAX_KIB / 1024} MB, no client library`, async () => {
-    const { stdout } = await sh("npm", ["ls", "--all", "--omit=dev", "--parseable"], consumer);
-    const packages = stdout
-      .split("\n")
-      .filter(Boolean)
-      .slice(1) // the consumer project itself
-      .map((p) => p.slice(p.lastIndexOf("node_modules/") + 13));
+    const packages = await installedPackages(consumer);
     assert.ok(packages.includes("switchboard"), packages.join(", "));
     assert.ok(packages.includes("ws"), packages.join(", "));
     assert.ok(packages.length <= MAX_PACKAGES, `${packages.length}: ${packages.join(", ")}`);
@@ -209,8 +247,7 @@ describe("npm pack of a clean clone", () => {
         `unexpected runtime package ${name}`,
       );
     }
-    const { stdout: du } = await sh("du", ["-sk", "node_modules"], consumer);
-    const kib = Number(du.split("\t")[0]);
+    const kib = await diskKib(join(consumer, "node_modules"));
     assert.ok(kib <= MAX_KIB, `node_modules is ${kib} KiB`);
   });
 
@@ -377,6 +414,105 @@ void same;
     await sh(process.execPath, [tsc, "-p", "tsconfig.json"], consumer).catch(
       (err: { stdout?: string }) => assert.fail(`tsc: ${err.stdout ?? err}`),
     );
+  });
+});
+
+const noRedis = await redisSkip();
+
+describe(`with everything: optional dependencies and ${SMALL_REDIS_CLIENT}`, () => {
+  before(async () => {
+    await sh(
+      "npm",
+      ["install", "--omit=dev", ...npmFlags, tarball, SMALL_REDIS_CLIENT],
+      everything,
+      240_000,
+    );
+  });
+
+  it(`installs as at most ${MAX_PACKAGES} packages and ${MAX_BYTES.toLocaleString("en")} bytes of files`, async (t) => {
+    const packages = await installedPackages(everything);
+    for (const name of ["switchboard", "ws", "bufferutil", "@redis/client"])
+      assert.ok(packages.includes(name), `${name} missing: ${packages.join(", ")}`);
+    assert.ok(packages.length <= MAX_PACKAGES, `${packages.length}: ${packages.join(", ")}`);
+    const modules = join(everything, "node_modules");
+    const bytes = fileBytes(modules);
+    const kib = await diskKib(modules);
+    t.diagnostic(
+      `${packages.length} packages (${packages.join(", ")}), ${bytes} bytes of files, ${kib} KiB on disk`,
+    );
+    assert.ok(bytes <= MAX_BYTES, `node_modules holds ${bytes} bytes of files`);
+  });
+
+  it("TypeScript takes that client's own connections, declarations checked too (skipLibCheck off)", async () => {
+    writeFileSync(
+      join(everything, "consumer.mts"),
+      `import { createClient } from "@redis/client";
+import { closeRedis, connectRedis, RedisBroker, RedisSessionStore, type RedisConnection } from "switchboard/redis";
+const redis: RedisConnection = await connectRedis({ url: "redis://127.0.0.1:6379" });
+const own = createClient();
+const stores = [new RedisSessionStore(redis), new RedisSessionStore(own)];
+const broker = new RedisBroker({ client: own });
+// @ts-expect-error: a store needs a connection
+new RedisSessionStore({});
+await closeRedis(own);
+void [stores, broker];
+`,
+    );
+    writeFileSync(
+      join(everything, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          module: "nodenext",
+          moduleResolution: "nodenext",
+          target: "es2022",
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          types: ["node"],
+          typeRoots: [join(repo, "node_modules", "@types")],
+        },
+        files: ["consumer.mts"],
+      }),
+    );
+    const tsc = join(repo, "node_modules", "typescript", "bin", "tsc");
+    await sh(process.execPath, [tsc, "-p", "tsconfig.json"], everything).catch(
+      (err: { stdout?: string }) => assert.fail(`tsc: ${err.stdout ?? err}`),
+    );
+  });
+
+  it("switchboard/redis starts a RedisBroker on that client: two nodes meet and deliver", {
+    skip: noRedis,
+  }, async () => {
+    const { line, child } = await runInConsumer(
+      "broker.mjs",
+      `import { createRequire } from "node:module";
+import { RedisBroker } from "switchboard/redis";
+const url = process.argv[2];
+const prefix = "sbinstall:" + process.pid + ":";
+const options = { url, prefix, logger: { info() {}, warn() {}, error() {} } };
+const a = new RedisBroker(options);
+const b = new RedisBroker(options);
+await Promise.all([a.ready(), b.ready()]);
+let delivered = () => {};
+const got = new Promise((resolve) => {
+  delivered = resolve;
+});
+await b.subscribe("room", (topic, bytes) => delivered(topic + "=" + bytes));
+await a.publish("room", Buffer.from("hi"));
+const message = await got;
+const meets = a.nodes().includes(b.nodeId) && b.nodes().includes(a.nodeId);
+await Promise.all([a.close(), b.close()]);
+const client = createRequire(import.meta.url)("@redis/client/package.json").version;
+console.log(JSON.stringify({ delivered: message, meets, client }));`,
+      everything,
+      [REDIS_URL],
+    );
+    try {
+      const want = SMALL_REDIS_CLIENT.slice(SMALL_REDIS_CLIENT.lastIndexOf("@") + 1);
+      assert.deepEqual(line, { delivered: "room=hi", meets: true, client: want });
+    } finally {
+      await stop(child);
+    }
   });
 });
 
