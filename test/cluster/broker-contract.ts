@@ -194,6 +194,43 @@ export function brokerContract(
     await Promise.all([a.close(), b.close(), c.close()]);
   });
 
+  it("a node subscribing after the publisher found nobody else listening gets the next publish", async () => {
+    const [a, b] = await makeNodes(2);
+    const own: string[] = [];
+    // "lonely/own" has a subscriber on the publisher only, "lonely/none" none at all.
+    await a.subscribe("lonely/own", () => own.push("echo"));
+    for (let i = 0; i < 3; i++) {
+      await a.publish("lonely/own", Buffer.from(String(i)));
+      await a.publish("lonely/none", Buffer.from(String(i)));
+    }
+    const got: string[] = [];
+    await b.subscribe("lonely/own", (t, p) => got.push(`${t}:${p}`));
+    await b.subscribe("lonely/none", (t, p) => got.push(`${t}:${p}`));
+    await a.publish("lonely/own", Buffer.from("next"));
+    await a.publish("lonely/none", Buffer.from("next"));
+    await until(() => got.length >= 2, 5000, "deliveries");
+    assert.deepEqual(got.sort(), ["lonely/none:next", "lonely/own:next"]);
+    assert.deepEqual(own, []);
+    assert.equal(a.stats.lost, 0);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it("a pattern subscriber joining after the publisher found nobody listening gets the next publish", async () => {
+    const [a, b] = await makeNodes(2);
+    await until(() => a.nodes().length === 1, 10_000, "nodes");
+    for (let i = 0; i < 3; i++) await a.publish("quiet/x", Buffer.from(String(i)));
+    const got: string[] = [];
+    await b.subscribe("quiet/*", (t, p, origin) => got.push(`${t}:${p}:${origin === a.nodeId}`), {
+      pattern: true,
+    });
+    await b.subscribe("mark", () => got.push("mark"));
+    await a.publish("quiet/x", Buffer.from("next"));
+    await a.publish("mark", Buffer.from(""));
+    await until(() => got.length >= 2, 5000, "deliveries");
+    assert.deepEqual(got.sort(), ["mark", "quiet/x:next:true"]);
+    await Promise.all([a.close(), b.close()]);
+  });
+
   it("payloads arrive intact, binary and empty", async () => {
     const [a, b] = await makeNodes(2);
     const got: Buffer[] = [];

@@ -17,7 +17,7 @@ import { silentLogger } from "../../src/shared/logger.js";
 import { recordingLogger } from "../helpers/recording-logger.js";
 import { type RedisClusterServers, startRedisCluster } from "../helpers/redis-cluster.js";
 import { type RedisProcess, rawCommand, startRedis } from "../helpers/redis-server.js";
-import { until } from "../socketio/raw-clients.js";
+import { until, untilAsync } from "../socketio/raw-clients.js";
 import { brokerContract } from "./broker-contract.js";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -144,6 +144,77 @@ function wireTests(base: () => RedisBrokerOptions, rawClient: () => Promise<Clie
   });
 }
 
+/** A raw subscriber, unknown to the brokers, on one sharded channel. */
+type RawSubscribe = (channel: string, fn: () => void) => Promise<{ destroy(): void }>;
+
+/** Lonely channels: what a publisher skips, and how it finds out it should not. */
+function lonelyTests(base: () => RedisBrokerOptions, rawSubscribe: RawSubscribe): void {
+  const make = (shared: RedisBrokerOptions) =>
+    track(
+      new RedisBroker({ ...base(), heartbeatInterval: HEARTBEAT, logger: silentLogger, ...shared }),
+    );
+
+  it("skips publishes nobody else receives, counted as skipped, not lost", async () => {
+    const shared = { prefix: prefix() };
+    const [a, b] = [make(shared), make(shared)];
+    await Promise.all([a.ready(), b.ready()]);
+    await a.subscribe("own", () => {});
+    await b.subscribe("theirs", () => {});
+    for (let i = 0; i < 5; i++) {
+      await a.publish("own", Buffer.from("x"));
+      await a.publish("nobody", Buffer.from("x"));
+      await a.publish("theirs", Buffer.from("x"));
+    }
+    await until(() => b.stats.received === 5, 5000, "deliveries");
+    assert.equal(a.stats.published, 15);
+    assert.equal(a.stats.skipped, 8); // all but the first of "own" and "nobody"
+    assert.equal(a.stats.lost, 0);
+  });
+
+  it("a node restarted under the same id gets publishes to a topic that went lonely while it was away", async () => {
+    const shared = { prefix: prefix() };
+    const a = make(shared);
+    const b = make({ ...shared, nodeId: `restart-${serial}` });
+    await Promise.all([a.ready(), b.ready()]);
+    const got: string[] = [];
+    await b.subscribe("room", (_t, p) => got.push(String(p)));
+    await a.publish("room", Buffer.from("before"));
+    await until(() => got.length === 1, 5000, "first delivery");
+    await b.close();
+    await until(() => a.nodes().length === 0, 5000, "goodbye");
+    for (let i = 0; i < 3; i++) await a.publish("room", Buffer.from("away"));
+    assert.ok(a.stats.skipped >= 2, `skipped ${a.stats.skipped}`);
+    const again = make({ ...shared, nodeId: b.nodeId });
+    await again.ready();
+    await again.subscribe("room", (_t, p, origin) => got.push(`${p}:${origin === a.nodeId}`));
+    await a.publish("room", Buffer.from("after"));
+    await until(() => got.length === 2, 5000, "delivery after the restart");
+    assert.deepEqual(got, ["before", "after:true"]);
+  });
+
+  it("a receiver the publisher never heard of is found by a probe within a heartbeat interval", async () => {
+    const shared = { prefix: prefix() };
+    const a = make(shared);
+    await a.ready();
+    for (let i = 0; i < 3; i++) await a.publish("hidden", Buffer.from("x"));
+    assert.equal(a.stats.skipped, 2);
+    let heard = 0;
+    const raw = await rawSubscribe(`${shared.prefix}t:hidden`, () => heard++);
+    const started = Date.now();
+    await untilAsync(
+      async () => {
+        await a.publish("hidden", Buffer.from("x"));
+        return heard > 0;
+      },
+      5000,
+      "a publish reaching the unannounced receiver",
+    );
+    // One sweep marks the mark used, the probe of the next finds the receiver.
+    assert.ok(Date.now() - started < 2 * HEARTBEAT + 500, `${Date.now() - started} ms`);
+    raw.destroy();
+  });
+}
+
 if (!reachable && ci) {
   it("Redis at REDIS_URL is reachable (required under CI=true)", () => {
     assert.fail(`no Redis at ${REDIS_URL}`);
@@ -159,6 +230,16 @@ describe("redis broker (single Redis, sharded pub/sub): contract", {
       () => singleClients(REDIS_URL),
     ),
     backend,
+  );
+  lonelyTests(
+    () => ({ url: REDIS_URL }),
+    async (channel, fn) => {
+      const client = createClient({ url: REDIS_URL });
+      client.on("error", () => {});
+      await client.connect();
+      await client.sSubscribe(channel, fn, true);
+      return client;
+    },
   );
 });
 
@@ -198,6 +279,16 @@ describe("redis broker (3-master Redis Cluster): contract", () => {
       },
     ),
     backend,
+  );
+  lonelyTests(
+    () => ({ cluster: { rootNodes: rootNodes() } }),
+    async (channel, fn) => {
+      const client = createCluster({ rootNodes: rootNodes() });
+      client.on("error", () => {});
+      await client.connect();
+      await client.sSubscribe(channel, fn, true);
+      return client;
+    },
   );
   wireTests(
     () => ({ cluster: { rootNodes: rootNodes() } }),
