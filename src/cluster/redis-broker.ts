@@ -7,7 +7,7 @@
  * - Channels, under `prefix` (default "sb:"): `t:<topic>` carries publishes
  *   to a topic, `p:<pattern>` publishes matching a pattern, `ctl` the cluster's
  *   control traffic (HELLO, heartbeats and pattern announcements as STATE,
- *   GOODBYE, requests) and `n:<nodeId>` what is sent to one node (replies,
+ *   INTEREST, GOODBYE, requests) and `n:<nodeId>` what is sent to one node (replies,
  *   acks, answers to a HELLO). Sharded pub/sub (SSUBSCRIBE/SPUBLISH) is used
  *   where the server has it (Redis 7+), so in a cluster each channel lives on
  *   the shard owning its slot; older servers get SUBSCRIBE/PUBLISH.
@@ -19,7 +19,8 @@
  *   subscriptions (STATE frames on `ctl`: when they change, acknowledged by
  *   every node before `subscribe` resolves, and again with each heartbeat; a
  *   joining node's HELLO is answered by everyone's STATE). A publish to topic
- *   T is encoded once and sent to `t:T` and to `p:<pattern>` for each distinct
+ *   T is sent to `t:T` (a frame without the topic: the channel names it) and,
+ *   encoded once more with its topic, to `p:<pattern>` for each distinct
  *   pattern of another node matching T: the payload crosses Redis once per
  *   publish per matching subscription name, never once per subscriber.
  * - Lonely channels (redis-lonely.ts): when a publish's reply says nobody but
