@@ -7,7 +7,7 @@
  * - Channels, under `prefix` (default "sb:"): `t:<topic>` carries publishes
  *   to a topic, `p:<pattern>` publishes matching a pattern, `ctl` the cluster's
  *   control traffic (HELLO, heartbeats and pattern announcements as STATE,
- *   GOODBYE, requests) and `n:<nodeId>` what is sent to one node (replies,
+ *   INTEREST, GOODBYE, requests) and `n:<nodeId>` what is sent to one node (replies,
  *   acks, answers to a HELLO). Sharded pub/sub (SSUBSCRIBE/SPUBLISH) is used
  *   where the server has it (Redis 7+), so in a cluster each channel lives on
  *   the shard owning its slot; older servers get SUBSCRIBE/PUBLISH.
@@ -19,9 +19,16 @@
  *   subscriptions (STATE frames on `ctl`: when they change, acknowledged by
  *   every node before `subscribe` resolves, and again with each heartbeat; a
  *   joining node's HELLO is answered by everyone's STATE). A publish to topic
- *   T is encoded once and sent to `t:T` and to `p:<pattern>` for each distinct
+ *   T is sent to `t:T` (a frame without the topic: the channel names it) and,
+ *   encoded once more with its topic, to `p:<pattern>` for each distinct
  *   pattern of another node matching T: the payload crosses Redis once per
  *   publish per matching subscription name, never once per subscriber.
+ * - Lonely channels (redis-lonely.ts): when a publish's reply says nobody but
+ *   this node received it, later publishes to that topic's channel are skipped
+ *   (counted in `stats.skipped`) until another node subscribes to it (its
+ *   INTEREST frame, acknowledged by every node before its `subscribe`
+ *   resolves), a node comes or goes, or a probe one heartbeat later finds a
+ *   receiver. So a node reads no echo of what only its own members need.
  * - Liveness: a STATE heartbeat every `heartbeatInterval`; a node not heard
  *   for two intervals is dropped, a GOODBYE (on `close()`) drops it at once.
  *   Requests go to every live node on `ctl`; each answers on the requester's
@@ -68,14 +75,17 @@ import {
   decodeFrame,
   encodeAck,
   encodeGoodbye,
+  encodeProbe,
   encodePublish,
   encodeReply,
   encodeRequest,
   encodeState,
   type Frame,
   FrameKind,
+  type Origin,
   originBytes,
 } from "./redis-frame.js";
+import { LonelyChannels } from "./redis-lonely.js";
 import { PeerTable } from "./redis-peers.js";
 import { RequestTable } from "./redis-requests.js";
 import { RedisTransport } from "./redis-transport.js";
@@ -107,7 +117,22 @@ export interface RedisBrokerOptions {
   sharded?: boolean;
   /** Where outages, reconnects and dropped frames are reported. */
   logger?: Logger;
+  /**
+   * How many lonely channels (no other node receives them, see
+   * redis-lonely.ts) to remember and skip publishing to; 0 turns skipping off.
+   * Default 10000.
+   */
+  lonelyChannels?: number;
 }
+
+/** The broker counters, plus what only Redis has. */
+export interface RedisBrokerStats extends BrokerStats {
+  /** Publishes not sent to their topic's channel because no other node receives it. */
+  skipped: number;
+}
+
+/** INTEREST frames name at most this many topics (a reconnect names them all). */
+const INTEREST_CHUNK = 1000;
 
 /**
  * A broker over Redis or Redis Cluster.
@@ -121,8 +146,8 @@ export interface RedisBrokerOptions {
  */
 export class RedisBroker implements Broker {
   readonly nodeId: string;
-  readonly stats: BrokerStats = newBrokerStats();
-  readonly #origin: Buffer;
+  readonly stats: RedisBrokerStats = { ...newBrokerStats(), skipped: 0 };
+  #origin: Origin;
   readonly #prefix: string;
   readonly #ctl: string;
   readonly #inbox: string;
@@ -140,6 +165,7 @@ export class RedisBroker implements Broker {
   /** Channels on their way (subscribed, and for a pattern announced), by channel. */
   readonly #effective = new Map<string, Promise<void>>();
   readonly #channels: ChannelSync;
+  readonly #lonely: LonelyChannels;
   readonly #started: Promise<void>;
   #nextId = 0;
   #up = false;
@@ -161,7 +187,13 @@ export class RedisBroker implements Broker {
     this.#requestTimeout = positive(options.requestTimeout ?? 5000, "requestTimeout");
     this.#readyTimeout = positive(options.readyTimeout ?? 10_000, "readyTimeout");
     this.#logger = options.logger ?? defaultLogger;
+    const lonely = options.lonelyChannels ?? 10_000;
+    if (!Number.isInteger(lonely) || lonely < 0)
+      throw new BrokerError("ERR_BROKER_OPTIONS", "lonelyChannels must be an integer >= 0");
+    this.#lonely = new LonelyChannels(lonely);
     this.#peers = new PeerTable((err) => this.#logger.error("node listener failed: %s", err));
+    // A node that comes or goes may hold channels this node thinks lonely.
+    this.#peers.listen(() => this.#lonely.clear());
     this.#transport = new RedisTransport({
       url: options.url,
       client: options.client,
@@ -180,6 +212,7 @@ export class RedisBroker implements Broker {
       new Promise<void>((resolve) => {
         connected = resolve;
       }),
+      (added) => this.#interest(added),
     );
     this.#started = this.#start(connected);
     this.#started.catch(() => {});
@@ -211,6 +244,8 @@ export class RedisBroker implements Broker {
 
   async #start(connected: () => void): Promise<void> {
     await this.#transport.connect((event, error) => this.#onLink(event, error));
+    // Classic PUBLISH on a cluster counts the receivers of one shard only.
+    if (this.#transport.cluster && !this.#transport.sharded) this.#lonely.limit = 0;
     const always = () => !this.#closed;
     this.#channels.mark(this.#ctl, always);
     this.#channels.mark(this.#inbox, always);
@@ -245,21 +280,73 @@ export class RedisBroker implements Broker {
 
   async publish(topic: string, payload: Uint8Array): Promise<void> {
     if (this.#closed) return;
-    const frame = encodePublish(this.#origin, topic, payload);
     this.stats.published++;
     if (!this.#up) {
       this.stats.lost++;
       return;
     }
-    const channels = [`${this.#prefix}t:${topic}`];
-    for (const pattern of this.#peers.matchingPatterns(topic))
-      channels.push(`${this.#prefix}p:${pattern}`);
+    const exact = `${this.#prefix}t:${topic}`;
+    const sends: Promise<unknown>[] = [];
+    if (this.#lonely.skip(exact)) this.stats.skipped++;
+    else {
+      const epoch = this.#lonely.epoch;
+      sends.push(
+        this.#transport
+          .publish(exact, encodePublish(this.#origin, undefined, payload))
+          .then((count) => this.#learn(exact, count, epoch)),
+      );
+    }
+    const patterns = this.#peers.matchingPatterns(topic);
+    if (patterns.length > 0) {
+      // Pattern channels carry publishes of many topics: this frame names its own.
+      const frame = encodePublish(this.#origin, topic, payload);
+      for (const pattern of patterns)
+        sends.push(this.#transport.publish(`${this.#prefix}p:${pattern}`, frame));
+    }
     try {
-      await Promise.all(channels.map((channel) => this.#transport.publish(channel, frame)));
+      await Promise.all(sends);
     } catch (err) {
       this.stats.lost++;
       this.#logger.debug("publish on %s lost: %s", topic, err);
     }
+  }
+
+  /** Redis said `count` connections received a publish or probe on `channel` sent in `epoch`. */
+  #learn(channel: string, count: number, epoch: number): void {
+    if (this.#lonely.limit === 0) return;
+    this.#lonely.learn(channel, count - (this.#channels.confirmed(channel) ? 1 : 0), epoch);
+  }
+
+  /**
+   * Channels this node just subscribed: publishers that thought them lonely
+   * must know before `subscribe` resolves, so INTEREST waits for every ACK.
+   */
+  async #interest(channels: string[]): Promise<void> {
+    // A reply in flight may predate the subscription (this node not counted).
+    this.#lonely.changed();
+    const exact = `${this.#prefix}t:`;
+    const topics = channels.filter((c) => c.startsWith(exact)).map((c) => c.slice(exact.length));
+    if (topics.length === 0 || this.#closed) return;
+    if (this.#transport.cluster && !this.#transport.sharded) return; // nobody skips
+    const waits: Promise<void>[] = [];
+    for (let i = 0; i < topics.length; i += INTEREST_CHUNK) {
+      const id = this.#id();
+      const frame = encodeState(
+        FrameKind.INTEREST,
+        this.#origin,
+        id,
+        topics.slice(i, i + INTEREST_CHUNK),
+      );
+      waits.push(
+        this.#acks.wait(
+          id,
+          () => this.#transport.publish(this.#ctl, frame),
+          this.#peers.ids(),
+          this.#requestTimeout,
+        ),
+      );
+    }
+    await Promise.all(waits);
   }
 
   async subscribe(
@@ -353,11 +440,17 @@ export class RedisBroker implements Broker {
       this.#drop(err, channel);
       return;
     }
-    if (frame.origin === this.nodeId || this.#closed) return;
+    if (this.#closed) return;
+    if (frame.kind === FrameKind.PUBLISH || frame.kind === FrameKind.PROBE) {
+      if (frame.tag === this.#origin.tag) return; // this node's echo
+      if (frame.kind === FrameKind.PUBLISH)
+        this.#deliver(frame.topic, frame.payload, frame.tag, channel.toString());
+      return;
+    }
+    if (frame.origin === this.nodeId) return;
+    if (frame.tag === this.#origin.tag) this.#retag(frame.origin);
+    this.#peers.tagged(frame.origin, frame.tag);
     switch (frame.kind) {
-      case FrameKind.PUBLISH:
-        this.#deliver(frame.topic, frame.payload, frame.origin, channel.toString());
-        return;
       case FrameKind.REQUEST:
         void this.#answer(frame.id, frame.topic, frame.payload, frame.origin);
         return;
@@ -365,6 +458,7 @@ export class RedisBroker implements Broker {
         this.#requests.reply(frame.id, frame.origin, frame.payload);
         return;
       case FrameKind.HELLO:
+        this.#lonely.clear();
         this.#peers.heard(frame.origin, frame.patterns, Date.now(), true);
         this.#send(
           frame.origin,
@@ -378,6 +472,10 @@ export class RedisBroker implements Broker {
           this.#send(frame.origin, encodeAck(this.#origin, frame.id));
         else this.#acks.answered(frame.id, frame.origin);
         return;
+      case FrameKind.INTEREST:
+        this.#lonely.forget(frame.topics.map((topic) => `${this.#prefix}t:${topic}`));
+        this.#send(frame.origin, encodeAck(this.#origin, frame.id));
+        return;
       case FrameKind.ACK:
         this.#acks.answered(frame.id, frame.origin);
         return;
@@ -387,13 +485,21 @@ export class RedisBroker implements Broker {
     }
   }
 
-  #deliver(topic: string, payload: Buffer, origin: string, channel: string): void {
+  /** Another node runs under this process's tag: take a new one and say so. */
+  #retag(other: string): void {
+    this.#origin = originBytes(this.nodeId);
+    this.#logger.warn("node %s had this node's frame tag; took a new one", other);
+    if (this.#up) void this.#hello();
+  }
+
+  #deliver(named: string | undefined, payload: Buffer, tag: number, channel: string): void {
     let handlers: Set<BrokerHandler> | undefined;
     const name = channel.slice(this.#prefix.length + 2);
+    const topic = named ?? name;
     if (channel.startsWith(`${this.#prefix}t:`)) {
       if (name === topic) handlers = this.#exact.get(topic);
-    } else if (channel.startsWith(`${this.#prefix}p:`) && matchTopic(name, topic)) {
-      handlers = this.#patterns.get(name);
+    } else if (channel.startsWith(`${this.#prefix}p:`) && named !== undefined) {
+      if (matchTopic(name, named)) handlers = this.#patterns.get(name);
     }
     if (handlers === undefined) {
       if (!channel.startsWith(`${this.#prefix}t:`) && !channel.startsWith(`${this.#prefix}p:`))
@@ -403,6 +509,9 @@ export class RedisBroker implements Broker {
         );
       return;
     }
+    // A publish of a node not heard of yet (two nodes starting at once on a
+    // Redis Cluster, where its HELLO may travel on another shard) has no origin.
+    const origin = this.#peers.nodeOfTag(tag) ?? "";
     for (const handler of handlers) {
       this.stats.received++;
       try {
@@ -448,6 +557,15 @@ export class RedisBroker implements Broker {
     if (!this.#up || this.#closed) return;
     const frame = encodeState(FrameKind.STATE, this.#origin, 0, this.#patterns.keys());
     this.#transport.publish(this.#ctl, frame).catch(() => {});
+    // Lonely marks are checked again once per interval, without a payload.
+    const probe = encodeProbe(this.#origin);
+    for (const channel of this.#lonely.sweep()) {
+      const epoch = this.#lonely.epoch;
+      this.#transport.publish(channel, probe).then(
+        (count) => this.#learn(channel, count, epoch),
+        () => {},
+      );
+    }
   }
 
   #expire(): void {
@@ -463,6 +581,7 @@ export class RedisBroker implements Broker {
     if (event === "down") {
       if (!this.#up && this.#everUp) return;
       this.#up = false;
+      this.#lonely.clear();
       this.#downSince = Date.now();
       this.#lostAtDown = this.stats.lost;
       this.#logger.warn(
@@ -475,6 +594,7 @@ export class RedisBroker implements Broker {
     }
     if (!this.#everUp) return; // the start sequence takes over
     this.#up = true;
+    this.#lonely.clear();
     this.stats.reconnects++;
     this.#peers.touchAll(Date.now());
     this.#channels.forgetAll();

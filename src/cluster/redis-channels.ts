@@ -6,6 +6,12 @@
  * only at the channels marked since the previous one, and flushes run one
  * after another, so a subscribe and an unsubscribe of one channel reach
  * Redis in the order they were made.
+ *
+ * A channel counts as `confirmed` from the moment Redis acknowledged its
+ * subscription until an unsubscribe is about to be sent (or the connection
+ * is lost): a publish reply's receiver count includes this node exactly then.
+ * `onAdded` runs after each flush that subscribed channels, before the flush
+ * resolves (the broker tells other nodes there, see redis-lonely.ts).
  */
 import type { Logger } from "../shared/logger.js";
 import type { ChannelListener, RedisTransport } from "./redis-transport.js";
@@ -17,6 +23,9 @@ export class ChannelSync {
   readonly #connected: Promise<unknown>;
   /** Channels subscribed (or being subscribed) on Redis. */
   readonly #subscribed = new Set<string>();
+  /** Channels Redis confirmed and no unsubscribe was sent for. */
+  readonly #confirmed = new Set<string>();
+  readonly #onAdded: (channels: string[]) => Promise<void>;
   /** Channels to look at in the next flush, with whether each is still wanted. */
   readonly #dirty = new Map<string, () => boolean>();
   #scheduled: Promise<void> | undefined;
@@ -29,7 +38,9 @@ export class ChannelSync {
     listener: ChannelListener,
     logger: Logger,
     connected: Promise<unknown>,
+    onAdded: (channels: string[]) => Promise<void> = async () => {},
   ) {
+    this.#onAdded = onAdded;
     this.#transport = transport;
     this.#listener = listener;
     this.#logger = logger;
@@ -44,6 +55,12 @@ export class ChannelSync {
   /** After a reconnect: Redis holds none of this node's channels any more. */
   forgetAll(): void {
     this.#subscribed.clear();
+    this.#confirmed.clear();
+  }
+
+  /** Whether Redis counts this node among `channel`'s receivers for sure. */
+  confirmed(channel: string): boolean {
+    return this.#confirmed.has(channel);
   }
 
   /** The channels subscribed on Redis. */
@@ -71,6 +88,7 @@ export class ChannelSync {
   async leave(): Promise<void> {
     const all = this.subscribed();
     this.#subscribed.clear();
+    this.#confirmed.clear();
     await this.#transport.unsubscribe(all, this.#listener);
   }
 
@@ -89,7 +107,10 @@ export class ChannelSync {
           this.#subscribed.add(channel);
           add.push(channel);
         }
-      } else if (this.#subscribed.delete(channel)) remove.push(channel);
+      } else if (this.#subscribed.delete(channel)) {
+        this.#confirmed.delete(channel);
+        remove.push(channel);
+      }
     }
     this.#dirty.clear();
     try {
@@ -97,6 +118,12 @@ export class ChannelSync {
         this.#transport.subscribe(add, this.#listener),
         this.#transport.unsubscribe(remove, this.#listener),
       ]);
+      const added = add.filter((channel) => this.#subscribed.has(channel));
+      for (const channel of added) this.#confirmed.add(channel);
+      if (added.length > 0)
+        await this.#onAdded(added).catch((err) =>
+          this.#logger.warn("announcing %d new channel(s) failed: %s", added.length, err),
+        );
     } catch (err) {
       // Subscribed again with every other channel when the connection is back.
       for (const channel of add) this.#subscribed.delete(channel);

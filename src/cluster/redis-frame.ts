@@ -1,15 +1,18 @@
 /**
  * The frames Redis brokers exchange. Every message on a broker channel is one
- * frame, encoded once per publish (the same bytes go to every channel a
- * publish crosses):
+ * frame, encoded once per publish and channel kind:
  *
  * ```
  * byte 0      version (FRAME_VERSION)
  * bytes 1-2   magic "SB"
  * byte 3      kind (FrameKind)
- * byte 4      origin length n (1..255), then n bytes: the sender's node id (UTF-8)
+ * bytes 4-7   u32 tag: the sending process's, announced with its node id in
+ *             HELLO and STATE (a node drops frames with its own tag: its echo)
  * body, by kind:
- *   PUBLISH   u16 topic length, topic, payload (the rest)
+ *   EXACT     payload (the rest); the topic is the one the `t:` channel names
+ *   PUBLISH   u16 topic length, topic, payload (the rest); on pattern channels
+ *   PROBE     (empty) asks Redis how many receive a channel; receivers ignore it
+ * control kinds, after the tag: u8 node id length n (1..255), n bytes node id (UTF-8)
  *   REQUEST   u32 id, u16 topic length, topic, payload (the rest)
  *   REPLY     u32 id, u8 1 = answered / 0 = nothing to say, payload (the rest)
  *   HELLO     u32 id, patterns   (a joining node: everyone answers with STATE id)
@@ -17,20 +20,26 @@
  *                                 to ACK, or the answer to a HELLO)
  *   ACK       u32 id
  *   GOODBYE   (empty)
- * patterns:   u16 count, then per pattern u16 length and the pattern (UTF-8)
+ *   INTEREST  u32 id, topics     (the sender now receives these topics' `t:`
+ *                                 channels: publishers that stopped sending to
+ *                                 them, lonely, start again and ACK)
+ * patterns, topics: u16 count, then per entry u16 length and the entry (UTF-8)
  * ```
  *
+ * A publish on an exact channel costs 8 bytes of frame: the topic is in the
+ * channel name already and the sender is its 4-byte tag, not its node id.
  * Integers are big-endian. A frame of another version, without the magic, of
  * an unknown kind or cut short fails to decode with a `FrameError`: nodes of
  * different versions refuse each other's messages instead of misreading them.
  */
+import { randomBytes } from "node:crypto";
 import { BrokerError } from "./broker.js";
 
 /** Bumped whenever the layout changes; frames of other versions are refused. */
-export const FRAME_VERSION = 1;
+export const FRAME_VERSION = 2;
 const MAGIC_0 = 0x53; // "S"
 const MAGIC_1 = 0x42; // "B"
-const HEAD = 5;
+const HEAD = 8;
 
 export const FrameKind = {
   PUBLISH: 1,
@@ -40,17 +49,39 @@ export const FrameKind = {
   STATE: 5,
   ACK: 6,
   GOODBYE: 7,
+  EXACT: 8,
+  PROBE: 9,
+  INTEREST: 10,
 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 
+/**
+ * A decoded frame. Both publish kinds decode as PUBLISH; `topic` is undefined
+ * for an EXACT one (the channel names it). Control frames name their node.
+ */
 export type Frame =
-  | { kind: typeof FrameKind.PUBLISH; origin: string; topic: string; payload: Buffer }
-  | { kind: typeof FrameKind.REQUEST; origin: string; id: number; topic: string; payload: Buffer }
-  | { kind: typeof FrameKind.REPLY; origin: string; id: number; payload: Buffer | undefined }
-  | { kind: typeof FrameKind.HELLO; origin: string; id: number; patterns: string[] }
-  | { kind: typeof FrameKind.STATE; origin: string; id: number; patterns: string[] }
-  | { kind: typeof FrameKind.ACK; origin: string; id: number }
-  | { kind: typeof FrameKind.GOODBYE; origin: string };
+  | { kind: typeof FrameKind.PUBLISH; tag: number; topic: string | undefined; payload: Buffer }
+  | { kind: typeof FrameKind.PROBE; tag: number }
+  | {
+      kind: typeof FrameKind.REQUEST;
+      tag: number;
+      origin: string;
+      id: number;
+      topic: string;
+      payload: Buffer;
+    }
+  | {
+      kind: typeof FrameKind.REPLY;
+      tag: number;
+      origin: string;
+      id: number;
+      payload: Buffer | undefined;
+    }
+  | { kind: typeof FrameKind.HELLO; tag: number; origin: string; id: number; patterns: string[] }
+  | { kind: typeof FrameKind.STATE; tag: number; origin: string; id: number; patterns: string[] }
+  | { kind: typeof FrameKind.ACK; tag: number; origin: string; id: number }
+  | { kind: typeof FrameKind.GOODBYE; tag: number; origin: string }
+  | { kind: typeof FrameKind.INTEREST; tag: number; origin: string; id: number; topics: string[] };
 
 /** Why a frame was refused: `ERR_FRAME_VERSION`, `ERR_FRAME_FOREIGN` or `ERR_FRAME_MALFORMED`. */
 export class FrameError extends BrokerError {}
@@ -58,15 +89,44 @@ export class FrameError extends BrokerError {}
 /** The largest topic or pattern a frame carries, in UTF-8 bytes. */
 export const MAX_TOPIC_BYTES = 0xffff;
 
-function head(kind: FrameKind, origin: Buffer, bodyLength: number): { buf: Buffer; at: number } {
-  const buf = Buffer.allocUnsafe(HEAD + origin.length + bodyLength);
+/** Who sends a frame: the node id (for control frames) and the process's tag (for all). */
+export interface Origin {
+  readonly id: Buffer;
+  readonly tag: number;
+}
+
+/** A random tag: non-zero, 32 bits. */
+export function randomTag(): number {
+  return randomBytes(4).readUInt32BE(0) || 1;
+}
+
+/**
+ * Encodes a node id once, checking it fits a frame, with this process's tag
+ * (random unless given).
+ */
+export function originBytes(nodeId: string, tag = randomTag()): Origin {
+  const id = Buffer.from(nodeId);
+  if (id.length === 0 || id.length > 255)
+    throw new BrokerError("ERR_BROKER_OPTIONS", "nodeId must be 1 to 255 bytes of UTF-8");
+  return { id, tag: tag >>> 0 };
+}
+
+function head(kind: FrameKind, tag: number, bodyLength: number): Buffer {
+  const buf = Buffer.allocUnsafe(HEAD + bodyLength);
   buf[0] = FRAME_VERSION;
   buf[1] = MAGIC_0;
   buf[2] = MAGIC_1;
   buf[3] = kind;
-  buf[4] = origin.length;
-  origin.copy(buf, HEAD);
-  return { buf, at: HEAD + origin.length };
+  buf.writeUInt32BE(tag, 4);
+  return buf;
+}
+
+/** A control frame's head: the tag, then the node id. */
+function control(kind: FrameKind, origin: Origin, bodyLength: number): { buf: Buffer; at: number } {
+  const buf = head(kind, origin.tag, 1 + origin.id.length + bodyLength);
+  buf[HEAD] = origin.id.length;
+  origin.id.copy(buf, HEAD + 1);
+  return { buf, at: HEAD + 1 + origin.id.length };
 }
 
 function topicBytes(topic: string): Buffer {
@@ -76,37 +136,45 @@ function topicBytes(topic: string): Buffer {
   return bytes;
 }
 
-/** Encodes a node id once, checking it fits a frame. */
-export function originBytes(nodeId: string): Buffer {
-  const bytes = Buffer.from(nodeId);
-  if (bytes.length === 0 || bytes.length > 255)
-    throw new BrokerError("ERR_BROKER_OPTIONS", "nodeId must be 1 to 255 bytes of UTF-8");
-  return bytes;
-}
-
 /**
- * A publish of `payload` on `topic` by `origin` (see {@link originBytes}).
+ * A publish of `payload` by `origin`: with `topic` for pattern channels
+ * (PUBLISH), without for the topic's own channel (EXACT).
  *
  * @example
- * const frame = encodePublish(originBytes("n1"), "room", Buffer.from("hi"));
+ * const exact = encodePublish(originBytes("n1"), undefined, Buffer.from("hi"));
+ * const forPatterns = encodePublish(originBytes("n1"), "room", Buffer.from("hi"));
  */
-export function encodePublish(origin: Buffer, topic: string, payload: Uint8Array): Buffer {
+export function encodePublish(
+  origin: Origin,
+  topic: string | undefined,
+  payload: Uint8Array,
+): Buffer {
+  if (topic === undefined) {
+    const buf = head(FrameKind.EXACT, origin.tag, payload.length);
+    buf.set(payload, HEAD);
+    return buf;
+  }
   const t = topicBytes(topic);
-  const { buf, at } = head(FrameKind.PUBLISH, origin, 2 + t.length + payload.length);
-  buf.writeUInt16BE(t.length, at);
-  t.copy(buf, at + 2);
-  buf.set(payload, at + 2 + t.length);
+  const buf = head(FrameKind.PUBLISH, origin.tag, 2 + t.length + payload.length);
+  buf.writeUInt16BE(t.length, HEAD);
+  t.copy(buf, HEAD + 2);
+  buf.set(payload, HEAD + 2 + t.length);
   return buf;
 }
 
+/** A probe: Redis's receiver count for a channel, without a payload. */
+export function encodeProbe(origin: Origin): Buffer {
+  return head(FrameKind.PROBE, origin.tag, 0);
+}
+
 export function encodeRequest(
-  origin: Buffer,
+  origin: Origin,
   id: number,
   topic: string,
   payload: Uint8Array,
 ): Buffer {
   const t = topicBytes(topic);
-  const { buf, at } = head(FrameKind.REQUEST, origin, 6 + t.length + payload.length);
+  const { buf, at } = control(FrameKind.REQUEST, origin, 6 + t.length + payload.length);
   buf.writeUInt32BE(id, at);
   buf.writeUInt16BE(t.length, at + 4);
   t.copy(buf, at + 6);
@@ -114,25 +182,26 @@ export function encodeRequest(
   return buf;
 }
 
-export function encodeReply(origin: Buffer, id: number, payload: Uint8Array | undefined): Buffer {
+export function encodeReply(origin: Origin, id: number, payload: Uint8Array | undefined): Buffer {
   const size = payload === undefined ? 0 : payload.length;
-  const { buf, at } = head(FrameKind.REPLY, origin, 5 + size);
+  const { buf, at } = control(FrameKind.REPLY, origin, 5 + size);
   buf.writeUInt32BE(id, at);
   buf[at + 4] = payload === undefined ? 0 : 1;
   if (payload !== undefined) buf.set(payload, at + 5);
   return buf;
 }
 
-/** HELLO or STATE: an id and the sender's pattern subscriptions. */
+/** HELLO, STATE (an id and the sender's pattern subscriptions) or INTEREST (an id and topics). */
 export function encodeState(
-  kind: typeof FrameKind.HELLO | typeof FrameKind.STATE,
-  origin: Buffer,
+  kind: typeof FrameKind.HELLO | typeof FrameKind.STATE | typeof FrameKind.INTEREST,
+  origin: Origin,
   id: number,
-  patterns: Iterable<string>,
+  names: Iterable<string>,
 ): Buffer {
-  const list = [...patterns].map(topicBytes);
+  const list = [...names].map(topicBytes);
+  if (list.length > 0xffff) throw new BrokerError("ERR_BROKER_TOPIC", "more than 65535 names");
   const size = 6 + list.reduce((sum, p) => sum + 2 + p.length, 0);
-  const { buf, at } = head(kind, origin, size);
+  const { buf, at } = control(kind, origin, size);
   buf.writeUInt32BE(id, at);
   buf.writeUInt16BE(list.length, at + 4);
   let pos = at + 6;
@@ -144,14 +213,14 @@ export function encodeState(
   return buf;
 }
 
-export function encodeAck(origin: Buffer, id: number): Buffer {
-  const { buf, at } = head(FrameKind.ACK, origin, 4);
+export function encodeAck(origin: Origin, id: number): Buffer {
+  const { buf, at } = control(FrameKind.ACK, origin, 4);
   buf.writeUInt32BE(id, at);
   return buf;
 }
 
-export function encodeGoodbye(origin: Buffer): Buffer {
-  return head(FrameKind.GOODBYE, origin, 0).buf;
+export function encodeGoodbye(origin: Origin): Buffer {
+  return control(FrameKind.GOODBYE, origin, 0).buf;
 }
 
 function malformed(what: string): FrameError {
@@ -206,7 +275,7 @@ class Reader {
  *
  * @example
  * const frame = decodeFrame(bytes);
- * if (frame.kind === FrameKind.PUBLISH) deliver(frame.topic, frame.payload, frame.origin);
+ * if (frame.kind === FrameKind.PUBLISH) deliver(frame.topic ?? topicOf(channel), frame.payload);
  */
 export function decodeFrame(buf: Buffer): Frame {
   if (buf.length < 3 || buf[1] !== MAGIC_0 || buf[2] !== MAGIC_1)
@@ -218,44 +287,57 @@ export function decodeFrame(buf: Buffer): Frame {
     );
   if (buf.length < HEAD) throw malformed("header cut short");
   const kind = buf[3];
-  const originLength = buf[4];
-  if (originLength === 0 || HEAD + originLength > buf.length) throw malformed("origin");
-  const origin = buf.toString("utf8", HEAD, HEAD + originLength);
-  const r = new Reader(buf, HEAD + originLength);
+  const tag = buf.readUInt32BE(4);
+  const r = new Reader(buf, HEAD);
   switch (kind) {
+    case FrameKind.EXACT:
+      return { kind: FrameKind.PUBLISH, tag, topic: undefined, payload: r.rest() };
     case FrameKind.PUBLISH: {
       const topic = r.string("topic");
-      return { kind, origin, topic, payload: r.rest() };
+      return { kind, tag, topic, payload: r.rest() };
     }
+    case FrameKind.PROBE:
+      r.end("a probe");
+      return { kind, tag };
+  }
+  const originLength = r.u8("origin");
+  if (originLength === 0) throw malformed("origin");
+  r.need(originLength, "origin");
+  const origin = buf.toString("utf8", r.at, r.at + originLength);
+  r.at += originLength;
+  switch (kind) {
     case FrameKind.REQUEST: {
       const id = r.u32("request id");
       const topic = r.string("topic");
-      return { kind, origin, id, topic, payload: r.rest() };
+      return { kind, tag, origin, id, topic, payload: r.rest() };
     }
     case FrameKind.REPLY: {
       const id = r.u32("reply id");
       const answered = r.u8("reply flag");
       if (answered > 1) throw malformed("reply flag");
       if (answered === 0) r.end("an empty reply");
-      return { kind, origin, id, payload: answered === 1 ? r.rest() : undefined };
+      return { kind, tag, origin, id, payload: answered === 1 ? r.rest() : undefined };
     }
     case FrameKind.HELLO:
-    case FrameKind.STATE: {
+    case FrameKind.STATE:
+    case FrameKind.INTEREST: {
       const id = r.u32("state id");
-      const count = r.u16("pattern count");
-      const patterns: string[] = [];
-      for (let i = 0; i < count; i++) patterns.push(r.string("pattern"));
-      r.end("patterns");
-      return { kind, origin, id, patterns };
+      const count = r.u16("name count");
+      const names: string[] = [];
+      for (let i = 0; i < count; i++) names.push(r.string("name"));
+      r.end("names");
+      return kind === FrameKind.INTEREST
+        ? { kind, tag, origin, id, topics: names }
+        : { kind, tag, origin, id, patterns: names };
     }
     case FrameKind.ACK: {
       const id = r.u32("ack id");
       r.end("an ack");
-      return { kind, origin, id };
+      return { kind, tag, origin, id };
     }
     case FrameKind.GOODBYE:
       r.end("a goodbye");
-      return { kind, origin };
+      return { kind, tag, origin };
     default:
       throw malformed(`unknown kind ${kind}`);
   }

@@ -3,9 +3,14 @@
  * and the pattern subscriptions each holds (so a publish reaches every
  * matching pattern channel, once per distinct pattern). A node is "up" from
  * its first HELLO or STATE and "down" after a GOODBYE or when it has not been
- * heard for the expiry time (two heartbeat intervals).
+ * heard for the expiry time (two heartbeat intervals). Each node's process
+ * tag (the 4 bytes a publish frame names its sender by) maps back to its id;
+ * tags outlive their node for a while (a late publish still finds its origin),
+ * at most MAX_TAGS of them.
  */
 import { matchTopic, type NodeEvent, type NodeListener } from "./broker.js";
+
+const MAX_TAGS = 4096;
 
 interface Peer {
   lastSeen: number;
@@ -24,6 +29,8 @@ export class PeerTable {
    */
   readonly #departed = new Map<string, number>();
   readonly #onError: (err: unknown) => void;
+  /** Process tags to node ids, oldest first. */
+  readonly #tags = new Map<number, string>();
 
   constructor(onError: (err: unknown) => void) {
     this.#onError = onError;
@@ -36,6 +43,22 @@ export class PeerTable {
 
   has(node: string): boolean {
     return this.#peers.has(node);
+  }
+
+  /** The node whose process has `tag`, when known. */
+  nodeOfTag(tag: number): string | undefined {
+    return this.#tags.get(tag);
+  }
+
+  /** Learns that `node` runs as `tag` (any control frame says so). */
+  tagged(node: string, tag: number): void {
+    if (this.#tags.get(tag) === node) return;
+    this.#tags.delete(tag);
+    this.#tags.set(tag, node);
+    if (this.#tags.size > MAX_TAGS) {
+      const oldest = this.#tags.keys().next().value;
+      if (oldest !== undefined) this.#tags.delete(oldest);
+    }
   }
 
   get size(): number {
@@ -116,6 +139,7 @@ export class PeerTable {
     this.#departed.clear();
     this.#patterns.clear();
     this.#listeners.clear();
+    this.#tags.clear();
   }
 
   #setPatterns(peer: Peer, next: Set<string>): void {

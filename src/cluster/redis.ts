@@ -14,7 +14,11 @@
  * const io = new Server(3000, { broker });
  */
 export type { Logger } from "../shared/logger.js";
-export { RedisBroker, type RedisBrokerOptions } from "./redis-broker.js";
+export {
+  RedisBroker,
+  type RedisBrokerOptions,
+  type RedisBrokerStats,
+} from "./redis-broker.js";
 export type { RedisLibrary } from "./redis-compat.js";
 export {
   closeRedis,

@@ -18,6 +18,11 @@ export interface ContractBackend {
   crash?(broker: Broker): Promise<void>;
   /** How long a vanished node may stay listed (two heartbeats, plus slack). */
   deadWithin?: number;
+  /**
+   * Starts a new node under `broker`'s id in `broker`'s cluster (after it
+   * closed or crashed), ready. Backends without the notion leave it out.
+   */
+  restart?(broker: Broker): Promise<Broker>;
 }
 
 /**
@@ -193,6 +198,67 @@ export function brokerContract(
     assert.equal(a.stats.received, 0);
     await Promise.all([a.close(), b.close(), c.close()]);
   });
+
+  it("a node subscribing after the publisher found nobody else listening gets the next publish", async () => {
+    const [a, b] = await makeNodes(2);
+    const own: string[] = [];
+    // "lonely/own" has a subscriber on the publisher only, "lonely/none" none at all.
+    await a.subscribe("lonely/own", () => own.push("echo"));
+    for (let i = 0; i < 3; i++) {
+      await a.publish("lonely/own", Buffer.from(String(i)));
+      await a.publish("lonely/none", Buffer.from(String(i)));
+    }
+    const got: string[] = [];
+    await b.subscribe("lonely/own", (t, p) => got.push(`${t}:${p}`));
+    await b.subscribe("lonely/none", (t, p) => got.push(`${t}:${p}`));
+    await a.publish("lonely/own", Buffer.from("next"));
+    await a.publish("lonely/none", Buffer.from("next"));
+    await until(() => got.length >= 2, 5000, "deliveries");
+    assert.deepEqual(got.sort(), ["lonely/none:next", "lonely/own:next"]);
+    assert.deepEqual(own, []);
+    assert.equal(a.stats.lost, 0);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it("a pattern subscriber joining after the publisher found nobody listening gets the next publish", async () => {
+    const [a, b] = await makeNodes(2);
+    await until(() => a.nodes().length === 1, 10_000, "nodes");
+    for (let i = 0; i < 3; i++) await a.publish("quiet/x", Buffer.from(String(i)));
+    const got: string[] = [];
+    await b.subscribe("quiet/*", (t, p, origin) => got.push(`${t}:${p}:${origin === a.nodeId}`), {
+      pattern: true,
+    });
+    await b.subscribe("mark", () => got.push("mark"));
+    await a.publish("quiet/x", Buffer.from("next"));
+    await a.publish("mark", Buffer.from(""));
+    await until(() => got.length >= 2, 5000, "deliveries");
+    assert.deepEqual(got.sort(), ["mark", "quiet/x:next:true"]);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  for (const how of ["closed", "crashed"] as const)
+    it(`a node restarted under its id after it ${how} gets the next publish to a topic that went lonely meanwhile`, {
+      skip:
+        (backend.restart === undefined || (how === "crashed" && backend.crash === undefined)) &&
+        "the backend has no restarts",
+    }, async () => {
+      const [a, b] = await makeNodes(2, { crashable: how === "crashed" });
+      const got: string[] = [];
+      await b.subscribe("room", (_t, p) => got.push(String(p)));
+      await a.publish("room", Buffer.from("before"));
+      await until(() => got.length === 1, 5000, "first delivery");
+      if (how === "closed") {
+        await b.close();
+        await until(() => a.nodes().length === 0, 10_000, "node gone");
+      } else await backend.crash?.(b);
+      for (let i = 0; i < 3; i++) await a.publish("room", Buffer.from("away"));
+      const again = await (backend.restart as (broker: Broker) => Promise<Broker>)(b);
+      await again.subscribe("room", (_t, p, origin) => got.push(`${p}:${origin === a.nodeId}`));
+      await a.publish("room", Buffer.from("after"));
+      await until(() => got.length >= 2, 5000, "delivery after the restart");
+      assert.deepEqual(got, ["before", "after:true"]);
+      await Promise.all([a.close(), again.close(), b.close()]);
+    });
 
   it("payloads arrive intact, binary and empty", async () => {
     const [a, b] = await makeNodes(2);

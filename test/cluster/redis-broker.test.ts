@@ -24,7 +24,7 @@ import {
 } from "../helpers/redis-clients.js";
 import { type RedisClusterServers, startRedisCluster } from "../helpers/redis-cluster.js";
 import { type RedisProcess, rawCommand, startRedis } from "../helpers/redis-server.js";
-import { until } from "../socketio/raw-clients.js";
+import { until, untilAsync } from "../socketio/raw-clients.js";
 import { brokerContract } from "./broker-contract.js";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -42,6 +42,8 @@ const ci = process.env.CI === "true";
 type Client = { sPublish(c: string, m: Buffer): Promise<number> };
 const open = new Set<Broker>();
 const crashables = new Map<Broker, Client[]>();
+/** How each node was made, to restart it under its id. */
+const made = new Map<Broker, RedisBrokerOptions>();
 
 function track(broker: RedisBroker): RedisBroker {
   open.add(broker);
@@ -52,18 +54,20 @@ function track(broker: RedisBroker): RedisBroker {
 function nodes(base: () => RedisBrokerOptions, crashClient: () => Promise<Client[]>) {
   return async (n: number, options: { crashable?: boolean } = {}) => {
     const shared = { prefix: prefix(), heartbeatInterval: HEARTBEAT, logger: silentLogger };
-    const made: RedisBroker[] = [];
+    const out: RedisBroker[] = [];
     for (let i = 0; i < n; i++) {
+      let broker: RedisBroker;
       if (options.crashable && i === n - 1) {
         const clients = await crashClient();
         const [client, subscriber] = clients;
-        const broker = track(new RedisBroker({ ...base(), ...shared, client, subscriber }));
+        broker = track(new RedisBroker({ ...base(), ...shared, client, subscriber }));
         crashables.set(broker, clients);
-        made.push(broker);
-      } else made.push(track(new RedisBroker({ ...base(), ...shared })));
+      } else broker = track(new RedisBroker({ ...base(), ...shared }));
+      made.set(broker, { ...base(), ...shared });
+      out.push(broker);
     }
-    await Promise.all(made.map((b) => b.ready()));
-    return made;
+    await Promise.all(out.map((b) => b.ready()));
+    return out;
   };
 }
 
@@ -72,6 +76,11 @@ const backend = {
     for (const client of crashables.get(broker) ?? []) await dropClient(client);
   },
   deadWithin: 2 * HEARTBEAT + 400,
+  async restart(broker: Broker) {
+    const again = track(new RedisBroker({ ...made.get(broker), nodeId: broker.nodeId }));
+    await again.ready();
+    return again;
+  },
 };
 
 after(async () => {
@@ -150,6 +159,61 @@ function wireTests(base: () => RedisBrokerOptions, rawClient: () => Promise<Clie
   });
 }
 
+/** A raw subscriber, unknown to the brokers, on one sharded channel. */
+type RawSubscribe = (channel: string, fn: () => void) => Promise<unknown>;
+/** The part of a client of any line a raw subscriber uses. */
+type RawSubscriber = {
+  sSubscribe(channel: string, fn: () => void, buffers: boolean): Promise<unknown>;
+};
+
+/** Lonely channels: what a publisher skips, and how it finds out it should not. */
+function lonelyTests(base: () => RedisBrokerOptions, rawSubscribe: RawSubscribe): void {
+  const make = (shared: RedisBrokerOptions) =>
+    track(
+      new RedisBroker({ ...base(), heartbeatInterval: HEARTBEAT, logger: silentLogger, ...shared }),
+    );
+
+  it("skips publishes nobody else receives, counted as skipped, not lost", async () => {
+    // No heartbeat during the test: a node dropped for a late one would clear the marks.
+    const shared = { prefix: prefix(), heartbeatInterval: 60_000 };
+    const [a, b] = [make(shared), make(shared)];
+    await Promise.all([a.ready(), b.ready()]);
+    await a.subscribe("own", () => {});
+    await b.subscribe("theirs", () => {});
+    for (let i = 0; i < 5; i++) {
+      await a.publish("own", Buffer.from("x"));
+      await a.publish("nobody", Buffer.from("x"));
+      await a.publish("theirs", Buffer.from("x"));
+    }
+    await until(() => b.stats.received === 5, 5000, "deliveries");
+    assert.equal(a.stats.published, 15);
+    assert.equal(a.stats.skipped, 8); // all but the first of "own" and "nobody"
+    assert.equal(a.stats.lost, 0);
+  });
+
+  it("a receiver the publisher never heard of is found by a probe within a heartbeat interval", async () => {
+    const shared = { prefix: prefix() };
+    const a = make(shared);
+    await a.ready();
+    for (let i = 0; i < 3; i++) await a.publish("hidden", Buffer.from("x"));
+    assert.equal(a.stats.skipped, 2);
+    let heard = 0;
+    const raw = await rawSubscribe(`${shared.prefix}t:hidden`, () => heard++);
+    const started = Date.now();
+    await untilAsync(
+      async () => {
+        await a.publish("hidden", Buffer.from("x"));
+        return heard > 0;
+      },
+      5000,
+      "a publish reaching the unannounced receiver",
+    );
+    // One sweep marks the mark used, the probe of the next finds the receiver.
+    assert.ok(Date.now() - started < 2 * HEARTBEAT + 500, `${Date.now() - started} ms`);
+    await dropClient(raw);
+  });
+}
+
 if (!reachable && ci) {
   it("Redis at REDIS_URL is reachable (required under CI=true)", () => {
     assert.fail(`no Redis at ${REDIS_URL}`);
@@ -167,6 +231,14 @@ for (const line of CLIENT_LINES) {
         () => singleClients(line, REDIS_URL),
       ),
       backend,
+    );
+    lonelyTests(
+      () => ({ url: REDIS_URL, library }),
+      async (channel, fn) => {
+        const client = (await testClient(line, REDIS_URL)) as unknown as RawSubscriber;
+        await client.sSubscribe(channel, fn, true);
+        return client;
+      },
     );
   });
 
@@ -204,6 +276,14 @@ describe("redis broker (3-master Redis Cluster): contract", () => {
           ],
         ),
         backend,
+      );
+      lonelyTests(
+        () => ({ cluster: { rootNodes: rootNodes() }, library }),
+        async (channel, fn) => {
+          const client = (await testCluster(line, rootNodes())) as unknown as RawSubscriber;
+          await client.sSubscribe(channel, fn, true);
+          return client;
+        },
       );
       wireTests(
         () => ({ cluster: { rootNodes: rootNodes() }, library }),

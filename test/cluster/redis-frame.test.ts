@@ -4,6 +4,7 @@ import {
   decodeFrame,
   encodeAck,
   encodeGoodbye,
+  encodeProbe,
   encodePublish,
   encodeReply,
   encodeRequest,
@@ -15,58 +16,89 @@ import {
 } from "../../src/cluster/redis-frame.js";
 import { clusterSlot } from "../../src/cluster/redis-slot.js";
 
-const origin = originBytes("node-é");
+const origin = originBytes("node-é", 0xa1b2c3d4);
+const tag = 0xa1b2c3d4;
 
 describe("redis broker frames", () => {
   it("round-trips every kind", () => {
     const payload = Buffer.from([0, 1, 0xff]);
     assert.deepEqual(decodeFrame(encodePublish(origin, "sio/ns/room", payload)), {
       kind: FrameKind.PUBLISH,
-      origin: "node-é",
+      tag,
       topic: "sio/ns/room",
       payload,
     });
+    assert.deepEqual(decodeFrame(encodePublish(origin, undefined, payload)), {
+      kind: FrameKind.PUBLISH,
+      tag,
+      topic: undefined,
+      payload,
+    });
+    assert.deepEqual(decodeFrame(encodeProbe(origin)), { kind: FrameKind.PROBE, tag });
+    const node = { tag, origin: "node-é" };
     assert.deepEqual(decodeFrame(encodeRequest(origin, 7, "q/x", payload)), {
       kind: FrameKind.REQUEST,
-      origin: "node-é",
+      ...node,
       id: 7,
       topic: "q/x",
       payload,
     });
     assert.deepEqual(decodeFrame(encodeReply(origin, 0xffffffff, payload)), {
       kind: FrameKind.REPLY,
-      origin: "node-é",
+      ...node,
       id: 0xffffffff,
       payload,
     });
     assert.deepEqual(decodeFrame(encodeReply(origin, 3, undefined)), {
       kind: FrameKind.REPLY,
-      origin: "node-é",
+      ...node,
       id: 3,
       payload: undefined,
     });
     assert.deepEqual(decodeFrame(encodeReply(origin, 3, Buffer.alloc(0))), {
       kind: FrameKind.REPLY,
-      origin: "node-é",
+      ...node,
       id: 3,
       payload: Buffer.alloc(0),
     });
     for (const kind of [FrameKind.HELLO, FrameKind.STATE] as const)
       assert.deepEqual(decodeFrame(encodeState(kind, origin, 9, ["a/*", "b/**"])), {
         kind,
-        origin: "node-é",
+        ...node,
         id: 9,
         patterns: ["a/*", "b/**"],
       });
-    assert.deepEqual(decodeFrame(encodeAck(origin, 5)), {
-      kind: FrameKind.ACK,
-      origin: "node-é",
-      id: 5,
+    assert.deepEqual(decodeFrame(encodeState(FrameKind.INTEREST, origin, 4, ["sio//r", ""])), {
+      kind: FrameKind.INTEREST,
+      ...node,
+      id: 4,
+      topics: ["sio//r", ""],
     });
-    assert.deepEqual(decodeFrame(encodeGoodbye(origin)), {
-      kind: FrameKind.GOODBYE,
-      origin: "node-é",
-    });
+    assert.deepEqual(decodeFrame(encodeAck(origin, 5)), { kind: FrameKind.ACK, ...node, id: 5 });
+    assert.deepEqual(decodeFrame(encodeGoodbye(origin)), { kind: FrameKind.GOODBYE, ...node });
+  });
+
+  it("matches the wire vectors of the format comment", () => {
+    const small = originBytes("n1", 0x01020304);
+    // An exact publish: head and tag, then the payload, nothing else.
+    assert.equal(
+      encodePublish(small, undefined, Buffer.from("hi")).toString("hex"),
+      "02534208010203046869",
+    );
+    assert.equal(
+      encodePublish(small, "t", Buffer.from("hi")).toString("hex"),
+      "0253420101020304000174" + "6869",
+    );
+    assert.equal(encodeProbe(small).toString("hex"), "0253420901020304");
+    assert.equal(
+      encodeAck(small, 0x10).toString("hex"),
+      "0253420601020304" + "02" + "6e31" + "00000010",
+    );
+    assert.equal(
+      encodeState(FrameKind.INTEREST, small, 1, ["ab"]).toString("hex"),
+      "0253420a01020304" + "02" + "6e31" + "00000001" + "0001" + "0002" + "6162",
+    );
+    assert.equal(originBytes("x").tag === 0, false);
   });
 
   it("refuses foreign bytes, other versions and every truncation with a coded FrameError", () => {
@@ -93,6 +125,8 @@ describe("redis broker frames", () => {
       encodeState(FrameKind.STATE, origin, 1, ["p/*"]),
       encodeAck(origin, 1),
       encodePublish(origin, "topic", Buffer.alloc(0)),
+      encodeState(FrameKind.INTEREST, origin, 1, ["topic"]),
+      encodeGoodbye(origin),
     ];
     for (const frame of frames)
       for (let cut = 0; cut < frame.length; cut++)
@@ -101,6 +135,14 @@ describe("redis broker frames", () => {
       code(Buffer.concat([encodeAck(origin, 1), Buffer.from([0])])),
       "ERR_FRAME_MALFORMED",
     );
+    assert.equal(
+      code(Buffer.concat([encodeProbe(origin), Buffer.from([0])])),
+      "ERR_FRAME_MALFORMED",
+    );
+    // A control frame with an empty node id.
+    const anonymous = encodeGoodbye(origin).subarray(0, 9);
+    anonymous[8] = 0;
+    assert.equal(code(anonymous), "ERR_FRAME_MALFORMED");
   });
 
   it("refuses node ids a frame cannot carry", () => {

@@ -49,4 +49,21 @@ describe("PeerTable", () => {
     assert.equal(peers.has("a"), true);
     assert.deepEqual(events, ["up:a", "down:a", "up:a", "down:a", "up:a"]);
   });
+
+  it("maps process tags back to node ids, a restart's new tag replacing nothing else", () => {
+    const { peers } = table();
+    peers.tagged("a", 1);
+    peers.tagged("b", 2);
+    peers.tagged("a", 3); // restarted under the same id
+    assert.equal(peers.nodeOfTag(1), "a");
+    assert.equal(peers.nodeOfTag(3), "a");
+    assert.equal(peers.nodeOfTag(2), "b");
+    peers.tagged("c", 2); // a tag drawn again by another process
+    assert.equal(peers.nodeOfTag(2), "c");
+    assert.equal(peers.nodeOfTag(9), undefined);
+    // Forgetting a node keeps its tag: a late publish still names its origin.
+    peers.heard("a", [], 0);
+    peers.forget("a");
+    assert.equal(peers.nodeOfTag(3), "a");
+  });
 });
