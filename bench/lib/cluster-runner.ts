@@ -6,6 +6,7 @@
  * `process.cpuUsage()`; the Redis traffic of each node is what its proxy
  * carried in the measured window. The run's keys are deleted afterwards.
  */
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { RunSkipped, runLoad, ServerProcess } from "./child.js";
 import type { ScenarioParams } from "./options.js";
@@ -35,11 +36,14 @@ export interface ClusterSnapshot {
   redis: ProxyCounts[];
 }
 
-let runs = 0;
-
-/** A key and channel prefix no other run (here or in another process) uses. */
+/**
+ * A key and channel prefix no other run (here or in another process) uses,
+ * about as short as the brokers' default ("sb:"): every byte of a channel
+ * name crosses Redis with every message, and the interest scenarios count
+ * those bytes for every target alike.
+ */
 export function runPrefix(): string {
-  return `sbbench-${process.pid}-${Date.now().toString(36)}-${runs++}`;
+  return `sb${randomBytes(4).readUInt32BE(0).toString(36)}:`;
 }
 
 /** The sum of the nodes' stats: the cluster's CPU and memory as one server's. */
