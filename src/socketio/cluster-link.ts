@@ -20,7 +20,7 @@ import { createDebug } from "../shared/debug.js";
 import type { Adapter, BroadcastFlags, BroadcastOptions, Room, SocketId } from "./adapter.js";
 import {
   ackTopic,
-  header,
+  headerOf,
   namespaceTopic,
   packValues,
   readFlags,
@@ -100,7 +100,7 @@ export class ClusterLink {
   publish(frames: readonly (string | Buffer)[], opts: BroadcastOptions): void {
     const bytes = this.#space.hub.encode({
       type: "b",
-      header: header(this.#nsp, opts, true, opts.flags),
+      header: headerOf(this.#nsp, opts, true, opts.flags),
       frames,
     });
     const rooms = opts.rooms;
@@ -113,7 +113,11 @@ export class ClusterLink {
 
   /** Sends `socketsJoin` (`j`), `socketsLeave` (`l`) or `disconnectSockets` (`d`) to the other nodes. */
   control(type: "j" | "l" | "d", opts: BroadcastOptions, extra: Record<string, unknown>): void {
-    const envelope = { type, header: { ...header(this.#nsp, opts, false), ...extra }, frames: [] };
+    const envelope = {
+      type,
+      header: { ...headerOf(this.#nsp, opts, false), ...extra },
+      frames: [],
+    };
     this.#space.hub.publish(namespaceTopic(this.#nsp), this.#space.hub.encode(envelope));
   }
 
@@ -125,7 +129,7 @@ export class ClusterLink {
 
   /** A header naming this namespace alone (nothing for the main one). */
   #own(): Record<string, unknown> {
-    return header(this.#nsp, {}, false);
+    return headerOf(this.#nsp, {}, false);
   }
 
   /** Sends a server-side event and gathers each node's answer. */
@@ -142,7 +146,7 @@ export class ClusterLink {
 
   /** The other nodes' sockets matching `opts`. */
   async fetchSockets(opts: BroadcastOptions, timeout: number): Promise<Gathered<SocketDetails>> {
-    const envelope = { type: "f", header: header(this.#nsp, opts, false), frames: [] };
+    const envelope = { type: "f", header: headerOf(this.#nsp, opts, false), frames: [] };
     const { replies, missing } = await this.#request(envelope, timeout);
     const items: SocketDetails[] = [];
     for (const { envelope: reply } of replies) {
@@ -176,7 +180,7 @@ export class ClusterLink {
     setTimeout(() => this.#acks.delete(rid), timeout).unref?.();
     // The packet travels without its id: each node numbers its own acknowledgements.
     const frames = packValues([packet.data]);
-    const fields = { ...header(this.#nsp, opts, false, opts.flags), rid, timeout };
+    const fields = { ...headerOf(this.#nsp, opts, false, opts.flags), rid, timeout };
     const asked = this.#space.hub.nodes();
     this.#request({ type: "a", header: fields, frames }, timeout).then(({ replies, missing }) => {
       const heard = new Set(missing);

@@ -67,11 +67,11 @@ export function requestTopic(nsp: string): string {
  * unsaid. `flags`: the broadcast's flags, for the types that carry them.
  *
  * @example
- * header("/", { rooms: new Set(["lobby"]) }, true); // {}: no header bytes at all
- * header("/chat", { rooms: new Set(["a", "b"]), except: new Set(["c"]) }, false);
+ * headerOf("/", { rooms: new Set(["lobby"]) }, true); // {}: no header bytes at all
+ * headerOf("/chat", { rooms: new Set(["a", "b"]), except: new Set(["c"]) }, false);
  * // { nsp: "/chat", rooms: ["a", "b"], except: ["c"] }
  */
-export function header(
+export function headerOf(
   nsp: string,
   opts: { rooms?: ReadonlySet<Room>; except?: ReadonlySet<Room> },
   topicRoom: boolean,
