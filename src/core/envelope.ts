@@ -1,43 +1,55 @@
 /**
  * The envelope every hub message travels in between nodes: a small explicit
  * binary format, stable across Node versions (unlike `v8.serialize`), that
- * carries a JSON header and raw frames (an encoded Socket.IO packet's string
- * and binary attachments, or a Bayeux message's JSON) without re-encoding
- * them.
+ * carries a one-byte message type, an optional JSON header and raw frames (an
+ * encoded Socket.IO packet's string and binary attachments, or a Bayeux
+ * message's JSON) without re-encoding them.
  *
  * ```
  * byte 0      0x48 ("H"), marks a hub envelope
  * byte 1      format version (ENVELOPE_VERSION)
- * u32 BE      header length, then the header as UTF-8 JSON (an object)
- * u16 BE      number of frames, then per frame:
- *   u8        kind: 0 UTF-8 text, 1 binary
- *   u32 BE    length, then the bytes
+ * byte 2      message type: one printable ASCII byte, the protocol's own
+ * varint      header length (0: no header), then the header as UTF-8 JSON (an object)
+ * varint      number of frames, then per frame:
+ *   varint    length × 2 + kind (kind 0: UTF-8 text, 1: binary), then the bytes
  * ```
+ *
+ * A varint is unsigned LEB128 (7 bits a byte, low bits first, high bit set
+ * on every byte but the last), at most 5 bytes. The common message (a room
+ * broadcast whose topic already names the room, or a Bayeux publish) has no
+ * header and one text frame: 6 or 7 bytes around the encoded packet.
  *
  * A node receiving another version, a foreign message or a truncated one
  * drops it (the decoder throws {@link EnvelopeError}); it never crashes.
  */
 import { SwitchboardError } from "../shared/errors.js";
 
-/** Version of the envelope format written by this node. */
-export const ENVELOPE_VERSION = 1;
+/** Version of the envelope format written by this node (1: JSON header with a u32 length, u16 count). */
+export const ENVELOPE_VERSION = 2;
 
 const MAGIC = 0x48;
 const TEXT = 0;
 const BINARY = 1;
 /** Most frames an envelope may carry (a packet's attachments, a batch). */
 const MAX_FRAMES = 0xffff;
+/** Largest varint value (5 bytes); a frame is at most half of it. */
+const MAX_VARINT = 0xffffffff;
+/** Bytes of the fixed part: magic, version, type. */
+const FIXED = 3;
 
-/** A header and frames, as sent between nodes. */
+/** A message type, header and frames, as sent between nodes. */
 export interface Envelope {
-  /** Small JSON-encodable fields: message type, rooms, flags, request ids... */
-  header: Record<string, unknown>;
+  /** What the message is: one printable ASCII character (`"b"`, `"p"`...), the protocol's own. */
+  type: string;
+  /** Small JSON-encodable fields the type and topic do not already say; omitted when empty. */
+  header?: Record<string, unknown>;
   /** Encoded payload parts, carried byte for byte. */
   frames: readonly (string | Uint8Array)[];
 }
 
-/** A received envelope: binary frames are Buffers. */
+/** A received envelope: the header is an empty object when none was sent; binary frames are Buffers. */
 export interface DecodedEnvelope extends Envelope {
+  header: Record<string, unknown>;
   frames: (string | Buffer)[];
 }
 
@@ -48,44 +60,110 @@ export class EnvelopeError extends SwitchboardError {
   }
 }
 
+/** The header of an envelope that had none (frozen: shared by every such envelope). */
+const NO_HEADER: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+
+function varintSize(value: number): number {
+  if (value < 0x80) return 1;
+  if (value < 0x4000) return 2;
+  if (value < 0x200000) return 3;
+  if (value < 0x10000000) return 4;
+  return 5;
+}
+
+/** Writes `value` at `offset`; returns the offset after it. Arithmetic, not bit operators: values reach 2^32. */
+function writeVarint(out: Buffer, value: number, offset: number): number {
+  while (value >= 0x80) {
+    out[offset++] = (value % 0x80) | 0x80;
+    value = Math.floor(value / 0x80);
+  }
+  out[offset++] = value;
+  return offset;
+}
+
+function hasFields(header: Record<string, unknown> | undefined): header is Record<string, unknown> {
+  if (header === undefined) return false;
+  for (const _ in header) return true;
+  return false;
+}
+
 /**
  * Encodes an envelope once; the bytes can be published to any number of topics.
  *
  * @example
- * const bytes = encodeEnvelope({ header: { t: "b", rooms: ["lobby"] }, frames: ['2["news",1]'] });
+ * const bytes = encodeEnvelope({ type: "b", frames: ['2["news",1]'] });
+ * bytes.length; // 18: 7 bytes around the 11-byte packet
  * decodeEnvelope(bytes).frames; // ['2["news",1]']
  */
 export function encodeEnvelope(envelope: Envelope): Buffer {
-  const header = Buffer.from(JSON.stringify(envelope.header), "utf8");
-  const frames = envelope.frames;
-  if (frames.length > MAX_FRAMES) {
-    throw new EnvelopeError("ERR_ENVELOPE_MALFORMED", `too many frames: ${frames.length}`);
+  const type = envelope.type.length === 1 ? envelope.type.charCodeAt(0) : 0;
+  if (type < 0x21 || type > 0x7e) {
+    throw new EnvelopeError("ERR_ENVELOPE_MALFORMED", `type must be one printable ASCII character`);
   }
-  const parts: Buffer[] = [];
-  let size = 2 + 4 + header.length + 2;
-  for (const frame of frames) {
-    const bytes =
-      typeof frame === "string"
-        ? Buffer.from(frame, "utf8")
-        : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
-    parts.push(bytes);
-    size += 5 + bytes.length;
+  const header = hasFields(envelope.header) ? JSON.stringify(envelope.header) : "";
+  const headerBytes = header === "" ? 0 : Buffer.byteLength(header, "utf8");
+  const frames = envelope.frames;
+  const count = frames.length;
+  if (count > MAX_FRAMES) {
+    throw new EnvelopeError("ERR_ENVELOPE_MALFORMED", `too many frames: ${count}`);
+  }
+  // Sizes first (one pass), then one buffer written in place: no copy per frame but the write.
+  const sizes: number[] = new Array(count);
+  let size = FIXED + varintSize(headerBytes) + headerBytes + varintSize(count);
+  for (let i = 0; i < count; i++) {
+    const frame = frames[i];
+    const bytes = typeof frame === "string" ? Buffer.byteLength(frame, "utf8") : frame.byteLength;
+    const tag = bytes * 2 + (typeof frame === "string" ? TEXT : BINARY);
+    if (tag > MAX_VARINT) throw new EnvelopeError("ERR_ENVELOPE_MALFORMED", "frame too large");
+    sizes[i] = bytes;
+    size += varintSize(tag) + bytes;
   }
   const out = Buffer.allocUnsafe(size);
   out[0] = MAGIC;
   out[1] = ENVELOPE_VERSION;
-  out.writeUInt32BE(header.length, 2);
-  header.copy(out, 6);
-  let offset = 6 + header.length;
-  out.writeUInt16BE(frames.length, offset);
-  offset += 2;
-  for (let i = 0; i < parts.length; i++) {
-    out[offset] = typeof frames[i] === "string" ? TEXT : BINARY;
-    out.writeUInt32BE(parts[i].length, offset + 1);
-    parts[i].copy(out, offset + 5);
-    offset += 5 + parts[i].length;
+  out[2] = type;
+  let offset = writeVarint(out, headerBytes, FIXED);
+  if (headerBytes > 0) offset += out.write(header, offset, "utf8");
+  offset = writeVarint(out, count, offset);
+  for (let i = 0; i < count; i++) {
+    const frame = frames[i];
+    if (typeof frame === "string") {
+      offset = writeVarint(out, sizes[i] * 2 + TEXT, offset);
+      offset += out.write(frame, offset, "utf8");
+    } else {
+      offset = writeVarint(out, sizes[i] * 2 + BINARY, offset);
+      out.set(frame, offset);
+      offset += sizes[i];
+    }
   }
   return out;
+}
+
+/** A cursor over the bytes being decoded. */
+interface Reader {
+  buf: Buffer;
+  offset: number;
+}
+
+function truncated(): EnvelopeError {
+  return new EnvelopeError("ERR_ENVELOPE_MALFORMED", "truncated envelope");
+}
+
+function readVarint(r: Reader): number {
+  const buf = r.buf;
+  let value = 0;
+  let scale = 1;
+  for (let i = 0; i < 5; i++) {
+    if (r.offset >= buf.length) throw truncated();
+    const byte = buf[r.offset++];
+    value += (byte & 0x7f) * scale;
+    if (byte < 0x80) {
+      if (value > MAX_VARINT) break;
+      return value;
+    }
+    scale *= 0x80;
+  }
+  throw new EnvelopeError("ERR_ENVELOPE_MALFORMED", "varint out of range");
 }
 
 /**
@@ -107,32 +185,43 @@ export function decodeEnvelope(bytes: Uint8Array): DecodedEnvelope {
       `envelope version ${buf[1]}, this node reads ${ENVELOPE_VERSION}`,
     );
   }
-  const truncated = () => new EnvelopeError("ERR_ENVELOPE_MALFORMED", "truncated envelope");
-  if (buf.length < 6) throw truncated();
-  const headerEnd = 6 + buf.readUInt32BE(2);
-  if (headerEnd + 2 > buf.length) throw truncated();
-  let header: unknown;
-  try {
-    header = JSON.parse(buf.toString("utf8", 6, headerEnd));
-  } catch {
-    throw new EnvelopeError("ERR_ENVELOPE_MALFORMED", "header is not JSON");
+  if (buf.length < FIXED) throw truncated();
+  const code = buf[2];
+  if (code < 0x21 || code > 0x7e) {
+    throw new EnvelopeError("ERR_ENVELOPE_MALFORMED", `message type byte ${code}`);
   }
-  if (header === null || typeof header !== "object" || Array.isArray(header)) {
-    throw new EnvelopeError("ERR_ENVELOPE_MALFORMED", "header is not an object");
-  }
-  const count = buf.readUInt16BE(headerEnd);
-  const frames: (string | Buffer)[] = [];
-  let offset = headerEnd + 2;
-  for (let i = 0; i < count; i++) {
-    if (offset + 5 > buf.length) throw truncated();
-    const kind = buf[offset];
-    const end = offset + 5 + buf.readUInt32BE(offset + 1);
+  const r: Reader = { buf, offset: FIXED };
+  const headerLength = readVarint(r);
+  let header = NO_HEADER;
+  if (headerLength > 0) {
+    const end = r.offset + headerLength;
     if (end > buf.length) throw truncated();
-    if (kind === TEXT) frames.push(buf.toString("utf8", offset + 5, end));
-    else if (kind === BINARY) frames.push(Buffer.from(buf.subarray(offset + 5, end)));
-    else throw new EnvelopeError("ERR_ENVELOPE_MALFORMED", `unknown frame kind ${kind}`);
-    offset = end;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(buf.toString("utf8", r.offset, end));
+    } catch {
+      throw new EnvelopeError("ERR_ENVELOPE_MALFORMED", "header is not JSON");
+    }
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+      throw new EnvelopeError("ERR_ENVELOPE_MALFORMED", "header is not an object");
+    }
+    header = parsed as Record<string, unknown>;
+    r.offset = end;
   }
-  if (offset !== buf.length) throw new EnvelopeError("ERR_ENVELOPE_MALFORMED", "trailing bytes");
-  return { header: header as Record<string, unknown>, frames };
+  const count = readVarint(r);
+  if (count > MAX_FRAMES) throw new EnvelopeError("ERR_ENVELOPE_MALFORMED", "too many frames");
+  const frames: (string | Buffer)[] = [];
+  for (let i = 0; i < count; i++) {
+    const tag = readVarint(r);
+    const start = r.offset;
+    const end = start + Math.floor(tag / 2);
+    if (end > buf.length) throw truncated();
+    if (tag % 2 === TEXT) frames.push(buf.toString("utf8", start, end));
+    else frames.push(Buffer.from(buf.subarray(start, end)));
+    r.offset = end;
+  }
+  if (r.offset !== buf.length) {
+    throw new EnvelopeError("ERR_ENVELOPE_MALFORMED", "trailing bytes");
+  }
+  return { type: String.fromCharCode(code), header, frames };
 }

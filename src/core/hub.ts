@@ -80,7 +80,7 @@ const hubs = new WeakMap<Broker, Hub>();
  * const hub = Hub.for(broker); // the same hub for every server given this broker
  * const space = hub.space<string>({ prefix: "demo/", onMessage: (via, topic, env) => {} });
  * space.router.subscribe("sid1", "lobby"); // subscribes "demo/lobby" on the broker
- * space.publish("lobby", hub.encode({ header: { t: "m" }, frames: ["hello"] }));
+ * space.publish("lobby", hub.encode({ type: "m", frames: ["hello"] }));
  */
 export class Hub {
   /** The broker, or undefined for a local-only hub. */

@@ -212,7 +212,7 @@ export class Adapter extends EventEmitter {
    */
   _deliverRemote(
     room: Room | undefined,
-    except: Room[],
+    except: readonly Room[],
     flags: BroadcastFlags,
     frames: readonly (string | Buffer)[],
   ): void {

@@ -20,14 +20,14 @@ import { createDebug } from "../shared/debug.js";
 import type { Adapter, BroadcastFlags, BroadcastOptions, Room, SocketId } from "./adapter.js";
 import {
   ackTopic,
+  headerOf,
   namespaceTopic,
   packValues,
   readFlags,
+  readNamespace,
   readTargets,
-  remoteFlags,
   requestTopic,
   type TargetHeader,
-  targetHeader,
   unpackValues,
 } from "./cluster-messages.js";
 import type { Handshake } from "./socket-types.js";
@@ -91,36 +91,50 @@ export class ClusterLink {
     this.#onMessage(room, envelope);
   }
 
-  /** Sends a broadcast's encoded packet to the other nodes: once per room topic. */
+  /**
+   * Sends a broadcast's encoded packet to the other nodes: once per room
+   * topic (one encoding for all), or on the namespace topic for the whole
+   * namespace. A broadcast to one room with no exception or flag has no
+   * header: the envelope is its type and the packet.
+   */
   publish(frames: readonly (string | Buffer)[], opts: BroadcastOptions): void {
-    const targets = targetHeader(opts);
-    const header = { t: "b", nsp: this.#nsp, ...targets, flags: remoteFlags(opts.flags) };
-    const bytes = this.#space.hub.encode({ header, frames });
-    if (targets.rooms.length === 0) {
+    const bytes = this.#space.hub.encode({
+      type: "b",
+      header: headerOf(this.#nsp, opts, true, opts.flags),
+      frames,
+    });
+    const rooms = opts.rooms;
+    if (rooms === undefined || rooms.size === 0) {
       this.#space.hub.publish(namespaceTopic(this.#nsp), bytes);
       return;
     }
-    for (const room of targets.rooms) this.#space.publish(room, bytes);
+    for (const room of rooms) this.#space.publish(room, bytes);
   }
 
   /** Sends `socketsJoin` (`j`), `socketsLeave` (`l`) or `disconnectSockets` (`d`) to the other nodes. */
-  control(t: "j" | "l" | "d", opts: BroadcastOptions, extra: Record<string, unknown>): void {
-    const header = { t, nsp: this.#nsp, ...targetHeader(opts), ...extra };
-    this.#space.hub.publish(
-      namespaceTopic(this.#nsp),
-      this.#space.hub.encode({ header, frames: [] }),
-    );
+  control(type: "j" | "l" | "d", opts: BroadcastOptions, extra: Record<string, unknown>): void {
+    const envelope = {
+      type,
+      header: { ...headerOf(this.#nsp, opts, false), ...extra },
+      frames: [],
+    };
+    this.#space.hub.publish(namespaceTopic(this.#nsp), this.#space.hub.encode(envelope));
   }
 
   /** Sends a server-side event to the other nodes (no answer expected). */
   serverSideEmit(args: unknown[]): void {
-    const envelope = { header: { t: "s", nsp: this.#nsp }, frames: packValues(args) };
+    const envelope = { type: "s", header: this.#own(), frames: packValues(args) };
     this.#space.hub.publish(namespaceTopic(this.#nsp), this.#space.hub.encode(envelope));
+  }
+
+  /** A header naming this namespace alone (nothing for the main one). */
+  #own(): Record<string, unknown> {
+    return headerOf(this.#nsp, {}, false);
   }
 
   /** Sends a server-side event and gathers each node's answer. */
   async serverSideEmitWithAck(args: unknown[], timeout: number): Promise<Gathered<unknown>> {
-    const envelope = { header: { t: "s", nsp: this.#nsp }, frames: packValues(args) };
+    const envelope = { type: "s", header: this.#own(), frames: packValues(args) };
     const { replies, missing } = await this.#request(envelope, timeout);
     const items = [];
     for (const { envelope: reply } of replies) {
@@ -132,7 +146,7 @@ export class ClusterLink {
 
   /** The other nodes' sockets matching `opts`. */
   async fetchSockets(opts: BroadcastOptions, timeout: number): Promise<Gathered<SocketDetails>> {
-    const envelope = { header: { t: "f", nsp: this.#nsp, ...targetHeader(opts) }, frames: [] };
+    const envelope = { type: "f", header: headerOf(this.#nsp, opts, false), frames: [] };
     const { replies, missing } = await this.#request(envelope, timeout);
     const items: SocketDetails[] = [];
     for (const { envelope: reply } of replies) {
@@ -166,16 +180,9 @@ export class ClusterLink {
     setTimeout(() => this.#acks.delete(rid), timeout).unref?.();
     // The packet travels without its id: each node numbers its own acknowledgements.
     const frames = packValues([packet.data]);
-    const header = {
-      t: "a",
-      nsp: this.#nsp,
-      rid,
-      ...targetHeader(opts),
-      flags: remoteFlags(opts.flags),
-      timeout,
-    };
+    const fields = { ...headerOf(this.#nsp, opts, false, opts.flags), rid, timeout };
     const asked = this.#space.hub.nodes();
-    this.#request({ header, frames }, timeout).then(({ replies, missing }) => {
+    this.#request({ type: "a", header: fields, frames }, timeout).then(({ replies, missing }) => {
       const heard = new Set(missing);
       for (const { node, envelope } of replies) {
         heard.add(node);
@@ -189,9 +196,11 @@ export class ClusterLink {
 
   /** One client's answer to a broadcast this node sent, from the node holding the client. */
   #onAck(envelope: DecodedEnvelope): void {
-    const { header, frames } = envelope;
-    if (header.nsp !== this.#nsp || header.t !== "k" || typeof header.rid !== "number") return;
-    const ack = this.#acks.get(header.rid);
+    const { type, header: fields, frames } = envelope;
+    if (type !== "k" || readNamespace(fields) !== this.#nsp || typeof fields.rid !== "number") {
+      return;
+    }
+    const ack = this.#acks.get(fields.rid);
     const values = unpackValues(frames);
     if (ack !== undefined && values !== undefined) ack(values[0]);
   }
@@ -201,48 +210,55 @@ export class ClusterLink {
   }
 
   #onMessage(room: string | null, envelope: DecodedEnvelope): void {
-    const { header, frames } = envelope;
+    const { type, header: fields, frames } = envelope;
     // A topic two namespaces share by name (room "b" of "/a", namespace "/a/b").
-    if (header.nsp !== this.#nsp) return;
+    if (readNamespace(fields) !== this.#nsp) return;
     const adapter = this.#adapter;
-    if (header.t === "s") {
+    if (type === "s") {
       const args = unpackValues(frames);
       if (args !== undefined && typeof args[0] === "string") adapter.nsp._onServerSideEmit(args);
       return;
     }
-    const targets = readTargets(header);
+    // Only a broadcast leaves its one room unsaid (its topic's room).
+    const targets = readTargets(fields, type === "b" ? room : null);
     if (targets === undefined) {
       debug("dropping a message without recipients on %s", this.#nsp);
       return;
     }
-    switch (header.t) {
+    switch (type) {
       case "b": {
         if (room === null) {
           if (targets.rooms.length === 0) {
-            adapter._deliverRemote(undefined, targets.except, readFlags(header), frames);
+            adapter._deliverRemote(undefined, targets.except, readFlags(fields), frames);
           }
           return;
         }
-        const index = targets.rooms.indexOf(room);
+        const rooms = targets.rooms;
+        if (rooms.length === 1) {
+          if (rooms[0] === room)
+            adapter._deliverRemote(room, targets.except, readFlags(fields), frames);
+          return;
+        }
+        const index = rooms.indexOf(room);
         if (index === -1) return;
         // Sockets in a room listed earlier got it through that room's message.
-        const except = [...targets.except, ...targets.rooms.slice(0, index)];
-        adapter._deliverRemote(room, except, readFlags(header), frames);
+        const except = [...targets.except, ...rooms.slice(0, index)];
+        adapter._deliverRemote(room, except, readFlags(fields), frames);
         return;
       }
       case "j":
       case "l": {
-        const names = header.names;
+        const names = fields.names;
         if (!Array.isArray(names) || !names.every((n) => typeof n === "string")) return;
-        if (header.t === "j") adapter._joinLocal(optsOf(targets), names);
+        if (type === "j") adapter._joinLocal(optsOf(targets), names);
         else adapter._leaveLocal(optsOf(targets), names);
         return;
       }
       case "d":
-        adapter._disconnectLocal(optsOf(targets), header.close === true);
+        adapter._disconnectLocal(optsOf(targets), fields.close === true);
         return;
       default:
-        debug("dropping a message of unknown type %s on %s", header.t, this.#nsp);
+        debug("dropping a message of unknown type %s on %s", type, this.#nsp);
     }
   }
 
@@ -250,18 +266,18 @@ export class ClusterLink {
     envelope: DecodedEnvelope,
     origin: string,
   ): Envelope | undefined | Promise<Envelope | undefined> {
-    const { header, frames } = envelope;
-    if (header.nsp !== this.#nsp) return undefined;
-    if (header.t === "s") return this.#answerServerSide(frames);
-    const targets = readTargets(header);
+    const { type, header: fields, frames } = envelope;
+    if (readNamespace(fields) !== this.#nsp) return undefined;
+    if (type === "s") return this.#answerServerSide(frames);
+    const targets = readTargets(fields);
     if (targets === undefined) return undefined;
-    if (header.t === "f") {
+    if (type === "f") {
       const sockets = this.#adapter._localDetails(optsOf(targets));
-      return { header: {}, frames: packValues([sockets]) };
+      return { type: "r", frames: packValues([sockets]) };
     }
-    if (header.t === "a") {
+    if (type === "a") {
       const values = unpackValues(frames);
-      const { timeout, rid } = header;
+      const { timeout, rid } = fields;
       if (
         values === undefined ||
         !Array.isArray(values[0]) ||
@@ -270,7 +286,7 @@ export class ClusterLink {
       ) {
         return undefined;
       }
-      const opts = optsOf(targets, readFlags(header));
+      const opts = optsOf(targets, readFlags(fields));
       return this.#answerBroadcast(values[0], opts, timeout, ackTopic(this.#nsp, origin), rid);
     }
     return undefined;
@@ -283,7 +299,7 @@ export class ClusterLink {
     return new Promise((resolve) => {
       this.#adapter.nsp._onServerSideEmit([
         ...args,
-        (answer: unknown) => resolve({ header: {}, frames: packValues([answer]) }),
+        (answer: unknown) => resolve({ type: "r", frames: packValues([answer]) }),
       ]);
     });
   }
@@ -311,7 +327,8 @@ export class ClusterLink {
       },
       (response) => {
         const envelope = {
-          header: { t: "k", nsp: this.#nsp, rid },
+          type: "k",
+          header: { ...this.#own(), rid },
           frames: packValues([response]),
         };
         hub.publish(replyTopic, hub.encode(envelope));
@@ -322,6 +339,6 @@ export class ClusterLink {
     if (count > 0 && id !== undefined) {
       setTimeout(() => this.#adapter._forgetBroadcastAck(id), timeout).unref?.();
     }
-    return { header: { count }, frames: [] };
+    return { type: "r", header: { count }, frames: [] };
   }
 }

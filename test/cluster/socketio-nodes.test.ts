@@ -249,6 +249,54 @@ function socketioNodesSuite(name: string, makeFactory: () => BrokerFactory): voi
       assert.deepEqual(got(chatC), [["chat-all"]]);
     });
 
+    it(
+      "namespaces whose topics share a name (room b of /a, namespace /a/b) stay apart",
+      T,
+      async () => {
+        for (const node of [a, b]) {
+          node.io.of("/a");
+          node.io.of("/a/b");
+        }
+        const inRoom = await connect(b, "/a");
+        inRoom.socket.join("b");
+        const inNsp = await connect(b, "/a/b");
+        inNsp.socket.join("c");
+        const inRoomBc = await connect(b, "/a");
+        inRoomBc.socket.join("b/c");
+        await settled([a, b]);
+        // Topics sio//a/b (room b of /a, namespace /a/b) and sio//a/b/c (room b/c of /a, room c of /a/b).
+        a.io.of("/a").to("b").emit("room-b");
+        a.io.of("/a/b").emit("nsp-a-b");
+        a.io.of("/a").to("b/c").emit("room-b-c");
+        a.io.of("/a/b").to("c").emit("room-c");
+        await arrived([
+          [inRoom, "room-b"],
+          [inNsp, "nsp-a-b"],
+          [inNsp, "room-c"],
+          [inRoomBc, "room-b-c"],
+        ]);
+        a.io.of("/a").emit("fence-a");
+        a.io.of("/a/b").emit("fence-a-b");
+        await arrived([
+          [inRoom, "fence-a"],
+          [inRoomBc, "fence-a"],
+          [inNsp, "fence-a-b"],
+        ]);
+        assert.deepEqual(got(inRoom), [["room-b"], ["fence-a"]]);
+        assert.deepEqual(got(inRoomBc), [["room-b-c"], ["fence-a"]]);
+        // Two topics: a broker may reorder them (sharded pub/sub), the fence comes after both.
+        assert.deepEqual(got(inNsp).slice(0, 2).sort(), [["nsp-a-b"], ["room-c"]]);
+        assert.deepEqual(got(inNsp).slice(2), [["fence-a-b"]]);
+        // A control message on the shared topic acts in its own namespace only.
+        a.io.of("/a/b").socketsJoin("joined");
+        await until(() => inNsp.socket.rooms.has("joined"), 5000, "the join in /a/b");
+        a.io.of("/a").to("b").socketsJoin("joined-a");
+        await until(() => inRoom.socket.rooms.has("joined-a"), 5000, "the join in /a");
+        assert.equal(inRoom.socket.rooms.has("joined"), false);
+        assert.equal(inRoomBc.socket.rooms.has("joined"), false);
+      },
+    );
+
     it("to(socket id) reaches a socket held by another node", T, async () => {
       const pc = await connect(c);
       await settled([a, b, c]);

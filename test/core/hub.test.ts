@@ -3,13 +3,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { BayeuxServer } from "../../src/bayeux/index.js";
 import { type Broker, MemoryBrokerHub } from "../../src/cluster/index.js";
-import {
-  decodeEnvelope,
-  ENVELOPE_VERSION,
-  EnvelopeError,
-  encodeEnvelope,
-  Hub,
-} from "../../src/core/index.js";
+import { Hub } from "../../src/core/index.js";
 import { Server } from "../../src/index.js";
 import { createSocketIoRouter } from "../../src/mount/socketio.js";
 import { until } from "../socketio/raw-clients.js";
@@ -29,41 +23,6 @@ function counting(broker: Broker): { subscribes: string[]; unsubscribes: string[
   return log;
 }
 
-describe("envelope", () => {
-  it("carries a header, text and binary frames byte for byte", () => {
-    const bin = Buffer.from([0, 1, 2, 255]);
-    const bytes = encodeEnvelope({
-      header: { t: "b", rooms: ["é", "x"] },
-      frames: ['2["é"]', bin, ""],
-    });
-    assert.equal(bytes[1], ENVELOPE_VERSION);
-    const decoded = decodeEnvelope(bytes);
-    assert.deepEqual(decoded.header, { t: "b", rooms: ["é", "x"] });
-    assert.equal(decoded.frames[0], '2["é"]');
-    assert.deepEqual([...(decoded.frames[1] as Buffer)], [0, 1, 2, 255]);
-    assert.equal(decoded.frames[2], "");
-  });
-
-  it("refuses other versions, foreign bytes and every truncation", () => {
-    const bytes = encodeEnvelope({ header: { a: 1 }, frames: ["x", Buffer.from([1])] });
-    const other = Buffer.from(bytes);
-    other[1] = ENVELOPE_VERSION + 1;
-    assert.throws(() => decodeEnvelope(other), { code: "ERR_ENVELOPE_VERSION" });
-    assert.throws(() => decodeEnvelope(Buffer.from('{"t":1}')), EnvelopeError);
-    for (let end = 0; end < bytes.length; end++) {
-      assert.throws(() => decodeEnvelope(bytes.subarray(0, end)), {
-        code: "ERR_ENVELOPE_MALFORMED",
-      });
-    }
-    assert.throws(() => decodeEnvelope(Buffer.concat([bytes, Buffer.from([0])])), {
-      code: "ERR_ENVELOPE_MALFORMED",
-    });
-    const array = encodeEnvelope({ header: {}, frames: [] });
-    array.write("[]", 6);
-    assert.throws(() => decodeEnvelope(array), { code: "ERR_ENVELOPE_MALFORMED" });
-  });
-});
-
 describe("Hub", () => {
   it("is one per broker, and local-only without one", () => {
     const cluster = new MemoryBrokerHub();
@@ -75,7 +34,7 @@ describe("Hub", () => {
     assert.deepEqual(local.nodes(), []);
     const space = local.space<string>({ prefix: "p/", onMessage: () => assert.fail() });
     space.router.subscribe("s", "t");
-    space.publish("t", local.encode({ header: {}, frames: [] }));
+    space.publish("t", local.encode({ type: "m", frames: [] }));
     assert.equal(local.stats.forwarded, 0);
   });
 
@@ -153,16 +112,17 @@ describe("Hub", () => {
     const space = hubB.space<string>({
       prefix: "b/",
       isPattern: (t) => t.endsWith("*"),
-      onMessage: (via, topic, envelope, origin) => got.push([via, topic, envelope.header, origin]),
+      onMessage: (via, topic, envelope, origin) =>
+        got.push([via, topic, envelope.type, envelope.header, origin]),
     });
     space.router.subscribe("s", "news/*");
     await hubB.settled();
-    const bytes = hubA.encode({ header: { n: 1 }, frames: [] });
+    const bytes = hubA.encode({ type: "m", header: { n: 1 }, frames: [] });
     hubA.publish("b/news/today", bytes);
     hubA.publish("b/weather/today", bytes);
     await hubA.broker?.publish("b/news/bad", Buffer.from("junk"));
     await until(() => hubB.stats.dropped === 1 && got.length === 1, 2000, "delivery and drop");
-    assert.deepEqual(got, [["news/*", "news/today", { n: 1 }, hubA.nodeId]]);
+    assert.deepEqual(got, [["news/*", "news/today", "m", { n: 1 }, hubA.nodeId]]);
     assert.equal(hubA.stats.forwarded, 2);
     await hubA.broker?.close();
     await hubB.broker?.close();
@@ -175,16 +135,20 @@ describe("Hub", () => {
       new Hub(cluster.connect()),
       new Hub(cluster.connect()),
     ];
-    b.respond("ask/**", (envelope) => ({ header: { echo: envelope.header.q }, frames: ["b"] }));
+    b.respond("ask/**", (envelope) => ({
+      type: "r",
+      header: { echo: envelope.header.q, asked: envelope.type },
+      frames: ["b"],
+    }));
     c.respond("ask/**", () => new Promise(() => {}));
     await until(() => a.nodes().length === 2, 1000, "three nodes");
-    const result = await a.request("ask/x", { header: { q: 7 }, frames: [] }, 100);
+    const result = await a.request("ask/x", { type: "q", header: { q: 7 }, frames: [] }, 100);
     assert.deepEqual(
       result.replies.map((r) => [r.node, r.envelope.header, r.envelope.frames]),
-      [[b.nodeId, { echo: 7 }, ["b"]]],
+      [[b.nodeId, { echo: 7, asked: "q" }, ["b"]]],
     );
     assert.deepEqual(result.missing, [c.nodeId]);
-    assert.deepEqual(await new Hub().request("ask/x", { header: {}, frames: [] }, 100), {
+    assert.deepEqual(await new Hub().request("ask/x", { type: "q", frames: [] }, 100), {
       replies: [],
       missing: [],
     });

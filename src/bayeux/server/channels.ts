@@ -30,8 +30,11 @@ import { type ChannelSubscriber, Delivery } from "./delivery.js";
 
 const debug = createDebug("bayeux:channels");
 
-/** Header type of a Bayeux publish between nodes; its one frame is the delivered message's JSON. */
-const PUBLISH = "bayeux-publish";
+/**
+ * Envelope type of a Bayeux publish between nodes: no header (the topic names
+ * the channel), one frame, the delivered message's JSON.
+ */
+const PUBLISH = "p";
 
 /** Whether a channel or its topic is a pattern (`*` and `**` end a channel, section 2.2.1). */
 function isPattern(channel: string): boolean {
@@ -150,7 +153,7 @@ export class ChannelRouter {
     const channel = delivery.message.channel;
     if (isMetaChannel(channel) || isServiceChannel(channel)) return;
     const space = this.#space as HubSpace<ChannelSubscriber>;
-    const bytes = space.hub.encode({ header: { t: PUBLISH }, frames: [delivery.json] });
+    const bytes = space.hub.encode({ type: PUBLISH, frames: [delivery.json] });
     space.publish(bayeuxTopic(channel), bytes);
   }
 
@@ -163,7 +166,7 @@ export class ChannelRouter {
    */
   #onRemote(via: string, topic: string, envelope: DecodedEnvelope, origin: string): void {
     const json = envelope.frames[0];
-    if (envelope.header.t !== PUBLISH || typeof json !== "string") {
+    if (envelope.type !== PUBLISH || envelope.frames.length !== 1 || typeof json !== "string") {
       debug("dropping a message of another kind on %s", topic);
       return;
     }
