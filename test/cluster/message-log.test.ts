@@ -5,9 +5,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { MemoryMessageLog, type MessageLogLimits } from "../../src/cluster/index.js";
-import { closeRedis, connectRedis, type RedisConnection } from "../../src/cluster/redis-keys.js";
+import type { RedisConnection } from "../../src/cluster/redis-keys.js";
 import { RedisMessageLog } from "../../src/cluster/redis-message-log.js";
-import { CLIENT_LINES } from "../helpers/redis-clients.js";
+import { CLIENT_LINES, suiteConnection } from "../helpers/redis-clients.js";
 import { startRedisCluster } from "../helpers/redis-cluster.js";
 import {
   countKeys,
@@ -77,23 +77,12 @@ const sharedSkip = await redisSkip();
 
 for (const line of CLIENT_LINES) {
   describe(`redis message log (${line.name}): contract`, { skip: sharedSkip }, () => {
-    let redis: RedisConnection;
-    before(async () => {
-      redis = await connectRedis({ url: REDIS_URL }, line);
-    });
-    after(async () => {
-      if (redis) await closeRedis(redis);
-    });
-    messageLogContract(
-      redisBackend(
-        () => redis,
-        () => [REDIS_URL],
-      ),
-    );
+    const redis = suiteConnection(line, () => ({ url: REDIS_URL }));
+    messageLogContract(redisBackend(redis, () => [REDIS_URL]));
 
     it("keeps a stream in two keys sharing its hash tag under the prefix", async () => {
       const prefix = uniquePrefix("log-layout");
-      const log = new RedisMessageLog(redis, { prefix });
+      const log = new RedisMessageLog(redis(), { prefix });
       assert.deepEqual(log.keysOf("sio/chat"), [
         `${prefix}log:{sio/chat}`,
         `${prefix}log:{sio/chat}:meta`,
@@ -116,19 +105,8 @@ describe("redis cluster message log: contract", { skip: await redisSkip("cluster
   });
   for (const line of CLIENT_LINES) {
     describe(line.name, () => {
-      let redis: RedisConnection;
-      before(async () => {
-        redis = await connectRedis({ rootNodes: cluster.rootNodes }, line);
-      });
-      after(async () => {
-        if (redis) await closeRedis(redis);
-      });
-      messageLogContract(
-        redisBackend(
-          () => redis,
-          () => cluster.urls,
-        ),
-      );
+      const redis = suiteConnection(line, () => ({ rootNodes: cluster.rootNodes }));
+      messageLogContract(redisBackend(redis, () => cluster.urls));
     });
   }
 });

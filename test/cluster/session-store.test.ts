@@ -5,9 +5,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { MemorySessionStore } from "../../src/cluster/index.js";
-import { closeRedis, connectRedis, type RedisConnection } from "../../src/cluster/redis-keys.js";
+import type { RedisConnection } from "../../src/cluster/redis-keys.js";
 import { RedisSessionStore } from "../../src/cluster/redis-session-store.js";
-import { CLIENT_LINES } from "../helpers/redis-clients.js";
+import { CLIENT_LINES, suiteConnection } from "../helpers/redis-clients.js";
 import { startRedisCluster } from "../helpers/redis-cluster.js";
 import {
   countKeys,
@@ -69,23 +69,12 @@ const sharedSkip = await redisSkip();
 
 for (const line of CLIENT_LINES) {
   describe(`redis session store (${line.name}): contract`, { skip: sharedSkip }, () => {
-    let redis: RedisConnection;
-    before(async () => {
-      redis = await connectRedis({ url: REDIS_URL }, line);
-    });
-    after(async () => {
-      if (redis) await closeRedis(redis);
-    });
-    sessionStoreContract(
-      redisBackend(
-        () => redis,
-        () => [REDIS_URL],
-      ),
-    );
+    const redis = suiteConnection(line, () => ({ url: REDIS_URL }));
+    sessionStoreContract(redisBackend(redis, () => [REDIS_URL]));
 
     it("keeps one record in one key, named by its hash tag under the prefix", async () => {
       const prefix = uniquePrefix("layout");
-      const store = new RedisSessionStore(redis, { prefix });
+      const store = new RedisSessionStore(redis(), { prefix });
       await store.create("abc", { owner: "n", ttl: 60000, data: { k: 1 } });
       assert.equal(store.keyOf("abc"), `${prefix}session:{abc}`);
       assert.equal(await countKeys([REDIS_URL], prefix), 1);
@@ -105,19 +94,8 @@ describe("redis cluster session store: contract", { skip: await redisSkip("clust
   });
   for (const line of CLIENT_LINES) {
     describe(line.name, () => {
-      let redis: RedisConnection;
-      before(async () => {
-        redis = await connectRedis({ rootNodes: cluster.rootNodes }, line);
-      });
-      after(async () => {
-        if (redis) await closeRedis(redis);
-      });
-      sessionStoreContract(
-        redisBackend(
-          () => redis,
-          () => cluster.urls,
-        ),
-      );
+      const redis = suiteConnection(line, () => ({ rootNodes: cluster.rootNodes }));
+      sessionStoreContract(redisBackend(redis, () => cluster.urls));
     });
   }
 });

@@ -5,10 +5,18 @@
  * line it takes from here, each time with connections made by that line's
  * module; the slow multi-node suites stay on the default line.
  */
+
+import { after, before } from "node:test";
 import * as v6 from "@redis/client";
 import * as v1 from "@redis/client-v1";
 import * as v5 from "@redis/client-v5";
 import { closeConnection, type RedisLibrary } from "../../src/cluster/redis-compat.js";
+import {
+  closeRedis,
+  connectRedis,
+  type RedisConnection,
+  type RedisTarget,
+} from "../../src/cluster/redis-keys.js";
 
 /** One line of the client: a name for test titles and its module. */
 export interface RedisClientLine {
@@ -72,4 +80,29 @@ export function dropClient(client: unknown): Promise<void> {
 /** Keys of one SCAN step: 1.6 yields them one by one, 5+ in batches. */
 export function scannedKeys(step: string | string[]): number {
   return Array.isArray(step) ? step.length : 1;
+}
+
+/**
+ * One connection of `line` for the enclosing `describe`: opened before its
+ * tests (to the target `target()` names then), closed after them.
+ *
+ * @example
+ * const redis = suiteConnection(CLIENT_V6, () => ({ url: REDIS_URL }));
+ * it("...", async () => new RedisSessionStore(redis(), { prefix }));
+ */
+export function suiteConnection(
+  line: RedisClientLine,
+  target: () => RedisTarget,
+): () => RedisConnection {
+  let redis: RedisConnection | undefined;
+  before(async () => {
+    redis = await connectRedis(target(), line);
+  });
+  after(async () => {
+    if (redis) await closeRedis(redis);
+  });
+  return () => {
+    if (redis === undefined) throw new Error(`no ${line.name} connection: the suite did not start`);
+    return redis;
+  };
 }

@@ -189,6 +189,34 @@ function stop(child: ChildProcess): Promise<unknown> {
   return exited;
 }
 
+/** Type-checks `files` of the consumer project `dir` as a strict nodenext project would. */
+async function typecheck(
+  dir: string,
+  files: string[],
+  options: { skipLibCheck: boolean },
+): Promise<void> {
+  writeFileSync(
+    join(dir, "tsconfig.json"),
+    JSON.stringify({
+      compilerOptions: {
+        module: "nodenext",
+        moduleResolution: "nodenext",
+        target: "es2022",
+        strict: true,
+        noEmit: true,
+        skipLibCheck: options.skipLibCheck,
+        types: ["node"],
+        typeRoots: [join(repo, "node_modules", "@types")],
+      },
+      files,
+    }),
+  );
+  const tsc = join(repo, "node_modules", "typescript", "bin", "tsc");
+  await sh(process.execPath, [tsc, "-p", "tsconfig.json"], dir).catch((err: { stdout?: string }) =>
+    assert.fail(`tsc: ${err.stdout ?? err}`),
+  );
+}
+
 describe("npm pack of a clean clone", () => {
   it("ships the built dist/ and the client bundles, no src/ and no map pointing at a missing file", () => {
     for (const file of [
@@ -394,26 +422,7 @@ io("3000");
 void same;
 `,
     );
-    writeFileSync(
-      join(consumer, "tsconfig.json"),
-      JSON.stringify({
-        compilerOptions: {
-          module: "nodenext",
-          moduleResolution: "nodenext",
-          target: "es2022",
-          strict: true,
-          noEmit: true,
-          skipLibCheck: true,
-          types: ["node"],
-          typeRoots: [join(repo, "node_modules", "@types")],
-        },
-        files: ["consumer.mts", "consumer.cts"],
-      }),
-    );
-    const tsc = join(repo, "node_modules", "typescript", "bin", "tsc");
-    await sh(process.execPath, [tsc, "-p", "tsconfig.json"], consumer).catch(
-      (err: { stdout?: string }) => assert.fail(`tsc: ${err.stdout ?? err}`),
-    );
+    await typecheck(consumer, ["consumer.mts", "consumer.cts"], { skipLibCheck: true });
   });
 });
 
@@ -458,26 +467,7 @@ await closeRedis(own);
 void [stores, broker];
 `,
     );
-    writeFileSync(
-      join(everything, "tsconfig.json"),
-      JSON.stringify({
-        compilerOptions: {
-          module: "nodenext",
-          moduleResolution: "nodenext",
-          target: "es2022",
-          strict: true,
-          noEmit: true,
-          skipLibCheck: false,
-          types: ["node"],
-          typeRoots: [join(repo, "node_modules", "@types")],
-        },
-        files: ["consumer.mts"],
-      }),
-    );
-    const tsc = join(repo, "node_modules", "typescript", "bin", "tsc");
-    await sh(process.execPath, [tsc, "-p", "tsconfig.json"], everything).catch(
-      (err: { stdout?: string }) => assert.fail(`tsc: ${err.stdout ?? err}`),
-    );
+    await typecheck(everything, ["consumer.mts"], { skipLibCheck: false });
   });
 
   it("switchboard/redis starts a RedisBroker on that client: two nodes meet and deliver", {
