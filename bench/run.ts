@@ -58,6 +58,12 @@ function chooseTargets(options: BenchOptions): TargetName[] {
   });
 }
 
+/** A warning when the payload figures miss connections the proxy could not parse as RESP. */
+function unparsed(m: RunRecord["metrics"]): string {
+  const count = m.redisPayloadUnparsed ?? 0;
+  return count > 0 ? `; INCOMPLETE: ${count} connection(s) not parsed` : "";
+}
+
 function describeRun(record: RunRecord): string {
   if (record.error !== undefined) return `ERROR ${record.error.split("\n")[0]}`;
   if (record.skipped !== undefined) return `SKIPPED ${record.skipped}`;
@@ -75,7 +81,7 @@ function describeRun(record: RunRecord): string {
       return `cpu ${n(m.cpuPer100k, 3)} s/100k (node1 ${n(m.node1CpuMs, 0)} ms, node2 ${n(m.node2CpuMs, 0)} ms), p50 ${n(m.p50Ms)} ms, p99 ${n(m.p99Ms)} ms, delivered ${n(m.deliveredPct, 1)}%, Redis→nodes ${n(m.redisInKB, 0)} KB, load cpu ${n(m.loadCpuPct, 0)}%`;
     case "cluster-interest":
     case "bayeux-cluster-interest":
-      return `Redis→nodes ${n(m.redisInPerNeeded)}× what members need (node1 ${n(m.redisInKB1, 0)} KB, node2 ${n(m.redisInKB2, 0)} KB, needed ${n(m.neededKB, 0)} KB), cpu ${n(m.cpuPer100k, 3)} s/100k, p99 ${n(m.p99Ms)} ms, delivered ${n(m.deliveredPct, 1)}%`;
+      return `Redis→nodes ${n(m.redisInPerNeeded)}× what members need (node1 ${n(m.redisInKB1, 0)} KB, node2 ${n(m.redisInKB2, 0)} KB, needed ${n(m.neededKB, 0)} KB), message payloads only ${n(m.redisPayloadPerNeeded)}× (node1 ${n(m.redisPayloadInKB1, 0)} KB, node2 ${n(m.redisPayloadInKB2, 0)} KB${unparsed(m)}), cpu ${n(m.cpuPer100k, 3)} s/100k, p99 ${n(m.p99Ms)} ms, delivered ${n(m.deliveredPct, 1)}%`;
     case "burst":
     case "bayeux-burst":
       return `${n(m.deliveriesPerSec, 0)} deliveries/s, cpu ${n(m.cpuPer100k, 3)} s/100k, delivered ${n(m.deliveredPct, 1)}%, load cpu ${n(m.loadCpuPct, 0)}%`;

@@ -61,10 +61,14 @@ export function sumStats(nodes: ServerStats[]): ServerStats {
 
 /**
  * Per-node numbers of the measured window: CPU ms (`node<n>CpuMs`), KB read
- * from Redis (`redisInKB<n>`) and sent to it (`redisOutKB<n>`), their totals,
- * and — when the load reported what each node's members need
- * (`neededBytes<n>`) — the KB needed and `redisInPerNeeded`, the nodes'
- * Redis inbound bytes over the bytes their members need.
+ * from Redis (`redisInKB<n>`), of them the KB of pub/sub message payloads
+ * (`redisPayloadInKB<n>`, without RESP framing, kinds or channel names), KB
+ * sent to Redis (`redisOutKB<n>`), their totals, the connections whose
+ * payloads could not be counted to the end (`redisPayloadUnparsed`, 0 when
+ * the payload figures are complete), and — when the load reported what each
+ * node's members need (`neededBytes<n>`) — the KB needed, `redisInPerNeeded`
+ * (the nodes' Redis inbound bytes over the bytes their members need) and
+ * `redisPayloadPerNeeded` (the same for the payload bytes only).
  *
  * @example
  * clusterMetrics({ neededBytes1: 0, neededBytes2: 1000 }, start, end).redisInPerNeeded;
@@ -76,6 +80,8 @@ export function clusterMetrics(
 ): Metrics {
   const metrics: Metrics = {};
   let inBytes = 0;
+  let payloadBytes = 0;
+  let unparsed = 0;
   let outBytes = 0;
   let needed = 0;
   let reported = false;
@@ -86,10 +92,15 @@ export function clusterMetrics(
   });
   end.redis.forEach((counts, i) => {
     const received = counts.fromRedis - start.redis[i].fromRedis;
+    const payload = counts.inPayload - start.redis[i].inPayload;
     const sent = counts.toRedis - start.redis[i].toRedis;
     metrics[`redisInKB${i + 1}`] = received / 1024;
+    metrics[`redisPayloadInKB${i + 1}`] = payload / 1024;
     metrics[`redisOutKB${i + 1}`] = sent / 1024;
     inBytes += received;
+    payloadBytes += payload;
+    // Every connection that stopped parsing by the window's end, before it or in it.
+    unparsed += counts.unparsed;
     outBytes += sent;
     const need = load[`neededBytes${i + 1}`];
     if (need !== undefined) {
@@ -98,10 +109,15 @@ export function clusterMetrics(
     }
   });
   metrics.redisInKB = inBytes / 1024;
+  metrics.redisPayloadInKB = payloadBytes / 1024;
+  metrics.redisPayloadUnparsed = unparsed;
   metrics.redisOutKB = outBytes / 1024;
   if (reported) {
     metrics.neededKB = needed / 1024;
-    if (needed > 0) metrics.redisInPerNeeded = inBytes / needed;
+    if (needed > 0) {
+      metrics.redisInPerNeeded = inBytes / needed;
+      metrics.redisPayloadPerNeeded = payloadBytes / needed;
+    }
   }
   return metrics;
 }

@@ -6,12 +6,15 @@
  * The proxy (node:net, in the orchestrator's process) counts the bytes Redis
  * sends to a node and the bytes the node sends to Redis over every connection
  * the node opens, whatever client library it uses, so the measure of a node's
- * Redis traffic is the same for every target.
+ * Redis traffic is the same for every target. It also reads what Redis sends
+ * as RESP (`RespPayloadCounter`) to count, apart, the payload bytes of the
+ * pub/sub messages in it.
  */
 
 import type { AddressInfo } from "node:net";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { Redis } from "ioredis";
+import { RespPayloadCounter } from "./resp-counter.js";
 
 /** The Redis the cluster scenarios use. */
 export function redisUrl(env: NodeJS.ProcessEnv = process.env): string {
@@ -69,6 +72,16 @@ export interface ProxyCounts {
   fromRedis: number;
   /** Node → Redis: commands and publishes the node sent. */
   toRedis: number;
+  /**
+   * Of `fromRedis`, the data bytes of pub/sub message payloads (`message`,
+   * `smessage`, `pmessage`): no RESP framing, kind, channel or pattern.
+   */
+  inPayload: number;
+  /**
+   * Connections whose Redis → node stream stopped parsing as RESP (their
+   * later payloads are not in `inPayload`); 0 when the count is complete.
+   */
+  unparsed: number;
 }
 
 /**
@@ -77,12 +90,14 @@ export interface ProxyCounts {
  * @example
  * const proxy = await CountingProxy.start(redisAddress(redisUrl()));
  * const nodeUrl = proxiedUrl(redisUrl(), proxy.port);
- * // … later: proxy.counts().fromRedis
+ * // … later: proxy.counts().fromRedis, proxy.counts().inPayload
  * await proxy.close();
  */
 export class CountingProxy {
   #fromRedis = 0;
   #toRedis = 0;
+  #inPayload = 0;
+  #unparsed = 0;
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
 
@@ -105,7 +120,12 @@ export class CountingProxy {
   }
 
   counts(): ProxyCounts {
-    return { fromRedis: this.#fromRedis, toRedis: this.#toRedis };
+    return {
+      fromRedis: this.#fromRedis,
+      toRedis: this.#toRedis,
+      inPayload: this.#inPayload,
+      unparsed: this.#unparsed,
+    };
   }
 
   /** Stops listening and cuts every proxied connection. */
@@ -125,9 +145,23 @@ export class CountingProxy {
       this.#toRedis += chunk.length;
       if (!upstream.write(chunk)) client.pause();
     });
+    let resp: RespPayloadCounter | undefined = new RespPayloadCounter();
     upstream.on("data", (chunk: Buffer) => {
       this.#fromRedis += chunk.length;
       if (!client.write(chunk)) upstream.pause();
+      if (resp === undefined) return;
+      // Counting is a bystander: whatever it meets, the bytes above went on.
+      let failed: boolean;
+      try {
+        this.#inPayload += resp.write(chunk);
+        failed = resp.error !== undefined;
+      } catch {
+        failed = true;
+      }
+      if (failed) {
+        resp = undefined;
+        this.#unparsed += 1;
+      }
     });
     upstream.on("drain", () => client.resume());
     client.on("drain", () => upstream.resume());

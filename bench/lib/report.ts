@@ -67,7 +67,11 @@ const CLUSTER_FANOUT: MetricSpec[] = [
   { key: "loadCpuPct", label: "load generator CPU (%)", digits: 0, ratio: false },
 ];
 
-/** Interest rows: what each node read from Redis against what its members need. */
+/**
+ * Interest rows: what each node read from Redis against what its members
+ * need — every TCP byte, then the pub/sub message payloads only (without the
+ * RESP framing and channel names any client of Redis receives).
+ */
 const CLUSTER_INTEREST: MetricSpec[] = [
   {
     key: "redisInPerNeeded",
@@ -75,8 +79,26 @@ const CLUSTER_INTEREST: MetricSpec[] = [
     digits: 2,
     ratio: true,
   },
+  {
+    key: "redisPayloadPerNeeded",
+    label: "Redis → nodes, message payloads only / what members need",
+    digits: 2,
+    ratio: true,
+  },
   { key: "redisInKB1", label: "Redis → node 1, the publisher's (KB)", digits: 0, ratio: true },
   { key: "redisInKB2", label: "Redis → node 2 (KB)", digits: 0, ratio: true },
+  {
+    key: "redisPayloadInKB1",
+    label: "Redis → node 1, message payloads only (KB)",
+    digits: 0,
+    ratio: true,
+  },
+  {
+    key: "redisPayloadInKB2",
+    label: "Redis → node 2, message payloads only (KB)",
+    digits: 0,
+    ratio: true,
+  },
   { key: "neededKB", label: "members need from Redis (KB)", digits: 0, ratio: false },
   {
     key: "cpuPer100k",

@@ -3,13 +3,16 @@
  * (REDIS_URL, default redis://127.0.0.1:6379) through counting proxies,
  * against the real peers (socket.io + @socket.io/redis-adapter, faye +
  * faye-redis), kept to about a second each; and the pure parts — the
- * counting proxy, the per-node metrics, the checks against another scenario.
+ * counting proxy (TCP bytes, and pub/sub payload bytes from real Redis pushes
+ * in RESP2 and RESP3), the per-node metrics, the checks against another
+ * scenario.
  * Without Redis the runs are skipped, except under CI=true where they fail.
  */
 import assert from "node:assert/strict";
 import type { AddressInfo } from "node:net";
 import { createServer, connect as netConnect, type Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
+import { Redis } from "ioredis";
 import { type ClusterSnapshot, clusterMetrics, sumStats } from "../../bench/lib/cluster-runner.js";
 import { parseOptions, QUICK } from "../../bench/lib/options.js";
 import { isCluster, runsScenario } from "../../bench/lib/protocol.js";
@@ -22,6 +25,7 @@ import {
 } from "../../bench/lib/redis-proxy.js";
 import { checkTargets, type Summary, tableRows } from "../../bench/lib/report.js";
 import { runOnce } from "../../bench/lib/runner.js";
+import { uniquePrefix } from "../helpers/redis-server.js";
 import { until } from "../socketio/raw-clients.js";
 
 const REDIS = redisUrl();
@@ -90,6 +94,15 @@ describe("cluster scenarios against the peers on Redis", { skip: needsRedis }, (
     assert.equal(m.redisInPerNeeded, ((m.redisInKB1 + m.redisInKB2) * 1024) / m.neededBytes2);
     // faye-redis queues every message in Redis and reads it back: more than the bare need.
     assert.ok(m.redisInPerNeeded > 1, `ratio ${m.redisInPerNeeded}`);
+    // Its pub/sub messages carry client ids (the data comes back by list reads): some
+    // payload bytes, fewer than all bytes, every connection parsed.
+    assert.equal(m.redisPayloadUnparsed, 0);
+    assert.ok(m.redisPayloadInKB2 > 0, "node 2 received pub/sub messages");
+    assert.ok(m.redisPayloadInKB < m.redisInKB);
+    assert.equal(
+      m.redisPayloadPerNeeded,
+      ((m.redisPayloadInKB1 + m.redisPayloadInKB2) * 1024) / m.neededBytes2,
+    );
   });
 
   it("skips switchboard with the reason while the build has no RedisBroker, else runs it", {
@@ -135,7 +148,8 @@ describe("the counting proxy", () => {
     client.write("PING\r\n");
     client.write("x".repeat(1000));
     await until(() => received === 2012, 5000, "the doubled answer");
-    assert.deepEqual(proxy.counts(), { toRedis: 1006, fromRedis: 2012 });
+    // Not RESP: the payload count stops on this connection, the forwarding goes on.
+    assert.deepEqual(proxy.counts(), { toRedis: 1006, fromRedis: 2012, inPayload: 0, unparsed: 1 });
     await proxy.close();
     await until(() => client.destroyed, 5000, "the proxied connection cut");
   });
@@ -150,6 +164,61 @@ describe("the counting proxy", () => {
   });
 });
 
+/** A command as a RESP array of bulk strings. */
+function command(...args: string[]): string {
+  return `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join("")}`;
+}
+
+describe("the counting proxy on Redis pub/sub", { skip: needsRedis }, () => {
+  for (const protocol of [2, 3]) {
+    it(`counts the payloads of message, pmessage and smessage in RESP${protocol}`, {
+      timeout: 15_000,
+    }, async () => {
+      const prefix = uniquePrefix("payload");
+      const proxy = await CountingProxy.start(redisAddress(REDIS));
+      const publisher = new Redis(REDIS, { lazyConnect: true });
+      const subscriber: Socket = netConnect({ host: "127.0.0.1", port: proxy.port });
+      let text = "";
+      subscriber.on("data", (chunk: Buffer) => {
+        text += chunk.toString("latin1");
+      });
+      try {
+        await new Promise<void>((done) => subscriber.once("connect", done));
+        await publisher.connect();
+        if (protocol === 3) subscriber.write(command("HELLO", "3"));
+        subscriber.write(command("SUBSCRIBE", `${prefix}c`));
+        subscriber.write(command("PSUBSCRIBE", `${prefix}p*`));
+        // Redis answers in order: the last confirmation means all three hold.
+        subscriber.write(command("SSUBSCRIBE", `${prefix}s`));
+        await until(() => text.includes("ssubscribe"), 5000, "the subscriptions");
+        assert.equal(proxy.counts().inPayload, 0);
+        const big = "x".repeat(200_000); // many TCP chunks
+        const payloads: [string, string, string][] = [
+          ["PUBLISH", `${prefix}c`, "alpha"],
+          ["PUBLISH", `${prefix}p1`, "beta-beta"],
+          ["SPUBLISH", `${prefix}s`, "γάμμα"],
+          ["PUBLISH", `${prefix}c`, big],
+          ["PUBLISH", `${prefix}nobody`, "not delivered"],
+        ];
+        for (const [verb, channel, data] of payloads) await publisher.call(verb, channel, data);
+        const expected = 5 + 9 + 10 + big.length;
+        await until(() => proxy.counts().inPayload === expected, 5000, "the payload bytes");
+        await until(() => text.endsWith(`${big}\r\n`), 5000, "the last message forwarded");
+        const counts = proxy.counts();
+        assert.equal(counts.unparsed, 0);
+        assert.equal(counts.fromRedis, Buffer.byteLength(text, "latin1"));
+        // Framing, kinds, channel names and the subscription replies are the rest.
+        assert.ok(counts.fromRedis - counts.inPayload > 4 * prefix.length);
+        assert.ok(text.includes(protocol === 3 ? ">4\r\n$8\r\npmessage" : "*4\r\n$8\r\npmessage"));
+      } finally {
+        subscriber.destroy();
+        publisher.disconnect();
+        await proxy.close();
+      }
+    });
+  }
+});
+
 describe("cluster metrics and checks", () => {
   const stats = (cpuMs: number) => ({
     cpuUser: cpuMs * 1000,
@@ -158,9 +227,14 @@ describe("cluster metrics and checks", () => {
     heapUsed: 2,
     external: 3,
   });
-  const snapshot = (cpu: number[], fromRedis: number[]): ClusterSnapshot => ({
+  const snapshot = (cpu: number[], fromRedis: number[], unparsed = 0): ClusterSnapshot => ({
     nodes: cpu.map(stats),
-    redis: fromRedis.map((bytes) => ({ fromRedis: bytes, toRedis: bytes / 2 })),
+    redis: fromRedis.map((bytes) => ({
+      fromRedis: bytes,
+      toRedis: bytes / 2,
+      inPayload: bytes / 4,
+      unparsed,
+    })),
   });
 
   it("sums the nodes and weighs each node's Redis inbound against what its members need", () => {
@@ -184,9 +258,17 @@ describe("cluster metrics and checks", () => {
     assert.equal(metrics.redisOutKB, 3);
     assert.equal(metrics.neededKB, 4);
     assert.equal(metrics.redisInPerNeeded, 1.5);
-    // A fan-out reports no need: no ratio.
-    const fanout = clusterMetrics({}, snapshot([0, 0], [0, 0]), snapshot([1, 1], [10, 10]));
+    // Payloads: a quarter of each node's inbound in this made-up window.
+    assert.equal(metrics.redisPayloadInKB1, 0.25);
+    assert.equal(metrics.redisPayloadInKB2, 1.25);
+    assert.equal(metrics.redisPayloadInKB, 1.5);
+    assert.equal(metrics.redisPayloadPerNeeded, 0.375);
+    assert.equal(metrics.redisPayloadUnparsed, 0);
+    // A fan-out reports no need: no ratio; connections not parsed by the end are reported.
+    const fanout = clusterMetrics({}, snapshot([0, 0], [0, 0]), snapshot([1, 1], [10, 10], 1));
     assert.equal(fanout.redisInPerNeeded, undefined);
+    assert.equal(fanout.redisPayloadPerNeeded, undefined);
+    assert.equal(fanout.redisPayloadUnparsed, 2);
     assert.equal(fanout.neededKB, undefined);
   });
 
