@@ -16,6 +16,18 @@
 import { factory } from "./factory.js";
 
 export {
+  Bridge,
+  type BridgeDirection,
+  type BridgeOptions,
+  type BridgeRoute,
+  BridgeRouteError,
+  type BridgeRouteErrorCode,
+  type BridgeStats,
+  bridge,
+  type RefusedReason,
+} from "./bridge/index.js";
+
+export {
   type Broker,
   BrokerError,
   type BrokerStats,

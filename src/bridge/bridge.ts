@@ -1,0 +1,220 @@
+/**
+ * The Socket.IO ⇄ Bayeux bridge: routes between a namespace + room + event
+ * and a Bayeux channel, both ways, across the nodes of a cluster.
+ *
+ * - Socket.IO → Bayeux: every broadcast `io.of(N).to(room).emit(event, ...args)`
+ *   made on this node (not `io.local`, not with an acknowledgement) is
+ *   published on the route's channel. Another node's broadcast is bridged
+ *   on that node, so each crosses once in the cluster.
+ * - Bayeux → Socket.IO: a publish on the route's channel (or a channel
+ *   matching its pattern) made on this node, by a client or by
+ *   `bayeux.publish`, is emitted as `io.of(N).to(room).emit(event, data)`.
+ *   A publish made on another node is bridged there.
+ * - Origin: what the bridge publishes carries `ext.switchboardOrigin`, and
+ *   what it emits is not shown to Socket.IO → Bayeux routes, so nothing is
+ *   bridged back. The mark is removed from client publishes (it cannot be
+ *   forged to dodge the bridge).
+ *
+ * Every node of a cluster runs the same routes.
+ */
+
+import type { BayeuxExtension } from "../bayeux/server/extensions.js";
+import type { BayeuxServer } from "../bayeux/server/server.js";
+import type { BayeuxMessage } from "../codec/bayeux/index.js";
+import { createDebug } from "../shared/debug.js";
+import type { BroadcastOptions } from "../socketio/adapter.js";
+import type { Server } from "../socketio/server.js";
+import { tapBroadcasts, untapped } from "./broadcast-tap.js";
+import { BridgeRouteError } from "./errors.js";
+import { argsFromData, dataFromArgs, findBinary } from "./payload.js";
+import { type BridgeRoute, type CompiledRoute, compileRoutes } from "./routes.js";
+
+const debug = createDebug("bridge");
+
+/** The `ext` key marking a message the bridge published; its value is the node id. */
+export const BRIDGE_ORIGIN_EXT = "switchboardOrigin";
+
+/** Why a message did not cross. */
+export type RefusedReason = "binary" | "transform" | "publish";
+
+export interface BridgeOptions {
+  // biome-ignore lint/suspicious/noExplicitAny: any event maps.
+  io: Server<any, any, any, any>;
+  bayeux: BayeuxServer;
+  routes: readonly BridgeRoute[];
+  /** Told of each message that did not cross. */
+  onRefused?: (reason: RefusedReason, route: BridgeRoute, detail: string) => void;
+}
+
+/** Counters of one bridge. */
+export interface BridgeStats {
+  /** Socket.IO broadcasts published on a Bayeux channel (one per channel). */
+  toBayeux: number;
+  /** Bayeux publishes emitted to a Socket.IO room. */
+  toSocketIO: number;
+  /** Messages that matched a route and did not cross (binary, refused by a transform, publish failed). */
+  refused: number;
+}
+
+/**
+ * A running bridge; {@link Bridge.close} undoes it.
+ *
+ * @example
+ * const link = bridge({ io, bayeux, routes: [{ room: "*", event: "message", channel: "/chat/*" }] });
+ * link.stats; // { toBayeux, toSocketIO, refused }
+ * link.close();
+ */
+export class Bridge {
+  readonly stats: BridgeStats = { toBayeux: 0, toSocketIO: 0, refused: 0 };
+  readonly routes: readonly CompiledRoute[];
+  readonly #options: BridgeOptions;
+  readonly #undo: (() => void)[] = [];
+  #closed = false;
+
+  constructor(options: BridgeOptions) {
+    if (options === null || typeof options !== "object" || !options.io || !options.bayeux) {
+      throw new BridgeRouteError("ERR_BRIDGE_OPTIONS", -1, "io and bayeux are required");
+    }
+    this.#options = options;
+    this.routes = compileRoutes(options.routes);
+    const { io, bayeux } = options;
+
+    const guard: BayeuxExtension = {
+      incoming(message: BayeuxMessage): BayeuxMessage {
+        if (
+          message.ext &&
+          BRIDGE_ORIGIN_EXT in message.ext &&
+          !message.channel.startsWith("/meta/")
+        ) {
+          const { [BRIDGE_ORIGIN_EXT]: _forged, ...rest } = message.ext;
+          message.ext = rest;
+        }
+        return message;
+      },
+    };
+    bayeux.addExtension(guard);
+    this.#undo.push(() => bayeux.removeExtension(guard));
+
+    const byNamespace = new Map<string, CompiledRoute[]>();
+    for (const route of this.routes) {
+      if (route.toBayeux) {
+        const list = byNamespace.get(route.namespace) ?? [];
+        list.push(route);
+        byNamespace.set(route.namespace, list);
+      }
+      if (route.toSocketIO) {
+        this.#undo.push(
+          bayeux.subscribe(route.channel, (data, message, origin) =>
+            this.#fromBayeux(route, data, message, origin),
+          ),
+        );
+      }
+    }
+    for (const [namespace, routes] of byNamespace) {
+      const adapter = io.of(namespace).adapter;
+      this.#undo.push(
+        tapBroadcasts(adapter, (event, args, opts) =>
+          this.#fromSocketIO(routes, event, args, opts),
+        ),
+      );
+    }
+  }
+
+  /** Whether {@link Bridge.close} was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Stops bridging; counters stay readable. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const undo of this.#undo.splice(0).reverse()) undo();
+  }
+
+  #refuse(reason: RefusedReason, route: CompiledRoute, detail: string): void {
+    this.stats.refused++;
+    debug("refused (%s) on route %d: %s", reason, route.index, detail);
+    this.#options.onRefused?.(reason, route.route, detail);
+  }
+
+  #fromSocketIO(
+    routes: readonly CompiledRoute[],
+    event: string,
+    args: unknown[],
+    opts: BroadcastOptions,
+  ): void {
+    if (opts.flags?.local === true || opts.rooms.size === 0) return;
+    const { bayeux } = this.#options;
+    let published: Set<string> | undefined;
+    for (const route of routes) {
+      if (route.event !== event) continue;
+      for (const room of opts.rooms) {
+        const channel = route.channelFor(room);
+        if (channel === null || published?.has(channel)) continue;
+        (published ??= new Set()).add(channel);
+        const binary = findBinary(args);
+        if (binary !== null) {
+          this.#refuse("binary", route, `${event} to ${room}: binary at ${binary}`);
+          continue;
+        }
+        const data = route.route.toBayeux ? route.route.toBayeux(args, room) : dataFromArgs(args);
+        if (data === undefined) {
+          this.#refuse("transform", route, `${event} to ${room}`);
+          continue;
+        }
+        try {
+          bayeux.publish(channel, data, { ext: { [BRIDGE_ORIGIN_EXT]: bayeux.nodeId } });
+          this.stats.toBayeux++;
+        } catch (err) {
+          // A closing Bayeux server must not fail the Socket.IO emit.
+          this.#refuse("publish", route, `${channel}: ${(err as Error).message}`);
+        }
+      }
+    }
+  }
+
+  #fromBayeux(
+    route: CompiledRoute,
+    data: unknown,
+    message: BayeuxMessage,
+    origin: string | undefined,
+  ): void {
+    // Another node's publish is bridged on that node; its room message
+    // reaches this node's sockets through the hub.
+    if (origin !== undefined || message.ext?.[BRIDGE_ORIGIN_EXT] !== undefined) return;
+    const room = route.roomFor(message.channel);
+    if (room === null) return;
+    const args = route.route.toSocketIO
+      ? route.route.toSocketIO(data, message.channel)
+      : argsFromData(data);
+    if (args === undefined) {
+      this.#refuse("transform", route, `${message.channel} to ${room}`);
+      return;
+    }
+    const target = this.#options.io.of(route.namespace).to(room) as unknown as {
+      emit(event: string, ...args: unknown[]): boolean;
+    };
+    untapped(() => target.emit(route.event, ...args));
+    this.stats.toSocketIO++;
+  }
+}
+
+/**
+ * Bridges Socket.IO rooms and Bayeux channels; throws {@link BridgeRouteError}
+ * on a wrong route.
+ *
+ * @example
+ * import { bridge } from "switchboard";
+ * const link = bridge({
+ *   io,
+ *   bayeux,
+ *   routes: [
+ *     { room: "lobby", event: "message", channel: "/chat/lobby" },
+ *     { room: "*", event: "news", channel: "/news/*", direction: "to-socketio" },
+ *   ],
+ * });
+ */
+export function bridge(options: BridgeOptions): Bridge {
+  return new Bridge(options);
+}
