@@ -151,8 +151,8 @@ export async function startServer(
   server.prependListener("request", (_req: IncomingMessage, res: ServerResponse) => {
     if (shuttingDown) res.setHeader("Connection", "close");
   });
-  const chat = registerDemoHandlers(io);
-  const unbridge = bayeux ? bridgeDemoChat(chat, bayeux) : undefined;
+  registerDemoHandlers(io);
+  const demoBridge = bayeux ? bridgeDemoChat(io, bayeux) : undefined;
   await serveBundle?.check();
 
   await new Promise<void>((resolve, reject) => {
@@ -199,7 +199,7 @@ export async function startServer(
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Keep-alive connections with no request in flight would hold close() open.
       server.closeIdleConnections();
-      unbridge?.();
+      demoBridge?.close();
       // Every Socket.IO client is closed with "server shutting down", every
       // Bayeux session ended (its held connect answered, its websocket closed).
       await router.close();
