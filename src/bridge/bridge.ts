@@ -111,10 +111,12 @@ export class Bridge {
       }
     }
     for (const [namespace, routes] of byNamespace) {
-      const adapter = io.of(namespace).adapter;
+      const nsp = io.of(namespace);
+      // A socket's own room (its id) is private: an emit to one socket never crosses.
+      const isSocket = (room: string) => nsp.sockets.has(room);
       this.#undo.push(
-        tapBroadcasts(adapter, (event, args, opts) =>
-          this.#fromSocketIO(routes, event, args, opts),
+        tapBroadcasts(nsp.adapter, (event, args, opts) =>
+          this.#fromSocketIO(routes, event, args, opts, isSocket),
         ),
       );
     }
@@ -143,6 +145,7 @@ export class Bridge {
     event: string,
     args: unknown[],
     opts: BroadcastOptions,
+    isSocket: (room: string) => boolean,
   ): void {
     if (opts.flags?.local === true || opts.rooms.size === 0) return;
     const { bayeux } = this.#options;
@@ -151,7 +154,7 @@ export class Bridge {
       if (route.event !== event) continue;
       for (const room of opts.rooms) {
         const channel = route.channelFor(room);
-        if (channel === null || published?.has(channel)) continue;
+        if (channel === null || published?.has(channel) || isSocket(room)) continue;
         (published ??= new Set()).add(channel);
         const binary = findBinary(args);
         if (binary !== null) {

@@ -194,6 +194,30 @@ describe("bridge on one node", () => {
     assert.deepEqual(link.stats, { toBayeux: 1, toSocketIO: 1, refused: 2 });
   });
 
+  it(
+    "bridges socket.to(room) broadcasts but never an emit to one socket's own room",
+    T,
+    async () => {
+      link = bridge({
+        io: node.io,
+        bayeux: node.bayeux,
+        routes: [{ room: "*", event: "m", channel: "/p/*" }],
+      });
+      const member = await clients.member(node, "r1", "m");
+      const other = await clients.member(node, "r1", "m");
+      const sub = await clients.subscriber(node, "/p/*");
+      const socket = node.io.of("/").sockets.get(member.socket.id as string);
+      assert.ok(socket);
+      socket.to("r1").emit("m", "from a socket");
+      node.io.to(socket.id).emit("m", "private");
+      node.io.to("r1").emit("m", "fence");
+      await until(() => sub.got.includes("fence") && member.got.length === 2, 5000, "the fence");
+      assert.deepEqual(sub.got, ["from a socket", "fence"]);
+      assert.deepEqual(member.got, [["private"], ["fence"]]);
+      assert.deepEqual(other.got.slice(0, 1), [["from a socket"]]);
+    },
+  );
+
   it("refuses wrong routes with a coded error", () => {
     const make = (route: object) => () =>
       bridge({ io: node.io, bayeux: node.bayeux, routes: [route as never] });
