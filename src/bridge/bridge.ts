@@ -75,6 +75,10 @@ export class Bridge {
     if (options === null || typeof options !== "object" || !options.io || !options.bayeux) {
       throw new BridgeRouteError("ERR_BRIDGE_OPTIONS", -1, "io and bayeux are required");
     }
+    // Once per cluster rests on both protocols seeing the same nodes.
+    if (options.io.hub.broker !== options.bayeux.hub.broker) {
+      throw new BridgeRouteError("ERR_BRIDGE_OPTIONS", -1, "io and bayeux must share one broker");
+    }
     this.#options = options;
     this.routes = compileRoutes(options.routes);
     const { io, bayeux } = options;
@@ -115,8 +119,8 @@ export class Bridge {
       // A socket's own room (its id) is private: an emit to one socket never crosses.
       const isSocket = (room: string) => nsp.sockets.has(room);
       this.#undo.push(
-        tapBroadcasts(nsp.adapter, (event, args, opts) =>
-          this.#fromSocketIO(routes, event, args, opts, isSocket),
+        tapBroadcasts(nsp.adapter, (event, data, opts) =>
+          this.#fromSocketIO(routes, event, data, opts, isSocket),
         ),
       );
     }
@@ -143,31 +147,33 @@ export class Bridge {
   #fromSocketIO(
     routes: readonly CompiledRoute[],
     event: string,
-    args: unknown[],
+    data: readonly unknown[],
     opts: BroadcastOptions,
     isSocket: (room: string) => boolean,
   ): void {
     if (opts.flags?.local === true || opts.rooms.size === 0) return;
     const { bayeux } = this.#options;
     let published: Set<string> | undefined;
+    let args: unknown[] | undefined;
     for (const route of routes) {
       if (route.event !== event) continue;
       for (const room of opts.rooms) {
         const channel = route.channelFor(room);
         if (channel === null || published?.has(channel) || isSocket(room)) continue;
         (published ??= new Set()).add(channel);
+        args ??= data.slice(1);
         const binary = findBinary(args);
         if (binary !== null) {
           this.#refuse("binary", route, `${event} to ${room}: binary at ${binary}`);
           continue;
         }
-        const data = route.route.toBayeux ? route.route.toBayeux(args, room) : dataFromArgs(args);
-        if (data === undefined) {
+        const out = route.route.toBayeux ? route.route.toBayeux(args, room) : dataFromArgs(args);
+        if (out === undefined) {
           this.#refuse("transform", route, `${event} to ${room}`);
           continue;
         }
         try {
-          bayeux.publish(channel, data, { ext: { [BRIDGE_ORIGIN_EXT]: bayeux.nodeId } });
+          bayeux.publish(channel, out, { ext: { [BRIDGE_ORIGIN_EXT]: bayeux.nodeId } });
           this.stats.toBayeux++;
         } catch (err) {
           // A closing Bayeux server must not fail the Socket.IO emit.

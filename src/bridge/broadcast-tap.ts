@@ -15,8 +15,15 @@ import type { Adapter, BroadcastOptions } from "../socketio/adapter.js";
 
 const debug = createDebug("bridge:tap");
 
-/** Called with each broadcast's event, arguments and options. */
-export type BroadcastTap = (event: string, args: unknown[], opts: BroadcastOptions) => void;
+/**
+ * Called with each broadcast's event, its packet data (`[event, ...args]`,
+ * not to be changed) and options.
+ */
+export type BroadcastTap = (
+  event: string,
+  data: readonly unknown[],
+  opts: BroadcastOptions,
+) => void;
 
 interface Tapped {
   readonly original: Adapter["broadcast"];
@@ -54,10 +61,9 @@ export function tapBroadcasts(adapter: Adapter, tap: BroadcastTap): () => void {
       if (quiet > 0 || taps.size === 0) return;
       const data = packet.data;
       if (!Array.isArray(data) || typeof data[0] !== "string") return;
-      const args = data.slice(1);
       for (const each of taps) {
         try {
-          each(data[0], args, opts);
+          each(data[0], data, opts);
         } catch (err) {
           debug("a broadcast tap failed: %O", err);
         }

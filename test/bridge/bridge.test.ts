@@ -5,8 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
+import { BayeuxServer } from "../../src/bayeux/index.js";
 import { BRIDGE_ORIGIN_EXT } from "../../src/bridge/index.js";
-import { type Bridge, BridgeRouteError, bridge } from "../../src/index.js";
+import { type Bridge, BridgeRouteError, bridge, MemoryBrokerHub } from "../../src/index.js";
 import { until } from "../socketio/raw-clients.js";
 import { type BridgeNode, Clients, startNode } from "./helpers.js";
 
@@ -243,6 +244,20 @@ describe("bridge on one node", () => {
       () => bridge({ io: node.io, bayeux: node.bayeux, routes: [] }),
       code("ERR_BRIDGE_OPTIONS"),
     );
+    const clustered = new BayeuxServer({ broker: new MemoryBrokerHub().connect() });
+    assert.throws(
+      () =>
+        bridge({
+          io: node.io,
+          bayeux: clustered,
+          routes: [{ room: "a", event: "m", channel: "/a" }],
+        }),
+      (err: unknown) =>
+        err instanceof BridgeRouteError &&
+        err.code === "ERR_BRIDGE_OPTIONS" &&
+        /one broker/.test(err.message),
+    );
+    void clustered.close();
     // Nothing was left installed by the failed constructions.
     assert.equal(node.bayeux.extensions.length, 0);
   });
