@@ -7,17 +7,19 @@
  *   published on the route's channel. Another node's broadcast is bridged
  *   on that node, so each crosses once in the cluster.
  * - Bayeux → Socket.IO: a publish on the route's channel (or a channel
- *   matching its pattern) made on this node, by a client or by
+ *   matching its pattern) accepted on this node, by a client or by
  *   `bayeux.publish`, is emitted as `io.of(N).to(room).emit(event, data)`.
- *   A publish made on another node is bridged there.
- * - Origin: what the bridge publishes carries `ext.switchboardOrigin`, and
- *   what it emits is not shown to Socket.IO → Bayeux routes, so nothing is
- *   bridged back. The mark is removed from client publishes (it cannot be
- *   forged to dodge the bridge).
+ *   The bridge hears the server's `publish` event, which only this node's
+ *   publishes raise: a publish made on another node is bridged there, and a
+ *   bridged channel costs no broker subscription.
+ * - Origin: what the bridge publishes carries `ext.switchboardOrigin` (the
+ *   node id) and is not heard back; what it emits is not shown to
+ *   Socket.IO → Bayeux routes. So nothing is bridged back. The mark is
+ *   removed from client publishes: a client cannot pass its message off as
+ *   a bridged one.
  *
  * Every node of a cluster runs the same routes.
  */
-
 import type { BayeuxExtension } from "../bayeux/server/extensions.js";
 import type { BayeuxServer } from "../bayeux/server/server.js";
 import type { BayeuxMessage } from "../codec/bayeux/index.js";
@@ -33,6 +35,12 @@ const debug = createDebug("bridge");
 
 /** The `ext` key marking a message the bridge published; its value is the node id. */
 export const BRIDGE_ORIGIN_EXT = "switchboardOrigin";
+
+/**
+ * Above zero while a bridge publishes on Bayeux: the server's `publish`
+ * event it raises (synchronously) is the bridge's own and goes nowhere.
+ */
+let ownPublish = 0;
 
 /** Why a message did not cross. */
 export type RefusedReason = "binary" | "transform" | "publish";
@@ -101,18 +109,22 @@ export class Bridge {
 
     const byNamespace = new Map<string, CompiledRoute[]>();
     for (const route of this.routes) {
-      if (route.toBayeux) {
-        const list = byNamespace.get(route.namespace) ?? [];
-        list.push(route);
-        byNamespace.set(route.namespace, list);
-      }
-      if (route.toSocketIO) {
-        this.#undo.push(
-          bayeux.subscribe(route.channel, (data, message, origin) =>
-            this.#fromBayeux(route, data, message, origin),
-          ),
-        );
-      }
+      if (!route.toBayeux) continue;
+      const list = byNamespace.get(route.namespace) ?? [];
+      list.push(route);
+      byNamespace.set(route.namespace, list);
+    }
+    const toSocketIO = this.routes.filter((route) => route.toSocketIO);
+    if (toSocketIO.length > 0) {
+      // The server's `publish` event: publishes accepted on this node only
+      // (a client's, or `bayeux.publish`), so no broker subscription is
+      // needed and another node's publish is never seen here.
+      const onPublish = (_clientId: string | null, channel: string, data: unknown) => {
+        if (ownPublish > 0) return;
+        for (const route of toSocketIO) this.#fromBayeux(route, channel, data);
+      };
+      bayeux.on("publish", onPublish);
+      this.#undo.push(() => bayeux.off("publish", onPublish));
     }
     for (const [namespace, routes] of byNamespace) {
       const nsp = io.of(namespace);
@@ -172,33 +184,28 @@ export class Bridge {
           this.#refuse("transform", route, `${event} to ${room}`);
           continue;
         }
+        ownPublish++;
         try {
           bayeux.publish(channel, out, { ext: { [BRIDGE_ORIGIN_EXT]: bayeux.nodeId } });
           this.stats.toBayeux++;
         } catch (err) {
           // A closing Bayeux server must not fail the Socket.IO emit.
           this.#refuse("publish", route, `${channel}: ${(err as Error).message}`);
+        } finally {
+          ownPublish--;
         }
       }
     }
   }
 
-  #fromBayeux(
-    route: CompiledRoute,
-    data: unknown,
-    message: BayeuxMessage,
-    origin: string | undefined,
-  ): void {
-    // Another node's publish is bridged on that node; its room message
-    // reaches this node's sockets through the hub.
-    if (origin !== undefined || message.ext?.[BRIDGE_ORIGIN_EXT] !== undefined) return;
-    const room = route.roomFor(message.channel);
+  #fromBayeux(route: CompiledRoute, channel: string, data: unknown): void {
+    const room = route.roomFor(channel);
     if (room === null) return;
     const args = route.route.toSocketIO
-      ? route.route.toSocketIO(data, message.channel)
+      ? route.route.toSocketIO(data, channel)
       : argsFromData(data);
     if (args === undefined) {
-      this.#refuse("transform", route, `${message.channel} to ${room}`);
+      this.#refuse("transform", route, `${channel} to ${room}`);
       return;
     }
     const target = this.#options.io.of(route.namespace).to(room) as unknown as {
