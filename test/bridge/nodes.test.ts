@@ -80,6 +80,21 @@ function bridgeNodesSuite(name: string, makeFactory: () => BrokerFactory): void 
       },
     );
 
+    it("sends no Bayeux publish to a node that only bridges the channel", T, async () => {
+      const [a, b] = nodes;
+      bridgeAll([{ room: "q", event: "m", channel: "/q" }]);
+      const member = await clients.member(b, "q", "m");
+      const faye = await clients.subscriber(a, "/elsewhere");
+      await settled();
+      const before = b.io.hub.stats.received;
+      await faye.client.publish("/q", "from faye on a");
+      a.io.to("q").emit("m", "fence");
+      await until(() => member.got.length === 2, 10_000, "the publish and the fence on b");
+      assert.deepEqual(member.got, [["from faye on a"], ["fence"]]);
+      // Two room broadcasts reached b through the hub; the Bayeux publish itself did not.
+      assert.equal(b.io.hub.stats.received - before, 2);
+    });
+
     it("maps rooms and channels by a wildcard route across the nodes", T, async () => {
       const [a, b] = nodes;
       bridgeAll([{ room: "*", event: "news", channel: "/news/**" }]);
