@@ -16,6 +16,8 @@
 import { factory } from "./factory.js";
 
 export {
+  BRIDGE_ORIGIN_EXT,
+  BRIDGE_ROUTE_ERRORS,
   Bridge,
   type BridgeDirection,
   type BridgeOptions,
