@@ -121,7 +121,14 @@ export class Bridge {
       // needed and another node's publish is never seen here.
       const onPublish = (_clientId: string | null, channel: string, data: unknown) => {
         if (ownPublish > 0) return;
-        for (const route of toSocketIO) this.#fromBayeux(route, channel, data);
+        for (const route of toSocketIO) {
+          try {
+            this.#fromBayeux(route, channel, data);
+          } catch (err) {
+            // The client's publish succeeded; a failed emit must not turn it into an error reply.
+            debug("route %d: emitting %s failed: %O", route.index, channel, err);
+          }
+        }
       };
       bayeux.on("publish", onPublish);
       this.#undo.push(() => bayeux.off("publish", onPublish));
@@ -150,6 +157,16 @@ export class Bridge {
     for (const undo of this.#undo.splice(0).reverse()) undo();
   }
 
+  /** Runs a route's payload mapping; one that throws refuses the message, as undefined does. */
+  #transform<T>(route: CompiledRoute, map: () => T | undefined): T | undefined {
+    try {
+      return map();
+    } catch (err) {
+      debug("route %d: the payload mapping threw: %O", route.index, err);
+      return undefined;
+    }
+  }
+
   #refuse(reason: RefusedReason, route: CompiledRoute, detail: string): void {
     this.stats.refused++;
     debug("refused (%s) on route %d: %s", reason, route.index, detail);
@@ -167,6 +184,7 @@ export class Bridge {
     const { bayeux } = this.#options;
     let published: Set<string> | undefined;
     let args: unknown[] | undefined;
+    let binary: string | null | undefined;
     for (const route of routes) {
       if (route.event !== event) continue;
       for (const room of opts.rooms) {
@@ -174,12 +192,16 @@ export class Bridge {
         if (channel === null || published?.has(channel) || isSocket(room)) continue;
         (published ??= new Set()).add(channel);
         args ??= data.slice(1);
-        const binary = findBinary(args);
+        if (binary === undefined) binary = findBinary(args);
         if (binary !== null) {
           this.#refuse("binary", route, `${event} to ${room}: binary at ${binary}`);
           continue;
         }
-        const out = route.route.toBayeux ? route.route.toBayeux(args, room) : dataFromArgs(args);
+        const out = this.#transform(route, () =>
+          route.route.toBayeux
+            ? route.route.toBayeux(args as unknown[], room)
+            : dataFromArgs(args as unknown[]),
+        );
         if (out === undefined) {
           this.#refuse("transform", route, `${event} to ${room}`);
           continue;
@@ -201,9 +223,9 @@ export class Bridge {
   #fromBayeux(route: CompiledRoute, channel: string, data: unknown): void {
     const room = route.roomFor(channel);
     if (room === null) return;
-    const args = route.route.toSocketIO
-      ? route.route.toSocketIO(data, channel)
-      : argsFromData(data);
+    const args = this.#transform(route, () =>
+      route.route.toSocketIO ? route.route.toSocketIO(data, channel) : argsFromData(data),
+    );
     if (args === undefined) {
       this.#refuse("transform", route, `${channel} to ${room}`);
       return;

@@ -165,10 +165,12 @@ describe("bridge on one node", () => {
           event: "say",
           channel: "/say",
           toBayeux: (args) => (typeof args[0] === "string" ? { text: args[0] } : undefined),
-          toSocketIO: (data) =>
-            typeof (data as { text?: unknown }).text === "string"
+          toSocketIO: (data) => {
+            if ((data as { boom?: unknown }).boom) throw new Error("a mapping that throws");
+            return typeof (data as { text?: unknown }).text === "string"
               ? [(data as { text: string }).text.toUpperCase()]
-              : undefined,
+              : undefined;
+          },
         },
       ],
     });
@@ -177,11 +179,18 @@ describe("bridge on one node", () => {
     node.io.to("t").emit("say", 42);
     node.io.to("t").emit("say", "hello");
     await sub.client.publish("/say", { nothing: true });
+    // A throwing mapping refuses the message; the publish itself still succeeds.
+    await sub.client.publish("/say", { boom: true });
     await sub.client.publish("/say", { text: "shout" });
-    await until(() => member.got.length === 3 && sub.got.length === 3, 5000, "both ways");
-    assert.deepEqual(sub.got, [{ text: "hello" }, { nothing: true }, { text: "shout" }]);
+    await until(() => member.got.length === 3 && sub.got.length === 4, 5000, "both ways");
+    assert.deepEqual(sub.got, [
+      { text: "hello" },
+      { nothing: true },
+      { boom: true },
+      { text: "shout" },
+    ]);
     assert.deepEqual(member.got, [[42], ["hello"], ["SHOUT"]]);
-    assert.deepEqual(link.stats, { toBayeux: 1, toSocketIO: 1, refused: 2 });
+    assert.deepEqual(link.stats, { toBayeux: 1, toSocketIO: 1, refused: 3 });
 
     link.close();
     const before = node.io.of("/").adapter.broadcast;
@@ -189,10 +198,10 @@ describe("bridge on one node", () => {
     assert.equal(typeof before, "function");
     node.io.to("t").emit("say", "after close");
     await sub.client.publish("/say", { text: "after close" });
-    await until(() => member.got.length === 4 && sub.got.length === 4, 5000, "the fence");
+    await until(() => member.got.length === 4 && sub.got.length === 5, 5000, "the fence");
     assert.deepEqual(member.got[3], ["after close"]);
-    assert.deepEqual(sub.got[3], { text: "after close" });
-    assert.deepEqual(link.stats, { toBayeux: 1, toSocketIO: 1, refused: 2 });
+    assert.deepEqual(sub.got[4], { text: "after close" });
+    assert.deepEqual(link.stats, { toBayeux: 1, toSocketIO: 1, refused: 3 });
   });
 
   it(
