@@ -16,6 +16,20 @@
 import { factory } from "./factory.js";
 
 export {
+  BRIDGE_ORIGIN_EXT,
+  BRIDGE_ROUTE_ERRORS,
+  Bridge,
+  type BridgeDirection,
+  type BridgeOptions,
+  type BridgeRoute,
+  BridgeRouteError,
+  type BridgeRouteErrorCode,
+  type BridgeStats,
+  bridge,
+  type RefusedReason,
+} from "./bridge/index.js";
+
+export {
   type Broker,
   BrokerError,
   type BrokerStats,

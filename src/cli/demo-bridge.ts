@@ -1,32 +1,35 @@
 /**
- * The demo's Socket.IO ⇄ Bayeux bridge: a message a Socket.IO member writes in
- * room `R` is published on the Bayeux channel `/chat/R`, and a Bayeux
- * client's publish to `/chat/R` appears in room `R`, so a Faye or CometD
- * client and the demo page chat together.
+ * The demo's Socket.IO ⇄ Bayeux bridge, one route of the library's bridge
+ * (src/bridge/, docs/bridge.md): a message a Socket.IO member writes in room
+ * `R` (the demo's Socket.IO room `chat:R`) is published on the Bayeux channel
+ * `/chat/R`, and a Bayeux client's publish to `/chat/R` appears in room `R`,
+ * so a Faye or CometD client and the demo page chat together.
  *
- * Loop prevention (DESIGN.md: "a message carries its origin"): what the bridge
- * publishes carries `ext.switchboardOrigin = "socket.io"` and the bridge's own
- * Bayeux listener skips it. The bridge's incoming extension removes that mark
- * from client publishes, so a client cannot forge it, and refuses a publish
- * to a bridged channel whose data the chat could not show, with a Bayeux
- * error (section 2.4 `code:args:message`) instead of dropping it silently.
+ * The library marks what it publishes with its origin and never bridges a
+ * message back; across nodes, only the node where a message originated
+ * bridges it. On top of it the demo adds its own check: an incoming extension
+ * refuses a publish to a bridged channel whose data the chat could not show,
+ * with a Bayeux error (section 2.4 `code:args:message`) instead of dropping it
+ * silently.
  *
  * Only rooms whose names are also channel segments (letters A-Z, digits, `_`
  * and `-`; Bayeux 1.0 section 2.2.1) are bridged: a room such as "tea room"
  * stays Socket.IO-only.
  */
 import type { BayeuxExtension, BayeuxServer } from "../bayeux/index.js";
+import { BRIDGE_ORIGIN_EXT, type Bridge, bridge } from "../bridge/index.js";
 import type { BayeuxMessage } from "../codec/bayeux/index.js";
-import { createDebug } from "../shared/debug.js";
-import { type ChatMessage, DEMO_LIMITS, type DemoChat, isRoomName } from "./demo-handlers.js";
-
-const debug = createDebug("cli:bridge");
+import type { Server } from "../index.js";
+import { type ChatMessage, DEMO_LIMITS, isRoomName } from "./demo-handlers.js";
 
 /** The channel prefix of bridged rooms. */
 export const CHAT_CHANNEL_PREFIX = "/chat/";
 
-/** The `ext` key marking a message's origin. */
-export const ORIGIN_EXT = "switchboardOrigin";
+/** The `ext` key marking a message's origin (the bridge's). */
+export const ORIGIN_EXT = BRIDGE_ORIGIN_EXT;
+
+/** The demo's Socket.IO rooms carry this prefix (see demo-handlers.ts). */
+const SOCKET_ROOM_PREFIX = "chat:";
 
 /** What a Bayeux publish shows as its author when its data names none. */
 export const BAYEUX_AUTHOR = "bayeux";
@@ -63,22 +66,28 @@ export function chatFromBayeux(data: unknown): { from: string; text: string } | 
   return { from: author || BAYEUX_AUTHOR, text: body };
 }
 
+/** The demo's running bridge. */
+export interface DemoBridge {
+  /** The library bridge (its counters in `stats`). */
+  readonly bridge: Bridge;
+  /** Undoes the bridge and the demo's data check. */
+  close(): void;
+}
+
 /**
- * Connects the demo chat and the Bayeux server; returns the function that
- * undoes it.
+ * Bridges the demo chat of `io` (see registerDemoHandlers) and the Bayeux
+ * server.
  *
  * @example
- * const chat = registerDemoHandlers(io);
- * const unbridge = bridgeDemoChat(chat, bayeux);
+ * registerDemoHandlers(io);
+ * const demo = bridgeDemoChat(io, bayeux);
+ * demo.bridge.stats; // { toBayeux, toSocketIO, refused }
+ * demo.close();
  */
-export function bridgeDemoChat(chat: DemoChat, bayeux: BayeuxServer): () => void {
+export function bridgeDemoChat(io: Server, bayeux: BayeuxServer): DemoBridge {
   const guard: BayeuxExtension = {
     incoming(message: BayeuxMessage): BayeuxMessage {
       if (message.channel.startsWith("/meta/")) return message;
-      if (message.ext && ORIGIN_EXT in message.ext) {
-        const { [ORIGIN_EXT]: _forged, ...rest } = message.ext;
-        message.ext = rest;
-      }
       if (roomForChannel(message.channel) !== null && chatFromBayeux(message.data) === null) {
         message.error = `400:${message.channel}:chat data must be a text of 1-${DEMO_LIMITS.message} characters or an object with text`;
       }
@@ -87,30 +96,31 @@ export function bridgeDemoChat(chat: DemoChat, bayeux: BayeuxServer): () => void
   };
   bayeux.addExtension(guard);
 
-  const stopListening = bayeux.subscribe(`${CHAT_CHANNEL_PREFIX}*`, (data, message, origin) => {
-    // Another node's publish was bridged there; its room message reaches this
-    // node's members through the cluster, so bridging it here would double it.
-    if (origin !== undefined || message.ext?.[ORIGIN_EXT] !== undefined) return;
-    const room = roomForChannel(message.channel);
-    const posted = chatFromBayeux(data);
-    if (room === null || posted === null) return;
-    chat.post({ room, from: posted.from, text: posted.text, at: Date.now(), via: "bayeux" });
+  const link = bridge({
+    io,
+    bayeux,
+    routes: [
+      {
+        room: `${SOCKET_ROOM_PREFIX}*`,
+        event: "message",
+        channel: `${CHAT_CHANNEL_PREFIX}*`,
+        // Only rooms the chat accepts cross (the route alone takes any channel segment).
+        toBayeux: ([message], room) =>
+          channelForRoom(room.slice(SOCKET_ROOM_PREFIX.length)) === null ? undefined : message,
+        toSocketIO: (data, channel): ChatMessage[] | undefined => {
+          const room = roomForChannel(channel);
+          const posted = chatFromBayeux(data);
+          if (room === null || posted === null) return undefined;
+          return [{ room, from: posted.from, text: posted.text, at: Date.now(), via: "bayeux" }];
+        },
+      },
+    ],
   });
-
-  const stopObserving = chat.observe((message: ChatMessage) => {
-    const channel = channelForRoom(message.room);
-    if (channel === null || bayeux.closed) return;
-    try {
-      bayeux.publish(channel, message, { ext: { [ORIGIN_EXT]: "socket.io" } });
-    } catch (err) {
-      // A closing server or a refused channel must not fail the member's message.
-      debug("not bridged to %s: %s", channel, (err as Error).message);
-    }
-  });
-
-  return () => {
-    stopObserving();
-    stopListening();
-    bayeux.removeExtension(guard);
+  return {
+    bridge: link,
+    close() {
+      link.close();
+      bayeux.removeExtension(guard);
+    },
   };
 }

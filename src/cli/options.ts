@@ -4,7 +4,9 @@
  * env in, a command out) so it is tested without spawning a process.
  */
 import { parseArgs } from "node:util";
+import type { BridgeRoute } from "../bridge/index.js";
 import { isUnderPrefix, normalizePrefix, prefixesOverlap } from "../mount/path.js";
+import { checkRoutes, parseBridgeSpec } from "./bridge-spec.js";
 import { CliUsageError } from "./errors.js";
 
 /** What the server needs to start. */
@@ -29,6 +31,10 @@ export interface ServeOptions {
    * given node id (`--node-id`); absent, the server runs alone.
    */
   cluster?: ClusterOptions;
+  /** Bridge routes of `--bridge` flags, checked (docs/bridge.md). */
+  bridgeRoutes?: BridgeRoute[];
+  /** A JSON file of bridge routes (`--bridge-config`), read at start. */
+  bridgeConfig?: string;
 }
 
 /** How the server joins other nodes: one Redis broker shared by Socket.IO and Bayeux. */
@@ -103,6 +109,11 @@ Options:
                                env SWITCHBOARD_NODE_ID; needs --redis-url)
       --redis-cluster          the --redis-url is a node of a Redis Cluster
                                (env SWITCHBOARD_REDIS_CLUSTER=1; needs --redis-url)
+      --bridge <route>         bridge a Socket.IO room and a Bayeux channel:
+                               <namespace>:<room>:<event>=<channel>, > or < instead
+                               of = for one way, * in the room for the channel's
+                               wildcard part (e.g. /:*:message=/chat/*); repeatable
+      --bridge-config <file>   a JSON file of bridge routes (docs/bridge.md)
   -h, --help                   print this help and exit
   -v, --version                print the version and exit
 
@@ -223,7 +234,21 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliCommand {
     );
   }
 
+  const bridgeFlags = values.bridge ?? [];
+  if (bayeuxPath === false && (bridgeFlags.length > 0 || values["bridge-config"] !== undefined)) {
+    throw new CliUsageError("--bridge and --bridge-config need Bayeux (not --no-bayeux)");
+  }
+  const bridgeRoutes = checkRoutes(
+    bridgeFlags.map((spec) => parseBridgeSpec(spec)),
+    "--bridge",
+  );
+
   const options: ServeOptions = { port, host, path, bayeuxPath, shutdownTimeout };
+  if (bridgeRoutes.length > 0) options.bridgeRoutes = bridgeRoutes;
+  if (values["bridge-config"] !== undefined) {
+    if (values["bridge-config"] === "") throw new CliUsageError("--bridge-config needs a file");
+    options.bridgeConfig = values["bridge-config"];
+  }
   if (redisSetting) {
     options.cluster = { redisUrl: parseRedisUrl(redisSetting) };
     if (nodeSetting) options.cluster.nodeId = parseNodeId(nodeSetting);
@@ -257,6 +282,8 @@ function parseFlags(argv: string[]) {
       "redis-url": { type: "string" },
       "node-id": { type: "string" },
       "redis-cluster": { type: "boolean" },
+      bridge: { type: "string", multiple: true },
+      "bridge-config": { type: "string" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "v" },
     },

@@ -15,12 +15,14 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { BayeuxServer, BayeuxServerOptions } from "../bayeux/index.js";
+import { type Bridge, type BridgeRoute, bridge } from "../bridge/index.js";
 import type { Broker } from "../cluster/broker.js";
 import type { Server } from "../index.js";
 import { requestPath } from "../mount/path.js";
 import { createSocketIoRouter, type MountOptions } from "../mount/socketio.js";
 import { createDebug } from "../shared/debug.js";
 import { BAYEUX_CLIENT_URL, createBundleHandler, defaultBundleFile } from "./bayeux-bundle.js";
+import { parseBridgeConfig } from "./bridge-spec.js";
 import { joinCluster } from "./cluster.js";
 import { bridgeDemoChat } from "./demo-bridge.js";
 import { registerDemoHandlers } from "./demo-handlers.js";
@@ -39,6 +41,8 @@ export interface RunningServer {
   /** The Redis broker both servers share, or null when the server runs alone. */
   broker: Broker | null;
   server: ReturnType<typeof createHttpServer> | ReturnType<typeof createHttpsServer>;
+  /** The bridge of `--bridge` / `--bridge-config` routes, when any were given. */
+  bridge?: Bridge;
   /** The port actually bound (useful with port 0). */
   port: number;
   /** A URL to open, e.g. `http://localhost:3000/`. */
@@ -112,6 +116,11 @@ export async function startServer(
   const server = options.tls
     ? await createTlsServer(options.tls, onRequest)
     : createHttpServer(onRequest);
+  // Read before anything starts: a wrong routes file is the user's to fix.
+  const bridgeRoutes = [
+    ...(options.bridgeRoutes ?? []),
+    ...(options.bridgeConfig ? await readBridgeConfig(options.bridgeConfig) : []),
+  ];
   // Joined before listening: a node that cannot reach the cluster serves nobody.
   const broker = options.cluster ? await joinCluster(options.cluster) : null;
 
@@ -151,8 +160,11 @@ export async function startServer(
   server.prependListener("request", (_req: IncomingMessage, res: ServerResponse) => {
     if (shuttingDown) res.setHeader("Connection", "close");
   });
-  const chat = registerDemoHandlers(io);
-  const unbridge = bayeux ? bridgeDemoChat(chat, bayeux) : undefined;
+  registerDemoHandlers(io);
+  const demoBridge = bayeux ? bridgeDemoChat(io, bayeux) : undefined;
+  // Checked at parse time; the demo's own route stays separate from the user's.
+  const userBridge =
+    bayeux && bridgeRoutes.length > 0 ? bridge({ io, bayeux, routes: bridgeRoutes }) : undefined;
   await serveBundle?.check();
 
   await new Promise<void>((resolve, reject) => {
@@ -199,7 +211,8 @@ export async function startServer(
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Keep-alive connections with no request in flight would hold close() open.
       server.closeIdleConnections();
-      unbridge?.();
+      demoBridge?.close();
+      userBridge?.close();
       // Every Socket.IO client is closed with "server shutting down", every
       // Bayeux session ended (its held connect answered, its websocket closed).
       await router.close();
@@ -216,7 +229,22 @@ export async function startServer(
     return closing;
   };
 
-  return { io, bayeux, broker, server, port, url, close };
+  const running: RunningServer = { io, bayeux, broker, server, port, url, close };
+  if (userBridge) running.bridge = userBridge;
+  return running;
+}
+
+/** The routes of a `--bridge-config` file; unreadable or wrong files are usage errors. */
+async function readBridgeConfig(file: string): Promise<BridgeRoute[]> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    throw new CliUsageError(`cannot read --bridge-config ${file}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  return parseBridgeConfig(text, file);
 }
 
 /** An HTTPS server from PEM files; unreadable or invalid files are the user's to fix (usage error). */
