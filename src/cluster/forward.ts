@@ -104,13 +104,16 @@ export class Forwarder {
   /**
    * Replays `req` to `target` and streams the answer into `res`. `fail` is
    * called (and nothing written) when the owner cannot be reached before it
-   * answered; once it answered, an error only ends both sides.
+   * answered; once it answered, an error only ends both sides. `body` is
+   * the request body when it was already read (to find the session id in
+   * it; null: none), sent as read; undefined streams it from `req`.
    */
   request(
     target: ForwardTarget,
     req: IncomingMessage,
     res: ServerResponse,
     fail: () => void,
+    body?: string | null,
   ): void {
     const headers: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(req.headers)) {
@@ -145,7 +148,9 @@ export class Forwarder {
     res.on("close", () => {
       if (!res.writableFinished) upstream.destroy();
     });
-    req.pipe(upstream);
+    if (body === undefined) req.pipe(upstream);
+    else if (body === null) upstream.end();
+    else upstream.end(body);
   }
 
   /**
