@@ -149,6 +149,10 @@ export async function startServer(
       ...(options.corsOrigin ? {} : { cors: { origin: false } }),
     };
     if (broker) bayeuxOptions.broker = broker;
+    if (sessions) {
+      bayeuxOptions.sessionStore = sessions.store;
+      bayeuxOptions.forward = ioOptions.forward ?? true;
+    }
     ioOptions.bayeux = bayeuxOptions;
   }
   // Mounted rather than attached: io.close() then ends the Socket.IO side
@@ -197,6 +201,9 @@ export async function startServer(
   });
   // Mounted, not attached: the engine learns its listening address here.
   io.engine.onListening(server);
+  if (bayeux?.forwarder && bayeux.records.advertise === undefined) {
+    bayeux.records.advertise = io.engine.advertise;
+  }
   // After start, a failing connection must not take the process down.
   server.on("error", (err) => debug("server error %s", err.message));
   server.on("clientError", (_err, socket) => {

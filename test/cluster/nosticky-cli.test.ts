@@ -9,6 +9,7 @@ import { after, before, describe, it } from "node:test";
 import { io as ioc, type Socket } from "socket.io-client";
 import { parseCli, type ServeOptions } from "../../src/cli/options.js";
 import { type RunningServer, startServer } from "../../src/cli/server.js";
+import { type FayeClient, faye, shutdown } from "../helpers/faye.js";
 import { REDIS_URL, redisSkip, uniquePrefix } from "../helpers/redis-server.js";
 import { type RoundRobinProxy, startRoundRobinProxy } from "../helpers/round-robin-proxy.js";
 import { until } from "../socketio/raw-clients.js";
@@ -19,12 +20,13 @@ describe("switchboard --forward-sessions: three nodes, no sticky sessions", { sk
   const prefix = uniquePrefix("nosticky-cli");
   const nodes: RunningServer[] = [];
   const clients: Socket[] = [];
+  const fayes: FayeClient[] = [];
   let proxy: RoundRobinProxy;
   const options = (nodeId: string): ServeOptions => ({
     port: 0,
     host: "127.0.0.1",
     path: "/socket.io",
-    bayeuxPath: false,
+    bayeuxPath: "/bayeux",
     shutdownTimeout: 2000,
     cluster: { redisUrl: REDIS_URL, nodeId, prefix, forwardSessions: true },
   });
@@ -37,14 +39,15 @@ describe("switchboard --forward-sessions: three nodes, no sticky sessions", { sk
   });
   after(async () => {
     for (const client of clients) client.close();
+    await Promise.all(fayes.map(shutdown));
     await proxy?.close();
     await Promise.all(nodes.map((node) => node.close()));
   });
 
   it("records each node's listening address for its peers", () => {
     assert.deepEqual(
-      nodes.map((n) => n.io.engine.advertise),
-      nodes.map((n) => `http://127.0.0.1:${n.port}`),
+      nodes.map((n) => [n.io.engine.advertise, n.bayeux?.records.advertise]),
+      nodes.map((n) => [`http://127.0.0.1:${n.port}`, `http://127.0.0.1:${n.port}`]),
     );
   });
 
@@ -76,6 +79,34 @@ describe("switchboard --forward-sessions: three nodes, no sticky sessions", { sk
       if (transports) assert.ok(proxy.sent.reduce((a, b) => a + b, 0) > before);
     });
   }
+
+  it("serves a Faye long-polling client: one handshake, no failure, publishes once", async () => {
+    const client = new faye.Client(`${proxy.url}/bayeux`, { timeout: 5, retry: 1 });
+    fayes.push(client);
+    client.disable("websocket");
+    let handshakes = 0;
+    const failures: unknown[] = [];
+    client.addExtension({
+      outgoing(m: { channel: string }, cb: (m: unknown) => void) {
+        if (m.channel === "/meta/handshake") handshakes++;
+        cb(m);
+      },
+      incoming(m: { successful?: boolean; error?: string }, cb: (m: unknown) => void) {
+        if (m.successful === false) failures.push(m.error);
+        cb(m);
+      },
+    });
+    const got: unknown[] = [];
+    await client.subscribe("/nosticky/cli", (data) => got.push(data));
+    for (const [i, node] of nodes.entries()) {
+      await node.bayeux?.hub.settled();
+      node.bayeux?.publish("/nosticky/cli", { i });
+      await until(() => got.length === i + 1, 8000, `publish ${i}`);
+    }
+    assert.deepEqual(got, [{ i: 0 }, { i: 1 }, { i: 2 }]);
+    assert.equal(handshakes, 1);
+    assert.deepEqual(failures, []);
+  });
 });
 
 describe("--forward-sessions and --advertise options", () => {
