@@ -46,7 +46,7 @@ export interface ForwardTarget {
   port: number;
 }
 
-/** Parses an advertised address; throws {@link ForwardAddressError}. */
+/** Parses an advertised address (`http://host[:port]`); throws {@link ForwardAddressError}. */
 export function parseAdvertise(address: string): ForwardTarget {
   let url: URL;
   try {
@@ -54,14 +54,13 @@ export function parseAdvertise(address: string): ForwardTarget {
   } catch {
     throw new ForwardAddressError(address);
   }
-  if (
-    url.protocol !== "http:" ||
-    url.port === "" ||
-    (url.pathname !== "/" && url.pathname !== "")
-  ) {
+  const bare = (url.pathname === "/" || url.pathname === "") && !url.search && !url.hash;
+  if (url.protocol !== "http:" || !bare || url.username !== "") {
     throw new ForwardAddressError(address);
   }
-  return { host: url.hostname.replace(/^\[|\]$/g, ""), port: Number(url.port) };
+  // The URL parser drops the default port: http://host is port 80.
+  const port = url.port === "" ? 80 : Number(url.port);
+  return { host: url.hostname.replace(/^\[|\]$/g, ""), port };
 }
 
 /**
