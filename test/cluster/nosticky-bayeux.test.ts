@@ -83,69 +83,74 @@ function suite(name: string, makeBackend: () => Promise<Backend>): void {
       await backend.close();
     });
 
-    it("serves Faye long-polling clients: one handshake, each publish once", T, async () => {
-      const channel = `/nosticky/faye${++unique}`;
-      const clients: FayeClient[] = [];
-      const meters: Meter[] = [];
-      const got: unknown[][] = [];
-      try {
-        for (let i = 0; i < 3; i++) {
-          const client = new faye.Client(nodes.url, { timeout: 5, retry: 1 });
-          client.disable("websocket");
-          const meter: Meter = { handshakes: 0, connects: 0, failures: [] };
-          client.addExtension({
-            outgoing(m: { channel: string }, cb: (m: unknown) => void) {
-              if (m.channel === "/meta/handshake") meter.handshakes++;
-              if (m.channel === "/meta/connect") meter.connects++;
-              cb(m);
-            },
-            incoming(m: { successful?: boolean; error?: string }, cb: (m: unknown) => void) {
-              if (m.successful === false) meter.failures.push(m.error);
-              cb(m);
-            },
-          });
-          const mine: unknown[] = [];
-          got.push(mine);
-          await client.subscribe(channel, (data) => mine.push(data));
-          clients.push(client);
-          meters.push(meter);
-        }
-        await Promise.all(nodes.runs.map((r) => r.bayeux.hub.settled()));
-        // Each delivery answers the held connects; the next connects reach other nodes.
-        const rounds = 6;
-        for (let n = 0; n < rounds; n++) {
-          nodes.runs[n % 3].bayeux.publish(channel, { from: `server-${n}` });
-          await until(() => got.every((g) => g.length === n + 1), 10_000, `publish ${n}`);
-        }
-        for (const [i, client] of clients.entries()) await client.publish(channel, { from: i });
-        await until(() => got.every((g) => g.length >= rounds + 3), 10_000, "client publishes");
-        nodes.runs[0].bayeux.publish(channel, { from: "fence" });
-        await until(() => got.every((g) => g.length >= rounds + 4), 10_000, "fence");
-        const expected = [
-          ...Array.from({ length: rounds }, (_, n) => `server-${n}`),
-          0,
-          1,
-          2,
-          "fence",
-        ].map(String);
-        for (const [i, g] of got.entries()) {
-          assert.deepEqual(
-            g.map((d) => String((d as { from: unknown }).from)).sort(),
-            expected.sort(),
-            `client ${i} got each publish once`,
+    for (const websocket of [false, true]) {
+      const mode = websocket ? "long-polling handshake, then websocket" : "long-polling";
+      it(`serves Faye clients (${mode}): one handshake, each publish once`, T, async () => {
+        const channel = `/nosticky/faye${++unique}`;
+        const clients: FayeClient[] = [];
+        const meters: Meter[] = [];
+        const got: unknown[][] = [];
+        try {
+          for (let i = 0; i < 3; i++) {
+            const client = new faye.Client(nodes.url, { timeout: 5, retry: 1 });
+            if (!websocket) client.disable("websocket");
+            const meter: Meter = { handshakes: 0, connects: 0, failures: [] };
+            client.addExtension({
+              outgoing(m: { channel: string }, cb: (m: unknown) => void) {
+                if (m.channel === "/meta/handshake") meter.handshakes++;
+                if (m.channel === "/meta/connect") meter.connects++;
+                cb(m);
+              },
+              incoming(m: { successful?: boolean; error?: string }, cb: (m: unknown) => void) {
+                if (m.successful === false) meter.failures.push(m.error);
+                cb(m);
+              },
+            });
+            const mine: unknown[] = [];
+            got.push(mine);
+            await client.subscribe(channel, (data) => mine.push(data));
+            clients.push(client);
+            meters.push(meter);
+          }
+          await Promise.all(nodes.runs.map((r) => r.bayeux.hub.settled()));
+          // Each delivery answers the held connects; the next connects reach other nodes.
+          const rounds = 6;
+          for (let n = 0; n < rounds; n++) {
+            nodes.runs[n % 3].bayeux.publish(channel, { from: `server-${n}` });
+            await until(() => got.every((g) => g.length === n + 1), 10_000, `publish ${n}`);
+          }
+          for (const [i, client] of clients.entries()) await client.publish(channel, { from: i });
+          await until(() => got.every((g) => g.length >= rounds + 3), 10_000, "client publishes");
+          nodes.runs[0].bayeux.publish(channel, { from: "fence" });
+          await until(() => got.every((g) => g.length >= rounds + 4), 10_000, "fence");
+          const expected = [
+            ...Array.from({ length: rounds }, (_, n) => `server-${n}`),
+            0,
+            1,
+            2,
+            "fence",
+          ].map(String);
+          for (const [i, g] of got.entries()) {
+            assert.deepEqual(
+              g.map((d) => String((d as { from: unknown }).from)).sort(),
+              expected.sort(),
+              `client ${i} got each publish once`,
+            );
+            assert.equal(meters[i].handshakes, 1, "one handshake");
+            assert.deepEqual(meters[i].failures, [], "no 402 nor any failure");
+            // Over long-polling each delivery ends a connect (over a websocket it is pushed).
+            if (!websocket)
+              assert.ok(meters[i].connects >= rounds, `connects ${meters[i].connects}`);
+          }
+          assert.ok(
+            nodes.proxy.sent.every((s) => s > 3),
+            `spread: ${nodes.proxy.sent}`,
           );
-          assert.equal(meters[i].handshakes, 1, "one handshake");
-          assert.deepEqual(meters[i].failures, [], "no 402 nor any failure");
-          assert.ok(meters[i].connects >= rounds, `connects ${meters[i].connects}`);
+        } finally {
+          await Promise.all(clients.map(shutdown));
         }
-        assert.ok(
-          nodes.proxy.sent.every((s) => s > 3),
-          `spread: ${nodes.proxy.sent}`,
-        );
-      } finally {
-        await Promise.all(clients.map(shutdown));
-      }
-    });
+      });
+    }
 
     it("serves a CometD long-polling client", T, async () => {
       const channel = `/nosticky/cometd${++unique}`;
