@@ -4,6 +4,7 @@
  * Bayeux server, closed on shutdown.
  */
 import type { Broker } from "../cluster/broker.js";
+import type { SessionStore } from "../cluster/session-store.js";
 import { CliStartError } from "./errors.js";
 import { CLUSTER_READY_TIMEOUT, type ClusterOptions } from "./options.js";
 
@@ -26,6 +27,9 @@ interface RedisBrokerModule {
  * never loads the Redis client.
  */
 const REDIS_BROKER_MODULE = "../cluster/redis-broker.js";
+/** Where the Redis connection helpers and session store live (loaded on demand too). */
+const REDIS_KEYS_MODULE = "../cluster/redis-keys.js";
+const REDIS_SESSION_STORE_MODULE = "../cluster/redis-session-store.js";
 
 /**
  * `url` without its password, for messages and logs.
@@ -89,5 +93,53 @@ export async function joinCluster(cluster: ClusterOptions): Promise<ReadyBroker>
     });
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** The cluster's shared session store and how to let it go. */
+export interface ClusterSessions {
+  store: SessionStore;
+  close(): Promise<void>;
+}
+
+interface RedisSessionModules {
+  keys: {
+    connectRedis(target: { url: string } | { rootNodes: string[] }): Promise<unknown>;
+    closeRedis(redis: unknown): Promise<void>;
+  };
+  store: {
+    RedisSessionStore: new (redis: unknown, options?: { prefix?: string }) => SessionStore;
+  };
+}
+
+/**
+ * Opens the Redis session store the nodes of `cluster` share (for
+ * `--forward-sessions`): its own connection to the broker's Redis, keys
+ * under the cluster's prefix. Rejects with {@link CliStartError}.
+ *
+ * @example
+ * const sessions = await openClusterSessions({ redisUrl, forwardSessions: true });
+ * // new Server({ sessionStore: sessions.store, forward: true }) … then: await sessions.close();
+ */
+export async function openClusterSessions(cluster: ClusterOptions): Promise<ClusterSessions> {
+  const shown = redactRedisUrl(cluster.redisUrl);
+  try {
+    const modules: RedisSessionModules = {
+      keys: (await import(REDIS_KEYS_MODULE)) as RedisSessionModules["keys"],
+      store: (await import(REDIS_SESSION_STORE_MODULE)) as RedisSessionModules["store"],
+    };
+    const redis = await modules.keys.connectRedis(
+      cluster.redisCluster ? { rootNodes: [cluster.redisUrl] } : { url: cluster.redisUrl },
+    );
+    const store = new modules.store.RedisSessionStore(
+      redis,
+      cluster.prefix !== undefined ? { prefix: cluster.prefix } : {},
+    );
+    return { store, close: () => modules.keys.closeRedis(redis) };
+  } catch (err) {
+    throw new CliStartError(
+      `cannot open the session store at ${shown}: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
 }

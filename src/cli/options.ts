@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import type { BridgeRoute } from "../bridge/index.js";
+import { parseAdvertise } from "../cluster/forward.js";
 import { isUnderPrefix, normalizePrefix, prefixesOverlap } from "../mount/path.js";
 import { checkRoutes, parseBridgeSpec } from "./bridge-spec.js";
 import { CliUsageError } from "./errors.js";
@@ -56,6 +57,17 @@ export interface ClusterOptions {
    * fails, ms. Default 10000 (`CLUSTER_READY_TIMEOUT`).
    */
   readyTimeout?: number;
+  /**
+   * No sticky sessions (`--forward-sessions`): sids are recorded in Redis
+   * and a polling request or websocket upgrade for another node's session is
+   * forwarded to that node.
+   */
+  forwardSessions?: boolean;
+  /**
+   * The `http://host:port` the other nodes reach this one at (`--advertise`,
+   * implies `forwardSessions`); absent, derived from the listening address.
+   */
+  advertise?: string;
 }
 
 /** Default of {@link ClusterOptions.readyTimeout}: how long a start waits for Redis. */
@@ -114,6 +126,13 @@ Options:
                                of = for one way, * in the room for the channel's
                                wildcard part (e.g. /:*:message=/chat/*); repeatable
       --bridge-config <file>   a JSON file of bridge routes (docs/bridge.md)
+      --forward-sessions       no sticky sessions: a Socket.IO request or upgrade
+                               reaching a node that does not own its session is
+                               forwarded to the owner (env SWITCHBOARD_FORWARD_SESSIONS=1;
+                               needs --redis-url; not with --tls-cert)
+      --advertise <url>        http://host:port the other nodes reach this one at
+                               (default: from the listening address; implies
+                               --forward-sessions; env SWITCHBOARD_ADVERTISE)
   -h, --help                   print this help and exit
   -v, --version                print the version and exit
 
@@ -242,6 +261,21 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliCommand {
     bridgeFlags.map((spec) => parseBridgeSpec(spec)),
     "--bridge",
   );
+  const advertiseSetting = pick("--advertise", values.advertise, "SWITCHBOARD_ADVERTISE");
+  const forwardSessions =
+    advertiseSetting !== undefined ||
+    values["forward-sessions"] === true ||
+    env.SWITCHBOARD_FORWARD_SESSIONS === "1";
+  if (forwardSessions && !redisSetting) {
+    throw new CliUsageError(
+      "--forward-sessions or --advertise is set without --redis-url: sessions are found through Redis",
+    );
+  }
+  if (forwardSessions && (cert || key)) {
+    throw new CliUsageError(
+      "--forward-sessions does not work with --tls-cert yet: nodes forward over http",
+    );
+  }
 
   const options: ServeOptions = { port, host, path, bayeuxPath, shutdownTimeout };
   if (bridgeRoutes.length > 0) options.bridgeRoutes = bridgeRoutes;
@@ -255,6 +289,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliCommand {
     if (values["redis-cluster"] || env.SWITCHBOARD_REDIS_CLUSTER === "1") {
       options.cluster.redisCluster = true;
     }
+    if (forwardSessions) options.cluster.forwardSessions = true;
+    if (advertiseSetting) options.cluster.advertise = parseAdvertiseUrl(advertiseSetting);
   }
   if (corsOrigin) options.corsOrigin = corsOrigin;
   if (cert && key) {
@@ -284,6 +320,8 @@ function parseFlags(argv: string[]) {
       "redis-cluster": { type: "boolean" },
       bridge: { type: "string", multiple: true },
       "bridge-config": { type: "string" },
+      "forward-sessions": { type: "boolean" },
+      advertise: { type: "string" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "v" },
     },
@@ -338,6 +376,17 @@ function parseRedisUrl({ value, name }: Setting): string {
   const db = url.pathname.replace(/^\//, "");
   if (db !== "" && !/^\d{1,5}$/.test(db)) {
     throw new CliUsageError(`invalid ${name}: database "${db}" is not a number (${expected})`);
+  }
+  return value;
+}
+
+function parseAdvertiseUrl({ value, name }: Setting): string {
+  try {
+    parseAdvertise(value);
+  } catch {
+    throw new CliUsageError(
+      `invalid ${name} ${JSON.stringify(value)}: expected http://host:port (how the other nodes reach this one)`,
+    );
   }
   return value;
 }

@@ -23,7 +23,7 @@ import { createSocketIoRouter, type MountOptions } from "../mount/socketio.js";
 import { createDebug } from "../shared/debug.js";
 import { BAYEUX_CLIENT_URL, createBundleHandler, defaultBundleFile } from "./bayeux-bundle.js";
 import { parseBridgeConfig } from "./bridge-spec.js";
-import { joinCluster } from "./cluster.js";
+import { type ClusterSessions, joinCluster, openClusterSessions } from "./cluster.js";
 import { bridgeDemoChat } from "./demo-bridge.js";
 import { registerDemoHandlers } from "./demo-handlers.js";
 import { CliStartError, CliUsageError } from "./errors.js";
@@ -123,9 +123,28 @@ export async function startServer(
   ];
   // Joined before listening: a node that cannot reach the cluster serves nobody.
   const broker = options.cluster ? await joinCluster(options.cluster) : null;
+  let sessions: ClusterSessions | null = null;
+  if (options.cluster?.forwardSessions) {
+    try {
+      sessions = await openClusterSessions(options.cluster);
+    } catch (err) {
+      await broker?.close();
+      throw err;
+    }
+  }
+  const leaveCluster = async (): Promise<void> => {
+    await broker?.close();
+    await sessions?.close();
+  };
 
   const ioOptions: MountOptions = { path: options.path };
   if (broker) ioOptions.broker = broker;
+  if (sessions) {
+    // No sticky sessions: sids in Redis, foreign ones forwarded to their owner.
+    ioOptions.sessionStore = sessions.store;
+    const advertise = options.cluster?.advertise;
+    ioOptions.forward = advertise ? { advertise } : true;
+  }
   // One cross-origin rule for both protocols: --cors-origin is the mount's
   // `cors`, which the mount hands to Socket.IO and (converted) to Bayeux.
   if (options.corsOrigin) ioOptions.cors = { origin: options.corsOrigin };
@@ -139,6 +158,10 @@ export async function startServer(
       ...(options.corsOrigin ? {} : { cors: { origin: false } }),
     };
     if (broker) bayeuxOptions.broker = broker;
+    if (sessions) {
+      bayeuxOptions.sessionStore = sessions.store;
+      bayeuxOptions.forward = ioOptions.forward ?? true;
+    }
     ioOptions.bayeux = bayeuxOptions;
   }
   // Mounted rather than attached: io.close() then ends the Socket.IO side
@@ -147,7 +170,7 @@ export async function startServer(
   try {
     created = createSocketIoRouter(ioOptions);
   } catch (err) {
-    await broker?.close();
+    await leaveCluster();
     throw err;
   }
   const { io, bayeux, router } = created;
@@ -170,7 +193,7 @@ export async function startServer(
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
       server.off("listening", onListening);
-      void router.close().then(() => broker?.close());
+      void router.close().then(leaveCluster);
       reject(
         new CliStartError(
           `cannot listen on ${options.host}:${options.port}: ${err.code ?? err.message}`,
@@ -188,6 +211,11 @@ export async function startServer(
     server.once("listening", onListening);
     server.listen(options.port, options.host);
   });
+  // Mounted, not attached: the engine learns its listening address here.
+  io.engine.onListening(server);
+  if (bayeux?.forwarder && bayeux.records.advertise === undefined) {
+    bayeux.records.advertise = io.engine.advertise;
+  }
   // After start, a failing connection must not take the process down.
   server.on("error", (err) => debug("server error %s", err.message));
   server.on("clientError", (_err, socket) => {
@@ -217,7 +245,7 @@ export async function startServer(
       // Bayeux session ended (its held connect answered, its websocket closed).
       await router.close();
       // Both servers are closed: nothing publishes any more, so the node leaves the cluster.
-      await broker?.close();
+      await leaveCluster();
       server.closeIdleConnections();
       const timer = setTimeout(() => {
         debug("shutdown timeout: closing remaining connections");

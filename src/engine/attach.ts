@@ -97,7 +97,11 @@ export function attachEngine(
   const previous = server.listeners("request").slice(0) as ((...args: unknown[]) => void)[];
   server.removeAllListeners("request");
   server.on("close", () => engine.close());
-  server.on("listening", () => engine.init());
+  server.on("listening", () => {
+    engine.init();
+    engine.onListening(server);
+  });
+  if (server.listening) engine.onListening(server);
   server.on("request", (req: IncomingMessage, res) => {
     if (matchesPath(req.url, path)) engine.handleRequest(req, res);
     else for (const listener of previous) listener.call(server, req, res);

@@ -16,6 +16,13 @@ import {
 } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
+import {
+  advertiseFor,
+  Forwarder,
+  type ForwardTarget,
+  parseAdvertise,
+  wasForwarded,
+} from "../cluster/forward.js";
 import { MemorySessionStore } from "../cluster/memory-session-store.js";
 import type { ProtocolVersion } from "../codec/engineio/index.js";
 import { createDebug } from "../shared/debug.js";
@@ -110,6 +117,10 @@ export class Server extends EventEmitter implements SocketHost {
   readonly #linger = new Map<string, { transport: PollingTransport; expires: number }>();
   readonly #verifyContext: VerifyContext;
   readonly #sessions: SessionRegistry;
+  /** Forwards requests for sids other nodes own (option `forward`); null: refused. */
+  readonly #forwarder: Forwarder | null = null;
+  /** Peer addresses parsed, by advertised string. */
+  readonly #targets = new Map<string, ForwardTarget | null>();
 
   constructor(opts: EngineOptions = {}) {
     super();
@@ -124,6 +135,14 @@ export class Server extends EventEmitter implements SocketHost {
       ttl,
       () => Object.keys(this.clients),
     );
+    if (opts.forward) {
+      this.#forwarder = new Forwarder(this.#sessions.nodeId);
+      const advertise = typeof opts.forward === "object" ? opts.forward.advertise : undefined;
+      if (advertise !== undefined) {
+        parseAdvertise(advertise);
+        this.#sessions.advertise = advertise;
+      }
+    }
     this.#verifyContext = {
       opts: this.opts,
       hasSession: (sid) => Object.hasOwn(this.clients, sid),
@@ -168,6 +187,23 @@ export class Server extends EventEmitter implements SocketHost {
     return this.#sessions.nodeId;
   }
 
+  /** The address recorded with this node's sids for peers to forward to (option `forward`). */
+  get advertise(): string | undefined {
+    return this.#sessions.advertise;
+  }
+
+  /**
+   * Package-internal: the attached HTTP server listens; with `forward` on
+   * and no `advertise` given, the address peers reach this node at is
+   * derived from the listening address.
+   */
+  onListening(server: HttpServer): void {
+    if (this.#forwarder === null || this.#sessions.advertise !== undefined) return;
+    const address = server.address();
+    if (address === null || typeof address === "string") return;
+    this.#sessions.advertise = advertiseFor(address.address, address.port);
+  }
+
   /** Transports a session on `transport` may upgrade to. */
   upgrades(transport: TransportName): TransportName[] {
     if (!this.opts.allowUpgrades) return [];
@@ -192,6 +228,57 @@ export class Server extends EventEmitter implements SocketHost {
 
   /** Handles an HTTP request for the engine path (polling, preflight). */
   handleRequest(req: IncomingMessage, res: ServerResponse): void {
+    try {
+      if (this.#forwarder !== null && this.#isForeign(req)) {
+        this.#locate(req, (target) => {
+          if (target === null) this.#serveRequest(req, res);
+          else this.#forwarder!.request(target, req, res, () => this.#serveRequest(req, res));
+        });
+        return;
+      }
+    } catch (err) {
+      this.#internalError(req, res, err);
+      return;
+    }
+    this.#serveRequest(req, res);
+  }
+
+  /**
+   * Whether `req` names a sid this node does not hold (nor remembers as
+   * lately closed) and was not forwarded here already.
+   */
+  #isForeign(req: IncomingMessage): boolean {
+    const sid = queryOf(req).sid;
+    return (
+      sid !== undefined &&
+      !Object.hasOwn(this.clients, sid) &&
+      !this.#linger.has(sid) &&
+      !wasForwarded(req)
+    );
+  }
+
+  /** The owner of the request's sid, when another node owns it and advertised an address. */
+  #locate(req: IncomingMessage, done: (target: ForwardTarget | null) => void): void {
+    this.#sessions.locate(queryOf(req).sid, (address) => {
+      if (address === undefined || address === this.#sessions.advertise) {
+        done(null);
+        return;
+      }
+      let target = this.#targets.get(address);
+      if (target === undefined) {
+        try {
+          target = parseAdvertise(address);
+        } catch (err) {
+          debug("cannot forward to %s: %s", address, err);
+          target = null;
+        }
+        this.#targets.set(address, target);
+      }
+      done(target);
+    });
+  }
+
+  #serveRequest(req: IncomingMessage, res: ServerResponse): void {
     try {
       queryOf(req);
       const cors = this.opts.cors;
@@ -410,6 +497,27 @@ export class Server extends EventEmitter implements SocketHost {
   /** Handles an HTTP upgrade request for the engine path. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     try {
+      if (this.#forwarder !== null && this.#isForeign(req)) {
+        this.#locate(req, (target) => {
+          if (target === null) this.#serveUpgrade(req, socket, head);
+          else {
+            this.#forwarder!.upgrade(target, req, socket, head, () =>
+              this.#serveUpgrade(req, socket, head),
+            );
+          }
+        });
+        return;
+      }
+    } catch (err) {
+      debug("upgrade %s failed: %o", req.url, err);
+      abortUpgrade(socket, "BAD_REQUEST");
+      return;
+    }
+    this.#serveUpgrade(req, socket, head);
+  }
+
+  #serveUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    try {
       queryOf(req);
       const verify = (): void =>
         this.#verify(req, true, (verdict) => {
@@ -579,6 +687,7 @@ export class Server extends EventEmitter implements SocketHost {
     debug("closing %d sessions", this.clientsCount);
     for (const id of Object.keys(this.clients)) this.clients[id]?.close(true);
     this.#linger.clear();
+    this.#forwarder?.close();
     return this;
   }
 }

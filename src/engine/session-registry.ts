@@ -11,7 +11,11 @@
  * synchronously, so the default single-node path makes no promise.
  */
 import { MemorySessionStore } from "../cluster/memory-session-store.js";
-import type { SessionStore } from "../cluster/session-store.js";
+import type {
+  CreateSessionOptions,
+  SessionRecord,
+  SessionStore,
+} from "../cluster/session-store.js";
 import { createDebug } from "../shared/debug.js";
 
 const debug = createDebug("engine:sessions");
@@ -21,6 +25,11 @@ export class SessionRegistry {
   readonly nodeId: string;
   readonly ttl: number;
   readonly #local: () => Iterable<string>;
+  /**
+   * The address peers forward this node's sessions' requests to, recorded
+   * with each sid claimed (data field `at`); undefined: not recorded.
+   */
+  advertise: string | undefined;
   #timer: NodeJS.Timeout | null = null;
 
   /** `local` lists the sids this node holds (refreshed by the timer). */
@@ -34,7 +43,7 @@ export class SessionRegistry {
   /** Records `sid` as this node's; `done(false)` when the store already holds it. */
   claim(sid: string, done: (claimed: boolean) => void): void {
     const store = this.store;
-    const options = { owner: this.nodeId, ttl: this.ttl };
+    const options = this.#createOptions();
     if (store instanceof MemorySessionStore) {
       done(store.createNow(sid, options));
       return;
@@ -74,6 +83,44 @@ export class SessionRegistry {
     });
   }
 
+  /**
+   * A request named `sid`, unknown here: calls `done` with the address its
+   * owner advertised when another node owns it, with undefined otherwise
+   * (no record, this node's, recorded without an address, store error).
+   */
+  locate(sid: string, done: (address: string | undefined) => void): void {
+    const found = (record: SessionRecord | undefined): void => {
+      if (record === undefined || record.owner === this.nodeId) {
+        done(undefined);
+        return;
+      }
+      const at = record.data.at;
+      debug(
+        "session %s is owned by node %s at %s, not this one (%s)",
+        sid,
+        record.owner,
+        at,
+        this.nodeId,
+      );
+      done(typeof at === "string" ? at : undefined);
+    };
+    const store = this.store;
+    if (store instanceof MemorySessionStore) {
+      found(store.getNow(sid));
+      return;
+    }
+    store.get(sid).then(found, (err: unknown) => {
+      debug("cannot look session %s up: %s", sid, err);
+      done(undefined);
+    });
+  }
+
+  #createOptions(): CreateSessionOptions {
+    const options: CreateSessionOptions = { owner: this.nodeId, ttl: this.ttl };
+    if (this.advertise !== undefined) options.data = { at: this.advertise };
+    return options;
+  }
+
   /** Starts (or stops, when `active` is false) the refresh timer. */
   refresh(active: boolean): void {
     if (active && this.#timer === null) {
@@ -90,14 +137,13 @@ export class SessionRegistry {
     for (const sid of this.#local()) {
       if (store instanceof MemorySessionStore) {
         // A record lost meanwhile (swept while the clock jumped) is written again.
-        if (!store.touchNow(sid, this.ttl))
-          store.createNow(sid, { owner: this.nodeId, ttl: this.ttl });
+        if (!store.touchNow(sid, this.ttl)) store.createNow(sid, this.#createOptions());
         continue;
       }
       store
         .touch(sid, this.ttl)
         .then((alive) => {
-          if (!alive) return store.create(sid, { owner: this.nodeId, ttl: this.ttl });
+          if (!alive) return store.create(sid, this.#createOptions());
         })
         .catch((err: unknown) => debug("cannot refresh session %s: %s", sid, err));
     }

@@ -119,6 +119,24 @@ export interface EngineOptions {
    * refreshed every third of it). Default 60000.
    */
   sessionStoreTtl?: number;
+  /**
+   * No sticky sessions: a request or websocket upgrade naming a sid another
+   * node owns is forwarded to that node (one hop, bodies streamed) instead
+   * of refused with 400 "Session ID unknown". Needs a `sessionStore` shared
+   * by the nodes. `advertise` is the `http://host:port` peers reach this
+   * node at, recorded with each sid; default: derived from the address the
+   * attached HTTP server listens on (a wildcard address gives this host's
+   * first non-internal IPv4 address). Default: off.
+   *
+   * @example
+   * new Server({ sessionStore, nodeId: "node-1", forward: { advertise: "http://10.0.0.5:3000" } });
+   */
+  forward?: boolean | ForwardOptions;
+}
+
+export interface ForwardOptions {
+  /** The `http://host:port` address peers forward this node's sessions' requests to. */
+  advertise?: string;
 }
 
 export interface SendOptions {

@@ -132,6 +132,19 @@ export interface BayeuxServerOptions {
    * (stream `bayeux/ack/<clientId>`). Default: in memory.
    */
   ackLog?: MessageLog;
+  /**
+   * No sticky sessions: a long-polling or callback-polling request whose
+   * messages name a clientId another node owns is forwarded to that node
+   * (one hop; the body is read to find the clientId and sent on as read)
+   * instead of answered `402::Unknown client`. Needs a `sessionStore` shared
+   * by the nodes. `advertise` is the `http://host:port` peers reach this
+   * node at; default: the local address of the first request this server
+   * answers. Default: off.
+   *
+   * @example
+   * new BayeuxServer({ sessionStore, nodeId: "n1", forward: { advertise: "http://10.0.0.5:3000" } });
+   */
+  forward?: boolean | { advertise?: string };
   /** This node's id in the session store. Default: 16 random hex digits. */
   nodeId?: string;
   /**

@@ -8,6 +8,12 @@ import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { IncomingMessage } from "node:http";
 import {
+  advertiseFor,
+  Forwarder,
+  type ForwardTarget,
+  parseAdvertise,
+} from "../../cluster/forward.js";
+import {
   type BayeuxMessage,
   channelMatches,
   isChannelName,
@@ -115,6 +121,10 @@ export class BayeuxServer
   readonly #services: Service[] = [];
   readonly #processor: Processor;
   readonly #generateId: () => string;
+  /** Forwards requests for clientIds other nodes own (option `forward`); null: 402. */
+  readonly forwarder: Forwarder | null = null;
+  /** Peer addresses parsed, by advertised string. */
+  readonly #targets = new Map<string, ForwardTarget | null>();
   #flushQueue: Set<BayeuxSession> | null = null;
   #closed = false;
 
@@ -134,6 +144,59 @@ export class BayeuxServer
       log: options.ackLog,
       nodeId: options.nodeId ?? options.broker?.nodeId ?? randomBytes(8).toString("hex"),
       lifetime: o.timeout + o.interval + o.sessionGrace,
+    });
+    if (options.forward) {
+      this.forwarder = new Forwarder(this.records.nodeId);
+      const advertise = typeof options.forward === "object" ? options.forward.advertise : undefined;
+      if (advertise !== undefined) {
+        parseAdvertise(advertise);
+        this.records.advertise = advertise;
+      }
+    }
+  }
+
+  /**
+   * Package-internal (transport glue): with `forward` on and no `advertise`
+   * given, the first request tells the address this node is reached at.
+   */
+  learnAddress(req: IncomingMessage): void {
+    if (this.forwarder === null || this.records.advertise !== undefined) return;
+    const { localAddress, localPort } = req.socket;
+    if (localAddress !== undefined && localPort !== undefined) {
+      this.records.advertise = advertiseFor(localAddress, localPort);
+    }
+  }
+
+  /**
+   * Package-internal (transport glue): the first clientId of `batch` this
+   * node does not hold, when forwarding is on; undefined otherwise.
+   */
+  foreignClientId(batch: readonly unknown[]): string | undefined {
+    if (this.forwarder === null) return undefined;
+    for (const message of batch) {
+      const id = (message as { clientId?: unknown } | null)?.clientId;
+      if (typeof id === "string" && id !== "" && !this.#sessions.has(id)) return id;
+    }
+    return undefined;
+  }
+
+  /** Package-internal: where the owner of `clientId` is reached, or null (none, or this node). */
+  locateOwner(clientId: string, done: (target: ForwardTarget | null) => void): void {
+    this.records.locate(clientId, (address) => {
+      if (address === undefined || address === this.records.advertise) {
+        done(null);
+        return;
+      }
+      let target = this.#targets.get(address);
+      if (target === undefined) {
+        try {
+          target = parseAdvertise(address);
+        } catch {
+          target = null;
+        }
+        this.#targets.set(address, target);
+      }
+      done(target);
     });
   }
 
@@ -321,6 +384,7 @@ export class BayeuxServer
     for (const extension of [...this.#extensions]) this.removeExtension(extension);
     this.wheel.close();
     this.router.close();
+    this.forwarder?.close();
     this.emit("close");
   }
 

@@ -20,7 +20,11 @@
 import { MemoryMessageLog } from "../../cluster/memory-message-log.js";
 import { MemorySessionStore } from "../../cluster/memory-session-store.js";
 import { isSyncMessageLog, type MessageLog } from "../../cluster/message-log.js";
-import type { SessionStore } from "../../cluster/session-store.js";
+import type {
+  CreateSessionOptions,
+  SessionRecord,
+  SessionStore,
+} from "../../cluster/session-store.js";
 import { createDebug } from "../../shared/debug.js";
 import type { Delivery } from "./delivery.js";
 
@@ -48,6 +52,11 @@ export class SessionRecords {
   /** Least time between two refreshes of a record: a third of the session lifetime. */
   readonly refreshAfter: number;
   readonly #memoryStore: MemorySessionStore | null;
+  /**
+   * The address peers forward this node's sessions' requests to (option
+   * `forward`), recorded with each clientId (data field `at`).
+   */
+  advertise: string | undefined;
 
   constructor(options: SessionRecordsOptions) {
     this.store = options.store ?? new MemorySessionStore();
@@ -61,7 +70,8 @@ export class SessionRecords {
 
   /** Records a new clientId; false (or a promise of it) when the store already has it. */
   create(id: string): boolean | Promise<boolean> {
-    const options = { owner: this.nodeId, ttl: this.ttl };
+    const options: CreateSessionOptions = { owner: this.nodeId, ttl: this.ttl };
+    if (this.advertise !== undefined) options.data = { at: this.advertise };
     const memory = this.#memoryStore;
     if (memory !== null) return memory.createNow(id, options);
     return this.store.create(id, options).catch((err: unknown) => {
@@ -84,6 +94,37 @@ export class SessionRecords {
     const memory = this.#memoryStore;
     if (memory !== null) report(memory.ownerNow(id));
     else this.store.owner(id).then(report, (err) => debug("cannot look %s up: %s", id, err));
+  }
+
+  /**
+   * The address another node owning `id` advertised, or undefined (no
+   * record, this node's, no address, store error).
+   */
+  locate(id: string, done: (address: string | undefined) => void): void {
+    const found = (record: SessionRecord | undefined): void => {
+      if (record === undefined || record.owner === this.nodeId) {
+        done(undefined);
+        return;
+      }
+      const at = record.data.at;
+      debug(
+        "session %s is owned by node %s at %s, not this one (%s)",
+        id,
+        record.owner,
+        at,
+        this.nodeId,
+      );
+      done(typeof at === "string" ? at : undefined);
+    };
+    const memory = this.#memoryStore;
+    if (memory !== null) {
+      found(memory.getNow(id));
+      return;
+    }
+    this.store.get(id).then(found, (err: unknown) => {
+      debug("cannot look %s up: %s", id, err);
+      done(undefined);
+    });
   }
 
   /** Restarts the record's clock (a `/meta/connect` came). */

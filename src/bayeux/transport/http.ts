@@ -9,6 +9,7 @@
  * This file moves bytes only: all protocol decisions are the processor's.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { wasForwarded } from "../../cluster/forward.js";
 import {
   BayeuxParseError,
   bayeuxError,
@@ -64,6 +65,7 @@ export class BayeuxHttpHandler {
     res.on("error", () => {});
     req.on("error", () => {});
     const options = this.#server.options;
+    this.#server.learnAddress(req);
     if (applyCors(req, res, options.cors)) return;
     if (req.method !== "GET" && req.method !== "POST") {
       res.setHeader("Allow", "GET, POST, OPTIONS");
@@ -90,7 +92,7 @@ export class BayeuxHttpHandler {
         this.#fail(res, 413, bayeuxError("messageTooLarge"), jsonp);
         return;
       }
-      void this.#answer(req, res, message, jsonp);
+      void this.#answer(req, res, message, jsonp, null);
       return;
     }
     const reader = new BodyReader(options.maxMessageSize);
@@ -101,7 +103,8 @@ export class BayeuxHttpHandler {
     });
     req.on("end", () => {
       if (reader.exceeded) return;
-      let text = reader.text();
+      const raw = reader.text();
+      let text = raw;
       const type = req.headers["content-type"] ?? "";
       if (type.startsWith("application/x-www-form-urlencoded")) {
         const message = new URLSearchParams(text).get("message");
@@ -111,7 +114,7 @@ export class BayeuxHttpHandler {
         }
         text = message;
       }
-      void this.#answer(req, res, text, jsonp);
+      void this.#answer(req, res, text, jsonp, raw);
     });
   }
 
@@ -120,6 +123,7 @@ export class BayeuxHttpHandler {
     res: ServerResponse,
     text: string,
     jsonp: string | null,
+    raw: string | null,
   ): Promise<void> {
     const server = this.#server;
     let batch: unknown[];
@@ -138,6 +142,34 @@ export class BayeuxHttpHandler {
       this.#fail(res, 400, field, jsonp);
       return;
     }
+    // Another node's session (no sticky load balancing): served by its owner.
+    const foreign = wasForwarded(req) ? undefined : server.foreignClientId(batch);
+    const forwarder = server.forwarder;
+    if (foreign !== undefined && forwarder !== null) {
+      server.locateOwner(foreign, (target) => {
+        if (target === null) void this.#process(req, res, batch, jsonp);
+        else {
+          forwarder.request(
+            target,
+            req,
+            res,
+            () => void this.#process(req, res, batch, jsonp),
+            raw,
+          );
+        }
+      });
+      return;
+    }
+    await this.#process(req, res, batch, jsonp);
+  }
+
+  async #process(
+    req: IncomingMessage,
+    res: ServerResponse,
+    batch: unknown[],
+    jsonp: string | null,
+  ): Promise<void> {
+    const server = this.#server;
     try {
       const result = await server.processBatch(batch, {
         connectionType: jsonp === null ? "long-polling" : "callback-polling",

@@ -7,7 +7,8 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import { WebSocketServer } from "ws";
+import { WebSocket as WebSocketClient, WebSocketServer } from "ws";
+import { FORWARDED_HEADER, type ForwardTarget, wasForwarded } from "../../cluster/forward.js";
 import {
   BayeuxParseError,
   bayeuxError,
@@ -77,6 +78,14 @@ export class BayeuxSocket implements SessionSocket, TickMark, BacklogWatcher {
   #more: Delivery[] | null = null;
   /** Frames that arrived while a batch waited on an asynchronous step (null: none waits). */
   #backlog: string[] | null = null;
+  /**
+   * The owner node's websocket every frame is relayed to, once the first
+   * batch named a clientId another node owns (option `forward`); null: none.
+   */
+  #relay: WebSocketClient | null = null;
+  /** The upgrade's path and whether it was forwarded here already (then never relayed). */
+  readonly #path: string;
+  readonly #forwarded: boolean;
 
   /**
    * `outbox` is the one of the socket's handler (every socket of a server
@@ -92,6 +101,9 @@ export class BayeuxSocket implements SessionSocket, TickMark, BacklogWatcher {
     this.request = server.usesRequest ? request : null;
     this.#server = server;
     this.#outbox = outbox;
+    const forwarding = server.forwarder !== null;
+    this.#path = (forwarding && request.url) || "/";
+    this.#forwarded = forwarding && wasForwarded(request);
     (ws as TaggedWebSocket)[SOCKET] = this;
     useCompactListenerTable(ws);
     ws.on("message", onMessage);
@@ -227,6 +239,10 @@ export class BayeuxSocket implements SessionSocket, TickMark, BacklogWatcher {
    * offline queue as several frames at once).
    */
   receive(text: string): void {
+    if (this.#relay !== null) {
+      this.#relay.send(text);
+      return;
+    }
     if (this.#backlog !== null) {
       this.#backlog.push(text);
       return;
@@ -251,6 +267,10 @@ export class BayeuxSocket implements SessionSocket, TickMark, BacklogWatcher {
     const backlog = this.#backlog;
     this.#backlog = null;
     if (backlog === null) return;
+    if (this.#relay !== null) {
+      for (const text of backlog) this.#relay.send(text);
+      return;
+    }
     for (let i = 0; i < backlog.length; i++) {
       let pending: Promise<void> | undefined;
       try {
@@ -283,6 +303,17 @@ export class BayeuxSocket implements SessionSocket, TickMark, BacklogWatcher {
     }
     // Faye keeps the connection alive with empty batches.
     if (batch.length === 0) return undefined;
+    // A client that handshook over HTTP on another node (Faye does, then
+    // moves to a websocket): this connection becomes a relay to the owner.
+    if (this.#sessions === null && !this.#forwarded && server.forwarder !== null) {
+      const foreign = server.foreignClientId(batch);
+      if (foreign !== undefined) return this.#forward(foreign, text, batch);
+    }
+    return this.#process(batch);
+  }
+
+  #process(batch: unknown[]): Promise<void> | undefined {
+    const server = this.#server;
     const result = server.processBatch(batch, {
       connectionType: "websocket",
       request: this.request,
@@ -291,6 +322,49 @@ export class BayeuxSocket implements SessionSocket, TickMark, BacklogWatcher {
     if (result instanceof Promise) return result.then((r) => this.#reply(r));
     this.#reply(result);
     return undefined;
+  }
+
+  /**
+   * Opens a websocket to the owner of `clientId` and relays this frame and
+   * every later one there, its frames back here; without an owner to reach,
+   * the batch is answered here (402).
+   */
+  #forward(clientId: string, text: string, batch: unknown[]): Promise<void> {
+    const server = this.#server;
+    return new Promise<ForwardTarget | null>((resolve) =>
+      server.locateOwner(clientId, resolve),
+    ).then((target) => {
+      if (target === null || this.ws.readyState !== 1) return this.#process(batch);
+      return new Promise<void>((resolve) => {
+        const host = target.host.includes(":") ? `[${target.host}]` : target.host;
+        const remote = new WebSocketClient(`ws://${host}:${target.port}${this.#path}`, {
+          headers: { [FORWARDED_HEADER]: server.nodeId },
+          perMessageDeflate: false,
+        });
+        let open = false;
+        remote.on("open", () => {
+          open = true;
+          if (this.ws.readyState !== 1) {
+            remote.close();
+            resolve();
+            return;
+          }
+          this.#relay = remote;
+          remote.send(text);
+          resolve();
+        });
+        remote.on("message", (data: Buffer, isBinary: boolean) => {
+          if (!isBinary) this.#sendText(data.toString("utf8"));
+        });
+        remote.on("close", () => {
+          if (open) this.ws.close(CLOSE_GOING_AWAY, "owner closed");
+        });
+        remote.on("error", (err) => {
+          debug("relay to %s:%d failed: %s", target.host, target.port, err.message);
+          if (!open) void Promise.resolve(this.#process(batch)).then(resolve, resolve);
+        });
+      });
+    });
   }
 
   #reply(result: ProcessResult): void {
@@ -320,6 +394,8 @@ export class BayeuxSocket implements SessionSocket, TickMark, BacklogWatcher {
   }
 
   closed(): void {
+    this.#relay?.close();
+    this.#relay = null;
     const sessions = this.#sessions;
     this.#sessions = null;
     if (sessions === null) return;
