@@ -24,6 +24,7 @@ import {
   wasForwarded,
 } from "../cluster/forward.js";
 import { MemorySessionStore } from "../cluster/memory-session-store.js";
+import { OwnerLocator } from "../cluster/owner-locator.js";
 import type { ProtocolVersion } from "../codec/engineio/index.js";
 import { createDebug } from "../shared/debug.js";
 import { hasListeners } from "../shared/listener-table.js";
@@ -117,10 +118,10 @@ export class Server extends EventEmitter implements SocketHost {
   readonly #linger = new Map<string, { transport: PollingTransport; expires: number }>();
   readonly #verifyContext: VerifyContext;
   readonly #sessions: SessionRegistry;
+  readonly #owners: OwnerLocator;
   /** Forwards requests for sids other nodes own (option `forward`); null: refused. */
   readonly #forwarder: Forwarder | null = null;
   /** Peer addresses parsed, by advertised string. */
-  readonly #targets = new Map<string, ForwardTarget | null>();
 
   constructor(opts: EngineOptions = {}) {
     super();
@@ -135,6 +136,7 @@ export class Server extends EventEmitter implements SocketHost {
       ttl,
       () => Object.keys(this.clients),
     );
+    this.#owners = new OwnerLocator(this.#sessions);
     if (opts.forward) {
       this.#forwarder = new Forwarder(this.#sessions.nodeId);
       const advertise = typeof opts.forward === "object" ? opts.forward.advertise : undefined;
@@ -259,23 +261,7 @@ export class Server extends EventEmitter implements SocketHost {
 
   /** The owner of the request's sid, when another node owns it and advertised an address. */
   #locate(req: IncomingMessage, done: (target: ForwardTarget | null) => void): void {
-    this.#sessions.locate(queryOf(req).sid, (address) => {
-      if (address === undefined || address === this.#sessions.advertise) {
-        done(null);
-        return;
-      }
-      let target = this.#targets.get(address);
-      if (target === undefined) {
-        try {
-          target = parseAdvertise(address);
-        } catch (err) {
-          debug("cannot forward to %s: %s", address, err);
-          target = null;
-        }
-        this.#targets.set(address, target);
-      }
-      done(target);
-    });
+    this.#owners.locate(queryOf(req).sid, done);
   }
 
   #serveRequest(req: IncomingMessage, res: ServerResponse): void {

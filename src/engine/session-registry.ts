@@ -11,11 +11,7 @@
  * synchronously, so the default single-node path makes no promise.
  */
 import { MemorySessionStore } from "../cluster/memory-session-store.js";
-import type {
-  CreateSessionOptions,
-  SessionRecord,
-  SessionStore,
-} from "../cluster/session-store.js";
+import type { CreateSessionOptions, SessionStore } from "../cluster/session-store.js";
 import { createDebug } from "../shared/debug.js";
 
 const debug = createDebug("engine:sessions");
@@ -80,38 +76,6 @@ export class SessionRegistry {
     store.owner(sid).then(report, (err: unknown) => {
       debug("cannot look session %s up: %s", sid, err);
       done();
-    });
-  }
-
-  /**
-   * A request named `sid`, unknown here: calls `done` with the address its
-   * owner advertised when another node owns it, with undefined otherwise
-   * (no record, this node's, recorded without an address, store error).
-   */
-  locate(sid: string, done: (address: string | undefined) => void): void {
-    const found = (record: SessionRecord | undefined): void => {
-      if (record === undefined || record.owner === this.nodeId) {
-        done(undefined);
-        return;
-      }
-      const at = record.data.at;
-      debug(
-        "session %s is owned by node %s at %s, not this one (%s)",
-        sid,
-        record.owner,
-        at,
-        this.nodeId,
-      );
-      done(typeof at === "string" ? at : undefined);
-    };
-    const store = this.store;
-    if (store instanceof MemorySessionStore) {
-      found(store.getNow(sid));
-      return;
-    }
-    store.get(sid).then(found, (err: unknown) => {
-      debug("cannot look session %s up: %s", sid, err);
-      done(undefined);
     });
   }
 

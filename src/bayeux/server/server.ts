@@ -13,6 +13,7 @@ import {
   type ForwardTarget,
   parseAdvertise,
 } from "../../cluster/forward.js";
+import { OwnerLocator } from "../../cluster/owner-locator.js";
 import {
   type BayeuxMessage,
   channelMatches,
@@ -116,6 +117,7 @@ export class BayeuxServer
   readonly extensionGuard: HookGuard;
   /** The session store and ack log sessions write through to (options `sessionStore`, `ackLog`). */
   readonly records: SessionRecords;
+  readonly #owners: OwnerLocator;
   readonly #sessions = new Map<string, BayeuxSession>();
   readonly #extensions: BayeuxExtension[] = [];
   readonly #services: Service[] = [];
@@ -124,7 +126,6 @@ export class BayeuxServer
   /** Forwards requests for clientIds other nodes own (option `forward`); null: 402. */
   readonly forwarder: Forwarder | null = null;
   /** Peer addresses parsed, by advertised string. */
-  readonly #targets = new Map<string, ForwardTarget | null>();
   #flushQueue: Set<BayeuxSession> | null = null;
   #closed = false;
 
@@ -145,6 +146,7 @@ export class BayeuxServer
       nodeId: options.nodeId ?? options.broker?.nodeId ?? randomBytes(8).toString("hex"),
       lifetime: o.timeout + o.interval + o.sessionGrace,
     });
+    this.#owners = new OwnerLocator(this.records);
     if (options.forward) {
       this.forwarder = new Forwarder(this.records.nodeId);
       const advertise = typeof options.forward === "object" ? options.forward.advertise : undefined;
@@ -182,22 +184,7 @@ export class BayeuxServer
 
   /** Package-internal: where the owner of `clientId` is reached, or null (none, or this node). */
   locateOwner(clientId: string, done: (target: ForwardTarget | null) => void): void {
-    this.records.locate(clientId, (address) => {
-      if (address === undefined || address === this.records.advertise) {
-        done(null);
-        return;
-      }
-      let target = this.#targets.get(address);
-      if (target === undefined) {
-        try {
-          target = parseAdvertise(address);
-        } catch {
-          target = null;
-        }
-        this.#targets.set(address, target);
-      }
-      done(target);
-    });
+    this.#owners.locate(clientId, done);
   }
 
   /** This node's id: the owner the session store records for its clientIds. */

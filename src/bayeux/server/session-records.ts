@@ -20,11 +20,7 @@
 import { MemoryMessageLog } from "../../cluster/memory-message-log.js";
 import { MemorySessionStore } from "../../cluster/memory-session-store.js";
 import { isSyncMessageLog, type MessageLog } from "../../cluster/message-log.js";
-import type {
-  CreateSessionOptions,
-  SessionRecord,
-  SessionStore,
-} from "../../cluster/session-store.js";
+import type { CreateSessionOptions, SessionStore } from "../../cluster/session-store.js";
 import { createDebug } from "../../shared/debug.js";
 import type { Delivery } from "./delivery.js";
 
@@ -94,37 +90,6 @@ export class SessionRecords {
     const memory = this.#memoryStore;
     if (memory !== null) report(memory.ownerNow(id));
     else this.store.owner(id).then(report, (err) => debug("cannot look %s up: %s", id, err));
-  }
-
-  /**
-   * The address another node owning `id` advertised, or undefined (no
-   * record, this node's, no address, store error).
-   */
-  locate(id: string, done: (address: string | undefined) => void): void {
-    const found = (record: SessionRecord | undefined): void => {
-      if (record === undefined || record.owner === this.nodeId) {
-        done(undefined);
-        return;
-      }
-      const at = record.data.at;
-      debug(
-        "session %s is owned by node %s at %s, not this one (%s)",
-        id,
-        record.owner,
-        at,
-        this.nodeId,
-      );
-      done(typeof at === "string" ? at : undefined);
-    };
-    const memory = this.#memoryStore;
-    if (memory !== null) {
-      found(memory.getNow(id));
-      return;
-    }
-    this.store.get(id).then(found, (err: unknown) => {
-      debug("cannot look %s up: %s", id, err);
-      done(undefined);
-    });
   }
 
   /** Restarts the record's clock (a `/meta/connect` came). */

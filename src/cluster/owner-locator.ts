@@ -1,0 +1,81 @@
+/**
+ * Where a request for a session this node does not hold goes: the session
+ * store names the owner node and the address it advertised when it recorded
+ * the session (`data.at`). Used alike by Engine.IO (a `sid`) and Bayeux (a
+ * `clientId`); each parsed address is kept, so a busy owner costs one store
+ * read per foreign request and no parsing.
+ */
+import { createDebug } from "../shared/debug.js";
+import { type ForwardTarget, parseAdvertise } from "./forward.js";
+import { MemorySessionStore } from "./memory-session-store.js";
+import type { SessionRecord, SessionStore } from "./session-store.js";
+
+const debug = createDebug("cluster:forward");
+
+/** What the locator reads, at each lookup, from the protocol's session registry. */
+export interface LocatorSessions {
+  readonly store: SessionStore;
+  readonly nodeId: string;
+  /** This node's own advertised address (a record naming it is not forwarded). */
+  readonly advertise: string | undefined;
+}
+
+/**
+ * @example
+ * const owners = new OwnerLocator(sessions);
+ * owners.locate(sid, (target) => (target ? forwarder.forward(req, res, target) : refuse()));
+ */
+export class OwnerLocator {
+  readonly #sessions: LocatorSessions;
+  readonly #targets = new Map<string, ForwardTarget | null>();
+
+  constructor(sessions: LocatorSessions) {
+    this.#sessions = sessions;
+  }
+
+  /**
+   * Calls `done` with the owner's target when another node owns `id` and
+   * advertised a usable address; with null otherwise (no record, this node's,
+   * no or a bad address, store error). Synchronous on a memory store.
+   */
+  locate(id: string, done: (target: ForwardTarget | null) => void): void {
+    const { store, nodeId } = this.#sessions;
+    const found = (record: SessionRecord | undefined): void => {
+      if (record === undefined || record.owner === nodeId) {
+        done(null);
+        return;
+      }
+      const at = record.data.at;
+      debug(
+        "session %s is owned by node %s at %s, not this one (%s)",
+        id,
+        record.owner,
+        at,
+        nodeId,
+      );
+      done(typeof at === "string" && at !== this.#sessions.advertise ? this.#target(at) : null);
+    };
+    if (store instanceof MemorySessionStore) {
+      found(store.getNow(id));
+      return;
+    }
+    store.get(id).then(found, (err: unknown) => {
+      debug("cannot look session %s up: %s", id, err);
+      done(null);
+    });
+  }
+
+  #target(address: string): ForwardTarget | null {
+    let target = this.#targets.get(address);
+    if (target === undefined) {
+      try {
+        target = parseAdvertise(address);
+      } catch (err) {
+        debug("cannot forward to %s: %s", address, err);
+        target = null;
+      }
+      this.#targets.set(address, target);
+    }
+    return target;
+  }
+}
