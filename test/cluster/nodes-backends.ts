@@ -32,27 +32,30 @@ export interface BrokerFactory {
 /** A multi-node suite: its name and broker factory, as the suites take them. */
 export type NodesSuite = (name: string, makeFactory: () => BrokerFactory) => void;
 
+/**
+ * A ready Redis broker for a test node: the short test heartbeat, a bounded
+ * wait for Redis, no logging; closed again when Redis cannot be reached.
+ */
+export async function connectTestBroker(options: RedisBrokerOptions): Promise<Broker> {
+  const broker = new RedisBroker({
+    heartbeatInterval: HEARTBEAT,
+    readyTimeout: 5000,
+    logger: silentLogger,
+    ...options,
+  });
+  try {
+    await broker.ready();
+  } catch (err) {
+    // Unreachable: stop its retries, so the failed run can end.
+    await broker.close();
+    throw err;
+  }
+  return broker;
+}
+
 function factory(what: string, target: () => RedisBrokerOptions): BrokerFactory {
   const prefix = uniquePrefix(what);
-  return {
-    async connect(): Promise<Broker> {
-      const broker = new RedisBroker({
-        ...target(),
-        prefix,
-        heartbeatInterval: HEARTBEAT,
-        readyTimeout: 5000,
-        logger: silentLogger,
-      });
-      try {
-        await broker.ready();
-      } catch (err) {
-        // Unreachable: stop its retries, so the failed run can end.
-        await broker.close();
-        throw err;
-      }
-      return broker;
-    },
-  };
+  return { connect: () => connectTestBroker({ ...target(), prefix }) };
 }
 
 /**

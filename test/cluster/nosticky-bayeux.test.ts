@@ -13,16 +13,15 @@ import { adapt } from "cometd-nodejs-client";
 import type { Broker } from "../../src/cluster/index.js";
 import { MemoryBrokerHub } from "../../src/cluster/index.js";
 import { MemorySessionStore } from "../../src/cluster/memory-session-store.js";
-import { RedisBroker } from "../../src/cluster/redis.js";
 import { closeRedis, connectRedis } from "../../src/cluster/redis-keys.js";
 import { RedisSessionStore } from "../../src/cluster/redis-session-store.js";
 import type { SessionStore } from "../../src/cluster/session-store.js";
-import { silentLogger } from "../../src/shared/logger.js";
 import { type Running, startServer } from "../bayeux/helpers.js";
 import { type FayeClient, faye, shutdown } from "../helpers/faye.js";
 import { REDIS_URL, redisSkip, uniquePrefix } from "../helpers/redis-server.js";
 import { type RoundRobinProxy, startRoundRobinProxy } from "../helpers/round-robin-proxy.js";
 import { until } from "../socketio/raw-clients.js";
+import { connectTestBroker } from "./nodes-backends.js";
 
 adapt();
 
@@ -253,17 +252,7 @@ describe("on the shared Redis", { skip }, () => {
     const prefix = uniquePrefix("nosticky-bayeux");
     const redis = await connectRedis({ url: REDIS_URL });
     return {
-      async broker() {
-        const broker = new RedisBroker({
-          url: REDIS_URL,
-          prefix,
-          heartbeatInterval: 500,
-          readyTimeout: 5000,
-          logger: silentLogger,
-        });
-        await broker.ready();
-        return broker;
-      },
+      broker: () => connectTestBroker({ url: REDIS_URL, prefix }),
       store: new RedisSessionStore(redis, { prefix }),
       close: () => closeRedis(redis),
     };

@@ -16,17 +16,16 @@ import { type Socket as ClientSocket, io as ioc } from "socket.io-client";
 import { FORWARDED_HEADER } from "../../src/cluster/forward.js";
 import { type Broker, MemoryBrokerHub } from "../../src/cluster/index.js";
 import { MemorySessionStore } from "../../src/cluster/memory-session-store.js";
-import { RedisBroker } from "../../src/cluster/redis.js";
 import { closeRedis, connectRedis } from "../../src/cluster/redis-keys.js";
 import { RedisSessionStore } from "../../src/cluster/redis-session-store.js";
 import type { SessionStore } from "../../src/cluster/session-store.js";
 import type { ConnectionErrorEvent } from "../../src/engine/server.js";
 import { Server } from "../../src/index.js";
-import { silentLogger } from "../../src/shared/logger.js";
 import { rawRequest } from "../engine/helpers.js";
 import { REDIS_URL, redisSkip, uniquePrefix } from "../helpers/redis-server.js";
 import { type RoundRobinProxy, startRoundRobinProxy } from "../helpers/round-robin-proxy.js";
 import { until } from "../socketio/raw-clients.js";
+import { connectTestBroker } from "./nodes-backends.js";
 
 const T = { timeout: 20_000 };
 
@@ -252,17 +251,7 @@ describe("on the shared Redis", { skip }, () => {
     const redis = await connectRedis({ url: REDIS_URL });
     const store = new RedisSessionStore(redis, { prefix });
     return {
-      async broker() {
-        const broker = new RedisBroker({
-          url: REDIS_URL,
-          prefix,
-          heartbeatInterval: 500,
-          readyTimeout: 5000,
-          logger: silentLogger,
-        });
-        await broker.ready();
-        return broker;
-      },
+      broker: () => connectTestBroker({ url: REDIS_URL, prefix }),
       store: () => store,
       close: () => closeRedis(redis),
     };
