@@ -147,6 +147,25 @@ describe("bayeux processor: /meta/connect", () => {
     assert.deepEqual(released.deliveries, []);
   });
 
+  it("schedules a held connect to end within the timeout, wheel rounding included", async () => {
+    // Clients give up soon after the advised timeout (Faye at 1.2×): a hold
+    // rounded up past it would make them abort and retry every connect.
+    const server = transportFreeServers({ timerResolution: 100 })({ timeout: 400 });
+    const clientId = await client(server);
+    const delays: number[] = [];
+    const schedule = server.wheel.schedule.bind(server.wheel);
+    server.wheel.schedule = (entry, delay) => {
+      delays.push(delay);
+      schedule(entry, delay);
+    };
+    const pending = await server.process([connectMessage(clientId)], LP);
+    assert.ok(pending.held);
+    const hold = delays.at(-1) ?? Number.POSITIVE_INFINITY;
+    // The wheel fires at the first tick at or after the delay: at most one resolution later.
+    assert.ok(hold + server.wheel.resolution <= 400, `hold scheduled at ${hold} ms`);
+    await server.close();
+  });
+
   it("honours a shorter timeout the client asks for", async () => {
     const server = make({ timeout: 5000 });
     const clientId = await client(server);

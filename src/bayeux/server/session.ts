@@ -218,13 +218,19 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
   /**
    * Holds a `/meta/connect` reply for up to `timeout` ms. A connect already
    * held is released first (empty), as a newer one supersedes it.
+   *
+   * The wheel rounds deadlines up to its resolution, so the hold is
+   * scheduled one resolution short: it ends within `timeout`, never after.
+   * Clients give up on a connect soon after the advised timeout (Faye after
+   * 1.2×, which with a short timeout is less than one resolution late).
    */
   hold(reply: BayeuxMessage, timeout: number): Promise<HeldRelease> {
     this.release();
     return new Promise<HeldRelease>((resolve) => {
       this.held = { reply, resolve };
       this.#holdEntry ??= new TimerEntry(this, HOLD);
-      this.#owner.wheel.schedule(this.#holdEntry, timeout);
+      const wheel = this.#owner.wheel;
+      wheel.schedule(this.#holdEntry, Math.max(0, timeout - wheel.resolution));
     });
   }
 
