@@ -5,23 +5,14 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { CometD, type Message } from "cometd";
+import { CometD } from "cometd";
 import { adapt } from "cometd-nodejs-client";
 import { type Bridge, bridge } from "../../src/index.js";
+import { call } from "../helpers/cometd.js";
 import { until } from "../socketio/raw-clients.js";
 import { type BridgeNode, Clients, startNode } from "./helpers.js";
 
 adapt();
-
-function call(register: (callback: (m: Message) => void) => void, ms = 5000): Promise<Message> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("no reply in time")), ms);
-    register((message) => {
-      clearTimeout(timer);
-      resolve(message);
-    });
-  });
-}
 
 for (const transport of ["long-polling", "websocket"] as const) {
   describe(`bridge with a CometD client (${transport})`, () => {

@@ -10,8 +10,8 @@ import assert from "node:assert/strict";
 import { connect as netConnect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { io as connect, type Socket } from "socket.io-client";
-import type { ServeOptions } from "../../src/cli/options.js";
-import { type RunningServer, startServer } from "../../src/cli/server.js";
+import type { RunningServer } from "../../src/cli/server.js";
+import { startClusterNode } from "../helpers/cli-node.js";
 import { type FayeClient, faye, shutdown } from "../helpers/faye.js";
 import { until } from "../socketio/raw-clients.js";
 
@@ -54,18 +54,10 @@ describe("switchboard --redis-url: two nodes on one Redis", { skip }, () => {
   const nodes: RunningServer[] = [];
   const clients: Socket[] = [];
   const fayes: FayeClient[] = [];
-  const options = (nodeId: string): ServeOptions => ({
-    port: 0,
-    host: "127.0.0.1",
-    path: "/socket.io",
-    bayeuxPath: "/bayeux",
-    shutdownTimeout: 2000,
-    cluster: { redisUrl: REDIS_URL, nodeId, prefix },
-  });
 
   before(async () => {
-    nodes.push(await startServer(options("cli-a"), { log: () => {} }));
-    nodes.push(await startServer(options("cli-b"), { log: () => {} }));
+    nodes.push(await startClusterNode({ redisUrl: REDIS_URL, nodeId: "cli-a", prefix }));
+    nodes.push(await startClusterNode({ redisUrl: REDIS_URL, nodeId: "cli-b", prefix }));
   });
   after(async () => {
     for (const client of clients) client.close();

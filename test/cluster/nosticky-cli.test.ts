@@ -7,8 +7,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { io as ioc, type Socket } from "socket.io-client";
-import { parseCli, type ServeOptions } from "../../src/cli/options.js";
-import { type RunningServer, startServer } from "../../src/cli/server.js";
+import { parseCli } from "../../src/cli/options.js";
+import type { RunningServer } from "../../src/cli/server.js";
+import { startClusterNode } from "../helpers/cli-node.js";
 import { type FayeClient, faye, shutdown } from "../helpers/faye.js";
 import { REDIS_URL, redisSkip, uniquePrefix } from "../helpers/redis-server.js";
 import { type RoundRobinProxy, startRoundRobinProxy } from "../helpers/round-robin-proxy.js";
@@ -22,18 +23,12 @@ describe("switchboard --forward-sessions: three nodes, no sticky sessions", { sk
   const clients: Socket[] = [];
   const fayes: FayeClient[] = [];
   let proxy: RoundRobinProxy;
-  const options = (nodeId: string): ServeOptions => ({
-    port: 0,
-    host: "127.0.0.1",
-    path: "/socket.io",
-    bayeuxPath: "/bayeux",
-    shutdownTimeout: 2000,
-    cluster: { redisUrl: REDIS_URL, nodeId, prefix, forwardSessions: true },
-  });
 
   before(async () => {
     for (const id of ["fa", "fb", "fc"]) {
-      nodes.push(await startServer(options(id), { log: () => {} }));
+      nodes.push(
+        await startClusterNode({ redisUrl: REDIS_URL, nodeId: id, prefix, forwardSessions: true }),
+      );
     }
     proxy = await startRoundRobinProxy(nodes.map((n) => n.port));
   });

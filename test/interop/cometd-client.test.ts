@@ -9,6 +9,7 @@ import { after, before, describe, it } from "node:test";
 import { AckExtension, CometD, type Message } from "cometd";
 import { adapt } from "cometd-nodejs-client";
 import { delay, type Running, startServer } from "../bayeux/helpers.js";
+import { call } from "../helpers/cometd.js";
 
 adapt();
 const require = createRequire(import.meta.url);
@@ -46,16 +47,6 @@ async function until(test: () => boolean, ms = 5000): Promise<void> {
     if (Date.now() > deadline) throw new Error("condition not met in time");
     await delay(20);
   }
-}
-
-function call(register: (callback: (m: Message) => void) => void, ms = 5000): Promise<Message> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("no reply in time")), ms);
-    register((message) => {
-      clearTimeout(timer);
-      resolve(message);
-    });
-  });
 }
 
 for (const transport of ["long-polling", "websocket"] as const) {
