@@ -91,6 +91,28 @@ describe("redis log follower across restarts", { skip: await redisSkip("cluster"
         }
       });
 
+      it("tells gap when entries were trimmed before it read them, then goes on", async () => {
+        const log = new RedisMessageLog(redis, {
+          prefix: uniquePrefix("follow-trim"),
+          maxLength: 2,
+        });
+        const f = await followed(log, "trimmed");
+        try {
+          await log.append("trimmed", Buffer.from("1"));
+          await until(() => f.entries().length === 1, 5000, "the first entry followed");
+          // Cut the follower's connection: it is away for its backoff while five more come.
+          const clients = await rawCommand(server.port, "CLIENT LIST");
+          const id = /id=(\d+) [^\n]*cmd=xread/.exec(clients)?.[1];
+          assert.ok(id, "the follower's blocked XREAD");
+          await rawCommand(server.port, `CLIENT KILL ID ${id}`);
+          for (const word of ["2", "3", "4", "5"]) await log.append("trimmed", Buffer.from(word));
+          await until(() => f.entries().length === 3, 10_000, "the kept entries followed");
+          assert.deepEqual(describeText(f.events), ["1", "gap", "4", "5"]);
+        } finally {
+          f.follower.close();
+        }
+      });
+
       it("tells gap after a Redis came back empty, then follows the new epoch", async () => {
         const volatile = await startRedis();
         const client = await connectRedis({ url: volatile.url }, { library: line.library });
