@@ -47,7 +47,10 @@ export interface MessageLogLimits {
   streamTtl?: number;
 }
 
-/** What a follower is handed: entries in log order, and word of lost ones. */
+/**
+ * What a follower is handed: entries in log order, and word of lost ones.
+ * A handler that throws is ignored: the follow goes on.
+ */
 export interface FollowHandlers {
   /** Entries appended after the follower's position, oldest first; never empty. */
   entries(batch: LogEntry[]): void;

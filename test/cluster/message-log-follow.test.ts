@@ -140,25 +140,34 @@ describe("redis log follower across restarts", { skip: await redisSkip("cluster"
 });
 
 describe("redis log follower latency", { skip: await redisSkip("cluster") }, () => {
-  it("hands over an append made on another connection within a few ms", async () => {
+  it("hands over an append made on another connection within a few ms", async (t) => {
     const server = await startRedis();
     const writer = await connectRedis({ url: server.url });
     const reader = await connectRedis({ url: server.url });
     const prefix = uniquePrefix("follow-latency");
-    const f = await followed(new RedisMessageLog(reader, { prefix }), "fast");
+    const arrived: number[] = [];
+    const follower = new RedisMessageLog(reader, { prefix }).follow("fast", {
+      entries: (batch) => {
+        for (const _ of batch) arrived.push(performance.now());
+      },
+    });
+    await follower.ready;
     try {
       const log = new RedisMessageLog(writer, { prefix });
       const delays: number[] = [];
       for (let i = 0; i < 20; i++) {
         const start = performance.now();
         await log.append("fast", Buffer.from(String(i)));
-        await until(() => f.entries().length === i + 1, 2000, `entry ${i}`);
-        delays.push(performance.now() - start);
+        await until(() => arrived.length === i + 1, 2000, `entry ${i}`);
+        delays.push(arrived[i] - start);
       }
       delays.sort((x, y) => x - y);
-      assert.ok(delays[10] < 20, `median ${delays[10].toFixed(1)} ms`);
+      t.diagnostic(
+        `append to hand-over: median ${delays[10].toFixed(2)} ms, max ${delays[19].toFixed(2)} ms`,
+      );
+      assert.ok(delays[10] < 10, `median ${delays[10].toFixed(1)} ms`);
     } finally {
-      f.follower.close();
+      follower.close();
       await closeRedis(writer);
       await closeRedis(reader);
       await server.stop();
