@@ -103,13 +103,18 @@ describe("memory message log", () => {
   });
 });
 
-function redisBackend(redis: () => RedisConnection, urls: () => string[]) {
+/** Two nodes: one log per connection, as two processes would have. */
+function redisBackend(
+  redis: () => RedisConnection,
+  other: () => RedisConnection,
+  urls: () => string[],
+) {
   return async (limits: MessageLogLimits) => {
     const prefix = uniquePrefix("log");
     return {
       logs: [
         new RedisMessageLog(redis(), { ...limits, prefix }),
-        new RedisMessageLog(redis(), { ...limits, prefix }),
+        new RedisMessageLog(other(), { ...limits, prefix }),
       ] as [RedisMessageLog, RedisMessageLog],
       keyCount: () => countKeys(urls(), prefix),
       close: async () => {},
@@ -122,7 +127,8 @@ const sharedSkip = await redisSkip();
 for (const line of CLIENT_LINES) {
   describe(`redis message log (${line.name}): contract`, { skip: sharedSkip }, () => {
     const redis = suiteConnection(line, () => ({ url: REDIS_URL }));
-    messageLogContract(redisBackend(redis, () => [REDIS_URL]));
+    const other = suiteConnection(line, () => ({ url: REDIS_URL }));
+    messageLogContract(redisBackend(redis, other, () => [REDIS_URL]));
 
     it("keeps a stream in two keys sharing its hash tag under the prefix", async () => {
       const prefix = uniquePrefix("log-layout");
@@ -150,7 +156,8 @@ describe("redis cluster message log: contract", { skip: await redisSkip("cluster
   for (const line of CLIENT_LINES) {
     describe(line.name, () => {
       const redis = suiteConnection(line, () => ({ rootNodes: cluster.rootNodes }));
-      messageLogContract(redisBackend(redis, () => cluster.urls));
+      const other = suiteConnection(line, () => ({ rootNodes: cluster.rootNodes }));
+      messageLogContract(redisBackend(redis, other, () => cluster.urls));
     });
   }
 });
