@@ -35,6 +35,9 @@ interface Request {
 /** The reads of one stream waiting for the read in flight to finish. */
 interface Queue {
   waiting: Request[];
+  /** The wait for more of a burst (with a `burstWindow`), until its first read starts. */
+  timer?: NodeJS.Timeout;
+  since?: number;
 }
 
 /**
@@ -47,9 +50,17 @@ export class CoalescingLogReader {
   readonly stats: CoalescingStats = { requests: 0, reads: 0, coalesced: 0 };
   readonly #log: MessageLog;
   readonly #queues = new Map<string, Queue>();
+  readonly #window: number;
 
-  constructor(log: MessageLog) {
+  /**
+   * `burstWindow`: milliseconds of quiet a burst's first read waits for
+   * (each new request restarts the wait, four windows at most; default 0:
+   * the rest of the tick). A reconnect storm's clients arrive over tens of
+   * milliseconds, each after its own handshake.
+   */
+  constructor(log: MessageLog, options: { burstWindow?: number } = {}) {
     this.#log = log;
+    this.#window = options.burstWindow ?? 0;
   }
 
   /** The entries of `stream` after `offset` (`null`: every entry kept), as `readAfter` answers. */
@@ -60,12 +71,23 @@ export class CoalescingLogReader {
       const queue = this.#queues.get(stream);
       if (queue !== undefined) {
         queue.waiting.push(request);
+        if (queue.timer !== undefined && Date.now() - (queue.since ?? 0) < 4 * this.#window) {
+          queue.timer.refresh();
+        }
         return;
       }
       const fresh: Queue = { waiting: [request] };
       this.#queues.set(stream, fresh);
-      // A microtask: the rest of this tick's reads of the stream join the burst.
-      queueMicrotask(() => void this.#drain(stream, fresh));
+      if (this.#window > 0) {
+        fresh.since = Date.now();
+        fresh.timer = setTimeout(() => {
+          fresh.timer = undefined;
+          void this.#drain(stream, fresh);
+        }, this.#window);
+      } else {
+        // A microtask: the rest of this tick's reads of the stream join the burst.
+        queueMicrotask(() => void this.#drain(stream, fresh));
+      }
     });
   }
 

@@ -29,15 +29,30 @@
  * one stream issued in one burst (a node died, its clients all come back)
  * share one log read.
  */
-import { GAP, type LogEntry, type LogFollower, type MessageLog, type ReadResult } from "../cluster/message-log.js";
+
 import { CoalescingLogReader } from "../cluster/log-reader.js";
 import { MemorySessionStore } from "../cluster/memory-session-store.js";
+import {
+  GAP,
+  type LogEntry,
+  type LogFollower,
+  type MessageLog,
+  type ReadResult,
+} from "../cluster/message-log.js";
 import type { SessionStore } from "../cluster/session-store.js";
 import { type Packet, PacketType } from "../codec/socketio/index.js";
 import { createDebug } from "../shared/debug.js";
-import { Adapter, type BroadcastOptions, type PublishResult, type Room, type Session, type SessionToPersist, type SocketId } from "./adapter.js";
+import {
+  Adapter,
+  type BroadcastOptions,
+  type PublishResult,
+  type Room,
+  type Session,
+  type SessionToPersist,
+  type SocketId,
+} from "./adapter.js";
 import type { Namespace } from "./namespace.js";
-import { decodeEntry, encodeEntry, shouldInclude, type StoredPacket } from "./recovery-entry.js";
+import { decodeEntry, encodeEntry, type StoredPacket, shouldInclude } from "./recovery-entry.js";
 
 const debug = createDebug("socketio:recovery");
 
@@ -47,7 +62,13 @@ export interface ClusterRecoveryOptions {
   sessionStore?: SessionStore;
   /** Milliseconds a publish id is remembered. */
   publishDedupeWindow: number;
+  /** Latest entries kept in memory for replays. Default 1000. */
+  replayCache?: number;
 }
+
+const DEFAULT_REPLAY_CACHE = 1000;
+/** Milliseconds a restore's log read waits for others of the same burst. */
+const RESTORE_BURST = 25;
 
 /** The session record's data. */
 interface RecordData {
@@ -94,6 +115,14 @@ export class ClusterSessionAdapter extends Adapter {
   readonly #stream: string;
   readonly #dedupeWindow: number;
   #follower: LogFollower | null = null;
+  /**
+   * The latest entries the follower handed over, oldest first: most restores
+   * (a client that was cut off a moment ago) are served from here, with no
+   * log read at all. `#recentBase` is the offset just before the first one.
+   */
+  #recent: LogEntry[] = [];
+  #recentBase: string | undefined;
+  readonly #recentLimit: number;
   #ready: Promise<void> | null = null;
   /** Offset of the last entry delivered here. */
   #position: string | undefined;
@@ -114,10 +143,14 @@ export class ClusterSessionAdapter extends Adapter {
     super(nsp);
     this.#maxDuration = options.maxDisconnectionDuration;
     this.#log = options.messageLog;
-    this.#reader = new CoalescingLogReader(this.#log);
+    // Restores that miss the recent entries wait for 25 ms without another
+    // (100 ms at most) to share a read: a dead node's clients come back over
+    // tens of milliseconds.
+    this.#reader = new CoalescingLogReader(this.#log, { burstWindow: RESTORE_BURST });
     this.#store = options.sessionStore ?? new MemorySessionStore();
     this.#stream = `${STREAM_PREFIX}${nsp.name}`;
     this.#dedupeWindow = options.publishDedupeWindow;
+    this.#recentLimit = options.replayCache ?? DEFAULT_REPLAY_CACHE;
     const mark = (_room: Room, id: SocketId) => {
       if (this.#pids.has(id)) this.#markDirty(id);
     };
@@ -149,11 +182,16 @@ export class ClusterSessionAdapter extends Adapter {
       gap: () => {
         debug("the log of %s lost entries: replays before now are refused", this.nsp.name);
         this.#position = this.#follower?.position;
+        this.#recent = [];
+        this.#recentBase = this.#position;
       },
     });
     this.#follower = follower;
     const ready = follower.ready.then(() => {
-      this.#position ??= follower.position;
+      if (this.#position === undefined) {
+        this.#position = follower.position;
+        this.#recentBase = follower.position;
+      }
     });
     this.#ready = ready;
     ready.catch((err: unknown) => {
@@ -170,6 +208,7 @@ export class ClusterSessionAdapter extends Adapter {
 
   /** Delivers followed entries to this node's sockets and to restores in progress. */
   #deliver(batch: readonly LogEntry[]): void {
+    this.#remember(batch);
     for (const entry of batch) {
       this.#position = entry.offset;
       let stored: StoredPacket;
@@ -198,6 +237,29 @@ export class ClusterSessionAdapter extends Adapter {
         debug("cannot deliver log entry %s: %s", entry.offset, err);
       }
     }
+  }
+
+  #remember(batch: readonly LogEntry[]): void {
+    const recent = this.#recent;
+    for (const entry of batch) recent.push(entry);
+    const limit = this.#recentLimit;
+    if (recent.length > 2 * limit || (limit === 0 && recent.length > 0)) {
+      const dropped = recent.length - limit;
+      this.#recentBase = recent[dropped - 1].offset;
+      this.#recent = recent.slice(dropped);
+    }
+  }
+
+  /** The entries after `offset` through the position, when the recent ones hold all of them. */
+  #fromRecent(offset: string): LogEntry[] | undefined {
+    const base = this.#recentBase;
+    if (base === undefined) return undefined;
+    const order = this.#log.compare(base, offset);
+    if (order === undefined || order > 0) return undefined;
+    const recent = this.#recent;
+    let i = recent.length;
+    while (i > 0 && (this.#log.compare(recent[i - 1].offset, offset) ?? 0) > 0) i--;
+    return recent.slice(i);
   }
 
   override broadcast(packet: Packet, opts: BroadcastOptions): void {
@@ -262,7 +324,11 @@ export class ClusterSessionAdapter extends Adapter {
     this.#pids.set(id, pid);
     this.#persisted.delete(id);
     const record = this.#recordOf(id);
-    const options = { owner: this.nsp.server.hub.nodeId, ttl: this.#maxDuration, data: { ...record } };
+    const options = {
+      owner: this.nsp.server.hub.nodeId,
+      ttl: this.#maxDuration,
+      data: { ...record },
+    };
     this.#store
       .create(recordId(pid), options)
       .then((created) => (created ? true : this.#store.update(recordId(pid), { ...record })))
@@ -285,7 +351,9 @@ export class ClusterSessionAdapter extends Adapter {
     this.#dirty.delete(id);
     // Left for good (not a recoverable disconnect): the session ends here.
     if (!this.#persisted.delete(id)) {
-      this.#store.delete(recordId(pid)).catch((err: unknown) => debug("cannot end %s: %s", pid, err));
+      this.#store
+        .delete(recordId(pid))
+        .catch((err: unknown) => debug("cannot end %s: %s", pid, err));
     }
   }
 
@@ -326,7 +394,8 @@ export class ClusterSessionAdapter extends Adapter {
   #refreshAll(): void {
     for (const [sid, pid] of this.#pids) this.#write(pid, this.#recordOf(sid));
     const stale = Date.now() - this.#maxDuration;
-    for (const [sid, pending] of this.#pending) if (pending.since < stale) this.#pending.delete(sid);
+    for (const [sid, pending] of this.#pending)
+      if (pending.since < stale) this.#pending.delete(sid);
   }
 
   /** Log reads of restores: `reads` issued, `coalesced` restores served by another's read. */
@@ -365,7 +434,12 @@ export class ClusterSessionAdapter extends Adapter {
     this.#pending.set(state.sid, pending);
     let replay: unknown[][] | null;
     try {
-      replay = this.#replay(await this.#readUntil(offset, until), rooms, until);
+      const recent = this.#fromRecent(offset);
+      const found: ReadResult =
+        recent !== undefined
+          ? { status: "complete", entries: recent }
+          : await this.#readUntil(offset, until);
+      replay = this.#replay(found, rooms, until);
     } catch (err) {
       this.#pending.delete(state.sid);
       throw err;

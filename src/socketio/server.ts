@@ -16,6 +16,7 @@ import { createDebug } from "../shared/debug.js";
 import { Adapter, type PublishResult, type Room, type SocketId } from "./adapter.js";
 import type { BroadcastOperator, FetchedRemoteSockets } from "./broadcast.js";
 import { Client } from "./client.js";
+import { ClusterSessionAdapter } from "./cluster-recovery.js";
 import { DeadlineQueue } from "./deadline-queue.js";
 import type { EngineSocket } from "./engine-contract.js";
 import { type Handler, resolveHandler } from "./handler.js";
@@ -39,7 +40,6 @@ import {
 import { ParentNamespace, type ParentNspNameMatchFn } from "./parent-namespace.js";
 import { defaultParser, type EncoderLike, type ParserOption } from "./parser.js";
 import { createClientFileHandler } from "./serve-client.js";
-import { ClusterSessionAdapter } from "./cluster-recovery.js";
 import {
   type ConnectionStateRecoveryOptions,
   DEFAULT_PUBLISH_DEDUPE_WINDOW,
@@ -107,6 +107,7 @@ interface ResolvedRecovery {
   messageLog: ConnectionStateRecoveryOptions["messageLog"];
   sessionStore: ConnectionStateRecoveryOptions["sessionStore"];
   publishDedupeWindow: number;
+  replayCache: ConnectionStateRecoveryOptions["replayCache"];
 }
 
 /** Pooled randomness: ids cost a slice, not a syscall. */
@@ -209,6 +210,7 @@ export class Server<
           messageLog: recovery.messageLog,
           sessionStore: recovery.sessionStore ?? opts.sessionStore,
           publishDedupeWindow: recovery.publishDedupeWindow ?? DEFAULT_PUBLISH_DEDUPE_WINDOW,
+          replayCache: recovery.replayCache,
         }
       : undefined;
     this.sockets = this.of("/");

@@ -30,12 +30,11 @@ import {
   Adapter,
   type BroadcastOptions,
   type PublishResult,
-  type Room,
   type Session,
   type SessionToPersist,
 } from "./adapter.js";
 import type { Namespace } from "./namespace.js";
-import { decodeEntry, encodeEntry, shouldInclude, type StoredPacket } from "./recovery-entry.js";
+import { decodeEntry, encodeEntry, type StoredPacket, shouldInclude } from "./recovery-entry.js";
 
 const debug = createDebug("socketio:recovery");
 
@@ -68,6 +67,12 @@ export interface ConnectionStateRecoveryOptions {
    * the check off.
    */
   publishDedupeWindow?: number;
+  /**
+   * With a broker and a shared `messageLog`: how many of the latest entries
+   * each node keeps in memory, so that a client cut off a moment ago is
+   * replayed without a log read. Default 1000.
+   */
+  replayCache?: number;
 }
 
 /** Default milliseconds a publish id is remembered. */
