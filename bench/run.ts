@@ -4,12 +4,16 @@
  * Bayeux scenarios against switchboard-bayeux, faye and bare ws — each run in
  * fresh child processes, repeats, and prints medians with ratios, one table
  * per family. The cluster scenarios (`cluster-*`, `bayeux-cluster-*`) run two
- * nodes of each target on one Redis (`REDIS_URL`). Raw results go to
- * `.bench-results/` as JSON.
+ * nodes of each target on one Redis (`REDIS_URL`). The set-up scenarios
+ * (`polling-nosticky`, `fanout-recovery`) run Switchboard alone in each of
+ * their set-ups per rep (see bench/lib/setup-runner.ts) and print the
+ * within-rep ratios with their targets. Raw results go to `.bench-results/`
+ * as JSON.
  *
  * @example
  * // node --import tsx bench/run.ts --quick --targets socketio,ws --scenario fanout
  * // node --import tsx bench/run.ts --quick --scenario bayeux-fanout,bayeux-burst
+ * // node --import tsx bench/run.ts --quick --targets switchboard --scenario polling-nosticky,fanout-recovery
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";

@@ -84,7 +84,7 @@ export const FULL: Record<ScenarioName, ScenarioParams> = {
   },
   // Every message is a poll answer and a new poll per receiver (a forwarded hop for
   // about half of them with two nodes): a lower rate than the websocket fan-out's.
-  "polling-nosticky": { ...BASE, clients: 1000, rate: 5, durationMs: 10_000 },
+  "polling-nosticky": { ...BASE, clients: 1000, rate: 2, durationMs: 15_000 },
   "fanout-recovery": { ...BASE, clients: 1000, durationMs: 15_000 },
 };
 
