@@ -105,7 +105,7 @@ function protocolOf(target: TargetName, scenario: ScenarioName): WireProtocol {
 
 /**
  * Runs `scenario` once against `target` (a set-up scenario: each of its
- * set-ups once, see setup-runner.ts; those are not profiled).
+ * set-ups once, see setup-runner.ts).
  *
  * @example
  * const record = await runOnce("ws", "echo", QUICK.echo, 1);
@@ -120,7 +120,7 @@ export async function runOnce(
   if (isCluster(scenario)) return runClusterOnce(target, scenario, params, rep, profileDir);
   if (isSetupScenario(scenario)) {
     try {
-      const metrics = await runSetups(scenario, params, rep, derive, LOAD_SLACK_MS);
+      const metrics = await runSetups(scenario, params, rep, derive, LOAD_SLACK_MS, profileDir);
       return { target, scenario, rep, metrics };
     } catch (error) {
       return failed(target, scenario, rep, error);

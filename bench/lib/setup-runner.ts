@@ -16,6 +16,7 @@
  *   `cpuRatioMemory` and `cpuRatioRedis` (on / off), `p99DeltaMemoryMs` and
  *   `p99DeltaRedisMs` (on − off).
  */
+import { join } from "node:path";
 import { runLoad, ServerProcess } from "./child.js";
 import { runPrefix, sumStats } from "./cluster-runner.js";
 import type { ScenarioParams } from "./options.js";
@@ -43,8 +44,12 @@ interface Started {
 interface Setup {
   /** Suffix of its metrics. */
   name: string;
-  start(): Promise<Started>;
+  /** Starts the set-up's servers; `nodeArgs(node)` gives Node flags for each (profiling). */
+  start(nodeArgs: NodeArgs): Promise<Started>;
 }
+
+/** Node flags for the server child named `node` (`node1`, `proxy`). */
+type NodeArgs = (node: string) => string[];
 
 /** The derivation the single-server runs use (CPU per delivery, delivered %). */
 type Derive = (
@@ -76,8 +81,9 @@ async function measure(
   setup: Setup,
   derive: Derive,
   timeoutMs: number,
+  nodeArgs: NodeArgs,
 ): Promise<Metrics> {
-  const started = await setup.start();
+  const started = await setup.start(nodeArgs);
   const servers = [...started.nodes, ...(started.proxy ? [started.proxy] : [])];
   try {
     const nodes: Partial<Record<BarrierName, ServerStats>> = {};
@@ -105,8 +111,13 @@ async function measure(
 }
 
 /** The round-robin proxy child in front of `nodes`. */
-function startProxy(scenario: ScenarioName, nodes: ServerProcess[]): Promise<ServerProcess> {
-  return ServerProcess.start("round-robin", { scenario, upstreams: nodes.map((n) => n.port) });
+function startProxy(
+  scenario: ScenarioName,
+  nodes: ServerProcess[],
+  nodeArgs: NodeArgs,
+): Promise<ServerProcess> {
+  const config = { scenario, upstreams: nodes.map((n) => n.port) };
+  return ServerProcess.start("round-robin", config, nodeArgs("proxy"));
 }
 
 /** Set-ups A (one node) and B (two nodes) of `polling-nosticky`, each under its own prefix. */
@@ -114,7 +125,7 @@ function noStickySetups(url: string, prefixes: string[]): Setup[] {
   const scenario: ScenarioName = "polling-nosticky";
   const setup = (name: string, count: number): Setup => ({
     name,
-    async start() {
+    async start(nodeArgs) {
       const prefix = runPrefix();
       prefixes.push(prefix);
       const nodes = await startAll(
@@ -123,11 +134,11 @@ function noStickySetups(url: string, prefixes: string[]): Setup[] {
             scenario,
             cluster: { nodeId: `node${i + 1}`, redisUrl: url, prefix },
           };
-          return ServerProcess.start("switchboard", config);
+          return ServerProcess.start("switchboard", config, nodeArgs(`node${i + 1}`));
         }),
       );
       try {
-        const proxy = await startProxy(scenario, nodes);
+        const proxy = await startProxy(scenario, nodes, nodeArgs);
         return { nodes, proxy, port: proxy.port };
       } catch (error) {
         await Promise.all(nodes.map((node) => node.stop()));
@@ -143,8 +154,8 @@ function recoverySetups(url: string, prefixes: string[]): Setup[] {
   const scenario: ScenarioName = "fanout-recovery";
   const single = (name: string, config: ServerConfig): Setup => ({
     name,
-    async start() {
-      const node = await ServerProcess.start("switchboard", config);
+    async start(nodeArgs) {
+      const node = await ServerProcess.start("switchboard", config, nodeArgs("node1"));
       return { nodes: [node], port: node.port };
     },
   });
@@ -178,7 +189,9 @@ export function compareSetups(scenario: SetupScenario, m: Metrics): Metrics {
 /**
  * Runs every set-up of `scenario` once (order rotated by `rep`) and returns
  * the suffixed metrics and the comparisons. Both scenarios need Redis
- * (`REDIS_URL`); the run's keys are deleted afterwards.
+ * (`REDIS_URL`); the run's keys are deleted afterwards. With `profileDir`,
+ * every server child writes a V8 CPU profile under
+ * `<profileDir>/<scenario>-<set-up>-<rep>-<node>/`.
  */
 export async function runSetups(
   scenario: SetupScenario,
@@ -186,6 +199,7 @@ export async function runSetups(
   rep: number,
   derive: Derive,
   slackMs: number,
+  profileDir?: string,
 ): Promise<Metrics> {
   const url = redisUrl();
   await checkReachable(url);
@@ -196,13 +210,16 @@ export async function runSetups(
   const metrics: Metrics = {};
   try {
     for (const setup of order) {
-      const measured = await measure(
-        scenario,
-        params,
-        setup,
-        derive,
-        params.durationMs + params.warmupMs + slackMs,
-      );
+      const nodeArgs: NodeArgs = (node) =>
+        profileDir === undefined
+          ? []
+          : [
+              "--cpu-prof",
+              "--cpu-prof-dir",
+              join(profileDir, `${scenario}-${setup.name}-${rep}-${node}`),
+            ];
+      const timeoutMs = params.durationMs + params.warmupMs + slackMs;
+      const measured = await measure(scenario, params, setup, derive, timeoutMs, nodeArgs);
       for (const [key, value] of Object.entries(measured)) metrics[`${key}${setup.name}`] = value;
     }
   } finally {

@@ -44,23 +44,23 @@ interface Answer {
   body: string;
 }
 
-/**
- * Sends one request to 127.0.0.1:`port` and resolves with the whole answer.
- * `started` receives the request (to abort a held poll).
- */
-function send(
-  agent: Agent,
-  port: number,
-  method: "GET" | "POST",
-  path: string,
-  body?: string,
-  contentType?: string,
-  started?: (req: ClientRequest) => void,
-): Promise<Answer> {
+interface Request {
+  method: "GET" | "POST";
+  path: string;
+  body?: string;
+  /** Default `text/plain;charset=UTF-8` (Engine.IO's). */
+  contentType?: string;
+  /** Receives the request as it starts (to abort a held poll). */
+  started?: (req: ClientRequest) => void;
+}
+
+/** Sends one request to 127.0.0.1:`port` and resolves with the whole answer. */
+function send(agent: Agent, port: number, options: Request): Promise<Answer> {
+  const { method, path, body } = options;
   return new Promise((resolve, reject) => {
     const headers: Record<string, string | number> = {};
     if (body !== undefined) {
-      headers["Content-Type"] = contentType ?? "text/plain;charset=UTF-8";
+      headers["Content-Type"] = options.contentType ?? "text/plain;charset=UTF-8";
       headers["Content-Length"] = Buffer.byteLength(body);
     }
     const req = request({ host: "127.0.0.1", port, method, path, headers, agent }, (res) => {
@@ -72,7 +72,7 @@ function send(
       res.on("error", reject);
     });
     req.on("error", reject);
-    started?.(req);
+    options.started?.(req);
     req.end(body);
   });
 }
@@ -110,24 +110,20 @@ export class EioPollingClient implements PollingClient {
   }
 
   private async open(): Promise<void> {
-    const handshake = await send(this.agent, this.port, "GET", this.path());
+    const handshake = await send(this.agent, this.port, { method: "GET", path: this.path() });
     if (handshake.status !== 200 || !handshake.body.startsWith("0")) {
       throw new PollingClientError(`handshake: ${handshake.status} ${handshake.body}`);
     }
     this.sid = (JSON.parse(handshake.body.slice(1)) as { sid: string }).sid;
     await this.post("40");
     while (!this.closed) {
-      const answer = await send(
-        this.agent,
-        this.port,
-        "GET",
-        this.path(),
-        undefined,
-        undefined,
-        (req) => {
+      const answer = await send(this.agent, this.port, {
+        method: "GET",
+        path: this.path(),
+        started: (req) => {
           this.held = req;
         },
-      );
+      });
       if (answer.status !== 200)
         throw new PollingClientError(`poll: ${answer.status} ${answer.body}`);
       for (const packet of answer.body.split(RECORD_SEPARATOR)) this.onPacket(packet);
@@ -135,7 +131,11 @@ export class EioPollingClient implements PollingClient {
   }
 
   private async post(payload: string): Promise<void> {
-    const answer = await send(this.agent, this.port, "POST", this.path(), payload);
+    const answer = await send(this.agent, this.port, {
+      method: "POST",
+      path: this.path(),
+      body: payload,
+    });
     if (answer.status !== 200)
       throw new PollingClientError(`post: ${answer.status} ${answer.body}`);
   }
@@ -202,15 +202,17 @@ export class BayeuxPollingClient implements PollingClient {
   }
 
   private async batch(messages: object[], hold = false): Promise<BayeuxMessage[]> {
-    const answer = await send(
-      this.agent,
-      this.port,
-      "POST",
-      BAYEUX_PATH,
-      JSON.stringify(messages),
-      "application/json",
-      hold ? (req) => (this.held = req) : undefined,
-    );
+    const answer = await send(this.agent, this.port, {
+      method: "POST",
+      path: BAYEUX_PATH,
+      body: JSON.stringify(messages),
+      contentType: "application/json",
+      started: hold
+        ? (req) => {
+            this.held = req;
+          }
+        : undefined,
+    });
     if (answer.status !== 200)
       throw new PollingClientError(`bayeux: ${answer.status} ${answer.body}`);
     return JSON.parse(answer.body) as BayeuxMessage[];
