@@ -95,7 +95,7 @@ function describeRun(record: RunRecord): string {
     case "bayeux-idle":
       return `${n(m.rssKBPerConn)} KB RSS/conn, ${n(m.heapKBPerConn)} KB heap/conn (${m.connected} connections)`;
     case "polling-nosticky":
-      return `B/A cpu ${n(m.cpuRatio)}× (A ${n(m.cpuPer100kA, 3)}, B ${n(m.cpuPer100kB, 3)} s/100k; proxy A ${n(m.proxyCpuPer100kA, 3)}, B ${n(m.proxyCpuPer100kB, 3)}), p99 A ${n(m.p99MsA)} ms, B ${n(m.p99MsB)} ms (B−A ${n(m.p99DeltaMs)}), p50 A ${n(m.p50MsA)}, B ${n(m.p50MsB)} ms, delivered A ${n(m.deliveredPctA, 1)}%, B ${n(m.deliveredPctB, 1)}%, load cpu A ${n(m.loadCpuPctA, 0)}%, B ${n(m.loadCpuPctB, 0)}%`;
+      return `B/A cpu ${n(m.cpuRatio)}× (A ${n(m.cpuPer100kA, 3)}, B ${n(m.cpuPer100kB, 3)} s/100k, B node1 ${n(m.node1CpuMsB, 0)} ms node2 ${n(m.node2CpuMsB, 0)} ms; proxy A ${n(m.proxyCpuPer100kA, 3)}, B ${n(m.proxyCpuPer100kB, 3)}), p99 A ${n(m.p99MsA)} ms, B ${n(m.p99MsB)} ms (B−A ${n(m.p99DeltaMs)}), p50 A ${n(m.p50MsA)}, B ${n(m.p50MsB)} ms, delivered A ${n(m.deliveredPctA, 1)}%, B ${n(m.deliveredPctB, 1)}%, load cpu A ${n(m.loadCpuPctA, 0)}%, B ${n(m.loadCpuPctB, 0)}%`;
     case "fanout-recovery":
       return `cpu on/off memory ${n(m.cpuRatioMemory)}×, Redis ${n(m.cpuRatioRedis)}× (off ${n(m.cpuPer100kOff, 3)}, memory ${n(m.cpuPer100kMemory, 3)}, Redis ${n(m.cpuPer100kRedis, 3)} s/100k), p99 off ${n(m.p99MsOff)}, memory ${n(m.p99MsMemory)}, Redis ${n(m.p99MsRedis)} ms, delivered ${n(m.deliveredPctOff, 1)}/${n(m.deliveredPctMemory, 1)}/${n(m.deliveredPctRedis, 1)}%`;
     case "churn":

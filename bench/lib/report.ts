@@ -135,6 +135,8 @@ const POLLING_NOSTICKY: MetricSpec[] = [
   { key: "p50MsB", label: "B: delivery latency p50 (ms)", digits: 2, ratio: true },
   { key: "p99MsA", label: "A: delivery latency p99 (ms)", digits: 2, ratio: true },
   { key: "p99MsB", label: "B: delivery latency p99 (ms)", digits: 2, ratio: true },
+  { key: "node1CpuMsB", label: "B: node 1 CPU in the window (ms)", digits: 0, ratio: true },
+  { key: "node2CpuMsB", label: "B: node 2 CPU in the window (ms)", digits: 0, ratio: true },
   { key: "eioP99MsB", label: "B: p99, Engine.IO polling receivers (ms)", digits: 2, ratio: true },
   {
     key: "bayeuxP99MsB",

@@ -86,18 +86,27 @@ async function measure(
   const started = await setup.start(nodeArgs);
   const servers = [...started.nodes, ...(started.proxy ? [started.proxy] : [])];
   try {
+    const each: Partial<Record<BarrierName, ServerStats[]>> = {};
     const nodes: Partial<Record<BarrierName, ServerStats>> = {};
     const proxy: Partial<Record<BarrierName, ServerStats>> = {};
     const load = await runLoad(
       { ...params, scenario, protocol: "sio", port: started.port, ports: [started.port] },
       async (name) => {
         const stats = await Promise.all(started.nodes.map((node) => node.stats(false)));
+        each[name] = stats;
         nodes[name] = sumStats(stats);
         if (started.proxy) proxy[name] = await started.proxy.stats(false);
       },
       timeoutMs,
     );
     const metrics = derive(scenario, load, nodes);
+    const { start, end } = each;
+    // Each node's share, to see how evenly the proxy spread the work.
+    if (start && end && started.nodes.length > 1) {
+      start.forEach((from, i) => {
+        metrics[`node${i + 1}CpuMs`] = cpuMs(from, end[i]);
+      });
+    }
     if (proxy.start && proxy.end) {
       metrics.proxyCpuMs = cpuMs(proxy.start, proxy.end);
       if (load.deliveries > 0) {

@@ -77,6 +77,9 @@ describe("set-up scenarios against the built Switchboard on Redis", { skip: cann
       assertFinite(m[`proxyCpuPer100k${setup}`], `proxyCpuPer100k${setup}`);
     }
     assert.equal(m.cpuRatio, m.cpuPer100kB / m.cpuPer100kA);
+    assert.ok(m.node1CpuMsB > 0 && m.node2CpuMsB > 0, "both nodes of B worked");
+    assert.ok(Math.abs(m.serverCpuMsB - m.node1CpuMsB - m.node2CpuMsB) < 1e-6);
+    assert.equal(m.node1CpuMsA, undefined, "one node: no per-node split");
     assert.equal(m.p99DeltaMs, m.p99MsB - m.p99MsA);
     const rows = tableRows({ "polling-nosticky": { switchboard: m } }, ["switchboard"]);
     const ratioRow = rows.find((row) => row[1].startsWith("server CPU per delivery, B"));
