@@ -69,6 +69,16 @@ export class RedisSessionStore implements SessionStore {
     this.#prefix = options.prefix ?? DEFAULT_KEY_PREFIX;
   }
 
+  /** The Redis client this store writes to (other seams on the same backend share it). */
+  get connection(): RedisConnection {
+    return this.#redis;
+  }
+
+  /** The prefix of this store's keys. */
+  get prefix(): string {
+    return this.#prefix;
+  }
+
   /** The key of `id`'s record. */
   keyOf(id: string): string {
     return `${this.#prefix}session:${hashTag(id)}`;

@@ -74,6 +74,13 @@ export interface ProcessorHost {
   endSession(session: BayeuxSession, reason: DisconnectReason): void;
   /** Delivers a client's publish to subscribers (encoded once). */
   route(message: BayeuxMessage, request: IncomingMessage | null): void | Promise<void>;
+  /**
+   * Claims a client's publish id (option `publishDedupeWindow`): true the
+   * first time, false for a resend already delivered.
+   */
+  claimPublish(clientId: string, id: string): boolean | Promise<boolean>;
+  /** Gives a claim up: the publish failed, so its resend must be tried again. */
+  releasePublish(clientId: string, id: string): void;
   /** The service handlers whose pattern matches `channel`. */
   servicesFor(channel: string): ServiceHandler[];
   /** Whether a `publish` event has listeners (the per-publish event is skipped otherwise). */

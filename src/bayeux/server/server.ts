@@ -13,6 +13,8 @@ import {
   type ForwardTarget,
   parseAdvertise,
 } from "../../cluster/forward.js";
+import type { Idempotency } from "../../cluster/idempotency.js";
+import { idempotencyFor } from "../../cluster/idempotency-for.js";
 import { OwnerLocator } from "../../cluster/owner-locator.js";
 import {
   type BayeuxMessage,
@@ -125,6 +127,9 @@ export class BayeuxServer
   readonly #generateId: () => string;
   /** Forwards requests for clientIds other nodes own (option `forward`); null: 402. */
   readonly forwarder: Forwarder | null = null;
+  /** Where publish ids are claimed (option `publishDedupeWindow`); null when that is off. */
+  readonly #claims: Idempotency | null;
+  readonly #ownsClaims: boolean;
   /** Peer addresses parsed, by advertised string. */
   #flushQueue: Set<BayeuxSession> | null = null;
   #closed = false;
@@ -147,6 +152,12 @@ export class BayeuxServer
       lifetime: o.timeout + o.interval + o.sessionGrace,
     });
     this.#owners = new OwnerLocator(this.records);
+    this.#ownsClaims = options.publishDedupe === undefined;
+    this.#claims =
+      o.publishDedupeWindow === 0
+        ? null
+        : (options.publishDedupe ??
+          idempotencyFor(options.sessionStore, { maxEntries: o.publishDedupeLimit }));
     if (options.forward) {
       this.forwarder = new Forwarder(this.records.nodeId);
       const advertise = typeof options.forward === "object" ? options.forward.advertise : undefined;
@@ -316,6 +327,18 @@ export class BayeuxServer
     };
   }
 
+  claimPublish(clientId: string, id: string): boolean | Promise<boolean> {
+    const claims = this.#claims;
+    return claims === null || claims.claim(clientId, id, this.options.publishDedupeWindow);
+  }
+
+  releasePublish(clientId: string, id: string): void {
+    const released = this.#claims?.release(clientId, id);
+    if (released instanceof Promise) {
+      released.catch((err) => debug("cannot release publish %s of %s: %s", id, clientId, err));
+    }
+  }
+
   servicesFor(channel: string): ServiceHandler[] {
     const out: ServiceHandler[] = [];
     for (const { pattern, handler } of this.#services) {
@@ -372,6 +395,8 @@ export class BayeuxServer
     this.wheel.close();
     this.router.close();
     this.forwarder?.close();
+    // A claim table given as an option belongs to the caller.
+    if (this.#claims !== null && this.#ownsClaims) void this.#claims.close();
     this.emit("close");
   }
 
