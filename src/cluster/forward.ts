@@ -102,8 +102,8 @@ export class Forwarder {
 
   /**
    * Replays `req` to `target` and streams the answer into `res`. `fail` is
-   * called (and nothing written) when the owner cannot be reached before it
-   * answered; once it answered, an error only ends both sides. `body` is
+   * called with the error (and nothing written) when the owner cannot be
+   * reached before it answered (`ECONNREFUSED`: nothing listens there); once it answered, an error only ends both sides. `body` is
    * the request body when it was already read (to find the session id in
    * it; null: none), sent as read; undefined streams it from `req`.
    */
@@ -111,7 +111,7 @@ export class Forwarder {
     target: ForwardTarget,
     req: IncomingMessage,
     res: ServerResponse,
-    fail: () => void,
+    fail: (err: Error) => void,
     body?: string | null,
   ): void {
     const headers: Record<string, string | string[]> = {};
@@ -139,9 +139,9 @@ export class Forwarder {
       answer.pipe(res);
       answer.on("error", () => res.destroy());
     });
-    upstream.on("error", () => {
+    upstream.on("error", (err) => {
       if (answered || res.headersSent) res.destroy();
-      else fail();
+      else fail(err);
     });
     // The client gave up (a long poll cut): the owner must see it too.
     res.on("close", () => {
@@ -155,14 +155,14 @@ export class Forwarder {
   /**
    * Replays the upgrade request `req` (plus the bytes already read past its
    * head) to `target` on a new connection and pipes the two connections
-   * together; `fail` is called when the owner cannot be reached.
+   * together; `fail` is called with the error when the owner cannot be reached.
    */
   upgrade(
     target: ForwardTarget,
     req: IncomingMessage,
     socket: Duplex,
     head: Buffer,
-    fail: () => void,
+    fail: (err: Error) => void,
   ): void {
     const lines = [`${req.method} ${req.url} HTTP/1.1`];
     const raw = req.rawHeaders;
@@ -181,9 +181,9 @@ export class Forwarder {
       upstream.pipe(socket);
       socket.pipe(upstream);
     });
-    upstream.on("error", () => {
+    upstream.on("error", (err) => {
       if (connected) socket.destroy();
-      else fail();
+      else fail(err);
     });
     socket.on("error", () => upstream.destroy());
     socket.on("close", () => upstream.destroy());

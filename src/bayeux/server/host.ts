@@ -67,6 +67,12 @@ export interface ProcessorHost {
   readonly closed: boolean;
   findSession(clientId: unknown): BayeuxSession | undefined;
   /**
+   * A session this node does not hold whose owner died: taken over here
+   * (a promise of it, or of undefined when that failed); undefined when
+   * there is nothing to try.
+   */
+  adopt(clientId: unknown): Promise<BayeuxSession | undefined> | undefined;
+  /**
    * A new session (recorded in the session store), or undefined when
    * `maxSessions` is reached or the store cannot record it.
    */

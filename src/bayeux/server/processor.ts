@@ -133,6 +133,17 @@ export class Processor {
     raw: readonly unknown[],
     context: ProcessContext,
   ): ProcessResult | Promise<ProcessResult> {
+    const id = ownerId(raw);
+    const host = this.#host;
+    if (host.findSession(id) === undefined) {
+      // Another node's session whose owner died: taken over first, if it can be.
+      const adopting = host.adopt(id);
+      if (adopting !== undefined) return adopting.then(() => this.#start(raw, context));
+    }
+    return this.#start(raw, context);
+  }
+
+  #start(raw: readonly unknown[], context: ProcessContext): ProcessResult | Promise<ProcessResult> {
     const owner = this.#host.findSession(ownerId(raw));
     if (owner !== undefined && owner.inFlight !== null) {
       const run = () => this.#run(new Batch(raw, context));

@@ -15,7 +15,9 @@ import {
 } from "../../cluster/forward.js";
 import type { Idempotency } from "../../cluster/idempotency.js";
 import { idempotencyFor } from "../../cluster/idempotency-for.js";
+import { MemorySessionStore } from "../../cluster/memory-session-store.js";
 import { OwnerLocator } from "../../cluster/owner-locator.js";
+import type { SessionRecord } from "../../cluster/session-store.js";
 import {
   type BayeuxMessage,
   channelMatches,
@@ -41,10 +43,35 @@ import type {
 } from "./host.js";
 import { type BayeuxServerOptions, type ResolvedOptions, resolveOptions } from "./options.js";
 import { Processor } from "./processor.js";
-import { BayeuxSession, type SessionOwner } from "./session.js";
+import { type AckState, BayeuxSession, type KeptDelivery, type SessionOwner } from "./session.js";
 import { SessionRecords } from "./session-records.js";
 
 const debug = createDebug("bayeux:server");
+
+/** How long a refused forward counts as "the owner is gone", ms. */
+const REFUSED_FOR = 10_000;
+/** Most refused clientIds remembered. */
+const REFUSED_KEPT = 1000;
+
+/** The ack state of a session record, or null when the session had no acks. */
+function ackStateOf(value: unknown): AckState | null {
+  const ack = value as Partial<AckState> | null;
+  if (ack === null || typeof ack !== "object") return null;
+  const { batch, sent, acked } = ack;
+  if (![batch, sent, acked].every((n) => typeof n === "number" && Number.isSafeInteger(n))) {
+    return null;
+  }
+  return { batch, sent, acked } as AckState;
+}
+
+/** The subscriptions of a session record, valid ones only. */
+function channelsOf(value: unknown): string[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter(
+    (c): c is string =>
+      typeof c === "string" && isSubscribable(c) && !isMetaChannel(c) && !isServiceChannel(c),
+  );
+}
 
 /** Events of {@link BayeuxServer}. */
 export interface BayeuxServerEvents {
@@ -54,6 +81,8 @@ export interface BayeuxServerEvents {
   /** A publish routed to subscribers; `clientId` is null for `server.publish`. */
   publish: [clientId: string | null, channel: string, data: unknown];
   disconnect: [clientId: string, reason: DisconnectReason];
+  /** This node took over the session of `clientId` from the dead node `from`. */
+  adopt: [clientId: string, from: string];
   close: [];
 }
 
@@ -133,6 +162,19 @@ export class BayeuxServer
   /** Peer addresses parsed, by advertised string. */
   #flushQueue: Set<BayeuxSession> | null = null;
   #closed = false;
+  /**
+   * Whether this node takes over sessions of dead owners: only with a
+   * broker or forwarding, which say that a node died (a single node alone
+   * never adopts).
+   */
+  readonly #adopts: boolean;
+  /** Nodes the broker saw leave (said goodbye or missed their heartbeats). */
+  readonly #downNodes = new Set<string>();
+  /** ClientIds whose forward to the owner was refused (connection refused), and when. */
+  readonly #refused = new Map<string, number>();
+  /** Adoptions under way, so concurrent batches of one client share one. */
+  readonly #adopting = new Map<string, Promise<BayeuxSession | undefined>>();
+  #stopNodes: (() => void) | null = null;
 
   constructor(options: BayeuxServerOptions = {}, topics?: TopicRouter<ChannelSubscriber>) {
     super();
@@ -152,6 +194,13 @@ export class BayeuxServer
       lifetime: o.timeout + o.interval + o.sessionGrace,
     });
     this.#owners = new OwnerLocator(this.records);
+    this.#adopts = options.broker !== undefined || Boolean(options.forward);
+    if (options.broker) {
+      this.#stopNodes = options.broker.onNodes((event, node) => {
+        if (event === "down") this.#downNodes.add(node);
+        else this.#downNodes.delete(node);
+      });
+    }
     this.#ownsClaims = options.publishDedupe === undefined;
     this.#claims =
       o.publishDedupeWindow === 0
@@ -196,6 +245,89 @@ export class BayeuxServer
   /** Package-internal: where the owner of `clientId` is reached, or null (none, or this node). */
   locateOwner(clientId: string, done: (target: ForwardTarget | null) => void): void {
     this.#owners.locate(clientId, done);
+  }
+
+  /**
+   * Package-internal (transport glue): forwarding a request of `clientId`
+   * to its owner failed with `err`. A refused connection means the owner is
+   * gone, so this node may adopt the session (see {@link adopt}).
+   */
+  ownerUnreachable(clientId: string, err: unknown): void {
+    const code = (err as { code?: unknown } | null)?.code;
+    debug("forward of %s to its owner failed: %s", clientId, code ?? err);
+    if (code !== "ECONNREFUSED") return;
+    // Bounded: a burst of refusals forgets the older ones (they are only hints).
+    if (this.#refused.size >= REFUSED_KEPT) this.#refused.clear();
+    this.#refused.set(clientId, Date.now());
+  }
+
+  /**
+   * Takes over the session of `clientId` when its owner node is gone (the
+   * broker saw it leave, or a forward to it was refused) and its record is
+   * in the session store: claims the record (compare and set of its owner,
+   * so one node wins), subscribes to what the record lists, and for an
+   * ack-extension client takes up the deliveries kept in its ack log, to
+   * send first. Undefined (synchronously) when there is nothing to try; a
+   * promise of the session, or of undefined when it could not be adopted.
+   */
+  adopt(clientId: unknown): Promise<BayeuxSession | undefined> | undefined {
+    if (!this.#adopts || this.#closed || typeof clientId !== "string" || clientId === "") {
+      return undefined;
+    }
+    if (this.#sessions.has(clientId)) return undefined;
+    const pending = this.#adopting.get(clientId);
+    if (pending !== undefined) return pending;
+    const store = this.records.store;
+    // A memory store answers now: the common miss (no record) makes no promise.
+    if (store instanceof MemorySessionStore && !this.#orphaned(store.getNow(clientId))) {
+      return undefined;
+    }
+    const adopting = this.#adoptNow(clientId).finally(() => this.#adopting.delete(clientId));
+    this.#adopting.set(clientId, adopting);
+    return adopting;
+  }
+
+  /** Whether `record` is a session whose owner is known to be gone. */
+  #orphaned(record: SessionRecord | undefined): record is SessionRecord {
+    if (record === undefined || record.owner === this.nodeId) return false;
+    if (this.#downNodes.has(record.owner)) return true;
+    const refusedAt = this.#refused.get(record.id);
+    return refusedAt !== undefined && Date.now() - refusedAt < REFUSED_FOR;
+  }
+
+  async #adoptNow(id: string): Promise<BayeuxSession | undefined> {
+    try {
+      const record = await this.records.store.get(id);
+      if (!this.#orphaned(record) || this.#closed) return undefined;
+      if (this.#sessions.size >= this.options.maxSessions) return undefined;
+      if (!(await this.records.claim(id, record.owner))) {
+        debug("session %s was adopted by another node first", id);
+        return undefined;
+      }
+      this.#refused.delete(id);
+      const ack = ackStateOf(record.data.ack);
+      let kept: KeptDelivery[] = [];
+      if (ack !== null) {
+        kept = await this.records.kept(id).catch((err: unknown) => {
+          debug("cannot read the ack log of %s: %s", id, err);
+          return [];
+        });
+      }
+      const existing = this.#sessions.get(id);
+      if (existing !== undefined || this.#closed) return existing;
+      const session = this.#open(id);
+      session.connected = true;
+      if (ack !== null) session.adoptAcks(ack, kept);
+      const channels = channelsOf(record.data.subscriptions);
+      session.adoptSubscriptions(channels);
+      for (const channel of channels) this.router.subscribe(session, channel);
+      debug("session %s adopted from node %s (%d kept deliveries)", id, record.owner, kept.length);
+      this.emit("adopt", id, record.owner);
+      return session;
+    } catch (err) {
+      debug("cannot adopt session %s: %s", id, err);
+      return undefined;
+    }
   }
 
   /** This node's id: the owner the session store records for its clientIds. */
@@ -395,6 +527,7 @@ export class BayeuxServer
     this.wheel.close();
     this.router.close();
     this.forwarder?.close();
+    this.#stopNodes?.();
     // A claim table given as an option belongs to the caller.
     if (this.#claims !== null && this.#ownsClaims) void this.#claims.close();
     this.emit("close");

@@ -146,17 +146,38 @@ export class BayeuxHttpHandler {
     const foreign = wasForwarded(req) ? undefined : server.foreignClientId(batch);
     const forwarder = server.forwarder;
     if (foreign !== undefined && forwarder !== null) {
+      const local = (): void => void this.#process(req, res, batch, jsonp);
       server.locateOwner(foreign, (target) => {
-        if (target === null) void this.#process(req, res, batch, jsonp);
-        else {
-          forwarder.request(
-            target,
-            req,
-            res,
-            () => void this.#process(req, res, batch, jsonp),
-            raw,
-          );
+        if (target === null) {
+          local();
+          return;
         }
+        forwarder.request(
+          target,
+          req,
+          res,
+          (err) => {
+            // The owner is unreachable: adopted here if it is gone, or (when
+            // another node adopted it first) forwarded once more to that one.
+            server.ownerUnreachable(foreign, err);
+            const adopting = server.adopt(foreign);
+            if (adopting === undefined) {
+              local();
+              return;
+            }
+            adopting.then((session) => {
+              if (session !== undefined) local();
+              else {
+                server.locateOwner(foreign, (next) => {
+                  if (next === null || (next.host === target.host && next.port === target.port)) {
+                    local();
+                  } else forwarder.request(next, req, res, local, raw);
+                });
+              }
+            }, local);
+          },
+          raw,
+        );
       });
       return;
     }

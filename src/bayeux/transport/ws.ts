@@ -361,7 +361,10 @@ export class BayeuxSocket implements SessionSocket, TickMark, BacklogWatcher {
         });
         remote.on("error", (err) => {
           debug("relay to %s:%d failed: %s", target.host, target.port, err.message);
-          if (!open) void Promise.resolve(this.#process(batch)).then(resolve, resolve);
+          if (open) return;
+          // An owner that is gone: its session is adopted here, if it can be.
+          server.ownerUnreachable(clientId, err);
+          void Promise.resolve(this.#process(batch)).then(resolve, resolve);
         });
       });
     });
