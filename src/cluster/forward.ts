@@ -105,7 +105,9 @@ export class Forwarder {
    * called with the error (and nothing written) when the owner cannot be
    * reached before it answered (`ECONNREFUSED`: nothing listens there); once it answered, an error only ends both sides. `body` is
    * the request body when it was already read (to find the session id in
-   * it; null: none), sent as read; undefined streams it from `req`.
+   * it; null: none), sent as read, and once more on a new connection when
+   * the first attempt fails other than by a refusal (a kept-alive
+   * connection the owner had closed); undefined streams it from `req`.
    */
   request(
     target: ForwardTarget,
@@ -113,6 +115,7 @@ export class Forwarder {
     res: ServerResponse,
     fail: (err: Error) => void,
     body?: string | null,
+    retried = false,
   ): void {
     const headers: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(req.headers)) {
@@ -126,7 +129,8 @@ export class Forwarder {
       method: req.method,
       path: req.url,
       headers,
-      agent: this.#agent,
+      // A retry goes on a new connection: the kept-alive one just failed.
+      agent: retried ? false : this.#agent,
     });
     let answered = false;
     upstream.on("response", (answer) => {
@@ -141,7 +145,12 @@ export class Forwarder {
     });
     upstream.on("error", (err) => {
       if (answered || res.headersSent) res.destroy();
-      else fail(err);
+      else if (!retried && body !== undefined && !refused(err) && !res.destroyed) {
+        // A kept-alive connection the owner closed (or reset as it died):
+        // a body already read is sent once more on a new connection, which
+        // the owner answers, or which is refused when it is gone.
+        this.request(target, req, res, fail, body, true);
+      } else fail(err);
     });
     // The client gave up (a long poll cut): the owner must see it too.
     res.on("close", () => {
@@ -194,6 +203,11 @@ export class Forwarder {
   close(): void {
     this.#agent.destroy();
   }
+}
+
+/** Whether `err` says that nothing listens at the address (the owner process is gone). */
+export function refused(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === "ECONNREFUSED";
 }
 
 function appendForwardedFor(

@@ -119,6 +119,23 @@ describe("adopting the session of a dead owner (memory backends)", () => {
     assert.deepEqual(after.data, []);
   });
 
+  it("the owner's last record write was lost: the client's ack still says what it holds", async () => {
+    const { nodes, store, kill } = cluster();
+    const [a, b] = nodes;
+    const clientId = await ackClient(a, "/q");
+    const stale = structuredClone(store.getNow(clientId)?.data.ack);
+    a.publish("/q", "m1");
+    a.publish("/q", "m2");
+    const first = await poll(a, clientId, 0);
+    assert.deepEqual(first.data, ["m1", "m2"]);
+    a.publish("/q", "m3");
+    // As if the write of the batch never reached the store before the crash.
+    store.updateNow(clientId, { ack: stale });
+    await kill(0);
+    const next = await poll(b, clientId, first.batch as number);
+    assert.deepEqual(next.data, ["m3"]);
+  });
+
   it("adopts a session without acks: its subscriptions are restored", async () => {
     const { nodes, kill } = cluster();
     const [a, b, c] = nodes;

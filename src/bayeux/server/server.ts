@@ -57,11 +57,9 @@ const REFUSED_KEPT = 1000;
 function ackStateOf(value: unknown): AckState | null {
   const ack = value as Partial<AckState> | null;
   if (ack === null || typeof ack !== "object") return null;
-  const { batch, sent, acked } = ack;
-  if (![batch, sent, acked].every((n) => typeof n === "number" && Number.isSafeInteger(n))) {
-    return null;
-  }
-  return { batch, sent, acked } as AckState;
+  const { sent, acked } = ack;
+  if (![sent, acked].every((n) => typeof n === "number" && Number.isSafeInteger(n))) return null;
+  return { sent, acked } as AckState;
 }
 
 /** The subscriptions of a session record, valid ones only. */

@@ -81,19 +81,20 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
   readonly #expiry: TimerEntry;
   #holdEntry: TimerEntry | null = null;
   #queue: Delivery[] | null = null;
-  /** Ack extension: the last batch number sent, and what it carried. */
-  #batch = 0;
-  #unacked: Delivery[] | null = null;
   /**
    * Ack extension: every delivery is numbered and kept in the ack log when
-   * it is queued; `#seq` is the last number given, `#sentSeq` the last sent
-   * in a batch, `#ackedSeq` the last the client acknowledged. The session
-   * record carries the last two, so a node adopting the session knows which
-   * kept deliveries the client still needs.
+   * it is queued. `#seq` is the last number given, `#sentSeq` the last sent,
+   * `#ackedSeq` the last the client acknowledged. A batch is named by the
+   * number of its last delivery (`ext.ack` of a connect reply is
+   * `#sentSeq`), so the ack a client echoes says which deliveries it holds,
+   * on any node: what an adopting node needs, even when the dead owner's
+   * last record write was lost.
    */
   #seq = 0;
   #sentSeq = 0;
   #ackedSeq = 0;
+  /** What the last batch carried, until the client acknowledges it. */
+  #unacked: Delivery[] | null = null;
   /** An adopted session's kept deliveries, until the client's first ack says which it has. */
   #recovered: RecoveredAcks | null = null;
   #closed = false;
@@ -206,12 +207,12 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
   }
 
   /**
-   * Ack extension: the client has received every batch up to `batch`, so
-   * what was sent in them need not be kept.
+   * Ack extension: the client holds every delivery up to number `batch`,
+   * so what was sent in the last batch need not be kept.
    */
   acknowledge(batch: unknown): void {
     if (this.#recovered !== null) this.#resume(batch);
-    if (typeof batch !== "number" || batch < this.#batch || this.#unacked === null) return;
+    if (typeof batch !== "number" || batch < this.#sentSeq || this.#unacked === null) return;
     this.#unacked = null;
     this.#ackedSeq = this.#sentSeq;
     // Deliveries queued since the batch went out are kept in the log too:
@@ -223,9 +224,9 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
   /** Deliveries for a `/meta/connect` reply; with acks, stamps `ext.ack` on it. */
   takeForConnect(reply: BayeuxMessage): Delivery[] {
     if (!this.ackEnabled) return this.takeForReply();
-    // Unacknowledged deliveries go out again, ahead of new ones, under a new
-    // batch number: the client sees each message once it acks that batch.
-    // What is sent stays in the ack log (and here, encoded) until acknowledged.
+    // Unacknowledged deliveries go out again, ahead of new ones: the client
+    // sees each message once it acks the batch. What is sent stays in the
+    // ack log (and here, encoded) until acknowledged.
     if (this.#recovered !== null) this.#resume(undefined);
     let out = this.#unacked ?? EMPTY;
     const fresh = this.#queue;
@@ -235,11 +236,10 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
       this.#sentSeq = this.#seq;
     }
     if (out.length > 0) {
-      this.#batch++;
       this.#unacked = out;
       this.#writeAck();
     }
-    reply.ext = { ...reply.ext, ack: this.#batch };
+    reply.ext = { ...reply.ext, ack: this.#sentSeq };
     return out;
   }
 
@@ -251,31 +251,29 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
    */
   adoptAcks(state: AckState, kept: readonly KeptDelivery[]): void {
     this.ackEnabled = true;
-    this.#batch = state.batch;
-    this.#sentSeq = state.sent;
-    this.#ackedSeq = state.acked;
     let seq = state.sent;
     for (const entry of kept) if (entry.seq > seq) seq = entry.seq;
     this.#seq = seq;
-    this.#recovered = { batch: state.batch, sent: state.sent, acked: state.acked, kept };
+    this.#sentSeq = this.#ackedSeq = state.acked;
+    this.#recovered = { ...state, kept };
   }
 
   /**
-   * The client's first ack after an adoption: an ack of the last batch the
-   * old owner sent means it has everything sent, so only what was queued
-   * there and never sent goes out; any other ack (that batch was lost with
-   * the owner) means everything unacknowledged goes out again.
+   * The client's first ack after an adoption names the last delivery it
+   * holds: every kept one after it goes out (again), in order, ahead of new
+   * ones. Without an ack, what the record says was acknowledged counts.
    */
   #resume(batch: unknown): void {
     const recovered = this.#recovered;
     if (recovered === null) return;
     this.#recovered = null;
     const has =
-      typeof batch === "number" && batch >= recovered.batch ? recovered.sent : recovered.acked;
+      typeof batch === "number" && Number.isSafeInteger(batch) && batch > recovered.acked
+        ? Math.min(batch, this.#seq)
+        : recovered.acked;
     const again: Delivery[] = [];
     for (const entry of recovered.kept) if (entry.seq > has) again.push(entry.delivery);
-    this.#ackedSeq = has;
-    this.#sentSeq = has;
+    this.#ackedSeq = this.#sentSeq = has;
     if (again.length > 0) {
       const queued = this.#queue;
       this.#queue = queued === null ? again : again.concat(queued);
@@ -283,9 +281,9 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
     this.#writeAck();
   }
 
-  /** The record's ack state: the last batch, and the numbers sent and acknowledged. */
+  /** The record's ack state: the numbers last sent and acknowledged. */
   #writeAck(): void {
-    const ack: AckState = { batch: this.#batch, sent: this.#sentSeq, acked: this.#ackedSeq };
+    const ack: AckState = { sent: this.#sentSeq, acked: this.#ackedSeq };
     this.#owner.records.update(this.id, { ack });
   }
 
@@ -374,9 +372,7 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
 
 /** The ack-extension state a session record carries (data field `ack`). */
 export interface AckState {
-  /** The last batch number sent. */
-  batch: number;
-  /** The number of the last delivery sent in a batch. */
+  /** The number of the last delivery sent (the last batch's name). */
   sent: number;
   /** The number of the last delivery the client acknowledged. */
   acked: number;
