@@ -6,6 +6,9 @@
  * backends and on the shared Redis (where claims are Redis keys).
  */
 import assert from "node:assert/strict";
+import { once } from "node:events";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { BayeuxServerOptions } from "../../src/bayeux/index.js";
 import type { Broker } from "../../src/cluster/index.js";
@@ -15,6 +18,7 @@ import { closeRedis, connectRedis, type RedisConnection } from "../../src/cluste
 import { RedisSessionStore } from "../../src/cluster/redis-session-store.js";
 import type { SessionStore } from "../../src/cluster/session-store.js";
 import { connected, post, type Running, startServer } from "../bayeux/helpers.js";
+import { faye, shutdown } from "../helpers/faye.js";
 import {
   countKeys,
   eventually,
@@ -36,6 +40,66 @@ interface Backend {
 }
 
 let unique = 0;
+
+interface DroppingProxy {
+  url: string;
+  /** Requests passed to a node. */
+  forwarded: number;
+  /** Replies dropped. */
+  dropped: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A round-robin proxy to `urls` that drops the reply of the first request
+ * whose body passes `drop`: the node answered, the client never hears it
+ * (as when a connection breaks on the way back), so the client resends.
+ */
+async function startDroppingProxy(
+  urls: string[],
+  drop: (body: string) => boolean,
+): Promise<DroppingProxy> {
+  let next = 0;
+  const state = { forwarded: 0, dropped: 0 };
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", async () => {
+      const body = Buffer.concat(chunks).toString();
+      const target = urls[next++ % urls.length];
+      state.forwarded++;
+      const answer = await fetch(target, {
+        method: req.method,
+        headers: { "content-type": req.headers["content-type"] ?? "application/json" },
+        body: req.method === "POST" ? body : undefined,
+      }).catch(() => null);
+      const text = answer ? await answer.text() : "";
+      if (answer === null || (state.dropped === 0 && drop(body))) {
+        if (answer !== null) state.dropped++;
+        res.destroy();
+        return;
+      }
+      res.writeHead(answer.status, { "content-type": "application/json" });
+      res.end(text);
+    });
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}${new URL(urls[0]).pathname}`,
+    get forwarded() {
+      return state.forwarded;
+    },
+    get dropped() {
+      return state.dropped;
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
 
 function suite(name: string, makeBackend: () => Promise<Backend>): void {
   describe(`idempotent publish on two nodes (${name})`, () => {
@@ -129,6 +193,39 @@ function suite(name: string, makeBackend: () => Promise<Backend>): void {
         await post(b.url, [{ ...publish, clientId: other, data: { n: 3 } }]);
         for (const h of await fence(pair, channel, heard)) {
           assert.deepEqual(h, ['{"n":1}', '{"n":2}', '{"n":3}']);
+        }
+      },
+    );
+
+    it(
+      "a Faye client whose publish reply is lost resends it; it is delivered once",
+      T,
+      async () => {
+        const pair = await start();
+        const channel = `/dedupe/faye${++unique}`;
+        const heard = await listen(pair, channel);
+        const proxy = await startDroppingProxy(
+          pair.map((r) => r.url),
+          (body) => body.includes(`"channel":"${channel}"`) && body.includes('"data"'),
+        );
+        const client = new faye.Client(proxy.url, { retry: 0.1, timeout: 5 });
+        client.disable("websocket");
+        let publishes = 0;
+        client.addExtension({
+          outgoing(m: { channel: string }, cb: (m: unknown) => void) {
+            if (m.channel === channel) publishes++;
+            cb(m);
+          },
+        });
+        try {
+          await client.publish(channel, { n: 1 });
+          assert.equal(proxy.dropped, 1, "the first reply was dropped");
+          assert.ok(proxy.forwarded >= 2, "the publish went out again");
+          for (const h of await fence(pair, channel, heard)) assert.deepEqual(h, ['{"n":1}']);
+          assert.equal(publishes, 1, "one publish (Faye resends the same message)");
+        } finally {
+          await shutdown(client);
+          await proxy.close();
         }
       },
     );
