@@ -15,6 +15,7 @@
  * and the adoption may be lost: see docs/bayeux-server.md.)
  */
 import assert from "node:assert/strict";
+import type { Socket } from "node:net";
 import { after, afterEach, before, describe, it } from "node:test";
 import { AckExtension, CometD, type Message } from "cometd";
 import { adapt } from "cometd-nodejs-client";
@@ -62,6 +63,8 @@ interface Node {
   run: Running;
   backends: NodeBackends;
   dead: boolean;
+  /** Every TCP connection the node accepted, websockets included. */
+  sockets: Set<Socket>;
 }
 
 /** A client under test: its clientId, what it received, how many handshakes it made. */
@@ -100,7 +103,12 @@ function suite(name: string, makeBackend: () => Promise<Backend>): void {
           forward: true,
           timeout: 500,
         });
-        nodes.push({ run, backends, dead: false });
+        const sockets = new Set<Socket>();
+        run.http.on("connection", (socket: Socket) => {
+          sockets.add(socket);
+          socket.on("close", () => sockets.delete(socket));
+        });
+        nodes.push({ run, backends, dead: false, sockets });
       }
       proxy = await startRoundRobinProxy(nodes.map((n) => Number(new URL(n.run.url).port)));
       proxyUrl = `${proxy.url}${new URL(nodes[0].run.url).pathname}`;
@@ -115,12 +123,12 @@ function suite(name: string, makeBackend: () => Promise<Backend>): void {
       }
     });
 
-    /** Kills node i: every connection dropped at once, no goodbye. */
+    /** Kills node i: every connection (websockets too) dropped at once, no goodbye. */
     async function kill(node: Node): Promise<void> {
       await node.backends.written();
       node.dead = true;
-      node.run.http.closeAllConnections();
       node.run.http.close();
+      for (const socket of node.sockets) socket.destroy();
       await node.backends.crash();
     }
 
@@ -218,40 +226,42 @@ function suite(name: string, makeBackend: () => Promise<Backend>): void {
       }
     });
 
-    it("Switchboard's client over long-polling with acks", T, async () => {
-      await start();
-      const channel = `/adopt/sb${++unique}`;
-      const client = new BayeuxClient(proxyUrl, {
-        transports: ["long-polling"],
-        maxNetworkDelay: 3000,
-        backoff: { initialDelay: 50, maxDelay: 200 },
-      });
-      let handshakes = 0;
-      client.addExtension({
-        outgoing(message) {
-          if (message.channel === "/meta/handshake") handshakes++;
-          return message;
-        },
-      });
-      const received: unknown[] = [];
-      try {
-        await client.init();
-        assert.equal(client.ackExtension?.enabled, true);
-        await client.subscribe(channel, (m) => received.push(m.data));
-        await scenario(
-          {
-            clientId: () => client.clientId,
-            received,
-            handshakes: () => handshakes,
-            duplicatesDropped: () => client.ackExtension?.duplicatesDropped ?? 0,
-            stop: () => client.disconnect(),
+    for (const transport of ["long-polling", "websocket"] as const) {
+      it(`Switchboard's client over ${transport} with acks`, T, async () => {
+        await start();
+        const channel = `/adopt/sb${++unique}`;
+        const client = new BayeuxClient(proxyUrl, {
+          transports: [transport],
+          maxNetworkDelay: 3000,
+          backoff: { initialDelay: 50, maxDelay: 200 },
+        });
+        let handshakes = 0;
+        client.addExtension({
+          outgoing(message) {
+            if (message.channel === "/meta/handshake") handshakes++;
+            return message;
           },
-          channel,
-        );
-      } finally {
-        await Promise.race([client.disconnect(), until(() => false, 3000).catch(() => {})]);
-      }
-    });
+        });
+        const received: unknown[] = [];
+        try {
+          await client.init();
+          assert.equal(client.ackExtension?.enabled, true);
+          await client.subscribe(channel, (m) => received.push(m.data));
+          await scenario(
+            {
+              clientId: () => client.clientId,
+              received,
+              handshakes: () => handshakes,
+              duplicatesDropped: () => client.ackExtension?.duplicatesDropped ?? 0,
+              stop: () => client.disconnect(),
+            },
+            channel,
+          );
+        } finally {
+          await Promise.race([client.disconnect(), until(() => false, 3000).catch(() => {})]);
+        }
+      });
+    }
   });
 }
 

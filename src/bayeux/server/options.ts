@@ -139,8 +139,10 @@ export interface BayeuxServerOptions {
    * (one hop; the body is read to find the clientId and sent on as read)
    * instead of answered `402::Unknown client`. Needs a `sessionStore` shared
    * by the nodes. `advertise` is the `http://host:port` peers reach this
-   * node at; default: the local address of the first request this server
-   * answers. Default: off.
+   * node at; default: the local address of the first request (or websocket
+   * upgrade) this server answers. With a broker too, a session whose owner
+   * died is adopted by the node its client reaches next (see
+   * docs/bayeux-server.md). Default: off.
    *
    * @example
    * new BayeuxServer({ sessionStore, nodeId: "n1", forward: { advertise: "http://10.0.0.5:3000" } });

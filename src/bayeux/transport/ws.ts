@@ -102,6 +102,8 @@ export class BayeuxSocket implements SessionSocket, TickMark, BacklogWatcher {
     this.#server = server;
     this.#outbox = outbox;
     const forwarding = server.forwarder !== null;
+    // A node whose first client came over a websocket learns its address here.
+    if (forwarding) server.learnAddress(request);
     this.#path = (forwarding && request.url) || "/";
     this.#forwarded = forwarding && wasForwarded(request);
     (ws as TaggedWebSocket)[SOCKET] = this;
