@@ -134,17 +134,22 @@ export class Processor {
     context: ProcessContext,
   ): ProcessResult | Promise<ProcessResult> {
     const id = ownerId(raw);
-    const host = this.#host;
-    if (host.findSession(id) === undefined) {
+    const owner = this.#host.findSession(id);
+    if (owner === undefined) {
       // Another node's session whose owner died: taken over first, if it can be.
-      const adopting = host.adopt(id);
-      if (adopting !== undefined) return adopting.then(() => this.#start(raw, context));
+      const adopting = this.#host.adopt(id);
+      if (adopting !== undefined) {
+        return adopting.then((adopted) => this.#start(raw, context, adopted));
+      }
     }
-    return this.#start(raw, context);
+    return this.#start(raw, context, owner);
   }
 
-  #start(raw: readonly unknown[], context: ProcessContext): ProcessResult | Promise<ProcessResult> {
-    const owner = this.#host.findSession(ownerId(raw));
+  #start(
+    raw: readonly unknown[],
+    context: ProcessContext,
+    owner: BayeuxSession | undefined,
+  ): ProcessResult | Promise<ProcessResult> {
     if (owner !== undefined && owner.inFlight !== null) {
       const run = () => this.#run(new Batch(raw, context));
       const chained = owner.inFlight.then(run, run);

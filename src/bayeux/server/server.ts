@@ -52,6 +52,8 @@ const debug = createDebug("bayeux:server");
 const REFUSED_FOR = 10_000;
 /** Most refused clientIds remembered. */
 const REFUSED_KEPT = 1000;
+/** Most departed nodes remembered. */
+const DOWN_NODES_KEPT = 1000;
 
 /** The ack state of a session record, or null when the session had no acks. */
 function ackStateOf(value: unknown): AckState | null {
@@ -195,8 +197,14 @@ export class BayeuxServer
     this.#adopts = options.broker !== undefined || Boolean(options.forward);
     if (options.broker) {
       this.#stopNodes = options.broker.onNodes((event, node) => {
-        if (event === "down") this.#downNodes.add(node);
-        else this.#downNodes.delete(node);
+        if (event === "up") this.#downNodes.delete(node);
+        else {
+          // Bounded: the oldest departures are forgotten first.
+          if (this.#downNodes.size >= DOWN_NODES_KEPT) {
+            this.#downNodes.delete(this.#downNodes.values().next().value as string);
+          }
+          this.#downNodes.add(node);
+        }
       });
     }
     this.#ownsClaims = options.publishDedupe === undefined;
