@@ -9,6 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { ackStream } from "../../src/bayeux/server/session-records.js";
 import { MemoryBrokerHub } from "../../src/cluster/index.js";
 import { MemoryMessageLog } from "../../src/cluster/memory-message-log.js";
 import { MemorySessionStore } from "../../src/cluster/memory-session-store.js";
@@ -132,6 +133,29 @@ describe("adopting the session of a dead owner (memory backends)", () => {
     // As if the write of the batch never reached the store before the crash.
     store.updateNow(clientId, { ack: stale });
     await kill(0);
+    const next = await poll(b, clientId, first.batch as number);
+    assert.deepEqual(next.data, ["m3"]);
+  });
+
+  it("an ack leaves in the log only what the client still needs", async () => {
+    const { nodes, ackLog, kill } = cluster();
+    const [a, b] = nodes;
+    const clientId = await ackClient(a, "/q");
+    const kept = () =>
+      ackLog
+        .readAfterNow(ackStream(clientId), null)
+        .entries.map((e) => String(e.payload).slice(0, String(e.payload).indexOf(" ")));
+    a.publish("/q", "m1");
+    a.publish("/q", "m2");
+    const first = await poll(a, clientId, 0);
+    a.publish("/q", "m3");
+    assert.deepEqual(kept(), ["1", "2", "3"]);
+    // The ack of m1, m2 comes while m3 waits: m3 alone stays (and goes out).
+    const second = await poll(a, clientId, first.batch as number);
+    assert.deepEqual(second.data, ["m3"]);
+    assert.deepEqual(kept(), ["3"]);
+    await kill(0);
+    // The reply carrying m3 was lost: the client still acks m2.
     const next = await poll(b, clientId, first.batch as number);
     assert.deepEqual(next.data, ["m3"]);
   });

@@ -141,12 +141,34 @@ export class SessionRecords {
       if (kept === null) debug("ack log entry %s of %s does not decode", entry.offset, id);
       else out.push(kept);
     }
-    return out;
+    // In number order, each once (an entry kept again after an acknowledgement may follow a newer one).
+    out.sort((a, b) => a.seq - b.seq);
+    return out.filter((kept, i) => i === 0 || out[i - 1].seq !== kept.seq);
   }
 
-  /** The client acknowledged every batch: what was kept for it goes. */
-  acknowledged(id: string): void {
-    this.#drop(id);
+  /**
+   * The client acknowledged every batch: what was kept for it goes, except
+   * `queued` (delivered since, not sent yet), kept again in a new stream, so
+   * that a busy session's stream does not grow between acknowledgements.
+   */
+  acknowledged(id: string, queued: readonly KeptDelivery[]): void {
+    const log = this.log;
+    if (isSyncMessageLog(log)) {
+      log.dropNow(ackStream(id));
+      for (const { seq, delivery } of queued)
+        log.appendNow(ackStream(id), encodeKept(seq, delivery));
+      return;
+    }
+    const dropped = log.drop(ackStream(id));
+    dropped.catch((err) => debug("cannot drop for %s: %s", id, err));
+    if (queued.length === 0) return;
+    // After the drop (a delivery logged meanwhile may come first: entries are read back by number).
+    dropped.then(
+      () => {
+        for (const { seq, delivery } of queued) this.logged(id, seq, delivery);
+      },
+      () => {},
+    );
   }
 
   /**

@@ -215,9 +215,9 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
     if (typeof batch !== "number" || batch < this.#sentSeq || this.#unacked === null) return;
     this.#unacked = null;
     this.#ackedSeq = this.#sentSeq;
-    // Deliveries queued since the batch went out are kept in the log too:
-    // the stream goes only when it holds nothing the client still needs.
-    if (this.#ackedSeq === this.#seq) this.#owner.records.acknowledged(this.id);
+    // The stream keeps only what the client still needs: the deliveries
+    // queued since the batch went out (numbered up to #seq) are kept again.
+    this.#owner.records.acknowledged(this.id, this.#stillQueued());
     this.#writeAck();
   }
 
@@ -277,8 +277,16 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
     if (again.length > 0) {
       const queued = this.#queue;
       this.#queue = queued === null ? again : again.concat(queued);
-    } else if (has === this.#seq) this.#owner.records.acknowledged(this.id);
+    } else if (has === this.#seq) this.#owner.records.acknowledged(this.id, []);
     this.#writeAck();
+  }
+
+  /** The queued deliveries with their numbers: the last ones given (older ones may have overflowed). */
+  #stillQueued(): KeptDelivery[] {
+    const queue = this.#queue;
+    if (queue === null || queue.length === 0) return [];
+    const first = this.#seq - queue.length + 1;
+    return queue.map((delivery, i) => ({ seq: first + i, delivery }));
   }
 
   /** The record's ack state: the numbers last sent and acknowledged. */
