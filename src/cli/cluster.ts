@@ -4,6 +4,7 @@
  * Bayeux server, closed on shutdown.
  */
 import type { Broker } from "../cluster/broker.js";
+import type { MessageLog } from "../cluster/message-log.js";
 import type { SessionStore } from "../cluster/session-store.js";
 import { CliStartError } from "./errors.js";
 import { CLUSTER_READY_TIMEOUT, type ClusterOptions } from "./options.js";
@@ -30,6 +31,7 @@ const REDIS_BROKER_MODULE = "../cluster/redis-broker.js";
 /** Where the Redis connection helpers and session store live (loaded on demand too). */
 const REDIS_KEYS_MODULE = "../cluster/redis-keys.js";
 const REDIS_SESSION_STORE_MODULE = "../cluster/redis-session-store.js";
+const REDIS_MESSAGE_LOG_MODULE = "../cluster/redis-message-log.js";
 
 /**
  * `url` without its password, for messages and logs.
@@ -96,9 +98,11 @@ export async function joinCluster(cluster: ClusterOptions): Promise<ReadyBroker>
   }
 }
 
-/** The cluster's shared session store and how to let it go. */
+/** The cluster's shared session store and Bayeux ack log, and how to let them go. */
 export interface ClusterSessions {
   store: SessionStore;
+  /** Where Bayeux ack-extension deliveries are kept, so a node adopting a session finds them. */
+  ackLog: MessageLog;
   close(): Promise<void>;
 }
 
@@ -109,6 +113,12 @@ interface RedisSessionModules {
   };
   store: {
     RedisSessionStore: new (redis: unknown, options?: { prefix?: string }) => SessionStore;
+  };
+  log: {
+    RedisMessageLog: new (
+      redis: unknown,
+      options?: { prefix?: string; maxAge?: number },
+    ) => MessageLog;
   };
 }
 
@@ -127,15 +137,16 @@ export async function openClusterSessions(cluster: ClusterOptions): Promise<Clus
     const modules: RedisSessionModules = {
       keys: (await import(REDIS_KEYS_MODULE)) as RedisSessionModules["keys"],
       store: (await import(REDIS_SESSION_STORE_MODULE)) as RedisSessionModules["store"],
+      log: (await import(REDIS_MESSAGE_LOG_MODULE)) as RedisSessionModules["log"],
     };
     const redis = await modules.keys.connectRedis(
       cluster.redisCluster ? { rootNodes: [cluster.redisUrl] } : { url: cluster.redisUrl },
     );
-    const store = new modules.store.RedisSessionStore(
-      redis,
-      cluster.prefix !== undefined ? { prefix: cluster.prefix } : {},
-    );
-    return { store, close: () => modules.keys.closeRedis(redis) };
+    const prefixed = cluster.prefix !== undefined ? { prefix: cluster.prefix } : {};
+    const store = new modules.store.RedisSessionStore(redis, prefixed);
+    // Kept until acknowledged, as long as a session may wait (the in-memory default's age).
+    const ackLog = new modules.log.RedisMessageLog(redis, { ...prefixed, maxAge: 3_600_000 });
+    return { store, ackLog, close: () => modules.keys.closeRedis(redis) };
   } catch (err) {
     throw new CliStartError(
       `cannot open the session store at ${shown}: ${(err as Error).message}`,

@@ -160,6 +160,7 @@ export async function startServer(
     if (broker) bayeuxOptions.broker = broker;
     if (sessions) {
       bayeuxOptions.sessionStore = sessions.store;
+      bayeuxOptions.ackLog = sessions.ackLog;
       bayeuxOptions.forward = ioOptions.forward ?? true;
     }
     ioOptions.bayeux = bayeuxOptions;
