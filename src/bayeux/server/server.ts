@@ -15,9 +15,7 @@ import {
 } from "../../cluster/forward.js";
 import type { Idempotency } from "../../cluster/idempotency.js";
 import { idempotencyFor } from "../../cluster/idempotency-for.js";
-import { MemorySessionStore } from "../../cluster/memory-session-store.js";
 import { OwnerLocator } from "../../cluster/owner-locator.js";
-import type { SessionRecord } from "../../cluster/session-store.js";
 import {
   type BayeuxMessage,
   channelMatches,
@@ -29,6 +27,7 @@ import {
 import { Hub, type TopicRouter } from "../../core/index.js";
 import { createDebug } from "../../shared/debug.js";
 import { TimerWheel } from "../../shared/timer-wheel.js";
+import { Adoption } from "./adoption.js";
 import { ChannelRouter } from "./channels.js";
 import { generateClientId } from "./client-id.js";
 import { type ChannelSubscriber, Delivery, deliveryOf } from "./delivery.js";
@@ -43,35 +42,10 @@ import type {
 } from "./host.js";
 import { type BayeuxServerOptions, type ResolvedOptions, resolveOptions } from "./options.js";
 import { Processor } from "./processor.js";
-import { type AckState, BayeuxSession, type KeptDelivery, type SessionOwner } from "./session.js";
+import { BayeuxSession, type SessionOwner } from "./session.js";
 import { SessionRecords } from "./session-records.js";
 
 const debug = createDebug("bayeux:server");
-
-/** How long a refused forward counts as "the owner is gone", ms. */
-const REFUSED_FOR = 10_000;
-/** Most refused clientIds remembered. */
-const REFUSED_KEPT = 1000;
-/** Most departed nodes remembered. */
-const DOWN_NODES_KEPT = 1000;
-
-/** The ack state of a session record, or null when the session had no acks. */
-function ackStateOf(value: unknown): AckState | null {
-  const ack = value as Partial<AckState> | null;
-  if (ack === null || typeof ack !== "object") return null;
-  const { sent, acked } = ack;
-  if (![sent, acked].every((n) => typeof n === "number" && Number.isSafeInteger(n))) return null;
-  return { sent, acked } as AckState;
-}
-
-/** The subscriptions of a session record, valid ones only. */
-function channelsOf(value: unknown): string[] {
-  if (!Array.isArray(value)) return [];
-  return value.filter(
-    (c): c is string =>
-      typeof c === "string" && isSubscribable(c) && !isMetaChannel(c) && !isServiceChannel(c),
-  );
-}
 
 /** Events of {@link BayeuxServer}. */
 export interface BayeuxServerEvents {
@@ -162,19 +136,8 @@ export class BayeuxServer
   /** Peer addresses parsed, by advertised string. */
   #flushQueue: Set<BayeuxSession> | null = null;
   #closed = false;
-  /**
-   * Whether this node takes over sessions of dead owners: only with a
-   * broker or forwarding, which say that a node died (a single node alone
-   * never adopts).
-   */
-  readonly #adopts: boolean;
-  /** Nodes the broker saw leave (said goodbye or missed their heartbeats). */
-  readonly #downNodes = new Set<string>();
-  /** ClientIds whose forward to the owner was refused (connection refused), and when. */
-  readonly #refused = new Map<string, number>();
-  /** Adoptions under way, so concurrent batches of one client share one. */
-  readonly #adopting = new Map<string, Promise<BayeuxSession | undefined>>();
-  #stopNodes: (() => void) | null = null;
+  /** Takes over the sessions of dead owner nodes. */
+  readonly #adoption: Adoption;
 
   constructor(options: BayeuxServerOptions = {}, topics?: TopicRouter<ChannelSubscriber>) {
     super();
@@ -194,19 +157,12 @@ export class BayeuxServer
       lifetime: o.timeout + o.interval + o.sessionGrace,
     });
     this.#owners = new OwnerLocator(this.records);
-    this.#adopts = options.broker !== undefined || Boolean(options.forward);
-    if (options.broker) {
-      this.#stopNodes = options.broker.onNodes((event, node) => {
-        if (event === "up") this.#downNodes.delete(node);
-        else {
-          // Bounded: the oldest departures are forgotten first.
-          if (this.#downNodes.size >= DOWN_NODES_KEPT) {
-            this.#downNodes.delete(this.#downNodes.values().next().value as string);
-          }
-          this.#downNodes.add(node);
-        }
-      });
-    }
+    // Only a broker or forwarding can tell that a node died: a node alone never adopts.
+    this.#adoption = new Adoption(this, {
+      open: (id) => this.#open(id),
+      broker: options.broker,
+      enabled: options.broker !== undefined || Boolean(options.forward),
+    });
     this.#ownsClaims = options.publishDedupe === undefined;
     this.#claims =
       o.publishDedupeWindow === 0
@@ -259,81 +215,16 @@ export class BayeuxServer
    * gone, so this node may adopt the session (see {@link adopt}).
    */
   ownerUnreachable(clientId: string, err: unknown): void {
-    const code = (err as { code?: unknown } | null)?.code;
-    debug("forward of %s to its owner failed: %s", clientId, code ?? err);
-    if (code !== "ECONNREFUSED") return;
-    // Bounded: a burst of refusals forgets the older ones (they are only hints).
-    if (this.#refused.size >= REFUSED_KEPT) this.#refused.clear();
-    this.#refused.set(clientId, Date.now());
+    this.#adoption.unreachable(clientId, err);
   }
 
   /**
-   * Takes over the session of `clientId` when its owner node is gone (the
-   * broker saw it leave, or a forward to it was refused) and its record is
-   * in the session store: claims the record (compare and set of its owner,
-   * so one node wins), subscribes to what the record lists, and for an
-   * ack-extension client takes up the deliveries kept in its ack log, to
-   * send first. Undefined (synchronously) when there is nothing to try; a
+   * Takes over the session of `clientId` when its owner node is gone (see
+   * adoption.ts). Undefined (synchronously) when there is nothing to try; a
    * promise of the session, or of undefined when it could not be adopted.
    */
   adopt(clientId: unknown): Promise<BayeuxSession | undefined> | undefined {
-    if (!this.#adopts || this.#closed || typeof clientId !== "string" || clientId === "") {
-      return undefined;
-    }
-    if (this.#sessions.has(clientId)) return undefined;
-    const pending = this.#adopting.get(clientId);
-    if (pending !== undefined) return pending;
-    const store = this.records.store;
-    // A memory store answers now: the common miss (no record) makes no promise.
-    if (store instanceof MemorySessionStore && !this.#orphaned(store.getNow(clientId))) {
-      return undefined;
-    }
-    const adopting = this.#adoptNow(clientId).finally(() => this.#adopting.delete(clientId));
-    this.#adopting.set(clientId, adopting);
-    return adopting;
-  }
-
-  /** Whether `record` is a session whose owner is known to be gone. */
-  #orphaned(record: SessionRecord | undefined): record is SessionRecord {
-    if (record === undefined || record.owner === this.nodeId) return false;
-    if (this.#downNodes.has(record.owner)) return true;
-    const refusedAt = this.#refused.get(record.id);
-    return refusedAt !== undefined && Date.now() - refusedAt < REFUSED_FOR;
-  }
-
-  async #adoptNow(id: string): Promise<BayeuxSession | undefined> {
-    try {
-      const record = await this.records.store.get(id);
-      if (!this.#orphaned(record) || this.#closed) return undefined;
-      if (this.#sessions.size >= this.options.maxSessions) return undefined;
-      if (!(await this.records.claim(id, record.owner))) {
-        debug("session %s was adopted by another node first", id);
-        return undefined;
-      }
-      this.#refused.delete(id);
-      const ack = ackStateOf(record.data.ack);
-      let kept: KeptDelivery[] = [];
-      if (ack !== null) {
-        kept = await this.records.kept(id).catch((err: unknown) => {
-          debug("cannot read the ack log of %s: %s", id, err);
-          return [];
-        });
-      }
-      const existing = this.#sessions.get(id);
-      if (existing !== undefined || this.#closed) return existing;
-      const session = this.#open(id);
-      session.connected = true;
-      if (ack !== null) session.adoptAcks(ack, kept);
-      const channels = channelsOf(record.data.subscriptions);
-      session.adoptSubscriptions(channels);
-      for (const channel of channels) this.router.subscribe(session, channel);
-      debug("session %s adopted from node %s (%d kept deliveries)", id, record.owner, kept.length);
-      this.emit("adopt", id, record.owner);
-      return session;
-    } catch (err) {
-      debug("cannot adopt session %s: %s", id, err);
-      return undefined;
-    }
+    return this.#adoption.adopt(clientId);
   }
 
   /** This node's id: the owner the session store records for its clientIds. */
@@ -533,7 +424,7 @@ export class BayeuxServer
     this.wheel.close();
     this.router.close();
     this.forwarder?.close();
-    this.#stopNodes?.();
+    this.#adoption.close();
     // A claim table given as an option belongs to the caller.
     if (this.#claims !== null && this.#ownsClaims) void this.#claims.close();
     this.emit("close");
