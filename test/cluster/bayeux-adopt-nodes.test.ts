@@ -6,8 +6,8 @@
  * killed abruptly: its HTTP server drops every connection at once (so
  * forwards to it are refused) and it leaves the broker without a goodbye on
  * Redis (its Redis connections are dropped, as a crash would). A CometD
- * long-polling client with its AckExtension and Switchboard's own client
- * with acks then get every message published while the session was owned
+ * client with its AckExtension and Switchboard's own client with acks, each
+ * over long-polling and over websocket, then get every message published while the session was owned
  * exactly once and in order, without a new handshake, and what is
  * published after the adoption too. (The owner's writes are let reach the
  * backend before it dies: writes are not waited for, and a crash loses the
@@ -184,47 +184,54 @@ function suite(name: string, makeBackend: () => Promise<Backend>): void {
       assert.equal(subject.duplicatesDropped(), 0, "no duplicate reached the client");
     }
 
-    it("a CometD long-polling client with AckExtension", T, async () => {
-      await start();
-      const channel = `/adopt/cometd${++unique}`;
-      const cometd = new CometD();
-      cometd.unregisterTransport("websocket");
-      cometd.registerExtension("ack", new AckExtension());
-      let handshakes = 0;
-      cometd.registerExtension("meter", {
-        outgoing(m: Message) {
-          if (m.channel === "/meta/handshake") handshakes++;
-          return m;
-        },
-      });
-      cometd.configure({ url: proxyUrl, logLevel: "warn", maxBackoff: 200, backoffIncrement: 50 });
-      const received: unknown[] = [];
-      const hs = await call((cb) => cometd.handshake(cb), 10_000);
-      assert.equal(hs.successful, true, JSON.stringify(hs));
-      const sub = await call(
-        (cb) => cometd.subscribe(channel, (m) => received.push(m.data), cb),
-        10_000,
-      );
-      assert.equal(sub.successful, true, JSON.stringify(sub));
-      try {
-        await scenario(
-          {
-            clientId: () => cometd.getClientId() ?? null,
-            received,
-            handshakes: () => handshakes,
-            duplicatesDropped: () => 0,
-            stop: async () => {},
+    for (const transport of ["long-polling", "websocket"] as const) {
+      it(`a CometD client over ${transport} with AckExtension`, T, async () => {
+        await start();
+        const channel = `/adopt/cometd${++unique}`;
+        const cometd = new CometD();
+        if (transport === "long-polling") cometd.unregisterTransport("websocket");
+        cometd.registerExtension("ack", new AckExtension());
+        let handshakes = 0;
+        cometd.registerExtension("meter", {
+          outgoing(m: Message) {
+            if (m.channel === "/meta/handshake") handshakes++;
+            return m;
           },
-          channel,
-        );
-      } finally {
-        let disconnected = false;
-        cometd.disconnect(() => {
-          disconnected = true;
         });
-        await until(() => disconnected, 3000, "CometD disconnect").catch(() => {});
-      }
-    });
+        cometd.configure({
+          url: proxyUrl,
+          logLevel: "warn",
+          maxBackoff: 200,
+          backoffIncrement: 50,
+        });
+        const received: unknown[] = [];
+        const hs = await call((cb) => cometd.handshake(cb), 10_000);
+        assert.equal(hs.successful, true, JSON.stringify(hs));
+        const sub = await call(
+          (cb) => cometd.subscribe(channel, (m) => received.push(m.data), cb),
+          10_000,
+        );
+        assert.equal(sub.successful, true, JSON.stringify(sub));
+        try {
+          await scenario(
+            {
+              clientId: () => cometd.getClientId() ?? null,
+              received,
+              handshakes: () => handshakes,
+              duplicatesDropped: () => 0,
+              stop: async () => {},
+            },
+            channel,
+          );
+        } finally {
+          let disconnected = false;
+          cometd.disconnect(() => {
+            disconnected = true;
+          });
+          await until(() => disconnected, 3000, "CometD disconnect").catch(() => {});
+        }
+      });
+    }
 
     for (const transport of ["long-polling", "websocket"] as const) {
       it(`Switchboard's client over ${transport} with acks`, T, async () => {
