@@ -3,16 +3,18 @@
  * on with the same clientId on another node: three Bayeux nodes behind a
  * round-robin proxy (forwarding on), sharing a broker, a session store and
  * an ack log, on memory backends and on the shared Redis. The owner is
- * killed abruptly: its HTTP server drops every connection at once (so
- * forwards to it are refused) and it leaves the broker without a goodbye on
- * Redis (its Redis connections are dropped, as a crash would). A CometD
- * client with its AckExtension and Switchboard's own client with acks, each
- * over long-polling and over websocket, then get every message published while the session was owned
- * exactly once and in order, without a new handshake, and what is
- * published after the adoption too. (The owner's writes are let reach the
- * backend before it dies: writes are not waited for, and a crash loses the
- * ones still on their way.) (Messages published between the death
- * and the adoption may be lost: see docs/bayeux-server.md.)
+ * killed abruptly: every connection it holds (websockets too) is dropped at
+ * once, so forwards to it are refused, and it leaves the broker (on Redis
+ * without a goodbye: its Redis connections are dropped, as a crash would).
+ * A CometD client with its AckExtension and Switchboard's own client with
+ * acks, each over long-polling and over websocket, then get every message
+ * published while the session was owned exactly once and in order, without
+ * a new handshake, and what is published after the adoption too.
+ *
+ * The owner's writes are let reach the backend before it dies (they are
+ * not waited for, and a crash loses those still on their way); messages
+ * published between the death and the adoption may be lost (see
+ * docs/bayeux-server.md).
  */
 import assert from "node:assert/strict";
 import type { Socket } from "node:net";
