@@ -45,16 +45,17 @@ export function idempotencyContract(make: () => Promise<IdempotencyBackend>): vo
   it(
     "forgets a claim after its window, or when released",
     withBackend(async ({ claims: [a, b], held }) => {
+      const claimedAt = Date.now();
       assert.equal(await a.claim("c", "short", 30), true);
       assert.equal(await b.claim("c", "short", 30), false);
-      const start = Date.now();
       let again = false;
-      while (!again && Date.now() - start < 5000) {
+      while (!again && Date.now() - claimedAt < 5000) {
         again = await b.claim("c", "short", 60000);
         if (!again) await new Promise((resolve) => setImmediate(resolve));
       }
       assert.ok(again, "claimable again once the window passed");
-      assert.ok(Date.now() - start >= 20, "not before its window");
+      // A few ms of slack: Redis keeps its own clock.
+      assert.ok(Date.now() - claimedAt >= 25, "not before its window");
       await b.release("c", "short");
       assert.equal(await a.claim("c", "short", 60000), true, "claimable again once released");
       await a.release("c", "short");
