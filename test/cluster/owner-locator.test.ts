@@ -19,6 +19,7 @@ function countingStore(inner: MemorySessionStore): SessionStore & { reads: numbe
       return inner.get(id);
     },
     owner: inner.owner.bind(inner),
+    claim: inner.claim.bind(inner),
     touch: inner.touch.bind(inner),
     update: inner.update.bind(inner),
     delete: inner.delete.bind(inner),
