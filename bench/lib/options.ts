@@ -54,7 +54,7 @@ const BASE: ScenarioParams = {
 
 /**
  * Sizes of the full run (the issues' scenarios); about 27 minutes on 2 cores,
- * 15 of them churn, plus about 10 for the cluster scenarios and about 6 for
+ * 15 of them churn, plus about 10 for the cluster scenarios and about 9 for
  * the set-up scenarios (each rep runs every set-up). A cluster fan-out
  * has the load of its single-node twin (the issue compares their CPU per
  * delivery); the interest scenarios carry 512-byte fillers so that the
@@ -86,6 +86,7 @@ export const FULL: Record<ScenarioName, ScenarioParams> = {
   // about half of them with two nodes): a lower rate than the websocket fan-out's.
   "polling-nosticky": { ...BASE, clients: 1000, rate: 2, durationMs: 15_000 },
   "fanout-recovery": { ...BASE, clients: 1000, durationMs: 15_000 },
+  "cluster-fanout-recovery": { ...BASE, clients: 1000, durationMs: 15_000 },
 };
 
 /** Sizes of `--quick`: a smoke run of every scenario in well under a minute. */
@@ -120,6 +121,7 @@ export const QUICK: Record<ScenarioName, ScenarioParams> = {
   },
   "polling-nosticky": { ...BASE, clients: 200, rate: 5, durationMs: 2000, warmupMs: 1000 },
   "fanout-recovery": { ...BASE, clients: 200, durationMs: 2000, warmupMs: 500 },
+  "cluster-fanout-recovery": { ...BASE, clients: 200, durationMs: 2000, warmupMs: 500 },
 };
 
 function list<T extends string>(value: string, allowed: readonly T[], what: string): T[] {

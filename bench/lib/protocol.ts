@@ -41,10 +41,12 @@ export type BayeuxScenario =
  * Scenarios that compare set-ups of Switchboard alone (no peer, no ceiling):
  * `polling-nosticky` one node against two forwarding nodes behind a
  * round-robin proxy, `fanout-recovery` the websocket fan-out with connection
- * state recovery off, on with the in-memory log and on with the Redis log.
+ * state recovery off, on with the in-memory log and on with the Redis log,
+ * `cluster-fanout-recovery` the fan-out over two nodes on one broker with
+ * recovery off and on across the nodes (Redis message log and session store).
  * Every set-up runs in each rep, one after the other.
  */
-export type SetupScenario = "polling-nosticky" | "fanout-recovery";
+export type SetupScenario = "polling-nosticky" | "fanout-recovery" | "cluster-fanout-recovery";
 export type ScenarioName =
   | Exclude<BaseScenario, "interest" | "polling">
   | BayeuxScenario
@@ -67,6 +69,7 @@ export const SCENARIOS: readonly ScenarioName[] = [
   "bayeux-cluster-interest",
   "polling-nosticky",
   "fanout-recovery",
+  "cluster-fanout-recovery",
 ];
 
 /** The cluster scenarios: two server processes (nodes) joined through Redis. */
@@ -83,7 +86,11 @@ export function isCluster(scenario: ScenarioName): boolean {
 }
 
 /** The scenarios that compare Switchboard set-ups (see {@link SetupScenario}). */
-export const SETUP_SCENARIOS: readonly ScenarioName[] = ["polling-nosticky", "fanout-recovery"];
+export const SETUP_SCENARIOS: readonly ScenarioName[] = [
+  "polling-nosticky",
+  "fanout-recovery",
+  "cluster-fanout-recovery",
+];
 
 /** Whether `scenario` compares Switchboard set-ups instead of targets. */
 export function isSetupScenario(scenario: ScenarioName): scenario is SetupScenario {
@@ -120,6 +127,7 @@ const BASE_OF: Record<ScenarioName, BaseScenario> = {
   "bayeux-cluster-interest": "interest",
   "polling-nosticky": "polling",
   "fanout-recovery": "fanout",
+  "cluster-fanout-recovery": "fanout",
 };
 
 /**
@@ -192,19 +200,27 @@ export interface ClusterConfig {
 /**
  * The connection state recovery set-up of a `fanout-recovery` run: off
  * (absent), on with the in-memory log, or on with a Redis message log under
- * the run's prefix.
+ * the run's prefix. `cluster` (a node of `cluster-fanout-recovery`, next to
+ * its broker): a Redis message log and a Redis session store under the
+ * prefix the node's broker has, which turns recovery on across the nodes.
  */
-export type RecoveryConfig = { log: "memory" } | { log: "redis"; redisUrl: string; prefix: string };
+export type RecoveryConfig =
+  | { log: "memory" }
+  | { log: "redis" | "cluster"; redisUrl: string; prefix: string };
 
 /** What a server child needs to know; passed as JSON in `BENCH_SERVER_CONFIG`. */
 export interface ServerConfig {
   scenario: ScenarioName;
   /**
    * Set for the cluster scenarios, and for each node of `polling-nosticky`
-   * (there the node's broker and session store share the run's prefix).
+   * (there the node's broker and session store share the run's prefix) and
+   * of `cluster-fanout-recovery` (a broker only).
    */
   cluster?: ClusterConfig;
-  /** `fanout-recovery`: connection state recovery on, with this log. */
+  /**
+   * `fanout-recovery`: connection state recovery on, with this log;
+   * `cluster-fanout-recovery`: on across the nodes (with `cluster`).
+   */
   recovery?: RecoveryConfig;
   /** The round-robin proxy child: the ports of the nodes it spreads requests over. */
   upstreams?: number[];

@@ -15,18 +15,24 @@
  *   log (`Memory`), on with a Redis message log (`Redis`). Comparisons:
  *   `cpuRatioMemory` and `cpuRatioRedis` (on / off), `p99DeltaMemoryMs` and
  *   `p99DeltaRedisMs` (on − off).
+ * - `cluster-fanout-recovery`: two nodes on one `RedisBroker` (one prefix),
+ *   receivers split over both, the publisher on node 1; recovery `Off`, and
+ *   `On` across the nodes (Redis message log and session store under the
+ *   broker's prefix). CPU is the nodes' sum. Comparisons: `cpuRatio`
+ *   (On / Off), `p50DeltaMs` and `p99DeltaMs` (On − Off).
  */
 import { join } from "node:path";
 import { runLoad, ServerProcess } from "./child.js";
 import { runPrefix, sumStats } from "./cluster-runner.js";
 import type { ScenarioParams } from "./options.js";
-import type {
-  BarrierName,
-  Metrics,
-  ScenarioName,
-  ServerConfig,
-  ServerStats,
-  SetupScenario,
+import {
+  type BarrierName,
+  CLUSTER_NODES,
+  type Metrics,
+  type ScenarioName,
+  type ServerConfig,
+  type ServerStats,
+  type SetupScenario,
 } from "./protocol.js";
 import { checkReachable, deleteKeys, redisUrl } from "./redis-proxy.js";
 
@@ -36,8 +42,10 @@ interface Started {
   nodes: ServerProcess[];
   /** The load balancer in front of them, measured apart; absent when clients reach the node directly. */
   proxy?: ServerProcess;
-  /** Where the clients connect. */
+  /** Where the clients connect (the publisher, and the receivers unless `ports` is set). */
   port: number;
+  /** Where the receivers connect, spread evenly; `port` first. Default: `[port]`. */
+  ports?: number[];
 }
 
 /** One configuration of a set-up scenario. */
@@ -90,7 +98,13 @@ async function measure(
     const nodes: Partial<Record<BarrierName, ServerStats>> = {};
     const proxy: Partial<Record<BarrierName, ServerStats>> = {};
     const load = await runLoad(
-      { ...params, scenario, protocol: "sio", port: started.port, ports: [started.port] },
+      {
+        ...params,
+        scenario,
+        protocol: "sio",
+        port: started.port,
+        ports: started.ports ?? [started.port],
+      },
       async (name) => {
         const stats = await Promise.all(started.nodes.map((node) => node.stats(false)));
         each[name] = stats;
@@ -177,15 +191,44 @@ function recoverySetups(url: string, prefixes: string[]): Setup[] {
   ];
 }
 
+/**
+ * Set-ups Off and On of `cluster-fanout-recovery`: two nodes on one broker,
+ * each set-up under its own prefix (broker, log and sessions share it).
+ */
+function clusterRecoverySetups(url: string, prefixes: string[]): Setup[] {
+  const scenario: ScenarioName = "cluster-fanout-recovery";
+  const setup = (name: string, recovery: boolean): Setup => ({
+    name,
+    async start(nodeArgs) {
+      const prefix = runPrefix();
+      prefixes.push(prefix);
+      const nodes = await startAll(
+        Array.from({ length: CLUSTER_NODES }, (_, i) => () => {
+          const config: ServerConfig = {
+            scenario,
+            cluster: { nodeId: `node${i + 1}`, redisUrl: url, prefix },
+            ...(recovery ? { recovery: { log: "cluster", redisUrl: url, prefix } } : {}),
+          };
+          return ServerProcess.start("switchboard", config, nodeArgs(`node${i + 1}`));
+        }),
+      );
+      const ports = nodes.map((node) => node.port);
+      return { nodes, port: ports[0], ports };
+    },
+  });
+  return [setup("Off", false), setup("On", true)];
+}
+
 /** The within-rep comparisons of a scenario's set-ups. */
 export function compareSetups(scenario: SetupScenario, m: Metrics): Metrics {
   const out: Metrics = {};
   const ratio = (top: string, bottom: string): number =>
     m[bottom] > 0 && Number.isFinite(m[top]) ? m[top] / m[bottom] : Number.NaN;
-  if (scenario === "polling-nosticky") {
-    out.cpuRatio = ratio("cpuPer100kB", "cpuPer100kA");
-    out.p50DeltaMs = m.p50MsB - m.p50MsA;
-    out.p99DeltaMs = m.p99MsB - m.p99MsA;
+  if (scenario === "polling-nosticky" || scenario === "cluster-fanout-recovery") {
+    const [base, other] = scenario === "polling-nosticky" ? ["A", "B"] : ["Off", "On"];
+    out.cpuRatio = ratio(`cpuPer100k${other}`, `cpuPer100k${base}`);
+    out.p50DeltaMs = m[`p50Ms${other}`] - m[`p50Ms${base}`];
+    out.p99DeltaMs = m[`p99Ms${other}`] - m[`p99Ms${base}`];
   } else {
     for (const on of ["Memory", "Redis"]) {
       out[`cpuRatio${on}`] = ratio(`cpuPer100k${on}`, "cpuPer100kOff");
@@ -197,7 +240,7 @@ export function compareSetups(scenario: SetupScenario, m: Metrics): Metrics {
 
 /**
  * Runs every set-up of `scenario` once (order rotated by `rep`) and returns
- * the suffixed metrics and the comparisons. Both scenarios need Redis
+ * the suffixed metrics and the comparisons. Every set-up scenario needs Redis
  * (`REDIS_URL`); the run's keys are deleted afterwards. With `profileDir`,
  * every server child writes a V8 CPU profile under
  * `<profileDir>/<scenario>-<set-up>-<rep>-<node>/`.
@@ -214,7 +257,11 @@ export async function runSetups(
   await checkReachable(url);
   const prefixes: string[] = [];
   const setups =
-    scenario === "polling-nosticky" ? noStickySetups(url, prefixes) : recoverySetups(url, prefixes);
+    scenario === "polling-nosticky"
+      ? noStickySetups(url, prefixes)
+      : scenario === "fanout-recovery"
+        ? recoverySetups(url, prefixes)
+        : clusterRecoverySetups(url, prefixes);
   const order = setups.map((_, i) => setups[(i + rep - 1) % setups.length]);
   const metrics: Metrics = {};
   try {

@@ -6,7 +6,10 @@
  * cluster scenarios the server gets a `RedisBroker` as its `broker`; in
  * `fanout-recovery` connection state recovery is on with the configured log
  * (public options only: `connectionStateRecovery: {}` or `{ messageLog }`);
- * a `polling-nosticky` node serves both protocols (see nosticky-app.ts).
+ * a node of `cluster-fanout-recovery` gets its broker and, with recovery on,
+ * `{ messageLog, sessionStore }` on Redis under the broker's prefix (recovery
+ * across the nodes); a `polling-nosticky` node serves both protocols (see
+ * nosticky-app.ts).
  */
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -24,6 +27,7 @@ interface RedisModule {
   connectRedis(target: { url: string }): Promise<unknown>;
   closeRedis(redis: unknown): Promise<void>;
   RedisMessageLog: new (redis: unknown, options: { prefix: string }) => unknown;
+  RedisSessionStore: new (redis: unknown, options: { prefix: string }) => unknown;
 }
 
 /** The server options and clean-up of a recovery set-up. */
@@ -33,10 +37,26 @@ async function recoverySetup(recovery: RecoveryConfig): Promise<ClusterSetup> {
     pathToFileURL(resolve(DIST, "cluster/redis.js")).href
   )) as RedisModule;
   const redis = await redisModule.connectRedis({ url: recovery.redisUrl });
-  const messageLog = new redisModule.RedisMessageLog(redis, { prefix: recovery.prefix });
+  const { prefix } = recovery;
+  const messageLog = new redisModule.RedisMessageLog(redis, { prefix });
+  const connectionStateRecovery =
+    recovery.log === "cluster"
+      ? { messageLog, sessionStore: new redisModule.RedisSessionStore(redis, { prefix }) }
+      : { messageLog };
   return {
-    options: { connectionStateRecovery: { messageLog } },
+    options: { connectionStateRecovery },
     close: () => redisModule.closeRedis(redis),
+  };
+}
+
+/** Both set-ups in one: the options merged, closed in reverse order. */
+function combine(first: ClusterSetup, second: ClusterSetup): ClusterSetup {
+  return {
+    options: { ...first.options, ...second.options },
+    close: async () => {
+      await second.close?.();
+      await first.close?.();
+    },
   };
 }
 
@@ -51,8 +71,13 @@ await host(async (config) => {
   if (config.cluster !== undefined) {
     const broker = await switchboardBroker(config.cluster);
     cluster = { options: { broker }, close: () => broker.close() };
-  } else if (config.recovery !== undefined) {
-    cluster = await recoverySetup(config.recovery);
+  }
+  if (config.recovery !== undefined) {
+    const recovery = await recoverySetup(config.recovery).catch(async (error: unknown) => {
+      await cluster.close?.();
+      throw error;
+    });
+    cluster = combine(cluster, recovery);
   }
   return startSocketIoApp(module.Server, config, cluster);
 });

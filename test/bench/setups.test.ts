@@ -238,7 +238,9 @@ describe("set-up comparisons and report", () => {
       "polling-nosticky": { switchboard: { cpuRatio: 1.4, p99DeltaMs: 6.5 } },
       "fanout-recovery": { switchboard: { cpuRatioMemory: 1.1, cpuRatioRedis: 1.3 } },
     };
-    const lines = checkTargets(summary).filter((line) => /no-sticky|recovery/.test(line));
+    const lines = checkTargets(summary).filter((line) =>
+      /no-sticky|connection state recovery/.test(line),
+    );
     assert.deepEqual(lines, [
       "PASS  no-sticky polling CPU per delivery, two forwarding nodes ≤ 1.5× one node (measured 1.40 ×)",
       "FAIL  no-sticky polling p99 latency, two forwarding nodes ≤ one node + 5 ms (measured +6.50 ms)",
