@@ -65,8 +65,11 @@ export class OwnerLocator {
    * Calls `done` with the owner's target when another node owns `id` and
    * advertised a usable address; with null otherwise (no record, this node's,
    * no or a bad address, store error). Synchronous on a memory store.
+   * `unavailable` is true when the store could not be asked (Redis down):
+   * the session may well live elsewhere, so the client should retry rather
+   * than be told it is unknown.
    */
-  locate(id: string, done: (target: ForwardTarget | null) => void): void {
+  locate(id: string, done: (target: ForwardTarget | null, unavailable?: boolean) => void): void {
     const known = this.#owners.get(id);
     if (known !== undefined) {
       if (known.until > Date.now()) {
@@ -100,7 +103,7 @@ export class OwnerLocator {
     }
     store.get(id).then(found, (err: unknown) => {
       debug("cannot look session %s up: %s", id, err);
-      done(null);
+      done(null, true);
     });
   }
 

@@ -127,6 +127,13 @@ export class ClusterSessionAdapter extends Adapter {
   /** Offset of the last entry delivered here. */
   #position: string | undefined;
   readonly #pending = new Map<SocketId, PendingRestore>();
+  /**
+   * Sessions restored here whose socket has not connected yet: when its
+   * connection is gone before it does (a reset in the middle of the
+   * reconnect), the claimed record is written back so the next attempt
+   * restores it, instead of a fresh session.
+   */
+  readonly #restoring = new Map<SocketId, { pid: string; record: RecordData; since: number }>();
   /** sid → pid of this node's connected sockets with a record. */
   readonly #pids = new Map<SocketId, string>();
   /** Sockets whose final state was written at disconnect. */
@@ -324,6 +331,7 @@ export class ClusterSessionAdapter extends Adapter {
 
   override _onSocketAdded(id: SocketId): void {
     super._onSocketAdded(id);
+    this.#restoring.delete(id);
     const socket = this.nsp.sockets.get(id);
     const pid = socket?._pid;
     if (pid === undefined) return;
@@ -352,6 +360,11 @@ export class ClusterSessionAdapter extends Adapter {
   override delAll(id: SocketId): void {
     const pid = this.#pids.get(id);
     super.delAll(id);
+    const restoring = this.#restoring.get(id);
+    if (restoring !== undefined) {
+      this.#restoring.delete(id);
+      this.#giveBack(restoring.pid, restoring.record);
+    }
     if (pid === undefined) return;
     this.#pids.delete(id);
     this.#dirty.delete(id);
@@ -362,6 +375,18 @@ export class ClusterSessionAdapter extends Adapter {
         .delete(recordId(pid), { owner: this.nsp.server.hub.nodeId })
         .catch((err: unknown) => debug("cannot end %s: %s", pid, err));
     }
+  }
+
+  /** Writes back the record of a restore whose socket never connected. */
+  #giveBack(pid: string, record: RecordData): void {
+    const options = {
+      owner: this.nsp.server.hub.nodeId,
+      ttl: this.#maxDuration,
+      data: { ...record },
+    };
+    this.#store
+      .create(recordId(pid), options)
+      .catch((err: unknown) => debug("cannot give session %s back: %s", pid, err));
   }
 
   #recordOf(id: SocketId): RecordData {
@@ -403,6 +428,10 @@ export class ClusterSessionAdapter extends Adapter {
     const stale = Date.now() - this.#maxDuration;
     for (const [sid, pending] of this.#pending)
       if (pending.since < stale) this.#pending.delete(sid);
+    // A restore whose socket neither connected nor left (should not happen).
+    for (const [sid, restoring] of this.#restoring) {
+      if (restoring.since < stale) this.#restoring.delete(sid);
+    }
   }
 
   /** Log reads of restores: `reads` issued, `coalesced` restores served by another's read. */
@@ -460,6 +489,11 @@ export class ClusterSessionAdapter extends Adapter {
     // follower keeps adding to `missed`, which the socket writes after the replay.
     replay.push(...pending.missed);
     pending.missed = replay;
+    this.#restoring.set(state.sid, {
+      pid,
+      record: { sid: state.sid, rooms: state.rooms, data: state.data },
+      since: Date.now(),
+    });
     return { sid: state.sid, pid, rooms: state.rooms, data: state.data, missedPackets: replay };
   }
 

@@ -58,3 +58,16 @@ describe("OwnerLocator", () => {
     assert.equal(store.reads, 3);
   });
 });
+
+describe("OwnerLocator when the store cannot answer", () => {
+  it("says the store is unavailable rather than that nobody owns the session", async () => {
+    const inner = new MemorySessionStore();
+    const store = countingStore(inner);
+    store.get = () => Promise.reject(new Error("connection lost"));
+    const locator = new OwnerLocator({ store, nodeId: "a", advertise: "http://127.0.0.1:4000" });
+    const answer = await new Promise<[unknown, unknown]>((resolve) =>
+      locator.locate("s1", (target, unavailable) => resolve([target, unavailable])),
+    );
+    assert.deepEqual(answer, [null, true]);
+  });
+});

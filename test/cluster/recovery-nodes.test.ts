@@ -115,7 +115,11 @@ interface Node {
   kill(): void;
 }
 
-async function startNode(backend: Backend, replayCache?: number): Promise<Node> {
+async function startNode(
+  backend: Backend,
+  replayCache?: number,
+  extra: { skipMiddlewares?: boolean } = {},
+): Promise<Node> {
   const given = await backend.node();
   const sessionStore = crashable(given.sessionStore);
   const parts = { ...given, sessionStore };
@@ -127,6 +131,7 @@ async function startNode(backend: Backend, replayCache?: number): Promise<Node> 
         sessionStore: parts.sessionStore,
         maxDisconnectionDuration: 30_000,
         ...(replayCache === undefined ? {} : { replayCache }),
+        ...extra,
       },
     },
     { transports: ["websocket"] },

@@ -205,7 +205,10 @@ export class BayeuxServer
   }
 
   /** Package-internal: where the owner of `clientId` is reached, or null (none, or this node). */
-  locateOwner(clientId: string, done: (target: ForwardTarget | null) => void): void {
+  locateOwner(
+    clientId: string,
+    done: (target: ForwardTarget | null, unavailable?: boolean) => void,
+  ): void {
     this.#owners.locate(clientId, done);
   }
 

@@ -147,9 +147,13 @@ export class BayeuxHttpHandler {
     const forwarder = server.forwarder;
     if (foreign !== undefined && forwarder !== null) {
       const local = (): void => void this.#process(req, res, batch, jsonp);
-      server.locateOwner(foreign, (target) => {
+      server.locateOwner(foreign, (target, unavailable) => {
         if (target === null) {
-          local();
+          // The session store is down: the session may live on another
+          // node, so the client retries (as after any transport failure)
+          // instead of losing its session to a 402.
+          if (unavailable) this.#fail(res, 503, bayeuxError("serverError"), jsonp);
+          else local();
           return;
         }
         forwarder.request(
