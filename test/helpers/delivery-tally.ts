@@ -1,0 +1,97 @@
+/**
+ * Counting what one publisher's stream did at its receivers: each receiver
+ * records the sequence numbers it got, in arrival order; against the set of
+ * messages the publisher had acknowledged, that gives what was received,
+ * lost, duplicated and out of order. Used by the node-death test.
+ */
+
+/** The counts of one kind of client (its receivers summed). */
+export interface DeliveryCounts {
+  kind: string;
+  clients: number;
+  /** Messages the publisher had acknowledged: what each receiver should get. */
+  sent: number;
+  /** Distinct messages received, summed over the receivers. */
+  received: number;
+  /** Acknowledged messages a receiver never got, summed. */
+  lost: number;
+  /** Receptions of a message already received, summed. */
+  duplicated: number;
+  /** First receptions of a message after one published later, summed. */
+  outOfOrder: number;
+}
+
+/** One receiver: the sequence numbers it got, in arrival order. */
+export class Receipts {
+  readonly seqs: number[] = [];
+  readonly #seen = new Set<number>();
+
+  record(seq: number): void {
+    this.seqs.push(seq);
+    this.#seen.add(seq);
+  }
+
+  /** Whether every message of `acked` has arrived. */
+  hasAll(acked: ReadonlySet<number>): boolean {
+    for (const seq of acked) if (!this.#seen.has(seq)) return false;
+    return true;
+  }
+}
+
+/**
+ * The counts of `receivers` (one kind of client) for a publisher whose
+ * acknowledged messages are `acked`.
+ *
+ * @example
+ * const counts = countDeliveries("websocket", receivers, new Set([0, 1, 2]));
+ * assert.equal(counts.lost, 0);
+ */
+export function countDeliveries(
+  kind: string,
+  receivers: readonly Receipts[],
+  acked: ReadonlySet<number>,
+): DeliveryCounts {
+  const counts: DeliveryCounts = {
+    kind,
+    clients: receivers.length,
+    sent: acked.size,
+    received: 0,
+    lost: 0,
+    duplicated: 0,
+    outOfOrder: 0,
+  };
+  for (const receiver of receivers) {
+    const seen = new Set<number>();
+    let highest = -1;
+    for (const seq of receiver.seqs) {
+      if (seen.has(seq)) {
+        counts.duplicated++;
+        continue;
+      }
+      seen.add(seq);
+      if (seq < highest) counts.outOfOrder++;
+      else highest = seq;
+    }
+    counts.received += seen.size;
+    for (const seq of acked) if (!seen.has(seq)) counts.lost++;
+  }
+  return counts;
+}
+
+/** The counts as a table, one row per kind, for the test output. */
+export function formatCounts(rows: readonly DeliveryCounts[], notes: Record<string, string> = {}) {
+  const header = ["client kind", "clients", "sent", "received", "lost", "dup", "out of order"];
+  const lines = rows.map((r) => [
+    r.kind + (notes[r.kind] ? ` (${notes[r.kind]})` : ""),
+    String(r.clients),
+    String(r.sent),
+    String(r.received),
+    String(r.lost),
+    String(r.duplicated),
+    String(r.outOfOrder),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const row = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  return [row(header), ...lines.map(row)].join("\n");
+}

@@ -1,0 +1,390 @@
+/**
+ * The clients of the node-death test (test/cluster/kill.test.ts), each
+ * reached through the proxy and tagged with a `kc=<tag>` query parameter so
+ * the proxy can cut its connections:
+ *
+ * - subscribers that record the sequence numbers they get: socket.io-client
+ *   (polling, websocket, upgrade; connection state recovery, re-joining room
+ *   "kill" when a reconnect was not recovered), CometD with its
+ *   AckExtension, Switchboard's Bayeux client (acks on), and Faye;
+ * - publishers that send one message at a time, in order, and retry it with
+ *   the same id until it is acknowledged: socket.io-client (`publish` with an
+ *   ack) and Switchboard's Bayeux client (message `id` reused on retry).
+ */
+import { AckExtension, CometD, type Message } from "cometd";
+import { adapt } from "cometd-nodejs-client";
+import { io as ioc, type Socket } from "socket.io-client";
+import { BayeuxClient } from "../../src/bayeux/client/index.js";
+import type { KillMessage, PublishReply } from "../fixtures/kill-node.js";
+import { Receipts } from "./delivery-tally.js";
+import { type FayeClient, faye, shutdown } from "./faye.js";
+
+// CometD runs in Node through the adapter's window and XMLHttpRequest.
+adapt();
+
+/** The query parameter naming a client for the proxy's `cut`. */
+export const TAG_PARAM = "kc";
+
+/** The Socket.IO room and the Bayeux channel the publishers send to. */
+export const ROOM = "kill";
+export const CHANNEL = "/kill";
+
+/** A subscribed client of some kind, what it got, and how its sessions went. */
+export interface Subscriber {
+  kind: string;
+  tag: string;
+  receipts: Receipts;
+  /** Sessions started (handshakes, or Socket.IO connects that were not recovered). */
+  sessions: number;
+  /** Socket.IO reconnects whose state was recovered. */
+  recovered: number;
+  /** Resolves once subscribed (joined) the first time. */
+  ready: Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The URL of `path` on the proxy, tagged. */
+function tagged(base: string, path: string, tag: string): string {
+  return `${base}${path}?${TAG_PARAM}=${encodeURIComponent(tag)}`;
+}
+
+function seqOf(data: unknown): number | undefined {
+  const seq = (data as { seq?: unknown } | null)?.seq;
+  return typeof seq === "number" ? seq : undefined;
+}
+
+/** Quick reconnects: the test cuts and kills a lot in 60 s. */
+const SOCKET_IO_RECONNECT = {
+  reconnectionDelay: 100,
+  reconnectionDelayMax: 1000,
+  randomizationFactor: 0.5,
+} as const;
+
+/**
+ * A socket.io-client subscriber (`transports` undefined: polling, then
+ * upgrade) with connection state recovery; joins room "kill" on every
+ * connect that was not recovered.
+ */
+export function socketIoSubscriber(
+  base: string,
+  kind: string,
+  tag: string,
+  transports?: ("polling" | "websocket")[],
+): Subscriber {
+  const socket: Socket = ioc(base, {
+    forceNew: true,
+    query: { [TAG_PARAM]: tag },
+    ...SOCKET_IO_RECONNECT,
+    ...(transports ? { transports } : {}),
+  });
+  const receipts = new Receipts();
+  let resolveReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => (resolveReady = resolve));
+  const subscriber: Subscriber = {
+    kind,
+    tag,
+    receipts,
+    sessions: 0,
+    recovered: 0,
+    ready,
+    async close() {
+      socket.close();
+    },
+  };
+  const join = (): void => {
+    socket
+      .timeout(5000)
+      .emitWithAck("join", ROOM)
+      .then(
+        () => resolveReady(),
+        // Still connected and no answer: ask again; otherwise the next connect will.
+        () => socket.connected && join(),
+      );
+  };
+  socket.on("connect", () => {
+    if (socket.recovered) {
+      subscriber.recovered++;
+      return;
+    }
+    subscriber.sessions++;
+    join();
+  });
+  socket.on("m", (payload: unknown) => {
+    const seq = seqOf(payload);
+    if (seq !== undefined) receipts.record(seq);
+  });
+  return subscriber;
+}
+
+/** A CometD long-polling subscriber with the AckExtension, re-subscribing after each handshake. */
+export function cometdSubscriber(base: string, kind: string, tag: string): Subscriber {
+  const cometd = new CometD();
+  cometd.unregisterTransport("websocket");
+  cometd.registerExtension("ack", new AckExtension());
+  // A query string turns CometD's appendMessageTypeToURL off: one endpoint URL.
+  cometd.configure({ url: tagged(base, "/bayeux", tag), logLevel: "warn", maxBackoff: 2000 });
+  const receipts = new Receipts();
+  let resolveReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => (resolveReady = resolve));
+  const subscriber: Subscriber = {
+    kind,
+    tag,
+    receipts,
+    sessions: 0,
+    recovered: 0,
+    ready,
+    async close() {
+      if (cometd.isDisconnected()) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 3000);
+        cometd.disconnect(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
+  };
+  // CometD drops its subscriptions at every handshake: the listener subscribes again.
+  cometd.addListener("/meta/handshake", (reply: Message) => {
+    if (!reply.successful) return;
+    subscriber.sessions++;
+    cometd.subscribe(
+      CHANNEL,
+      (message: Message) => {
+        const seq = seqOf(message.data);
+        if (seq !== undefined) receipts.record(seq);
+      },
+      (answer: Message) => {
+        if (answer.successful) resolveReady();
+      },
+    );
+  });
+  cometd.handshake();
+  return subscriber;
+}
+
+/** A Switchboard Bayeux client subscriber (ack extension on). */
+export function bayeuxSubscriber(
+  base: string,
+  kind: string,
+  tag: string,
+  transports: ("websocket" | "long-polling")[],
+): Subscriber {
+  const client = new BayeuxClient(tagged(base, "/bayeux", tag), {
+    transports,
+    maxNetworkDelay: 5000,
+    backoff: { initialDelay: 100, maxDelay: 2000 },
+  });
+  client.on("error", () => {});
+  const receipts = new Receipts();
+  const subscriber: Subscriber = {
+    kind,
+    tag,
+    receipts,
+    sessions: 0,
+    recovered: 0,
+    ready: Promise.resolve(),
+    async close() {
+      await Promise.race([client.disconnect(), delay(3000)]).catch(() => {});
+    },
+  };
+  client.addExtension({
+    incoming(message) {
+      if (message.channel === "/meta/handshake" && message.successful) subscriber.sessions++;
+      return message;
+    },
+  });
+  subscriber.ready = client.init().then(async () => {
+    await client.subscribe(CHANNEL, (message) => {
+      const seq = seqOf(message.data);
+      if (seq !== undefined) receipts.record(seq);
+    });
+  });
+  return subscriber;
+}
+
+/** A Faye subscriber (no ack extension: best effort). */
+export function fayeSubscriber(base: string, kind: string, tag: string): Subscriber {
+  const client: FayeClient = new faye.Client(tagged(base, "/bayeux", tag), {
+    timeout: 10,
+    retry: 1,
+  });
+  const receipts = new Receipts();
+  const subscriber: Subscriber = {
+    kind,
+    tag,
+    receipts,
+    sessions: 0,
+    recovered: 0,
+    ready: Promise.resolve(),
+    close: () => shutdown(client),
+  };
+  client.addExtension({
+    incoming(message: { channel: string; successful?: boolean }, callback: (m: unknown) => void) {
+      if (message.channel === "/meta/handshake" && message.successful) subscriber.sessions++;
+      callback(message);
+    },
+  });
+  subscriber.ready = Promise.resolve(
+    client.subscribe(CHANNEL, (data) => {
+      const seq = seqOf(data);
+      if (seq !== undefined) receipts.record(seq);
+    }),
+  ).then(() => {});
+  return subscriber;
+}
+
+/**
+ * One publisher's stream: messages are added on a schedule (`add`) and sent
+ * one at a time, in order, each retried with its id until acknowledged.
+ */
+export class PublishStream {
+  readonly name: string;
+  readonly tag: string;
+  /** Sequence numbers acknowledged before `stop()`. */
+  readonly acked = new Set<number>();
+  /** Messages added. */
+  added = 0;
+  /** Attempts beyond the first of a message. */
+  retries = 0;
+  readonly #queue: KillMessage[] = [];
+  readonly #send: (message: KillMessage, stopped: AbortSignal) => Promise<boolean>;
+  readonly #close: () => Promise<void>;
+  readonly #stop = new AbortController();
+  /** Resolves false once stopped: raced against each attempt. */
+  readonly #stopped = new Promise<boolean>((resolve) =>
+    this.#stop.signal.addEventListener("abort", () => resolve(false), { once: true }),
+  );
+  #wake: () => void = () => {};
+  #loop: Promise<void>;
+
+  constructor(
+    name: string,
+    tag: string,
+    send: (message: KillMessage, stopped: AbortSignal) => Promise<boolean>,
+    close: () => Promise<void>,
+  ) {
+    this.name = name;
+    this.tag = tag;
+    this.#send = send;
+    this.#close = close;
+    this.#loop = this.#run();
+  }
+
+  /** Messages added and not acknowledged (yet, or ever once stopped). */
+  get pending(): number {
+    return this.#queue.length;
+  }
+
+  /** Adds the next message to the stream. */
+  add(): void {
+    const seq = this.added++;
+    this.#queue.push({ id: `${this.name}-${seq}`, seq, publisher: this.name });
+    this.#wake();
+  }
+
+  /** Stops sending (what is unacknowledged stays so) and closes the client. */
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    this.#wake();
+    await this.#loop;
+    await this.#close();
+  }
+
+  async #run(): Promise<void> {
+    const stopped = this.#stop.signal;
+    let attempt = 0;
+    while (!stopped.aborted) {
+      const message = this.#queue[0];
+      if (!message) {
+        await new Promise<void>((resolve) => (this.#wake = resolve));
+        continue;
+      }
+      if (attempt > 0) this.retries++;
+      attempt++;
+      const ok = await Promise.race([
+        this.#send(message, stopped).catch(() => false),
+        this.#stopped,
+      ]);
+      if (stopped.aborted) break;
+      if (!ok) {
+        // A refusal (Redis down, say) comes back at once: do not spin on it.
+        await Promise.race([delay(50), this.#stopped]);
+        continue;
+      }
+      this.acked.add(message.seq);
+      this.#queue.shift();
+      attempt = 0;
+    }
+  }
+}
+
+/** Resolves once `test` holds or `signal` aborts, checking every 10 ms. */
+async function whenOrStopped(test: () => boolean, signal: AbortSignal): Promise<void> {
+  while (!test() && !signal.aborted) await delay(10);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * A socket.io-client publisher: `publish` with an ack (2 s), sent only while
+ * connected, retried with the same id after a timeout or a refusal.
+ */
+export async function socketIoPublisher(base: string, name: string): Promise<PublishStream> {
+  const tag = `${name}`;
+  const socket: Socket = ioc(base, {
+    forceNew: true,
+    query: { [TAG_PARAM]: tag },
+    ...SOCKET_IO_RECONNECT,
+  });
+  await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+  return new PublishStream(
+    name,
+    tag,
+    async (message, stopped) => {
+      await whenOrStopped(() => socket.connected, stopped);
+      if (stopped.aborted) return false;
+      const reply = (await socket.timeout(2000).emitWithAck("publish", message)) as PublishReply;
+      return reply.ok;
+    },
+    async () => {
+      socket.close();
+    },
+  );
+}
+
+/**
+ * A Switchboard Bayeux client publisher on `/kill`: the client resends a
+ * publish whose connection failed; a publish that fails anyway is published
+ * again, and an extension gives every attempt the message's own id as its
+ * Bayeux message `id`.
+ */
+export async function bayeuxPublisher(base: string, name: string): Promise<PublishStream> {
+  const tag = `${name}`;
+  const client = new BayeuxClient(tagged(base, "/bayeux", tag), {
+    maxNetworkDelay: 3000,
+    backoff: { initialDelay: 100, maxDelay: 2000 },
+  });
+  client.on("error", () => {});
+  client.addExtension({
+    outgoing(message) {
+      const id = (message.data as { id?: unknown } | undefined)?.id;
+      if (message.channel === CHANNEL && typeof id === "string") message.id = id;
+      return message;
+    },
+  });
+  await client.init();
+  return new PublishStream(
+    name,
+    tag,
+    async (message) => {
+      const reply = await client.publish(CHANNEL, message);
+      return reply.successful === true;
+    },
+    async () => {
+      await Promise.race([client.disconnect(), delay(3000)]).catch(() => {});
+    },
+  );
+}
