@@ -7,8 +7,10 @@
  * (append-only, fsync always) is killed and restarted once at ~0.37 of it,
  * and one random client's connections are cut in the proxy every 2-4 s.
  *
- * The proxy skips no node: a request to a dead one is reset, as a balancer
- * without health checks does, and the clients ride it out.
+ * The proxy sends a request or upgrade that a dead node refuses to the next
+ * node, as a balancer retries a failed connect on the next upstream (nginx's
+ * default); what a node had accepted when it died is reset, and the clients
+ * ride that out. KILL_TEST_PROXY=reset resets refused ones too.
  *
  * Every recovery-enabled subscriber (socket.io-client with connection state
  * recovery over polling, websocket and upgrade; CometD with its
@@ -19,7 +21,12 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { countDeliveries, type DeliveryCounts, formatCounts } from "../helpers/delivery-tally.js";
+import {
+  countDeliveries,
+  type DeliveryCounts,
+  formatCounts,
+  lostRuns,
+} from "../helpers/delivery-tally.js";
 import {
   bayeuxPublisher,
   bayeuxSubscriber,
@@ -47,6 +54,14 @@ const SETTLE_MS = 20_000;
 /** A killed node is started again this long after its death. */
 const RESTART_AFTER = 1000;
 
+/**
+ * The proxy sends a request or upgrade refused by a dead node to the next
+ * one (a balancer's retry of a failed connect); KILL_TEST_PROXY=reset resets
+ * it instead, as a balancer with no health check at all.
+ */
+const SKIP_REFUSED = process.env.KILL_TEST_PROXY !== "reset";
+/** KILL_TEST_VERBOSE=1 prints each losing client's connection history under its losses. */
+const VERBOSE = process.env.KILL_TEST_VERBOSE === "1";
 /** Kinds whose counts are asserted; the others are printed as best effort. */
 const BEST_EFFORT = new Set(["faye"]);
 
@@ -72,10 +87,11 @@ describe("node deaths behind round robin", { skip }, () => {
   }, async () => {
     const seed = Number(process.env.KILL_TEST_SEED ?? Date.now() % 1_000_000);
     const random = seededRandom(seed);
-    const started = Date.now();
+    /** When publishing began: the origin of every time printed. */
+    let t0 = Date.now();
     const events: string[] = [];
     const note = (what: string): void => {
-      events.push(`${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s  ${what}`);
+      events.push(`${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s  ${what}`);
     };
 
     const redis = new RedisProcess(await freePort(), [
@@ -103,6 +119,7 @@ describe("node deaths behind round robin", { skip }, () => {
         {
           tag: (req) =>
             new URL(req.url ?? "/", "http://proxy").searchParams.get(TAG_PARAM) ?? undefined,
+          skipRefused: SKIP_REFUSED,
         },
       );
       const base = proxy.url;
@@ -133,11 +150,11 @@ describe("node deaths behind round robin", { skip }, () => {
       publishers.push(bayeux);
       const streamOf = (kind: string): PublishStream =>
         kind.startsWith("socket.io") ? sio : bayeux;
-      note(`clients ready (seed ${seed}); publishing for ${SECONDS} s`);
 
       // Publishing: one message per publisher per 10 ms of elapsed time,
       // caught up when timers run late.
-      const t0 = Date.now();
+      t0 = Date.now();
+      note(`clients ready (seed ${seed}); publishing for ${SECONDS} s`);
       const ticker = setInterval(() => {
         const due = Math.min(RUN_MS, Date.now() - t0) / PUBLISH_EVERY;
         for (const stream of publishers) while (stream.added < due) stream.add();
@@ -226,9 +243,27 @@ describe("node deaths behind round robin", { skip }, () => {
         const cut = sum((s) => cuts.get(s.tag) ?? 0);
         return `  ${kind}: ${sum((s) => s.sessions)} sessions, ${sum((s) => s.recovered)} recovered reconnects, ${cut} cuts`;
       });
+      // Where each client lost messages: when their publisher had them acknowledged.
+      const losses = subscribers.flatMap((s) => {
+        const stream = streamOf(s.kind);
+        const at = (seq: number) => (((stream.ackedAt.get(seq) ?? t0) - t0) / 1000).toFixed(2);
+        const runs = lostRuns(s.receipts, stream.acked);
+        if (runs.length === 0) return [];
+        const shown = runs
+          .slice(0, 6)
+          .map(([a, b]) => `${at(a)}-${at(b)} s (${b - a + 1})`)
+          .join(", ");
+        const history = s.history
+          .filter(([when]) => when >= t0)
+          .map(([when, what]) => `${((when - t0) / 1000).toFixed(2)} ${what}`);
+        return [
+          `  ${s.tag}: ${shown}${runs.length > 6 ? `, … ${runs.length - 6} more` : ""}`,
+          ...(VERBOSE ? history.map((line) => `      ${line}`) : []),
+        ];
+      });
       console.log(
         [
-          `node deaths (${SECONDS} s, seed ${seed}): counts per client kind`,
+          `node deaths (${SECONDS} s, seed ${seed}, proxy ${SKIP_REFUSED ? "skips refusing nodes" : "resets refused requests"}): counts per client kind`,
           "(sent = messages its publisher had acknowledged; received, lost, dup and",
           "out of order summed over the kind's clients)",
           formatCounts(rows, notes),
@@ -240,9 +275,13 @@ describe("node deaths behind round robin", { skip }, () => {
           ),
           "sessions:",
           ...sessions,
-          `proxy: ${proxy.sent.join(" / ")} requests and upgrades per node`,
-          "events:",
+          `proxy: ${proxy.sent.join(" / ")} requests and upgrades sent per node, ` +
+            `${proxy.resets.join(" / ")} reset by the node; answers by status: ` +
+            [...proxy.statuses].map(([status, n]) => `${status} ×${n}`).join(", "),
+          "events (seconds since publishing began):",
           ...events,
+          "lost messages (when acknowledged, seconds since publishing began; count):",
+          ...losses,
           ...nodes.flatMap((n) => n.crashes.map((c) => `crash: ${c}`)),
         ].join("\n"),
       );

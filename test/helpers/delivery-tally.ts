@@ -95,3 +95,23 @@ export function formatCounts(rows: readonly DeliveryCounts[], notes: Record<stri
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
   return [row(header), ...lines.map(row)].join("\n");
 }
+
+/**
+ * The acknowledged messages `receipts` lacks, as runs of consecutive
+ * sequence numbers (`[first, last]`), oldest first: where in the run a
+ * client lost its messages.
+ *
+ * @example
+ * lostRuns(receipts, new Set([0, 1, 2, 3, 5])); // [[1, 2], [5, 5]] when 0 and 3 arrived
+ */
+export function lostRuns(receipts: Receipts, acked: ReadonlySet<number>): [number, number][] {
+  const got = new Set(receipts.seqs);
+  const missing = [...acked].filter((seq) => !got.has(seq)).sort((a, b) => a - b);
+  const runs: [number, number][] = [];
+  for (const seq of missing) {
+    const last = runs.at(-1);
+    if (last && last[1] === seq - 1) last[1] = seq;
+    else runs.push([seq, seq]);
+  }
+  return runs;
+}

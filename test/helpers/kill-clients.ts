@@ -38,6 +38,8 @@ export interface Subscriber {
   sessions: number;
   /** Socket.IO reconnects whose state was recovered. */
   recovered: number;
+  /** What happened to its connection: `[Date.now(), what]`, oldest first. */
+  history: [number, string][];
   /** Resolves once subscribed (joined) the first time. */
   ready: Promise<void>;
   close(): Promise<void>;
@@ -86,6 +88,7 @@ export function socketIoSubscriber(
     receipts,
     sessions: 0,
     recovered: 0,
+    history: [],
     ready,
     async close() {
       socket.close();
@@ -101,7 +104,9 @@ export function socketIoSubscriber(
         () => socket.connected && join(),
       );
   };
+  const note = (what: string) => subscriber.history.push([Date.now(), what]);
   socket.on("connect", () => {
+    note(`${socket.recovered ? "recovered" : "new session"} (${socket.io.engine.transport.name})`);
     if (socket.recovered) {
       subscriber.recovered++;
       return;
@@ -109,6 +114,8 @@ export function socketIoSubscriber(
     subscriber.sessions++;
     join();
   });
+  socket.on("disconnect", (reason) => note(`disconnect: ${reason}`));
+  socket.on("connect_error", (err) => note(`connect_error: ${err.message}`));
   socket.on("m", (payload: unknown) => {
     const seq = seqOf(payload);
     if (seq !== undefined) receipts.record(seq);
@@ -132,6 +139,7 @@ export function cometdSubscriber(base: string, kind: string, tag: string): Subsc
     receipts,
     sessions: 0,
     recovered: 0,
+    history: [],
     ready,
     async close() {
       if (cometd.isDisconnected()) return;
@@ -148,6 +156,7 @@ export function cometdSubscriber(base: string, kind: string, tag: string): Subsc
   cometd.addListener("/meta/handshake", (reply: Message) => {
     if (!reply.successful) return;
     subscriber.sessions++;
+    subscriber.history.push([Date.now(), "new session"]);
     cometd.subscribe(
       CHANNEL,
       (message: Message) => {
@@ -183,17 +192,23 @@ export function bayeuxSubscriber(
     receipts,
     sessions: 0,
     recovered: 0,
+    history: [],
     ready: Promise.resolve(),
     async close() {
       await Promise.race([client.disconnect(), delay(3000)]).catch(() => {});
     },
   };
+  const note = (what: string) => subscriber.history.push([Date.now(), what]);
   client.addExtension({
     incoming(message) {
-      if (message.channel === "/meta/handshake" && message.successful) subscriber.sessions++;
+      if (message.channel === "/meta/handshake" && message.successful) {
+        subscriber.sessions++;
+        note(`new session (${client.connectionType})`);
+      }
       return message;
     },
   });
+  client.on("disconnected", (error) => note(`disconnected: ${error?.message ?? "by the client"}`));
   subscriber.ready = client.init().then(async () => {
     await client.subscribe(CHANNEL, (message) => {
       const seq = seqOf(message.data);
@@ -216,12 +231,16 @@ export function fayeSubscriber(base: string, kind: string, tag: string): Subscri
     receipts,
     sessions: 0,
     recovered: 0,
+    history: [],
     ready: Promise.resolve(),
     close: () => shutdown(client),
   };
   client.addExtension({
     incoming(message: { channel: string; successful?: boolean }, callback: (m: unknown) => void) {
-      if (message.channel === "/meta/handshake" && message.successful) subscriber.sessions++;
+      if (message.channel === "/meta/handshake" && message.successful) {
+        subscriber.sessions++;
+        subscriber.history.push([Date.now(), "new session"]);
+      }
       callback(message);
     },
   });
@@ -243,6 +262,8 @@ export class PublishStream {
   readonly tag: string;
   /** Sequence numbers acknowledged before `stop()`. */
   readonly acked = new Set<number>();
+  /** When each acknowledged message was acknowledged (Date.now()). */
+  readonly ackedAt = new Map<number, number>();
   /** Messages added. */
   added = 0;
   /** Attempts beyond the first of a message. */
@@ -313,6 +334,7 @@ export class PublishStream {
         continue;
       }
       this.acked.add(message.seq);
+      this.ackedAt.set(message.seq, Date.now());
       this.#queue.shift();
       attempt = 0;
     }
