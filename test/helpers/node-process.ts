@@ -35,6 +35,8 @@ export class NodeProcess {
   /** Times the process was started. */
   starts = 0;
   #child: ChildProcess | undefined;
+  /** Set by stop(): a step of a test still running may not start the node again. */
+  #stopped = false;
 
   constructor(settings: NodeSettings) {
     this.settings = settings;
@@ -47,6 +49,7 @@ export class NodeProcess {
   /** Spawns the node and resolves once it prints `ready <port>`; rejects (and kills it) otherwise. */
   async start(): Promise<void> {
     if (this.#child) throw new Error(`node ${this.settings.nodeId} is already running`);
+    if (this.#stopped) throw new Error(`node ${this.settings.nodeId} was stopped`);
     const { port, redisUrl, prefix, nodeId } = this.settings;
     const child = spawn(
       process.execPath,
@@ -67,6 +70,10 @@ export class NodeProcess {
     );
     this.#child = child;
     this.starts++;
+    // Should the test process end without stopping it, the node ends too.
+    const orphaned = () => child.kill("SIGKILL");
+    process.once("exit", orphaned);
+    child.once("exit", () => process.off("exit", orphaned));
     let stderr = "";
     child.stderr?.setEncoding("utf8");
     child.stderr?.on("data", (chunk: string) => {
@@ -113,6 +120,7 @@ export class NodeProcess {
 
   /** Ends the node gracefully (SIGTERM), or kills it after `ms`. */
   async stop(ms = 3000): Promise<void> {
+    this.#stopped = true;
     const child = this.#child;
     this.#child = undefined;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
