@@ -247,6 +247,7 @@ function countsOf(cluster: Cluster, outcome: Outcome): DeliveryCounts[] {
       kind,
       cluster.subscribers.filter((s) => s.kind === kind).map((s) => s.receipts),
       outcome.streamOf(kind).acked,
+      outcome.streamOf(kind).ackedAt,
     ),
   );
 }
@@ -285,7 +286,7 @@ function report(cluster: Cluster, outcome: Outcome, rows: DeliveryCounts[]): str
   return [
     `node deaths (${SECONDS} s, seed ${outcome.seed}, ${proxyMode}): counts per client kind`,
     "(sent = messages its publisher had acknowledged; received, lost, dup and",
-    "out of order summed over the kind's clients)",
+    "out of order summed over the kind's clients; p50/p99 ms from ack to first reception)",
     formatCounts(rows, notes),
     "publishers:",
     ...cluster.publishers.map(

@@ -19,16 +19,25 @@ export interface DeliveryCounts {
   duplicated: number;
   /** First receptions of a message after one published later, summed. */
   outOfOrder: number;
+  /**
+   * Milliseconds from a message's acknowledgement to its first reception
+   * (negative when it arrived before the ack), median and 99th percentile
+   * over every receiver; absent without acknowledgement times.
+   */
+  latency?: { p50: number; p99: number };
 }
 
 /** One receiver: the sequence numbers it got, in arrival order. */
 export class Receipts {
   readonly seqs: number[] = [];
+  /** When each message first arrived (Date.now()). */
+  readonly firstAt = new Map<number, number>();
   readonly #seen = new Set<number>();
 
   record(seq: number): void {
     this.seqs.push(seq);
     this.#seen.add(seq);
+    if (!this.firstAt.has(seq)) this.firstAt.set(seq, Date.now());
   }
 
   /** Whether every message of `acked` has arrived. */
@@ -40,7 +49,8 @@ export class Receipts {
 
 /**
  * The counts of `receivers` (one kind of client) for a publisher whose
- * acknowledged messages are `acked`.
+ * acknowledged messages are `acked`, acknowledged at `ackedAt` (optional,
+ * for the latency).
  *
  * @example
  * const counts = countDeliveries("websocket", receivers, new Set([0, 1, 2]));
@@ -50,6 +60,7 @@ export function countDeliveries(
   kind: string,
   receivers: readonly Receipts[],
   acked: ReadonlySet<number>,
+  ackedAt?: ReadonlyMap<number, number>,
 ): DeliveryCounts {
   const counts: DeliveryCounts = {
     kind,
@@ -75,12 +86,26 @@ export function countDeliveries(
     counts.received += seen.size;
     for (const seq of acked) if (!seen.has(seq)) counts.lost++;
   }
+  if (ackedAt) {
+    const delays: number[] = [];
+    for (const receiver of receivers) {
+      for (const [seq, at] of receiver.firstAt) {
+        const ack = ackedAt.get(seq);
+        if (ack !== undefined) delays.push(at - ack);
+      }
+    }
+    delays.sort((a, b) => a - b);
+    const rank = (q: number) => delays[Math.min(delays.length - 1, Math.floor(q * delays.length))];
+    if (delays.length > 0) counts.latency = { p50: rank(0.5), p99: rank(0.99) };
+  }
   return counts;
 }
 
 /** The counts as a table, one row per kind, for the test output. */
 export function formatCounts(rows: readonly DeliveryCounts[], notes: Record<string, string> = {}) {
   const header = ["client kind", "clients", "sent", "received", "lost", "dup", "out of order"];
+  const latency = rows.some((r) => r.latency);
+  if (latency) header.push("p50 ms", "p99 ms");
   const lines = rows.map((r) => [
     r.kind + (notes[r.kind] ? ` (${notes[r.kind]})` : ""),
     String(r.clients),
@@ -89,6 +114,7 @@ export function formatCounts(rows: readonly DeliveryCounts[], notes: Record<stri
     String(r.lost),
     String(r.duplicated),
     String(r.outOfOrder),
+    ...(latency ? [String(r.latency?.p50 ?? "-"), String(r.latency?.p99 ?? "-")] : []),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const row = (cells: string[]) =>
