@@ -32,16 +32,18 @@ import {
 } from "../helpers/delivery-tally.js";
 import { FaultPlan, seededRandom, sleep } from "../helpers/fault-plan.js";
 import {
-  bayeuxPublisher,
   bayeuxSubscriber,
   cometdSubscriber,
   fayeSubscriber,
-  type PublishStream,
   type Subscriber,
-  socketIoPublisher,
   socketIoSubscriber,
   TAG_PARAM,
 } from "../helpers/kill-clients.js";
+import {
+  bayeuxPublisher,
+  type PublishStream,
+  socketIoPublisher,
+} from "../helpers/kill-publishers.js";
 import { NodeProcess } from "../helpers/node-process.js";
 import { freePort, RedisProcess, redisSkip, uniquePrefix } from "../helpers/redis-server.js";
 import { type RoundRobinProxy, startRoundRobinProxy } from "../helpers/round-robin-proxy.js";
