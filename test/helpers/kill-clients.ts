@@ -13,16 +13,13 @@ import { io as ioc, type Socket } from "socket.io-client";
 import { BayeuxClient } from "../../src/bayeux/client/index.js";
 import { Receipts } from "./delivery-tally.js";
 import { type FayeClient, faye, shutdown } from "./faye.js";
+import { CHANNEL, JOIN_EVENT, MESSAGE_EVENT, ROOM } from "./kill-protocol.js";
 
 // CometD runs in Node through the adapter's window and XMLHttpRequest.
 adapt();
 
 /** The query parameter naming a client for the proxy's `cut`. */
 export const TAG_PARAM = "kc";
-
-/** The Socket.IO room and the Bayeux channel the publishers send to. */
-export const ROOM = "kill";
-export const CHANNEL = "/kill";
 
 /** A subscribed client of some kind, what it got, and how its sessions went. */
 export interface Subscriber {
@@ -92,7 +89,7 @@ export function socketIoSubscriber(
   const join = (): void => {
     socket
       .timeout(5000)
-      .emitWithAck("join", ROOM)
+      .emitWithAck(JOIN_EVENT, ROOM)
       .then(
         () => resolveReady(),
         // Still connected and no answer: ask again; otherwise the next connect will.
@@ -111,7 +108,7 @@ export function socketIoSubscriber(
   });
   socket.on("disconnect", (reason) => note(`disconnect: ${reason}`));
   socket.on("connect_error", (err) => note(`connect_error: ${err.message}`));
-  socket.on("m", (payload: unknown) => {
+  socket.on(MESSAGE_EVENT, (payload: unknown) => {
     const seq = seqOf(payload);
     if (seq !== undefined) receipts.record(seq);
   });

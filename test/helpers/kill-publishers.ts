@@ -7,8 +7,8 @@
  */
 import { io as ioc, type Socket } from "socket.io-client";
 import { BayeuxClient } from "../../src/bayeux/client/index.js";
-import type { KillMessage, PublishReply } from "../fixtures/kill-node.js";
-import { CHANNEL, delay, SOCKET_IO_RECONNECT, TAG_PARAM, tagged } from "./kill-clients.js";
+import { delay, SOCKET_IO_RECONNECT, TAG_PARAM, tagged } from "./kill-clients.js";
+import { CHANNEL, type KillMessage, PUBLISH_EVENT, type PublishReply } from "./kill-protocol.js";
 
 /**
  * One publisher's stream: messages are added on a schedule (`add`) and sent
@@ -121,7 +121,9 @@ export async function socketIoPublisher(base: string, name: string): Promise<Pub
     async (message, stopped) => {
       await whenOrStopped(() => socket.connected, stopped);
       if (stopped.aborted) return false;
-      const reply = (await socket.timeout(2000).emitWithAck("publish", message)) as PublishReply;
+      const reply = (await socket
+        .timeout(2000)
+        .emitWithAck(PUBLISH_EVENT, message)) as PublishReply;
       return reply.ok;
     },
     async () => {
