@@ -30,10 +30,13 @@ export {
 } from "./bridge/index.js";
 
 export {
+  type AppendOnceResult,
   type Broker,
   BrokerError,
   type BrokerStats,
+  type FollowHandlers,
   type LogEntry,
+  type LogFollower,
   MemoryBroker,
   MemoryBrokerHub,
   MemoryMessageLog,

@@ -4,6 +4,7 @@
  * Bayeux server, closed on shutdown.
  */
 import type { Broker } from "../cluster/broker.js";
+import type { MessageLog } from "../cluster/message-log.js";
 import type { SessionStore } from "../cluster/session-store.js";
 import { CliStartError } from "./errors.js";
 import { CLUSTER_READY_TIMEOUT, type ClusterOptions } from "./options.js";
@@ -30,6 +31,7 @@ const REDIS_BROKER_MODULE = "../cluster/redis-broker.js";
 /** Where the Redis connection helpers and session store live (loaded on demand too). */
 const REDIS_KEYS_MODULE = "../cluster/redis-keys.js";
 const REDIS_SESSION_STORE_MODULE = "../cluster/redis-session-store.js";
+const REDIS_MESSAGE_LOG_MODULE = "../cluster/redis-message-log.js";
 
 /**
  * `url` without its password, for messages and logs.
@@ -99,6 +101,8 @@ export async function joinCluster(cluster: ClusterOptions): Promise<ReadyBroker>
 /** The cluster's shared session store and how to let it go. */
 export interface ClusterSessions {
   store: SessionStore;
+  /** The shared message log (asked for with `log: true`): recovery's packets. */
+  log?: MessageLog;
   close(): Promise<void>;
 }
 
@@ -109,6 +113,12 @@ interface RedisSessionModules {
   };
   store: {
     RedisSessionStore: new (redis: unknown, options?: { prefix?: string }) => SessionStore;
+  };
+  log: {
+    RedisMessageLog: new (
+      redis: unknown,
+      options?: { prefix?: string; maxAge?: number },
+    ) => MessageLog;
   };
 }
 
@@ -121,12 +131,16 @@ interface RedisSessionModules {
  * const sessions = await openClusterSessions({ redisUrl, forwardSessions: true });
  * // new Server({ sessionStore: sessions.store, forward: true }) … then: await sessions.close();
  */
-export async function openClusterSessions(cluster: ClusterOptions): Promise<ClusterSessions> {
+export async function openClusterSessions(
+  cluster: ClusterOptions,
+  want: { log?: { maxAge: number } } = {},
+): Promise<ClusterSessions> {
   const shown = redactRedisUrl(cluster.redisUrl);
   try {
     const modules: RedisSessionModules = {
       keys: (await import(REDIS_KEYS_MODULE)) as RedisSessionModules["keys"],
       store: (await import(REDIS_SESSION_STORE_MODULE)) as RedisSessionModules["store"],
+      log: (await import(REDIS_MESSAGE_LOG_MODULE)) as RedisSessionModules["log"],
     };
     const redis = await modules.keys.connectRedis(
       cluster.redisCluster ? { rootNodes: [cluster.redisUrl] } : { url: cluster.redisUrl },
@@ -135,7 +149,19 @@ export async function openClusterSessions(cluster: ClusterOptions): Promise<Clus
       redis,
       cluster.prefix !== undefined ? { prefix: cluster.prefix } : {},
     );
-    return { store, close: () => modules.keys.closeRedis(redis) };
+    const sessions: ClusterSessions = {
+      store,
+      // The log first: its followers hold connections of their own.
+      close: async () => {
+        await sessions.log?.close();
+        await modules.keys.closeRedis(redis);
+      },
+    };
+    if (want.log) {
+      const prefix = cluster.prefix !== undefined ? { prefix: cluster.prefix } : {};
+      sessions.log = new modules.log.RedisMessageLog(redis, { ...prefix, maxAge: want.log.maxAge });
+    }
+    return sessions;
   } catch (err) {
     throw new CliStartError(
       `cannot open the session store at ${shown}: ${(err as Error).message}`,

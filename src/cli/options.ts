@@ -36,7 +36,22 @@ export interface ServeOptions {
   bridgeRoutes?: BridgeRoute[];
   /** A JSON file of bridge routes (`--bridge-config`), read at start. */
   bridgeConfig?: string;
+  /**
+   * Connection state recovery for Socket.IO clients: on by default with
+   * `--redis-url` (the log and sessions in Redis, so a client resumes on any
+   * node), on one node with `--recovery`, off with `--no-recovery`.
+   */
+  recovery?: RecoveryOptions;
 }
+
+/** `--recovery`, `--recovery-window`. */
+export interface RecoveryOptions {
+  /** Milliseconds a disconnected client may come back and get what it missed (`--recovery-window`). */
+  window: number;
+}
+
+/** Default of {@link RecoveryOptions.window}: two minutes, socket.io's default. */
+export const RECOVERY_WINDOW = 120_000;
 
 /** How the server joins other nodes: one Redis broker shared by Socket.IO and Bayeux. */
 export interface ClusterOptions {
@@ -133,6 +148,13 @@ Options:
       --advertise <url>        http://host:port the other nodes reach this one at
                                (default: from the listening address; implies
                                --forward-sessions; env SWITCHBOARD_ADVERTISE)
+      --recovery               Socket.IO connection state recovery (on by default
+                               with --redis-url: a client resumes on any node;
+                               env SWITCHBOARD_RECOVERY=1)
+      --no-recovery            turn it off (env SWITCHBOARD_RECOVERY=0)
+      --recovery-window <ms>   how long a disconnected client may come back and get
+                               what it missed (default 120000; env
+                               SWITCHBOARD_RECOVERY_WINDOW)
   -h, --help                   print this help and exit
   -v, --version                print the version and exit
 
@@ -277,7 +299,15 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliCommand {
     );
   }
 
+  const recovery = parseRecovery(
+    values,
+    env,
+    redisSetting !== undefined,
+    pick("--recovery-window", values["recovery-window"], "SWITCHBOARD_RECOVERY_WINDOW"),
+  );
+
   const options: ServeOptions = { port, host, path, bayeuxPath, shutdownTimeout };
+  if (recovery) options.recovery = recovery;
   if (bridgeRoutes.length > 0) options.bridgeRoutes = bridgeRoutes;
   if (values["bridge-config"] !== undefined) {
     if (values["bridge-config"] === "") throw new CliUsageError("--bridge-config needs a file");
@@ -322,6 +352,9 @@ function parseFlags(argv: string[]) {
       "bridge-config": { type: "string" },
       "forward-sessions": { type: "boolean" },
       advertise: { type: "string" },
+      recovery: { type: "boolean" },
+      "no-recovery": { type: "boolean" },
+      "recovery-window": { type: "string" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "v" },
     },
@@ -342,6 +375,34 @@ function parsePort({ value, name }: Setting): number {
     );
   }
   return port;
+}
+
+/** `--recovery` / `--no-recovery` / `--recovery-window` and their variables. */
+function parseRecovery(
+  values: ReturnType<typeof parseFlags>,
+  env: NodeJS.ProcessEnv,
+  clustered: boolean,
+  windowSetting: Setting | undefined,
+): RecoveryOptions | undefined {
+  if (values.recovery && values["no-recovery"]) {
+    throw new CliUsageError("--recovery and --no-recovery contradict each other");
+  }
+  let on = clustered;
+  if (env.SWITCHBOARD_RECOVERY === "1") on = true;
+  if (env.SWITCHBOARD_RECOVERY === "0") on = false;
+  if (values.recovery) on = true;
+  if (values["no-recovery"]) on = false;
+  if (!on) {
+    if (windowSetting?.name === "--recovery-window") {
+      throw new CliUsageError("--recovery-window is set but recovery is off");
+    }
+    return undefined;
+  }
+  const window = windowSetting ? parseMillis(windowSetting) : RECOVERY_WINDOW;
+  if (window < 1000) {
+    throw new CliUsageError(`invalid ${windowSetting?.name} ${window}: expected at least 1000 ms`);
+  }
+  return { window };
 }
 
 function parseMillis({ value, name }: Setting): number {

@@ -124,9 +124,13 @@ export async function startServer(
   // Joined before listening: a node that cannot reach the cluster serves nobody.
   const broker = options.cluster ? await joinCluster(options.cluster) : null;
   let sessions: ClusterSessions | null = null;
-  if (options.cluster?.forwardSessions) {
+  const recovery = options.recovery;
+  if (options.cluster && (options.cluster.forwardSessions || recovery)) {
     try {
-      sessions = await openClusterSessions(options.cluster);
+      sessions = await openClusterSessions(
+        options.cluster,
+        recovery ? { log: { maxAge: recovery.window } } : {},
+      );
     } catch (err) {
       await broker?.close();
       throw err;
@@ -139,11 +143,18 @@ export async function startServer(
 
   const ioOptions: MountOptions = { path: options.path };
   if (broker) ioOptions.broker = broker;
-  if (sessions) {
+  if (sessions && options.cluster?.forwardSessions) {
     // No sticky sessions: sids in Redis, foreign ones forwarded to their owner.
     ioOptions.sessionStore = sessions.store;
     const advertise = options.cluster?.advertise;
     ioOptions.forward = advertise ? { advertise } : true;
+  }
+  if (recovery) {
+    // With a cluster: the packets and sessions in Redis, so a client resumes on any node.
+    ioOptions.connectionStateRecovery = {
+      maxDisconnectionDuration: recovery.window,
+      ...(sessions?.log ? { messageLog: sessions.log, sessionStore: sessions.store } : {}),
+    };
   }
   // One cross-origin rule for both protocols: --cors-origin is the mount's
   // `cors`, which the mount hands to Socket.IO and (converted) to Bayeux.
@@ -160,7 +171,8 @@ export async function startServer(
     if (broker) bayeuxOptions.broker = broker;
     if (sessions) {
       bayeuxOptions.sessionStore = sessions.store;
-      bayeuxOptions.forward = ioOptions.forward ?? true;
+      if (sessions.log) bayeuxOptions.ackLog = sessions.log;
+      if (options.cluster?.forwardSessions) bayeuxOptions.forward = ioOptions.forward ?? true;
     }
     ioOptions.bayeux = bayeuxOptions;
   }

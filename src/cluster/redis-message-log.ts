@@ -5,29 +5,42 @@
  * list index shifts as the head is trimmed), `XRANGE (id` reads exactly
  * "after this offset", `XADD MAXLEN` and `XTRIM MINID` bound length and age
  * in the same call, and entry ids may be chosen by the writer: the log writes
- * `<ms>-<n>`, the server time and the entry's ordinal in its stream, so the
- * ordinal of the oldest kept entry answers "was anything after this offset
- * trimmed?" exactly. Trimming is exact (`MAXLEN n`, not `~ n`) so that
+ * `<ms>-<n>`, the server time and the entry's ordinal in its stream
+ * (from 1; `0-0` is the start of an epoch), so the ordinal of the oldest kept
+ * entry answers "was anything after this offset trimmed?" exactly, and two
+ * offsets of one epoch order by ordinal (`compare`). Trimming is exact (`MAXLEN n`, not `~ n`) so that
  * `maxLength` holds at its edge.
  *
  * Keys of stream S: `<prefix>log:{S}` (the stream) and `<prefix>log:{S}:meta`
  * (a hash: `e` the random epoch set by the first append after the stream was
- * absent, `n` the next ordinal, `m` the last ms, kept so ids only grow when
+ * absent, `n` the last ordinal, `m` the last ms, kept so ids only grow when
  * the server clock steps back); both share the hash tag `{S}`, are touched by
  * one script, and expire together `streamTtl` ms after the last append.
- * Offsets are `<epoch>.<stream entry id>`.
+ * Offsets are `<epoch>.<stream entry id>`. Each entry holds its payload
+ * (field `p`) and its epoch (field `e`, for followers).
+ *
+ * `appendOnce` keys are `<prefix>log:{S}:id:<key>` (same hash tag), holding
+ * the entry's offset for `window` ms: the append script checks and sets it,
+ * so two nodes appending one key at once log it once. Followers are in
+ * redis-log-follower.ts.
  */
 import { randomBytes } from "node:crypto";
 import {
+  type AppendOnceResult,
+  checkOnceArgs,
   checkReadArgs,
+  type FollowHandlers,
   GAP,
   type LogEntry,
+  type LogFollower,
   type MessageLog,
   type MessageLogLimits,
+  order,
   type ReadResult,
   resolveLimits,
 } from "./message-log.js";
 import { DEFAULT_KEY_PREFIX, hashTag, type RedisConnection, RedisScript } from "./redis-keys.js";
+import { RedisLogFollower } from "./redis-log-follower.js";
 
 export interface RedisMessageLogOptions extends MessageLogLimits {
   /** Prefix of every key. Default `"sb:"`. */
@@ -41,8 +54,13 @@ local function trim()
   redis.call('XTRIM', KEYS[1], 'MINID', string.format('%d', now - tonumber(ARGV[3]) + 1))
 end`;
 
-// KEYS: stream, meta. ARGV: payload, maxLength, maxAge, streamTtl, fresh epoch.
+// KEYS: stream, meta[, once key]. ARGV: payload, maxLength, maxAge, streamTtl, fresh epoch[, window].
+// Returns {epoch, id}, or {'', offset} when the once key is taken.
 const APPEND = new RedisScript(`
+if KEYS[3] then
+  local seen = redis.call('GET', KEYS[3])
+  if seen then return {'', seen} end
+end
 local epoch = redis.call('HGET', KEYS[2], 'e')
 if not epoch then
   redis.call('DEL', KEYS[1])
@@ -50,14 +68,15 @@ if not epoch then
   redis.call('HSET', KEYS[2], 'e', epoch, 'n', 0, 'm', 0)
 end
 ${NOW}
-local n = redis.call('HINCRBY', KEYS[2], 'n', 1) - 1
+local n = redis.call('HINCRBY', KEYS[2], 'n', 1)
 local ms = math.max(now, tonumber(redis.call('HGET', KEYS[2], 'm')))
 redis.call('HSET', KEYS[2], 'm', string.format('%d', ms))
 local id = string.format('%d-%d', ms, n)
-redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], id, 'p', ARGV[1])
+redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], id, 'p', ARGV[1], 'e', epoch)
 trim()
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
+if KEYS[3] then redis.call('SET', KEYS[3], epoch .. '.' .. id, 'PX', ARGV[6]) end
 return {epoch, id}`);
 
 // KEYS: stream, meta. ARGV: epoch ('' for "from the start"), entry id, maxAge, limit.
@@ -72,7 +91,7 @@ local start = '-'
 if ARGV[1] ~= '' then
   local dash = string.find(ARGV[2], '-', 1, true)
   local seq = tonumber(string.sub(ARGV[2], dash + 1))
-  local nextSeq = tonumber(redis.call('HGET', KEYS[2], 'n'))
+  local nextSeq = tonumber(redis.call('HGET', KEYS[2], 'n')) + 1
   if seq >= nextSeq then return {'gap'} end
   local firstSeq = nextSeq
   local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
@@ -126,15 +145,48 @@ export class RedisMessageLog implements MessageLog {
 
   async append(stream: string, payload: Uint8Array): Promise<string> {
     checkReadArgs(stream);
+    return (await this.#append(this.keysOf(stream), payload, [])).offset;
+  }
+
+  async appendOnce(
+    stream: string,
+    payload: Uint8Array,
+    key: string,
+    window: number,
+  ): Promise<AppendOnceResult> {
+    checkOnceArgs(stream, key, window);
+    const keys = this.keysOf(stream);
+    return this.#append([...keys, `${keys[0]}:id:${key}`], payload, [String(Math.ceil(window))]);
+  }
+
+  async #append(keys: string[], payload: Uint8Array, extra: string[]): Promise<AppendOnceResult> {
     const { maxLength, maxAge, streamTtl } = this.#limits;
-    const [epoch, id] = await APPEND.run<[string, string]>(this.#redis, this.keysOf(stream), [
+    const [epoch, id] = await APPEND.run<[string, string]>(this.#redis, keys, [
       Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
       String(maxLength),
       String(Math.ceil(maxAge)),
       String(Math.ceil(streamTtl)),
       randomBytes(6).toString("base64url"),
+      ...extra,
     ]);
-    return `${epoch}.${id}`;
+    if (epoch === "") return { offset: id, duplicate: true };
+    return { offset: `${epoch}.${id}`, duplicate: false };
+  }
+
+  /**
+   * Follows `stream` on a connection of its own (a `duplicate()` of the
+   * client given), creating the stream's epoch when it has none.
+   */
+  follow(stream: string, handlers: FollowHandlers): LogFollower {
+    checkReadArgs(stream);
+    return new RedisLogFollower(this.#redis, this.keysOf(stream), this.#limits.streamTtl, handlers);
+  }
+
+  compare(a: string, b: string): number | undefined {
+    const x = parseOffset(a);
+    const y = parseOffset(b);
+    if (x === undefined || y === undefined || x.epoch !== y.epoch) return undefined;
+    return order(x.seq, y.seq);
   }
 
   async readAfter(stream: string, offset: string | null, limit?: number): Promise<ReadResult> {
@@ -142,10 +194,10 @@ export class RedisMessageLog implements MessageLog {
     let epoch = "";
     let id = "";
     if (offset !== null) {
-      const dot = offset.indexOf(".");
-      epoch = offset.slice(0, dot);
-      id = offset.slice(dot + 1);
-      if (dot <= 0 || !ENTRY_ID.test(id)) return GAP;
+      const parsed = parseOffset(offset);
+      if (parsed === undefined) return GAP;
+      epoch = parsed.epoch;
+      id = parsed.id;
     }
     const reply = await READ.run<Buffer[]>(
       this.#redis,
@@ -173,3 +225,12 @@ export class RedisMessageLog implements MessageLog {
 }
 
 const DROP = new RedisScript(`return redis.call('DEL', KEYS[1], KEYS[2])`);
+
+/** The epoch, entry id and ordinal of a Redis log offset, or `undefined` when it is not one. */
+function parseOffset(offset: string): { epoch: string; id: string; seq: number } | undefined {
+  if (typeof offset !== "string") return undefined;
+  const dot = offset.indexOf(".");
+  const id = offset.slice(dot + 1);
+  if (dot <= 0 || !ENTRY_ID.test(id)) return undefined;
+  return { epoch: offset.slice(0, dot), id, seq: Number(id.slice(id.indexOf("-") + 1)) };
+}

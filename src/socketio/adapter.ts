@@ -65,6 +65,14 @@ export interface Session extends SessionToPersist {
   missedPackets: unknown[][];
 }
 
+/** What a publish (`BroadcastOperator#publish`) found. */
+export interface PublishResult {
+  /** The packet's offset in the recovery log; undefined without recovery. */
+  offset: string | undefined;
+  /** True when a publish with the same id was made within the dedupe window: nothing was sent. */
+  duplicate: boolean;
+}
+
 /** Default milliseconds a cross-node request (serverSideEmit with ack, fetchSockets) waits. */
 export const DEFAULT_SERVER_SIDE_ACK_TIMEOUT = 5000;
 
@@ -536,6 +544,21 @@ export class Adapter extends EventEmitter {
 
   /** Keeps a disconnected socket's session (no-op unless recovery is on). */
   persistSession(_session: SessionToPersist): void {}
+
+  /**
+   * A broadcast whose caller waits until it is kept for replay (with
+   * connection state recovery; without it, until it is sent). `id` makes it
+   * idempotent where the recovery log supports it: a second publish with the
+   * same id in the dedupe window is not sent and resolves `duplicate: true`.
+   */
+  _publish(packet: Packet, opts: BroadcastOptions, _id?: string): Promise<PublishResult> {
+    try {
+      this.broadcast(packet, opts);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return Promise.resolve({ offset: undefined, duplicate: false });
+  }
 
   /** Finds a session to recover (none without recovery). */
   restoreSession(_pid: string, _offset: string): Promise<Session | null> | Session | null {

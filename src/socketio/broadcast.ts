@@ -4,7 +4,7 @@
  * operator, so a shared `io.to("room")` can be reused safely.
  */
 import { type Packet, PacketType, RESERVED_EVENTS } from "../codec/socketio/index.js";
-import type { Adapter, BroadcastFlags, Room, SocketId } from "./adapter.js";
+import type { Adapter, BroadcastFlags, PublishResult, Room, SocketId } from "./adapter.js";
 import type { Handshake } from "./socket.js";
 import type {
   AllButLast,
@@ -13,6 +13,7 @@ import type {
   EventNames,
   EventNamesWithAck,
   EventNamesWithError,
+  EventNamesWithoutAck,
   EventParams,
   EventsMap,
   FirstNonErrorArg,
@@ -78,17 +79,20 @@ export class BroadcastOperator<
   readonly #rooms: Set<Room>;
   readonly #except: Set<Room>;
   readonly #flags: BroadcastFlags;
+  readonly #id: string | undefined;
 
   constructor(
     adapter: Adapter,
     rooms: Set<Room> = new Set(),
     exceptRooms: Set<Room> = new Set(),
     flags: BroadcastFlags = {},
+    id?: string,
   ) {
     this.#adapter = adapter;
     this.#rooms = rooms;
     this.#except = exceptRooms;
     this.#flags = flags;
+    this.#id = id;
   }
 
   /** Targets a room (or rooms) in addition to those already named. */
@@ -98,6 +102,7 @@ export class BroadcastOperator<
       toSet(this.#rooms, room),
       this.#except,
       this.#flags,
+      this.#id,
     );
   }
 
@@ -113,14 +118,61 @@ export class BroadcastOperator<
       this.#rooms,
       toSet(this.#except, room),
       this.#flags,
+      this.#id,
     );
   }
 
   #with(flags: BroadcastFlags): BroadcastOperator<EmitEvents, SocketData> {
-    return new BroadcastOperator(this.#adapter, this.#rooms, this.#except, {
-      ...this.#flags,
-      ...flags,
-    });
+    return new BroadcastOperator(
+      this.#adapter,
+      this.#rooms,
+      this.#except,
+      { ...this.#flags, ...flags },
+      this.#id,
+    );
+  }
+
+  /**
+   * Names the message for `publish`: a publish retried with the same id (the
+   * first one's reply was lost, the client asks again, maybe on another node)
+   * is sent once within the recovery log's dedupe window.
+   */
+  withId(id: string): BroadcastOperator<EmitEvents, SocketData> {
+    if (typeof id !== "string" || id.length === 0 || id.length > 256) {
+      throw new TypeError("a publish id must be a string of 1 to 256 characters");
+    }
+    return new BroadcastOperator(this.#adapter, this.#rooms, this.#except, this.#flags, id);
+  }
+
+  /**
+   * Emits, resolving once the packet is kept for replay (connection state
+   * recovery on; otherwise once sent) with its offset, or with `duplicate:
+   * true` when a publish of the same `withId` id was already made. Rejects
+   * when the recovery log cannot take it, so the caller can retry.
+   *
+   * @example
+   * socket.on("say", async ({ id, text }, ack) => {
+   *   try {
+   *     await io.to("lobby").withId(id).publish("said", text);
+   *     ack({ ok: true });
+   *   } catch {
+   *     ack({ ok: false }); // the client retries with the same id
+   *   }
+   * });
+   */
+  publish<Ev extends EventNamesWithoutAck<EmitEvents>>(
+    ev: Ev,
+    ...args: EventParams<EmitEvents, Ev>
+  ): Promise<PublishResult> {
+    if (RESERVED_EVENTS.has(ev as string)) {
+      return Promise.reject(new Error(`"${String(ev)}" is a reserved event name`));
+    }
+    const packet: Packet = {
+      type: PacketType.EVENT,
+      nsp: this.#adapter.nsp.name,
+      data: [ev, ...args],
+    };
+    return this.#adapter._publish(packet, this.#opts(), this.#id);
   }
 
   /** Whether the packet may be compressed. */

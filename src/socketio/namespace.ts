@@ -4,7 +4,7 @@
  * middlewares and its adapter (rooms). Broadcasting methods create operators.
  */
 import { createDebug } from "../shared/debug.js";
-import type { Adapter, Room, SocketId } from "./adapter.js";
+import type { Adapter, PublishResult, Room, SocketId } from "./adapter.js";
 import { BroadcastOperator, type FetchedRemoteSockets } from "./broadcast.js";
 import type { Client } from "./client.js";
 import { runMiddlewares } from "./middleware-chain.js";
@@ -249,6 +249,19 @@ export class Namespace<
   /** Alias of `to`. */
   in(room: Room | Room[]): BroadcastOperator<BroadcastEvents<EmitEvents>, SocketData> {
     return this.#operator().in(room);
+  }
+
+  /** Names a publish (see `BroadcastOperator#withId`). */
+  withId(id: string): BroadcastOperator<BroadcastEvents<EmitEvents>, SocketData> {
+    return this.#operator().withId(id);
+  }
+
+  /** Emits to every socket, resolving once kept for replay (see `BroadcastOperator#publish`). */
+  publish<Ev extends EventNamesWithoutAck<BroadcastEvents<EmitEvents>>>(
+    ev: Ev,
+    ...args: EventParams<BroadcastEvents<EmitEvents>, Ev>
+  ): Promise<PublishResult> {
+    return this.#operator().publish(ev, ...args);
   }
 
   /** Excludes a room (or rooms). */

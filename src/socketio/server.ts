@@ -13,9 +13,10 @@ import { Hub } from "../core/index.js";
 import { Server as EngineServer, PreparedMessage } from "../engine/index.js";
 import type { EngineOptions } from "../engine/types.js";
 import { createDebug } from "../shared/debug.js";
-import { Adapter, type Room, type SocketId } from "./adapter.js";
+import { Adapter, type PublishResult, type Room, type SocketId } from "./adapter.js";
 import type { BroadcastOperator, FetchedRemoteSockets } from "./broadcast.js";
 import { Client } from "./client.js";
+import { ClusterSessionAdapter } from "./cluster-recovery.js";
 import { DeadlineQueue } from "./deadline-queue.js";
 import type { EngineSocket } from "./engine-contract.js";
 import { type Handler, resolveHandler } from "./handler.js";
@@ -39,7 +40,11 @@ import {
 import { ParentNamespace, type ParentNspNameMatchFn } from "./parent-namespace.js";
 import { defaultParser, type EncoderLike, type ParserOption } from "./parser.js";
 import { createClientFileHandler } from "./serve-client.js";
-import { type ConnectionStateRecoveryOptions, SessionAwareAdapter } from "./session-adapter.js";
+import {
+  type ConnectionStateRecoveryOptions,
+  DEFAULT_PUBLISH_DEDUPE_WINDOW,
+  SessionAwareAdapter,
+} from "./session-adapter.js";
 import type { Socket } from "./socket.js";
 import type {
   AllButLast,
@@ -100,6 +105,9 @@ interface ResolvedRecovery {
   skipMiddlewares: boolean;
   maxBufferedPackets: number;
   messageLog: ConnectionStateRecoveryOptions["messageLog"];
+  sessionStore: ConnectionStateRecoveryOptions["sessionStore"];
+  publishDedupeWindow: number;
+  replayCache: ConnectionStateRecoveryOptions["replayCache"];
 }
 
 /** Pooled randomness: ids cost a slice, not a syscall. */
@@ -200,6 +208,9 @@ export class Server<
           skipMiddlewares: recovery.skipMiddlewares ?? true,
           maxBufferedPackets: recovery.maxBufferedPackets ?? 10_000,
           messageLog: recovery.messageLog,
+          sessionStore: recovery.sessionStore ?? opts.sessionStore,
+          publishDedupeWindow: recovery.publishDedupeWindow ?? DEFAULT_PUBLISH_DEDUPE_WINDOW,
+          replayCache: recovery.replayCache,
         }
       : undefined;
     this.sockets = this.of("/");
@@ -372,8 +383,13 @@ export class Server<
   // biome-ignore lint/suspicious/noExplicitAny: any namespace typing.
   _createAdapter(nsp: Namespace<any, any, any, any>): Adapter {
     if (this.#adapter) return new this.#adapter(nsp);
-    if (this._recovery) {
-      return new SessionAwareAdapter(nsp, this._recovery);
+    const recovery = this._recovery;
+    if (recovery) {
+      // Several nodes sharing a log: delivered in log order, sessions in the store.
+      if (recovery.messageLog !== undefined && this.hub.clustered) {
+        return new ClusterSessionAdapter(nsp, { ...recovery, messageLog: recovery.messageLog });
+      }
+      return new SessionAwareAdapter(nsp, recovery);
     }
     return new Adapter(nsp);
   }
@@ -564,6 +580,19 @@ export class Server<
 
   get volatile(): BroadcastOperator<BroadcastEvents<EmitEvents>, SocketData> {
     return this.sockets.volatile;
+  }
+
+  /** Names a publish of the main namespace (see `BroadcastOperator#withId`). */
+  withId(id: string): BroadcastOperator<BroadcastEvents<EmitEvents>, SocketData> {
+    return this.sockets.withId(id);
+  }
+
+  /** Emits to the main namespace, resolving once kept for replay (see `BroadcastOperator#publish`). */
+  publish<Ev extends EventNamesWithoutAck<BroadcastEvents<EmitEvents>>>(
+    ev: Ev,
+    ...args: EventParams<BroadcastEvents<EmitEvents>, Ev>
+  ): Promise<PublishResult> {
+    return this.sockets.publish(ev, ...args);
   }
 
   get local(): BroadcastOperator<BroadcastEvents<EmitEvents>, SocketData> {

@@ -21,19 +21,20 @@
  *
  * No timer: expired sessions are dropped when new ones are added.
  */
-import { deserialize, serialize } from "node:v8";
 import { MemoryMessageLog } from "../cluster/memory-message-log.js";
 import { isSyncMessageLog, type MessageLog, type ReadResult } from "../cluster/message-log.js";
-import { hasBinary, type Packet, PacketType } from "../codec/socketio/index.js";
+import type { SessionStore } from "../cluster/session-store.js";
+import { type Packet, PacketType } from "../codec/socketio/index.js";
 import { createDebug } from "../shared/debug.js";
 import {
   Adapter,
   type BroadcastOptions,
-  type Room,
+  type PublishResult,
   type Session,
   type SessionToPersist,
 } from "./adapter.js";
 import type { Namespace } from "./namespace.js";
+import { decodeEntry, encodeEntry, type StoredPacket, shouldInclude } from "./recovery-entry.js";
 
 const debug = createDebug("socketio:recovery");
 
@@ -53,14 +54,29 @@ export interface ConnectionStateRecoveryOptions {
    * new Server({ connectionStateRecovery: { messageLog: new RedisMessageLog(redis) } });
    */
   messageLog?: MessageLog;
+  /**
+   * Where sessions are kept while their client is away, when the server has
+   * a broker and a shared `messageLog`: give a shared store (Redis) so a
+   * client resumes on any node. Default: the server's `sessionStore`, else
+   * one in memory.
+   */
+  sessionStore?: SessionStore;
+  /**
+   * Milliseconds a publish id (`io.to(room).withId(id).publish(...)`) is
+   * remembered, so a retried publish is sent once. Default 120000; 0 turns
+   * the check off.
+   */
+  publishDedupeWindow?: number;
+  /**
+   * With a broker and a shared `messageLog`: how many of the latest entries
+   * each node keeps in memory, so that a client cut off a moment ago is
+   * replayed without a log read. Default 1000.
+   */
+  replayCache?: number;
 }
 
-/** What a log entry holds: the packet's arguments and its audience. */
-interface StoredPacket {
-  data: unknown[];
-  rooms: Room[];
-  except: Room[] | null;
-}
+/** Default milliseconds a publish id is remembered. */
+export const DEFAULT_PUBLISH_DEDUPE_WINDOW = 120_000;
 
 interface StoredSession extends SessionToPersist {
   disconnectedAt: number;
@@ -71,6 +87,7 @@ export class SessionAwareAdapter extends Adapter {
   readonly #sessions = new Map<string, StoredSession>();
   readonly #log: MessageLog;
   readonly #stream: string;
+  readonly #dedupeWindow: number;
   /** Appends to an asynchronous log, in broadcast order. */
   #tail: Promise<unknown> = Promise.resolve();
 
@@ -85,6 +102,7 @@ export class SessionAwareAdapter extends Adapter {
         maxAge: this.#maxDuration,
       });
     this.#stream = `sio/recovery${nsp.name}`;
+    this.#dedupeWindow = options.publishDedupeWindow ?? DEFAULT_PUBLISH_DEDUPE_WINDOW;
   }
 
   override persistSession(session: SessionToPersist): void {
@@ -129,10 +147,28 @@ export class SessionAwareAdapter extends Adapter {
     };
   }
 
+  override _publish(packet: Packet, opts: BroadcastOptions, id?: string): Promise<PublishResult> {
+    try {
+      return Promise.resolve(this.#send(packet, opts, id));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
   override broadcast(packet: Packet, opts: BroadcastOptions): void {
+    const sent = this.#send(packet, opts, undefined);
+    if (sent instanceof Promise) sent.catch((err: unknown) => debug("broadcast failed: %s", err));
+  }
+
+  /** Sends a broadcast, keeping it for replay when it is replayable. */
+  #send(
+    packet: Packet,
+    opts: BroadcastOptions,
+    id: string | undefined,
+  ): PublishResult | Promise<PublishResult> {
     if (packet.type !== PacketType.EVENT || packet.id !== undefined || opts.flags?.volatile) {
       super.broadcast(packet, opts);
-      return;
+      return { offset: undefined, duplicate: false };
     }
     const args = packet.data as unknown[];
     const stored: StoredPacket = {
@@ -148,30 +184,46 @@ export class SessionAwareAdapter extends Adapter {
       // replayed; the broadcast then reports it if it cannot be sent either.
       debug("cannot keep a broadcast for replay: %s", err);
       super.broadcast(packet, opts);
-      return;
+      return { offset: undefined, duplicate: false };
     }
     const log = this.#log;
+    const window = id === undefined ? 0 : this.#dedupeWindow;
     if (isSyncMessageLog(log)) {
+      if (window > 0) {
+        // The id decides first; a packet that then fails to encode is refused
+        // to the caller, and a retry of it would be refused likewise.
+        this.nsp.server.encoder.encode({ ...packet, nsp: this.nsp.name });
+        const kept = log.appendOnceNow(this.#stream, payload, id as string, window);
+        if (!kept.duplicate) super.broadcast({ ...packet, data: [...args, kept.offset] }, opts);
+        return kept;
+      }
       // Sent first, with the offset the append is about to get: a packet that
       // fails to encode throws and is never kept for replay.
       const offset = log.nextOffset(this.#stream);
       super.broadcast({ ...packet, data: [...args, offset] }, opts);
       log.appendNow(this.#stream, payload);
-      return;
+      return { offset, duplicate: false };
     }
     // An asynchronous log gives the offset later: the packet is checked for
     // encodability now (the caller learns of a failure), sent once appended.
     this.nsp.server.encoder.encode({ ...packet, nsp: this.nsp.name });
-    this.#tail = this.#tail
-      .then(() => log.append(this.#stream, payload))
-      .then(
-        (offset) => super.broadcast({ ...packet, data: [...args, offset] }, opts),
-        (err: unknown) => {
-          debug("cannot log a broadcast, sending it unrecorded: %s", err);
-          super.broadcast(packet, opts);
-        },
-      )
-      .catch((err: unknown) => debug("broadcast failed: %s", err));
+    const append = (): Promise<PublishResult> =>
+      window > 0
+        ? log.appendOnce(this.#stream, payload, id as string, window)
+        : log.append(this.#stream, payload).then((offset) => ({ offset, duplicate: false }));
+    const done = this.#tail.then(append).then(
+      (kept) => {
+        if (!kept.duplicate) super.broadcast({ ...packet, data: [...args, kept.offset] }, opts);
+        return kept;
+      },
+      (err: unknown) => {
+        debug("cannot log a broadcast, sending it unrecorded: %s", err);
+        super.broadcast(packet, opts);
+        return { offset: undefined, duplicate: false };
+      },
+    );
+    this.#tail = done.catch(() => undefined);
+    return done;
   }
 
   #expireSessions(now: number): void {
@@ -181,20 +233,4 @@ export class SessionAwareAdapter extends Adapter {
       this.#sessions.delete(pid);
     }
   }
-}
-
-/** JSON entries start with `{`; v8's format with its version tag, 0xFF. */
-function encodeEntry(stored: StoredPacket): Buffer {
-  return hasBinary(stored.data) ? serialize(stored) : Buffer.from(JSON.stringify(stored));
-}
-
-function decodeEntry(payload: Buffer): StoredPacket {
-  return payload[0] === 0x7b ? JSON.parse(payload.toString()) : deserialize(payload);
-}
-
-function shouldInclude(sessionRooms: Set<Room>, packet: StoredPacket): boolean {
-  if (packet.except) for (const room of packet.except) if (sessionRooms.has(room)) return false;
-  if (packet.rooms.length === 0) return true;
-  for (const room of packet.rooms) if (sessionRooms.has(room)) return true;
-  return false;
 }

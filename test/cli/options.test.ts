@@ -351,3 +351,46 @@ describe("parseCli cluster options", () => {
     );
   });
 });
+
+describe("parseCli recovery options", () => {
+  const REDIS = ["--redis-url", "redis://127.0.0.1:6379"];
+
+  it("is on by default with a cluster, off alone, with its two-minute window", () => {
+    assert.deepEqual(serve(REDIS).recovery, { window: 120_000 });
+    assert.deepEqual(serve([], { REDIS_URL: "redis://127.0.0.1:6379" }).recovery, {
+      window: 120_000,
+    });
+    assert.equal(serve([]).recovery, undefined);
+  });
+
+  it("turns on alone with --recovery or SWITCHBOARD_RECOVERY=1, off with --no-recovery or =0", () => {
+    assert.deepEqual(serve(["--recovery"]).recovery, { window: 120_000 });
+    assert.deepEqual(serve([], { SWITCHBOARD_RECOVERY: "1" }).recovery, { window: 120_000 });
+    assert.equal(serve([...REDIS, "--no-recovery"]).recovery, undefined);
+    assert.equal(serve(REDIS, { SWITCHBOARD_RECOVERY: "0" }).recovery, undefined);
+    // The flag wins over the variable.
+    assert.deepEqual(serve(["--recovery"], { SWITCHBOARD_RECOVERY: "0" }).recovery, {
+      window: 120_000,
+    });
+  });
+
+  it("takes the window from --recovery-window or SWITCHBOARD_RECOVERY_WINDOW", () => {
+    assert.deepEqual(serve([...REDIS, "--recovery-window", "30000"]).recovery, { window: 30_000 });
+    assert.deepEqual(serve(["--recovery"], { SWITCHBOARD_RECOVERY_WINDOW: "5000" }).recovery, {
+      window: 5000,
+    });
+  });
+
+  it("refuses contradictions and bad windows", () => {
+    usageError(["--recovery", "--no-recovery"], {}, /contradict/);
+    usageError(["--recovery-window", "30000"], {}, /recovery is off/);
+    usageError([...REDIS, "--recovery-window", "soon"], {}, /expected milliseconds/);
+    usageError([...REDIS, "--recovery-window", "10"], {}, /at least 1000 ms/);
+  });
+
+  it("documents the flags", () => {
+    for (const flag of ["--recovery ", "--no-recovery", "--recovery-window <ms>"]) {
+      assert.ok(USAGE.includes(flag), flag);
+    }
+  });
+});

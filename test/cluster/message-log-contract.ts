@@ -8,6 +8,7 @@ import {
   type ReadResult,
 } from "../../src/cluster/index.js";
 import { eventually } from "../helpers/redis-server.js";
+import { messageLogFollowContract } from "./message-log-follow-contract.js";
 
 /** Two nodes' views of one backend with the given limits. */
 export interface MessageLogBackend {
@@ -165,4 +166,6 @@ export function messageLogContract(
       assert.deepEqual(await b.readAfter("idle", offset), { status: "gap", entries: [] });
     }),
   );
+
+  messageLogFollowContract(make);
 }

@@ -52,6 +52,50 @@ describe("memory message log", () => {
     assert.equal(log.readAfterNow("s", a).status, "gap", "b aged out unread");
   });
 
+  it("hands an append to followers inside appendNow, in log order even when a handler appends", () => {
+    const log = new MemoryMessageLog();
+    const seen: string[] = [];
+    const late: string[] = [];
+    log.follow("s", {
+      entries: (batch) => {
+        for (const e of batch) {
+          if (String(e.payload) === "first") {
+            log.appendNow("s", Buffer.from("second"));
+            log.follow("s", { entries: (b) => late.push(...b.map((x) => String(x.payload))) });
+          }
+        }
+      },
+    });
+    const follower = log.follow("s", {
+      entries: (batch) => seen.push(...batch.map((e) => String(e.payload))),
+    });
+    const start = follower.position;
+    const first = log.appendNow("s", Buffer.from("first"));
+    assert.deepEqual(seen, ["first", "second"], "handed over before appendNow returned");
+    assert.deepEqual(late, [], "a follower started in a handler gets nothing from before it");
+    assert.equal(log.compare(start, first), -1);
+    follower.close();
+    log.appendNow("s", Buffer.from("third"));
+    assert.deepEqual(seen, ["first", "second"], "nothing after close");
+    assert.deepEqual(late, ["third"]);
+  });
+
+  it("keeps appendOnce keys for their window exactly, at most maxLength per stream", () => {
+    let now = 0;
+    const log = new MemoryMessageLog({ maxLength: 3, now: () => now });
+    const first = log.appendOnceNow("s", Buffer.from("a"), "k", 100);
+    now = 99;
+    assert.deepEqual(log.appendOnceNow("s", Buffer.from("a"), "k", 100), {
+      offset: first.offset,
+      duplicate: true,
+    });
+    now = 100;
+    assert.equal(log.appendOnceNow("s", Buffer.from("a"), "k", 100).duplicate, false);
+    for (const key of ["k1", "k2", "k3"]) log.appendOnceNow("s", Buffer.from(key), key, 1000);
+    assert.equal(log.appendOnceNow("s", Buffer.from("k"), "k", 1000).duplicate, false, "evicted");
+    assert.equal(log.appendOnceNow("s", Buffer.from("k3"), "k3", 1000).duplicate, true);
+  });
+
   it("rejects limits below 1", () => {
     assert.throws(() => new MemoryMessageLog({ maxLength: 0 }), /maxLength/);
     assert.throws(() => new MemoryMessageLog({ maxAge: 0 }), /maxAge/);
@@ -59,13 +103,18 @@ describe("memory message log", () => {
   });
 });
 
-function redisBackend(redis: () => RedisConnection, urls: () => string[]) {
+/** Two nodes: one log per connection, as two processes would have. */
+function redisBackend(
+  redis: () => RedisConnection,
+  other: () => RedisConnection,
+  urls: () => string[],
+) {
   return async (limits: MessageLogLimits) => {
     const prefix = uniquePrefix("log");
     return {
       logs: [
         new RedisMessageLog(redis(), { ...limits, prefix }),
-        new RedisMessageLog(redis(), { ...limits, prefix }),
+        new RedisMessageLog(other(), { ...limits, prefix }),
       ] as [RedisMessageLog, RedisMessageLog],
       keyCount: () => countKeys(urls(), prefix),
       close: async () => {},
@@ -78,7 +127,8 @@ const sharedSkip = await redisSkip();
 for (const line of CLIENT_LINES) {
   describe(`redis message log (${line.name}): contract`, { skip: sharedSkip }, () => {
     const redis = suiteConnection(line, () => ({ url: REDIS_URL }));
-    messageLogContract(redisBackend(redis, () => [REDIS_URL]));
+    const other = suiteConnection(line, () => ({ url: REDIS_URL }));
+    messageLogContract(redisBackend(redis, other, () => [REDIS_URL]));
 
     it("keeps a stream in two keys sharing its hash tag under the prefix", async () => {
       const prefix = uniquePrefix("log-layout");
@@ -106,7 +156,8 @@ describe("redis cluster message log: contract", { skip: await redisSkip("cluster
   for (const line of CLIENT_LINES) {
     describe(line.name, () => {
       const redis = suiteConnection(line, () => ({ rootNodes: cluster.rootNodes }));
-      messageLogContract(redisBackend(redis, () => cluster.urls));
+      const other = suiteConnection(line, () => ({ rootNodes: cluster.rootNodes }));
+      messageLogContract(redisBackend(redis, other, () => cluster.urls));
     });
   }
 });
