@@ -25,6 +25,10 @@ export class PublishStream {
   added = 0;
   /** Attempts beyond the first of a message. */
   retries = 0;
+  /** Milliseconds from each acknowledged message's first attempt to its ack. */
+  readonly ackDelays: number[] = [];
+  /** Whether the message at the head of the queue was sent at least once. */
+  #headSent = false;
   readonly #queue: KillMessage[] = [];
   readonly #send: (message: KillMessage, stopped: AbortSignal) => Promise<boolean>;
   readonly #close: () => Promise<void>;
@@ -54,6 +58,11 @@ export class PublishStream {
     return this.#queue.length;
   }
 
+  /** Of {@link pending}, those never sent: the backlog behind the one being sent. */
+  get unsent(): number {
+    return this.#queue.length - (this.#headSent ? 1 : 0);
+  }
+
   /** Adds the next message to the stream. */
   add(): void {
     const seq = this.added++;
@@ -72,6 +81,7 @@ export class PublishStream {
   async #run(): Promise<void> {
     const stopped = this.#stop.signal;
     let attempt = 0;
+    let firstSent = 0;
     while (!stopped.aborted) {
       const message = this.#queue[0];
       if (!message) {
@@ -79,7 +89,9 @@ export class PublishStream {
         continue;
       }
       if (attempt > 0) this.retries++;
+      else firstSent = Date.now();
       attempt++;
+      this.#headSent = true;
       const ok = await Promise.race([
         this.#send(message, stopped).catch(() => false),
         this.#stopped,
@@ -92,7 +104,9 @@ export class PublishStream {
       }
       this.acked.add(message.seq);
       this.ackedAt.set(message.seq, Date.now());
+      this.ackDelays.push(Date.now() - firstSent);
       this.#queue.shift();
+      this.#headSent = false;
       attempt = 0;
     }
   }
