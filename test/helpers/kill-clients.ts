@@ -57,7 +57,8 @@ export const SOCKET_IO_RECONNECT = {
 /**
  * A socket.io-client subscriber (`transports` undefined: polling, then
  * upgrade) with connection state recovery; joins room "kill" on every
- * connect that was not recovered.
+ * connect that was not recovered, and on a recovered one while the join of
+ * its session was never acknowledged.
  */
 export function socketIoSubscriber(
   base: string,
@@ -86,14 +87,20 @@ export function socketIoSubscriber(
       socket.close();
     },
   };
+  // Whether the server acknowledged the join of this session: a join lost
+  // with its connection is not in the session a later reconnect recovers.
+  let joined = false;
   const join = (): void => {
     socket
       .timeout(5000)
       .emitWithAck(JOIN_EVENT, ROOM)
       .then(
-        () => resolveReady(),
+        () => {
+          joined = true;
+          resolveReady();
+        },
         // Still connected and no answer: ask again; otherwise the next connect will.
-        () => socket.connected && join(),
+        () => socket.connected && !joined && join(),
       );
   };
   const note = (what: string) => subscriber.history.push([Date.now(), what]);
@@ -101,10 +108,11 @@ export function socketIoSubscriber(
     note(`${socket.recovered ? "recovered" : "new session"} (${socket.io.engine.transport.name})`);
     if (socket.recovered) {
       subscriber.recovered++;
-      return;
+    } else {
+      subscriber.sessions++;
+      joined = false;
     }
-    subscriber.sessions++;
-    join();
+    if (!joined) join();
   });
   socket.on("disconnect", (reason) => note(`disconnect: ${reason}`));
   socket.on("connect_error", (err) => note(`connect_error: ${err.message}`));
@@ -144,11 +152,8 @@ export function cometdSubscriber(base: string, kind: string, tag: string): Subsc
       });
     },
   };
-  // CometD drops its subscriptions at every handshake: the listener subscribes again.
-  cometd.addListener("/meta/handshake", (reply: Message) => {
-    if (!reply.successful) return;
-    subscriber.sessions++;
-    subscriber.history.push([Date.now(), "new session"]);
+  const note = (what: string) => subscriber.history.push([Date.now(), what]);
+  const subscribe = (clientId: string | undefined): void => {
     cometd.subscribe(
       CHANNEL,
       (message: Message) => {
@@ -156,9 +161,25 @@ export function cometdSubscriber(base: string, kind: string, tag: string): Subsc
         if (seq !== undefined) receipts.record(seq);
       },
       (answer: Message) => {
-        if (answer.successful) resolveReady();
+        if (answer.successful) {
+          resolveReady();
+          return;
+        }
+        // CometD drops a failed subscription (its callback too): ask again
+        // in the same session; a new session subscribes from the listener.
+        note(`subscribe failed: ${answer.error ?? "no reply"}`);
+        setTimeout(() => {
+          if (!cometd.isDisconnected() && cometd.getClientId() === clientId) subscribe(clientId);
+        }, 200);
       },
     );
+  };
+  // CometD drops its subscriptions at every handshake: the listener subscribes again.
+  cometd.addListener("/meta/handshake", (reply: Message) => {
+    if (!reply.successful) return;
+    subscriber.sessions++;
+    note("new session");
+    subscribe(reply.clientId);
   });
   cometd.handshake();
   return subscriber;
