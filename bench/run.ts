@@ -4,12 +4,16 @@
  * Bayeux scenarios against switchboard-bayeux, faye and bare ws — each run in
  * fresh child processes, repeats, and prints medians with ratios, one table
  * per family. The cluster scenarios (`cluster-*`, `bayeux-cluster-*`) run two
- * nodes of each target on one Redis (`REDIS_URL`). Raw results go to
- * `.bench-results/` as JSON.
+ * nodes of each target on one Redis (`REDIS_URL`). The set-up scenarios
+ * (`polling-nosticky`, `fanout-recovery`) run Switchboard alone in each of
+ * their set-ups per rep (see bench/lib/setup-runner.ts) and print the
+ * within-rep ratios with their targets. Raw results go to `.bench-results/`
+ * as JSON.
  *
  * @example
  * // node --import tsx bench/run.ts --quick --targets socketio,ws --scenario fanout
  * // node --import tsx bench/run.ts --quick --scenario bayeux-fanout,bayeux-burst
+ * // node --import tsx bench/run.ts --quick --targets switchboard --scenario polling-nosticky,fanout-recovery
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -90,6 +94,10 @@ function describeRun(record: RunRecord): string {
     case "idle":
     case "bayeux-idle":
       return `${n(m.rssKBPerConn)} KB RSS/conn, ${n(m.heapKBPerConn)} KB heap/conn (${m.connected} connections)`;
+    case "polling-nosticky":
+      return `B/A cpu ${n(m.cpuRatio)}× (A ${n(m.cpuPer100kA, 3)}, B ${n(m.cpuPer100kB, 3)} s/100k, B node1 ${n(m.node1CpuMsB, 0)} ms node2 ${n(m.node2CpuMsB, 0)} ms; proxy A ${n(m.proxyCpuPer100kA, 3)}, B ${n(m.proxyCpuPer100kB, 3)}), p99 A ${n(m.p99MsA)} ms, B ${n(m.p99MsB)} ms (B−A ${n(m.p99DeltaMs)}), p50 A ${n(m.p50MsA)}, B ${n(m.p50MsB)} ms, delivered A ${n(m.deliveredPctA, 1)}%, B ${n(m.deliveredPctB, 1)}%, load cpu A ${n(m.loadCpuPctA, 0)}%, B ${n(m.loadCpuPctB, 0)}%`;
+    case "fanout-recovery":
+      return `cpu on/off memory ${n(m.cpuRatioMemory)}×, Redis ${n(m.cpuRatioRedis)}× (off ${n(m.cpuPer100kOff, 3)}, memory ${n(m.cpuPer100kMemory, 3)}, Redis ${n(m.cpuPer100kRedis, 3)} s/100k), p99 off ${n(m.p99MsOff)}, memory ${n(m.p99MsMemory)}, Redis ${n(m.p99MsRedis)} ms, delivered ${n(m.deliveredPctOff, 1)}/${n(m.deliveredPctMemory, 1)}/${n(m.deliveredPctRedis, 1)}%`;
     case "churn":
     case "bayeux-churn": {
       const rounds = m.rounds ?? 0;
@@ -126,6 +134,10 @@ const DESCRIBE: Record<ScenarioName, (p: ScenarioParams) => string> = {
     `bayeux-publish: ${p.clients} clients × ${p.window} publish in flight to an unsubscribed channel, ${p.durationMs / 1000} s (+${p.warmupMs / 1000} s warm-up)`,
   "bayeux-idle": (p) =>
     `bayeux-idle: ${p.clients} handshaken clients, each subscribed to its own channel, connect held`,
+  "polling-nosticky": (p) =>
+    `polling-nosticky: switchboard only, ${p.clients} long-polling receivers through a round-robin proxy with no stickiness (half Engine.IO/Socket.IO polling in one room, half Bayeux long-polling on one channel), ${p.rate} msg/s from a websocket publisher to both for ${p.durationMs / 1000} s (+${p.warmupMs / 1000} s warm-up), ${p.payloadBytes}-byte filler; set-up A one node, B two nodes, both on Redis (broker, session store) with forwarding on; CPU of the nodes, the proxy's apart`,
+  "fanout-recovery": (p) =>
+    `fanout-recovery: switchboard only, the fan-out (${p.clients} websocket clients in one room, ${p.rate} msg/s for ${p.durationMs / 1000} s, +${p.warmupMs / 1000} s warm-up) with connection state recovery off, on with the in-memory log, and on with a Redis message log`,
   "bayeux-churn": (p) =>
     `bayeux-churn: ${p.rounds} rounds of ${p.clients} websocket sessions (handshake, subscribe, connect held) ended with /meta/disconnect; server memory after a forced GC at the end of each round`,
 };

@@ -59,6 +59,13 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * A server child that is not a target: `round-robin` is the load balancer
+ * with no stickiness of the no-sticky scenario (bench/servers/round-robin.ts),
+ * in its own process so that its CPU is measured apart from the nodes'.
+ */
+export type HelperServer = "round-robin";
+
 /** A target reported that it cannot run the scenario here; the run is skipped, not failed. */
 export class RunSkipped extends Error {
   override name = "RunSkipped";
@@ -99,7 +106,7 @@ export class ServerProcess {
    * const server = await ServerProcess.start("ws", { scenario: "echo" });
    */
   static async start(
-    target: TargetName,
+    target: TargetName | HelperServer,
     config: ServerConfig,
     nodeArgs: string[] = [],
   ): Promise<ServerProcess> {

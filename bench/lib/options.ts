@@ -54,7 +54,8 @@ const BASE: ScenarioParams = {
 
 /**
  * Sizes of the full run (the issues' scenarios); about 27 minutes on 2 cores,
- * 15 of them churn, plus about 10 for the cluster scenarios. A cluster fan-out
+ * 15 of them churn, plus about 10 for the cluster scenarios and about 6 for
+ * the set-up scenarios (each rep runs every set-up). A cluster fan-out
  * has the load of its single-node twin (the issue compares their CPU per
  * delivery); the interest scenarios carry 512-byte fillers so that the
  * per-message envelope (RESP framing, channel name) stays small next to what
@@ -81,6 +82,10 @@ export const FULL: Record<ScenarioName, ScenarioParams> = {
     durationMs: 10_000,
     payloadBytes: 512,
   },
+  // Every message is a poll answer and a new poll per receiver (a forwarded hop for
+  // about half of them with two nodes): a lower rate than the websocket fan-out's.
+  "polling-nosticky": { ...BASE, clients: 1000, rate: 2, durationMs: 15_000 },
+  "fanout-recovery": { ...BASE, clients: 1000, durationMs: 15_000 },
 };
 
 /** Sizes of `--quick`: a smoke run of every scenario in well under a minute. */
@@ -113,6 +118,8 @@ export const QUICK: Record<ScenarioName, ScenarioParams> = {
     warmupMs: 500,
     payloadBytes: 512,
   },
+  "polling-nosticky": { ...BASE, clients: 200, rate: 5, durationMs: 2000, warmupMs: 1000 },
+  "fanout-recovery": { ...BASE, clients: 200, durationMs: 2000, warmupMs: 500 },
 };
 
 function list<T extends string>(value: string, allowed: readonly T[], what: string): T[] {

@@ -25,7 +25,7 @@ export const TARGETS: readonly TargetName[] = [
  * (`cluster-fanout`) and the `interest` shape (many rooms, each room's
  * members on one node).
  */
-export type BaseScenario = "fanout" | "burst" | "echo" | "idle" | "churn" | "interest";
+export type BaseScenario = "fanout" | "burst" | "echo" | "idle" | "churn" | "interest" | "polling";
 export type ClusterScenario =
   | "cluster-fanout"
   | "cluster-interest"
@@ -37,7 +37,19 @@ export type BayeuxScenario =
   | "bayeux-publish"
   | "bayeux-idle"
   | "bayeux-churn";
-export type ScenarioName = Exclude<BaseScenario, "interest"> | BayeuxScenario | ClusterScenario;
+/**
+ * Scenarios that compare set-ups of Switchboard alone (no peer, no ceiling):
+ * `polling-nosticky` one node against two forwarding nodes behind a
+ * round-robin proxy, `fanout-recovery` the websocket fan-out with connection
+ * state recovery off, on with the in-memory log and on with the Redis log.
+ * Every set-up runs in each rep, one after the other.
+ */
+export type SetupScenario = "polling-nosticky" | "fanout-recovery";
+export type ScenarioName =
+  | Exclude<BaseScenario, "interest" | "polling">
+  | BayeuxScenario
+  | ClusterScenario
+  | SetupScenario;
 export const SCENARIOS: readonly ScenarioName[] = [
   "fanout",
   "burst",
@@ -53,6 +65,8 @@ export const SCENARIOS: readonly ScenarioName[] = [
   "bayeux-churn",
   "bayeux-cluster-fanout",
   "bayeux-cluster-interest",
+  "polling-nosticky",
+  "fanout-recovery",
 ];
 
 /** The cluster scenarios: two server processes (nodes) joined through Redis. */
@@ -66,6 +80,14 @@ export const CLUSTER_SCENARIOS: readonly ScenarioName[] = [
 /** Whether `scenario` runs two nodes on one Redis. */
 export function isCluster(scenario: ScenarioName): boolean {
   return CLUSTER_SCENARIOS.includes(scenario);
+}
+
+/** The scenarios that compare Switchboard set-ups (see {@link SetupScenario}). */
+export const SETUP_SCENARIOS: readonly ScenarioName[] = ["polling-nosticky", "fanout-recovery"];
+
+/** Whether `scenario` compares Switchboard set-ups instead of targets. */
+export function isSetupScenario(scenario: ScenarioName): scenario is SetupScenario {
+  return SETUP_SCENARIOS.includes(scenario);
 }
 
 /** Nodes of a cluster scenario; the publisher is always on the first. */
@@ -96,6 +118,8 @@ const BASE_OF: Record<ScenarioName, BaseScenario> = {
   "bayeux-cluster-fanout": "fanout",
   "cluster-interest": "interest",
   "bayeux-cluster-interest": "interest",
+  "polling-nosticky": "polling",
+  "fanout-recovery": "fanout",
 };
 
 /**
@@ -114,9 +138,11 @@ export function familyOf(scenario: ScenarioName): Family {
 
 /**
  * Whether `target` takes part in `scenario`: the targets of its family, and
- * of the cluster scenarios only the ones that can join a cluster (not `ws`).
+ * of the cluster scenarios only the ones that can join a cluster (not `ws`),
+ * of the set-up scenarios only `switchboard`.
  */
 export function runsScenario(target: TargetName, scenario: ScenarioName): boolean {
+  if (isSetupScenario(scenario)) return target === "switchboard";
   if (isCluster(scenario) && target === "ws") return false;
   return FAMILY_TARGETS[familyOf(scenario)].includes(target);
 }
@@ -163,11 +189,25 @@ export interface ClusterConfig {
   prefix: string;
 }
 
+/**
+ * The connection state recovery set-up of a `fanout-recovery` run: off
+ * (absent), on with the in-memory log, or on with a Redis message log under
+ * the run's prefix.
+ */
+export type RecoveryConfig = { log: "memory" } | { log: "redis"; redisUrl: string; prefix: string };
+
 /** What a server child needs to know; passed as JSON in `BENCH_SERVER_CONFIG`. */
 export interface ServerConfig {
   scenario: ScenarioName;
-  /** Set for the cluster scenarios. */
+  /**
+   * Set for the cluster scenarios, and for each node of `polling-nosticky`
+   * (there the node's broker and session store share the run's prefix).
+   */
   cluster?: ClusterConfig;
+  /** `fanout-recovery`: connection state recovery on, with this log. */
+  recovery?: RecoveryConfig;
+  /** The round-robin proxy child: the ports of the nodes it spreads requests over. */
+  upstreams?: number[];
 }
 
 /** A snapshot of a server child's resource use. CPU in microseconds, memory in bytes. */

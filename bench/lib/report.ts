@@ -111,6 +111,104 @@ const CLUSTER_INTEREST: MetricSpec[] = [
   { key: "loadCpuPct", label: "load generator CPU (%)", digits: 0, ratio: false },
 ];
 
+/**
+ * No-sticky polling rows: set-up A (one forwarding node behind the
+ * round-robin proxy) and B (two), the within-rep comparisons, the proxy apart.
+ */
+const POLLING_NOSTICKY: MetricSpec[] = [
+  {
+    key: "cpuRatio",
+    label: "server CPU per delivery, B two nodes / A one node",
+    digits: 2,
+    ratio: false,
+  },
+  { key: "p99DeltaMs", label: "delivery latency p99, B − A (ms)", digits: 2, ratio: false },
+  { key: "p50DeltaMs", label: "delivery latency p50, B − A (ms)", digits: 2, ratio: false },
+  { key: "cpuPer100kA", label: "A: server CPU s / 100k deliveries", digits: 3, ratio: true },
+  {
+    key: "cpuPer100kB",
+    label: "B: server CPU s / 100k deliveries (both nodes)",
+    digits: 3,
+    ratio: true,
+  },
+  { key: "p50MsA", label: "A: delivery latency p50 (ms)", digits: 2, ratio: true },
+  { key: "p50MsB", label: "B: delivery latency p50 (ms)", digits: 2, ratio: true },
+  { key: "p99MsA", label: "A: delivery latency p99 (ms)", digits: 2, ratio: true },
+  { key: "p99MsB", label: "B: delivery latency p99 (ms)", digits: 2, ratio: true },
+  { key: "node1CpuMsB", label: "B: node 1 CPU in the window (ms)", digits: 0, ratio: true },
+  { key: "node2CpuMsB", label: "B: node 2 CPU in the window (ms)", digits: 0, ratio: true },
+  { key: "eioP99MsB", label: "B: p99, Engine.IO polling receivers (ms)", digits: 2, ratio: true },
+  {
+    key: "bayeuxP99MsB",
+    label: "B: p99, Bayeux long-polling receivers (ms)",
+    digits: 2,
+    ratio: true,
+  },
+  { key: "deliveredPctA", label: "A: delivered (%)", digits: 1, ratio: false },
+  { key: "deliveredPctB", label: "B: delivered (%)", digits: 1, ratio: false },
+  {
+    key: "proxyCpuPer100kA",
+    label: "A: proxy CPU s / 100k deliveries (not counted)",
+    digits: 3,
+    ratio: true,
+  },
+  {
+    key: "proxyCpuPer100kB",
+    label: "B: proxy CPU s / 100k deliveries (not counted)",
+    digits: 3,
+    ratio: true,
+  },
+  { key: "loadCpuPctA", label: "A: load generator CPU (%)", digits: 0, ratio: false },
+  { key: "loadCpuPctB", label: "B: load generator CPU (%)", digits: 0, ratio: false },
+];
+
+/** Recovery rows: fan-out with connection state recovery off, on (memory log), on (Redis log). */
+const FANOUT_RECOVERY: MetricSpec[] = [
+  {
+    key: "cpuRatioMemory",
+    label: "server CPU per delivery, recovery on (memory log) / off",
+    digits: 2,
+    ratio: false,
+  },
+  {
+    key: "cpuRatioRedis",
+    label: "server CPU per delivery, recovery on (Redis log) / off",
+    digits: 2,
+    ratio: false,
+  },
+  {
+    key: "p99DeltaMemoryMs",
+    label: "delivery latency p99, memory log − off (ms)",
+    digits: 2,
+    ratio: false,
+  },
+  {
+    key: "p99DeltaRedisMs",
+    label: "delivery latency p99, Redis log − off (ms)",
+    digits: 2,
+    ratio: false,
+  },
+  { key: "cpuPer100kOff", label: "off: server CPU s / 100k deliveries", digits: 3, ratio: true },
+  {
+    key: "cpuPer100kMemory",
+    label: "memory log: server CPU s / 100k deliveries",
+    digits: 3,
+    ratio: true,
+  },
+  {
+    key: "cpuPer100kRedis",
+    label: "Redis log: server CPU s / 100k deliveries",
+    digits: 3,
+    ratio: true,
+  },
+  { key: "p99MsOff", label: "off: delivery latency p99 (ms)", digits: 2, ratio: true },
+  { key: "p99MsMemory", label: "memory log: delivery latency p99 (ms)", digits: 2, ratio: true },
+  { key: "p99MsRedis", label: "Redis log: delivery latency p99 (ms)", digits: 2, ratio: true },
+  { key: "deliveredPctOff", label: "off: delivered (%)", digits: 1, ratio: false },
+  { key: "deliveredPctMemory", label: "memory log: delivered (%)", digits: 1, ratio: false },
+  { key: "deliveredPctRedis", label: "Redis log: delivered (%)", digits: 1, ratio: false },
+];
+
 /** The rows of the table, per scenario, in order. */
 export const METRICS: Record<ScenarioName, MetricSpec[]> = {
   fanout: [
@@ -167,6 +265,8 @@ export const METRICS: Record<ScenarioName, MetricSpec[]> = {
   "bayeux-churn": churnRows(),
   "bayeux-cluster-fanout": CLUSTER_FANOUT,
   "bayeux-cluster-interest": CLUSTER_INTEREST,
+  "polling-nosticky": POLLING_NOSTICKY,
+  "fanout-recovery": FANOUT_RECOVERY,
 };
 
 /** Median of each metric per scenario and target, over the successful reps. */
@@ -294,6 +394,8 @@ interface Check {
   unit?: string;
   /** Digits of the measured value shown. Default 2. */
   digits?: number;
+  /** An absolute value that may be zero or negative (a difference), shown with its sign. */
+  signed?: boolean;
 }
 
 /** The issues' targets for Switchboard, per family. */
@@ -368,6 +470,35 @@ const SOCKETIO_CHECKS: Omit<Check, "subject">[] = [
     scenario: "cluster-interest",
     key: "redisInPerNeeded",
     limit: 1.1,
+    unit: "×",
+  },
+  {
+    label: "no-sticky polling CPU per delivery, two forwarding nodes ≤ 1.5× one node",
+    scenario: "polling-nosticky",
+    key: "cpuRatio",
+    limit: 1.5,
+    unit: "×",
+  },
+  {
+    label: "no-sticky polling p99 latency, two forwarding nodes ≤ one node + 5 ms",
+    scenario: "polling-nosticky",
+    key: "p99DeltaMs",
+    limit: 5,
+    unit: "ms",
+    signed: true,
+  },
+  {
+    label: "fan-out CPU with connection state recovery (memory log) ≤ 1.25× recovery off",
+    scenario: "fanout-recovery",
+    key: "cpuRatioMemory",
+    limit: 1.25,
+    unit: "×",
+  },
+  {
+    label: "fan-out CPU with connection state recovery (Redis log) ≤ 1.25× recovery off",
+    scenario: "fanout-recovery",
+    key: "cpuRatioRedis",
+    limit: 1.25,
     unit: "×",
   },
 ];
@@ -476,8 +607,9 @@ export function checkTargets(summary: Summary, family: Family = "socketio"): str
     }
     const measured = sb / base;
     const pass = check.atLeast === true ? measured >= check.limit : measured <= check.limit;
+    const sign = check.signed === true && measured >= 0 ? "+" : "";
     const shown = !relative
-      ? `${format(measured, check.digits ?? 2)} ${check.unit ?? ""}`.trim()
+      ? `${sign}${format(measured, check.digits ?? 2)} ${check.unit ?? ""}`.trim()
       : `${format(measured, 2)}×`;
     return `${pass ? "PASS" : "FAIL"}  ${check.label} (measured ${shown})`;
   });

@@ -14,12 +14,14 @@ import {
   familyOf,
   isCluster,
   isMemoryBarrier,
+  isSetupScenario,
   type Metrics,
   type ScenarioName,
   type ServerStats,
   type TargetName,
   type WireProtocol,
 } from "./protocol.js";
+import { runSetups } from "./setup-runner.js";
 
 export interface RunRecord {
   target: TargetName;
@@ -102,7 +104,8 @@ function protocolOf(target: TargetName, scenario: ScenarioName): WireProtocol {
 }
 
 /**
- * Runs `scenario` once against `target`.
+ * Runs `scenario` once against `target` (a set-up scenario: each of its
+ * set-ups once, see setup-runner.ts).
  *
  * @example
  * const record = await runOnce("ws", "echo", QUICK.echo, 1);
@@ -115,6 +118,14 @@ export async function runOnce(
   profileDir?: string,
 ): Promise<RunRecord> {
   if (isCluster(scenario)) return runClusterOnce(target, scenario, params, rep, profileDir);
+  if (isSetupScenario(scenario)) {
+    try {
+      const metrics = await runSetups(scenario, params, rep, derive, LOAD_SLACK_MS, profileDir);
+      return { target, scenario, rep, metrics };
+    } catch (error) {
+      return failed(target, scenario, rep, error);
+    }
+  }
   let server: ServerProcess | undefined;
   try {
     // V8 writes the profile when the server process exits (after `stop`).

@@ -19,9 +19,18 @@ import { echo } from "./echo.js";
 import { fanout } from "./fanout.js";
 import { idle } from "./idle.js";
 import { interest } from "./interest.js";
+import { polling } from "./polling.js";
 
 // The Bayeux scenarios run the same load code: the wire protocol is the client's business.
-const scenarios: Record<BaseScenario, Scenario> = { fanout, burst, echo, idle, churn, interest };
+const scenarios: Record<BaseScenario, Scenario> = {
+  fanout,
+  burst,
+  echo,
+  idle,
+  churn,
+  interest,
+  polling,
+};
 
 function send(report: LoadReport, sent?: () => void): void {
   process.send?.(report, undefined, {}, sent);

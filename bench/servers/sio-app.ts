@@ -69,7 +69,11 @@ function onConnection(this: ServerConfig, socket: Socket): void {
   else if (scenario === "echo") socket.on("echo", echo);
 }
 
-/** How a target joins its node to a cluster: extra server options, a step after creation, a close. */
+/**
+ * How a target joins its node to a cluster (or, for `fanout-recovery`, turns
+ * on connection state recovery): extra server options, a step after
+ * creation, a close.
+ */
 export interface ClusterSetup {
   /** Merged into the server's options (Switchboard's `broker`). */
   options?: Record<string, unknown>;

@@ -98,10 +98,12 @@ export async function joinCluster(cluster: ClusterOptions): Promise<ReadyBroker>
   }
 }
 
-/** The cluster's shared session store and how to let it go. */
+/** The cluster's shared session store and Bayeux ack log, and how to let them go. */
 export interface ClusterSessions {
   store: SessionStore;
-  /** The shared message log (asked for with `log: true`): recovery's packets. */
+  /** Where Bayeux ack-extension deliveries are kept, so a node adopting a session finds them. */
+  ackLog: MessageLog;
+  /** The Socket.IO recovery log (asked for with `log`): broadcasts kept for the window. */
   log?: MessageLog;
   close(): Promise<void>;
 }
@@ -145,21 +147,25 @@ export async function openClusterSessions(
     const redis = await modules.keys.connectRedis(
       cluster.redisCluster ? { rootNodes: [cluster.redisUrl] } : { url: cluster.redisUrl },
     );
-    const store = new modules.store.RedisSessionStore(
-      redis,
-      cluster.prefix !== undefined ? { prefix: cluster.prefix } : {},
-    );
+    const prefixed = cluster.prefix !== undefined ? { prefix: cluster.prefix } : {};
+    const store = new modules.store.RedisSessionStore(redis, prefixed);
+    // Kept until acknowledged, as long as a session may wait (the in-memory default's age).
+    const ackLog = new modules.log.RedisMessageLog(redis, { ...prefixed, maxAge: 3_600_000 });
     const sessions: ClusterSessions = {
       store,
-      // The log first: its followers hold connections of their own.
+      ackLog,
+      // The logs first: the recovery log's followers hold connections of their own.
       close: async () => {
         await sessions.log?.close();
+        await ackLog.close();
         await modules.keys.closeRedis(redis);
       },
     };
     if (want.log) {
-      const prefix = cluster.prefix !== undefined ? { prefix: cluster.prefix } : {};
-      sessions.log = new modules.log.RedisMessageLog(redis, { ...prefix, maxAge: want.log.maxAge });
+      sessions.log = new modules.log.RedisMessageLog(redis, {
+        ...prefixed,
+        maxAge: want.log.maxAge,
+      });
     }
     return sessions;
   } catch (err) {

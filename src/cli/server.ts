@@ -171,7 +171,7 @@ export async function startServer(
     if (broker) bayeuxOptions.broker = broker;
     if (sessions) {
       bayeuxOptions.sessionStore = sessions.store;
-      if (sessions.log) bayeuxOptions.ackLog = sessions.log;
+      bayeuxOptions.ackLog = sessions.ackLog;
       if (options.cluster?.forwardSessions) bayeuxOptions.forward = ioOptions.forward ?? true;
     }
     ioOptions.bayeux = bayeuxOptions;

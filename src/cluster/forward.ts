@@ -102,17 +102,20 @@ export class Forwarder {
 
   /**
    * Replays `req` to `target` and streams the answer into `res`. `fail` is
-   * called (and nothing written) when the owner cannot be reached before it
-   * answered; once it answered, an error only ends both sides. `body` is
+   * called with the error (and nothing written) when the owner cannot be
+   * reached before it answered (`ECONNREFUSED`: nothing listens there); once it answered, an error only ends both sides. `body` is
    * the request body when it was already read (to find the session id in
-   * it; null: none), sent as read; undefined streams it from `req`.
+   * it; null: none), sent as read, and once more on a new connection when
+   * the first attempt fails other than by a refusal (a kept-alive
+   * connection the owner had closed); undefined streams it from `req`.
    */
   request(
     target: ForwardTarget,
     req: IncomingMessage,
     res: ServerResponse,
-    fail: () => void,
+    fail: (err: Error) => void,
     body?: string | null,
+    retried = false,
   ): void {
     const headers: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(req.headers)) {
@@ -126,7 +129,8 @@ export class Forwarder {
       method: req.method,
       path: req.url,
       headers,
-      agent: this.#agent,
+      // A retry goes on a new connection: the kept-alive one just failed.
+      agent: retried ? false : this.#agent,
     });
     let answered = false;
     upstream.on("response", (answer) => {
@@ -139,9 +143,14 @@ export class Forwarder {
       answer.pipe(res);
       answer.on("error", () => res.destroy());
     });
-    upstream.on("error", () => {
+    upstream.on("error", (err) => {
       if (answered || res.headersSent) res.destroy();
-      else fail();
+      else if (!retried && body !== undefined && !refused(err) && !res.destroyed) {
+        // A kept-alive connection the owner closed (or reset as it died):
+        // a body already read is sent once more on a new connection, which
+        // the owner answers, or which is refused when it is gone.
+        this.request(target, req, res, fail, body, true);
+      } else fail(err);
     });
     // The client gave up (a long poll cut): the owner must see it too.
     res.on("close", () => {
@@ -155,14 +164,14 @@ export class Forwarder {
   /**
    * Replays the upgrade request `req` (plus the bytes already read past its
    * head) to `target` on a new connection and pipes the two connections
-   * together; `fail` is called when the owner cannot be reached.
+   * together; `fail` is called with the error when the owner cannot be reached.
    */
   upgrade(
     target: ForwardTarget,
     req: IncomingMessage,
     socket: Duplex,
     head: Buffer,
-    fail: () => void,
+    fail: (err: Error) => void,
   ): void {
     const lines = [`${req.method} ${req.url} HTTP/1.1`];
     const raw = req.rawHeaders;
@@ -181,9 +190,9 @@ export class Forwarder {
       upstream.pipe(socket);
       socket.pipe(upstream);
     });
-    upstream.on("error", () => {
+    upstream.on("error", (err) => {
       if (connected) socket.destroy();
-      else fail();
+      else fail(err);
     });
     socket.on("error", () => upstream.destroy());
     socket.on("close", () => upstream.destroy());
@@ -194,6 +203,11 @@ export class Forwarder {
   close(): void {
     this.#agent.destroy();
   }
+}
+
+/** Whether `err` says that nothing listens at the address (the owner process is gone). */
+export function refused(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === "ECONNREFUSED";
 }
 
 function appendForwardedFor(

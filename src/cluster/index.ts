@@ -1,5 +1,6 @@
 /** The seams between nodes (broker, session store, message log) and their backends. */
 export * from "./broker.js";
+export * from "./idempotency.js";
 export * from "./log-reader.js";
 export * from "./memory-broker.js";
 export * from "./memory-message-log.js";

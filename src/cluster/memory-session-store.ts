@@ -8,8 +8,10 @@
  * the protocol layers use to keep the single-node path free of promises.
  */
 import {
+  type ClaimSessionOptions,
   type CreateSessionOptions,
   checkSessionArgs,
+  type DeleteSessionOptions,
   type SessionRecord,
   type SessionStore,
   type SessionValue,
@@ -103,11 +105,26 @@ export class MemorySessionStore implements SessionStore {
     return true;
   }
 
+  /** {@link claim}, synchronously. */
+  claimNow(id: string, options: ClaimSessionOptions): boolean {
+    checkSessionArgs(id, options.ttl);
+    const now = this.#now();
+    const entry = this.#live(id, now);
+    if (entry === undefined || entry.owner !== options.from) return false;
+    entry.owner = options.owner;
+    entry.expiresAt = now + options.ttl;
+    if (options.data) copyInto((entry.data ??= {}), options.data);
+    return true;
+  }
+
   /** {@link delete}, synchronously. */
-  deleteNow(id: string): boolean {
-    const live = this.#live(id, this.#now()) !== undefined;
+  deleteNow(id: string, options: DeleteSessionOptions = {}): boolean {
+    const entry = this.#live(id, this.#now());
+    if (entry !== undefined && options.owner !== undefined && entry.owner !== options.owner) {
+      return false;
+    }
     this.#records.delete(id);
-    return live;
+    return entry !== undefined;
   }
 
   /** Removes every expired record now. */
@@ -137,8 +154,12 @@ export class MemorySessionStore implements SessionStore {
     return this.updateNow(id, patch);
   }
 
-  async delete(id: string): Promise<boolean> {
-    return this.deleteNow(id);
+  async claim(id: string, options: ClaimSessionOptions): Promise<boolean> {
+    return this.claimNow(id, options);
+  }
+
+  async delete(id: string, options?: DeleteSessionOptions): Promise<boolean> {
+    return this.deleteNow(id, options);
   }
 
   async close(): Promise<void> {

@@ -2,8 +2,11 @@
  * Where a request for a session this node does not hold goes: the session
  * store names the owner node and the address it advertised when it recorded
  * the session (`data.at`). Used alike by Engine.IO (a `sid`) and Bayeux (a
- * `clientId`); each parsed address is kept, so a busy owner costs one store
- * read per foreign request and no parsing.
+ * `clientId`); each parsed address is kept, and so is each session's owner
+ * for a few seconds: a polling client whose requests keep landing on the
+ * wrong node costs a store read every `ttl` ms, not one per request (a
+ * session's owner only changes when its node died, and a forward to a dead
+ * node fails anyway, which `forget` hears of).
  */
 import { createDebug } from "../shared/debug.js";
 import { type ForwardTarget, parseAdvertise } from "./forward.js";
@@ -25,12 +28,29 @@ export interface LocatorSessions {
  * const owners = new OwnerLocator(sessions);
  * owners.locate(sid, (target) => (target ? forwarder.forward(req, res, target) : refuse()));
  */
+/** Milliseconds a session's owner is remembered. */
+const OWNER_TTL = 5000;
+/** Sessions whose owner is remembered at once. */
+const OWNER_CACHE = 10_000;
+
+interface KnownOwner {
+  target: ForwardTarget;
+  until: number;
+}
+
 export class OwnerLocator {
   readonly #sessions: LocatorSessions;
   readonly #targets = new Map<string, ForwardTarget | null>();
+  /** Session id → its owner's target, oldest first. */
+  readonly #owners = new Map<string, KnownOwner>();
 
   constructor(sessions: LocatorSessions) {
     this.#sessions = sessions;
+  }
+
+  /** Forgets the owner remembered for `id` (a forward to it failed). */
+  forget(id: string): void {
+    this.#owners.delete(id);
   }
 
   /**
@@ -39,6 +59,14 @@ export class OwnerLocator {
    * no or a bad address, store error). Synchronous on a memory store.
    */
   locate(id: string, done: (target: ForwardTarget | null) => void): void {
+    const known = this.#owners.get(id);
+    if (known !== undefined) {
+      if (known.until > Date.now()) {
+        done(known.target);
+        return;
+      }
+      this.#owners.delete(id);
+    }
     const { store, nodeId } = this.#sessions;
     const found = (record: SessionRecord | undefined): void => {
       if (record === undefined || record.owner === nodeId) {
@@ -53,7 +81,10 @@ export class OwnerLocator {
         at,
         nodeId,
       );
-      done(typeof at === "string" && at !== this.#sessions.advertise ? this.#target(at) : null);
+      const target =
+        typeof at === "string" && at !== this.#sessions.advertise ? this.#target(at) : null;
+      if (target !== null) this.#remember(id, target);
+      done(target);
     };
     if (store instanceof MemorySessionStore) {
       found(store.getNow(id));
@@ -63,6 +94,15 @@ export class OwnerLocator {
       debug("cannot look session %s up: %s", id, err);
       done(null);
     });
+  }
+
+  #remember(id: string, target: ForwardTarget): void {
+    const owners = this.#owners;
+    if (owners.size >= OWNER_CACHE) {
+      const oldest = owners.keys().next().value as string;
+      owners.delete(oldest);
+    }
+    owners.set(id, { target, until: Date.now() + OWNER_TTL });
   }
 
   #target(address: string): ForwardTarget | null {

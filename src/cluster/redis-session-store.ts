@@ -15,8 +15,10 @@ import {
   redisCommand,
 } from "./redis-keys.js";
 import {
+  type ClaimSessionOptions,
   type CreateSessionOptions,
   checkSessionArgs,
+  type DeleteSessionOptions,
   type SessionRecord,
   type SessionStore,
   SessionStoreCorruptError,
@@ -54,6 +56,19 @@ for i = 2, 2 * n, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 for i = 2 * n + 2, #ARGV do redis.call('HDEL', KEYS[1], ARGV[i]) end
 return 1`);
 
+// KEYS[1] record; ARGV: from, to, ttl, then field/value pairs. Compare and set of the owner.
+const CLAIM = new RedisScript(`
+if redis.call('HGET', KEYS[1], 'o') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'o', ARGV[2])
+for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1`);
+
+// KEYS[1] record; ARGV: the owner it must still have.
+const DELETE_OWNED = new RedisScript(`
+if redis.call('HGET', KEYS[1], 'o') ~= ARGV[1] then return 0 end
+return redis.call('DEL', KEYS[1])`);
+
 /**
  * @example
  * const redis = await connectRedis({ url: "redis://127.0.0.1:6379" });
@@ -67,6 +82,16 @@ export class RedisSessionStore implements SessionStore {
   constructor(redis: RedisConnection, options: RedisSessionStoreOptions = {}) {
     this.#redis = redis;
     this.#prefix = options.prefix ?? DEFAULT_KEY_PREFIX;
+  }
+
+  /** The Redis client this store writes to (other seams on the same backend share it). */
+  get connection(): RedisConnection {
+    return this.#redis;
+  }
+
+  /** The prefix of this store's keys. */
+  get prefix(): string {
+    return this.#prefix;
   }
 
   /** The key of `id`'s record. */
@@ -143,9 +168,23 @@ export class RedisSessionStore implements SessionStore {
     return (await UPDATE.run<number>(this.#redis, [this.keyOf(id)], args)) === 1;
   }
 
-  async delete(id: string): Promise<boolean> {
+  async claim(id: string, options: ClaimSessionOptions): Promise<boolean> {
+    checkSessionArgs(id, options.ttl);
+    const args = [options.from, options.owner, String(Math.ceil(options.ttl))];
+    if (options.data) {
+      for (const [name, value] of Object.entries(options.data)) {
+        if (value !== undefined) args.push(`d:${name}`, JSON.stringify(value));
+      }
+    }
+    return (await CLAIM.run<number>(this.#redis, [this.keyOf(id)], args)) === 1;
+  }
+
+  async delete(id: string, options: DeleteSessionOptions = {}): Promise<boolean> {
     checkSessionArgs(id);
     const key = this.keyOf(id);
+    if (options.owner !== undefined) {
+      return (await DELETE_OWNED.run<number>(this.#redis, [key], [options.owner])) === 1;
+    }
     return (await redisCommand<number>(this.#redis, key, ["DEL", key])) === 1;
   }
 

@@ -20,6 +20,7 @@ export {
   type RedisBrokerStats,
 } from "./redis-broker.js";
 export type { RedisLibrary } from "./redis-compat.js";
+export { RedisIdempotency, type RedisIdempotencyOptions } from "./redis-idempotency.js";
 export {
   closeRedis,
   connectRedis,

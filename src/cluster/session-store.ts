@@ -32,6 +32,22 @@ export interface CreateSessionOptions {
   data?: Record<string, SessionValue>;
 }
 
+export interface ClaimSessionOptions {
+  /** The owner the record must have. */
+  from: string;
+  /** The new owner. */
+  owner: string;
+  /** Milliseconds the record lives without a `touch`. */
+  ttl: number;
+  /** Data fields set with the new owner (others are kept). */
+  data?: Record<string, SessionValue>;
+}
+
+export interface DeleteSessionOptions {
+  /** Delete only while this node owns the record. */
+  owner?: string;
+}
+
 /**
  * @example
  * const created = await store.create(sid, { owner: nodeId, ttl: 60000 });
@@ -53,8 +69,20 @@ export interface SessionStore {
    * false when the record is gone. Fields not named are kept.
    */
   update(id: string, patch: Record<string, SessionValue | undefined>): Promise<boolean>;
-  /** Removes the record; false when there was none. */
-  delete(id: string): Promise<boolean>;
+  /**
+   * Moves the record to `options.owner` when its owner is `options.from`
+   * (compare and set: of nodes racing to take over a dead owner's session
+   * one wins), sets `options.data` fields in the same step, and restarts its
+   * clock with `options.ttl`. False, and nothing changed, when the record is
+   * gone or another node owns it.
+   */
+  claim(id: string, options: ClaimSessionOptions): Promise<boolean>;
+  /**
+   * Removes the record; false when there was none. With `owner`, only while
+   * that node owns it (a node that lost a session to another must not
+   * delete the new owner's record).
+   */
+  delete(id: string, options?: DeleteSessionOptions): Promise<boolean>;
   /** Releases what the store holds (timers; not a caller's Redis client). */
   close(): Promise<void>;
 }

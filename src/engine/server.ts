@@ -234,7 +234,12 @@ export class Server extends EventEmitter implements SocketHost {
       if (this.#forwarder !== null && this.#isForeign(req)) {
         this.#locate(req, (target) => {
           if (target === null) this.#serveRequest(req, res);
-          else this.#forwarder!.request(target, req, res, () => this.#serveRequest(req, res));
+          else {
+            this.#forwarder!.request(target, req, res, () => {
+              this.#owners.forget(queryOf(req).sid);
+              this.#serveRequest(req, res);
+            });
+          }
         });
         return;
       }
@@ -487,9 +492,10 @@ export class Server extends EventEmitter implements SocketHost {
         this.#locate(req, (target) => {
           if (target === null) this.#serveUpgrade(req, socket, head);
           else {
-            this.#forwarder!.upgrade(target, req, socket, head, () =>
-              this.#serveUpgrade(req, socket, head),
-            );
+            this.#forwarder!.upgrade(target, req, socket, head, () => {
+              this.#owners.forget(queryOf(req).sid);
+              this.#serveUpgrade(req, socket, head);
+            });
           }
         });
         return;

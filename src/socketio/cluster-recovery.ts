@@ -351,8 +351,9 @@ export class ClusterSessionAdapter extends Adapter {
     this.#dirty.delete(id);
     // Left for good (not a recoverable disconnect): the session ends here.
     if (!this.#persisted.delete(id)) {
+      // Only while it is still this node's: a client restored elsewhere keeps its record.
       this.#store
-        .delete(recordId(pid))
+        .delete(recordId(pid), { owner: this.nsp.server.hub.nodeId })
         .catch((err: unknown) => debug("cannot end %s: %s", pid, err));
     }
   }

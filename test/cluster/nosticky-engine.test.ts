@@ -22,6 +22,7 @@ import type { SessionStore } from "../../src/cluster/session-store.js";
 import type { ConnectionErrorEvent } from "../../src/engine/server.js";
 import { Server } from "../../src/index.js";
 import { rawRequest } from "../engine/helpers.js";
+import { type RedisClusterServers, startRedisCluster } from "../helpers/redis-cluster.js";
 import { REDIS_URL, redisSkip, uniquePrefix } from "../helpers/redis-server.js";
 import { type RoundRobinProxy, startRoundRobinProxy } from "../helpers/round-robin-proxy.js";
 import { until } from "../socketio/raw-clients.js";
@@ -252,6 +253,26 @@ describe("on the shared Redis", { skip }, () => {
     const store = new RedisSessionStore(redis, { prefix });
     return {
       broker: () => connectTestBroker({ url: REDIS_URL, prefix }),
+      store: () => store,
+      close: () => closeRedis(redis),
+    };
+  });
+});
+
+describe("on a Redis Cluster", { skip: await redisSkip("cluster") }, () => {
+  let cluster: RedisClusterServers | undefined;
+  before(async () => {
+    cluster = await startRedisCluster(3);
+  });
+  after(async () => {
+    await cluster?.stop();
+  });
+  suite("3-master Redis Cluster", async () => {
+    const prefix = uniquePrefix("nosticky-cluster");
+    const redis = await connectRedis({ rootNodes: cluster?.rootNodes ?? [] });
+    const store = new RedisSessionStore(redis, { prefix });
+    return {
+      broker: () => connectTestBroker({ cluster: { rootNodes: cluster?.nodes ?? [] }, prefix }),
       store: () => store,
       close: () => closeRedis(redis),
     };

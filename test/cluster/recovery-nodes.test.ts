@@ -56,8 +56,9 @@ function crashable(store: SessionStore): SessionStore & { kill(): void } {
     get: (id) => store.get(id),
     owner: (id) => store.owner(id),
     touch: write((id, ttl) => store.touch(id, ttl), false),
+    claim: write((id, options) => store.claim(id, options), false),
     update: write((id, patch) => store.update(id, patch), false),
-    delete: write((id) => store.delete(id), false),
+    delete: write((id, options) => store.delete(id, options), false),
     close: () => store.close(),
     kill: () => {
       dead = true;

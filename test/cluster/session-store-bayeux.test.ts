@@ -61,21 +61,29 @@ describe("bayeux on the session store", () => {
     ]);
     assert.deepEqual(store.getNow(clientId)?.data.subscriptions, ["/r/*", "/s/**"]);
 
+    assert.deepEqual(store.getNow(clientId)?.data.ack, { sent: 0, acked: 0 });
     await send(a, [connect(clientId, { ack: -1 })]);
     a.publish("/r/x", "one");
     a.publish("/s/y/z", "two");
+    const keptNow = () =>
+      ackLog.readAfterNow(ackStream(clientId), null).entries.map((e) => String(e.payload));
+    assert.deepEqual(
+      keptNow().map((p) => p.slice(0, p.indexOf(" "))),
+      ["1", "2"],
+      "kept, numbered, as soon as queued",
+    );
     const batch = await a.process([connect(clientId, { ack: 0 })], LONG_POLLING);
     assert.equal(batch.deliveries.length, 2);
-    assert.deepEqual(store.getNow(clientId)?.data.ack, { batch: 1, pending: true });
-    const kept = ackLog.readAfterNow(ackStream(clientId), null);
+    assert.deepEqual(store.getNow(clientId)?.data.ack, { sent: 2, acked: 0 });
     assert.deepEqual(
-      kept.entries.map((e) => JSON.parse(String(e.payload))[0].data),
+      keptNow().map((p) => JSON.parse(p.slice(p.indexOf(" ") + 1))[0].data),
       ["one", "two"],
       "the unacknowledged deliveries, as sent",
     );
 
-    await a.process([connect(clientId, { ack: 1 })], LONG_POLLING);
-    assert.deepEqual(store.getNow(clientId)?.data.ack, { batch: 1, pending: false });
+    assert.equal(batch.replies[0].ext?.ack, 2, "a batch is named by its last delivery's number");
+    await a.process([connect(clientId, { ack: 2 })], LONG_POLLING);
+    assert.deepEqual(store.getNow(clientId)?.data.ack, { sent: 2, acked: 2 });
     assert.equal(ackLog.streamCount, 0, "acknowledged: nothing kept");
 
     await send(a, [{ channel: "/meta/disconnect", clientId }]);
@@ -170,7 +178,7 @@ function onRedis(
       // Written through without waiting: read until it is there.
       await eventually(async () => {
         const record = await store.get(clientId);
-        return record?.owner === "n1" && (record.data.ack as { batch?: number })?.batch === 1;
+        return record?.owner === "n1" && (record.data.ack as { sent?: number })?.sent === 1;
       }, "the record");
       assert.deepEqual((await store.get(clientId))?.data.subscriptions, ["/q", "/p/*"]);
       await eventually(

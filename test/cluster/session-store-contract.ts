@@ -118,4 +118,57 @@ export function sessionStoreContract(make: () => Promise<SessionStoreBackend>): 
       await a.delete("id%7b1%7d");
     }),
   );
+
+  it(
+    "moves a record to a new owner only from the owner named (compare and set)",
+    withBackend(async ({ stores: [a, b] }) => {
+      await a.create("moved", { owner: "node-a", ttl: 1000, data: { at: "http://a" } });
+      const to = (from: string, owner: string, data?: Record<string, unknown>) => ({
+        from,
+        owner,
+        ttl: 60000,
+        data,
+      });
+      assert.equal(await b.claim("moved", to("node-x", "node-b")), false, "wrong owner");
+      assert.equal(await b.owner("moved"), "node-a");
+      assert.equal(await b.claim("moved", to("node-a", "node-b", { at: "http://b" })), true);
+      const record = await a.get("moved");
+      assert.equal(record?.owner, "node-b");
+      assert.deepEqual(record?.data, { at: "http://b" }, "data set in the same step");
+      assert.ok((record?.expiresAt ?? 0) > Date.now() + 50000, "clock restarted with ttl");
+      assert.equal(await a.claim("moved", to("node-a", "node-c")), false, "already moved");
+      assert.equal(await a.get("moved").then((r) => r?.data.at), "http://b", "data untouched");
+      assert.equal(await a.claim("absent", to("node-a", "node-c")), false, "no record");
+      assert.equal(await a.get("absent"), undefined, "a failed claim creates nothing");
+      await a.delete("moved");
+    }),
+  );
+
+  it(
+    "lets exactly one of many concurrent claims of one record win",
+    withBackend(async ({ stores: [a, b] }) => {
+      await a.create("taken", { owner: "dead", ttl: 60000 });
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          (i % 2 ? a : b).claim("taken", { from: "dead", owner: `node-${i}`, ttl: 60000 }),
+        ),
+      );
+      assert.equal(results.filter(Boolean).length, 1);
+      assert.equal(await a.owner("taken"), `node-${results.indexOf(true)}`);
+      await a.delete("taken");
+    }),
+  );
+
+  it(
+    "deletes with an owner only while that node owns the record",
+    withBackend(async ({ stores: [a, b], keyCount }) => {
+      await a.create("owned", { owner: "node-a", ttl: 60000 });
+      await b.claim("owned", { from: "node-a", owner: "node-b", ttl: 60000 });
+      assert.equal(await a.delete("owned", { owner: "node-a" }), false, "no longer node-a's");
+      assert.equal(await a.owner("owned"), "node-b");
+      assert.equal(await b.delete("owned", { owner: "node-b" }), true);
+      assert.equal(await a.get("owned"), undefined);
+      assert.equal(await keyCount(), 0);
+    }),
+  );
 }

@@ -47,6 +47,9 @@ class AsyncStore implements SessionStore {
   update(id: string, patch: Record<string, unknown>) {
     return this.inner.update(id, patch);
   }
+  claim(id: string, o: Parameters<SessionStore["claim"]>[1]) {
+    return this.inner.claim(id, o);
+  }
   delete(id: string) {
     this.calls.push("delete");
     return this.inner.delete(id);

@@ -67,6 +67,12 @@ export interface ProcessorHost {
   readonly closed: boolean;
   findSession(clientId: unknown): BayeuxSession | undefined;
   /**
+   * A session this node does not hold whose owner died: taken over here
+   * (a promise of it, or of undefined when that failed); undefined when
+   * there is nothing to try.
+   */
+  adopt(clientId: unknown): Promise<BayeuxSession | undefined> | undefined;
+  /**
    * A new session (recorded in the session store), or undefined when
    * `maxSessions` is reached or the store cannot record it.
    */
@@ -74,6 +80,13 @@ export interface ProcessorHost {
   endSession(session: BayeuxSession, reason: DisconnectReason): void;
   /** Delivers a client's publish to subscribers (encoded once). */
   route(message: BayeuxMessage, request: IncomingMessage | null): void | Promise<void>;
+  /**
+   * Claims a client's publish id (option `publishDedupeWindow`): true the
+   * first time, false for a resend already delivered.
+   */
+  claimPublish(clientId: string, id: string): boolean | Promise<boolean>;
+  /** Gives a claim up: the publish failed, so its resend must be tried again. */
+  releasePublish(clientId: string, id: string): void;
   /** The service handlers whose pattern matches `channel`. */
   servicesFor(channel: string): ServiceHandler[];
   /** Whether a `publish` event has listeners (the per-publish event is skipped otherwise). */

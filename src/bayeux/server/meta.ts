@@ -99,7 +99,7 @@ export async function handshake(
   reply.advice = retryAdvice(host);
   // The acknowledgement extension is on when both sides ask for it.
   if (host.options.ackExtension && message.ext?.ack === true) {
-    session.ackEnabled = true;
+    session.enableAcks();
     reply.ext = { ack: true };
   }
   host.emitEvent("handshake", session.id);

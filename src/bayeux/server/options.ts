@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { Broker } from "../../cluster/broker.js";
+import type { Idempotency } from "../../cluster/idempotency.js";
 import type { MessageLog } from "../../cluster/message-log.js";
 import type { SessionStore } from "../../cluster/session-store.js";
 import { type BayeuxMessage, DEFAULT_MAX_PAYLOAD_DEPTH } from "../../codec/bayeux/index.js";
@@ -138,13 +139,34 @@ export interface BayeuxServerOptions {
    * (one hop; the body is read to find the clientId and sent on as read)
    * instead of answered `402::Unknown client`. Needs a `sessionStore` shared
    * by the nodes. `advertise` is the `http://host:port` peers reach this
-   * node at; default: the local address of the first request this server
-   * answers. Default: off.
+   * node at; default: the local address of the first request (or websocket
+   * upgrade) this server answers. With a broker too, a session whose owner
+   * died is adopted by the node its client reaches next (see
+   * docs/bayeux-server.md). Default: off.
    *
    * @example
    * new BayeuxServer({ sessionStore, nodeId: "n1", forward: { advertise: "http://10.0.0.5:3000" } });
    */
   forward?: boolean | { advertise?: string };
+  /**
+   * A client's publish that carries an `id` is delivered once however often
+   * it is resent (same clientId, same id) within this many ms: Faye and
+   * CometD resend a batch whose reply was lost, perhaps to another node. The
+   * resend gets the same successful reply. 0 turns this off. Default 120000.
+   */
+  publishDedupeWindow?: number;
+  /**
+   * Most publish ids this node remembers for {@link publishDedupeWindow}
+   * when they are kept in memory (no Redis session store); past it the
+   * oldest is forgotten. Default 100000.
+   */
+  publishDedupeLimit?: number;
+  /**
+   * Where publish ids are claimed. Default: with a `RedisSessionStore`,
+   * keys `<prefix>pub:{<clientId>}:<id>` on its Redis (every node sees
+   * them); otherwise a bounded map of this node ({@link publishDedupeLimit}).
+   */
+  publishDedupe?: Idempotency;
   /** This node's id in the session store. Default: 16 random hex digits. */
   nodeId?: string;
   /**
@@ -174,6 +196,8 @@ export interface ResolvedOptions {
   maxBufferedBytes: number;
   extensionTimeout: number;
   timerResolution: number;
+  publishDedupeWindow: number;
+  publishDedupeLimit: number;
 }
 
 function positive(name: string, value: number | undefined, fallback: number, min = 1): number {
@@ -233,5 +257,7 @@ export function resolveOptions(options: BayeuxServerOptions): ResolvedOptions {
     maxBufferedBytes: positive("maxBufferedBytes", options.maxBufferedBytes, 16 * 1024 * 1024),
     extensionTimeout: positive("extensionTimeout", options.extensionTimeout, 10000),
     timerResolution: positive("timerResolution", options.timerResolution, 100),
+    publishDedupeWindow: positive("publishDedupeWindow", options.publishDedupeWindow, 120000, 0),
+    publishDedupeLimit: positive("publishDedupeLimit", options.publishDedupeLimit, 100000),
   };
 }

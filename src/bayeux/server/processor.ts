@@ -133,7 +133,23 @@ export class Processor {
     raw: readonly unknown[],
     context: ProcessContext,
   ): ProcessResult | Promise<ProcessResult> {
-    const owner = this.#host.findSession(ownerId(raw));
+    const id = ownerId(raw);
+    const owner = this.#host.findSession(id);
+    if (owner === undefined) {
+      // Another node's session whose owner died: taken over first, if it can be.
+      const adopting = this.#host.adopt(id);
+      if (adopting !== undefined) {
+        return adopting.then((adopted) => this.#start(raw, context, adopted));
+      }
+    }
+    return this.#start(raw, context, owner);
+  }
+
+  #start(
+    raw: readonly unknown[],
+    context: ProcessContext,
+    owner: BayeuxSession | undefined,
+  ): ProcessResult | Promise<ProcessResult> {
     if (owner !== undefined && owner.inFlight !== null) {
       const run = () => this.#run(new Batch(raw, context));
       const chained = owner.inFlight.then(run, run);
@@ -308,6 +324,72 @@ export class Processor {
     if (message.data === undefined) {
       return failedPublish(message, bayeuxError("parameterMissing", ["data"]), session);
     }
+    const id = message.id;
+    if (id === undefined || id === "" || host.options.publishDedupeWindow === 0) {
+      return this.#fresh(message, session, context);
+    }
+    return this.#once(message, session, context, String(id));
+  }
+
+  /**
+   * A publish with an `id`: delivered only when its claim is new; a resend
+   * (a reply lost on the way, the batch sent again) gets the reply of the
+   * first. A claim the backend cannot answer lets the publish through: a
+   * Redis outage costs possible duplicates, never lost messages. A publish
+   * that fails gives its claim up, so its resend is tried again.
+   */
+  #once(
+    message: BayeuxMessage,
+    session: BayeuxSession,
+    context: ProcessContext,
+    id: string,
+  ): MetaReply | Promise<MetaReply> {
+    const host = this.#host;
+    const decided = (first: boolean): MetaReply | Promise<MetaReply> => {
+      if (!first) {
+        debug("publish %s of %s is a resend: not delivered again", id, session.id);
+        return { reply: published(message), session };
+      }
+      const outcome = this.#fresh(message, session, context);
+      if (outcome instanceof Promise) {
+        return outcome.then(
+          (o) => released(o),
+          (err) => {
+            host.releasePublish(session.id, id);
+            throw err;
+          },
+        );
+      }
+      return released(outcome);
+    };
+    const released = (outcome: MetaReply): MetaReply => {
+      if (outcome.reply.successful === false) host.releasePublish(session.id, id);
+      return outcome;
+    };
+    let claimed: boolean | Promise<boolean>;
+    try {
+      claimed = host.claimPublish(session.id, id);
+    } catch (err) {
+      debug("cannot claim publish %s of %s: %s", id, session.id, err);
+      return this.#fresh(message, session, context);
+    }
+    if (claimed instanceof Promise) {
+      return claimed.then(decided, (err) => {
+        debug("cannot claim publish %s of %s: %s", id, session.id, err);
+        return this.#fresh(message, session, context);
+      });
+    }
+    return decided(claimed);
+  }
+
+  /** A publish seen for the first time: to services, or past the policy to subscribers. */
+  #fresh(
+    message: BayeuxMessage,
+    session: BayeuxSession,
+    context: ProcessContext,
+  ): MetaReply | Promise<MetaReply> {
+    const host = this.#host;
+    const channel = message.channel;
     // Service messages reach server-side handlers only, never subscribers.
     if (isServiceChannel(channel)) return this.#service(message, session);
     const canPublish = host.options.policy.canPublish;

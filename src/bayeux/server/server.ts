@@ -13,6 +13,8 @@ import {
   type ForwardTarget,
   parseAdvertise,
 } from "../../cluster/forward.js";
+import type { Idempotency } from "../../cluster/idempotency.js";
+import { idempotencyFor } from "../../cluster/idempotency-for.js";
 import { OwnerLocator } from "../../cluster/owner-locator.js";
 import {
   type BayeuxMessage,
@@ -25,6 +27,7 @@ import {
 import { Hub, type TopicRouter } from "../../core/index.js";
 import { createDebug } from "../../shared/debug.js";
 import { TimerWheel } from "../../shared/timer-wheel.js";
+import { Adoption } from "./adoption.js";
 import { ChannelRouter } from "./channels.js";
 import { generateClientId } from "./client-id.js";
 import { type ChannelSubscriber, Delivery, deliveryOf } from "./delivery.js";
@@ -52,6 +55,8 @@ export interface BayeuxServerEvents {
   /** A publish routed to subscribers; `clientId` is null for `server.publish`. */
   publish: [clientId: string | null, channel: string, data: unknown];
   disconnect: [clientId: string, reason: DisconnectReason];
+  /** This node took over the session of `clientId` from the dead node `from`. */
+  adopt: [clientId: string, from: string];
   close: [];
 }
 
@@ -125,9 +130,14 @@ export class BayeuxServer
   readonly #generateId: () => string;
   /** Forwards requests for clientIds other nodes own (option `forward`); null: 402. */
   readonly forwarder: Forwarder | null = null;
+  /** Where publish ids are claimed (option `publishDedupeWindow`); null when that is off. */
+  readonly #claims: Idempotency | null;
+  readonly #ownsClaims: boolean;
   /** Peer addresses parsed, by advertised string. */
   #flushQueue: Set<BayeuxSession> | null = null;
   #closed = false;
+  /** Takes over the sessions of dead owner nodes. */
+  readonly #adoption: Adoption;
 
   constructor(options: BayeuxServerOptions = {}, topics?: TopicRouter<ChannelSubscriber>) {
     super();
@@ -147,6 +157,18 @@ export class BayeuxServer
       lifetime: o.timeout + o.interval + o.sessionGrace,
     });
     this.#owners = new OwnerLocator(this.records);
+    // Only a broker or forwarding can tell that a node died: a node alone never adopts.
+    this.#adoption = new Adoption(this, {
+      open: (id) => this.#open(id),
+      broker: options.broker,
+      enabled: options.broker !== undefined || Boolean(options.forward),
+    });
+    this.#ownsClaims = options.publishDedupe === undefined;
+    this.#claims =
+      o.publishDedupeWindow === 0
+        ? null
+        : (options.publishDedupe ??
+          idempotencyFor(options.sessionStore, { maxEntries: o.publishDedupeLimit }));
     if (options.forward) {
       this.forwarder = new Forwarder(this.records.nodeId);
       const advertise = typeof options.forward === "object" ? options.forward.advertise : undefined;
@@ -185,6 +207,26 @@ export class BayeuxServer
   /** Package-internal: where the owner of `clientId` is reached, or null (none, or this node). */
   locateOwner(clientId: string, done: (target: ForwardTarget | null) => void): void {
     this.#owners.locate(clientId, done);
+  }
+
+  /**
+   * Package-internal (transport glue): forwarding a request of `clientId`
+   * to its owner failed with `err`. A refused connection means the owner is
+   * gone, so this node may adopt the session (see {@link adopt}).
+   */
+  ownerUnreachable(clientId: string, err: unknown): void {
+    // The next look-up reads the store again (another node may have adopted it).
+    this.#owners.forget(clientId);
+    this.#adoption.unreachable(clientId, err);
+  }
+
+  /**
+   * Takes over the session of `clientId` when its owner node is gone (see
+   * adoption.ts). Undefined (synchronously) when there is nothing to try; a
+   * promise of the session, or of undefined when it could not be adopted.
+   */
+  adopt(clientId: unknown): Promise<BayeuxSession | undefined> | undefined {
+    return this.#adoption.adopt(clientId);
   }
 
   /** This node's id: the owner the session store records for its clientIds. */
@@ -316,6 +358,18 @@ export class BayeuxServer
     };
   }
 
+  claimPublish(clientId: string, id: string): boolean | Promise<boolean> {
+    const claims = this.#claims;
+    return claims === null || claims.claim(clientId, id, this.options.publishDedupeWindow);
+  }
+
+  releasePublish(clientId: string, id: string): void {
+    const released = this.#claims?.release(clientId, id);
+    if (released instanceof Promise) {
+      released.catch((err) => debug("cannot release publish %s of %s: %s", id, clientId, err));
+    }
+  }
+
   servicesFor(channel: string): ServiceHandler[] {
     const out: ServiceHandler[] = [];
     for (const { pattern, handler } of this.#services) {
@@ -372,6 +426,9 @@ export class BayeuxServer
     this.wheel.close();
     this.router.close();
     this.forwarder?.close();
+    this.#adoption.close();
+    // A claim table given as an option belongs to the caller.
+    if (this.#claims !== null && this.#ownsClaims) void this.#claims.close();
     this.emit("close");
   }
 

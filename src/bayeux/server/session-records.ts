@@ -1,13 +1,15 @@
 /**
  * What a Bayeux session leaves where other nodes can read it: a record in
  * the session store (owner node; data `subscriptions`, the channels and
- * patterns it holds, and `ack`, its acknowledgement-extension batch), and a
- * message-log stream `bayeux/ack/<clientId>` with the deliveries sent and
- * not yet acknowledged.
+ * patterns it holds, `at`, the owner's forward address, and `ack`, its
+ * acknowledgement-extension state), and a message-log stream
+ * `bayeux/ack/<clientId>` with the deliveries queued or sent and not yet
+ * acknowledged, each numbered.
  *
  * The server's own session map stays the first place a message looks; the
  * store is written through (create at handshake, update on change, delete at
- * the end) and read on a local miss. The in-memory store and log answer
+ * the end) and read on a local miss; a node adopting the session of a dead
+ * owner claims the record and reads the stream back. The in-memory store and log answer
  * synchronously, so the default path makes no promise; a networked store's
  * writes go out without being waited for, except the create of a handshake
  * (which a duplicate id must be able to refuse).
@@ -21,8 +23,10 @@ import { MemoryMessageLog } from "../../cluster/memory-message-log.js";
 import { MemorySessionStore } from "../../cluster/memory-session-store.js";
 import { isSyncMessageLog, type MessageLog } from "../../cluster/message-log.js";
 import type { CreateSessionOptions, SessionStore } from "../../cluster/session-store.js";
+import type { BayeuxMessage } from "../../codec/bayeux/index.js";
 import { createDebug } from "../../shared/debug.js";
-import type { Delivery } from "./delivery.js";
+import { Delivery } from "./delivery.js";
+import type { KeptDelivery } from "./session.js";
 
 const debug = createDebug("bayeux:sessions");
 
@@ -106,36 +110,115 @@ export class SessionRecords {
     else this.store.update(id, patch).catch((err) => debug("cannot update %s: %s", id, err));
   }
 
-  /** Keeps deliveries sent in an acknowledgement batch until the client acks it. */
-  sent(id: string, deliveries: readonly Delivery[]): void {
+  /**
+   * Keeps a delivery to an ack-extension session, numbered `seq`, until the
+   * client acknowledges it: kept when queued, not when sent, so that a node
+   * adopting the session finds what was waiting as well as what was in flight.
+   */
+  logged(id: string, seq: number, delivery: Delivery): void {
     const log = this.log;
-    const stream = ackStream(id);
+    const entry = encodeKept(seq, delivery);
+    if (isSyncMessageLog(log)) log.appendNow(ackStream(id), entry);
+    else log.append(ackStream(id), entry).catch((err) => debug("cannot log for %s: %s", id, err));
+  }
+
+  /**
+   * Takes over the session of a dead owner `from`: true when this node won
+   * the record (compare and set of its owner), which then names this node
+   * and its forward address.
+   */
+  claim(id: string, from: string): Promise<boolean> {
+    const data = this.advertise === undefined ? undefined : { at: this.advertise };
+    return this.store.claim(id, { from, owner: this.nodeId, ttl: this.ttl, data });
+  }
+
+  /** The deliveries kept for `id` (oldest first); entries that do not decode are skipped. */
+  async kept(id: string): Promise<KeptDelivery[]> {
+    const found = await this.log.readAfter(ackStream(id), null);
+    const out: KeptDelivery[] = [];
+    for (const entry of found.entries) {
+      const kept = decodeKept(entry.payload);
+      if (kept === null) debug("ack log entry %s of %s does not decode", entry.offset, id);
+      else out.push(kept);
+    }
+    // In number order, each once (an entry kept again after an acknowledgement may follow a newer one).
+    out.sort((a, b) => a.seq - b.seq);
+    return out.filter((kept, i) => i === 0 || out[i - 1].seq !== kept.seq);
+  }
+
+  /**
+   * The client acknowledged every batch: what was kept for it goes, except
+   * `queued` (delivered since, not sent yet), kept again in a new stream, so
+   * that a busy session's stream does not grow between acknowledgements.
+   */
+  acknowledged(id: string, queued: readonly KeptDelivery[]): void {
+    const log = this.log;
     if (isSyncMessageLog(log)) {
-      for (const delivery of deliveries) log.appendNow(stream, delivery.frame);
+      log.dropNow(ackStream(id));
+      for (const { seq, delivery } of queued)
+        log.appendNow(ackStream(id), encodeKept(seq, delivery));
       return;
     }
-    for (const delivery of deliveries) {
-      log.append(stream, delivery.frame).catch((err) => debug("cannot log for %s: %s", id, err));
-    }
+    const dropped = log.drop(ackStream(id));
+    dropped.catch((err) => debug("cannot drop for %s: %s", id, err));
+    if (queued.length === 0) return;
+    // After the drop (a delivery logged meanwhile may come first: entries are read back by number).
+    dropped.then(
+      () => {
+        for (const { seq, delivery } of queued) this.logged(id, seq, delivery);
+      },
+      () => {},
+    );
   }
 
-  /** The client acknowledged every batch: what was kept for it goes. */
-  acknowledged(id: string): void {
-    this.#drop(id);
-  }
-
-  /** The session ended: its record and its stream go. */
+  /**
+   * The session ended: its record and its stream go, unless another node
+   * has adopted the session meanwhile (then both are that node's).
+   */
   end(id: string, hadAcks: boolean): void {
+    const owned = { owner: this.nodeId };
     const memory = this.#memoryStore;
-    if (memory !== null) memory.deleteNow(id);
-    else this.store.delete(id).catch((err) => debug("cannot delete %s: %s", id, err));
-    if (hadAcks) this.#drop(id);
+    if (memory !== null) {
+      const other = memory.ownerNow(id);
+      memory.deleteNow(id, owned);
+      if (hadAcks && (other === undefined || other === this.nodeId)) this.#drop(id);
+      return;
+    }
+    this.store.delete(id, owned).then(
+      (deleted) => {
+        if (deleted && hadAcks) this.#drop(id);
+      },
+      (err) => debug("cannot delete %s: %s", id, err),
+    );
   }
 
   #drop(id: string): void {
     const log = this.log;
     if (isSyncMessageLog(log)) log.dropNow(ackStream(id));
     else log.drop(ackStream(id)).catch((err) => debug("cannot drop for %s: %s", id, err));
+  }
+}
+
+/** A kept delivery as the ack log holds it: `<seq> ` then the delivery's frame `[<json>]`. */
+function encodeKept(seq: number, delivery: Delivery): Buffer {
+  return Buffer.concat([Buffer.from(`${seq} `), delivery.frame]);
+}
+
+function decodeKept(payload: Buffer): KeptDelivery | null {
+  const space = payload.indexOf(0x20);
+  const seq = Number(payload.subarray(0, space).toString("latin1"));
+  if (space < 1 || !Number.isSafeInteger(seq)) return null;
+  const frame = payload.subarray(space + 1).toString("utf8");
+  if (!frame.startsWith("[") || !frame.endsWith("]")) return null;
+  const json = frame.slice(1, -1);
+  try {
+    const message = JSON.parse(json) as BayeuxMessage;
+    if (message === null || typeof message !== "object" || typeof message.channel !== "string") {
+      return null;
+    }
+    return { seq, delivery: Delivery.fromJson(message, json) };
+  } catch {
+    return null;
   }
 }
 

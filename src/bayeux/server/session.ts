@@ -81,9 +81,22 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
   readonly #expiry: TimerEntry;
   #holdEntry: TimerEntry | null = null;
   #queue: Delivery[] | null = null;
-  /** Ack extension: the last batch number sent, and what it carried. */
-  #batch = 0;
+  /**
+   * Ack extension: every delivery is numbered and kept in the ack log when
+   * it is queued. `#seq` is the last number given, `#sentSeq` the last sent,
+   * `#ackedSeq` the last the client acknowledged. A batch is named by the
+   * number of its last delivery (`ext.ack` of a connect reply is
+   * `#sentSeq`), so the ack a client echoes says which deliveries it holds,
+   * on any node: what an adopting node needs, even when the dead owner's
+   * last record write was lost.
+   */
+  #seq = 0;
+  #sentSeq = 0;
+  #ackedSeq = 0;
+  /** What the last batch carried, until the client acknowledges it. */
   #unacked: Delivery[] | null = null;
+  /** An adopted session's kept deliveries, until the client's first ack says which it has. */
+  #recovered: RecoveredAcks | null = null;
   #closed = false;
   /** The channels and patterns subscribed to, as recorded in the store (made on first use). */
   #subscriptions: Set<string> | null = null;
@@ -152,10 +165,12 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
     // With acks, messages travel only in /meta/connect replies, so that a
     // batch number covers them (as CometD's ack extension requires).
     const socket = this.socket;
-    if (socket !== null && !this.ackEnabled && socket.open) {
-      socket.push(delivery);
-      return;
-    }
+    if (!this.ackEnabled) {
+      if (socket?.open) {
+        socket.push(delivery);
+        return;
+      }
+    } else this.#owner.records.logged(this.id, ++this.#seq, delivery);
     const queue = (this.#queue ??= []);
     queue.push(delivery);
     if (queue.length > this.#owner.options.maxQueuedMessages) {
@@ -167,7 +182,17 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
 
   /** Whether a connect should be answered at once because something is waiting. */
   get hasPending(): boolean {
-    return (this.#queue !== null && this.#queue.length > 0) || this.#unacked !== null;
+    return (
+      (this.#queue !== null && this.#queue.length > 0) ||
+      this.#unacked !== null ||
+      this.#recovered !== null
+    );
+  }
+
+  /** Turns the acknowledgement extension on (at handshake); the record says so. */
+  enableAcks(): void {
+    this.ackEnabled = true;
+    this.#writeAck();
   }
 
   /**
@@ -182,37 +207,92 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
   }
 
   /**
-   * Ack extension: the client has received every batch up to `batch`, so
-   * what was sent in them need not be kept.
+   * Ack extension: the client holds every delivery up to number `batch`,
+   * so what was sent in the last batch need not be kept.
    */
   acknowledge(batch: unknown): void {
-    if (typeof batch !== "number" || batch < this.#batch || this.#unacked === null) return;
+    if (this.#recovered !== null) this.#resume(batch);
+    if (typeof batch !== "number" || batch < this.#sentSeq || this.#unacked === null) return;
     this.#unacked = null;
-    const records = this.#owner.records;
-    records.acknowledged(this.id);
-    records.update(this.id, { ack: { batch: this.#batch, pending: false } });
+    this.#ackedSeq = this.#sentSeq;
+    // The stream keeps only what the client still needs: the deliveries
+    // queued since the batch went out (numbered up to #seq) are kept again.
+    this.#owner.records.acknowledged(this.id, this.#stillQueued());
+    this.#writeAck();
   }
 
   /** Deliveries for a `/meta/connect` reply; with acks, stamps `ext.ack` on it. */
   takeForConnect(reply: BayeuxMessage): Delivery[] {
     if (!this.ackEnabled) return this.takeForReply();
-    // Unacknowledged deliveries go out again, ahead of new ones, under a new
-    // batch number: the client sees each message once it acks that batch.
-    // What is sent is kept in the ack log (and here, encoded) until acknowledged.
+    // Unacknowledged deliveries go out again, ahead of new ones: the client
+    // sees each message once it acks the batch. What is sent stays in the
+    // ack log (and here, encoded) until acknowledged.
+    if (this.#recovered !== null) this.#resume(undefined);
     let out = this.#unacked ?? EMPTY;
     const fresh = this.#queue;
     if (fresh !== null) {
       out = out.length === 0 ? fresh : out.concat(fresh);
       this.#queue = null;
-      this.#owner.records.sent(this.id, fresh);
+      this.#sentSeq = this.#seq;
     }
     if (out.length > 0) {
-      this.#batch++;
       this.#unacked = out;
-      this.#owner.records.update(this.id, { ack: { batch: this.#batch, pending: true } });
+      this.#writeAck();
     }
-    reply.ext = { ...reply.ext, ack: this.#batch };
+    reply.ext = { ...reply.ext, ack: this.#sentSeq };
     return out;
+  }
+
+  /**
+   * An adopted session (its owner node died): takes up the ack state its
+   * record and ack log kept. Which kept deliveries the client lacks is known
+   * at its first acknowledgement (see {@link acknowledge}); until then they
+   * wait, ahead of anything delivered here.
+   */
+  adoptAcks(state: AckState, kept: readonly KeptDelivery[]): void {
+    this.ackEnabled = true;
+    let seq = state.sent;
+    for (const entry of kept) if (entry.seq > seq) seq = entry.seq;
+    this.#seq = seq;
+    this.#sentSeq = this.#ackedSeq = state.acked;
+    this.#recovered = { ...state, kept };
+  }
+
+  /**
+   * The client's first ack after an adoption names the last delivery it
+   * holds: every kept one after it goes out (again), in order, ahead of new
+   * ones. Without an ack, what the record says was acknowledged counts.
+   */
+  #resume(batch: unknown): void {
+    const recovered = this.#recovered;
+    if (recovered === null) return;
+    this.#recovered = null;
+    const has =
+      typeof batch === "number" && Number.isSafeInteger(batch) && batch > recovered.acked
+        ? Math.min(batch, this.#seq)
+        : recovered.acked;
+    const again: Delivery[] = [];
+    for (const entry of recovered.kept) if (entry.seq > has) again.push(entry.delivery);
+    this.#ackedSeq = this.#sentSeq = has;
+    if (again.length > 0) {
+      const queued = this.#queue;
+      this.#queue = queued === null ? again : again.concat(queued);
+    } else if (has === this.#seq) this.#owner.records.acknowledged(this.id, []);
+    this.#writeAck();
+  }
+
+  /** The queued deliveries with their numbers: the last ones given (older ones may have overflowed). */
+  #stillQueued(): KeptDelivery[] {
+    const queue = this.#queue;
+    if (queue === null || queue.length === 0) return [];
+    const first = this.#seq - queue.length + 1;
+    return queue.map((delivery, i) => ({ seq: first + i, delivery }));
+  }
+
+  /** The record's ack state: the numbers last sent and acknowledged. */
+  #writeAck(): void {
+    const ack: AckState = { sent: this.#sentSeq, acked: this.#ackedSeq };
+    this.#owner.records.update(this.id, { ack });
   }
 
   /**
@@ -254,6 +334,11 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
     held.resolve({ reply: held.reply, deliveries: EMPTY });
   }
 
+  /** An adopted session takes up the channels its record lists (the router is told by the owner). */
+  adoptSubscriptions(channels: readonly string[]): void {
+    this.#subscriptions = new Set(channels);
+  }
+
   /** Routes later deliveries (and what is queued) through a websocket. */
   attach(socket: SessionSocket): void {
     if (this.socket === socket || this.#closed) return;
@@ -284,12 +369,31 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
     this.#owner.wheel.cancel(this.#expiry);
     if (this.#holdEntry !== null) this.#owner.wheel.cancel(this.#holdEntry);
     this.#queue = this.#unacked = null;
+    this.#recovered = null;
     const socket = this.socket;
     this.socket = null;
     // A websocket outlives the sessions it carried (a client may handshake
     // again on it): it must not keep an ended one reachable.
     socket?.ended(this);
   }
+}
+
+/** The ack-extension state a session record carries (data field `ack`). */
+export interface AckState {
+  /** The number of the last delivery sent (the last batch's name). */
+  sent: number;
+  /** The number of the last delivery the client acknowledged. */
+  acked: number;
+}
+
+/** A delivery kept in the ack log, with its number. */
+export interface KeptDelivery {
+  seq: number;
+  delivery: Delivery;
+}
+
+interface RecoveredAcks extends AckState {
+  kept: readonly KeptDelivery[];
 }
 
 const EMPTY: Delivery[] = [];

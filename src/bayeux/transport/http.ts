@@ -9,7 +9,7 @@
  * This file moves bytes only: all protocol decisions are the processor's.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { wasForwarded } from "../../cluster/forward.js";
+import { refused, wasForwarded } from "../../cluster/forward.js";
 import {
   BayeuxParseError,
   bayeuxError,
@@ -146,17 +146,47 @@ export class BayeuxHttpHandler {
     const foreign = wasForwarded(req) ? undefined : server.foreignClientId(batch);
     const forwarder = server.forwarder;
     if (foreign !== undefined && forwarder !== null) {
+      const local = (): void => void this.#process(req, res, batch, jsonp);
       server.locateOwner(foreign, (target) => {
-        if (target === null) void this.#process(req, res, batch, jsonp);
-        else {
-          forwarder.request(
-            target,
-            req,
-            res,
-            () => void this.#process(req, res, batch, jsonp),
-            raw,
-          );
+        if (target === null) {
+          local();
+          return;
         }
+        forwarder.request(
+          target,
+          req,
+          res,
+          (err) => {
+            // The owner is unreachable. Gone (the connection was refused, or
+            // the broker saw it leave): its session is adopted here, or
+            // (when another node adopted it first) forwarded once more to
+            // that one. Otherwise it may still be there: the client resends
+            // after a 502, as after any transport failure, rather than
+            // losing its session to a 402.
+            server.ownerUnreachable(foreign, err);
+            const elsewhere = (): void => {
+              if (refused(err)) local();
+              else this.#fail(res, 502, bayeuxError("serverError"), jsonp);
+            };
+            const adopting = server.adopt(foreign);
+            if (adopting === undefined) {
+              elsewhere();
+              return;
+            }
+            adopting.then((session) => {
+              if (session !== undefined) {
+                local();
+                return;
+              }
+              server.locateOwner(foreign, (next) => {
+                if (next === null || (next.host === target.host && next.port === target.port)) {
+                  elsewhere();
+                } else forwarder.request(next, req, res, local, raw);
+              });
+            }, elsewhere);
+          },
+          raw,
+        );
       });
       return;
     }

@@ -102,6 +102,8 @@ export class BayeuxSocket implements SessionSocket, TickMark, BacklogWatcher {
     this.#server = server;
     this.#outbox = outbox;
     const forwarding = server.forwarder !== null;
+    // A node whose first client came over a websocket learns its address here.
+    if (forwarding) server.learnAddress(request);
     this.#path = (forwarding && request.url) || "/";
     this.#forwarded = forwarding && wasForwarded(request);
     (ws as TaggedWebSocket)[SOCKET] = this;
@@ -361,7 +363,10 @@ export class BayeuxSocket implements SessionSocket, TickMark, BacklogWatcher {
         });
         remote.on("error", (err) => {
           debug("relay to %s:%d failed: %s", target.host, target.port, err.message);
-          if (!open) void Promise.resolve(this.#process(batch)).then(resolve, resolve);
+          if (open) return;
+          // An owner that is gone: its session is adopted here, if it can be.
+          server.ownerUnreachable(clientId, err);
+          void Promise.resolve(this.#process(batch)).then(resolve, resolve);
         });
       });
     });

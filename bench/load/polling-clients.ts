@@ -1,0 +1,265 @@
+/**
+ * The load generator's long-polling receivers for the no-sticky scenario:
+ * plain `node:http` requests over one kept-alive agent, speaking just enough
+ * of each protocol, so the generator stays cheap next to the servers.
+ *
+ * `EioPollingClient`: Engine.IO v4 over `transport=polling` — the handshake
+ * GET answers the OPEN packet `0{"sid":…}`; the client POSTs the Socket.IO
+ * CONNECT `40`, then keeps one GET outstanding; a payload holds packets
+ * separated by the record separator 0x1e; PING `2` is answered by a POST of
+ * PONG `3`, EVENT `42[...]` goes to the handlers.
+ *
+ * `BayeuxPollingClient`: Bayeux 1.0 long-polling — POSTed batches of
+ * `/meta/handshake` (connection type `long-polling`), `/meta/subscribe`, then
+ * `/meta/connect` over and over: each connect reply (held by the server until
+ * a message arrives) comes with the deliveries, and is followed by the next
+ * connect (Bayeux 1.0 §3.5, §4.1).
+ *
+ * Every request of a client may reach any node (the round-robin proxy): the
+ * servers forward it to the session's owner.
+ */
+import { type Agent, type ClientRequest, request } from "node:http";
+import { BAYEUX_CHANNELS, BAYEUX_PATH } from "../lib/protocol.js";
+import type { ClientHandlers } from "./clients.js";
+
+/** A long-polling receiver. */
+export interface PollingClient {
+  /** Resolves once the client is in the room / subscribed and polling. */
+  readonly ready: Promise<void>;
+  /** Why the client stopped before `close()`, if it did. */
+  readonly failure: Error | undefined;
+  /** Stops polling and drops the outstanding poll. */
+  close(): void;
+}
+
+/** An answer that is not 200, or a protocol failure, of a polling client. */
+export class PollingClientError extends Error {
+  override name = "PollingClientError";
+}
+
+const RECORD_SEPARATOR = "\x1e";
+
+interface Answer {
+  status: number;
+  body: string;
+}
+
+interface Request {
+  method: "GET" | "POST";
+  path: string;
+  body?: string;
+  /** Default `text/plain;charset=UTF-8` (Engine.IO's). */
+  contentType?: string;
+  /** Receives the request as it starts (to abort a held poll). */
+  started?: (req: ClientRequest) => void;
+}
+
+/** Sends one request to 127.0.0.1:`port` and resolves with the whole answer. */
+function send(agent: Agent, port: number, options: Request): Promise<Answer> {
+  const { method, path, body } = options;
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string | number> = {};
+    if (body !== undefined) {
+      headers["Content-Type"] = options.contentType ?? "text/plain;charset=UTF-8";
+      headers["Content-Length"] = Buffer.byteLength(body);
+    }
+    const req = request({ host: "127.0.0.1", port, method, path, headers, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () =>
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }),
+      );
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    options.started?.(req);
+    req.end(body);
+  });
+}
+
+/** Engine.IO v4 + Socket.IO v5 over long-polling; a receiver of the bench room. */
+export class EioPollingClient implements PollingClient {
+  readonly ready: Promise<void>;
+  failure: Error | undefined;
+  private sid = "";
+  private closed = false;
+  private held: ClientRequest | undefined;
+  private connected: (() => void) | undefined;
+  private failed: ((error: Error) => void) | undefined;
+
+  constructor(
+    private readonly agent: Agent,
+    private readonly port: number,
+    private readonly handlers: ClientHandlers,
+  ) {
+    this.ready = new Promise((resolve, reject) => {
+      this.connected = resolve;
+      this.failed = reject;
+    });
+    this.open().catch((error: Error) => this.fail(error));
+  }
+
+  close(): void {
+    this.closed = true;
+    this.held?.destroy();
+  }
+
+  private path(): string {
+    const sid = this.sid === "" ? "&role=rx" : `&sid=${encodeURIComponent(this.sid)}`;
+    return `/socket.io/?EIO=4&transport=polling${sid}`;
+  }
+
+  private async open(): Promise<void> {
+    const handshake = await send(this.agent, this.port, { method: "GET", path: this.path() });
+    if (handshake.status !== 200 || !handshake.body.startsWith("0")) {
+      throw new PollingClientError(`handshake: ${handshake.status} ${handshake.body}`);
+    }
+    this.sid = (JSON.parse(handshake.body.slice(1)) as { sid: string }).sid;
+    await this.post("40");
+    while (!this.closed) {
+      const answer = await send(this.agent, this.port, {
+        method: "GET",
+        path: this.path(),
+        started: (req) => {
+          this.held = req;
+        },
+      });
+      if (answer.status !== 200)
+        throw new PollingClientError(`poll: ${answer.status} ${answer.body}`);
+      for (const packet of answer.body.split(RECORD_SEPARATOR)) this.onPacket(packet);
+    }
+  }
+
+  private async post(payload: string): Promise<void> {
+    const answer = await send(this.agent, this.port, {
+      method: "POST",
+      path: this.path(),
+      body: payload,
+    });
+    if (answer.status !== 200)
+      throw new PollingClientError(`post: ${answer.status} ${answer.body}`);
+  }
+
+  private onPacket(packet: string): void {
+    if (packet.startsWith("42")) {
+      const [name, data] = JSON.parse(packet.slice(2)) as [string, unknown];
+      if (this.handlers.event !== undefined) this.handlers.event(name, data);
+      else this.handlers.count?.();
+    } else if (packet === "2") {
+      this.post("3").catch((error: Error) => this.fail(error));
+    } else if (packet.startsWith("40")) {
+      this.connected?.();
+      this.connected = undefined;
+    } else if (packet.startsWith("44")) {
+      throw new PollingClientError(`connect_error ${packet}`);
+    } else if (packet === "1") {
+      throw new PollingClientError("closed by the server");
+    }
+  }
+
+  private fail(error: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.failure = error;
+    this.failed?.(error);
+  }
+}
+
+interface BayeuxMessage {
+  channel: string;
+  clientId?: string;
+  successful?: boolean;
+  data?: unknown;
+  error?: string;
+  advice?: { reconnect?: string };
+}
+
+/** A Bayeux long-polling client subscribed to the fan-out channel. */
+export class BayeuxPollingClient implements PollingClient {
+  readonly ready: Promise<void>;
+  failure: Error | undefined;
+  private clientId = "";
+  private closed = false;
+  private held: ClientRequest | undefined;
+  private subscribed: (() => void) | undefined;
+  private failed: ((error: Error) => void) | undefined;
+
+  constructor(
+    private readonly agent: Agent,
+    private readonly port: number,
+    private readonly handlers: ClientHandlers,
+  ) {
+    this.ready = new Promise((resolve, reject) => {
+      this.subscribed = resolve;
+      this.failed = reject;
+    });
+    this.run().catch((error: Error) => this.fail(error));
+  }
+
+  close(): void {
+    this.closed = true;
+    this.held?.destroy();
+  }
+
+  private async batch(messages: object[], hold = false): Promise<BayeuxMessage[]> {
+    const answer = await send(this.agent, this.port, {
+      method: "POST",
+      path: BAYEUX_PATH,
+      body: JSON.stringify(messages),
+      contentType: "application/json",
+      started: hold
+        ? (req) => {
+            this.held = req;
+          }
+        : undefined,
+    });
+    if (answer.status !== 200)
+      throw new PollingClientError(`bayeux: ${answer.status} ${answer.body}`);
+    return JSON.parse(answer.body) as BayeuxMessage[];
+  }
+
+  private async run(): Promise<void> {
+    const [handshake] = await this.batch([
+      { channel: "/meta/handshake", version: "1.0", supportedConnectionTypes: ["long-polling"] },
+    ]);
+    this.check(handshake);
+    this.clientId = handshake.clientId ?? "";
+    const [subscribe] = await this.batch([
+      {
+        channel: "/meta/subscribe",
+        clientId: this.clientId,
+        subscription: BAYEUX_CHANNELS.deliveries,
+      },
+    ]);
+    this.check(subscribe);
+    const connect = [
+      { channel: "/meta/connect", clientId: this.clientId, connectionType: "long-polling" },
+    ];
+    while (!this.closed) {
+      for (const message of await this.batch(connect, true)) {
+        if (message.channel === "/meta/connect") {
+          this.check(message);
+          // The first connect returns at once: from here on every delivery reaches us.
+          this.subscribed?.();
+          this.subscribed = undefined;
+        } else if (message.successful === undefined) {
+          if (this.handlers.event !== undefined) this.handlers.event("m", message.data);
+          else this.handlers.count?.();
+        }
+      }
+    }
+  }
+
+  private check(message: BayeuxMessage | undefined): void {
+    if (message?.successful !== true) {
+      throw new PollingClientError(`${message?.channel ?? "reply"} failed: ${message?.error}`);
+    }
+  }
+
+  private fail(error: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.failure = error;
+    this.failed?.(error);
+  }
+}
