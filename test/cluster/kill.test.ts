@@ -25,6 +25,7 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import {
+  anomalies,
   countDeliveries,
   type DeliveryCounts,
   formatCounts,
@@ -293,6 +294,20 @@ function report(cluster: Cluster, outcome: Outcome, rows: DeliveryCounts[]): str
       : [];
     return [`  ${s.tag}: ${shown.join(", ")}${more}`, ...history];
   });
+  // Where each client got messages twice or late: when they arrived.
+  const irregular = cluster.subscribers.flatMap((s) => {
+    const runs = anomalies(s.receipts);
+    if (runs.length === 0) return [];
+    const shown = runs
+      .slice(0, 6)
+      .map(
+        (a) =>
+          `${a.count} ${a.kind} (seq ${a.first}-${a.last}) at ` +
+          `${seconds(a.from - plan.origin)}-${seconds(a.to - plan.origin)} s`,
+      );
+    const more = runs.length > 6 ? `, … ${runs.length - 6} more` : "";
+    return [`  ${s.tag}: ${shown.join(", ")}${more}`];
+  });
   const proxyMode = SKIP_REFUSED ? "proxy skips refusing nodes" : "proxy resets refused requests";
   return [
     `node deaths (${SECONDS} s, seed ${outcome.seed}, ${proxyMode}): counts per client kind`,
@@ -322,6 +337,8 @@ function report(cluster: Cluster, outcome: Outcome, rows: DeliveryCounts[]): str
     ...cluster.nodes.flatMap((n) => n.crashes.map((c) => `crash: ${c}`)),
     "lost messages (when acknowledged, seconds since publishing began; count):",
     ...(losses.length > 0 ? losses : ["  none"]),
+    "duplicated and out-of-order receptions (when received):",
+    ...(irregular.length > 0 ? irregular : ["  none"]),
   ];
 }
 

@@ -30,12 +30,15 @@ export interface DeliveryCounts {
 /** One receiver: the sequence numbers it got, in arrival order. */
 export class Receipts {
   readonly seqs: number[] = [];
+  /** When each reception of {@link seqs} happened (Date.now()). */
+  readonly times: number[] = [];
   /** When each message first arrived (Date.now()). */
   readonly firstAt = new Map<number, number>();
   readonly #seen = new Set<number>();
 
   record(seq: number): void {
     this.seqs.push(seq);
+    this.times.push(Date.now());
     this.#seen.add(seq);
     if (!this.firstAt.has(seq)) this.firstAt.set(seq, Date.now());
   }
@@ -138,6 +141,55 @@ export function lostRuns(receipts: Receipts, acked: ReadonlySet<number>): [numbe
     const last = runs.at(-1);
     if (last && last[1] === seq - 1) last[1] = seq;
     else runs.push([seq, seq]);
+  }
+  return runs;
+}
+
+/** A run of receptions that broke the rules: repeated or out of order. */
+export interface Anomaly {
+  kind: "duplicate" | "out of order";
+  /** The first and last sequence number of the run, and how many receptions. */
+  first: number;
+  last: number;
+  count: number;
+  /** When the run's receptions arrived (Date.now()). */
+  from: number;
+  to: number;
+}
+
+/**
+ * The duplicated and out-of-order receptions of `receipts`, grouped into
+ * runs of consecutive receptions of the same kind: when and where a client
+ * got messages twice or late.
+ *
+ * @example
+ * for (const a of anomalies(receipts)) console.log(a.kind, a.first, a.last, a.count);
+ */
+export function anomalies(receipts: Receipts): Anomaly[] {
+  const runs: Anomaly[] = [];
+  const seen = new Set<number>();
+  let highest = -1;
+  let previous: Anomaly | undefined;
+  for (const [i, seq] of receipts.seqs.entries()) {
+    let kind: Anomaly["kind"] | undefined;
+    if (seen.has(seq)) kind = "duplicate";
+    else if (seq < highest) kind = "out of order";
+    seen.add(seq);
+    highest = Math.max(highest, seq);
+    if (!kind) {
+      previous = undefined;
+      continue;
+    }
+    const at = receipts.times[i];
+    if (previous?.kind === kind) {
+      previous.first = Math.min(previous.first, seq);
+      previous.last = Math.max(previous.last, seq);
+      previous.count++;
+      previous.to = at;
+    } else {
+      previous = { kind, first: seq, last: seq, count: 1, from: at, to: at };
+      runs.push(previous);
+    }
   }
   return runs;
 }
