@@ -158,37 +158,37 @@ export interface Anomaly {
 }
 
 /**
- * The duplicated and out-of-order receptions of `receipts`, grouped into
- * runs of consecutive receptions of the same kind: when and where a client
- * got messages twice or late.
+ * The duplicated and out-of-order receptions of `receipts`, in bursts: one
+ * run per kind while each reception follows the previous one of its kind by
+ * less than `gap` ms (normal receptions in between do not end it). Says when
+ * and where a client got messages twice or late.
  *
  * @example
  * for (const a of anomalies(receipts)) console.log(a.kind, a.first, a.last, a.count);
  */
-export function anomalies(receipts: Receipts): Anomaly[] {
+export function anomalies(receipts: Receipts, gap = 1000): Anomaly[] {
   const runs: Anomaly[] = [];
+  const open = new Map<Anomaly["kind"], Anomaly>();
   const seen = new Set<number>();
   let highest = -1;
-  let previous: Anomaly | undefined;
   for (const [i, seq] of receipts.seqs.entries()) {
     let kind: Anomaly["kind"] | undefined;
     if (seen.has(seq)) kind = "duplicate";
     else if (seq < highest) kind = "out of order";
     seen.add(seq);
     highest = Math.max(highest, seq);
-    if (!kind) {
-      previous = undefined;
-      continue;
-    }
+    if (!kind) continue;
     const at = receipts.times[i];
-    if (previous?.kind === kind) {
-      previous.first = Math.min(previous.first, seq);
-      previous.last = Math.max(previous.last, seq);
-      previous.count++;
-      previous.to = at;
+    const run = open.get(kind);
+    if (run && at - run.to < gap) {
+      run.first = Math.min(run.first, seq);
+      run.last = Math.max(run.last, seq);
+      run.count++;
+      run.to = at;
     } else {
-      previous = { kind, first: seq, last: seq, count: 1, from: at, to: at };
-      runs.push(previous);
+      const fresh: Anomaly = { kind, first: seq, last: seq, count: 1, from: at, to: at };
+      open.set(kind, fresh);
+      runs.push(fresh);
     }
   }
   return runs;
