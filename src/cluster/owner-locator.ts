@@ -44,8 +44,16 @@ export class OwnerLocator {
   /** Session id → its owner's target, oldest first. */
   readonly #owners = new Map<string, KnownOwner>();
 
-  constructor(sessions: LocatorSessions) {
+  readonly #remembers: boolean;
+
+  /**
+   * `remember: false` reads the store at every look-up: for sessions that
+   * another node may take over while their owner is unreachable (Bayeux
+   * adoption judges the owner the store names, so it must be the current one).
+   */
+  constructor(sessions: LocatorSessions, options: { remember?: boolean } = {}) {
     this.#sessions = sessions;
+    this.#remembers = options.remember ?? true;
   }
 
   /** Forgets the owner remembered for `id` (a forward to it failed). */
@@ -83,7 +91,7 @@ export class OwnerLocator {
       );
       const target =
         typeof at === "string" && at !== this.#sessions.advertise ? this.#target(at) : null;
-      if (target !== null) this.#remember(id, target);
+      if (target !== null && this.#remembers) this.#remember(id, target);
       done(target);
     };
     if (store instanceof MemorySessionStore) {

@@ -309,7 +309,13 @@ export class ClusterSessionAdapter extends Adapter {
       id !== undefined && window > 0
         ? log.appendOnce(stream, payload, id, window)
         : log.append(stream, payload).then((offset) => ({ offset, duplicate: false }));
-    const done = this.#tail.then(run, run);
+    // Not before the follower's start is fixed: an entry appended earlier
+    // would be behind its position, delivered by no node.
+    const following = this.#startFollowing().catch(() => undefined);
+    const done = this.#tail.then(
+      () => following.then(run),
+      () => following.then(run),
+    );
     this.#tail = done.catch(() => undefined);
     return done;
   }

@@ -7,11 +7,11 @@
  *
  * Under CI=true an unreachable REDIS_URL fails the suite instead of skipping.
  */
-import { after, before, describe } from "node:test";
+import { describe } from "node:test";
 import type { Broker } from "../../src/cluster/index.js";
 import { RedisBroker, type RedisBrokerOptions } from "../../src/cluster/redis.js";
 import { silentLogger } from "../../src/shared/logger.js";
-import { type RedisClusterServers, startRedisCluster } from "../helpers/redis-cluster.js";
+import { describeOnRedisCluster } from "../helpers/redis-cluster.js";
 import { REDIS_URL, redisSkip, uniquePrefix } from "../helpers/redis-server.js";
 
 /**
@@ -71,15 +71,8 @@ export async function onRedis(suite: NodesSuite): Promise<void> {
     suite("single Redis", () => factory("nodes", () => ({ url: REDIS_URL })));
   });
 
-  describe("on a Redis Cluster", { skip: await redisSkip("cluster") }, () => {
-    let cluster: RedisClusterServers | undefined;
-    before(async () => {
-      cluster = await startRedisCluster(3);
-    });
-    after(async () => {
-      await cluster?.stop();
-    });
+  await describeOnRedisCluster((servers) => {
     suite("3-master Redis Cluster", () =>
-      factory("nodes-cluster", () => ({ cluster: { rootNodes: cluster?.nodes ?? [] } })));
+      factory("nodes-cluster", () => ({ cluster: { rootNodes: servers().nodes } })));
   });
 }

@@ -18,7 +18,7 @@ import { RedisSessionStore } from "../../src/cluster/redis-session-store.js";
 import type { SessionStore } from "../../src/cluster/session-store.js";
 import { type Running, startServer } from "../bayeux/helpers.js";
 import { type FayeClient, faye, shutdown } from "../helpers/faye.js";
-import { type RedisClusterServers, startRedisCluster } from "../helpers/redis-cluster.js";
+import { describeOnRedisCluster } from "../helpers/redis-cluster.js";
 import { REDIS_URL, redisSkip, uniquePrefix } from "../helpers/redis-server.js";
 import { type RoundRobinProxy, startRoundRobinProxy } from "../helpers/round-robin-proxy.js";
 import { until } from "../socketio/raw-clients.js";
@@ -260,19 +260,12 @@ describe("on the shared Redis", { skip }, () => {
   });
 });
 
-describe("on a Redis Cluster", { skip: await redisSkip("cluster") }, () => {
-  let cluster: RedisClusterServers | undefined;
-  before(async () => {
-    cluster = await startRedisCluster(3);
-  });
-  after(async () => {
-    await cluster?.stop();
-  });
+await describeOnRedisCluster((servers) => {
   suite("3-master Redis Cluster", async () => {
     const prefix = uniquePrefix("nosticky-bayeux-cluster");
-    const redis = await connectRedis({ rootNodes: cluster?.rootNodes ?? [] });
+    const redis = await connectRedis({ rootNodes: servers().rootNodes });
     return {
-      broker: () => connectTestBroker({ cluster: { rootNodes: cluster?.nodes ?? [] }, prefix }),
+      broker: () => connectTestBroker({ cluster: { rootNodes: servers().nodes }, prefix }),
       store: new RedisSessionStore(redis, { prefix }),
       close: () => closeRedis(redis),
     };

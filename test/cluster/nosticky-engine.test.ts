@@ -22,7 +22,7 @@ import type { SessionStore } from "../../src/cluster/session-store.js";
 import type { ConnectionErrorEvent } from "../../src/engine/server.js";
 import { Server } from "../../src/index.js";
 import { rawRequest } from "../engine/helpers.js";
-import { type RedisClusterServers, startRedisCluster } from "../helpers/redis-cluster.js";
+import { describeOnRedisCluster } from "../helpers/redis-cluster.js";
 import { REDIS_URL, redisSkip, uniquePrefix } from "../helpers/redis-server.js";
 import { type RoundRobinProxy, startRoundRobinProxy } from "../helpers/round-robin-proxy.js";
 import { until } from "../socketio/raw-clients.js";
@@ -259,20 +259,13 @@ describe("on the shared Redis", { skip }, () => {
   });
 });
 
-describe("on a Redis Cluster", { skip: await redisSkip("cluster") }, () => {
-  let cluster: RedisClusterServers | undefined;
-  before(async () => {
-    cluster = await startRedisCluster(3);
-  });
-  after(async () => {
-    await cluster?.stop();
-  });
+await describeOnRedisCluster((servers) => {
   suite("3-master Redis Cluster", async () => {
     const prefix = uniquePrefix("nosticky-cluster");
-    const redis = await connectRedis({ rootNodes: cluster?.rootNodes ?? [] });
+    const redis = await connectRedis({ rootNodes: servers().rootNodes });
     const store = new RedisSessionStore(redis, { prefix });
     return {
-      broker: () => connectTestBroker({ cluster: { rootNodes: cluster?.nodes ?? [] }, prefix }),
+      broker: () => connectTestBroker({ cluster: { rootNodes: servers().nodes }, prefix }),
       store: () => store,
       close: () => closeRedis(redis),
     };

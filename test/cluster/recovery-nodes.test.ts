@@ -23,7 +23,7 @@ import { RedisSessionStore } from "../../src/cluster/redis-session-store.js";
 import type { SessionStore } from "../../src/cluster/session-store.js";
 import type { Server, Socket } from "../../src/index.js";
 import type { ClusterSessionAdapter } from "../../src/socketio/cluster-recovery.js";
-import { type RedisClusterServers, startRedisCluster } from "../helpers/redis-cluster.js";
+import { describeOnRedisCluster } from "../helpers/redis-cluster.js";
 import { eventually, REDIS_URL, redisSkip, uniquePrefix } from "../helpers/redis-server.js";
 import { type RoundRobinProxy, startRoundRobinProxy } from "../helpers/round-robin-proxy.js";
 import { type Harness, startServer, waitFor } from "../socketio/helpers.js";
@@ -371,15 +371,6 @@ describe("on a single Redis", { skip: await redisSkip("shared") }, () => {
   recoverySuite("single Redis", () => redisBackend({ url: REDIS_URL }));
 });
 
-describe("on a Redis Cluster", { skip: await redisSkip("cluster") }, () => {
-  let cluster: RedisClusterServers | undefined;
-  before(async () => {
-    cluster = await startRedisCluster(3);
-  });
-  after(async () => {
-    await cluster?.stop();
-  });
-  recoverySuite("3-master Redis Cluster", () =>
-    redisBackend({ rootNodes: cluster?.rootNodes ?? [] }),
-  );
+await describeOnRedisCluster((servers) => {
+  recoverySuite("3-master Redis Cluster", () => redisBackend({ rootNodes: servers().rootNodes }));
 });

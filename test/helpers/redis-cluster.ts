@@ -4,9 +4,10 @@
  * with `redis-cli --cluster create`. The caller stops it in `after`.
  */
 import { execFile } from "node:child_process";
+import { after, before, describe } from "node:test";
 import { promisify } from "node:util";
 import { rawCommand, waitFor } from "./redis-process.js";
-import { type RedisServers, startRedisServers } from "./redis-server.js";
+import { type RedisServers, redisSkip, startRedisServers } from "./redis-server.js";
 
 const run = promisify(execFile);
 
@@ -56,4 +57,32 @@ export async function startRedisCluster(n = 3, ms = 20_000): Promise<RedisCluste
     throw err;
   }
   return { ...servers, nodes: servers.urls.map((url) => ({ url })) };
+}
+
+/**
+ * A `describe("on a Redis Cluster")` whose tests share a 3-master cluster,
+ * started before them and stopped after (skipped without the Redis
+ * binaries, outside CI). `body` reads the running cluster through `servers`.
+ *
+ * @example
+ * await describeOnRedisCluster((servers) => {
+ *   suite("3-master Redis Cluster", () => backend({ rootNodes: servers().rootNodes }));
+ * });
+ */
+export async function describeOnRedisCluster(
+  body: (servers: () => RedisClusterServers) => void,
+): Promise<void> {
+  describe("on a Redis Cluster", { skip: await redisSkip("cluster") }, () => {
+    let cluster: RedisClusterServers | undefined;
+    before(async () => {
+      cluster = await startRedisCluster(3);
+    });
+    after(async () => {
+      await cluster?.stop();
+    });
+    body(() => {
+      if (cluster === undefined) throw new Error("the Redis Cluster did not start");
+      return cluster;
+    });
+  });
 }

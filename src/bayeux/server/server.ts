@@ -156,7 +156,7 @@ export class BayeuxServer
       nodeId: options.nodeId ?? options.broker?.nodeId ?? randomBytes(8).toString("hex"),
       lifetime: o.timeout + o.interval + o.sessionGrace,
     });
-    this.#owners = new OwnerLocator(this.records);
+    this.#owners = new OwnerLocator(this.records, { remember: false });
     // Only a broker or forwarding can tell that a node died: a node alone never adopts.
     this.#adoption = new Adoption(this, {
       open: (id) => this.#open(id),
@@ -215,8 +215,6 @@ export class BayeuxServer
    * gone, so this node may adopt the session (see {@link adopt}).
    */
   ownerUnreachable(clientId: string, err: unknown): void {
-    // The next look-up reads the store again (another node may have adopted it).
-    this.#owners.forget(clientId);
     this.#adoption.unreachable(clientId, err);
   }
 
