@@ -52,7 +52,13 @@ import {
   type SocketId,
 } from "./adapter.js";
 import type { Namespace } from "./namespace.js";
-import { decodeEntry, encodeEntry, type StoredPacket, shouldInclude } from "./recovery-entry.js";
+import {
+  decodeEntry,
+  encodeEntry,
+  missedPackets,
+  type StoredPacket,
+  shouldInclude,
+} from "./recovery-entry.js";
 
 const debug = createDebug("socketio:recovery");
 
@@ -338,13 +344,7 @@ export class ClusterSessionAdapter extends Adapter {
     this.#pids.set(id, pid);
     this.#persisted.delete(id);
     const record = this.#recordOf(id);
-    const options = {
-      owner: this.nsp.server.hub.nodeId,
-      ttl: this.#maxDuration,
-      data: { ...record },
-    };
-    this.#store
-      .create(recordId(pid), options)
+    this.#create(pid, record)
       .then((created) => (created ? true : this.#store.update(recordId(pid), { ...record })))
       .catch((err: unknown) => debug("cannot record session %s: %s", pid, err));
   }
@@ -379,14 +379,19 @@ export class ClusterSessionAdapter extends Adapter {
 
   /** Writes back the record of a restore whose socket never connected. */
   #giveBack(pid: string, record: RecordData): void {
+    this.#create(pid, record).catch((err: unknown) =>
+      debug("cannot give session %s back: %s", pid, err),
+    );
+  }
+
+  /** Records a session as this node's, for the window. */
+  #create(pid: string, record: RecordData): Promise<boolean> {
     const options = {
       owner: this.nsp.server.hub.nodeId,
       ttl: this.#maxDuration,
       data: { ...record },
     };
-    this.#store
-      .create(recordId(pid), options)
-      .catch((err: unknown) => debug("cannot give session %s back: %s", pid, err));
+    return this.#store.create(recordId(pid), options);
   }
 
   #recordOf(id: SocketId): RecordData {
@@ -517,21 +522,14 @@ export class ClusterSessionAdapter extends Adapter {
   /** The entries of `found` up to `until` that the session's rooms received; null for a gap. */
   #replay(found: ReadResult, rooms: ReadonlySet<Room>, until: string): unknown[][] | null {
     if (found.status === "gap") return null;
-    const out: unknown[][] = [];
-    for (const entry of found.entries) {
-      const order = this.#log.compare(entry.offset, until);
+    const entries = found.entries;
+    let end = 0;
+    for (; end < entries.length; end++) {
+      const order = this.#log.compare(entries[end].offset, until);
       if (order === undefined) return null;
       if (order > 0) break;
-      let stored: StoredPacket;
-      try {
-        stored = decodeEntry(entry.payload);
-      } catch (err) {
-        debug("dropping undecodable log entry %s: %s", entry.offset, err);
-        return null;
-      }
-      if (shouldInclude(rooms, stored)) out.push([...stored.data, entry.offset]);
     }
-    return out;
+    return missedPackets(end === entries.length ? entries : entries.slice(0, end), rooms);
   }
 
   override addAll(id: SocketId, rooms: Set<Room>): Promise<void> | void {

@@ -5,8 +5,12 @@
  * or v8-serialised when the arguments hold binary data.
  */
 import { deserialize, serialize } from "node:v8";
+import type { LogEntry } from "../cluster/message-log.js";
 import { hasBinary } from "../codec/socketio/index.js";
+import { createDebug } from "../shared/debug.js";
 import type { Room } from "./adapter.js";
+
+const debug = createDebug("socketio:recovery");
 
 /** One log entry: the packet's arguments and its audience. */
 export interface StoredPacket {
@@ -30,4 +34,27 @@ export function shouldInclude(sessionRooms: ReadonlySet<Room>, packet: StoredPac
   if (packet.rooms.length === 0) return true;
   for (const room of packet.rooms) if (sessionRooms.has(room)) return true;
   return false;
+}
+
+/**
+ * The packets of `entries` a socket in `rooms` was an audience of, each with
+ * its entry's offset as the last argument (which socket.io-client keeps);
+ * null when an entry does not decode (a replay with a hole is no replay).
+ */
+export function missedPackets(
+  entries: readonly LogEntry[],
+  rooms: ReadonlySet<Room>,
+): unknown[][] | null {
+  const out: unknown[][] = [];
+  for (const entry of entries) {
+    let stored: StoredPacket;
+    try {
+      stored = decodeEntry(entry.payload);
+    } catch (err) {
+      debug("dropping undecodable log entry %s: %s", entry.offset, err);
+      return null;
+    }
+    if (shouldInclude(rooms, stored)) out.push([...stored.data, entry.offset]);
+  }
+  return out;
 }

@@ -34,7 +34,7 @@ import {
   type SessionToPersist,
 } from "./adapter.js";
 import type { Namespace } from "./namespace.js";
-import { decodeEntry, encodeEntry, type StoredPacket, shouldInclude } from "./recovery-entry.js";
+import { encodeEntry, missedPackets, type StoredPacket } from "./recovery-entry.js";
 
 const debug = createDebug("socketio:recovery");
 
@@ -125,25 +125,14 @@ export class SessionAwareAdapter extends Adapter {
 
   #restored(session: StoredSession, found: ReadResult): Session | null {
     if (found.status === "gap") return null;
-    const rooms = new Set(session.rooms);
-    const missedPackets: unknown[][] = [];
-    for (const entry of found.entries) {
-      let stored: StoredPacket;
-      try {
-        stored = decodeEntry(entry.payload);
-      } catch (err) {
-        debug("dropping undecodable log entry %s: %s", entry.offset, err);
-        return null;
-      }
-      // The offset travels as the last argument, which socket.io-client remembers.
-      if (shouldInclude(rooms, stored)) missedPackets.push([...stored.data, entry.offset]);
-    }
+    const missed = missedPackets(found.entries, new Set(session.rooms));
+    if (missed === null) return null;
     return {
       sid: session.sid,
       pid: session.pid,
       rooms: session.rooms,
       data: session.data,
-      missedPackets,
+      missedPackets: missed,
     };
   }
 
