@@ -12,6 +12,7 @@ import { adapt } from "cometd-nodejs-client";
 import { io as ioc, type Socket } from "socket.io-client";
 import { BayeuxClient } from "../../src/bayeux/client/index.js";
 import { Receipts } from "./delivery-tally.js";
+import { sleep } from "./fault-plan.js";
 import { type FayeClient, faye, shutdown } from "./faye.js";
 import { CHANNEL, JOIN_EVENT, MESSAGE_EVENT, ROOM } from "./kill-protocol.js";
 
@@ -208,7 +209,7 @@ export function bayeuxSubscriber(
     history: [],
     ready: Promise.resolve(),
     async close() {
-      await Promise.race([client.disconnect(), delay(3000)]).catch(() => {});
+      await Promise.race([client.disconnect(), sleep(3000)]).catch(() => {});
     },
   };
   const note = (what: string) => subscriber.history.push([Date.now(), what]);
@@ -264,8 +265,4 @@ export function fayeSubscriber(base: string, kind: string, tag: string): Subscri
     }),
   ).then(() => {});
   return subscriber;
-}
-
-export function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

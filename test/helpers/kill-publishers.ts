@@ -7,7 +7,8 @@
  */
 import { io as ioc, type Socket } from "socket.io-client";
 import { BayeuxClient } from "../../src/bayeux/client/index.js";
-import { delay, SOCKET_IO_RECONNECT, TAG_PARAM, tagged } from "./kill-clients.js";
+import { sleep } from "./fault-plan.js";
+import { SOCKET_IO_RECONNECT, TAG_PARAM, tagged } from "./kill-clients.js";
 import { CHANNEL, type KillMessage, PUBLISH_EVENT, type PublishReply } from "./kill-protocol.js";
 
 /**
@@ -99,7 +100,7 @@ export class PublishStream {
       if (stopped.aborted) break;
       if (!ok) {
         // A refusal (Redis down, say) comes back at once: do not spin on it.
-        await Promise.race([delay(50), this.#stopped]);
+        await Promise.race([sleep(50), this.#stopped]);
         continue;
       }
       this.acked.add(message.seq);
@@ -114,7 +115,7 @@ export class PublishStream {
 
 /** Resolves once `test` holds or `signal` aborts, checking every 10 ms. */
 async function whenOrStopped(test: () => boolean, signal: AbortSignal): Promise<void> {
-  while (!test() && !signal.aborted) await delay(10);
+  while (!test() && !signal.aborted) await sleep(10);
 }
 
 /**
@@ -175,7 +176,7 @@ export async function bayeuxPublisher(base: string, name: string): Promise<Publi
       return reply.successful === true;
     },
     async () => {
-      await Promise.race([client.disconnect(), delay(3000)]).catch(() => {});
+      await Promise.race([client.disconnect(), sleep(3000)]).catch(() => {});
     },
   );
 }
