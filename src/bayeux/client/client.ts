@@ -90,7 +90,7 @@ export class BayeuxClient extends TypedEmitter<BayeuxClientEvents> {
     this.#log = createLogger(this.#o.logger);
     this.#requests = new RequestTracker(this.#o.clock, this.#o.maxBatchLength);
     const port = this.#port();
-    this.#subscriptions = new SubscriptionSync(port);
+    this.#subscriptions = new SubscriptionSync(port, this.#o.clock);
     this.#publisher = new Publisher(
       port,
       this.#o.offlineQueueLimit,

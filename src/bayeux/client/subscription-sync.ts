@@ -14,16 +14,21 @@ import {
   type SubscriptionOwner,
   SubscriptionRegistry,
 } from "./subscriptions.js";
-import type { DeliveredMessage, SubscriptionCallback } from "./types.js";
+import type { Clock, DeliveredMessage, SubscriptionCallback } from "./types.js";
+
+/** Milliseconds before a subscribe lost in a live session is sent again. */
+const SUBSCRIBE_RETRY = 500;
 
 export class SubscriptionSync implements SubscriptionOwner {
   readonly #port: SessionPort;
+  readonly #clock: Clock;
   readonly #registry = new SubscriptionRegistry();
   // Channels the server may still hold for us although nothing here wants them.
   readonly #stale = new Set<string>();
 
-  constructor(port: SessionPort) {
+  constructor(port: SessionPort, clock: Clock) {
     this.#port = port;
+    this.#clock = clock;
   }
 
   /** Number of channels (and patterns) subscribed. */
@@ -135,11 +140,24 @@ export class SubscriptionSync implements SubscriptionOwner {
           entry.waiters = [];
         },
         fail: () => {
-          // Sent again after the next successful connect.
-          if (this.#registry.get(entry.channel) === entry) entry.inFlight = false;
+          if (this.#registry.get(entry.channel) !== entry) return;
+          entry.inFlight = false;
+          // Sent again after the next successful connect, or (the session
+          // still live: a connect held with nothing subscribed may not come
+          // back for its whole timeout) after a short pause.
+          if (this.#port.connected) this.#retryLater(entry, clientId);
         },
       },
     );
+  }
+
+  #retryLater(entry: ChannelEntry, clientId: string | null): void {
+    this.#clock.setTimeout(() => {
+      const same = this.#registry.get(entry.channel) === entry && this.#port.clientId === clientId;
+      if (same && this.#port.connected && !entry.acknowledged && !entry.inFlight) {
+        this.#sendSubscribe(entry);
+      }
+    }, SUBSCRIBE_RETRY);
   }
 
   #sendUnsubscribe(channel: string): Promise<void> {
