@@ -137,6 +137,8 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
   readyState: ReadyState = "opening";
   /** The websocket of a v4 websocket transport without compression (frames go to it as built). */
   #direct: WebSocket | null = null;
+  /** Polling writes held by cork(). */
+  #corked = false;
   #writeBuffer: Packet[] = EMPTY_BUFFER;
   /** Heartbeat state (low bits) and the flags below, in one field. */
   #bits = HB_IDLE;
@@ -425,9 +427,26 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
     return super.prependListener(event, listener);
   }
 
+  /**
+   * Holds polling writes until {@link uncork}: the packets written in
+   * between leave in one response, all or none. (A websocket writes each
+   * packet at once; those written in one tick reach the kernel together.)
+   */
+  cork(): void {
+    this.#corked = true;
+  }
+
+  /** Ends {@link cork}, writing what was held. */
+  uncork(): void {
+    if (!this.#corked) return;
+    this.#corked = false;
+    this.flush();
+  }
+
   /** Writes the buffered packets if the transport can take them. */
   flush(): void {
     if (
+      this.#corked ||
       this.readyState === "closed" ||
       !this.transport.writable ||
       this.#writeBuffer.length === 0

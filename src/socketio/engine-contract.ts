@@ -19,5 +19,13 @@ export interface EngineSocket extends EventEmitter {
   _sendPrepared?(prepared: PreparedMessage, compress: boolean, volatile?: boolean): void;
   /** Switchboard's engine: whether a volatile packet goes out now (no write in flight). */
   _acceptsVolatile?(): boolean;
+  /**
+   * Switchboard's engine: holds polling writes until `uncork()`, so packets
+   * written in between leave in one response (a recovered session's replay
+   * and its CONNECT reply: a client that got the first without the second
+   * would keep them and be given them again).
+   */
+  cork?(): void;
+  uncork?(): void;
   close(discard?: boolean): unknown;
 }

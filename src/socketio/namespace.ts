@@ -177,7 +177,11 @@ export class Namespace<
   ): Promise<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>> {
     try {
       const session = await this.adapter.restoreSession(pid, offset);
-      if (session) return new Socket(this, client, auth, session);
+      if (session) {
+        // The replay and the CONNECT reply leave together (uncorked in #admit).
+        client.conn.cork?.();
+        return new Socket(this, client, auth, session);
+      }
     } catch (err) {
       debug("restoreSession failed: %s", err);
     }
@@ -193,30 +197,48 @@ export class Namespace<
     const recovery = this.server._recovery;
     const open = client.conn.readyState === "open";
     if (recovery?.skipMiddlewares !== false && socket.recovered && open) {
-      this.#doConnect(socket, fn);
+      try {
+        this.#doConnect(socket, fn);
+      } finally {
+        client.conn.uncork?.();
+      }
       return;
     }
     runMiddlewares(this._fns, socket, (err?: ExtendedError) => {
       process.nextTick(() => {
-        // A refused socket (or one whose connection closed meanwhile) leaves
-        // the rooms a middleware or its recovered session put it in.
-        if (client.conn.readyState !== "open") {
-          socket._cleanup();
-          return;
+        try {
+          this.#afterMiddlewares(client, socket, fn, err);
+        } finally {
+          client.conn.uncork?.();
         }
-        if (err) {
-          debug("middleware refused %s on %s: %s", socket.id, this.name, err.message);
-          socket._cleanup();
-          socket._error(
-            client.conn.protocol === 3
-              ? (err.data ?? err.message)
-              : { message: err.message, data: err.data },
-          );
-          return;
-        }
-        this.#doConnect(socket, fn);
       });
     });
+  }
+
+  /** A socket the middlewares let through (or refused with `err`). */
+  #afterMiddlewares(
+    client: Client,
+    socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+    fn: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
+    err: ExtendedError | undefined,
+  ): void {
+    // A refused socket (or one whose connection closed meanwhile) leaves
+    // the rooms a middleware or its recovered session put it in.
+    if (client.conn.readyState !== "open") {
+      socket._cleanup();
+      return;
+    }
+    if (err) {
+      debug("middleware refused %s on %s: %s", socket.id, this.name, err.message);
+      socket._cleanup();
+      socket._error(
+        client.conn.protocol === 3
+          ? (err.data ?? err.message)
+          : { message: err.message, data: err.data },
+      );
+      return;
+    }
+    this.#doConnect(socket, fn);
   }
 
   #doConnect(

@@ -14,6 +14,8 @@ export type RawTransport = "polling" | "websocket";
 export interface RawClient {
   /** Engine.IO packets received, in order (the handshake's open packet excluded). */
   readonly received: string[];
+  /** The same packets as they arrived together: one polling response, or one websocket frame. */
+  readonly batches: string[][];
   /** Resolves once the server closed the session. */
   readonly closed: Promise<void>;
   isClosed(): boolean;
@@ -77,6 +79,7 @@ async function rawPolling(port: number): Promise<RawClient> {
   const sid = (JSON.parse(open.text.slice(1)) as { sid: string }).sid;
   const path = `/socket.io/?EIO=4&transport=polling&sid=${sid}`;
   const received: string[] = [];
+  const batches: string[][] = [];
   let closed = false;
   let stopped = false;
   const closedPromise = (async () => {
@@ -86,12 +89,14 @@ async function rawPolling(port: number): Promise<RawClient> {
       if (res.status !== 200) break;
       const packets = res.text.split("\x1e");
       received.push(...packets);
+      batches.push(packets);
       if (packets.includes("1")) break;
     }
     closed = true;
   })();
   return {
     received,
+    batches,
     closed: closedPromise,
     isClosed: () => closed,
     async send(...packets) {
@@ -130,6 +135,7 @@ async function rawWebSocket(port: number): Promise<RawClient> {
       `Sec-WebSocket-Key: ${randomBytes(16).toString("base64")}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
   );
   const received: string[] = [];
+  const batches: string[][] = [];
   let closed = false;
   let buffer = Buffer.alloc(0);
   let upgraded = false;
@@ -173,13 +179,17 @@ async function rawWebSocket(port: number): Promise<RawClient> {
         }
         if (opcode !== 0x1) continue;
         if (!opened) opened = true;
-        else received.push(payload.toString());
+        else {
+          received.push(payload.toString());
+          batches.push([payload.toString()]);
+        }
       }
     });
   });
   await until(() => opened || closed, 5000, "the open packet");
   return {
     received,
+    batches,
     closed: closedPromise,
     isClosed: () => closed,
     async send(...packets) {
