@@ -19,6 +19,7 @@
 import assert from "node:assert/strict";
 import type { Socket } from "node:net";
 import { after, afterEach, before, describe, it } from "node:test";
+import { setImmediate } from "node:timers/promises";
 import { AckExtension, CometD, type Message } from "cometd";
 import { adapt } from "cometd-nodejs-client";
 import { BayeuxClient } from "../../src/bayeux/client/index.js";
@@ -157,7 +158,8 @@ function suite(name: string, makeBackend: () => Promise<Backend>): void {
         owner.run.bayeux.publish(channel, { n });
         before.push(n);
         if (n === 10) await until(() => subject.received.length > 0, 10_000, "flow");
-        if (n % 3 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+        // Spread over event-loop turns, so some are in flight when the owner dies.
+        if (n % 3 === 0) await setImmediate();
       }
       await kill(owner);
       await until(() => adopted.length > 0, 15_000, "a live node to adopt the session");

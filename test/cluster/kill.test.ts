@@ -34,7 +34,7 @@ import {
   formatCounts,
   lostRuns,
 } from "../helpers/delivery-tally.js";
-import { FaultPlan, seededRandom, sleep } from "../helpers/fault-plan.js";
+import { FaultPlan, holdsBy, seededRandom, sleep } from "../helpers/fault-plan.js";
 import {
   bayeuxSubscriber,
   cometdSubscriber,
@@ -222,14 +222,14 @@ async function run(cluster: Cluster): Promise<Outcome> {
   // walks every acknowledged message.
   const stopped = Date.now();
   const drained = () => publishers.every((p) => p.pending === 0);
-  while (!drained() && Date.now() < stopped + SETTLE_MS) await sleep(100);
+  const wasDrained = await holdsBy(drained, stopped + SETTLE_MS);
   await Promise.all(publishers.map((p) => p.stop()));
-  plan.note(drained() ? "publishers drained" : "publishers stopped with a backlog");
+  plan.note(wasDrained ? "publishers drained" : "publishers stopped with a backlog");
   const asserted = subscribers.filter((s) => !BEST_EFFORT.has(s.kind));
   const delivered = () => asserted.every((s) => s.receipts.hasAll(streamOf(s.kind).acked));
   const settleBy = Math.max(stopped + SETTLE_MS, Date.now() + DELIVER_MS);
-  while (!delivered() && Date.now() < settleBy) await sleep(100);
-  plan.note(delivered() ? "every acknowledged message delivered" : "deliveries incomplete");
+  const complete = await holdsBy(delivered, settleBy);
+  plan.note(complete ? "every acknowledged message delivered" : "deliveries incomplete");
   return { seed, plan, cuts, streamOf };
 }
 

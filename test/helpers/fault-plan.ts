@@ -76,6 +76,24 @@ export class FaultPlan {
   }
 }
 
+/**
+ * Waits until `test` holds, `deadline` (ms since the epoch) passes or
+ * `signal` aborts, checking every `every` ms; resolves whether it held. For
+ * waits whose outcome is reported rather than asserted.
+ */
+export async function holdsBy(
+  test: () => boolean,
+  deadline: number,
+  every = 100,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  while (!test()) {
+    if (Date.now() >= deadline || signal?.aborted) return false;
+    await sleep(Math.min(every, deadline - Date.now()));
+  }
+  return true;
+}
+
 /** Waits `ms` (nothing when negative): the plan's clock, not a wait for a condition. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));

@@ -7,7 +7,7 @@
  */
 import { io as ioc, type Socket } from "socket.io-client";
 import { BayeuxClient } from "../../src/bayeux/client/index.js";
-import { sleep } from "./fault-plan.js";
+import { holdsBy, sleep } from "./fault-plan.js";
 import { SOCKET_IO_RECONNECT, TAG_PARAM, tagged } from "./kill-clients.js";
 import { CHANNEL, type KillMessage, PUBLISH_EVENT, type PublishReply } from "./kill-protocol.js";
 
@@ -113,11 +113,6 @@ export class PublishStream {
   }
 }
 
-/** Resolves once `test` holds or `signal` aborts, checking every 10 ms. */
-async function whenOrStopped(test: () => boolean, signal: AbortSignal): Promise<void> {
-  while (!test() && !signal.aborted) await sleep(10);
-}
-
 /**
  * A socket.io-client publisher: `publish` with an ack (2 s), sent only while
  * connected, retried with the same id after a timeout or a refusal.
@@ -134,7 +129,7 @@ export async function socketIoPublisher(base: string, name: string): Promise<Pub
     name,
     tag,
     async (message, stopped) => {
-      await whenOrStopped(() => socket.connected, stopped);
+      await holdsBy(() => socket.connected, Number.POSITIVE_INFINITY, 10, stopped);
       if (stopped.aborted) return false;
       const reply = (await socket
         .timeout(2000)

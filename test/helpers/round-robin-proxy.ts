@@ -100,19 +100,7 @@ export async function startRoundRobinProxy(
       return;
     }
     const port = pick(req, false);
-    const upstream = request({
-      host: "127.0.0.1",
-      port,
-      method: req.method,
-      path: req.url,
-      headers: req.headers,
-      agent,
-    });
-    upstream.on("response", (answer) => {
-      countStatus(answer.statusCode ?? 502);
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    const upstream = relay(port, req, res);
     upstream.on("error", () => {
       if (!res.destroyed) resetBy(port);
       res.destroy();
@@ -122,10 +110,8 @@ export async function startRoundRobinProxy(
     });
     req.pipe(upstream);
   });
-  /** Sends a read request to the next node; a refused connection tries the one after. */
-  const forward = (req: IncomingMessage, res: ServerResponse, body: Buffer, tries: number) => {
-    if (res.destroyed) return;
-    const port = pick(req, false);
+  /** The request to node `port` for `req`, its answer streamed into `res`. */
+  const relay = (port: number, req: IncomingMessage, res: ServerResponse) => {
     const upstream = request({
       host: "127.0.0.1",
       port,
@@ -139,6 +125,13 @@ export async function startRoundRobinProxy(
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
     });
+    return upstream;
+  };
+  /** Sends a read request to the next node; a refused connection tries the one after. */
+  const forward = (req: IncomingMessage, res: ServerResponse, body: Buffer, tries: number) => {
+    if (res.destroyed) return;
+    const port = pick(req, false);
+    const upstream = relay(port, req, res);
     const onClose = () => {
       if (!res.writableFinished) upstream.destroy();
     };
