@@ -105,6 +105,8 @@ export interface ClusterSessions {
   ackLog: MessageLog;
   /** The Socket.IO recovery log (asked for with `log`): broadcasts kept for the window. */
   log?: MessageLog;
+  /** The Bayeux channel log (asked for with `channels`): every channel publish of the cluster. */
+  channelLog?: MessageLog;
   close(): Promise<void>;
 }
 
@@ -119,7 +121,7 @@ interface RedisSessionModules {
   log: {
     RedisMessageLog: new (
       redis: unknown,
-      options?: { prefix?: string; maxAge?: number },
+      options?: { prefix?: string; maxAge?: number; maxLength?: number },
     ) => MessageLog;
   };
 }
@@ -135,7 +137,7 @@ interface RedisSessionModules {
  */
 export async function openClusterSessions(
   cluster: ClusterOptions,
-  want: { log?: { maxAge: number } } = {},
+  want: { log?: { maxAge: number }; channels?: { maxAge: number; maxLength: number } } = {},
 ): Promise<ClusterSessions> {
   const shown = redactRedisUrl(cluster.redisUrl);
   try {
@@ -157,6 +159,7 @@ export async function openClusterSessions(
       // The logs first: the recovery log's followers hold connections of their own.
       close: async () => {
         await sessions.log?.close();
+        await sessions.channelLog?.close();
         await ackLog.close();
         await modules.keys.closeRedis(redis);
       },
@@ -165,6 +168,12 @@ export async function openClusterSessions(
       sessions.log = new modules.log.RedisMessageLog(redis, {
         ...prefixed,
         maxAge: want.log.maxAge,
+      });
+    }
+    if (want.channels) {
+      sessions.channelLog = new modules.log.RedisMessageLog(redis, {
+        ...prefixed,
+        ...want.channels,
       });
     }
     return sessions;

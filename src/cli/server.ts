@@ -32,6 +32,10 @@ import { packageRoot, packageVersion } from "./package-root.js";
 import { createStaticHandler } from "./static.js";
 
 const debug = createDebug("cli");
+/** Least ms the Bayeux channel log keeps a publish: past two default session lifetimes (90 s). */
+const CHANNEL_LOG_MIN_AGE = 120_000;
+/** Most publishes the Bayeux channel log keeps (about 100 s at 1000 publishes a second). */
+const CHANNEL_LOG_LENGTH = 100_000;
 
 /** A started standalone server. */
 export interface RunningServer {
@@ -129,7 +133,17 @@ export async function startServer(
     try {
       sessions = await openClusterSessions(
         options.cluster,
-        recovery ? { log: { maxAge: recovery.window } } : {},
+        recovery
+          ? {
+              log: { maxAge: recovery.window },
+              // Bayeux publishes, kept long enough to replay to a session adopted after its
+              // node died (two session lifetimes, at least the recovery window).
+              channels: {
+                maxAge: Math.max(CHANNEL_LOG_MIN_AGE, recovery.window),
+                maxLength: CHANNEL_LOG_LENGTH,
+              },
+            }
+          : {},
       );
     } catch (err) {
       await broker?.close();
@@ -172,6 +186,7 @@ export async function startServer(
     if (sessions) {
       bayeuxOptions.sessionStore = sessions.store;
       bayeuxOptions.ackLog = sessions.ackLog;
+      if (sessions.channelLog) bayeuxOptions.channelLog = sessions.channelLog;
       if (options.cluster?.forwardSessions) bayeuxOptions.forward = ioOptions.forward ?? true;
     }
     ioOptions.bayeux = bayeuxOptions;

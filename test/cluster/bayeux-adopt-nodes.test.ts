@@ -12,9 +12,11 @@
  * a new handshake, and what is published after the adoption too.
  *
  * The owner's writes are let reach the backend before it dies (they are
- * not waited for, and a crash loses those still on their way); messages
- * published between the death and the adoption may be lost (see
- * docs/bayeux-server.md).
+ * not waited for, and a crash loses those still on their way). Without a
+ * channel log, messages published between the death and the adoption may be
+ * lost (see docs/bayeux-server.md); with one (option `channelLog`, the
+ * "channel log" suites), messages are also published in that hole, from a
+ * live node, and the client must get them too, once each and in order.
  */
 import assert from "node:assert/strict";
 import type { Socket } from "node:net";
@@ -47,6 +49,8 @@ interface NodeBackends {
   broker: Broker;
   store: SessionStore;
   ackLog: MessageLog;
+  /** The cluster's channel log, in the channel-log suites. */
+  channelLog?: MessageLog;
   /**
    * Resolves once the node's writes so far reached the backend (they are
    * not waited for: a crash loses those still on their way).
@@ -82,6 +86,7 @@ interface Subject {
 let unique = 0;
 
 function suite(name: string, makeBackend: () => Promise<Backend>): void {
+  const logged = name.includes("channel log");
   describe(`adoption of a dead owner's session behind round robin (${name})`, () => {
     let backend: Backend;
     let nodes: Node[] = [];
@@ -103,6 +108,7 @@ function suite(name: string, makeBackend: () => Promise<Backend>): void {
           broker: backends.broker,
           sessionStore: backends.store,
           ackLog: backends.ackLog,
+          ...(backends.channelLog ? { channelLog: backends.channelLog } : {}),
           forward: true,
           timeout: 500,
         });
@@ -132,6 +138,8 @@ function suite(name: string, makeBackend: () => Promise<Backend>): void {
       node.dead = true;
       node.run.http.close();
       for (const socket of node.sockets) socket.destroy();
+      // Its follow of the channel log stops with it (its own connection on Redis).
+      node.run.bayeux.channelLog?.close();
       await node.backends.crash();
     }
 
@@ -162,6 +170,15 @@ function suite(name: string, makeBackend: () => Promise<Backend>): void {
         if (n % 3 === 0) await setImmediate();
       }
       await kill(owner);
+      // In the hole: no node holds the session (only a channel log keeps these for it).
+      const hole: number[] = [];
+      if (logged) {
+        const live = nodes.find((n) => !n.dead) as Node;
+        for (let n = 50; n < 60; n++) {
+          live.run.bayeux.publish(channel, { n });
+          hole.push(n);
+        }
+      }
       await until(() => adopted.length > 0, 15_000, "a live node to adopt the session");
       assert.equal(adopted.length, 1, "adopted once");
       const adopter = nodes.find((n) => n.run.url === adopted[0]) as Node;
@@ -171,7 +188,7 @@ function suite(name: string, makeBackend: () => Promise<Backend>): void {
       await publisher.run.bayeux.hub.settled();
       const afterwards = [100, 101, 102];
       for (const n of afterwards) publisher.run.bayeux.publish(channel, { n });
-      const expected = [...before, ...afterwards];
+      const expected = [...before, ...hole, ...afterwards];
       await until(
         () => subject.received.length >= expected.length,
         15_000,
@@ -276,59 +293,67 @@ function suite(name: string, makeBackend: () => Promise<Backend>): void {
   });
 }
 
-suite("memory", async () => {
-  const hub = new MemoryBrokerHub();
-  const store = new MemorySessionStore();
-  const ackLog = new MemoryMessageLog();
-  return {
-    async node(i) {
-      const broker = hub.connect(`mem-${i}-${unique}`);
-      return {
-        broker,
-        store,
-        ackLog,
-        written: async () => {},
-        crash: () => broker.close(),
-        close: () => broker.close(),
-      };
-    },
-    close: () => store.close(),
-  };
-});
-
-describe("on the shared Redis", { skip: await redisSkip("shared") }, () => {
-  suite("Redis", async () => {
-    const prefix = uniquePrefix("bayeux-adopt");
+for (const name of ["memory", "memory, channel log"]) {
+  suite(name, async () => {
+    const hub = new MemoryBrokerHub();
+    const store = new MemorySessionStore();
+    const ackLog = new MemoryMessageLog();
+    const channelLog = name.includes("channel log") ? new MemoryMessageLog() : undefined;
     return {
-      async node() {
-        // Every connection of the node its own, so a crash can drop them all.
-        const connect = () => testClient(CLIENT_V6, REDIS_URL, { disableOfflineQueue: true });
-        const [client, subscriber, data] = await Promise.all([connect(), connect(), connect()]);
-        const broker = await connectTestBroker({ url: REDIS_URL, prefix, client, subscriber });
-        const redis = data as unknown as RedisConnection;
-        const clients: TestClient[] = [client, subscriber, data];
-        let crashed = false;
+      async node(i) {
+        const broker = hub.connect(`mem-${i}-${unique}`);
         return {
           broker,
-          store: new RedisSessionStore(redis, { prefix }),
-          ackLog: new RedisMessageLog(redis, { prefix }),
-          async written() {
-            // One connection answers in order: its PING's reply follows every earlier write.
-            await (
-              redis as unknown as { sendCommand(args: string[]): Promise<unknown> }
-            ).sendCommand(["PING"]);
-          },
-          async crash() {
-            crashed = true;
-            for (const c of clients) await dropClient(c);
-          },
-          async close() {
-            if (!crashed) await broker.close();
-            if (!crashed) for (const c of clients) await dropClient(c);
-          },
+          store,
+          ackLog,
+          channelLog,
+          written: async () => {},
+          crash: () => broker.close(),
+          close: () => broker.close(),
         };
       },
-      close: async () => {},
+      close: () => store.close(),
     };
   });
+}
+
+describe("on the shared Redis", { skip: await redisSkip("shared") }, () => {
+  for (const name of ["Redis", "Redis, channel log"])
+    suite(name, async () => {
+      const prefix = uniquePrefix("bayeux-adopt");
+      return {
+        async node() {
+          // Every connection of the node its own, so a crash can drop them all.
+          const connect = () => testClient(CLIENT_V6, REDIS_URL, { disableOfflineQueue: true });
+          const [client, subscriber, data] = await Promise.all([connect(), connect(), connect()]);
+          const broker = await connectTestBroker({ url: REDIS_URL, prefix, client, subscriber });
+          const redis = data as unknown as RedisConnection;
+          const clients: TestClient[] = [client, subscriber, data];
+          let crashed = false;
+          return {
+            broker,
+            store: new RedisSessionStore(redis, { prefix }),
+            ackLog: new RedisMessageLog(redis, { prefix }),
+            ...(name.includes("channel log")
+              ? { channelLog: new RedisMessageLog(redis, { prefix }) }
+              : {}),
+            async written() {
+              // One connection answers in order: its PING's reply follows every earlier write.
+              await (
+                redis as unknown as { sendCommand(args: string[]): Promise<unknown> }
+              ).sendCommand(["PING"]);
+            },
+            async crash() {
+              crashed = true;
+              for (const c of clients) await dropClient(c);
+            },
+            async close() {
+              if (!crashed) await broker.close();
+              if (!crashed) for (const c of clients) await dropClient(c);
+            },
+          };
+        },
+        close: async () => {},
+      };
+    });
 });

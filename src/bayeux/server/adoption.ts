@@ -15,9 +15,16 @@
 import type { Broker } from "../../cluster/broker.js";
 import { MemorySessionStore } from "../../cluster/memory-session-store.js";
 import type { SessionRecord } from "../../cluster/session-store.js";
-import { isMetaChannel, isServiceChannel, isSubscribable } from "../../codec/bayeux/index.js";
+import {
+  channelMatches,
+  isMetaChannel,
+  isServiceChannel,
+  isSubscribable,
+} from "../../codec/bayeux/index.js";
 import { createDebug } from "../../shared/debug.js";
+import type { ChannelLog } from "./channel-log.js";
 import type { ChannelRouter } from "./channels.js";
+import type { Delivery } from "./delivery.js";
 import type { ResolvedOptions } from "./options.js";
 import type { AckState, BayeuxSession, KeptDelivery } from "./session.js";
 import type { SessionRecords } from "./session-records.js";
@@ -36,6 +43,7 @@ export interface AdoptionHost {
   readonly options: ResolvedOptions;
   readonly records: SessionRecords;
   readonly router: ChannelRouter;
+  readonly channelLog: ChannelLog | null;
   readonly closed: boolean;
   readonly sessionCount: number;
   readonly nodeId: string;
@@ -148,17 +156,37 @@ export class Adoption {
           return [];
         });
       }
-      const existing = host.getSession(id);
-      if (existing !== undefined || host.closed) return existing;
-      const session = this.#open(id);
-      session.connected = true;
-      if (ack !== null) session.adoptAcks(ack, kept);
       const channels = channelsOf(record.data.subscriptions);
-      session.adoptSubscriptions(channels);
-      for (const channel of channels) host.router.subscribe(session, channel);
-      debug("session %s adopted from node %s (%d kept deliveries)", id, record.owner, kept.length);
-      host.emit("adopt", id, record.owner);
-      return session;
+      const open = (missed: readonly Delivery[]): BayeuxSession | undefined => {
+        const existing = host.getSession(id);
+        if (existing !== undefined || host.closed) return existing;
+        const session = this.#open(id);
+        session.connected = true;
+        if (ack !== null) session.adoptAcks(ack, kept);
+        // What no node delivered while the session had no owner, queued after the kept ones.
+        for (const delivery of missed) session.deliver(delivery);
+        session.adoptSubscriptions(channels);
+        for (const channel of channels) host.router.subscribe(session, channel);
+        debug(
+          "session %s adopted from node %s (%d kept deliveries, %d replayed)",
+          id,
+          record.owner,
+          kept.length,
+          missed.length,
+        );
+        host.emit("adopt", id, record.owner);
+        return session;
+      };
+      const log = host.channelLog;
+      if (log === null || ack === null) return open([]);
+      let adopted: BayeuxSession | undefined;
+      const matches = (channel: string) => channels.some((c) => channelMatches(c, channel));
+      const floor = floorOf(log, ack, kept);
+      debug("session %s: replay after %s (recorded %j)", id, floor, ack);
+      await log.catchUp(floor, matches, (missed) => {
+        adopted = open(missed);
+      });
+      return adopted;
     } catch (err) {
       debug("cannot adopt session %s: %s", id, err);
       return undefined;
@@ -170,9 +198,31 @@ export class Adoption {
 function ackStateOf(value: unknown): AckState | null {
   const ack = value as Partial<AckState> | null;
   if (ack === null || typeof ack !== "object") return null;
-  const { sent, acked } = ack;
+  const { sent, acked, floor, last } = ack;
   if (![sent, acked].every((n) => typeof n === "number" && Number.isSafeInteger(n))) return null;
-  return { sent, acked } as AckState;
+  const state = { sent, acked } as AckState;
+  if (typeof floor === "string" && floor !== "") state.floor = floor;
+  if (typeof last === "string" && last !== "") state.last = last;
+  return state;
+}
+
+/**
+ * Where an adopted session's replay starts: past its recorded floor and
+ * past every kept delivery (those go out from the ack log, and a delivery
+ * kept after the record's last write proves the client was routed that far).
+ */
+function floorOf(
+  log: ChannelLog,
+  ack: AckState,
+  kept: readonly KeptDelivery[],
+): string | undefined {
+  let floor = ack.floor;
+  for (const { delivery } of kept) {
+    const offset = delivery.offset;
+    if (offset === undefined) continue;
+    if (floor === undefined || (log.log.compare(offset, floor) ?? 1) > 0) floor = offset;
+  }
+  return floor;
 }
 
 /** The subscriptions of a session record, valid ones only. */

@@ -61,7 +61,7 @@ export class ChannelRouter {
    * Over a router of its own, in `hub`'s space when given (a hub with a
    * broker then carries publishes between nodes), or over a shared router.
    */
-  constructor(from?: TopicRouter<ChannelSubscriber> | Hub) {
+  constructor(from?: TopicRouter<ChannelSubscriber> | Hub, options: { logged?: boolean } = {}) {
     if (from instanceof TopicRouter) {
       this.topics = from;
       // A router shared with others may hold patterns this one never saw.
@@ -69,7 +69,8 @@ export class ChannelRouter {
       return;
     }
     this.#patterns = 0;
-    if (from === undefined || !from.clustered) {
+    // With a channel log, publishes reach the nodes through the log, not the broker.
+    if (from === undefined || !from.clustered || options.logged === true) {
       this.topics = new TopicRouter();
       return;
     }
@@ -120,10 +121,11 @@ export class ChannelRouter {
    */
   publish(delivery: Delivery): number {
     if (this.#space !== undefined) this.#forward(delivery);
-    return this.#deliver(delivery);
+    return this.deliver(delivery);
   }
 
-  #deliver(delivery: Delivery): number {
+  /** Hands `delivery` to this node's subscribers only (a channel log entry, followed). */
+  deliver(delivery: Delivery): number {
     const channel = delivery.message.channel;
     const exact = bayeuxTopic(channel);
     let matched: string[] | undefined;

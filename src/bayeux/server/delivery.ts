@@ -19,6 +19,11 @@ export class Delivery {
   #json: string | null = null;
   /** The node that published it, when another node did (undefined: this one). */
   origin: string | undefined = undefined;
+  /**
+   * Its offset in the channel log (option `channelLog`), when it was
+   * delivered from there: what an ack-extension session's floor is made of.
+   */
+  offset: string | undefined = undefined;
   #frame: Buffer | null = null;
   #wsFrame: Buffer[] | null = null;
 

@@ -79,7 +79,15 @@ export interface ProcessorHost {
   createSession(): BayeuxSession | undefined | Promise<BayeuxSession | undefined>;
   endSession(session: BayeuxSession, reason: DisconnectReason): void;
   /** Delivers a client's publish to subscribers (encoded once). */
-  route(message: BayeuxMessage, request: IncomingMessage | null): void | Promise<void>;
+  /**
+   * `key` (clientId and message id) makes a resend of the publish count
+   * once where the route stores it (the channel log).
+   */
+  route(
+    message: BayeuxMessage,
+    request: IncomingMessage | null,
+    key?: string,
+  ): void | Promise<void>;
   /**
    * Claims a client's publish id (option `publishDedupeWindow`): true the
    * first time, false for a resend already delivered.

@@ -134,6 +134,23 @@ export interface BayeuxServerOptions {
    */
   ackLog?: MessageLog;
   /**
+   * The channel log: every channel publish is appended to the stream
+   * `bayeux/channels` of this log, and each node delivers to its subscribers
+   * from its follow of that stream (the publishing node too), instead of over
+   * the broker. A publish is answered once stored (`407` when the log cannot
+   * take it; a resend with the same `id` is stored once), every node sees one
+   * order, and a node adopting the session of a dead owner replays to an
+   * ack-extension client what was published while no node held it. Give the
+   * nodes one shared log (a `RedisMessageLog`); its `maxAge` must outlast a
+   * node's death plus a client's reconnect (the CLI keeps two session
+   * lifetimes, at least 120 s). `server.publish` then returns 0 (the count is
+   * known only on delivery). Default: none.
+   *
+   * @example
+   * new BayeuxServer({ broker, sessionStore, ackLog: log, channelLog: log, forward: true });
+   */
+  channelLog?: MessageLog;
+  /**
    * No sticky sessions: a long-polling or callback-polling request whose
    * messages name a clientId another node owns is forwarded to that node
    * (one hop; the body is read to find the clientId and sent on as read)

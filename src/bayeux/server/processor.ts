@@ -15,6 +15,7 @@ import {
   META,
 } from "../../codec/bayeux/index.js";
 import { createDebug } from "../../shared/debug.js";
+import { ChannelLogError } from "./channel-log.js";
 import type { Delivery } from "./delivery.js";
 import { BayeuxExtensionTimeoutError } from "./errors.js";
 import { pipe } from "./extensions.js";
@@ -419,8 +420,19 @@ export class Processor {
     session: BayeuxSession,
     context: ProcessContext,
   ): MetaReply | Promise<MetaReply> {
-    const routed = this.#host.route(message, context.request);
-    if (routed instanceof Promise) return routed.then(() => this.#published(message, session));
+    const id = message.id;
+    const key = id === undefined || id === "" ? undefined : `${session.id}:${String(id)}`;
+    const routed = this.#host.route(message, context.request, key);
+    if (routed instanceof Promise) {
+      return routed.then(
+        () => this.#published(message, session),
+        (err: unknown) => {
+          // The channel log could not store it: the client may publish it again.
+          if (!(err instanceof ChannelLogError)) throw err;
+          return failedPublish(message, bayeuxError("publishFailed", [message.channel]), session);
+        },
+      );
+    }
     return this.#published(message, session);
   }
 

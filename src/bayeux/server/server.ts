@@ -15,6 +15,7 @@ import {
 } from "../../cluster/forward.js";
 import type { Idempotency } from "../../cluster/idempotency.js";
 import { idempotencyFor } from "../../cluster/idempotency-for.js";
+import type { MessageLog } from "../../cluster/message-log.js";
 import { OwnerLocator } from "../../cluster/owner-locator.js";
 import {
   type BayeuxMessage,
@@ -28,6 +29,7 @@ import { Hub, type TopicRouter } from "../../core/index.js";
 import { createDebug } from "../../shared/debug.js";
 import { TimerWheel } from "../../shared/timer-wheel.js";
 import { Adoption } from "./adoption.js";
+import { ChannelLog, ChannelLogError } from "./channel-log.js";
 import { ChannelRouter } from "./channels.js";
 import { generateClientId } from "./client-id.js";
 import { type ChannelSubscriber, Delivery, deliveryOf } from "./delivery.js";
@@ -122,6 +124,8 @@ export class BayeuxServer
   readonly extensionGuard: HookGuard;
   /** The session store and ack log sessions write through to (options `sessionStore`, `ackLog`). */
   readonly records: SessionRecords;
+  /** Where channel publishes go and are delivered from (option `channelLog`); null: the broker. */
+  readonly channelLog: ChannelLog | null = null;
   readonly #owners: OwnerLocator;
   readonly #sessions = new Map<string, BayeuxSession>();
   readonly #extensions: BayeuxExtension[] = [];
@@ -145,7 +149,8 @@ export class BayeuxServer
     this.wheel = new TimerWheel({ resolution: this.options.timerResolution });
     this.hub = options.broker ? Hub.for(options.broker) : new Hub();
     // A router shared in-process (given `topics`) stays on this node.
-    this.router = new ChannelRouter(topics ?? this.hub);
+    const logged = options.channelLog !== undefined && topics === undefined;
+    this.router = new ChannelRouter(topics ?? this.hub, { logged });
     this.extensionGuard = { wheel: this.wheel, timeout: this.options.extensionTimeout };
     this.#processor = new Processor(this);
     this.#generateId = options.generateId ?? generateClientId;
@@ -157,6 +162,14 @@ export class BayeuxServer
       lifetime: o.timeout + o.interval + o.sessionGrace,
     });
     this.#owners = new OwnerLocator(this.records, { remember: false });
+    if (logged) {
+      this.channelLog = new ChannelLog({
+        log: options.channelLog as MessageLog,
+        nodeId: this.records.nodeId,
+        dedupeWindow: o.publishDedupeWindow,
+        deliver: (delivery) => this.router.deliver(delivery),
+      });
+    }
     // Only a broker or forwarding can tell that a node died: a node alone never adopts.
     this.#adoption = new Adoption(this, {
       open: (id) => this.#open(id),
@@ -308,15 +321,25 @@ export class BayeuxServer
     const message: BayeuxMessage = { channel, data };
     if (options.ext) message.ext = options.ext;
     this.emit("publish", null, channel, data);
-    if (this.#extensions.length === 0) return this.router.publish(Delivery.encoded(message));
+    if (this.#extensions.length === 0) return this.#serverPublish(Delivery.encoded(message));
     const piped = pipe(this.#extensions, "outgoing", message, null, this.extensionGuard);
     if (piped instanceof Promise) {
       piped
-        .then((m) => m && this.router.publish(Delivery.encoded(m)))
+        .then((m) => m && this.#serverPublish(Delivery.encoded(m)))
         .catch((err) => debug("%O", err));
       return 0;
     }
-    return piped ? this.router.publish(Delivery.encoded(piped)) : 0;
+    return piped ? this.#serverPublish(Delivery.encoded(piped)) : 0;
+  }
+
+  /** A server-side publish: its recipients, or 0 when it goes through the channel log. */
+  #serverPublish(delivery: Delivery): number {
+    const log = this.channelLog;
+    if (log === null) return this.router.publish(delivery);
+    log
+      .append(delivery)
+      .catch((err) => debug("server publish on %s lost: %s", delivery.message.channel, err));
+    return 0;
   }
 
   /**
@@ -360,6 +383,8 @@ export class BayeuxServer
   }
 
   claimPublish(clientId: string, id: string): boolean | Promise<boolean> {
+    // The channel log stores a publish once per key itself (see route).
+    if (this.channelLog !== null) return true;
     const claims = this.#claims;
     return claims === null || claims.claim(clientId, id, this.options.publishDedupeWindow);
   }
@@ -426,6 +451,7 @@ export class BayeuxServer
     for (const extension of [...this.#extensions]) this.removeExtension(extension);
     this.wheel.close();
     this.router.close();
+    this.channelLog?.close();
     this.forwarder?.close();
     this.#adoption.close();
     // A claim table given as an option belongs to the caller.
@@ -488,19 +514,39 @@ export class BayeuxServer
     this.endSession(session, "expired");
   }
 
-  route(message: BayeuxMessage, request: IncomingMessage | null): void | Promise<void> {
+  route(
+    message: BayeuxMessage,
+    request: IncomingMessage | null,
+    key?: string,
+  ): void | Promise<void> {
     const delivered = deliveryOf(message);
-    if (this.#extensions.length === 0) {
-      this.router.publish(new Delivery(delivered));
-      return;
-    }
+    if (this.#extensions.length === 0) return this.#routeDelivery(new Delivery(delivered), key);
     const piped = pipe(this.#extensions, "outgoing", delivered, request, this.extensionGuard);
     if (piped instanceof Promise) {
       return piped.then((m) => {
-        if (m) this.router.publish(new Delivery(m));
+        if (m) return this.#routeDelivery(new Delivery(m), key);
       });
     }
-    if (piped) this.router.publish(new Delivery(piped));
+    if (piped) return this.#routeDelivery(new Delivery(piped), key);
+  }
+
+  /**
+   * A client's publish to the subscribers: on the spot, or (channel log)
+   * once stored; a failed store rejects with {@link ChannelLogError}.
+   */
+  #routeDelivery(delivery: Delivery, key: string | undefined): void | Promise<void> {
+    const log = this.channelLog;
+    if (log === null) {
+      this.router.publish(delivery);
+      return;
+    }
+    return log.append(delivery, key).then(
+      () => {},
+      (err: unknown) => {
+        debug("publish on %s not stored: %s", delivery.message.channel, err);
+        throw err instanceof ChannelLogError ? err : new ChannelLogError(err);
+      },
+    );
   }
 
   requestFlush(session: BayeuxSession): void {

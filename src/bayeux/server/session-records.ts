@@ -199,16 +199,28 @@ export class SessionRecords {
   }
 }
 
-/** A kept delivery as the ack log holds it: `<seq> ` then the delivery's frame `[<json>]`. */
-function encodeKept(seq: number, delivery: Delivery): Buffer {
-  return Buffer.concat([Buffer.from(`${seq} `), delivery.frame]);
+/**
+ * A kept delivery as the ack log holds it: `<seq> `, then its channel-log
+ * offset and a space when it has one, then the delivery's frame `[<json>]`.
+ */
+export function encodeKept(seq: number, delivery: Delivery): Buffer {
+  const head = delivery.offset === undefined ? `${seq} ` : `${seq} ${delivery.offset} `;
+  return Buffer.concat([Buffer.from(head, "latin1"), delivery.frame]);
 }
 
-function decodeKept(payload: Buffer): KeptDelivery | null {
+export function decodeKept(payload: Buffer): KeptDelivery | null {
   const space = payload.indexOf(0x20);
   const seq = Number(payload.subarray(0, space).toString("latin1"));
   if (space < 1 || !Number.isSafeInteger(seq)) return null;
-  const frame = payload.subarray(space + 1).toString("utf8");
+  let start = space + 1;
+  let offset: string | undefined;
+  if (payload[start] !== 0x5b) {
+    const end = payload.indexOf(0x20, start);
+    if (end <= start) return null;
+    offset = payload.subarray(start, end).toString("latin1");
+    start = end + 1;
+  }
+  const frame = payload.subarray(start).toString("utf8");
   if (!frame.startsWith("[") || !frame.endsWith("]")) return null;
   const json = frame.slice(1, -1);
   try {
@@ -216,7 +228,9 @@ function decodeKept(payload: Buffer): KeptDelivery | null {
     if (message === null || typeof message !== "object" || typeof message.channel !== "string") {
       return null;
     }
-    return { seq, delivery: Delivery.fromJson(message, json) };
+    const delivery = Delivery.fromJson(message, json);
+    delivery.offset = offset;
+    return { seq, delivery };
   } catch {
     return null;
   }

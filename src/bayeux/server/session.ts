@@ -11,6 +11,7 @@
  */
 import type { BayeuxMessage } from "../../codec/bayeux/index.js";
 import { TimerEntry, type TimerTarget, type TimerWheel } from "../../shared/timer-wheel.js";
+import type { ChannelLog } from "./channel-log.js";
 import type { ChannelSubscriber, Delivery } from "./delivery.js";
 import type { ResolvedOptions } from "./options.js";
 import type { SessionRecords } from "./session-records.js";
@@ -24,6 +25,8 @@ export interface SessionOwner {
   readonly wheel: TimerWheel;
   /** The session store and ack log this session writes through to. */
   readonly records: SessionRecords;
+  /** The cluster's channel log, when publishes go through one (option `channelLog`). */
+  readonly channelLog: ChannelLog | null;
   /** A held connect has deliveries waiting: release it soon, batched per tick. */
   requestFlush(session: BayeuxSession): void;
   /** The session went `timeout + interval + grace` without a connect. */
@@ -97,6 +100,14 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
   #unacked: Delivery[] | null = null;
   /** An adopted session's kept deliveries, until the client's first ack says which it has. */
   #recovered: RecoveredAcks | null = null;
+  /**
+   * With a channel log and acks: the offset up to which the client has
+   * acknowledged every delivery matching its subscriptions (recorded with
+   * the ack state), from where a node adopting this session replays.
+   */
+  #floor: string | undefined = undefined;
+  /** With a channel log and acks: the offset of the last delivery sent (in batch `#sentSeq`). */
+  #sentLast: string | undefined = undefined;
   #closed = false;
   /** The channels and patterns subscribed to, as recorded in the store (made on first use). */
   #subscriptions: Set<string> | null = null;
@@ -156,7 +167,11 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
     this.#subscriptionsDirty = true;
     queueMicrotask(() => {
       this.#subscriptionsDirty = false;
-      if (!this.#closed) this.#owner.records.update(this.id, { subscriptions: [...set] });
+      if (this.#closed) return;
+      const patch: Record<string, unknown> = { subscriptions: [...set] };
+      // A new subscription moves the floor when nothing is pending (written in the same record).
+      if (this.ackEnabled && this.#advanceFloor()) patch.ack = this.#ackState();
+      this.#owner.records.update(this.id, patch);
     });
   }
 
@@ -192,6 +207,7 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
   /** Turns the acknowledgement extension on (at handshake); the record says so. */
   enableAcks(): void {
     this.ackEnabled = true;
+    this.#advanceFloor();
     this.#writeAck();
   }
 
@@ -213,12 +229,17 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
   acknowledge(batch: unknown): void {
     if (this.#recovered !== null) this.#resume(batch);
     if (typeof batch !== "number" || batch < this.#sentSeq || this.#unacked === null) return;
+    const acked = this.#unacked;
     this.#unacked = null;
     this.#ackedSeq = this.#sentSeq;
+    this.#raiseFloor(acked);
+    this.#advanceFloor();
+    // The record first: with one Redis connection for both, the floor is
+    // stored before the kept deliveries it covers are dropped.
+    this.#writeAck();
     // The stream keeps only what the client still needs: the deliveries
     // queued since the batch went out (numbered up to #seq) are kept again.
     this.#owner.records.acknowledged(this.id, this.#stillQueued());
-    this.#writeAck();
   }
 
   /** Deliveries for a `/meta/connect` reply; with acks, stamps `ext.ack` on it. */
@@ -234,6 +255,7 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
       out = out.length === 0 ? fresh : out.concat(fresh);
       this.#queue = null;
       this.#sentSeq = this.#seq;
+      this.#sentLast = lastOffset(fresh) ?? this.#sentLast;
     }
     if (out.length > 0) {
       this.#unacked = out;
@@ -251,6 +273,8 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
    */
   adoptAcks(state: AckState, kept: readonly KeptDelivery[]): void {
     this.ackEnabled = true;
+    this.#floor = state.floor;
+    this.#sentLast = state.last;
     let seq = state.sent;
     for (const entry of kept) if (entry.seq > seq) seq = entry.seq;
     this.#seq = seq;
@@ -274,11 +298,59 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
     const again: Delivery[] = [];
     for (const entry of recovered.kept) if (entry.seq > has) again.push(entry.delivery);
     this.#ackedSeq = this.#sentSeq = has;
+    const held: Delivery[] = [];
+    for (const entry of recovered.kept) if (entry.seq <= has) held.push(entry.delivery);
+    this.#raiseFloor(held);
+    // The client holds the dead owner's last batch: what the channel log replayed up to
+    // its last delivery is not sent again (its kept copies may have been lost with the owner).
+    if (has >= recovered.sent && recovered.last !== undefined) this.#dropHeld(recovered.last);
     if (again.length > 0) {
       const queued = this.#queue;
       this.#queue = queued === null ? again : again.concat(queued);
-    } else if (has === this.#seq) this.#owner.records.acknowledged(this.id, []);
-    this.#writeAck();
+      this.#writeAck();
+    } else {
+      this.#advanceFloor();
+      this.#writeAck();
+      if (has === this.#seq) this.#owner.records.acknowledged(this.id, []);
+    }
+  }
+
+  /** Drops queued deliveries from the channel log at or before `last`; the floor moves there. */
+  #dropHeld(last: string): void {
+    const compare = this.#owner.channelLog?.log.compare.bind(this.#owner.channelLog.log);
+    if (compare === undefined) return;
+    const queue = this.#queue;
+    if (queue !== null) {
+      const rest = queue.filter(
+        (d) => d.offset === undefined || (compare(d.offset, last) ?? 1) > 0,
+      );
+      this.#queue = rest.length > 0 ? rest : null;
+    }
+    const floor = this.#floor;
+    if (floor === undefined || (compare(last, floor) ?? 1) > 0) this.#floor = last;
+  }
+
+  /** The floor moves up to the last channel-log delivery of `acked` (now acknowledged). */
+  #raiseFloor(acked: readonly Delivery[]): void {
+    const log = this.#owner.channelLog;
+    const offset = log === null ? undefined : lastOffset(acked);
+    if (offset === undefined) return;
+    const floor = this.#floor;
+    if (floor === undefined || (log?.log.compare(offset, floor) ?? 1) > 0) this.#floor = offset;
+  }
+
+  /**
+   * Nothing waits for the client (queued, sent and unacknowledged, or
+   * recovered): it holds every delivery up to this node's channel-log
+   * position, which becomes the floor. Returns whether the floor moved.
+   */
+  #advanceFloor(): boolean {
+    const log = this.#owner.channelLog;
+    if (log === null || this.hasPending) return false;
+    const position = log.position;
+    if (position === undefined || position === this.#floor) return false;
+    this.#floor = position;
+    return true;
   }
 
   /** The queued deliveries with their numbers: the last ones given (older ones may have overflowed). */
@@ -291,8 +363,14 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
 
   /** The record's ack state: the numbers last sent and acknowledged. */
   #writeAck(): void {
+    this.#owner.records.update(this.id, { ack: this.#ackState() });
+  }
+
+  #ackState(): AckState {
     const ack: AckState = { sent: this.#sentSeq, acked: this.#ackedSeq };
-    this.#owner.records.update(this.id, { ack });
+    if (this.#floor !== undefined) ack.floor = this.#floor;
+    if (this.#sentLast !== undefined) ack.last = this.#sentLast;
+    return ack;
   }
 
   /**
@@ -384,6 +462,13 @@ export interface AckState {
   sent: number;
   /** The number of the last delivery the client acknowledged. */
   acked: number;
+  /**
+   * With a channel log: the offset up to which the client acknowledged every
+   * delivery matching its subscriptions.
+   */
+  floor?: string;
+  /** With a channel log: the offset of the last delivery sent (in batch `sent`). */
+  last?: string;
 }
 
 /** A delivery kept in the ack log, with its number. */
@@ -397,4 +482,13 @@ interface RecoveredAcks extends AckState {
 }
 
 const EMPTY: Delivery[] = [];
+
+/** The channel-log offset of the last of `deliveries` that has one. */
+function lastOffset(deliveries: readonly Delivery[]): string | undefined {
+  for (let i = deliveries.length - 1; i >= 0; i--) {
+    const offset = deliveries[i].offset;
+    if (offset !== undefined) return offset;
+  }
+  return undefined;
+}
 const NO_CHANNELS: ReadonlySet<string> = new Set();
