@@ -110,6 +110,11 @@ export class ChannelLog {
     );
   }
 
+  /** Adoption reads of the stream: asked for, made, and shared by a burst. */
+  get readStats(): { requests: number; reads: number; coalesced: number } {
+    return { ...this.#reader.stats };
+  }
+
   /** Resolves once this node's follow has its start position. */
   get ready(): Promise<void> {
     return this.#follower.ready;

@@ -146,6 +146,8 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
     if (now - this.#recordTouchedAt >= owner.records.refreshAfter) {
       this.#recordTouchedAt = now;
       owner.records.touch(this.id);
+      // An idle session's floor follows the log too, so an adoption reads little of it.
+      if (this.ackEnabled && this.#advanceFloor()) this.#writeAck();
     }
   }
 
