@@ -148,7 +148,8 @@ Options:
       --advertise <url>        http://host:port the other nodes reach this one at
                                (default: from the listening address; implies
                                --forward-sessions; env SWITCHBOARD_ADVERTISE)
-      --recovery               Socket.IO connection state recovery (on by default
+      --recovery               Socket.IO connection state recovery, and with
+                               --redis-url the Bayeux channel log (on by default
                                with --redis-url: a client resumes on any node;
                                env SWITCHBOARD_RECOVERY=1)
       --no-recovery            turn it off (env SWITCHBOARD_RECOVERY=0)

@@ -7,7 +7,7 @@ import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type Socket as ClientSocket, io as connect } from "socket.io-client";
 import type { BayeuxServer } from "../../src/bayeux/index.js";
-import type { Broker } from "../../src/cluster/index.js";
+import type { Broker, MessageLog } from "../../src/cluster/index.js";
 import type { Server } from "../../src/index.js";
 import { createSocketIoRouter } from "../../src/mount/socketio.js";
 import { type FayeClient, faye, shutdown } from "../helpers/faye.js";
@@ -22,9 +22,12 @@ export interface BridgeNode {
 }
 
 /** Starts a node on 127.0.0.1, port 0, whose sockets join the room named in their `join` event. */
-export async function startNode(broker?: Broker): Promise<BridgeNode> {
+export async function startNode(broker?: Broker, channelLog?: MessageLog): Promise<BridgeNode> {
+  const logged = channelLog ? { channelLog } : {};
   const { io, bayeux, router } = createSocketIoRouter(
-    broker ? { broker, bayeux: { broker, timeout: 5000 } } : { bayeux: { timeout: 5000 } },
+    broker
+      ? { broker, bayeux: { broker, timeout: 5000, ...logged } }
+      : { bayeux: { timeout: 5000, ...logged } },
   );
   if (bayeux === null) throw new Error("no Bayeux server");
   io.on("connection", (socket) => {

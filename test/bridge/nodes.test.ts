@@ -7,6 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
+import { MemoryMessageLog } from "../../src/cluster/memory-message-log.js";
+import type { MessageLog } from "../../src/cluster/message-log.js";
 import { type Bridge, type BridgeRoute, bridge, MemoryBrokerHub } from "../../src/index.js";
 import { type BrokerFactory, onRedis } from "../cluster/nodes-backends.js";
 import { until } from "../socketio/raw-clients.js";
@@ -14,7 +16,11 @@ import { type BridgeNode, Clients, startNode } from "./helpers.js";
 
 const T = { timeout: 20_000 };
 
-function bridgeNodesSuite(name: string, makeFactory: () => BrokerFactory): void {
+function bridgeNodesSuite(
+  name: string,
+  makeFactory: () => BrokerFactory,
+  channelLog?: () => MessageLog,
+): void {
   describe(`bridge across two nodes (${name})`, () => {
     let factory: BrokerFactory;
     const nodes: BridgeNode[] = [];
@@ -23,7 +29,8 @@ function bridgeNodesSuite(name: string, makeFactory: () => BrokerFactory): void 
 
     before(async () => {
       factory = makeFactory();
-      for (let i = 0; i < 2; i++) nodes.push(await startNode(await factory.connect()));
+      const log = channelLog?.();
+      for (let i = 0; i < 2; i++) nodes.push(await startNode(await factory.connect(), log));
       await until(() => nodes.every((n) => n.broker?.nodes().length === 1), 5000, "two nodes");
     });
     afterEach(async () => {
@@ -119,4 +126,13 @@ bridgeNodesSuite("memory broker", () => {
   const hub = new MemoryBrokerHub();
   return { connect: () => hub.connect() };
 });
+// Bayeux publishes through a channel log the nodes share, delivered from it on each node.
+bridgeNodesSuite(
+  "memory broker, channel log",
+  () => {
+    const hub = new MemoryBrokerHub();
+    return { connect: () => hub.connect() };
+  },
+  () => new MemoryMessageLog(),
+);
 await onRedis(bridgeNodesSuite);

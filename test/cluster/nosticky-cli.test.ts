@@ -1,8 +1,10 @@
 /**
  * `switchboard --redis-url … --forward-sessions` (and `--advertise`): three
- * standalone nodes behind a round-robin proxy serve a long-polling and an
- * upgrading Socket.IO client, each connected once; the option checks of the
- * two flags. Needs the shared Redis (fails under CI=true without it).
+ * standalone nodes behind a round-robin proxy, with recovery on (the default
+ * with `--redis-url`: Socket.IO recovery and the Bayeux channel log), serve a
+ * long-polling and an upgrading Socket.IO client, each connected once, and
+ * Faye clients; the option checks of the two flags. Needs the shared Redis
+ * (fails under CI=true without it).
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -27,7 +29,10 @@ describe("switchboard --forward-sessions: three nodes, no sticky sessions", { sk
   before(async () => {
     for (const id of ["fa", "fb", "fc"]) {
       nodes.push(
-        await startClusterNode({ redisUrl: REDIS_URL, nodeId: id, prefix, forwardSessions: true }),
+        await startClusterNode(
+          { redisUrl: REDIS_URL, nodeId: id, prefix, forwardSessions: true },
+          { recovery: { window: 60_000 } },
+        ),
       );
     }
     proxy = await startRoundRobinProxy(nodes.map((n) => n.port));
@@ -37,6 +42,12 @@ describe("switchboard --forward-sessions: three nodes, no sticky sessions", { sk
     await Promise.all(fayes.map(shutdown));
     await proxy?.close();
     await Promise.all(nodes.map((node) => node.close()));
+  });
+
+  it("publishes Bayeux messages through the channel log", () => {
+    assert.ok(
+      nodes.every((n) => n.bayeux?.channelLog !== null && n.bayeux?.channelLog !== undefined),
+    );
   });
 
   it("records each node's listening address for its peers", () => {

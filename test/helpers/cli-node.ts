@@ -11,6 +11,7 @@ import { type RunningServer, startServer } from "../../src/cli/server.js";
  */
 export function startClusterNode(
   cluster: NonNullable<ServeOptions["cluster"]>,
+  extra: Partial<ServeOptions> = {},
 ): Promise<RunningServer> {
   const options: ServeOptions = {
     port: 0,
@@ -19,6 +20,7 @@ export function startClusterNode(
     bayeuxPath: "/bayeux",
     shutdownTimeout: 2000,
     cluster,
+    ...extra,
   };
   return startServer(options, { log: () => {} });
 }
