@@ -10,6 +10,8 @@
  */
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
+import { ChannelLog } from "../../src/bayeux/server/channel-log.js";
+import { Delivery } from "../../src/bayeux/server/delivery.js";
 import type { BayeuxServerOptions } from "../../src/bayeux/server/options.js";
 import type { BayeuxServer } from "../../src/bayeux/server/server.js";
 import {
@@ -353,6 +355,30 @@ suite("memory", async () => {
     channelLog: (options = {}) => new MemoryMessageLog(options),
     close: async () => {},
   };
+});
+
+describe("the channel log's follow never starts (the log unreachable since start-up)", () => {
+  it("a publish fails with ERR_BAYEUX_CHANNEL_LOG after the wait instead of hanging", async () => {
+    const inner = new MemoryMessageLog();
+    const never: MessageLog = Object.assign(Object.create(inner), {
+      follow: (): LogFollower => ({ ready: new Promise(() => {}), position: "", close() {} }),
+    });
+    const log = new ChannelLog({
+      log: never,
+      nodeId: "n",
+      dedupeWindow: 0,
+      deliver() {},
+      startWait: 50,
+    });
+    const started = Date.now();
+    await assert.rejects(
+      log.append(Delivery.encoded({ channel: "/a", data: 1 })),
+      (err: Error & { code?: string }) => err.code === "ERR_BAYEUX_CHANNEL_LOG",
+    );
+    assert.ok(Date.now() - started < 2000);
+    log.close();
+    await inner.close();
+  });
 });
 
 /** Backends on a Redis (`url`) or a Redis Cluster (`rootNodes`), under a prefix of their own. */

@@ -183,9 +183,15 @@ export class Adoption {
       const matches = (channel: string) => channels.some((c) => channelMatches(c, channel));
       const floor = floorOf(log, ack, kept);
       debug("session %s: replay after %s (recorded %j)", id, floor, ack);
-      await log.catchUp(floor, matches, (missed) => {
-        adopted = open(missed);
-      });
+      try {
+        await log.catchUp(floor, matches, (missed) => {
+          adopted = open(missed);
+        });
+      } catch (err) {
+        // The record is claimed: the session opens all the same, without the replay.
+        debug("cannot replay the channel log to %s: %s", id, err);
+        adopted ??= open([]);
+      }
       return adopted;
     } catch (err) {
       debug("cannot adopt session %s: %s", id, err);

@@ -35,6 +35,12 @@ export const CHANNEL_STREAM = "bayeux/channels";
 
 /** Reads one adoption may make to catch up with its follower before giving up on the rest. */
 const CATCH_UP_READS = 8;
+/**
+ * Longest a publish or an adoption waits for this node's follow to start (the
+ * log unreachable since start-up): past it the publish fails (`407`) rather
+ * than hang.
+ */
+const START_WAIT = 5000;
 /** Milliseconds an adoption's read waits for others of the same burst (a dead node's clients). */
 const ADOPTION_BURST = 25;
 
@@ -55,6 +61,8 @@ export interface ChannelLogOptions {
   dedupeWindow: number;
   /** Hands a followed entry to the local subscribers. */
   deliver(delivery: Delivery): void;
+  /** Longest a publish waits for the follow to start, ms. Default 5000. */
+  startWait?: number;
 }
 
 /** What a counted follow did, for tests and metrics. */
@@ -85,6 +93,7 @@ export class ChannelLog {
   readonly #deliver: (delivery: Delivery) => void;
   readonly #reader: CoalescingLogReader;
   readonly #follower: LogFollower;
+  readonly #startWait: number;
   /** Offset of the last entry delivered here; undefined until the follow is ready. */
   #position: string | undefined;
 
@@ -93,6 +102,7 @@ export class ChannelLog {
     this.#nodeId = options.nodeId;
     this.#window = options.dedupeWindow;
     this.#deliver = options.deliver;
+    this.#startWait = options.startWait ?? START_WAIT;
     this.#reader = new CoalescingLogReader(this.log, { burstWindow: ADOPTION_BURST });
     this.#follower = this.log.follow(CHANNEL_STREAM, {
       entries: (batch) => this.#entries(batch),
@@ -136,7 +146,7 @@ export class ChannelLog {
    */
   async append(delivery: Delivery, key?: string): Promise<boolean> {
     // The follow must have started: otherwise this node would not see its own entry.
-    await this.#follower.ready;
+    await this.#started();
     const payload = Buffer.from(`${this.#nodeId}\n${delivery.json}`, "utf8");
     try {
       if (key !== undefined && this.#window > 0) {
@@ -168,7 +178,7 @@ export class ChannelLog {
     matches: (channel: string) => boolean,
     commit: (missed: Delivery[]) => void,
   ): Promise<void> {
-    await this.#follower.ready;
+    await this.#started();
     const log = this.log;
     const missed: Delivery[] = [];
     if (floor === undefined) {
@@ -209,6 +219,19 @@ export class ChannelLog {
     }
     debug("adoption could not catch up with this node's follow: later entries may be missed");
     commit(missed);
+  }
+
+  /** Resolves once the follow started; rejects with {@link ChannelLogError} after `startWait`. */
+  #started(): Promise<void> {
+    if (this.#position !== undefined) return Promise.resolve();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new ChannelLogError("the log follow did not start")),
+        this.#startWait,
+      );
+    });
+    return Promise.race([this.#follower.ready, late]).finally(() => clearTimeout(timer));
   }
 
   /** Stops the follow. */
