@@ -54,7 +54,7 @@ const BASE: ScenarioParams = {
 
 /**
  * Sizes of the full run (the issues' scenarios); about 27 minutes on 2 cores,
- * 15 of them churn, plus about 10 for the cluster scenarios and about 9 for
+ * 15 of them churn, plus about 10 for the cluster scenarios and about 12 for
  * the set-up scenarios (each rep runs every set-up). A cluster fan-out
  * has the load of its single-node twin (the issue compares their CPU per
  * delivery); the interest scenarios carry 512-byte fillers so that the
