@@ -5,8 +5,9 @@
  * fresh child processes, repeats, and prints medians with ratios, one table
  * per family. The cluster scenarios (`cluster-*`, `bayeux-cluster-*`) run two
  * nodes of each target on one Redis (`REDIS_URL`). The set-up scenarios
- * (`polling-nosticky`, `fanout-recovery`, `cluster-fanout-recovery`) run Switchboard alone in each of
- * their set-ups per rep (see bench/lib/setup-runner.ts) and print the
+ * (`polling-nosticky`, `fanout-recovery`, `cluster-fanout-recovery`,
+ * `bayeux-cluster-fanout-recovery`) run Switchboard alone in each of their
+ * set-ups per rep (see bench/lib/setup-runner.ts) and print the
  * within-rep ratios with their targets. Raw results go to `.bench-results/`
  * as JSON.
  *
@@ -20,13 +21,7 @@ import { join, resolve } from "node:path";
 import { ROOT } from "./lib/child.js";
 import { describeMachine, loadAverage, type MachineInfo, machineInfo } from "./lib/machine.js";
 import { type BenchOptions, parseOptions, type ScenarioParams } from "./lib/options.js";
-import {
-  type Family,
-  familyOf,
-  runsScenario,
-  type ScenarioName,
-  type TargetName,
-} from "./lib/protocol.js";
+import { type Family, runsScenario, type ScenarioName, type TargetName } from "./lib/protocol.js";
 import {
   CHECK_SUBJECT,
   checkTargets,
@@ -35,6 +30,7 @@ import {
   noisyCells,
   type Summary,
   summarize,
+  tableFamily,
   tableRows,
 } from "./lib/report.js";
 import { type RunRecord, runOnce } from "./lib/runner.js";
@@ -99,6 +95,7 @@ function describeRun(record: RunRecord): string {
     case "fanout-recovery":
       return `cpu on/off memory ${n(m.cpuRatioMemory)}×, Redis ${n(m.cpuRatioRedis)}× (off ${n(m.cpuPer100kOff, 3)}, memory ${n(m.cpuPer100kMemory, 3)}, Redis ${n(m.cpuPer100kRedis, 3)} s/100k), p99 off ${n(m.p99MsOff)}, memory ${n(m.p99MsMemory)}, Redis ${n(m.p99MsRedis)} ms, delivered ${n(m.deliveredPctOff, 1)}/${n(m.deliveredPctMemory, 1)}/${n(m.deliveredPctRedis, 1)}%`;
     case "cluster-fanout-recovery":
+    case "bayeux-cluster-fanout-recovery":
       return `cpu on/off ${n(m.cpuRatio)}× (off ${n(m.cpuPer100kOff, 3)}, on ${n(m.cpuPer100kOn, 3)} s/100k; on node1 ${n(m.node1CpuMsOn, 0)} ms, node2 ${n(m.node2CpuMsOn, 0)} ms), p50 off ${n(m.p50MsOff)}, on ${n(m.p50MsOn)} ms, p99 off ${n(m.p99MsOff)}, on ${n(m.p99MsOn)} ms (on−off ${n(m.p99DeltaMs)}), delivered ${n(m.deliveredPctOff, 1)}/${n(m.deliveredPctOn, 1)}%, load cpu ${n(m.loadCpuPctOff, 0)}/${n(m.loadCpuPctOn, 0)}%`;
     case "churn":
     case "bayeux-churn": {
@@ -142,6 +139,8 @@ const DESCRIBE: Record<ScenarioName, (p: ScenarioParams) => string> = {
     `fanout-recovery: switchboard only, the fan-out (${p.clients} websocket clients in one room, ${p.rate} msg/s for ${p.durationMs / 1000} s, +${p.warmupMs / 1000} s warm-up) with connection state recovery off, on with the in-memory log, and on with a Redis message log`,
   "cluster-fanout-recovery": (p) =>
     `cluster-fanout-recovery: switchboard only, two nodes on one Redis (RedisBroker, one prefix), ${p.clients} websocket clients in one room split evenly across them, ${p.rate} msg/s from a publisher on node 1 for ${p.durationMs / 1000} s (+${p.warmupMs / 1000} s warm-up), ${p.payloadBytes}-byte filler; connection state recovery off, and on across the nodes (Redis message log and session store: every broadcast appended to a stream each node follows); CPU of both nodes`,
+  "bayeux-cluster-fanout-recovery": (p) =>
+    `bayeux-cluster-fanout-recovery: switchboard only, two nodes on one Redis (RedisBroker, one prefix), ${p.clients} Bayeux websocket subscribers of one channel split evenly across them (no ack extension), ${p.rate} msg/s published by a client of node 1 for ${p.durationMs / 1000} s (+${p.warmupMs / 1000} s warm-up), ${p.payloadBytes}-byte filler; channel log off (deliveries over the broker), and on (every publish appended to one Redis stream each node delivers from; session store and ack log on Redis, as the CLI with --redis-url); CPU of both nodes`,
   "bayeux-churn": (p) =>
     `bayeux-churn: ${p.rounds} rounds of ${p.clients} websocket sessions (handshake, subscribe, connect held) ended with /meta/disconnect; server memory after a forced GC at the end of each round`,
 };
@@ -221,7 +220,7 @@ async function measure(options: BenchOptions): Promise<RunResult> {
 function render(result: RunResult): { summary: Summary; markdown: string } {
   const { machine, options, targets, records } = result;
   const summary = summarize(records);
-  const measured = new Set(options.scenarios.map(familyOf));
+  const measured = new Set(options.scenarios.map(tableFamily));
   const families = (["socketio", "bayeux"] as Family[]).filter((family) => measured.has(family));
   const tables = families.map((family) => tableRows(summary, targets, family));
   const checks = families.flatMap((family) =>

@@ -43,10 +43,17 @@ export type BayeuxScenario =
  * round-robin proxy, `fanout-recovery` the websocket fan-out with connection
  * state recovery off, on with the in-memory log and on with the Redis log,
  * `cluster-fanout-recovery` the fan-out over two nodes on one broker with
- * recovery off and on across the nodes (Redis message log and session store).
- * Every set-up runs in each rep, one after the other.
+ * recovery off and on across the nodes (Redis message log and session store),
+ * `bayeux-cluster-fanout-recovery` its Bayeux twin: the Bayeux fan-out over
+ * two nodes on one broker without and with the channel log (every publish
+ * appended to one Redis stream each node delivers from). Every set-up runs in
+ * each rep, one after the other.
  */
-export type SetupScenario = "polling-nosticky" | "fanout-recovery" | "cluster-fanout-recovery";
+export type SetupScenario =
+  | "polling-nosticky"
+  | "fanout-recovery"
+  | "cluster-fanout-recovery"
+  | "bayeux-cluster-fanout-recovery";
 export type ScenarioName =
   | Exclude<BaseScenario, "interest" | "polling">
   | BayeuxScenario
@@ -70,6 +77,7 @@ export const SCENARIOS: readonly ScenarioName[] = [
   "polling-nosticky",
   "fanout-recovery",
   "cluster-fanout-recovery",
+  "bayeux-cluster-fanout-recovery",
 ];
 
 /** The cluster scenarios: two server processes (nodes) joined through Redis. */
@@ -90,6 +98,7 @@ export const SETUP_SCENARIOS: readonly ScenarioName[] = [
   "polling-nosticky",
   "fanout-recovery",
   "cluster-fanout-recovery",
+  "bayeux-cluster-fanout-recovery",
 ];
 
 /** Whether `scenario` compares Switchboard set-ups instead of targets. */
@@ -128,6 +137,7 @@ const BASE_OF: Record<ScenarioName, BaseScenario> = {
   "polling-nosticky": "polling",
   "fanout-recovery": "fanout",
   "cluster-fanout-recovery": "fanout",
+  "bayeux-cluster-fanout-recovery": "fanout",
 };
 
 /**
@@ -202,7 +212,10 @@ export interface ClusterConfig {
  * (absent), on with the in-memory log, or on with a Redis message log under
  * the run's prefix. `cluster` (a node of `cluster-fanout-recovery`, next to
  * its broker): a Redis message log and a Redis session store under the
- * prefix the node's broker has, which turns recovery on across the nodes.
+ * prefix the node's broker has, which turns recovery on across the nodes; on
+ * a Bayeux node (`bayeux-cluster-fanout-recovery`) what the standalone server
+ * gives it with recovery on: the channel log, the session store and the ack
+ * log on Redis under that prefix.
  */
 export type RecoveryConfig =
   | { log: "memory" }
@@ -214,12 +227,14 @@ export interface ServerConfig {
   /**
    * Set for the cluster scenarios, and for each node of `polling-nosticky`
    * (there the node's broker and session store share the run's prefix) and
-   * of `cluster-fanout-recovery` (a broker only).
+   * of `cluster-fanout-recovery` and `bayeux-cluster-fanout-recovery` (a
+   * broker only).
    */
   cluster?: ClusterConfig;
   /**
    * `fanout-recovery`: connection state recovery on, with this log;
-   * `cluster-fanout-recovery`: on across the nodes (with `cluster`).
+   * `cluster-fanout-recovery`: on across the nodes (with `cluster`);
+   * `bayeux-cluster-fanout-recovery`: the channel log on (with `cluster`).
    */
   recovery?: RecoveryConfig;
   /** The round-robin proxy child: the ports of the nodes it spreads requests over. */

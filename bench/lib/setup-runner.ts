@@ -20,6 +20,10 @@
  *   `On` across the nodes (Redis message log and session store under the
  *   broker's prefix). CPU is the nodes' sum. Comparisons: `cpuRatio`
  *   (On / Off), `p50DeltaMs` and `p99DeltaMs` (On − Off).
+ * - `bayeux-cluster-fanout-recovery`: the same on the Bayeux target (the
+ *   load generator's Bayeux clients), `On` being the channel log with the
+ *   session store and ack log, as the standalone server has them with
+ *   recovery on. Same comparisons.
  */
 import { join } from "node:path";
 import { runLoad, ServerProcess } from "./child.js";
@@ -28,6 +32,7 @@ import type { ScenarioParams } from "./options.js";
 import {
   type BarrierName,
   CLUSTER_NODES,
+  familyOf,
   type Metrics,
   type ScenarioName,
   type ServerConfig,
@@ -101,7 +106,8 @@ async function measure(
       {
         ...params,
         scenario,
-        protocol: "sio",
+        // polling-nosticky mixes both protocols (its load decides); the rest speak their family's.
+        protocol: familyOf(scenario) === "bayeux" ? "bayeux" : "sio",
         port: started.port,
         ports: started.ports ?? [started.port],
       },
@@ -192,11 +198,16 @@ function recoverySetups(url: string, prefixes: string[]): Setup[] {
 }
 
 /**
- * Set-ups Off and On of `cluster-fanout-recovery`: two nodes on one broker,
- * each set-up under its own prefix (broker, log and sessions share it).
+ * Set-ups Off and On of `cluster-fanout-recovery` (the Socket.IO target) and
+ * `bayeux-cluster-fanout-recovery` (the Bayeux one): two nodes on one broker,
+ * each set-up under its own prefix (broker, logs and sessions share it).
  */
-function clusterRecoverySetups(url: string, prefixes: string[]): Setup[] {
-  const scenario: ScenarioName = "cluster-fanout-recovery";
+function clusterRecoverySetups(
+  scenario: "cluster-fanout-recovery" | "bayeux-cluster-fanout-recovery",
+  url: string,
+  prefixes: string[],
+): Setup[] {
+  const target = scenario === "cluster-fanout-recovery" ? "switchboard" : "switchboard-bayeux";
   const setup = (name: string, recovery: boolean): Setup => ({
     name,
     async start(nodeArgs) {
@@ -209,7 +220,7 @@ function clusterRecoverySetups(url: string, prefixes: string[]): Setup[] {
             cluster: { nodeId: `node${i + 1}`, redisUrl: url, prefix },
             ...(recovery ? { recovery: { log: "cluster", redisUrl: url, prefix } } : {}),
           };
-          return ServerProcess.start("switchboard", config, nodeArgs(`node${i + 1}`));
+          return ServerProcess.start(target, config, nodeArgs(`node${i + 1}`));
         }),
       );
       const ports = nodes.map((node) => node.port);
@@ -224,7 +235,7 @@ export function compareSetups(scenario: SetupScenario, m: Metrics): Metrics {
   const out: Metrics = {};
   const ratio = (top: string, bottom: string): number =>
     m[bottom] > 0 && Number.isFinite(m[top]) ? m[top] / m[bottom] : Number.NaN;
-  if (scenario === "polling-nosticky" || scenario === "cluster-fanout-recovery") {
+  if (scenario !== "fanout-recovery") {
     const [base, other] = scenario === "polling-nosticky" ? ["A", "B"] : ["Off", "On"];
     out.cpuRatio = ratio(`cpuPer100k${other}`, `cpuPer100k${base}`);
     out.p50DeltaMs = m[`p50Ms${other}`] - m[`p50Ms${base}`];
@@ -261,7 +272,7 @@ export async function runSetups(
       ? noStickySetups(url, prefixes)
       : scenario === "fanout-recovery"
         ? recoverySetups(url, prefixes)
-        : clusterRecoverySetups(url, prefixes);
+        : clusterRecoverySetups(scenario, url, prefixes);
   const order = setups.map((_, i) => setups[(i + rep - 1) % setups.length]);
   const metrics: Metrics = {};
   try {

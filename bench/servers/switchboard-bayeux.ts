@@ -4,7 +4,11 @@
  * the MountRouter (`dist/mount/node.js`). Loaded at run time so the bench
  * type-checks before a build; `BENCH_SWITCHBOARD_DIST` points at another
  * build directory. In the cluster scenarios the server gets a `RedisBroker`
- * as its `broker`.
+ * as its `broker`; a node of `bayeux-cluster-fanout-recovery` with recovery
+ * on also gets what the standalone server (`--redis-url`, recovery on) gives
+ * its Bayeux server: a Redis `channelLog`, `sessionStore` and `ackLog` under
+ * the broker's prefix, on a Redis connection of their own (see
+ * bayeux-recovery.ts).
  */
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -17,6 +21,7 @@ import {
   listen,
   plainHttpServer,
 } from "./bayeux-app.js";
+import { type BayeuxRecovery, bayeuxRecovery } from "./bayeux-recovery.js";
 import { type BrokerLike, DIST, switchboardBroker } from "./cluster.js";
 import { type BenchServer, host } from "./host.js";
 
@@ -28,11 +33,13 @@ interface BayeuxServerLike {
 }
 
 interface BayeuxModule {
-  BayeuxServer: new (options: {
-    path: string;
-    timeout: number;
-    broker?: BrokerLike;
-  }) => BayeuxServerLike;
+  BayeuxServer: new (
+    options: {
+      path: string;
+      timeout: number;
+      broker?: BrokerLike;
+    } & BayeuxRecovery["options"],
+  ) => BayeuxServerLike;
   bayeuxMount(server: BayeuxServerLike): unknown;
 }
 
@@ -49,11 +56,19 @@ async function start(config: ServerConfig): Promise<BenchServer> {
   const { BayeuxServer, bayeuxMount } = (await load("bayeux/index.js")) as BayeuxModule;
   const { MountRouter } = (await load("mount/node.js")) as MountModule;
   const broker = config.cluster === undefined ? undefined : await switchboardBroker(config.cluster);
+  const recovery =
+    config.recovery === undefined
+      ? undefined
+      : await bayeuxRecovery(config.recovery).catch(async (error: unknown) => {
+          await broker?.close();
+          throw error;
+        });
   const http = plainHttpServer();
   const bayeux = new BayeuxServer({
     path: BAYEUX_PATH,
     timeout: CONNECT_TIMEOUT_MS,
     ...(broker === undefined ? {} : { broker }),
+    ...recovery?.options,
   });
   const router = new MountRouter();
   router.add(bayeuxMount(bayeux)).attach(http);
@@ -69,7 +84,9 @@ async function start(config: ServerConfig): Promise<BenchServer> {
     close: async () => {
       await router.close();
       await closeHttp(http);
+      // The CLI's order: the broker, then the logs and their connection.
       await broker?.close();
+      await recovery?.close();
     },
   };
 }
