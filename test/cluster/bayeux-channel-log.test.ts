@@ -32,7 +32,13 @@ import { closeRedis, connectRedis } from "../../src/cluster/redis-keys.js";
 import { RedisMessageLog } from "../../src/cluster/redis-message-log.js";
 import { RedisSessionStore } from "../../src/cluster/redis-session-store.js";
 import type { BayeuxMessage } from "../../src/codec/bayeux/index.js";
-import { HANDSHAKE, LONG_POLLING, transportFreeServers } from "../bayeux/helpers.js";
+import {
+  HANDSHAKE,
+  LONG_POLLING,
+  startServer,
+  transportFreeServers,
+  WsPeer,
+} from "../bayeux/helpers.js";
 import { describeOnRedisCluster } from "../helpers/redis-cluster.js";
 import { REDIS_URL, redisSkip, uniquePrefix } from "../helpers/redis-server.js";
 import { until, untilAsync } from "../socketio/raw-clients.js";
@@ -378,6 +384,78 @@ describe("the channel log's follow never starts (the log unreachable since start
     assert.ok(Date.now() - started < 2000);
     log.close();
     await inner.close();
+  });
+});
+
+/** A memory log whose appends are stored at once but answered `ms` later (a slow store). */
+class SlowLog extends RefusingLog {
+  readonly #ms: number;
+  constructor(log: MessageLog, ms: number) {
+    super(log);
+    this.#ms = ms;
+  }
+  override async appendOnce(
+    stream: string,
+    payload: Uint8Array,
+    key: string,
+    window: number,
+  ): Promise<AppendOnceResult> {
+    const stored = super.appendOnce(stream, payload, key, window);
+    await new Promise((resolve) => setTimeout(resolve, this.#ms));
+    return stored;
+  }
+  override async append(stream: string, payload: Uint8Array): Promise<string> {
+    const stored = super.append(stream, payload);
+    await new Promise((resolve) => setTimeout(resolve, this.#ms));
+    return stored;
+  }
+}
+
+describe("publishing over one websocket through a slow channel log", () => {
+  it("pipelines: the publishes of one connection wait for the store together, replies in order", async () => {
+    const inner = new MemoryMessageLog();
+    const run = await startServer({ channelLog: new SlowLog(inner, 100) });
+    const peer = await new WsPeer(run.wsUrl).open();
+    try {
+      peer.send([{ ...HANDSHAKE, supportedConnectionTypes: ["websocket"] }]);
+      const hs = await peer.next((m) => m.channel === "/meta/handshake");
+      const clientId = hs.clientId as string;
+      peer.send([{ channel: "/meta/subscribe", clientId, subscription: "/p" }]);
+      await peer.next((m) => m.channel === "/meta/subscribe");
+      peer.send([{ channel: "/meta/connect", clientId, connectionType: "websocket" }]);
+      await peer.next((m) => m.channel === "/meta/connect");
+      const started = Date.now();
+      for (let n = 0; n < 10; n++) {
+        peer.send([{ channel: "/p", clientId, data: n, id: `p${n}` }]);
+      }
+      const replies: unknown[] = [];
+      for (let n = 0; n < 10; n++) {
+        const reply = await peer.next((m) => m.channel === "/p" && m.successful !== undefined);
+        replies.push(reply.id);
+      }
+      const took = Date.now() - started;
+      assert.deepEqual(
+        replies,
+        Array.from({ length: 10 }, (_, n) => `p${n}`),
+        "in frame order",
+      );
+      // One after another they would take 10 × 100 ms.
+      assert.ok(took < 800, `10 publishes answered in ${took} ms`);
+      const data: unknown[] = [];
+      for (let n = 0; n < 10; n++) {
+        data.push((await peer.next((m) => m.channel === "/p" && m.data !== undefined)).data);
+      }
+      assert.deepEqual(
+        data,
+        Array.from({ length: 10 }, (_, n) => n),
+        "delivered in order",
+      );
+    } finally {
+      await peer.close();
+      await run.close();
+      await run.bayeux.close();
+      await inner.close();
+    }
   });
 });
 

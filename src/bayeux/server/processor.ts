@@ -20,6 +20,7 @@ import type { Delivery } from "./delivery.js";
 import { BayeuxExtensionTimeoutError } from "./errors.js";
 import { pipe } from "./extensions.js";
 import type { HeldResult, ProcessContext, ProcessorHost, ProcessResult } from "./host.js";
+import { isLate, markLate } from "./late.js";
 import {
   connect,
   denial,
@@ -61,6 +62,8 @@ class Batch {
   readonly replies: BayeuxMessage[] = [];
   deliveries: Delivery[] = NO_DELIVERIES;
   held: Promise<HeldResult> | null = null;
+  /** Late outcomes (see late.ts) still to settle before the batch is answered. */
+  late: Promise<void>[] | null = null;
   heldSession: BayeuxSession | null = null;
   heldToken: HeldConnect | null = null;
   last: BayeuxSession | null = null;
@@ -158,7 +161,8 @@ export class Processor {
       return chained;
     }
     const result = this.#run(new Batch(raw, context));
-    if (owner !== undefined && result instanceof Promise) track(owner, result);
+    // A late batch waits only for stores already issued in order: the next may start.
+    if (owner !== undefined && result instanceof Promise && !isLate(result)) track(owner, result);
     return result;
   }
 
@@ -170,7 +174,12 @@ export class Processor {
     return this.#finish(b);
   }
 
-  #finish(b: Batch): ProcessResult {
+  #finish(b: Batch): ProcessResult | Promise<ProcessResult> {
+    const late = b.late;
+    if (late !== null) {
+      b.late = null;
+      return markLate(Promise.all(late).then(() => this.#finish(b)));
+    }
     const last = b.last;
     // Deliveries ride on any reply of a session with no connect waiting
     // (CometD does the same); a waiting connect gets them instead.
@@ -218,10 +227,14 @@ export class Processor {
       return this.#settle(b, { reply: failure(checked, err) });
     }
     if (outcome instanceof Promise) {
-      return outcome.then(
+      const settled = outcome.then(
         (o) => this.#settle(b, o),
         (err) => this.#settle(b, { reply: failure(checked, err) }),
       );
+      if (!isLate(outcome)) return settled;
+      // Its store is issued: the batch goes on, and is answered once it settles.
+      (b.late ??= []).push(settled);
+      return;
     }
     return this.#settle(b, outcome);
   }
@@ -353,13 +366,14 @@ export class Processor {
       }
       const outcome = this.#fresh(message, session, context);
       if (outcome instanceof Promise) {
-        return outcome.then(
+        const wrapped = outcome.then(
           (o) => released(o),
           (err) => {
             host.releasePublish(session.id, id);
             throw err;
           },
         );
+        return isLate(outcome) ? markLate(wrapped) : wrapped;
       }
       return released(outcome);
     };
@@ -424,7 +438,7 @@ export class Processor {
     const key = id === undefined || id === "" ? undefined : `${session.id}:${String(id)}`;
     const routed = this.#host.route(message, context.request, key);
     if (routed instanceof Promise) {
-      return routed.then(
+      const replied = routed.then(
         () => this.#published(message, session),
         (err: unknown) => {
           // The channel log could not store it: the client may publish it again.
@@ -432,6 +446,7 @@ export class Processor {
           return failedPublish(message, bayeuxError("publishFailed", [message.channel]), session);
         },
       );
+      return isLate(routed) ? markLate(replied) : replied;
     }
     return this.#published(message, session);
   }

@@ -42,6 +42,7 @@ import type {
   ProcessResult,
   ServiceHandler,
 } from "./host.js";
+import { markLate } from "./late.js";
 import { type BayeuxServerOptions, type ResolvedOptions, resolveOptions } from "./options.js";
 import { Processor } from "./processor.js";
 import { BayeuxSession, type SessionOwner } from "./session.js";
@@ -540,12 +541,15 @@ export class BayeuxServer
       this.router.publish(delivery);
       return;
     }
-    return log.append(delivery, key).then(
-      () => {},
-      (err: unknown) => {
-        debug("publish on %s not stored: %s", delivery.message.channel, err);
-        throw err instanceof ChannelLogError ? err : new ChannelLogError(err);
-      },
+    // Issued now, in order: the reply may wait for the store without holding back what follows.
+    return markLate(
+      log.append(delivery, key).then(
+        () => {},
+        (err: unknown) => {
+          debug("publish on %s not stored: %s", delivery.message.channel, err);
+          throw err instanceof ChannelLogError ? err : new ChannelLogError(err);
+        },
+      ),
     );
   }
 

@@ -30,6 +30,7 @@ import {
 } from "../../transport/ws-writer.js";
 import type { Delivery } from "../server/delivery.js";
 import type { HeldResult, ProcessResult } from "../server/host.js";
+import { isLate } from "../server/late.js";
 import type { BayeuxServer } from "../server/server.js";
 import type { BayeuxSession, SessionSocket } from "../server/session.js";
 import { BATCH_BYTES, WebSocketOutbox } from "./ws-outbox.js";
@@ -78,6 +79,12 @@ export class BayeuxSocket implements SessionSocket, TickMark, BacklogWatcher {
   #more: Delivery[] | null = null;
   /** Frames that arrived while a batch waited on an asynchronous step (null: none waits). */
   #backlog: string[] | null = null;
+  /**
+   * Replies of late batches (a publish waiting only for its channel-log
+   * store, see late.ts) still to be sent, and those queued behind them: the
+   * connection goes on reading frames, and replies leave in frame order.
+   */
+  #replyTail: Promise<void> | null = null;
   /**
    * The owner node's websocket every frame is relayed to, once the first
    * batch named a clientId another node owns (option `forward`); null: none.
@@ -321,9 +328,32 @@ export class BayeuxSocket implements SessionSocket, TickMark, BacklogWatcher {
       request: this.request,
       socket: this,
     });
-    if (result instanceof Promise) return result.then((r) => this.#reply(r));
-    this.#reply(result);
+    if (result instanceof Promise) {
+      if (!isLate(result)) return result.then((r) => this.#inOrder(r));
+      this.#inOrder(result);
+      return undefined;
+    }
+    this.#inOrder(result);
     return undefined;
+  }
+
+  /** Sends a batch's replies now, or after the late replies before it. */
+  #inOrder(result: ProcessResult | Promise<ProcessResult>): void {
+    const before = this.#replyTail;
+    if (before === null && !(result instanceof Promise)) {
+      this.#reply(result);
+      return;
+    }
+    const tail: Promise<void> = (before ?? Promise.resolve())
+      .then(() => result)
+      .then(
+        (r) => this.#reply(r),
+        (err) => debug("batch failed: %O", err),
+      )
+      .then(() => {
+        if (this.#replyTail === tail) this.#replyTail = null;
+      });
+    this.#replyTail = tail;
   }
 
   /**
