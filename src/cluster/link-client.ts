@@ -168,9 +168,9 @@ export class PeerLink {
     this.#write(encodeCancel(id));
   }
 
-  /** Closes the link; exchanges in flight fail (or are cancelled, when answering). */
+  /** Closes the link; the client connections of exchanges in flight are closed (nothing retried). */
   close(): void {
-    this.#fail(new LinkClosedError("closed by this node"));
+    this.#fail(new LinkClosedError("closed by this node"), true);
   }
 
   #write(frame: Buffer): void {
@@ -277,7 +277,7 @@ export class PeerLink {
     }
   }
 
-  #fail(err: Error): void {
+  #fail(err: Error, cancel = false): void {
     if (this.#state === "closed") return;
     debug("link to %s:%d ends: %s", this.#options.host, this.#options.port, err.message);
     this.#state = "closed";
@@ -288,7 +288,7 @@ export class PeerLink {
     const pending = [...this.#pending.values()];
     this.#pending.clear();
     for (const p of pending) {
-      if (p.started) p.exchange.cancel();
+      if (p.started || cancel) p.exchange.cancel();
       else p.exchange.fail(err);
     }
   }
