@@ -143,6 +143,8 @@ export class Server extends EventEmitter implements SocketHost {
     if (opts.forward) {
       this.#forwarder = new Forwarder(this.#sessions.nodeId, {
         maxBodySize: this.opts.maxHttpBufferSize,
+        // A held poll is answered by the next ping at the latest.
+        requestTimeout: Math.max(120_000, this.opts.pingInterval + this.opts.pingTimeout + 10_000),
       });
       // Peers' links to this node: their forwarded requests, served as if they came in here.
       this.#links = new LinkAcceptor({
