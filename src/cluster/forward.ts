@@ -225,10 +225,10 @@ export class Forwarder {
         else res.write(chunk);
       },
       data: (chunk, fin) => {
-        if (fin) {
-          finish();
-          res.end(chunk);
-        } else res.write(chunk);
+        if (fin) finish();
+        if (res.destroyed) return;
+        if (fin) res.end(chunk);
+        else res.write(chunk);
       },
       cancel: () => {
         finish();

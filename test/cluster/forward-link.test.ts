@@ -20,6 +20,7 @@ import {
 } from "../../src/cluster/link-frame.js";
 import { LINK_PROTOCOL } from "../../src/cluster/link-server.js";
 import { MemorySessionStore } from "../../src/cluster/memory-session-store.js";
+import { connected, post, startServer } from "../bayeux/helpers.js";
 import { handshake, rawRequest, startEngine, type TestEngine } from "../engine/helpers.js";
 import { until } from "../socketio/raw-clients.js";
 
@@ -122,6 +123,51 @@ describe("forwarding link between two engines", () => {
       await owner.close();
     }
   });
+});
+
+describe("forwarding link between two Bayeux nodes", () => {
+  it(
+    "abandons a held connect on the owner when its client goes away; deliveries wait",
+    T,
+    async () => {
+      const sessionStore = new MemorySessionStore();
+      const options = { sessionStore, forward: true, timeout: 10_000 };
+      const owner = await startServer(options);
+      const other = await startServer(options);
+      try {
+        const clientId = await connected(owner.url);
+        const subscribed = await post(owner.url, [
+          { channel: "/meta/subscribe", clientId, subscription: "/link/news" },
+        ]);
+        assert.equal(subscribed.json()[0].successful, true);
+        const connect = [{ channel: "/meta/connect", clientId, connectionType: "long-polling" }];
+        const abort = new AbortController();
+        const cut = fetch(other.url, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(connect),
+          signal: abort.signal,
+        }).catch((err: Error) => err);
+        const session = () => owner.bayeux.getSession(clientId);
+        await until(() => session()?.held != null, 5000, "connect held on the owner");
+        abort.abort();
+        await cut;
+        await until(() => session()?.held === null, 5000, "held connect abandoned");
+        owner.bayeux.publish("/link/news", { n: 1 });
+        const next = await post(other.url, connect);
+        const data = next.json().filter((m) => m.channel === "/link/news");
+        assert.deepEqual(
+          data.map((m) => m.data),
+          [{ n: 1 }],
+        );
+      } finally {
+        await other.bayeux.close();
+        await other.close();
+        await owner.bayeux.close();
+        await owner.close();
+      }
+    },
+  );
 });
 
 describe("a real owner and a misbehaving link", () => {
