@@ -264,10 +264,10 @@ export class LinkResponse extends EventEmitter {
   destroy(_err?: unknown): this {
     if (this.destroyed) return this;
     this.destroyed = true;
-    if (!this.writableEnded) {
-      this.#sink.cancel(this.#id);
-      this.#sink.done(this.#id);
-    }
+    // Ended: the whole response is on its way, and `close` follows `finish`.
+    if (this.writableEnded) return this;
+    this.#sink.cancel(this.#id);
+    this.#sink.done(this.#id);
     this.#close();
     return this;
   }
