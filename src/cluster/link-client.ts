@@ -182,7 +182,9 @@ export class PeerLink {
     if (!this.#corked) {
       this.#corked = true;
       this.#socket.cork();
-      process.nextTick(() => {
+      // After the I/O callbacks of this loop iteration, not after this one
+      // callback: requests read from many client sockets leave in one write.
+      setImmediate(() => {
         this.#corked = false;
         this.#socket.uncork();
       });
