@@ -1,15 +1,19 @@
 // Scratch: the CPU of one forwarded long-polling round trip against a served one.
-// Two Engine.IO nodes (memory session store, `forward` on), each its own
-// process, so each one's CPU is measured apart; the client (this process)
+// Two Engine.IO nodes (a RedisSessionStore on REDIS_URL under a prefix of
+// the run, `forward` on), each its own process, so each one's CPU is
+// measured apart; the client (this process)
 // runs the polling echo of test/cluster/nosticky-latency.test.ts, first to
 // the owner, then through the other node.
-//   node --import tsx bench/scripts/forward-cost.ts [rounds]
+//   node --import tsx bench/scripts/forward-cost.ts [rounds] [sessions]
+// With sessions > 1 (default 1), that many sessions run their echoes at once
+// (rounds in all), so the nodes see concurrent requests as under load.
 // PROF_DIR=dir writes each node's CPU profile there (owner/, other/).
 import { fork } from "node:child_process";
 import { Agent, createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
 
 const ROUNDS = Number(process.argv[2] ?? 3000);
+const SESSIONS = Number(process.argv[3] ?? 1);
 
 interface NodeReport {
   port: number;
@@ -17,10 +21,8 @@ interface NodeReport {
 
 async function runNode(): Promise<void> {
   const { Server } = await import("../../src/engine/index.js");
-  const { MemorySessionStore } = await import("../../src/cluster/memory-session-store.js");
   const { RedisSessionStore } = await import("../../src/cluster/redis-session-store.js");
   const { connectRedis } = await import("../../src/cluster/redis.js");
-  void MemorySessionStore;
   const redis = await connectRedis({ url: process.env.REDIS_URL ?? "redis://127.0.0.1:6379" });
   const sessionStore = new RedisSessionStore(redis, { prefix: process.env.PREFIX ?? "fc:" });
   const http = createServer();
@@ -80,24 +82,29 @@ async function main(): Promise<void> {
     };
     return (m.cpu.user + m.cpu.system) / 1000;
   };
-  const agent = new Agent({ keepAlive: true, maxSockets: 2 });
-  const hs = await send(agent, owner.port, "/engine.io/?EIO=4&transport=polling", "GET");
-  const sid = JSON.parse(hs.slice(1)).sid as string;
-  const path = `/engine.io/?EIO=4&transport=polling&sid=${sid}`;
-  const rounds = async (port: number, n: number) => {
+  const agent = new Agent({ keepAlive: true, maxSockets: 2 * SESSIONS });
+  const paths: string[] = [];
+  for (let s = 0; s < SESSIONS; s++) {
+    const hs = await send(agent, owner.port, "/engine.io/?EIO=4&transport=polling", "GET");
+    const sid = JSON.parse(hs.slice(1)).sid as string;
+    paths.push(`/engine.io/?EIO=4&transport=polling&sid=${sid}`);
+  }
+  const echoes = async (port: number, path: string, n: number) => {
     for (let i = 0; i < n; i++) {
       const poll = send(agent, port, path, "GET");
       await send(agent, port, path, "POST", `4m${i}`);
       await poll;
     }
   };
+  const rounds = (port: number, n: number) =>
+    Promise.all(paths.map((path) => echoes(port, path, Math.ceil(n / SESSIONS))));
   for (const [name, port] of [
     ["direct", owner.port],
     ["forwarded", other.port],
     ["direct", owner.port],
     ["forwarded", other.port],
   ] as const) {
-    await rounds(port, 300);
+    await rounds(port, 300 * SESSIONS);
     const o0 = await cpu(owner.child);
     const f0 = await cpu(other.child);
     const t0 = performance.now();
