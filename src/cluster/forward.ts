@@ -19,7 +19,12 @@ import { connect } from "node:net";
 import { networkInterfaces } from "node:os";
 import type { Duplex } from "node:stream";
 import { SwitchboardError } from "../shared/errors.js";
-import { LinkTimeoutError, LinkUnsupportedError, PeerLink } from "./link-client.js";
+import {
+  type LinkExchange,
+  LinkTimeoutError,
+  LinkUnsupportedError,
+  PeerLink,
+} from "./link-client.js";
 
 /** The loop guard: set on a forwarded request, its value the forwarding node's id. */
 export const FORWARDED_HEADER = "x-switchboard-forwarded";
@@ -208,7 +213,7 @@ export class Forwarder {
       over = true;
       res.off("close", onClose);
     };
-    id = via.send(req.method ?? "GET", req.url ?? "/", forwardHeaders(req), body, {
+    const exchange: LinkExchange = {
       head: (status, headers, chunk, fin) => {
         if (fin) finish();
         if (res.destroyed) return;
@@ -245,7 +250,14 @@ export class Forwarder {
           this.#viaLink(target, key, req, res, fail, body, true);
         } else fail(err);
       },
-    });
+    };
+    try {
+      id = via.send(req.method ?? "GET", req.url ?? "/", forwardHeaders(req), body, exchange);
+    } catch (err) {
+      // A request no frame can carry (node:http's parser lets none through): refused here.
+      fail(err as Error);
+      return;
+    }
     // The client gave up (a long poll cut): the owner must see it too.
     res.on("close", onClose);
   }
