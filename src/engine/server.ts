@@ -23,6 +23,7 @@ import {
   parseAdvertise,
   wasForwarded,
 } from "../cluster/forward.js";
+import { isLinkUpgrade, LinkAcceptor } from "../cluster/link-server.js";
 import { MemorySessionStore } from "../cluster/memory-session-store.js";
 import { OwnerLocator } from "../cluster/owner-locator.js";
 import type { ProtocolVersion } from "../codec/engineio/index.js";
@@ -121,6 +122,8 @@ export class Server extends EventEmitter implements SocketHost {
   readonly #owners: OwnerLocator;
   /** Forwards requests for sids other nodes own (option `forward`); null: refused. */
   readonly #forwarder: Forwarder | null = null;
+  /** The links peers forward over (option `forward`); null: none accepted. */
+  readonly #links: LinkAcceptor | null = null;
   /** Peer addresses parsed, by advertised string. */
 
   constructor(opts: EngineOptions = {}) {
@@ -138,7 +141,17 @@ export class Server extends EventEmitter implements SocketHost {
     );
     this.#owners = new OwnerLocator(this.#sessions);
     if (opts.forward) {
-      this.#forwarder = new Forwarder(this.#sessions.nodeId);
+      this.#forwarder = new Forwarder(this.#sessions.nodeId, {
+        maxBodySize: this.opts.maxHttpBufferSize,
+        // A held poll is answered by the next ping at the latest.
+        requestTimeout: Math.max(120_000, this.opts.pingInterval + this.opts.pingTimeout + 10_000),
+      });
+      // Peers' links to this node: their forwarded requests, served as if they came in here.
+      this.#links = new LinkAcceptor({
+        handler: (req, res) =>
+          this.#serveRequest(req as unknown as IncomingMessage, res as unknown as ServerResponse),
+        maxBody: this.opts.maxHttpBufferSize,
+      });
       const advertise = typeof opts.forward === "object" ? opts.forward.advertise : undefined;
       if (advertise !== undefined) {
         parseAdvertise(advertise);
@@ -487,6 +500,10 @@ export class Server extends EventEmitter implements SocketHost {
 
   /** Handles an HTTP upgrade request for the engine path. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.#links !== null && isLinkUpgrade(req)) {
+      this.#links.accept(req, socket, head);
+      return;
+    }
     try {
       if (this.#forwarder !== null && this.#isForeign(req)) {
         this.#locate(req, (target) => {
@@ -680,6 +697,7 @@ export class Server extends EventEmitter implements SocketHost {
     for (const id of Object.keys(this.clients)) this.clients[id]?.close(true);
     this.#linger.clear();
     this.#forwarder?.close();
+    this.#links?.close();
     return this;
   }
 }

@@ -5,10 +5,11 @@
  * deliveries are pushed as they happen, sharing one pre-encoded buffer across
  * recipients. Handlers are shared functions, not closures per socket.
  */
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocket as WebSocketClient, WebSocketServer } from "ws";
 import { FORWARDED_HEADER, type ForwardTarget, wasForwarded } from "../../cluster/forward.js";
+import { isLinkUpgrade, LinkAcceptor } from "../../cluster/link-server.js";
 import {
   BayeuxParseError,
   bayeuxError,
@@ -33,6 +34,7 @@ import type { HeldResult, ProcessResult } from "../server/host.js";
 import { isLate } from "../server/late.js";
 import type { BayeuxServer } from "../server/server.js";
 import type { BayeuxSession, SessionSocket } from "../server/session.js";
+import { BayeuxHttpHandler } from "./http.js";
 import { BATCH_BYTES, WebSocketOutbox } from "./ws-outbox.js";
 
 const debug = createDebug("bayeux:ws");
@@ -482,6 +484,8 @@ export class BayeuxWebSocketHandler {
   readonly #wss: WebSocketServer;
   /** Writes every frame of this server's websockets, and batches their deliveries. */
   readonly #outbox = new WebSocketOutbox();
+  /** The links peers forward requests over (option `forward`), opened on first use. */
+  #links: LinkAcceptor | null = null;
 
   constructor(server: BayeuxServer) {
     this.#server = server;
@@ -506,6 +510,10 @@ export class BayeuxWebSocketHandler {
    * httpServer.on("upgrade", (req, socket, head) => wsHandler.handleUpgrade(req, socket, head));
    */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.#server.forwarder !== null && !this.#server.closed && isLinkUpgrade(req)) {
+      this.#acceptLink(req, socket, head);
+      return;
+    }
     const enabled = this.#server.options.connectionTypes.includes("websocket");
     if (
       !enabled ||
@@ -523,8 +531,25 @@ export class BayeuxWebSocketHandler {
     });
   }
 
-  /** Closes every websocket (going away). */
+  /**
+   * A peer's forwarding link: its requests are served by the long-polling
+   * handler as if they came in here (link-server.ts).
+   */
+  #acceptLink(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.#links === null) {
+      const http = new BayeuxHttpHandler(this.#server);
+      this.#links = new LinkAcceptor({
+        handler: (r, res) =>
+          http.handleRequest(r as unknown as IncomingMessage, res as unknown as ServerResponse),
+        maxBody: this.#server.options.maxMessageSize,
+      });
+    }
+    this.#links.accept(req, socket, head);
+  }
+
+  /** Closes every websocket (going away) and every forwarding link. */
   close(): void {
+    this.#links?.close();
     for (const ws of this.#wss.clients) ws.close(CLOSE_GOING_AWAY, "server closing");
     this.#wss.close();
   }
