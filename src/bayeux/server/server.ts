@@ -184,7 +184,11 @@ export class BayeuxServer
         : (options.publishDedupe ??
           idempotencyFor(options.sessionStore, { maxEntries: o.publishDedupeLimit }));
     if (options.forward) {
-      this.forwarder = new Forwarder(this.records.nodeId);
+      this.forwarder = new Forwarder(this.records.nodeId, {
+        maxBodySize: o.maxMessageSize,
+        // A held connect answers within `timeout`: the forward waits longer than that.
+        requestTimeout: Math.max(120_000, o.timeout + 10_000),
+      });
       const advertise = typeof options.forward === "object" ? options.forward.advertise : undefined;
       if (advertise !== undefined) {
         parseAdvertise(advertise);
