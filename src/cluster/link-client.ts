@@ -26,6 +26,7 @@ import {
   type LinkHeaders,
 } from "./link-frame.js";
 import { HEAD_ALLOWANCE, LINK_PROTOCOL, RESPONSE_CHUNK } from "./link-server.js";
+import { writeInTurn } from "./link-write.js";
 
 const debug = createDebug("cluster:link");
 
@@ -104,7 +105,6 @@ export class PeerLink {
   #state: State = "connecting";
   #upgradeHead = "";
   #nextId = 1;
-  #corked = false;
   readonly #sweep: NodeJS.Timeout;
 
   constructor(options: PeerLinkOptions, onClose: (link: PeerLink) => void) {
@@ -179,17 +179,7 @@ export class PeerLink {
       this.#queued.push(frame);
       return;
     }
-    if (!this.#corked) {
-      this.#corked = true;
-      this.#socket.cork();
-      // After the I/O callbacks of this loop iteration, not after this one
-      // callback: requests read from many client sockets leave in one write.
-      setImmediate(() => {
-        this.#corked = false;
-        this.#socket.uncork();
-      });
-    }
-    this.#socket.write(frame);
+    writeInTurn(this.#socket, frame);
   }
 
   #read(chunk: Buffer): void {

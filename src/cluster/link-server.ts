@@ -32,6 +32,7 @@ import {
   type LinkSocketInfo,
   type ResponseSink,
 } from "./link-messages.js";
+import { writeInTurn } from "./link-write.js";
 
 const debug = createDebug("cluster:link");
 
@@ -117,7 +118,6 @@ class ServedLink implements ResponseSink {
   readonly #exchanges = new Map<number, LinkResponse>();
   readonly #info: LinkSocketInfo;
   readonly #onClose: () => void;
-  #corked = false;
   #closed = false;
 
   constructor(socket: Socket, peer: string, options: LinkAcceptorOptions, onClose: () => void) {
@@ -224,17 +224,7 @@ class ServedLink implements ResponseSink {
   /** Writes a frame; the frames of one event-loop turn leave together. */
   #write(frame: Buffer): void {
     if (this.#closed) return;
-    if (!this.#corked) {
-      this.#corked = true;
-      this.#socket.cork();
-      // After the I/O callbacks of this loop iteration, not after this one
-      // callback: requests read from many client sockets leave in one write.
-      setImmediate(() => {
-        this.#corked = false;
-        this.#socket.uncork();
-      });
-    }
-    this.#socket.write(frame);
+    writeInTurn(this.#socket, frame);
   }
 
   close(): void {

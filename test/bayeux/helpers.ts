@@ -187,3 +187,22 @@ export function transportFreeServers(
     return server;
   };
 }
+
+/** A `/meta/connect` answered at once (`timeout: 0`), with `ext.ack` when given. */
+export const immediateConnect = (clientId: string, ack?: number) => ({
+  channel: "/meta/connect",
+  clientId,
+  connectionType: "long-polling",
+  advice: { timeout: 0 },
+  ext: ack === undefined ? undefined : { ack },
+});
+
+/**
+ * One immediate connect through `server.process()`: its reply, the data it
+ * delivered, and the batch number (`ext.ack`) it carries.
+ */
+export async function pollOnce(server: BayeuxServer, clientId: string, ack?: number) {
+  const result = await server.process([immediateConnect(clientId, ack)], LONG_POLLING);
+  const reply = result.replies.find((m) => m.channel === "/meta/connect") as BayeuxMessage;
+  return { reply, data: result.deliveries.map((d) => d.message.data), batch: reply.ext?.ack };
+}

@@ -30,6 +30,7 @@ import { runOnce } from "../../bench/lib/runner.js";
 import { compareSetups } from "../../bench/lib/setup-runner.js";
 import { BayeuxClient } from "../../bench/load/bayeux-client.js";
 import { until } from "../socketio/raw-clients.js";
+import { assertOffOnRun } from "./two-node-setups.js";
 
 const SCENARIO = "bayeux-cluster-fanout-recovery";
 const REDIS = redisUrl();
@@ -57,11 +58,6 @@ const cannotRun = !redisUp
  */
 const channelStream = (prefix: string): string => `${prefix}log:{bayeux/channels}`;
 
-function assertFinite(value: number | undefined, what: string): void {
-  assert.equal(typeof value, "number", `${what} missing`);
-  assert.ok(Number.isFinite(value), `${what} is ${value}`);
-}
-
 describe("bayeux-cluster-fanout-recovery against the built Switchboard on Redis", {
   skip: cannotRun,
 }, () => {
@@ -72,19 +68,7 @@ describe("bayeux-cluster-fanout-recovery against the built Switchboard on Redis"
     const record = await runOnce("switchboard", SCENARIO, params, 1);
     assert.equal(record.error, undefined);
     const m = record.metrics;
-    for (const setup of ["Off", "On"]) {
-      assert.equal(m[`expected${setup}`], 20 * 20, setup);
-      assert.equal(m[`deliveredPct${setup}`], 100, setup);
-      assertFinite(m[`cpuPer100k${setup}`], `cpuPer100k${setup}`);
-      assertFinite(m[`p50Ms${setup}`], `p50Ms${setup}`);
-      assertFinite(m[`p99Ms${setup}`], `p99Ms${setup}`);
-      assert.ok(m[`node1CpuMs${setup}`] > 0 && m[`node2CpuMs${setup}`] > 0, `${setup}: both nodes`);
-      const summed = m[`node1CpuMs${setup}`] + m[`node2CpuMs${setup}`];
-      assert.ok(Math.abs(m[`serverCpuMs${setup}`] - summed) < 1e-6, `${setup}: CPU of both nodes`);
-    }
-    assert.equal(m.cpuRatio, m.cpuPer100kOn / m.cpuPer100kOff);
-    assert.equal(m.p50DeltaMs, m.p50MsOn - m.p50MsOff);
-    assert.equal(m.p99DeltaMs, m.p99MsOn - m.p99MsOff);
+    assertOffOnRun(m, 20 * 20);
     const rows = tableRows({ [SCENARIO]: { switchboard: m } }, ["switchboard"]);
     const ratioRow = rows.find((row) => row[1].startsWith("server CPU per delivery, channel log"));
     assert.equal(ratioRow?.[2], m.cpuRatio.toFixed(2));

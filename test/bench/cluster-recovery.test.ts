@@ -23,6 +23,7 @@ import { checkTargets, type Summary, tableRows } from "../../bench/lib/report.js
 import { runOnce } from "../../bench/lib/runner.js";
 import { compareSetups } from "../../bench/lib/setup-runner.js";
 import { until } from "../socketio/raw-clients.js";
+import { assertOffOnRun } from "./two-node-setups.js";
 
 const REDIS = redisUrl();
 const redisUp = await checkReachable(REDIS).then(
@@ -44,11 +45,6 @@ const cannotRun = !redisUp
 /** A Redis log offset: `<epoch>.<stream entry id>`, the id being `<ms>-<n>`. */
 const OFFSET = /^[^.]+\.\d+-\d+$/;
 
-function assertFinite(value: number | undefined, what: string): void {
-  assert.equal(typeof value, "number", `${what} missing`);
-  assert.ok(Number.isFinite(value), `${what} is ${value}`);
-}
-
 describe("cluster-fanout-recovery against the built Switchboard on Redis", {
   skip: cannotRun,
 }, () => {
@@ -64,19 +60,7 @@ describe("cluster-fanout-recovery against the built Switchboard on Redis", {
     const record = await runOnce("switchboard", "cluster-fanout-recovery", params, 1);
     assert.equal(record.error, undefined);
     const m = record.metrics;
-    for (const setup of ["Off", "On"]) {
-      assert.equal(m[`expected${setup}`], 20 * 20, setup);
-      assert.equal(m[`deliveredPct${setup}`], 100, setup);
-      assertFinite(m[`cpuPer100k${setup}`], `cpuPer100k${setup}`);
-      assertFinite(m[`p50Ms${setup}`], `p50Ms${setup}`);
-      assertFinite(m[`p99Ms${setup}`], `p99Ms${setup}`);
-      assert.ok(m[`node1CpuMs${setup}`] > 0 && m[`node2CpuMs${setup}`] > 0, `${setup}: both nodes`);
-      const summed = m[`node1CpuMs${setup}`] + m[`node2CpuMs${setup}`];
-      assert.ok(Math.abs(m[`serverCpuMs${setup}`] - summed) < 1e-6, `${setup}: CPU of both nodes`);
-    }
-    assert.equal(m.cpuRatio, m.cpuPer100kOn / m.cpuPer100kOff);
-    assert.equal(m.p50DeltaMs, m.p50MsOn - m.p50MsOff);
-    assert.equal(m.p99DeltaMs, m.p99MsOn - m.p99MsOff);
+    assertOffOnRun(m, 20 * 20);
     const rows = tableRows({ "cluster-fanout-recovery": { switchboard: m } }, ["switchboard"]);
     const ratioRow = rows.find((row) => row[1].startsWith("server CPU per delivery, recovery on"));
     assert.equal(ratioRow?.[2], m.cpuRatio.toFixed(2));

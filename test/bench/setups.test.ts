@@ -27,6 +27,7 @@ import { startRoundRobin } from "../../bench/lib/round-robin.js";
 import { runOnce } from "../../bench/lib/runner.js";
 import { compareSetups } from "../../bench/lib/setup-runner.js";
 import { until } from "../socketio/raw-clients.js";
+import { assertFinite } from "./two-node-setups.js";
 
 const REDIS = redisUrl();
 const redisUp = await checkReachable(REDIS).then(
@@ -44,11 +45,6 @@ const cannotRun = !redisUp
   : !built
     ? "no dist/ build (npm run build)"
     : false;
-
-function assertFinite(value: number | undefined, what: string): void {
-  assert.equal(typeof value, "number", `${what} missing`);
-  assert.ok(Number.isFinite(value), `${what} is ${value}`);
-}
 
 describe("set-up scenarios against the built Switchboard on Redis", { skip: cannotRun }, () => {
   it("runs a tiny polling-nosticky: one node, then two forwarding nodes behind the proxy", {

@@ -13,27 +13,20 @@ import { ackStream } from "../../src/bayeux/server/session-records.js";
 import { MemoryBrokerHub } from "../../src/cluster/index.js";
 import { MemoryMessageLog } from "../../src/cluster/memory-message-log.js";
 import { MemorySessionStore } from "../../src/cluster/memory-session-store.js";
-import type { BayeuxMessage } from "../../src/codec/bayeux/index.js";
-import { HANDSHAKE, LONG_POLLING, transportFreeServers } from "../bayeux/helpers.js";
+import {
+  HANDSHAKE,
+  immediateConnect,
+  LONG_POLLING,
+  pollOnce,
+  transportFreeServers,
+} from "../bayeux/helpers.js";
 import { until } from "../socketio/raw-clients.js";
 
 type Server = ReturnType<ReturnType<typeof transportFreeServers>>;
 const make = transportFreeServers({ timerResolution: 10 });
 
-const connect = (clientId: string, ack?: number) => ({
-  channel: "/meta/connect",
-  clientId,
-  connectionType: "long-polling",
-  advice: { timeout: 0 },
-  ext: ack === undefined ? undefined : { ack },
-});
-
-/** A connect's reply and the data it delivered. */
-async function poll(server: Server, clientId: string, ack?: number) {
-  const result = await server.process([connect(clientId, ack)], LONG_POLLING);
-  const reply = result.replies.find((m) => m.channel === "/meta/connect") as BayeuxMessage;
-  return { reply, data: result.deliveries.map((d) => d.message.data), batch: reply.ext?.ack };
-}
+const connect = immediateConnect;
+const poll = pollOnce;
 
 /** Three nodes on one memory hub, store and ack log; `kill(i)` makes node i leave. */
 function cluster(n = 3) {

@@ -31,10 +31,10 @@ import type {
 import { closeRedis, connectRedis } from "../../src/cluster/redis-keys.js";
 import { RedisMessageLog } from "../../src/cluster/redis-message-log.js";
 import { RedisSessionStore } from "../../src/cluster/redis-session-store.js";
-import type { BayeuxMessage } from "../../src/codec/bayeux/index.js";
 import {
   HANDSHAKE,
   LONG_POLLING,
+  pollOnce,
   startServer,
   transportFreeServers,
   WsPeer,
@@ -106,19 +106,7 @@ interface Backends {
   close(): Promise<void>;
 }
 
-const connect = (clientId: string, ack?: number) => ({
-  channel: "/meta/connect",
-  clientId,
-  connectionType: "long-polling",
-  advice: { timeout: 0 },
-  ext: ack === undefined ? undefined : { ack },
-});
-
-async function poll(server: Server, clientId: string, ack?: number) {
-  const result = await server.process([connect(clientId, ack)], LONG_POLLING);
-  const reply = result.replies.find((m) => m.channel === "/meta/connect") as BayeuxMessage;
-  return { reply, data: result.deliveries.map((d) => d.message.data), batch: reply.ext?.ack };
-}
+const poll = pollOnce;
 
 async function client(server: Server, channel: string, ack: boolean): Promise<string> {
   const hs = { ...HANDSHAKE, ...(ack ? { ext: { ack: true } } : {}) };
