@@ -127,6 +127,8 @@ const ENTRY_ID = /^\d{1,16}-\d{1,16}$/;
  * await log.readAfter("news", offset); // { status: "complete", entries: [] }
  */
 export class RedisMessageLog implements MessageLog {
+  readonly #epochBase = randomBytes(6).toString("base64url");
+  #epochCount = 0;
   readonly #redis: RedisConnection;
   readonly #prefix: string;
   readonly #limits: Required<MessageLogLimits>;
@@ -159,6 +161,16 @@ export class RedisMessageLog implements MessageLog {
     return this.#append([...keys, `${keys[0]}:id:${key}`], payload, [String(Math.ceil(window))]);
   }
 
+  /**
+   * The epoch an append would give a stream that has none: random per log
+   * instance, then counted, so no two stream incarnations share one (an old
+   * offset must never read as a position in a new stream), and an append
+   * draws no random bytes.
+   */
+  #freshEpoch(): string {
+    return `${this.#epochBase}${(this.#epochCount++).toString(36)}`;
+  }
+
   async #append(keys: string[], payload: Uint8Array, extra: string[]): Promise<AppendOnceResult> {
     const { maxLength, maxAge, streamTtl } = this.#limits;
     const [epoch, id] = await APPEND.run<[string, string]>(this.#redis, keys, [
@@ -166,7 +178,7 @@ export class RedisMessageLog implements MessageLog {
       String(maxLength),
       String(Math.ceil(maxAge)),
       String(Math.ceil(streamTtl)),
-      randomBytes(6).toString("base64url"),
+      this.#freshEpoch(),
       ...extra,
     ]);
     if (epoch === "") return { offset: id, duplicate: true };
