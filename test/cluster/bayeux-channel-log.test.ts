@@ -31,6 +31,7 @@ import type {
 import { closeRedis, connectRedis } from "../../src/cluster/redis-keys.js";
 import { RedisMessageLog } from "../../src/cluster/redis-message-log.js";
 import { RedisSessionStore } from "../../src/cluster/redis-session-store.js";
+import type { BayeuxMessage } from "../../src/codec/bayeux/index.js";
 import {
   HANDSHAKE,
   LONG_POLLING,
@@ -375,13 +376,12 @@ describe("the channel log's follow never starts (the log unreachable since start
   });
 });
 
-/** A memory log whose appends are stored at once but answered `ms` later (a slow store). */
-class SlowLog extends RefusingLog {
-  readonly #ms: number;
-  constructor(log: MessageLog, ms: number) {
-    super(log);
-    this.#ms = ms;
-  }
+/** A memory log whose appends are stored at once but answered only on `release()` (a slow store). */
+class HeldLog extends RefusingLog {
+  /** Appends issued (stored) so far. */
+  issued = 0;
+  #answers: Array<() => void> = [];
+  #released = false;
   override async appendOnce(
     stream: string,
     payload: Uint8Array,
@@ -389,20 +389,31 @@ class SlowLog extends RefusingLog {
     window: number,
   ): Promise<AppendOnceResult> {
     const stored = super.appendOnce(stream, payload, key, window);
-    await new Promise((resolve) => setTimeout(resolve, this.#ms));
+    await this.#answer();
     return stored;
   }
   override async append(stream: string, payload: Uint8Array): Promise<string> {
     const stored = super.append(stream, payload);
-    await new Promise((resolve) => setTimeout(resolve, this.#ms));
+    await this.#answer();
     return stored;
+  }
+  /** Answers every append held, and later ones at once. */
+  release(): void {
+    this.#released = true;
+    for (const answer of this.#answers.splice(0)) answer();
+  }
+  #answer(): Promise<void> {
+    this.issued++;
+    if (this.#released) return Promise.resolve();
+    return new Promise((resolve) => this.#answers.push(resolve));
   }
 }
 
 describe("publishing over one websocket through a slow channel log", () => {
   it("pipelines: the publishes of one connection wait for the store together, replies in order", async () => {
     const inner = new MemoryMessageLog();
-    const run = await startServer({ channelLog: new SlowLog(inner, 100) });
+    const held = new HeldLog(inner);
+    const run = await startServer({ channelLog: held });
     const peer = await new WsPeer(run.wsUrl).open();
     try {
       peer.send([{ ...HANDSHAKE, supportedConnectionTypes: ["websocket"] }]);
@@ -412,23 +423,21 @@ describe("publishing over one websocket through a slow channel log", () => {
       await peer.next((m) => m.channel === "/meta/subscribe");
       peer.send([{ channel: "/meta/connect", clientId, connectionType: "websocket" }]);
       await peer.next((m) => m.channel === "/meta/connect");
-      const started = Date.now();
       for (let n = 0; n < 10; n++) {
         peer.send([{ channel: "/p", clientId, data: n, id: `p${n}` }]);
       }
+      // One after another, the second would be issued only once the first is answered.
+      await until(() => held.issued === 10, 5000, "all 10 appends issued, none answered yet");
+      const isReply = (m: BayeuxMessage) => m.channel === "/p" && m.successful !== undefined;
+      assert.equal(peer.received.filter(isReply).length, 0, "no reply before the store answers");
+      held.release();
       const replies: unknown[] = [];
-      for (let n = 0; n < 10; n++) {
-        const reply = await peer.next((m) => m.channel === "/p" && m.successful !== undefined);
-        replies.push(reply.id);
-      }
-      const took = Date.now() - started;
+      for (let n = 0; n < 10; n++) replies.push((await peer.next(isReply)).id);
       assert.deepEqual(
         replies,
         Array.from({ length: 10 }, (_, n) => `p${n}`),
         "in frame order",
       );
-      // One after another they would take 10 × 100 ms.
-      assert.ok(took < 800, `10 publishes answered in ${took} ms`);
       const data: unknown[] = [];
       for (let n = 0; n < 10; n++) {
         data.push((await peer.next((m) => m.channel === "/p" && m.data !== undefined)).data);
