@@ -28,6 +28,12 @@ export interface ServeOptions {
   /** Milliseconds a graceful shutdown may take before connections are cut. */
   shutdownTimeout: number;
   /**
+   * Milliseconds a graceful shutdown answers `/ready` 503 while still serving,
+   * before it stops listening (`--drain-delay`): a balancer probing `/ready`
+   * moves traffic away first. Default 0.
+   */
+  drainDelay?: number;
+  /**
    * Join a cluster of nodes through Redis (`--redis-url`), optionally under a
    * given node id (`--node-id`); absent, the server runs alone.
    */
@@ -127,6 +133,9 @@ Options:
       --tls-key <file>         PEM private key for --tls-cert (env SWITCHBOARD_TLS_KEY)
       --shutdown-timeout <ms>  longest graceful shutdown before connections are cut
                                (default 10000; env SWITCHBOARD_SHUTDOWN_TIMEOUT)
+      --drain-delay <ms>       at shutdown, answer /ready 503 this long while still
+                               serving, then stop (default 0; set it above your
+                               balancer's probe interval; env SWITCHBOARD_DRAIN_DELAY)
       --redis-url <url>        join a cluster: share rooms, channels and broadcasts
                                with the other nodes on this Redis
                                (redis://[user:password@]host[:port][/db] or rediss://;
@@ -254,6 +263,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliCommand {
     "SWITCHBOARD_SHUTDOWN_TIMEOUT",
   );
   const shutdownTimeout = timeoutSetting ? parseMillis(timeoutSetting) : DEFAULTS.shutdownTimeout;
+  const drainSetting = pick("--drain-delay", values["drain-delay"], "SWITCHBOARD_DRAIN_DELAY");
 
   // As PORT for the port, the conventional REDIS_URL joins a cluster too, after
   // the Switchboard variable (which may name a different Redis than the app's).
@@ -308,6 +318,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliCommand {
   );
 
   const options: ServeOptions = { port, host, path, bayeuxPath, shutdownTimeout };
+  if (drainSetting) options.drainDelay = parseMillis(drainSetting);
   if (recovery) options.recovery = recovery;
   if (bridgeRoutes.length > 0) options.bridgeRoutes = bridgeRoutes;
   if (values["bridge-config"] !== undefined) {
@@ -346,6 +357,7 @@ function parseFlags(argv: string[]) {
       "tls-cert": { type: "string" },
       "tls-key": { type: "string" },
       "shutdown-timeout": { type: "string" },
+      "drain-delay": { type: "string" },
       "redis-url": { type: "string" },
       "node-id": { type: "string" },
       "redis-cluster": { type: "boolean" },

@@ -20,6 +20,7 @@ import type { Broker } from "../cluster/broker.js";
 import type { Server } from "../index.js";
 import { requestPath } from "../mount/path.js";
 import { createSocketIoRouter, type MountOptions } from "../mount/socketio.js";
+import { Health } from "../ops/health.js";
 import { createDebug } from "../shared/debug.js";
 import { BAYEUX_CLIENT_URL, createBundleHandler, defaultBundleFile } from "./bayeux-bundle.js";
 import { parseBridgeConfig } from "./bridge-spec.js";
@@ -47,12 +48,15 @@ export interface RunningServer {
   server: ReturnType<typeof createHttpServer> | ReturnType<typeof createHttpsServer>;
   /** The bridge of `--bridge` / `--bridge-config` routes, when any were given. */
   bridge?: Bridge;
+  /** `/health` and `/ready` (see src/ops/health.ts). */
+  health: Health;
   /** The port actually bound (useful with port 0). */
   port: number;
   /** A URL to open, e.g. `http://localhost:3000/`. */
   url: string;
   /**
-   * Graceful shutdown: stops accepting, closes every Socket.IO client (reason
+   * Graceful shutdown: answers `/ready` 503 from now on (for `drainDelay` ms
+   * while still serving), then stops accepting, closes every Socket.IO client (reason
    * "server shutting down") and every Bayeux session (held long-polls are
    * answered, websockets closed), waits for HTTP requests in flight up to
    * `shutdownTimeout`, then cuts what is left. Idempotent.
@@ -99,7 +103,13 @@ export async function startServer(
     bayeuxClient: serveBundle ? BAYEUX_CLIENT_URL : null,
     version: packageVersion(),
   });
+  // Ready while listening, with the broker reachable when there is one, and not draining.
+  const health = new Health([
+    { name: "listening", ok: () => server.listening },
+    ...(options.cluster ? [{ name: "broker", ok: () => broker?.connected !== false }] : []),
+  ]);
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    if (health.handle(req, res)) return;
     const path = requestPath(req.url);
     if (serveBundle && path === BAYEUX_CLIENT_URL) {
       void serveBundle(req, res);
@@ -262,6 +272,9 @@ export async function startServer(
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      health.drain();
+      if (options.drainDelay)
+        await new Promise((resolve) => setTimeout(resolve, options.drainDelay));
       shuttingDown = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Keep-alive connections with no request in flight would hold close() open.
@@ -284,7 +297,7 @@ export async function startServer(
     return closing;
   };
 
-  const running: RunningServer = { io, bayeux, broker, server, port, url, close };
+  const running: RunningServer = { io, bayeux, broker, server, health, port, url, close };
   if (userBridge) running.bridge = userBridge;
   return running;
 }

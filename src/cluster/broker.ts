@@ -78,6 +78,11 @@ export interface Broker {
   /** Counters since this broker was made. */
   readonly stats: Readonly<BrokerStats>;
   /**
+   * Whether the backend is reachable now (a node's readiness): false during
+   * an outage and once closed. Undefined for a broker that cannot tell.
+   */
+  readonly connected?: boolean;
+  /**
    * Sends `payload` to every other node subscribed to `topic` (exactly or by
    * a matching pattern). Crosses the backend once per publish, never once per
    * subscriber. Never rejects: a publish the backend cannot take is counted in

@@ -64,6 +64,11 @@ export class MemoryBrokerHub {
 export class MemoryBroker implements Broker {
   readonly nodeId: string;
   readonly stats: BrokerStats = newBrokerStats();
+
+  /** Until closed: an in-process hub is always reachable. */
+  get connected(): boolean {
+    return !this.#closed;
+  }
   readonly #hub: MemoryBrokerHub;
   readonly #own = new Set<Entry<BrokerHandler> | Entry<BrokerResponder>>();
   readonly #listeners = new Set<NodeListener>();

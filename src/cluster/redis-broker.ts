@@ -147,6 +147,11 @@ const INTEREST_CHUNK = 1000;
 export class RedisBroker implements Broker {
   readonly nodeId: string;
   readonly stats: RedisBrokerStats = { ...newBrokerStats(), skipped: 0 };
+
+  /** Whether Redis is reachable now (false before the first connect, during an outage, once closed). */
+  get connected(): boolean {
+    return this.#up && !this.#closed;
+  }
   #origin: Origin;
   readonly #prefix: string;
   readonly #ctl: string;

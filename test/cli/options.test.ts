@@ -106,6 +106,9 @@ describe("parseCli", () => {
     assert.equal(flagged.port, 1);
     assert.equal(flagged.host, "localhost");
     assert.equal(flagged.corsOrigin, "*");
+    assert.equal(serve([]).drainDelay, undefined);
+    assert.equal(serve(["--drain-delay", "5000"]).drainDelay, 5000);
+    assert.equal(serve([], { SWITCHBOARD_DRAIN_DELAY: "250" }).drainDelay, 250);
   });
 
   it("accepts repeated and comma-listed origins, * winning", () => {
@@ -187,6 +190,7 @@ describe("parseCli", () => {
     );
     usageError([], { SWITCHBOARD_TLS_KEY: "k.pem" }, /must be given together/);
     usageError(["--shutdown-timeout", "soon"], {}, /invalid --shutdown-timeout/);
+    usageError(["--drain-delay", "later"], {}, /invalid --drain-delay/);
     usageError(["--help=yes"], {}, /does not take an argument/i);
   });
 
