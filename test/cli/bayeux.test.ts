@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { io as connect, type Socket } from "socket.io-client";
 import type { ServeOptions } from "../../src/cli/options.js";
 import { startServer } from "../../src/cli/server.js";
+import { LOCAL_SERVE } from "../helpers/cli-node.js";
 import {
   bayeuxHandshake,
   delay,
@@ -258,13 +259,7 @@ describe("switchboard CLI with Bayeux", () => {
 });
 
 describe("/bayeux-client.js in-process", () => {
-  const options: ServeOptions = {
-    port: 0,
-    host: "127.0.0.1",
-    path: "/socket.io",
-    bayeuxPath: "/bayeux",
-    shutdownTimeout: 2000,
-  };
+  const options: ServeOptions = { ...LOCAL_SERVE };
 
   it("serves a freshly built bundle", { timeout: 60_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), "switchboard-bundle-"));

@@ -12,17 +12,11 @@ import { after, before, describe, it } from "node:test";
 import type { ServeOptions } from "../../src/cli/options.js";
 import { startServer } from "../../src/cli/server.js";
 import { Health } from "../../src/ops/health.js";
-import { startClusterNode } from "../helpers/cli-node.js";
+import { LOCAL_SERVE, startClusterNode } from "../helpers/cli-node.js";
 import { REDIS_URL, redisSkip, uniquePrefix } from "../helpers/redis-server.js";
 import { until } from "../socketio/raw-clients.js";
 
-const options: ServeOptions = {
-  port: 0,
-  host: "127.0.0.1",
-  path: "/socket.io",
-  bayeuxPath: "/bayeux",
-  shutdownTimeout: 2000,
-};
+const options: ServeOptions = { ...LOCAL_SERVE };
 
 async function get(base: string, path: string, method = "GET") {
   const res = await fetch(`${base}${path}`, { method, signal: AbortSignal.timeout(5000) });

@@ -12,15 +12,10 @@ import { io as connect } from "socket.io-client";
 import { CliStartError, CliUsageError } from "../../src/cli/errors.js";
 import type { ServeOptions } from "../../src/cli/options.js";
 import { startServer } from "../../src/cli/server.js";
+import { LOCAL_SERVE } from "../helpers/cli-node.js";
 import { ALLOWED, corsRequest, crossOrigin, HANDSHAKE, OTHER } from "../mount/cors.js";
 
-const options: ServeOptions = {
-  port: 0,
-  host: "127.0.0.1",
-  path: "/socket.io",
-  bayeuxPath: "/bayeux",
-  shutdownTimeout: 2000,
-};
+const options: ServeOptions = { ...LOCAL_SERVE };
 
 describe("startServer", () => {
   it("closes clients with 'server shutting down' and stops listening", {

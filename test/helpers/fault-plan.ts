@@ -94,6 +94,25 @@ export async function holdsBy(
   return true;
 }
 
+/**
+ * Waits for `promise` to settle, `ms` at most (a teardown that must not hang
+ * the test on a client that cannot say goodbye); never rejects.
+ */
+export async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  await Promise.race([
+    promise.then(
+      () => {},
+      () => {},
+    ),
+    deadline,
+  ]);
+  clearTimeout(timer);
+}
+
 /** Waits `ms` (nothing when negative): the plan's clock, not a wait for a condition. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));

@@ -12,7 +12,7 @@ import { adapt } from "cometd-nodejs-client";
 import { io as ioc, type Socket } from "socket.io-client";
 import { BayeuxClient } from "../../src/bayeux/client/index.js";
 import { Receipts } from "./delivery-tally.js";
-import { sleep } from "./fault-plan.js";
+import { settledWithin } from "./fault-plan.js";
 import { type FayeClient, faye, shutdown } from "./faye.js";
 import { CHANNEL, JOIN_EVENT, MESSAGE_EVENT, ROOM } from "./kill-protocol.js";
 
@@ -36,6 +36,38 @@ export interface Subscriber {
   /** Resolves once subscribed (joined) the first time. */
   ready: Promise<void>;
   close(): Promise<void>;
+}
+
+/** Longest a subscriber's goodbye may take at the end of the run, ms. */
+const CLOSE_WITHIN = 3000;
+/** Pause before CometD asks again for a subscription that failed in a live session, ms. */
+const RESUBSCRIBE_AFTER = 200;
+
+/**
+ * A subscriber's record with nothing received yet, `note` to add to its
+ * history and `resolveReady` for its first subscription.
+ */
+function newSubscriber(
+  kind: string,
+  tag: string,
+  close: () => Promise<void>,
+): { subscriber: Subscriber; note(what: string): void; resolveReady(): void } {
+  let resolveReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => (resolveReady = resolve));
+  const subscriber: Subscriber = {
+    kind,
+    tag,
+    receipts: new Receipts(),
+    sessions: 0,
+    recovered: 0,
+    history: [],
+    ready,
+    close,
+  };
+  const note = (what: string): void => {
+    subscriber.history.push([Date.now(), what]);
+  };
+  return { subscriber, note, resolveReady: () => resolveReady() };
 }
 
 /** The URL of `path` on the proxy, tagged. */
@@ -73,21 +105,10 @@ export function socketIoSubscriber(
     ...SOCKET_IO_RECONNECT,
     ...(transports ? { transports } : {}),
   });
-  const receipts = new Receipts();
-  let resolveReady: () => void = () => {};
-  const ready = new Promise<void>((resolve) => (resolveReady = resolve));
-  const subscriber: Subscriber = {
-    kind,
-    tag,
-    receipts,
-    sessions: 0,
-    recovered: 0,
-    history: [],
-    ready,
-    async close() {
-      socket.close();
-    },
-  };
+  const { subscriber, note, resolveReady } = newSubscriber(kind, tag, async () => {
+    socket.close();
+  });
+  const receipts = subscriber.receipts;
   // Whether the server acknowledged the join of this session: a join lost
   // with its connection is not in the session a later reconnect recovers.
   let joined = false;
@@ -104,7 +125,6 @@ export function socketIoSubscriber(
         () => socket.connected && !joined && join(),
       );
   };
-  const note = (what: string) => subscriber.history.push([Date.now(), what]);
   socket.on("connect", () => {
     note(`${socket.recovered ? "recovered" : "new session"} (${socket.io.engine.transport.name})`);
     if (socket.recovered) {
@@ -131,29 +151,14 @@ export function cometdSubscriber(base: string, kind: string, tag: string): Subsc
   cometd.registerExtension("ack", new AckExtension());
   // A query string turns CometD's appendMessageTypeToURL off: one endpoint URL.
   cometd.configure({ url: tagged(base, "/bayeux", tag), logLevel: "warn", maxBackoff: 2000 });
-  const receipts = new Receipts();
-  let resolveReady: () => void = () => {};
-  const ready = new Promise<void>((resolve) => (resolveReady = resolve));
-  const subscriber: Subscriber = {
-    kind,
-    tag,
-    receipts,
-    sessions: 0,
-    recovered: 0,
-    history: [],
-    ready,
-    async close() {
-      if (cometd.isDisconnected()) return;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 3000);
-        cometd.disconnect(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    },
-  };
-  const note = (what: string) => subscriber.history.push([Date.now(), what]);
+  const { subscriber, note, resolveReady } = newSubscriber(kind, tag, async () => {
+    if (cometd.isDisconnected()) return;
+    await settledWithin(
+      new Promise<void>((resolve) => cometd.disconnect(() => resolve())),
+      CLOSE_WITHIN,
+    );
+  });
+  const receipts = subscriber.receipts;
   const subscribe = (clientId: string | undefined): void => {
     cometd.subscribe(
       CHANNEL,
@@ -171,7 +176,7 @@ export function cometdSubscriber(base: string, kind: string, tag: string): Subsc
         note(`subscribe failed: ${answer.error ?? "no reply"}`);
         setTimeout(() => {
           if (!cometd.isDisconnected() && cometd.getClientId() === clientId) subscribe(clientId);
-        }, 200);
+        }, RESUBSCRIBE_AFTER);
       },
     );
   };
@@ -199,20 +204,10 @@ export function bayeuxSubscriber(
     backoff: { initialDelay: 100, maxDelay: 2000 },
   });
   client.on("error", () => {});
-  const receipts = new Receipts();
-  const subscriber: Subscriber = {
-    kind,
-    tag,
-    receipts,
-    sessions: 0,
-    recovered: 0,
-    history: [],
-    ready: Promise.resolve(),
-    async close() {
-      await Promise.race([client.disconnect(), sleep(3000)]).catch(() => {});
-    },
-  };
-  const note = (what: string) => subscriber.history.push([Date.now(), what]);
+  const { subscriber, note } = newSubscriber(kind, tag, () =>
+    settledWithin(client.disconnect(), CLOSE_WITHIN),
+  );
+  const receipts = subscriber.receipts;
   client.addExtension({
     incoming(message) {
       if (message.channel === "/meta/handshake" && message.successful) {
@@ -238,22 +233,13 @@ export function fayeSubscriber(base: string, kind: string, tag: string): Subscri
     timeout: 10,
     retry: 1,
   });
-  const receipts = new Receipts();
-  const subscriber: Subscriber = {
-    kind,
-    tag,
-    receipts,
-    sessions: 0,
-    recovered: 0,
-    history: [],
-    ready: Promise.resolve(),
-    close: () => shutdown(client),
-  };
+  const { subscriber, note } = newSubscriber(kind, tag, () => shutdown(client));
+  const receipts = subscriber.receipts;
   client.addExtension({
     incoming(message: { channel: string; successful?: boolean }, callback: (m: unknown) => void) {
       if (message.channel === "/meta/handshake" && message.successful) {
         subscriber.sessions++;
-        subscriber.history.push([Date.now(), "new session"]);
+        note("new session");
       }
       callback(message);
     },

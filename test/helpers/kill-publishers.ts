@@ -7,9 +7,14 @@
  */
 import { io as ioc, type Socket } from "socket.io-client";
 import { BayeuxClient } from "../../src/bayeux/client/index.js";
-import { holdsBy, sleep } from "./fault-plan.js";
+import { holdsBy, settledWithin, sleep } from "./fault-plan.js";
 import { SOCKET_IO_RECONNECT, TAG_PARAM, tagged } from "./kill-clients.js";
 import { CHANNEL, type KillMessage, PUBLISH_EVENT, type PublishReply } from "./kill-protocol.js";
+
+/** Pause before a refused publish (Redis down, say) is sent again: a backoff, not a wait. */
+const REFUSED_RETRY_AFTER = 50;
+/** Longest a publisher's goodbye may take at the end of the run, ms. */
+const CLOSE_WITHIN = 3000;
 
 /**
  * One publisher's stream: messages are added on a schedule (`add`) and sent
@@ -100,7 +105,7 @@ export class PublishStream {
       if (stopped.aborted) break;
       if (!ok) {
         // A refusal (Redis down, say) comes back at once: do not spin on it.
-        await Promise.race([sleep(50), this.#stopped]);
+        await Promise.race([sleep(REFUSED_RETRY_AFTER), this.#stopped]);
         continue;
       }
       this.acked.add(message.seq);
@@ -171,7 +176,7 @@ export async function bayeuxPublisher(base: string, name: string): Promise<Publi
       return reply.successful === true;
     },
     async () => {
-      await Promise.race([client.disconnect(), sleep(3000)]).catch(() => {});
+      await settledWithin(client.disconnect(), CLOSE_WITHIN);
     },
   );
 }
