@@ -1,0 +1,81 @@
+/**
+ * One node's figures as operators see them: what `/metrics` exports and the
+ * dashboard shows. The protocol layers keep plain counters on their hot paths
+ * (an increment, never a call into a metrics library); `snapshot()` of
+ * {@link StatsSource} reads them on demand, so a scrape or a dashboard poll
+ * costs work proportional to the figures, never to the traffic.
+ */
+
+/** The two protocols a node serves. */
+export type Protocol = "socketio" | "bayeux";
+
+/** A figure per protocol. */
+export type PerProtocol = Record<Protocol, number>;
+
+/** Open connections of one protocol by transport name (`polling`, `websocket`, `long-polling`, ...). */
+export type ByTransport = Record<string, number>;
+
+/** One error an operator may want to see (a refused handshake, a protocol error). */
+export interface RecentError {
+  /** Epoch ms. */
+  time: number;
+  protocol: Protocol | "cluster";
+  /** The error's string code, e.g. `ERR_BAYEUX_HANDSHAKE` or an Engine.IO code name. */
+  code: string;
+  message: string;
+}
+
+/** A topic (Socket.IO room or Bayeux channel) and its figures. */
+export interface TopicFigure {
+  protocol: Protocol;
+  /** `<namespace> <room>` for Socket.IO, the channel name for Bayeux. */
+  name: string;
+  members: number;
+  /** Messages published to it since the node started (0 when not tracked). */
+  messages: number;
+}
+
+/** A connection slower than its buffers allow. */
+export interface SlowConsumer {
+  protocol: Protocol;
+  /** Socket id or Bayeux clientId. */
+  id: string;
+  /** Messages dropped for it. */
+  dropped: number;
+  /** Epoch ms of the last drop. */
+  last: number;
+}
+
+export interface NodeStats {
+  /** The node id (the broker's, or a local one). */
+  node: string;
+  /** Epoch ms when taken. */
+  time: number;
+  /** Seconds since the node started. */
+  uptime: number;
+  connections: Record<Protocol, ByTransport>;
+  /** Socket.IO namespaces, rooms (private rooms excluded), Bayeux channels with a subscriber. */
+  namespaces: number;
+  rooms: number;
+  channels: number;
+  /** Counters since start. */
+  messagesIn: PerProtocol;
+  messagesOut: PerProtocol;
+  bytesIn: PerProtocol;
+  bytesOut: PerProtocol;
+  deliveries: PerProtocol;
+  /** Messages dropped because a consumer's buffer was full. */
+  slowConsumerDrops: PerProtocol;
+  /** Handshake and connect errors by code. */
+  errors: Record<string, number>;
+  /** The last few errors, newest last. */
+  recentErrors: RecentError[];
+  /** The biggest topics by members and by traffic (a bounded list). */
+  topTopics: TopicFigure[];
+  slowConsumers: SlowConsumer[];
+}
+
+/** Whatever can tell a node's figures now. */
+export interface StatsSource {
+  snapshot(): NodeStats;
+}
