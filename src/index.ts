@@ -52,6 +52,7 @@ export * as codec from "./codec/socketio/index.js";
 export { PacketType } from "./codec/socketio/index.js";
 export { Hub, type HubStats, TopicRouter } from "./core/index.js";
 export type { ServerFactory, SwitchboardFactory } from "./factory.js";
+export * from "./ops/dashboard/index.js";
 export * from "./socketio/index.js";
 
 // `import io from "switchboard"` and, through Node's require(esm), `require("switchboard")` both

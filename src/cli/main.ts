@@ -27,6 +27,15 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
     `switchboard ${packageVersion()} listening on ${running.url} (port ${running.port}, Socket.IO path ${options.path}, ${options.bayeuxPath === false ? "Bayeux off" : `Bayeux path ${options.bayeuxPath}`})\n`,
   );
 
+  if (running.dashboard) {
+    const access = running.dashboard.tokenRequired
+      ? "token required: open it once with ?token=<token>"
+      : "loopback peers only; --dashboard-token <t> lets others in";
+    process.stdout.write(
+      `dashboard at ${running.url.slice(0, -1)}${running.dashboard.path} (${access})\n`,
+    );
+  }
+
   handleShutdownSignals(
     process,
     () => running.close(),

@@ -48,7 +48,16 @@ export interface ServeOptions {
    * node), on one node with `--recovery`, off with `--no-recovery`.
    */
   recovery?: RecoveryOptions;
+  /**
+   * The live dashboard at {@link DASHBOARD_PATH}: on unless false
+   * (`--no-dashboard`); with a token (`--dashboard-token`) any peer holding
+   * it may see it, without one only loopback peers.
+   */
+  dashboard?: false | { token?: string };
 }
+
+/** Where the standalone server serves its dashboard. */
+export const DASHBOARD_PATH = "/dashboard";
 
 /** `--recovery`, `--recovery-window`. */
 export interface RecoveryOptions {
@@ -162,6 +171,11 @@ Options:
                                with --redis-url: a client resumes on any node;
                                env SWITCHBOARD_RECOVERY=1)
       --no-recovery            turn it off (env SWITCHBOARD_RECOVERY=0)
+      --no-dashboard           do not serve the live dashboard at /dashboard
+      --dashboard-token <t>    a secret the dashboard asks for (open
+                               /dashboard?token=<t> once); without it the dashboard
+                               serves loopback peers only
+                               (env SWITCHBOARD_DASHBOARD_TOKEN)
       --recovery-window <ms>   how long a disconnected client may come back and get
                                what it missed (default 120000; env
                                SWITCHBOARD_RECOVERY_WINDOW)
@@ -317,7 +331,13 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliCommand {
     pick("--recovery-window", values["recovery-window"], "SWITCHBOARD_RECOVERY_WINDOW"),
   );
 
-  const options: ServeOptions = { port, host, path, bayeuxPath, shutdownTimeout };
+  const dashboard = parseDashboard(
+    values,
+    pick("--dashboard-token", values["dashboard-token"], "SWITCHBOARD_DASHBOARD_TOKEN"),
+    [path, bayeuxPath],
+  );
+
+  const options: ServeOptions = { port, host, path, bayeuxPath, shutdownTimeout, dashboard };
   if (drainSetting) options.drainDelay = parseMillis(drainSetting);
   if (recovery) options.recovery = recovery;
   if (bridgeRoutes.length > 0) options.bridgeRoutes = bridgeRoutes;
@@ -368,6 +388,8 @@ function parseFlags(argv: string[]) {
       recovery: { type: "boolean" },
       "no-recovery": { type: "boolean" },
       "recovery-window": { type: "string" },
+      "no-dashboard": { type: "boolean" },
+      "dashboard-token": { type: "string" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "v" },
     },
@@ -416,6 +438,33 @@ function parseRecovery(
     throw new CliUsageError(`invalid ${windowSetting?.name} ${window}: expected at least 1000 ms`);
   }
   return { window };
+}
+
+/** `--no-dashboard` / `--dashboard-token` and its variable; the mounts may not hide the dashboard. */
+function parseDashboard(
+  values: ReturnType<typeof parseFlags>,
+  tokenSetting: Setting | undefined,
+  mounts: (string | false)[],
+): ServeOptions["dashboard"] {
+  if (values["no-dashboard"]) {
+    if (tokenSetting?.name === "--dashboard-token") {
+      throw new CliUsageError("--no-dashboard and --dashboard-token exclude each other");
+    }
+    return false;
+  }
+  const hidden = mounts.find((mount) => mount !== false && prefixesOverlap(mount, DASHBOARD_PATH));
+  if (hidden) {
+    throw new CliUsageError(
+      `the mount path ${hidden} overlaps the dashboard at ${DASHBOARD_PATH}; move it, or use --no-dashboard`,
+    );
+  }
+  if (tokenSetting === undefined) return {};
+  if (tokenSetting.value.trim() !== tokenSetting.value || tokenSetting.value.length < 8) {
+    throw new CliUsageError(
+      `invalid ${tokenSetting.name}: expected at least 8 characters, no surrounding spaces`,
+    );
+  }
+  return { token: tokenSetting.value };
 }
 
 function parseMillis({ value, name }: Setting): number {
