@@ -96,10 +96,10 @@ function page<E, T>(
         continue;
       }
       for (const entry of group.entries()) {
-        if (position >= end) break;
         scanned++;
         if (position >= query.offset) items.push(toItem(entry));
-        position++;
+        // Stops on the page's last entry: the next one is never pulled.
+        if (++position >= end) break;
       }
       position = total;
     }
