@@ -51,7 +51,7 @@ export interface ServeOptions {
   /**
    * The live dashboard at {@link DASHBOARD_PATH}: on unless false
    * (`--no-dashboard`); with a token (`--dashboard-token`) any peer holding
-   * it may see it, without one only loopback peers.
+   * it may see it, without one (or when absent) only loopback peers.
    */
   dashboard?: false | { token?: string };
 }
@@ -337,7 +337,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliCommand {
     [path, bayeuxPath],
   );
 
-  const options: ServeOptions = { port, host, path, bayeuxPath, shutdownTimeout, dashboard };
+  const options: ServeOptions = { port, host, path, bayeuxPath, shutdownTimeout };
+  if (dashboard !== undefined) options.dashboard = dashboard;
   if (drainSetting) options.drainDelay = parseMillis(drainSetting);
   if (recovery) options.recovery = recovery;
   if (bridgeRoutes.length > 0) options.bridgeRoutes = bridgeRoutes;
@@ -458,7 +459,8 @@ function parseDashboard(
       `the mount path ${hidden} overlaps the dashboard at ${DASHBOARD_PATH}; move it, or use --no-dashboard`,
     );
   }
-  if (tokenSetting === undefined) return {};
+  // Absent: on, loopback peers only (the default).
+  if (tokenSetting === undefined) return undefined;
   if (tokenSetting.value.trim() !== tokenSetting.value || tokenSetting.value.length < 8) {
     throw new CliUsageError(
       `invalid ${tokenSetting.name}: expected at least 8 characters, no surrounding spaces`,
