@@ -66,7 +66,8 @@ function ago(ms) {
   return `${Math.floor(s / 3600)}h ago`;
 }
 
-function duration(seconds) {
+function duration(uptime) {
+  const seconds = Math.floor(uptime);
   if (seconds < 60) return `${seconds}s`;
   if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
   if (seconds < 86400)
