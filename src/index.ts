@@ -53,6 +53,22 @@ export { PacketType } from "./codec/socketio/index.js";
 export { Hub, type HubStats, TopicRouter } from "./core/index.js";
 export type { ServerFactory, SwitchboardFactory } from "./factory.js";
 export * from "./ops/dashboard/index.js";
+export {
+  type NodeParts,
+  type NodeStatsOptions,
+  NodeStatsReader,
+  nodeStats,
+} from "./ops/node-stats.js";
+export type {
+  ByTransport,
+  NodeStats,
+  PerProtocol,
+  Protocol,
+  RecentError,
+  SlowConsumer,
+  StatsSource,
+  TopicFigure,
+} from "./ops/stats.js";
 export * from "./socketio/index.js";
 
 // `import io from "switchboard"` and, through Node's require(esm), `require("switchboard")` both

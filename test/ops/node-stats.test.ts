@@ -1,0 +1,106 @@
+/**
+ * nodeStats(): the figures of a node with real clients over loopback —
+ * Socket.IO connections by transport (socket.io-client over polling and
+ * websocket), namespaces, rooms without the private ones, Bayeux sessions by
+ * connection type (Faye over long-polling and websocket), channels, the
+ * biggest topics by members, the node id, and zeroed counters.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { type Socket as ClientSocket, io as connect } from "socket.io-client";
+import { MemoryBroker } from "../../src/cluster/memory-broker.js";
+import { nodeStats } from "../../src/ops/node-stats.js";
+import { type BridgeNode, startNode } from "../bridge/helpers.js";
+import { type FayeClient, faye, shutdown } from "../helpers/faye.js";
+import { until } from "../socketio/raw-clients.js";
+
+describe("nodeStats", () => {
+  let node: BridgeNode;
+  const sockets: ClientSocket[] = [];
+  const fayes: FayeClient[] = [];
+
+  before(async () => {
+    node = await startNode();
+    node.io.of("/admin");
+  });
+  after(async () => {
+    for (const socket of sockets) socket.close();
+    await Promise.all(fayes.map(shutdown));
+    await node.close();
+  });
+
+  async function member(room: string, transport: "polling" | "websocket", nsp = "/") {
+    const socket = connect(`http://127.0.0.1:${node.port}${nsp}`, {
+      transports: [transport],
+      forceNew: true,
+      reconnection: false,
+    });
+    sockets.push(socket);
+    if (nsp === "/") await socket.timeout(5000).emitWithAck("join", room);
+    else await until(() => socket.connected, 5000, "the connect");
+    return socket;
+  }
+
+  async function subscriber(channel: string, transport: "long-polling" | "websocket") {
+    const client = new faye.Client(`http://127.0.0.1:${node.port}/bayeux`, { timeout: 5 });
+    if (transport === "long-polling") client.disable("websocket");
+    fayes.push(client);
+    await client.subscribe(channel, () => {});
+    return client;
+  }
+
+  it("counts connections, namespaces, rooms, channels and the biggest topics", async () => {
+    await member("lobby", "polling");
+    await member("lobby", "websocket");
+    await member("lobby", "websocket");
+    await member("quiet", "polling");
+    await member("", "websocket", "/admin");
+    await subscriber("/news", "long-polling");
+    await subscriber("/news", "websocket");
+    await subscriber("/sports/**", "websocket");
+    // Faye moves to the websocket on its second connect: wait for the settled picture.
+    const stats = nodeStats({ io: node.io, bayeux: node.bayeux }, { topTopics: 3 });
+    await until(() => {
+      const s = stats.snapshot();
+      return s.connections.bayeux.websocket === 2 && s.connections.bayeux["long-polling"] === 1;
+    });
+    const s = stats.snapshot();
+    assert.deepEqual(s.connections.socketio, { polling: 2, websocket: 3 });
+    assert.deepEqual(s.connections.bayeux, { "long-polling": 1, websocket: 2 });
+    assert.equal(s.namespaces, 2);
+    assert.equal(s.rooms, 2);
+    assert.equal(s.channels, 2);
+    assert.deepEqual(
+      s.topTopics.map((t) => [t.protocol, t.name, t.members]),
+      [
+        ["socketio", "/ lobby", 3],
+        ["bayeux", "/news", 2],
+        ["socketio", "/ quiet", 1],
+      ],
+    );
+    assert.equal(s.node, node.io.engine.nodeId);
+    assert.ok(s.uptime >= 0 && s.uptime < 60);
+    assert.ok(Math.abs(s.time - Date.now()) < 5000);
+    for (const counter of [s.messagesIn, s.bytesOut, s.slowConsumerDrops]) {
+      assert.equal(typeof counter.socketio, "number");
+      assert.equal(typeof counter.bayeux, "number");
+    }
+    assert.ok(Array.isArray(s.recentErrors));
+    assert.ok(Array.isArray(s.slowConsumers));
+  });
+
+  it("names the node after its broker, and works with no parts at all", async () => {
+    const broker = new MemoryBroker();
+    try {
+      assert.equal(nodeStats({ io: node.io, broker }).snapshot().node, broker.nodeId);
+    } finally {
+      await broker.close();
+    }
+    const empty = nodeStats({});
+    const s = empty.snapshot();
+    assert.equal(s.node, empty.snapshot().node);
+    assert.deepEqual(s.connections, { socketio: {}, bayeux: {} });
+    assert.equal(s.rooms + s.channels + s.namespaces, 0);
+    assert.deepEqual(s.topTopics, []);
+  });
+});
