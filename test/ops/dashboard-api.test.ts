@@ -60,7 +60,8 @@ describe("dashboard API with real clients", () => {
     assert.deepEqual(p.rooms, ["lobby"]);
     assert.equal(p.roomCount, 1);
     assert.equal(p.nsp, "/");
-    assert.equal(p.node, "local");
+    assert.equal(p.node, node.dashboard.node);
+    assert.equal(p.node, node.io.engine.nodeId, "the name node-stats gives the node");
     assert.match(String(p.address), /127\.0\.0\.1/);
     assert.ok(Math.abs(Number(p.connectedAt) - Date.now()) < 60_000);
     const w = byId.get(ws1.id) as Record<string, unknown>;
@@ -165,7 +166,7 @@ describe("dashboard API with real clients", () => {
       disconnected: true,
       protocol: "socketio",
       id,
-      node: "local",
+      node: node.dashboard.node,
     });
     assert.equal(await gone, "io server disconnect");
     await until(() => node.io.of("/").sockets.size === 2, 5000, "the socket gone");

@@ -150,12 +150,21 @@ describe("list cost at 100k", () => {
     assert.equal(ids.touched, 150);
   });
 
-  it("a stats poll never walks the sockets", async () => {
+  it("a stats poll reads the stats source once and walks no socket itself", async () => {
     const { io, nsps } = fakeIo({ "/": N });
-    const dashboard = new Dashboard({ io });
+    let snapshots = 0;
+    const stats: StatsSource = {
+      snapshot: () => {
+        snapshots++;
+        return snapshot("local");
+      },
+    };
+    const dashboard = new Dashboard({ io, stats, sampleEvery: 3_600_000 });
     try {
+      snapshots = 0;
       const answer = await dashboard.stats("cluster");
       assert.equal(answer.nodes.length, 1);
+      assert.equal(snapshots, 1);
       assert.equal(touched(nsps), 0);
     } finally {
       dashboard.close();

@@ -25,10 +25,10 @@ import type { BayeuxServer } from "../../bayeux/server/server.js";
 import type { Hub } from "../../core/index.js";
 import { isUnderPrefix, normalizePrefix, requestPath } from "../../mount/path.js";
 import type { Server } from "../../socketio/server.js";
+import { nodeStats } from "../node-stats.js";
 import type { StatsSource } from "../stats.js";
 import { Access } from "./access.js";
 import { Assets, isAsset } from "./assets.js";
-import { defaultStats } from "./default-stats.js";
 import { DASHBOARD_ERRORS, DashboardError, DashboardMethodError } from "./errors.js";
 import { HISTORY_SIZE, History, SAMPLE_EVERY } from "./history.js";
 import { readJsonBody, sendError, sendJson } from "./http.js";
@@ -62,10 +62,7 @@ export interface DashboardOptions {
   io?: Server<any, any, any, any> | null;
   /** The Bayeux server whose sessions are listed. */
   bayeux?: BayeuxServer | null;
-  /**
-   * The node's figures. Default: connections from the servers' own counters,
-   * traffic counters 0 (see default-stats.ts).
-   */
+  /** The node's figures. Default: `nodeStats({ io, bayeux, broker })` (src/ops/node-stats.ts). */
   stats?: StatsSource;
   /**
    * A secret every request must carry (`Authorization: Bearer`, or the cookie
@@ -167,8 +164,11 @@ export class Dashboard {
     this.#io = io;
     this.#bayeux = bayeux;
     const hub: Hub | undefined = io?.hub ?? bayeux?.hub;
-    this.#node = hub?.nodeId ?? "local";
-    this.#stats = options.stats ?? defaultStats(io, bayeux, this.#node);
+    // The name node-stats gives this node too: the broker's id, else the engine's or Bayeux's.
+    this.#node = hub?.clustered
+      ? hub.nodeId
+      : (io?.engine?.nodeId ?? bayeux?.nodeId ?? hub?.nodeId ?? "local");
+    this.#stats = options.stats ?? nodeStats({ io, bayeux, broker: hub?.broker });
     this.#access = new Access({ token: options.token, path, allowRemote: options.allowRemote });
     this.#assets = new Assets(path);
     this.#sampleEvery = positive(options.sampleEvery, SAMPLE_EVERY, "sampleEvery");
