@@ -168,7 +168,8 @@ function drawChart(points, every, size) {
   }
   svg.replaceChildren(...parts);
   svg.dataset.points = String(points.length);
-  $("chart-span").textContent = `last ${Math.round((size * every) / 60000)} minutes`;
+  const minutes = Math.max(1, Math.round((size * every) / 60000));
+  $("chart-span").textContent = minutes === 1 ? "last minute" : `last ${minutes} minutes`;
 }
 
 function showTopics(stats) {

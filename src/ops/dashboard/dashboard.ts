@@ -29,6 +29,7 @@ import { nodeStats } from "../node-stats.js";
 import type { StatsSource } from "../stats.js";
 import { Access } from "./access.js";
 import { Assets, isAsset } from "./assets.js";
+import { listAcrossNodes } from "./cluster-list.js";
 import { DASHBOARD_ERRORS, DashboardError, DashboardMethodError } from "./errors.js";
 import { HISTORY_SIZE, History, SAMPLE_EVERY } from "./history.js";
 import { readJsonBody, sendError, sendJson } from "./http.js";
@@ -172,13 +173,12 @@ export class Dashboard {
     this.#access = new Access({ token: options.token, path, allowRemote: options.allowRemote });
     this.#assets = new Assets(path);
     this.#sampleEvery = positive(options.sampleEvery, SAMPLE_EVERY, "sampleEvery");
-    this.#history = new History(
-      this.#stats,
-      positive(options.historySize, HISTORY_SIZE, "historySize"),
-    );
+    const historySize = positive(options.historySize, HISTORY_SIZE, "historySize");
+    const timeout = positive(options.clusterTimeout, CLUSTER_TIMEOUT, "clusterTimeout");
+    // Every option checked: from here on nothing throws, so no timer is left behind.
+    this.#history = new History(this.#stats, historySize);
     this.#history.start(this.#sampleEvery);
     if (hub?.clustered) {
-      const timeout = positive(options.clusterTimeout, CLUSTER_TIMEOUT, "clusterTimeout");
       this.#link = new DashboardLink(hub, this.#localNode(), timeout);
       this.#link.start();
     }
@@ -220,9 +220,11 @@ export class Dashboard {
           refusal instanceof DashboardMethodError ? { Allow: refusal.allow } : {};
         sendError(req, res, refusal, headers);
       } else
-        sendJson(req, res, 500, {
-          error: { code: "ERR_DASHBOARD_INTERNAL", message: "internal error" },
-        });
+        sendError(
+          req,
+          res,
+          new DashboardError("ERR_DASHBOARD_INTERNAL", undefined, { cause: err }),
+        );
     });
     return true;
   }
@@ -349,37 +351,8 @@ export class Dashboard {
       const { answers, missing } = await link.list(kind, query, node);
       return answer(answers[0]?.page ?? emptyPage(), missing);
     }
-    // The whole cluster: every node's total first, then the slices the window covers.
-    const counting = { q: query.q, offset: 0, limit: 0 };
-    const counted = await link.list(kind, counting);
-    const totals = [
-      { node: this.#node, total: this.#listLocal(kind, counting).total },
-      ...counted.answers.map((a) => ({ node: a.node, total: a.page.total })),
-    ].sort((a, b) => (a.node < b.node ? -1 : 1));
-    const end = query.offset + query.limit;
-    let start = 0;
-    let total = 0;
-    const slices: Promise<{ items: unknown[]; missing: string[] }>[] = [];
-    for (const { node: holder, total: count } of totals) {
-      const from = Math.max(query.offset, start);
-      const to = Math.min(end, start + count);
-      if (from < to) {
-        const slice = { q: query.q, offset: from - start, limit: to - from };
-        slices.push(
-          holder === this.#node
-            ? Promise.resolve({ items: this.#listLocal(kind, slice).items, missing: [] })
-            : link
-                .list(kind, slice, holder)
-                .then((got) => ({ items: got.answers[0]?.page.items ?? [], missing: got.missing })),
-        );
-      }
-      start += count;
-      total += count;
-    }
-    const parts = await Promise.all(slices);
-    const missing = new Set(counted.missing);
-    for (const part of parts) for (const m of part.missing) missing.add(m);
-    return answer({ total, items: parts.flatMap((p) => p.items), scanned: 0 }, [...missing].sort());
+    const { page, missing } = await listAcrossNodes(link, this.#localNode(), kind, query);
+    return answer(page, missing);
   }
 
   /**

@@ -2,7 +2,7 @@
  * Errors of the dashboard: refused requests (each answered as a JSON body
  * `{ error: { code, message } }` with its HTTP status, never thrown past the
  * handler) and bad constructor options (thrown). The table is data, one row
- * per code, so docs/dashboard section and tests read the same statuses.
+ * per code, so the docs and the tests read the same statuses.
  */
 import { SwitchboardError } from "../../shared/errors.js";
 
@@ -24,6 +24,7 @@ export const DASHBOARD_ERRORS = {
   ERR_DASHBOARD_UNSUPPORTED: { status: 415, message: "expected application/json" },
   ERR_DASHBOARD_GONE: { status: 404, message: "no node holds that connection" },
   ERR_DASHBOARD_CLOSED: { status: 503, message: "the dashboard is closed" },
+  ERR_DASHBOARD_INTERNAL: { status: 500, message: "internal error" },
 } as const;
 
 export type DashboardErrorCode = keyof typeof DASHBOARD_ERRORS | "ERR_DASHBOARD_OPTIONS";
