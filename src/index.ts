@@ -52,6 +52,8 @@ export * as codec from "./codec/socketio/index.js";
 export { PacketType } from "./codec/socketio/index.js";
 export { Hub, type HubStats, TopicRouter } from "./core/index.js";
 export type { ServerFactory, SwitchboardFactory } from "./factory.js";
+export { configureDebug, routeDebugTo } from "./shared/debug.js";
+export { defaultLogger, type Logger, silentLogger } from "./shared/logger.js";
 export * from "./socketio/index.js";
 
 // `import io from "switchboard"` and, through Node's require(esm), `require("switchboard")` both
