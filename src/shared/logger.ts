@@ -93,19 +93,33 @@ function quote(text: string): string {
   return text === "" || /[\s"=]/.test(text) ? JSON.stringify(text) : text;
 }
 
-function print(level: string, obj: object | string, msg: string | undefined): void {
-  const line = typeof obj === "string" ? obj : `${msg ?? ""}${formatFields(obj)}`.replace(/^ /, "");
-  process.stderr.write(`switchboard: ${level}: ${line}\n`);
+/**
+ * A logger writing warn, error and fatal records as one readable line each
+ * (`switchboard: warn: message key=value`) through `write`; debug and info
+ * are dropped.
+ *
+ * @example
+ * const logger = lineLogger((line) => lines.push(line));
+ */
+export function lineLogger(write: (line: string) => void): Logger {
+  const print =
+    (level: string) =>
+    (obj: object | string, msg?: string): void => {
+      const text = typeof obj === "string" ? obj : `${msg ?? ""}${formatFields(obj)}`.trim();
+      write(`switchboard: ${level}: ${text}`);
+    };
+  return {
+    debug() {},
+    info() {},
+    warn: print("warn"),
+    error: print("error"),
+    fatal: print("fatal"),
+    isLevelEnabled: (level) => level === "warn" || level === "error" || level === "fatal",
+  };
 }
 
 /** Prints warn and error records to stderr, one line each with a "switchboard:" prefix. */
-export const defaultLogger: Logger = {
-  debug() {},
-  info() {},
-  warn: (obj, msg) => print("warn", obj, msg),
-  error: (obj, msg) => print("error", obj, msg),
-  isLevelEnabled: (level) => level === "warn" || level === "error" || level === "fatal",
-};
+export const defaultLogger: Logger = lineLogger((line) => process.stderr.write(`${line}\n`));
 
 /** A logger that drops everything. */
 export const silentLogger: Logger = {

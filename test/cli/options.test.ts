@@ -42,6 +42,8 @@ describe("parseCli", () => {
       path: "/socket.io",
       bayeuxPath: "/bayeux",
       shutdownTimeout: 10_000,
+      logLevel: "info",
+      logFormat: "json",
     });
     assert.equal(DEFAULTS.port, 3000);
   });
@@ -71,6 +73,8 @@ describe("parseCli", () => {
         corsOrigin: ["https://a.example"],
         tls: { certFile: "c.pem", keyFile: "k.pem", names: "--tls-cert/--tls-key" },
         shutdownTimeout: 250,
+        logLevel: "info",
+        logFormat: "json",
       },
     );
     assert.equal(serve(["-p", "8080"]).port, 8080);
@@ -99,6 +103,8 @@ describe("parseCli", () => {
         names: "SWITCHBOARD_TLS_CERT/SWITCHBOARD_TLS_KEY",
       },
       shutdownTimeout: 0,
+      logLevel: "info",
+      logFormat: "json",
     });
     assert.equal(serve([], { PORT: "5000" }).port, 5000);
     assert.equal(serve([], { PORT: "5000", SWITCHBOARD_PORT: "" }).port, 5000);
