@@ -215,6 +215,7 @@ export class Server<
     this.#pendingConnect = this.#makeConnectQueue();
     this.broker = opts.broker;
     this.hub = opts.broker ? Hub.for(opts.broker) : new Hub();
+    this.hub.offerLogger(this.logger);
     const recovery = opts.connectionStateRecovery;
     this._recovery = recovery
       ? {

@@ -157,6 +157,7 @@ export class BayeuxServer
     this.logger = childLogger(options.logger ?? debugLogger("bayeux"), { component: "bayeux" });
     this.wheel = new TimerWheel({ resolution: this.options.timerResolution });
     this.hub = options.broker ? Hub.for(options.broker) : new Hub();
+    this.hub.offerLogger(this.logger);
     // A router shared in-process (given `topics`) stays on this node.
     const logged = options.channelLog !== undefined && topics === undefined;
     this.router = new ChannelRouter(topics ?? this.hub, { logged });
