@@ -14,8 +14,8 @@ import { packageVersion } from "./package-root.js";
 import { startServer } from "./server.js";
 import { handleShutdownSignals } from "./signals.js";
 
-/** The logger once the options are read: failures from then on are log records. */
-let logger: JsonLogger | undefined;
+/** The CLI's own records (`component: "cli"`) once the options are read: failures are records. */
+let log: JsonLogger | undefined;
 
 async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
   const command = parseCli(argv, env);
@@ -28,12 +28,13 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
     return;
   }
   const { options } = command;
-  logger = createJsonLogger({ level: options.logLevel, format: options.logFormat });
+  const logger = createJsonLogger({ level: options.logLevel, format: options.logFormat });
+  log = logger.child({ component: "cli" });
   // SWITCHBOARD_DEBUG's lines become debug records of the same log.
   routeDebugTo(logger);
   const running = await startServer(options, { logger });
   const version = packageVersion();
-  logger.info(
+  log.info(
     {
       url: running.url,
       port: running.port,
@@ -48,7 +49,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
     process,
     () => running.close(),
     (code) => process.exit(code),
-    logger,
+    log,
   );
 }
 
@@ -56,8 +57,8 @@ main(process.argv.slice(2), process.env).catch((err: unknown) => {
   const usage = err instanceof CliUsageError;
   const message = err instanceof Error ? err.message : String(err);
   const hint = "Try 'switchboard --help' for the options.";
-  if (logger !== undefined) {
-    logger.fatal(usage ? { hint } : { err }, message);
+  if (log !== undefined) {
+    log.fatal(usage ? { hint } : { err }, message);
   } else {
     // Before the options are read there is no logger: plain lines, for the person typing.
     process.stderr.write(`switchboard: ${message}\n`);

@@ -113,6 +113,7 @@ describe("the CLI's log", () => {
     const start = records.find((record) => String(record.msg).includes("listening on"));
     assert.ok(start);
     assert.equal(start.level, 30);
+    assert.equal(start.component, "cli");
     assert.equal(start.url, `http://127.0.0.1:${port}/`);
     assert.equal(start.port, port);
     assert.ok(records.some((record) => record.msg === "SIGTERM, shutting down"));
@@ -133,7 +134,11 @@ describe("the CLI's log", () => {
         `INFO  switchboard \\S+ listening on http://127\\.0\\.0\\.1:${port}/ \\(port ${port},`,
       ),
     );
-    assert.ok(r.lines.some((line) => /INFO {2}SIGTERM, shutting down signal=SIGTERM/.test(line)));
+    assert.ok(
+      r.lines.some((line) =>
+        /INFO {2}SIGTERM, shutting down component=cli signal=SIGTERM$/.test(line),
+      ),
+    );
   });
 
   it("writes nothing below warn with --log-level warn", { timeout: 30_000 }, async () => {
