@@ -121,6 +121,12 @@ interface ResolvedRecovery {
   replayCache: ConnectionStateRecoveryOptions["replayCache"];
 }
 
+/** The port an HTTP server listens on (the bound one, with port 0). */
+function portOf(server: HttpServer): number | undefined {
+  const address = server.address();
+  return typeof address === "object" && address !== null ? address.port : undefined;
+}
+
 /** Pooled randomness: ids cost a slice, not a syscall. */
 let pool = Buffer.alloc(0);
 let poolOffset = 0;
@@ -331,6 +337,7 @@ export class Server<
         throw new InvalidOptionError("srv", "an HTTP server or a port (a number or digits)", srv);
       }
       server = createServer();
+      server.once("listening", () => this.logger.info({ port: portOf(server) }, "listening"));
       server.listen(port);
     }
     if (opts.path) this.path(opts.path);

@@ -74,7 +74,7 @@ async function started(r: Run): Promise<number> {
       if (line !== undefined) port = Number(/\(port (\d+),/.exec(line)?.[1]);
       return port > 0;
     },
-    20_000,
+    45_000,
     "the start line",
   );
   return port;
@@ -93,7 +93,7 @@ async function handshake(port: number): Promise<void> {
 
 describe("the CLI's log", () => {
   it("is JSON lines by default, the start record carrying the URL", {
-    timeout: 30_000,
+    timeout: 60_000,
   }, async () => {
     const r = run(["--port", "0"]);
     const port = await started(r);
@@ -120,7 +120,7 @@ describe("the CLI's log", () => {
     assert.ok(records.some((record) => record.msg === "shutdown complete"));
   });
 
-  it("is readable lines with --log-format pretty", { timeout: 30_000 }, async () => {
+  it("is readable lines with --log-format pretty", { timeout: 60_000 }, async () => {
     const r = run(["--port", "0", "--log-format", "pretty"]);
     const port = await started(r);
     await stop(r);
@@ -141,12 +141,12 @@ describe("the CLI's log", () => {
     );
   });
 
-  it("writes nothing below warn with --log-level warn", { timeout: 30_000 }, async () => {
+  it("writes nothing below warn with --log-level warn", { timeout: 60_000 }, async () => {
     // No start line at this level: the port is chosen here, the server found through /health.
     const port = await freePort();
     const r = run(["--port", String(port), "--log-level", "warn", "--drain-delay", "60000"], {});
     const base = `http://127.0.0.1:${port}`;
-    await untilAsync(async () => (await fetch(`${base}/health`)).ok, 20_000, "/health");
+    await untilAsync(async () => (await fetch(`${base}/health`)).ok, 45_000, "/health");
     await handshake(port);
     r.child.kill("SIGTERM");
     // Draining (an info record, not written): /ready answers 503 while it waits.
@@ -160,7 +160,7 @@ describe("the CLI's log", () => {
     );
   });
 
-  it("SWITCHBOARD_DEBUG=engine adds the engine's debug records", { timeout: 30_000 }, async () => {
+  it("SWITCHBOARD_DEBUG=engine adds the engine's debug records", { timeout: 60_000 }, async () => {
     const r = run(["--port", "0"], { SWITCHBOARD_DEBUG: "engine" });
     const port = await started(r);
     await handshake(port);
