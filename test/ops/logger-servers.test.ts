@@ -13,6 +13,7 @@ import type { AddressInfo } from "node:net";
 import { after, describe, it } from "node:test";
 import { type Socket as ClientSocket, io as ioc } from "socket.io-client";
 import { BayeuxServer } from "../../src/bayeux/index.js";
+import { Server as EngineServer } from "../../src/engine/index.js";
 import { Server } from "../../src/index.js";
 import { createSocketIoRouter } from "../../src/mount/socketio.js";
 import { createJsonLogger } from "../../src/ops/json-logger.js";
@@ -170,6 +171,44 @@ describe("logger option, Socket.IO server", () => {
   it("refuses a logger that is not one", () => {
     assert.throws(() => new Server({ logger: {} as Logger }), /option "logger" must be a logger/);
     assert.throws(() => new BayeuxServer({ logger: "x" as unknown as Logger }), RangeError);
+  });
+});
+
+describe("logger option, engine", () => {
+  it("warns of a dropped slow consumer once per 10 s, with its fields", {
+    timeout: 10_000,
+  }, async () => {
+    const { records, logger } = recordingLogger();
+    const engine = new EngineServer({ logger, maxBufferedBytes: 1000, transports: ["polling"] });
+    const closed: string[] = [];
+    engine.on("connection", (socket) => {
+      socket.on("close", (reason: string) => closed.push(reason));
+    });
+    const http = createServer();
+    engine.attach(http);
+    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+    const base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    try {
+      for (let i = 0; i < 2; i++) {
+        const res = await fetch(`${base}/engine.io/?EIO=4&transport=polling`);
+        assert.equal(res.status, 200);
+        const { sid } = JSON.parse((await res.text()).slice(1)) as { sid: string };
+        // No poll is held after the handshake: 2000 bytes wait, past the 1000 allowed.
+        engine.clients[sid].send("x".repeat(2000));
+      }
+      await until(() => closed.length === 2, 5000, "both sessions closed");
+      const warnings = records.filter((r) => r.level === "warn");
+      assert.equal(warnings.length, 1, JSON.stringify(warnings));
+      assert.equal(warnings[0].msg, "slow consumer dropped: outgoing buffer full");
+      assert.equal(warnings[0].bindings.component, "engine");
+      assert.equal(warnings[0].obj.transport, "polling");
+      assert.equal(warnings[0].obj.maxBufferedBytes, 1000);
+      assert.equal(warnings[0].obj.suppressed, 0);
+      assert.equal(typeof warnings[0].obj.sid, "string");
+    } finally {
+      engine.close();
+      http.close();
+    }
   });
 });
 

@@ -150,7 +150,40 @@ describe("createJsonLogger", () => {
   });
 });
 
+/** pino's logger type, as far as a server uses it (its LogFn overloads, child, isLevelEnabled). */
+interface PinoLogFn {
+  <T extends object>(obj: T, msg?: string, ...args: unknown[]): void;
+  (obj: unknown, msg?: string, ...args: unknown[]): void;
+  (msg: string, ...args: unknown[]): void;
+}
+interface PinoShaped {
+  level: string;
+  trace: PinoLogFn;
+  debug: PinoLogFn;
+  info: PinoLogFn;
+  warn: PinoLogFn;
+  error: PinoLogFn;
+  fatal: PinoLogFn;
+  silent: PinoLogFn;
+  child(bindings: Record<string, unknown>, options?: { level?: string }): PinoShaped;
+  isLevelEnabled(level: string): boolean;
+}
+
 describe("the logger seam", () => {
+  it("takes pino's type, console and a printf-style logger (compile-time)", () => {
+    const fromPino = (pino: PinoShaped): Logger => pino;
+    const fromConsole: Logger = console;
+    const printf: Logger = {
+      debug(_message: string, ..._args: unknown[]) {},
+      info(_message: string, ..._args: unknown[]) {},
+      warn(_message: string, ..._args: unknown[]) {},
+      error(_message: string, ..._args: unknown[]) {},
+    };
+    assert.equal(typeof fromPino, "function");
+    assert.equal(typeof fromConsole.warn, "function");
+    assert.equal(typeof printf.debug, "function");
+  });
+
   it("childLogger uses child() when there is one, else the logger itself", () => {
     const { logger, records } = recordingLogger();
     childLogger(logger, { component: "bayeux" }).info({ clientId: "c" }, "hello");
