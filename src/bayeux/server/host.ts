@@ -4,7 +4,6 @@
  * it an interface lets the processor be tested and read without the
  * server's public API around it.
  */
-
 import type { IncomingMessage } from "node:http";
 import type { BayeuxMessage } from "../../codec/bayeux/index.js";
 import type { Logger } from "../../shared/logger.js";
