@@ -18,6 +18,7 @@ import type {
 } from "../codec/engineio/index.js";
 import { createDebug } from "../shared/debug.js";
 import { hasListeners, useCompactListenerTable } from "../shared/listener-table.js";
+import { debugEnabled, type Logger } from "../shared/logger.js";
 import { TimerEntry, type TimerLists, type TimerTarget } from "../shared/timer-wheel.js";
 import type { Transport, TransportOwner } from "../transport/transport.js";
 import { WebSocketTransport } from "../transport/websocket.js";
@@ -35,9 +36,11 @@ const debug = createDebug("engine:socket");
 export interface SocketHost extends EventEmitter {
   readonly opts: ResolvedOptions;
   readonly wheel: TimerLists;
+  /** Where the session logs (its upgrades). */
+  readonly logger: Logger;
   upgrades(transport: TransportName): TransportName[];
   /** Called once, before the socket emits `close`. */
-  onSocketClose(socket: Socket, reason: CloseReason): void;
+  onSocketClose(socket: Socket, reason: CloseReason, description?: unknown): void;
 }
 
 // Heartbeat states: what the heartbeat timer entry means when it fires.
@@ -572,6 +575,8 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
   onTimer(entry: TimerEntry): void {
     if (entry.kind === TIMER_UPGRADE) {
       debug("client %s did not complete the upgrade in time", this.id);
+      const log = this.server.logger;
+      if (debugEnabled(log)) log.debug({ sid: this.id }, "upgrade timed out");
       this.#abortUpgrade();
       return;
     }
@@ -626,6 +631,8 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
       previous.close();
       this.transport = transport;
       this.upgraded = true;
+      const log = this.server.logger;
+      if (debugEnabled(log)) log.debug({ sid: this.id, transport: transport.name }, "upgraded");
       this.emit("upgrade", transport);
       this.#bits &= ~BIT_CLOSE_ON_UPGRADE;
       this.flush();
@@ -722,7 +729,7 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
     const transport = this.transport;
     transport.owner = null;
     transport.close();
-    this.server.onSocketClose(this, reason);
+    this.server.onSocketClose(this, reason, description);
     this.emit("close", reason, description);
     // Kept until now so `close` listeners can still inspect unsent packets.
     this.#writeBuffer = EMPTY_BUFFER;

@@ -19,7 +19,7 @@ import { call } from "./dashboard-node.js";
 const quiet = { log: () => {} };
 const base = (running: RunningServer) => `http://127.0.0.1:${running.port}`;
 
-/** The first two lines `switchboard` prints with `args`, then stops it. */
+/** The first two log records `switchboard` prints with `args`, then stops it. */
 async function startLines(args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
   const child = spawn(
     process.execPath,
@@ -104,8 +104,10 @@ describe("dashboard in the standalone server", () => {
   it("says at start who may see the dashboard", { timeout: 60_000 }, async () => {
     const open = await startLines([]);
     assert.match(open, /dashboard at http:\/\/127\.0\.0\.1:\d+\/dashboard \(loopback peers only/);
+    assert.match(open, /"access":"loopback"/);
     const guarded = await startLines([], { SWITCHBOARD_DASHBOARD_TOKEN: "env-token-123" });
     assert.match(guarded, /dashboard at http:\/\/127\.0\.0\.1:\d+\/dashboard \(token required/);
+    assert.match(guarded, /"access":"token"/);
     assert.ok(!guarded.includes("env-token-123"), "the token is never printed");
   });
 });
