@@ -315,7 +315,8 @@ function showStats(answer) {
     messagesIn: sumPer(stats.messagesIn),
     deliveries: sumPer(stats.deliveries),
   };
-  const longest = Math.max(1, ...reports.map((r) => r.history.length));
+  // n samples make n - 1 rates; the chart spans at least a minute.
+  const longest = Math.max(1, ...reports.map((r) => r.history.length - 1));
   drawChart(points, answer.sampleEvery, Math.max(12, longest));
   showTopics(stats);
   showSlowAndErrors(stats);
