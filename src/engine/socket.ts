@@ -20,13 +20,14 @@ import { createDebug } from "../shared/debug.js";
 import { hasListeners, useCompactListenerTable } from "../shared/listener-table.js";
 import { TimerEntry, type TimerLists, type TimerTarget } from "../shared/timer-wheel.js";
 import type { Transport, TransportOwner } from "../transport/transport.js";
-import { WebSocketTransport } from "../transport/websocket.js";
+import { OUTGOING_BUFFER_FULL, WebSocketTransport } from "../transport/websocket.js";
 import type { WebSocket } from "../transport/ws-types.js";
 import { OVERFLOW, WRITTEN } from "../transport/ws-writer.js";
 import type { HandshakeRequest } from "./handshake-request.js";
 import { retainRequest } from "./handshake-request.js";
 import type { ResolvedOptions } from "./options.js";
 import { type MessageData, PreparedMessage, toRawData } from "./prepared-message.js";
+import type { EngineStats } from "./stats.js";
 import type { CloseReason, ReadyState, SendOptions, TransportName } from "./types.js";
 
 const debug = createDebug("engine:socket");
@@ -36,6 +37,8 @@ export interface SocketHost extends EventEmitter {
   readonly opts: ResolvedOptions;
   readonly wheel: TimerLists;
   upgrades(transport: TransportName): TransportName[];
+  /** The host's counters (upgrades, slow consumers), when it keeps them. */
+  readonly stats?: EngineStats;
   /** Called once, before the socket emits `close`. */
   onSocketClose(socket: Socket, reason: CloseReason): void;
 }
@@ -539,6 +542,13 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
       this.#abortUpgrade();
       return;
     }
+    if (message === OUTGOING_BUFFER_FULL) {
+      const stats = this.server.stats;
+      if (stats !== undefined) {
+        stats.overflows++;
+        stats.slow.add(this.id);
+      }
+    }
     this.#onClose(parseError ? "parse error" : "transport error", message);
   }
 
@@ -626,6 +636,12 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
       previous.close();
       this.transport = transport;
       this.upgraded = true;
+      const stats = this.server.stats;
+      if (stats !== undefined) {
+        stats.upgrades++;
+        stats.closed(previous.name);
+        stats.opened(transport.name);
+      }
       this.emit("upgrade", transport);
       this.#bits &= ~BIT_CLOSE_ON_UPGRADE;
       this.flush();

@@ -185,6 +185,7 @@ export class Client {
       if (found) this.#doConnect(name, auth);
       else {
         debug("client %s: invalid namespace %s", this.id, name);
+        this.server.stats.errors.add("ERR_SIO_INVALID_NAMESPACE", `invalid namespace ${name}`);
         this._packet({
           type: PacketType.CONNECT_ERROR,
           nsp: name,
@@ -206,6 +207,7 @@ export class Client {
 
   /** An Engine.IO message arrived. */
   _ondata(data: string | Buffer): void {
+    this.server.stats.bytesIn += typeof data === "string" ? Buffer.byteLength(data) : data.length;
     let packet: Packet | null | undefined;
     try {
       packet = this.#decoder.add(data) as Packet | null | undefined;
@@ -218,6 +220,7 @@ export class Client {
 
   /** A complete Socket.IO packet arrived. */
   _ondecoded(packet: Packet): void {
+    this.server.stats.messagesIn++;
     let name = packet.nsp;
     let auth: Record<string, unknown> | undefined;
     if (this.conn.protocol === 3) {
@@ -300,16 +303,28 @@ export class Client {
   /** Writes already encoded messages (one packet's text and attachments). */
   writeToEngine(messages: readonly (string | Buffer)[], opts: WriteOptions): void {
     const conn = this.conn;
-    if (opts.volatile && !writable(conn)) return;
+    const stats = this.server.stats;
+    if (opts.volatile && !writable(conn)) {
+      stats.volatileDrops++;
+      return;
+    }
     const sendOpts = opts.compress === false ? NO_COMPRESS : COMPRESS;
-    for (let i = 0; i < messages.length; i++) conn.write(messages[i], sendOpts);
+    stats.messagesOut++;
+    for (let i = 0; i < messages.length; i++) {
+      const message = messages[i];
+      stats.bytesOut += typeof message === "string" ? Buffer.byteLength(message) : message.length;
+      conn.write(message, sendOpts);
+    }
   }
 
   /** Writes messages prepared once for a whole broadcast. */
   writePrepared(messages: readonly PreparedMessage[], opts: WriteOptions): void {
     const conn = this.conn;
     if (conn.readyState !== "open") return;
-    if (opts.volatile && !writable(conn)) return;
+    if (opts.volatile && !writable(conn)) {
+      this.server.stats.volatileDrops++;
+      return;
+    }
     if (conn._sendPrepared !== undefined) {
       const compress = opts.compress !== false;
       for (let i = 0; i < messages.length; i++) conn._sendPrepared(messages[i], compress);

@@ -178,6 +178,7 @@ export class Namespace<
     try {
       const session = await this.adapter.restoreSession(pid, offset);
       if (session) {
+        this.server.stats.recovered++;
         // The replay and the CONNECT reply leave together (uncorked in #admit).
         client.conn.cork?.();
         return new Socket(this, client, auth, session);
@@ -185,6 +186,7 @@ export class Namespace<
     } catch (err) {
       debug("restoreSession failed: %s", err);
     }
+    this.server.stats.recoveryFailed++;
     return new Socket(this, client, auth);
   }
 
@@ -230,6 +232,7 @@ export class Namespace<
     }
     if (err) {
       debug("middleware refused %s on %s: %s", socket.id, this.name, err.message);
+      this.server.stats.errors.add("ERR_SIO_MIDDLEWARE", `${this.name}: ${err.message}`);
       socket._cleanup();
       socket._error(
         client.conn.protocol === 3
@@ -246,6 +249,7 @@ export class Namespace<
     fn: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
   ): void {
     this.sockets.set(socket.id, socket);
+    this.server.stats.connects++;
     this.adapter._onSocketAdded?.(socket.id);
     socket._onconnect();
     fn(socket);

@@ -46,6 +46,7 @@ import {
   SessionAwareAdapter,
 } from "./session-adapter.js";
 import type { Socket } from "./socket.js";
+import { SocketIoStats } from "./stats.js";
 import type {
   AllButLast,
   DefaultEventsMap,
@@ -157,6 +158,8 @@ export class Server<
    * same broker), or a local-only hub of this server.
    */
   readonly hub: Hub;
+  /** Counters read by the node stats and metrics (see `SocketIoStats`). */
+  readonly stats = new SocketIoStats();
   readonly _opts: ServerOptions;
   /** Static and created namespaces, by name. */
   // biome-ignore lint/suspicious/noExplicitAny: namespaces of any maps.

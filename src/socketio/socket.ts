@@ -273,6 +273,7 @@ export class Socket<
     }
     const timer = setTimeout(() => {
       acks.delete(id);
+      this.nsp.server.stats.ackTimeouts++;
       ack.call(this, new Error("operation has timed out"));
     }, timeout);
     acks.set(id, (...args: unknown[]) => {
@@ -386,6 +387,7 @@ export class Socket<
   }
 
   #onevent(packet: Packet): void {
+    this.nsp.server.stats.eventsIn++;
     const args = packet.data as unknown[];
     if (packet.id !== undefined) args.push(this.#makeAck(packet.id));
     const extras = this.#extras;
@@ -410,6 +412,7 @@ export class Socket<
     return (...args: unknown[]) => {
       if (sent) return;
       sent = true;
+      this.nsp.server.stats.acksSent++;
       this.packet({ type: PacketType.ACK, nsp: this.nsp.name, id, data: args });
     };
   }
@@ -421,6 +424,7 @@ export class Socket<
       return;
     }
     this.#acks?.delete(packet.id as number);
+    this.nsp.server.stats.acksReceived++;
     ack.apply(this, packet.data as unknown[]);
   }
 

@@ -32,6 +32,9 @@ type TaggedWebSocket = WebSocket & { [kTransport]?: WebSocketTransport };
 
 const WS_OPEN = 1;
 
+/** The error a connection closed as a slow consumer reports. */
+export const OUTGOING_BUFFER_FULL = "outgoing buffer full";
+
 function onMessage(this: TaggedWebSocket, data: Buffer, isBinary: boolean): void {
   this[kTransport]?.onFrame(data, isBinary);
 }
@@ -169,7 +172,7 @@ export class WebSocketTransport extends Transport {
     // terminate(), not close(): a close frame would wait behind the very
     // bytes the peer is not reading (up to ws's 30 s close timeout).
     this.socket.terminate();
-    this.emitError("outgoing buffer full");
+    this.emitError(OUTGOING_BUFFER_FULL);
   }
 
   #sentCallback(): (err?: Error | null) => void {

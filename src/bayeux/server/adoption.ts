@@ -28,6 +28,7 @@ import type { Delivery } from "./delivery.js";
 import type { ResolvedOptions } from "./options.js";
 import type { AckState, BayeuxSession, KeptDelivery } from "./session.js";
 import type { SessionRecords } from "./session-records.js";
+import type { BayeuxStats } from "./stats.js";
 
 const debug = createDebug("bayeux:server");
 
@@ -47,6 +48,7 @@ export interface AdoptionHost {
   readonly closed: boolean;
   readonly sessionCount: number;
   readonly nodeId: string;
+  readonly stats: BayeuxStats;
   getSession(clientId: string): BayeuxSession | undefined;
   emit(event: "adopt", clientId: string, from: string): boolean;
 }
@@ -174,6 +176,7 @@ export class Adoption {
           kept.length,
           missed.length,
         );
+        host.stats.adopted++;
         host.emit("adopt", id, record.owner);
         return session;
       };
@@ -195,6 +198,7 @@ export class Adoption {
       return adopted;
     } catch (err) {
       debug("cannot adopt session %s: %s", id, err);
+      host.stats.adoptFailed++;
       return undefined;
     }
   }

@@ -11,6 +11,7 @@ import type { Delivery } from "./delivery.js";
 import type { BayeuxExtension, HookGuard } from "./extensions.js";
 import type { ConnectionType, ResolvedOptions } from "./options.js";
 import type { BayeuxSession, SessionSocket } from "./session.js";
+import type { BayeuxStats } from "./stats.js";
 
 /** Why a session ended. */
 export type DisconnectReason =
@@ -60,6 +61,7 @@ export type ServiceHandler = (
 
 export interface ProcessorHost {
   readonly options: ResolvedOptions;
+  readonly stats: BayeuxStats;
   readonly router: ChannelRouter;
   readonly extensions: readonly BayeuxExtension[];
   /** Deadline for asynchronous extension hooks. */

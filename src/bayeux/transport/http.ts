@@ -126,6 +126,7 @@ export class BayeuxHttpHandler {
     raw: string | null,
   ): Promise<void> {
     const server = this.#server;
+    server.stats.bytesIn += Buffer.byteLength(raw ?? text);
     let batch: unknown[];
     try {
       batch = decodeBatch(text, server.options);
@@ -223,6 +224,7 @@ export class BayeuxHttpHandler {
         if (released.reply) replies = [...replies, released.reply];
         if (released.deliveries.length > 0) deliveries = deliveries.concat(released.deliveries);
       }
+      server.stats.messagesOut += replies.length + deliveries.length;
       this.#send(res, 200, encodeBatch(deliveryJson(deliveries), replies), jsonp);
     } catch (err) {
       debug("processing failed: %O", err);
@@ -248,7 +250,9 @@ export class BayeuxHttpHandler {
       res.setHeader("Content-Type", "text/javascript; charset=utf-8");
       res.setHeader("X-Content-Type-Options", "nosniff");
     }
-    res.setHeader("Content-Length", Buffer.byteLength(body));
+    const length = Buffer.byteLength(body);
+    this.#server.stats.bytesOut += length;
+    res.setHeader("Content-Length", length);
     res.end(body);
   }
 }
