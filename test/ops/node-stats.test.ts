@@ -71,14 +71,11 @@ describe("nodeStats", () => {
     assert.equal(s.namespaces, 2);
     assert.equal(s.rooms, 2);
     assert.equal(s.channels, 2);
-    assert.deepEqual(
-      s.topTopics.map((t) => [t.protocol, t.name, t.members]).slice(0, 3),
-      [
-        ["socketio", "/ lobby", 3],
-        ["bayeux", "/news", 2],
-        ["socketio", "/ quiet", 1],
-      ],
-    );
+    assert.deepEqual(s.topTopics.map((t) => [t.protocol, t.name, t.members]).slice(0, 3), [
+      ["socketio", "/ lobby", 3],
+      ["bayeux", "/news", 2],
+      ["socketio", "/ quiet", 1],
+    ]);
     assert.equal(s.cluster, null);
     assert.equal(s.node, node.io.engine.nodeId);
     assert.ok(s.uptime >= 0 && s.uptime < 60);
