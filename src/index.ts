@@ -74,6 +74,8 @@ export type {
   StatsSource,
   TopicFigure,
 } from "./ops/stats.js";
+export { configureDebug, routeDebugTo } from "./shared/debug.js";
+export { defaultLogger, type Logger, silentLogger } from "./shared/logger.js";
 export * from "./socketio/index.js";
 
 // `import io from "switchboard"` and, through Node's require(esm), `require("switchboard")` both

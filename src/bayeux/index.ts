@@ -20,6 +20,7 @@ import { BayeuxHttpHandler } from "./transport/http.js";
 import { BayeuxWebSocketHandler } from "./transport/ws.js";
 
 export { BayeuxEncodeError } from "../codec/bayeux/index.js";
+export type { Logger } from "../shared/logger.js";
 export { ChannelRouter } from "./server/channels.js";
 export { type ChannelSubscriber, Delivery } from "./server/delivery.js";
 export { BayeuxChannelError, BayeuxClosedError } from "./server/errors.js";

@@ -47,7 +47,7 @@ export function createBundleHandler(file: string, log: (line: string) => void): 
   const warn = (): void => {
     if (warned) return;
     warned = true;
-    log(`switchboard: ${missingBundleMessage(file)}`);
+    log(missingBundleMessage(file));
   };
   const handler = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (req.method !== "GET" && req.method !== "HEAD") {

@@ -6,6 +6,7 @@
 import type { Broker } from "../cluster/broker.js";
 import type { MessageLog } from "../cluster/message-log.js";
 import type { SessionStore } from "../cluster/session-store.js";
+import type { Logger } from "../shared/logger.js";
 import { CliStartError } from "./errors.js";
 import { CLUSTER_READY_TIMEOUT, type ClusterOptions } from "./options.js";
 
@@ -20,6 +21,7 @@ interface RedisBrokerModule {
     nodeId?: string;
     prefix?: string;
     cluster?: boolean;
+    logger?: Logger;
   }) => ReadyBroker;
 }
 
@@ -58,7 +60,7 @@ export function redactRedisUrl(url: string): string {
  * const broker = await joinCluster({ redisUrl: "redis://127.0.0.1:6379", nodeId: "a" });
  * // new Server({ broker }), new BayeuxServer({ broker }) … then: await broker.close();
  */
-export async function joinCluster(cluster: ClusterOptions): Promise<ReadyBroker> {
+export async function joinCluster(cluster: ClusterOptions, logger?: Logger): Promise<ReadyBroker> {
   const shown = redactRedisUrl(cluster.redisUrl);
   let module: RedisBrokerModule;
   try {
@@ -71,9 +73,14 @@ export async function joinCluster(cluster: ClusterOptions): Promise<ReadyBroker>
       { cause: err },
     );
   }
-  const options: { url: string; nodeId?: string; prefix?: string; cluster?: boolean } = {
-    url: cluster.redisUrl,
-  };
+  const options: {
+    url: string;
+    nodeId?: string;
+    prefix?: string;
+    cluster?: boolean;
+    logger?: Logger;
+  } = { url: cluster.redisUrl };
+  if (logger !== undefined) options.logger = logger;
   if (cluster.redisCluster) options.cluster = true;
   if (cluster.nodeId !== undefined) options.nodeId = cluster.nodeId;
   if (cluster.prefix !== undefined) options.prefix = cluster.prefix;

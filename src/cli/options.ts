@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import type { BridgeRoute } from "../bridge/index.js";
 import { parseAdvertise } from "../cluster/forward.js";
 import { isUnderPrefix, normalizePrefix, prefixesOverlap } from "../mount/path.js";
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "../ops/json-logger.js";
 import { checkRoutes, parseBridgeSpec } from "./bridge-spec.js";
 import { CliUsageError } from "./errors.js";
 
@@ -50,6 +51,13 @@ export interface ServeOptions {
   recovery?: RecoveryOptions;
   /** Serve Prometheus metrics at `/metrics`; absent means on, false with `--no-metrics`. */
   metrics?: boolean;
+  /**
+   * Lowest level logged (`--log-level`): default `info`, or `debug` when
+   * `SWITCHBOARD_DEBUG` (or `DEBUG=switchboard:…`) asks for debug lines.
+   */
+  logLevel?: LogLevel;
+  /** `json` lines (default) or `pretty` lines for people (`--log-format`). */
+  logFormat?: LogFormat;
 }
 
 /** `--recovery`, `--recovery-window`. */
@@ -169,8 +177,17 @@ Options:
       --recovery-window <ms>   how long a disconnected client may come back and get
                                what it missed (default 120000; env
                                SWITCHBOARD_RECOVERY_WINDOW)
+      --log-format <format>    json (default: one JSON object per line, pino's
+                               shape) or pretty (readable lines, coloured on a
+                               terminal); env SWITCHBOARD_LOG_FORMAT
+      --log-level <level>      trace, debug, info, warn, error, fatal or silent
+                               (default info, debug when SWITCHBOARD_DEBUG is set;
+                               env SWITCHBOARD_LOG_LEVEL)
   -h, --help                   print this help and exit
   -v, --version                print the version and exit
+
+Log records go to standard output. SWITCHBOARD_DEBUG=1 (or a list of areas,
+e.g. engine,socketio) adds the areas' debug lines as debug records.
 
 SIGTERM or SIGINT shuts down gracefully (clients see "server shutting down");
 a second signal exits at once. Exit codes: 0 done, 1 could not start, 2 bad usage.
@@ -323,6 +340,13 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliCommand {
 
   const options: ServeOptions = { port, host, path, bayeuxPath, shutdownTimeout };
   if (!metricsOn(values["no-metrics"] === true, env.SWITCHBOARD_METRICS)) options.metrics = false;
+  options.logLevel = parseLogLevel(
+    pick("--log-level", values["log-level"], "SWITCHBOARD_LOG_LEVEL"),
+    env,
+  );
+  options.logFormat = parseLogFormat(
+    pick("--log-format", values["log-format"], "SWITCHBOARD_LOG_FORMAT"),
+  );
   if (drainSetting) options.drainDelay = parseMillis(drainSetting);
   if (recovery) options.recovery = recovery;
   if (bridgeRoutes.length > 0) options.bridgeRoutes = bridgeRoutes;
@@ -374,6 +398,8 @@ function parseFlags(argv: string[]) {
       "no-recovery": { type: "boolean" },
       "recovery-window": { type: "string" },
       "no-metrics": { type: "boolean" },
+      "log-level": { type: "string" },
+      "log-format": { type: "string" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "v" },
     },
@@ -432,6 +458,37 @@ function metricsOn(noFlag: boolean, variable: string | undefined): boolean {
     );
   }
   return !noFlag && variable !== "0";
+}
+
+/** Whether the environment asks for Switchboard's debug lines (as src/shared/debug.ts reads it). */
+function debugAsked(env: NodeJS.ProcessEnv): boolean {
+  const sb = env.SWITCHBOARD_DEBUG;
+  if (sb && sb !== "0" && sb !== "false") return true;
+  return (env.DEBUG ?? "")
+    .split(/[\s,]+/)
+    .some((item) => item !== "" && !item.startsWith("-") && /^(switchboard|\*)/.test(item));
+}
+
+function parseLogLevel(setting: Setting | undefined, env: NodeJS.ProcessEnv): LogLevel {
+  if (setting === undefined) return debugAsked(env) ? "debug" : "info";
+  const level = setting.value.trim().toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new CliUsageError(
+      `invalid ${setting.name} ${JSON.stringify(setting.value)}: expected one of ${LOG_LEVELS.join(", ")}`,
+    );
+  }
+  return level as LogLevel;
+}
+
+function parseLogFormat(setting: Setting | undefined): LogFormat {
+  if (setting === undefined) return "json";
+  const format = setting.value.trim().toLowerCase();
+  if (!(LOG_FORMATS as readonly string[]).includes(format)) {
+    throw new CliUsageError(
+      `invalid ${setting.name} ${JSON.stringify(setting.value)}: expected json or pretty`,
+    );
+  }
+  return format as LogFormat;
 }
 
 function parseMillis({ value, name }: Setting): number {

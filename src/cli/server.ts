@@ -22,7 +22,7 @@ import { requestPath } from "../mount/path.js";
 import { createSocketIoRouter, type MountOptions } from "../mount/socketio.js";
 import { Health } from "../ops/health.js";
 import { Metrics } from "../ops/metrics/metrics.js";
-import { createDebug } from "../shared/debug.js";
+import { childLogger, type Logger, lineLogger } from "../shared/logger.js";
 import { BAYEUX_CLIENT_URL, createBundleHandler, defaultBundleFile } from "./bayeux-bundle.js";
 import { parseBridgeConfig } from "./bridge-spec.js";
 import { type ClusterSessions, joinCluster, openClusterSessions } from "./cluster.js";
@@ -33,7 +33,6 @@ import type { ServeOptions } from "./options.js";
 import { packageRoot, packageVersion } from "./package-root.js";
 import { createStaticHandler } from "./static.js";
 
-const debug = createDebug("cli");
 /** Least ms the Bayeux channel log keeps a publish: past two default session lifetimes (90 s). */
 const CHANNEL_LOG_MIN_AGE = 120_000;
 /** Most publishes the Bayeux channel log keeps (about 100 s at 1000 publishes a second). */
@@ -73,7 +72,12 @@ export interface StartEnvironment {
   demoDir?: string;
   /** The Bayeux browser bundle. Default: `dist/bayeux-client.browser.js` of the package. */
   bayeuxBundle?: string;
-  /** Where warnings go (one line each). Default: standard error. */
+  /**
+   * Where the servers, the broker and the start-up log (a pino-compatible
+   * logger; the CLI's JSON logger). Default: warnings as lines to `log`.
+   */
+  logger?: Logger;
+  /** Where warnings go (one line each) when no `logger` is given. Default: standard error. */
   log?: (line: string) => void;
 }
 
@@ -94,12 +98,16 @@ export async function startServer(
   environment: StartEnvironment | string = {},
 ): Promise<RunningServer> {
   const env = typeof environment === "string" ? { demoDir: environment } : environment;
-  const log = env.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const logger =
+    env.logger ?? lineLogger(env.log ?? ((line: string) => process.stderr.write(`${line}\n`)));
+  const cliLog = childLogger(logger, { component: "cli" });
   const serveDemo = createStaticHandler(env.demoDir ?? join(packageRoot(), "demo"));
   const serveBundle =
     options.bayeuxPath === false
       ? undefined
-      : createBundleHandler(env.bayeuxBundle ?? defaultBundleFile(), log);
+      : createBundleHandler(env.bayeuxBundle ?? defaultBundleFile(), (line) =>
+          cliLog.warn({}, line),
+        );
   const config = JSON.stringify({
     path: options.path,
     bayeuxPath: options.bayeuxPath === false ? null : options.bayeuxPath,
@@ -145,7 +153,9 @@ export async function startServer(
     ...(options.bridgeConfig ? await readBridgeConfig(options.bridgeConfig) : []),
   ];
   // Joined before listening: a node that cannot reach the cluster serves nobody.
-  const broker = options.cluster ? await joinCluster(options.cluster) : null;
+  const broker = options.cluster
+    ? await joinCluster(options.cluster, childLogger(logger, { component: "broker" }))
+    : null;
   let sessions: ClusterSessions | null = null;
   const recovery = options.recovery;
   if (options.cluster && (options.cluster.forwardSessions || recovery)) {
@@ -174,7 +184,7 @@ export async function startServer(
     await sessions?.close();
   };
 
-  const ioOptions: MountOptions = { path: options.path };
+  const ioOptions: MountOptions = { path: options.path, logger };
   if (broker) ioOptions.broker = broker;
   if (sessions && options.cluster?.forwardSessions) {
     // No sticky sessions: sids in Redis, foreign ones forwarded to their owner.
@@ -265,7 +275,7 @@ export async function startServer(
     bayeux.records.advertise = io.engine.advertise;
   }
   // After start, a failing connection must not take the process down.
-  server.on("error", (err) => debug("server error %s", err.message));
+  server.on("error", (err) => cliLog.error({ err }, "HTTP server error"));
   server.on("clientError", (_err, socket) => {
     if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
     else socket.destroy();
@@ -284,8 +294,10 @@ export async function startServer(
   const close = (): Promise<void> => {
     closing ??= (async () => {
       health.drain();
-      if (options.drainDelay)
+      if (options.drainDelay) {
+        cliLog.info({ drainDelay: options.drainDelay }, "draining: /ready answers 503");
         await new Promise((resolve) => setTimeout(resolve, options.drainDelay));
+      }
       shuttingDown = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Keep-alive connections with no request in flight would hold close() open.
@@ -300,7 +312,10 @@ export async function startServer(
       await leaveCluster();
       server.closeIdleConnections();
       const timer = setTimeout(() => {
-        debug("shutdown timeout: closing remaining connections");
+        cliLog.warn(
+          { shutdownTimeout: options.shutdownTimeout },
+          "shutdown timeout: closing remaining connections",
+        );
         server.closeAllConnections();
       }, options.shutdownTimeout);
       await closed;

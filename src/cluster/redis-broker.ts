@@ -197,9 +197,12 @@ export class RedisBroker implements Broker {
     if (!Number.isInteger(lonely) || lonely < 0)
       throw new BrokerError("ERR_BROKER_OPTIONS", "lonelyChannels must be an integer >= 0");
     this.#lonely = new LonelyChannels(lonely);
-    this.#peers = new PeerTable((err) => this.#logger.error("node listener failed: %s", err));
+    this.#peers = new PeerTable((err) => this.#logger.error({ err }, "node listener failed"));
     // A node that comes or goes may hold channels this node thinks lonely.
-    this.#peers.listen(() => this.#lonely.clear());
+    this.#peers.listen((event, node) => {
+      this.#lonely.clear();
+      if (event === "up") this.#logger.info({ node }, "node joined");
+    });
     this.#transport = new RedisTransport({
       url: options.url,
       client: options.client,
@@ -260,9 +263,8 @@ export class RedisBroker implements Broker {
     this.#up = true;
     this.#everUp = true;
     this.#logger.info(
-      "broker %s connected to Redis (%s pub/sub)",
-      this.nodeId,
-      this.#transport.sharded ? "sharded" : "classic",
+      { node: this.nodeId, pubsub: this.#transport.sharded ? "sharded" : "classic" },
+      "broker connected to Redis",
     );
     const heartbeat = setInterval(() => this.#heartbeat(), this.#heartbeatInterval);
     const check = setInterval(() => this.#expire(), Math.max(10, this.#heartbeatInterval / 4));
@@ -316,7 +318,7 @@ export class RedisBroker implements Broker {
       this.stats.publishLatency?.observe((performance.now() - started) / 1000);
     } catch (err) {
       this.stats.lost++;
-      this.#logger.debug("publish on %s lost: %s", topic, err);
+      this.#logger.debug({ topic, err }, "publish lost");
     }
   }
 
@@ -498,7 +500,7 @@ export class RedisBroker implements Broker {
   /** Another node runs under this process's tag: take a new one and say so. */
   #retag(other: string): void {
     this.#origin = originBytes(this.nodeId);
-    this.#logger.warn("node %s had this node's frame tag; took a new one", other);
+    this.#logger.warn({ node: other }, "another node had this node's frame tag; took a new one");
     if (this.#up) void this.#hello();
   }
 
@@ -527,7 +529,7 @@ export class RedisBroker implements Broker {
       try {
         handler(topic, payload, origin);
       } catch (err) {
-        this.#logger.error("broker handler on %s failed: %s", topic, err);
+        this.#logger.error({ topic, err }, "broker handler failed");
       }
     }
   }
@@ -539,7 +541,7 @@ export class RedisBroker implements Broker {
       try {
         answer = (await entry.fn(topic, payload, origin)) ?? undefined;
       } catch (err) {
-        this.#logger.error("broker responder on %s failed: %s", topic, err);
+        this.#logger.error({ topic, err }, "broker responder failed");
       }
       break;
     }
@@ -548,7 +550,10 @@ export class RedisBroker implements Broker {
 
   #left(node: string): void {
     const until = Date.now() + 2 * this.#heartbeatInterval;
-    if (this.#peers.departed(node, until)) this.#forgotten(node);
+    if (this.#peers.departed(node, until)) {
+      this.#logger.info({ node }, "node left");
+      this.#forgotten(node);
+    }
   }
 
   /** A node is gone: requests and acknowledgements stop waiting for it. */
@@ -559,7 +564,7 @@ export class RedisBroker implements Broker {
 
   #send(node: string, frame: Buffer): void {
     this.#transport.publish(`${this.#prefix}n:${node}`, frame).catch((err) => {
-      this.#logger.debug("send to %s failed: %s", node, err);
+      this.#logger.debug({ node, err }, "send to node failed");
     });
   }
 
@@ -581,7 +586,7 @@ export class RedisBroker implements Broker {
   #expire(): void {
     if (!this.#up || this.#closed) return;
     for (const node of this.#peers.expire(Date.now() - 2 * this.#heartbeatInterval)) {
-      this.#logger.info("node %s missed two heartbeats: dropped", node);
+      this.#logger.warn({ node }, "node died: missed two heartbeats, dropped");
       this.#forgotten(node);
     }
   }
@@ -595,10 +600,10 @@ export class RedisBroker implements Broker {
       this.#downSince = Date.now();
       this.#lostAtDown = this.stats.lost;
       this.#logger.warn(
+        { node: this.nodeId, err: asError(error) },
         this.#everUp
-          ? "Redis connection lost (%s); serving local clients only, publishes are dropped and counted until it is back; reconnecting with backoff"
-          : "Redis unreachable at start (%s); serving local clients only, retrying with backoff",
-        describe(error),
+          ? "Redis connection lost; serving local clients only, publishes are dropped and counted until it is back; reconnecting with backoff"
+          : "Redis unreachable at start; serving local clients only, retrying with backoff",
       );
       return;
     }
@@ -610,10 +615,13 @@ export class RedisBroker implements Broker {
     this.#channels.forgetAll();
     this.#markAll();
     this.#logger.warn(
-      "Redis connection back after %d ms; %d publish(es) lost meanwhile; restoring %d subscription(s)",
-      Date.now() - this.#downSince,
-      this.stats.lost - this.#lostAtDown,
-      this.#exact.size + this.#patterns.size,
+      {
+        node: this.nodeId,
+        downMs: Date.now() - this.#downSince,
+        lost: this.stats.lost - this.#lostAtDown,
+        subscriptions: this.#exact.size + this.#patterns.size,
+      },
+      "Redis connection back; restoring subscriptions",
     );
     void this.#channels.flushSoon().then(() => this.#hello());
   }
@@ -639,10 +647,8 @@ export class RedisBroker implements Broker {
       return;
     }
     this.#logger.warn(
-      "dropped a message on %s: %s%s",
-      channel.toString(),
-      describe(err),
-      this.#dropsUnlogged > 0 ? ` (and ${this.#dropsUnlogged} more since the last report)` : "",
+      { channel: channel.toString(), err: asError(err), suppressed: this.#dropsUnlogged },
+      "dropped a malformed or foreign broker message",
     );
     this.#lastDropLog = now;
     this.#dropsUnlogged = 0;
@@ -700,4 +706,9 @@ function closedError(): BrokerError {
 
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err ?? "no reason given");
+}
+
+/** What a log record carries as `err`: an Error, whatever was thrown. */
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(describe(err));
 }

@@ -122,15 +122,14 @@ export class ChannelSync {
       for (const channel of added) this.#confirmed.add(channel);
       if (added.length > 0)
         await this.#onAdded(added).catch((err) =>
-          this.#logger.warn("announcing %d new channel(s) failed: %s", added.length, err),
+          this.#logger.warn({ channels: added.length, err }, "announcing new channels failed"),
         );
     } catch (err) {
       // Subscribed again with every other channel when the connection is back.
       for (const channel of add) this.#subscribed.delete(channel);
       this.#logger.warn(
-        "subscribing %d channel(s) failed (done again on reconnect): %s",
-        add.length,
-        err,
+        { channels: add.length, err },
+        "subscribing channels failed (done again on reconnect)",
       );
     }
   }

@@ -16,6 +16,8 @@
  */
 import type { Broker, NodeListener, RequestResult } from "../cluster/broker.js";
 import { createDebug } from "../shared/debug.js";
+import { LogLimiter } from "../shared/log-limiter.js";
+import type { Logger } from "../shared/logger.js";
 import { type DecodedEnvelope, decodeEnvelope, type Envelope, encodeEnvelope } from "./envelope.js";
 import { Interest, type InterestListener } from "./interest.js";
 import { TopicRouter, type TopicRouterHooks } from "./topic-router.js";
@@ -86,6 +88,9 @@ export class Hub {
   /** The broker, or undefined for a local-only hub. */
   readonly broker: Broker | undefined;
   readonly stats: HubStats = { forwarded: 0, received: 0, dropped: 0 };
+  /** Where dropped messages are warned of: the logger of the first server on this hub. */
+  #logger: Logger | null = null;
+  readonly #drops = new LogLimiter();
   readonly #interest: Interest | undefined;
   readonly #nodeId: string;
 
@@ -154,7 +159,12 @@ export class Hub {
     broker.publish(topic, bytes).catch((err: unknown) => debug("publish on %s: %s", topic, err));
   }
 
-  /** Decodes a broker payload, counting and logging a message it drops. */
+  /** Package-internal: a server on this hub offers its logger; the first one offered is kept. */
+  offerLogger(logger: Logger): void {
+    this.#logger ??= logger;
+  }
+
+  /** Decodes a broker payload, counting and logging (once per 10 s) a message it drops. */
   decode(topic: string, payload: Buffer, origin: string): DecodedEnvelope | undefined {
     try {
       const envelope = decodeEnvelope(payload);
@@ -162,7 +172,13 @@ export class Hub {
       return envelope;
     } catch (err) {
       this.stats.dropped++;
-      debug("dropping a message on %s from %s: %s", topic, origin, err);
+      const suppressed = this.#drops.take();
+      if (suppressed >= 0) {
+        this.#logger?.warn(
+          { topic, node: origin, err, suppressed },
+          "dropped a malformed or foreign cluster message",
+        );
+      }
       return undefined;
     }
   }

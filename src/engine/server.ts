@@ -27,8 +27,10 @@ import { isLinkUpgrade, LinkAcceptor } from "../cluster/link-server.js";
 import { MemorySessionStore } from "../cluster/memory-session-store.js";
 import { OwnerLocator } from "../cluster/owner-locator.js";
 import type { ProtocolVersion } from "../codec/engineio/index.js";
-import { createDebug } from "../shared/debug.js";
+import { createDebug, debugLogger } from "../shared/debug.js";
 import { hasListeners } from "../shared/listener-table.js";
+import { LogLimiter } from "../shared/log-limiter.js";
+import { childLogger, debugEnabled, type Logger } from "../shared/logger.js";
 import { TimerLists } from "../shared/timer-wheel.js";
 import { PollingTransport } from "../transport/polling.js";
 import { JsonpTransport } from "../transport/polling-jsonp.js";
@@ -116,6 +118,11 @@ export class Server extends EventEmitter implements SocketHost {
   ws: WebSocketServerLike | null = null;
   /** Set by `listen()`. */
   httpServer: HttpServer | undefined;
+  /** Where this engine logs: the `logger` option's `child({ component: "engine" })`. */
+  readonly logger: Logger;
+  /** Slow consumers dropped and connection limits hit are warned of once per 10 s. */
+  readonly #slowWarnings = new LogLimiter();
+  readonly #limitWarnings = new LogLimiter();
   readonly #transportConfig: TransportConfig;
   readonly #middlewares: Middleware[] = [];
   /** Polling sessions closed while no poll was held: sid → transport, expiry. */
@@ -132,6 +139,7 @@ export class Server extends EventEmitter implements SocketHost {
   constructor(opts: EngineOptions = {}) {
     super();
     this.opts = { ...opts, ...resolveOptions(opts) };
+    this.logger = childLogger(opts.logger ?? debugLogger("engine"), { component: "engine" });
     const ttl = opts.sessionStoreTtl ?? 60000;
     if (!Number.isFinite(ttl) || ttl < 1) {
       throw new TypeError("engine option sessionStoreTtl must be a number of at least 1 ms");
@@ -344,7 +352,7 @@ export class Server extends EventEmitter implements SocketHost {
   }
 
   #internalError(req: IncomingMessage, res: ServerResponse, err: unknown): void {
-    debug("request %s failed: %o", req.url, err);
+    this.logger.error({ err, url: req.url }, "engine request failed");
     if (!res.headersSent) abortRequest(res, "BAD_REQUEST");
     else res.destroy();
   }
@@ -352,6 +360,21 @@ export class Server extends EventEmitter implements SocketHost {
   #emitConnectionError(req: IncomingMessage, verdict: Verdict): void {
     const entry = ENGINE_ERRORS[verdict.key];
     this.stats.errors.add(entry.name, entry.message);
+    const log = this.logger;
+    if (verdict.key === "TOO_MANY_CONNECTIONS") {
+      const suppressed = this.#limitWarnings.take();
+      if (suppressed >= 0) {
+        log.warn(
+          { code: entry.name, max: this.opts.maxConnections, suppressed },
+          "connection refused: maxConnections reached",
+        );
+      }
+    } else if (debugEnabled(log)) {
+      log.debug(
+        { code: entry.name, status: entry.status, context: verdict.context },
+        `connection refused: ${verdict.message ?? entry.message}`,
+      );
+    }
     this.emit("connection_error", {
       req,
       code: entry.code,
@@ -462,7 +485,13 @@ export class Server extends EventEmitter implements SocketHost {
   }
 
   #register(socket: Socket): void {
-    debug("new session %s over %s (EIO %d)", socket.id, socket.transport.name, socket.protocol);
+    const log = this.logger;
+    if (debugEnabled(log)) {
+      log.debug(
+        { sid: socket.id, transport: socket.transport.name, protocol: socket.protocol },
+        "handshake",
+      );
+    }
     this.clients[socket.id] = socket;
     this.stats.handshakes++;
     this.stats.opened(socket.transport.name);
@@ -470,8 +499,28 @@ export class Server extends EventEmitter implements SocketHost {
   }
 
   /** Package-internal: a session has closed. */
-  onSocketClose(socket: Socket, reason: CloseReason): void {
-    debug("session %s closed: %s", socket.id, reason);
+  onSocketClose(socket: Socket, reason: CloseReason, description?: unknown): void {
+    const log = this.logger;
+    if (description === "outgoing buffer full") {
+      const suppressed = this.#slowWarnings.take();
+      if (suppressed >= 0) {
+        log.warn(
+          {
+            sid: socket.id,
+            transport: socket.transport.name,
+            maxBufferedBytes: this.opts.maxBufferedBytes,
+            suppressed,
+          },
+          "slow consumer dropped: outgoing buffer full",
+        );
+      }
+    } else if (debugEnabled(log)) {
+      const fields: Record<string, unknown> = { sid: socket.id, reason };
+      if (description !== undefined) {
+        fields.description = description instanceof Error ? description.message : description;
+      }
+      log.debug(fields, "session closed");
+    }
     if (this.clients[socket.id] === socket) {
       delete this.clients[socket.id];
       this.#sessions.release(socket.id);
@@ -525,7 +574,7 @@ export class Server extends EventEmitter implements SocketHost {
         return;
       }
     } catch (err) {
-      debug("upgrade %s failed: %o", req.url, err);
+      this.logger.error({ err, url: req.url }, "engine upgrade failed");
       abortUpgrade(socket, "BAD_REQUEST");
       return;
     }
@@ -559,7 +608,7 @@ export class Server extends EventEmitter implements SocketHost {
         verify();
       });
     } catch (err) {
-      debug("upgrade %s failed: %o", req.url, err);
+      this.logger.error({ err, url: req.url }, "engine upgrade failed");
       abortUpgrade(socket, "BAD_REQUEST");
     }
   }
@@ -580,7 +629,7 @@ export class Server extends EventEmitter implements SocketHost {
       try {
         wss.handleUpgrade(req, socket, head, (ws) => this.#onWebSocket(req, ws));
       } catch (err) {
-        debug("ws upgrade failed: %o", err);
+        this.logger.error({ err, url: req.url }, "websocket upgrade failed");
         if (claimed !== undefined) this.#sessions.release(claimed);
         abortUpgrade(socket, "BAD_REQUEST");
       }

@@ -18,6 +18,7 @@ import type {
 } from "../codec/engineio/index.js";
 import { createDebug } from "../shared/debug.js";
 import { hasListeners, useCompactListenerTable } from "../shared/listener-table.js";
+import { debugEnabled, type Logger } from "../shared/logger.js";
 import { TimerEntry, type TimerLists, type TimerTarget } from "../shared/timer-wheel.js";
 import type { Transport, TransportOwner } from "../transport/transport.js";
 import { OUTGOING_BUFFER_FULL, WebSocketTransport } from "../transport/websocket.js";
@@ -36,11 +37,13 @@ const debug = createDebug("engine:socket");
 export interface SocketHost extends EventEmitter {
   readonly opts: ResolvedOptions;
   readonly wheel: TimerLists;
+  /** Where the session logs (its upgrades). */
+  readonly logger: Logger;
   upgrades(transport: TransportName): TransportName[];
   /** The host's counters (upgrades, slow consumers), when it keeps them. */
   readonly stats?: EngineStats;
   /** Called once, before the socket emits `close`. */
-  onSocketClose(socket: Socket, reason: CloseReason): void;
+  onSocketClose(socket: Socket, reason: CloseReason, description?: unknown): void;
 }
 
 // Heartbeat states: what the heartbeat timer entry means when it fires.
@@ -582,6 +585,8 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
   onTimer(entry: TimerEntry): void {
     if (entry.kind === TIMER_UPGRADE) {
       debug("client %s did not complete the upgrade in time", this.id);
+      const log = this.server.logger;
+      if (debugEnabled(log)) log.debug({ sid: this.id }, "upgrade timed out");
       this.#abortUpgrade();
       return;
     }
@@ -642,6 +647,8 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
         stats.closed(previous.name);
         stats.opened(transport.name);
       }
+      const log = this.server.logger;
+      if (debugEnabled(log)) log.debug({ sid: this.id, transport: transport.name }, "upgraded");
       this.emit("upgrade", transport);
       this.#bits &= ~BIT_CLOSE_ON_UPGRADE;
       this.flush();
@@ -738,7 +745,7 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
     const transport = this.transport;
     transport.owner = null;
     transport.close();
-    this.server.onSocketClose(this, reason);
+    this.server.onSocketClose(this, reason, description);
     this.emit("close", reason, description);
     // Kept until now so `close` listeners can still inspect unsent packets.
     this.#writeBuffer = EMPTY_BUFFER;

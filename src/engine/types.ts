@@ -6,6 +6,7 @@
 
 import type { IncomingMessage } from "node:http";
 import type { SessionStore } from "../cluster/session-store.js";
+import type { Logger } from "../shared/logger.js";
 
 export type TransportName = "polling" | "websocket";
 
@@ -132,6 +133,16 @@ export interface EngineOptions {
    * new Server({ sessionStore, nodeId: "node-1", forward: { advertise: "http://10.0.0.5:3000" } });
    */
   forward?: boolean | ForwardOptions;
+  /**
+   * Where the engine logs (pino-compatible; `child({ component: "engine" })`
+   * when it has children): handshakes, upgrades, closes with their reason and
+   * refused requests with their code at debug, dropped slow consumers at warn.
+   * Default: warnings and errors to stderr.
+   *
+   * @example
+   * new Server({ logger: pino() });
+   */
+  logger?: Logger;
 }
 
 export interface ForwardOptions {

@@ -156,14 +156,19 @@ export function createAttachedRouter(
   return created;
 }
 
-/** The options of the Bayeux server a mount creates: the mount's `cors` unless Bayeux has its own. */
+/**
+ * The options of the Bayeux server a mount creates: the mount's `cors` unless
+ * Bayeux has its own, the mount's broker and logger unless Bayeux has its own.
+ */
 function bayeuxOptions(
   options: BayeuxServerOptions | undefined,
-  { cors, broker }: Pick<MountOptions, "cors" | "broker">,
+  { cors, broker, logger }: Pick<MountOptions, "cors" | "broker" | "logger">,
 ): BayeuxServerOptions {
   let out = options ?? {};
   // One broker for both protocols: the two servers share its hub.
   if (broker !== undefined && out.broker === undefined) out = { ...out, broker };
+  // One logger for both protocols, as the Socket.IO server's engine shares it.
+  if (logger !== undefined && out.logger === undefined) out = { ...out, logger };
   if (cors === undefined || out.cors !== undefined) return out;
   return { ...out, cors: toBayeuxCors(cors) };
 }

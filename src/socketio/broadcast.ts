@@ -4,6 +4,7 @@
  * operator, so a shared `io.to("room")` can be reused safely.
  */
 import { type Packet, PacketType, RESERVED_EVENTS } from "../codec/socketio/index.js";
+import { debugEnabled } from "../shared/logger.js";
 import type { Adapter, BroadcastFlags, PublishResult, Room, SocketId } from "./adapter.js";
 import type { Handshake } from "./socket.js";
 import type {
@@ -222,6 +223,13 @@ export class BroadcastOperator<
       const id = packet.id;
       if (id !== undefined)
         for (const socket of this.#adapter.nsp.sockets.values()) socket._forgetAck(id);
+      const log = this.#adapter.nsp.server.logger;
+      if (debugEnabled(log)) {
+        log.debug(
+          { nsp: this.#adapter.nsp.name, ackId: id, answered: responses.length },
+          "broadcast ack timed out",
+        );
+      }
       ack(new Error("operation has timed out"), responses);
     }, this.#flags.timeout ?? DEFAULT_BROADCAST_ACK_TIMEOUT);
     const check = () => {

@@ -14,6 +14,7 @@ import {
 } from "../codec/socketio/index.js";
 import type { PreparedMessage, SendOptions } from "../engine/types.js";
 import { createDebug } from "../shared/debug.js";
+import { debugEnabled } from "../shared/logger.js";
 import type { EngineSocket } from "./engine-contract.js";
 import type { DecoderLike, EncoderLike } from "./parser.js";
 import type { Server } from "./server.js";
@@ -184,8 +185,10 @@ export class Client {
       if (this.conn.readyState !== "open") return;
       if (found) this.#doConnect(name, auth);
       else {
-        debug("client %s: invalid namespace %s", this.id, name);
         this.server.stats.errors.add("ERR_SIO_INVALID_NAMESPACE", `invalid namespace ${name}`);
+        const log = this.server.logger;
+        if (debugEnabled(log))
+          log.debug({ sid: this.id, nsp: name }, "connect_error: invalid namespace");
         this._packet({
           type: PacketType.CONNECT_ERROR,
           nsp: name,

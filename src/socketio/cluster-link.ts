@@ -16,7 +16,7 @@
  */
 import type { Packet } from "../codec/socketio/index.js";
 import type { DecodedEnvelope, Envelope, HubSpace } from "../core/index.js";
-import { createDebug } from "../shared/debug.js";
+import { LogLimiter } from "../shared/log-limiter.js";
 import type { Adapter, BroadcastFlags, BroadcastOptions, Room, SocketId } from "./adapter.js";
 import {
   ackTopic,
@@ -31,8 +31,6 @@ import {
   unpackValues,
 } from "./cluster-messages.js";
 import type { Handshake } from "./socket-types.js";
-
-const debug = createDebug("socketio:cluster");
 
 /** A socket of another node as `fetchSockets` receives it. */
 export interface SocketDetails {
@@ -61,11 +59,19 @@ export class ClusterLink {
   /** Broadcasts with acknowledgements this node waits for, by request id. */
   readonly #acks = new Map<number, (response: unknown) => void>();
   #nextRequest = 0;
+  /** Malformed messages from other nodes are warned of once per 10 s. */
+  readonly #drops = new LogLimiter();
 
   constructor(adapter: Adapter, space: HubSpace<SocketId>) {
     this.#adapter = adapter;
     this.#space = space;
     this.#nsp = adapter.nsp.name;
+  }
+
+  #dropped(type: string, msg: string): void {
+    const suppressed = this.#drops.take();
+    if (suppressed >= 0)
+      this.#adapter.nsp.server.logger.warn({ nsp: this.#nsp, type, suppressed }, msg);
   }
 
   /** Starts listening to the namespace topic and answering requests. */
@@ -222,7 +228,7 @@ export class ClusterLink {
     // Only a broadcast leaves its one room unsaid (its topic's room).
     const targets = readTargets(fields, type === "b" ? room : null);
     if (targets === undefined) {
-      debug("dropping a message without recipients on %s", this.#nsp);
+      this.#dropped(type, "dropping a cluster message without recipients");
       return;
     }
     switch (type) {
@@ -258,7 +264,7 @@ export class ClusterLink {
         adapter._disconnectLocal(optsOf(targets), fields.close === true);
         return;
       default:
-        debug("dropping a message of unknown type %s on %s", type, this.#nsp);
+        this.#dropped(type, "dropping a cluster message of unknown type");
     }
   }
 

@@ -41,7 +41,7 @@ import {
 } from "../cluster/message-log.js";
 import type { SessionStore } from "../cluster/session-store.js";
 import { type Packet, PacketType } from "../codec/socketio/index.js";
-import { createDebug } from "../shared/debug.js";
+import { LogLimiter } from "../shared/log-limiter.js";
 import {
   Adapter,
   type BroadcastOptions,
@@ -59,8 +59,6 @@ import {
   type StoredPacket,
   shouldInclude,
 } from "./recovery-entry.js";
-
-const debug = createDebug("socketio:recovery");
 
 export interface ClusterRecoveryOptions {
   maxDisconnectionDuration: number;
@@ -133,6 +131,8 @@ export class ClusterSessionAdapter extends Adapter {
   /** Offset of the last entry delivered here. */
   #position: string | undefined;
   readonly #pending = new Map<SocketId, PendingRestore>();
+  /** Backend failures come in bursts (an outage): reported once per 10 s. */
+  readonly #failures = new LogLimiter();
   /**
    * Sessions restored here whose socket has not connected yet: when its
    * connection is gone before it does (a reset in the middle of the
@@ -193,7 +193,10 @@ export class ClusterSessionAdapter extends Adapter {
     const follower = this.#log.follow(this.#stream, {
       entries: (batch) => this.#deliver(batch),
       gap: () => {
-        debug("the log of %s lost entries: replays before now are refused", this.nsp.name);
+        this.nsp.server.logger.warn(
+          { nsp: this.nsp.name, stream: this.#stream },
+          "log gap: the message log lost entries, replays from before now are refused",
+        );
         this.#position = this.#follower?.position;
         this.#recent = [];
         this.#recentBase = this.#position;
@@ -208,7 +211,7 @@ export class ClusterSessionAdapter extends Adapter {
     });
     this.#ready = ready;
     ready.catch((err: unknown) => {
-      debug("cannot follow %s: %s", this.#stream, err);
+      this.#report("error", { stream: this.#stream, err }, "cannot follow the message log");
       // The next restore tries again.
       if (this.#follower === follower) {
         follower.close();
@@ -228,7 +231,7 @@ export class ClusterSessionAdapter extends Adapter {
       try {
         stored = decodeEntry(entry.payload);
       } catch (err) {
-        debug("dropping undecodable log entry %s: %s", entry.offset, err);
+        this.#report("warn", { offset: entry.offset, err }, "dropping an undecodable log entry");
         continue;
       }
       const data = [...stored.data, entry.offset];
@@ -247,7 +250,7 @@ export class ClusterSessionAdapter extends Adapter {
           },
         );
       } catch (err) {
-        debug("cannot deliver log entry %s: %s", entry.offset, err);
+        this.#report("error", { offset: entry.offset, err }, "cannot deliver a log entry");
       }
     }
   }
@@ -282,7 +285,7 @@ export class ClusterSessionAdapter extends Adapter {
       return;
     }
     this.#append(stored.payload, undefined).catch((err: unknown) => {
-      debug("cannot log a broadcast, sending it unrecorded: %s", err);
+      this.#report("error", { err }, "cannot log a broadcast, sending it unrecorded");
       if (!this.#closed) super.broadcast(packet, opts);
     });
   }
@@ -309,7 +312,7 @@ export class ClusterSessionAdapter extends Adapter {
     try {
       return { payload: encodeEntry(stored) };
     } catch (err) {
-      debug("cannot keep a broadcast for replay: %s", err);
+      this.#report("error", { err }, "cannot keep a broadcast for replay");
       return undefined;
     }
   }
@@ -346,7 +349,7 @@ export class ClusterSessionAdapter extends Adapter {
     const record = this.#recordOf(id);
     this.#create(pid, record)
       .then((created) => (created ? true : this.#store.update(recordId(pid), { ...record })))
-      .catch((err: unknown) => debug("cannot record session %s: %s", pid, err));
+      .catch((err: unknown) => this.#report("error", { pid, err }, "cannot record a session"));
   }
 
   override persistSession(session: SessionToPersist): void {
@@ -373,14 +376,14 @@ export class ClusterSessionAdapter extends Adapter {
       // Only while it is still this node's: a client restored elsewhere keeps its record.
       this.#store
         .delete(recordId(pid), { owner: this.nsp.server.hub.nodeId })
-        .catch((err: unknown) => debug("cannot end %s: %s", pid, err));
+        .catch((err: unknown) => this.#report("error", { pid, err }, "cannot end a session"));
     }
   }
 
   /** Writes back the record of a restore whose socket never connected. */
   #giveBack(pid: string, record: RecordData): void {
     this.#create(pid, record).catch((err: unknown) =>
-      debug("cannot give session %s back: %s", pid, err),
+      this.#report("error", { pid, err }, "cannot give a session back"),
     );
   }
 
@@ -424,7 +427,14 @@ export class ClusterSessionAdapter extends Adapter {
         if (owner !== me) return;
         return store.update(id, { ...record }).then(() => store.touch(id, this.#maxDuration));
       })
-      .catch((err: unknown) => debug("cannot write session %s: %s", pid, err));
+      .catch((err: unknown) => this.#report("error", { pid, err }, "cannot write a session"));
+  }
+
+  /** Logs a log or store failure, at most once per 10 s with a count of those left out. */
+  #report(level: "warn" | "error", fields: Record<string, unknown>, msg: string): void {
+    const suppressed = this.#failures.take();
+    if (suppressed < 0) return;
+    this.nsp.server.logger[level]({ nsp: this.nsp.name, ...fields, suppressed }, msg);
   }
 
   /** The sweep: every live socket's record is rewritten (data included) and kept alive. */

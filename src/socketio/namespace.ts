@@ -3,7 +3,7 @@
  * (socket.io-protocol, "Multiplexing"). It owns its sockets, its connection
  * middlewares and its adapter (rooms). Broadcasting methods create operators.
  */
-import { createDebug } from "../shared/debug.js";
+import { debugEnabled } from "../shared/logger.js";
 import type { Adapter, PublishResult, Room, SocketId } from "./adapter.js";
 import { BroadcastOperator, type FetchedRemoteSockets } from "./broadcast.js";
 import type { Client } from "./client.js";
@@ -25,8 +25,6 @@ import type {
   Last,
 } from "./typed-events.js";
 import { StrictEventEmitter } from "./typed-events.js";
-
-const debug = createDebug("socketio:namespace");
 
 /** An error passed to `next(err)` by a connection middleware; `data` reaches the client. */
 export interface ExtendedError extends Error {
@@ -132,12 +130,12 @@ export class Namespace<
     const previous = this.adapter as Adapter | undefined;
     if (previous !== undefined) {
       Promise.resolve(previous.close()).catch((err: unknown) => {
-        debug("adapter close failed on %s: %s", this.name, err);
+        this.server.logger.error({ nsp: this.name, err }, "adapter close failed");
       });
     }
     this.adapter = this.server._createAdapter(this);
     Promise.resolve(this.adapter.init()).catch((err: unknown) => {
-      debug("adapter init failed on %s: %s", this.name, err);
+      this.server.logger.error({ nsp: this.name, err }, "adapter init failed");
     });
   }
 
@@ -175,16 +173,26 @@ export class Namespace<
     pid: string,
     offset: string,
   ): Promise<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>> {
+    const log = this.server.logger;
     try {
       const session = await this.adapter.restoreSession(pid, offset);
       if (session) {
         this.server.stats.recovered++;
+        if (debugEnabled(log)) {
+          log.debug(
+            { sid: client.id, nsp: this.name, pid, missed: session.missedPackets.length },
+            "recovery succeeded",
+          );
+        }
         // The replay and the CONNECT reply leave together (uncorked in #admit).
         client.conn.cork?.();
         return new Socket(this, client, auth, session);
       }
+      if (debugEnabled(log)) {
+        log.debug({ sid: client.id, nsp: this.name, pid }, "recovery failed: no such session");
+      }
     } catch (err) {
-      debug("restoreSession failed: %s", err);
+      log.error({ sid: client.id, nsp: this.name, pid, err }, "recovery failed: session lookup");
     }
     this.server.stats.recoveryFailed++;
     return new Socket(this, client, auth);
@@ -231,8 +239,14 @@ export class Namespace<
       return;
     }
     if (err) {
-      debug("middleware refused %s on %s: %s", socket.id, this.name, err.message);
       this.server.stats.errors.add("ERR_SIO_MIDDLEWARE", `${this.name}: ${err.message}`);
+      const log = this.server.logger;
+      if (debugEnabled(log)) {
+        log.debug(
+          { sid: client.id, nsp: this.name, err },
+          "connect_error: refused by a middleware",
+        );
+      }
       socket._cleanup();
       socket._error(
         client.conn.protocol === 3
@@ -250,6 +264,13 @@ export class Namespace<
   ): void {
     this.sockets.set(socket.id, socket);
     this.server.stats.connects++;
+    const log = this.server.logger;
+    if (debugEnabled(log)) {
+      log.debug(
+        { sid: socket.client.id, socketId: socket.id, nsp: this.name, recovered: socket.recovered },
+        "connect",
+      );
+    }
     this.adapter._onSocketAdded?.(socket.id);
     socket._onconnect();
     fn(socket);

@@ -156,6 +156,20 @@ const BROKER_METHODS = [
   "close",
 ] as const;
 
+const LOGGER_METHODS = ["debug", "info", "warn", "error"] as const;
+
+function checkLogger(value: unknown): void {
+  if (value === undefined) return;
+  const logger = value as Record<string, unknown>;
+  if (
+    typeof value !== "object" ||
+    value === null ||
+    LOGGER_METHODS.some((m) => typeof logger[m] !== "function")
+  ) {
+    throw new InvalidOptionError("logger", `a logger (${LOGGER_METHODS.join(", ")})`, value);
+  }
+}
+
 function checkBroker(value: unknown): void {
   if (value === undefined) return;
   const broker = value as Record<string, unknown>;
@@ -186,4 +200,5 @@ export function checkServerOptions(opts: unknown): void {
   checkRecovery(opts.connectionStateRecovery);
   checkParser(opts.parser);
   checkBroker(opts.broker);
+  checkLogger(opts.logger);
 }

@@ -12,7 +12,8 @@ import type { DecoderOptions, Packet } from "../codec/socketio/index.js";
 import { Hub } from "../core/index.js";
 import { Server as EngineServer, PreparedMessage } from "../engine/index.js";
 import type { EngineOptions } from "../engine/types.js";
-import { createDebug } from "../shared/debug.js";
+import { debugLogger } from "../shared/debug.js";
+import { childLogger, debugEnabled, type Logger } from "../shared/logger.js";
 import { Adapter, type PublishResult, type Room, type SocketId } from "./adapter.js";
 import type { BroadcastOperator, FetchedRemoteSockets } from "./broadcast.js";
 import { Client } from "./client.js";
@@ -61,8 +62,6 @@ import type {
 } from "./typed-events.js";
 import { StrictEventEmitter } from "./typed-events.js";
 
-const debug = createDebug("socketio:server");
-
 // biome-ignore lint/suspicious/noExplicitAny: adapters receive any namespace.
 export type AdapterConstructor = new (nsp: Namespace<any, any, any, any>) => Adapter;
 
@@ -99,6 +98,18 @@ export interface ServerOptions extends EngineOptions {
   handler?: Handler;
   /** Whether the path ends with a slash ("/socket.io/"). Default true. */
   addTrailingSlash?: boolean;
+  /**
+   * Where the server logs: any pino-compatible logger. The Socket.IO layer
+   * logs through `logger.child({ component: "socketio" })` and the engine
+   * through `logger.child({ component: "engine" })` (the logger itself when
+   * it has no `child`). Connections, refusals, disconnections, recoveries and
+   * ack timeouts are debug records; cluster and backend problems are warnings
+   * or errors. Default: warnings and errors to stderr.
+   *
+   * @example
+   * new Server({ logger: pino() });
+   */
+  logger?: Logger;
 }
 
 interface ResolvedRecovery {
@@ -109,6 +120,12 @@ interface ResolvedRecovery {
   sessionStore: ConnectionStateRecoveryOptions["sessionStore"];
   publishDedupeWindow: number;
   replayCache: ConnectionStateRecoveryOptions["replayCache"];
+}
+
+/** The port an HTTP server listens on (the bound one, with port 0). */
+function portOf(server: HttpServer): number | undefined {
+  const address = server.address();
+  return typeof address === "object" && address !== null ? address.port : undefined;
 }
 
 /** Pooled randomness: ids cost a slice, not a syscall. */
@@ -161,6 +178,8 @@ export class Server<
   /** Counters read by the node stats and metrics (see `SocketIoStats`). */
   readonly stats = new SocketIoStats();
   readonly _opts: ServerOptions;
+  /** Where the Socket.IO layer logs: the `logger` option's `child({ component: "socketio" })`. */
+  readonly logger: Logger;
   /** Static and created namespaces, by name. */
   // biome-ignore lint/suspicious/noExplicitAny: namespaces of any maps.
   readonly _nsps = new Map<string, Namespace<any, any, any, any>>();
@@ -194,6 +213,7 @@ export class Server<
     }
     checkServerOptions(opts);
     this._opts = opts;
+    this.logger = childLogger(opts.logger ?? debugLogger("socketio"), { component: "socketio" });
     // As socket.io's `path()`: "/custom/" and "/custom" name the same path ("/" stays).
     this.#path = (opts.path ?? "/socket.io").replace(/(.)\/$/, "$1");
     this.#serveClient = opts.serveClient !== false;
@@ -204,6 +224,7 @@ export class Server<
     this.#pendingConnect = this.#makeConnectQueue();
     this.broker = opts.broker;
     this.hub = opts.broker ? Hub.for(opts.broker) : new Hub();
+    this.hub.offerLogger(this.logger);
     const recovery = opts.connectionStateRecovery;
     this._recovery = recovery
       ? {
@@ -257,7 +278,8 @@ export class Server<
   #makeConnectQueue(): DeadlineQueue<Client> {
     return new DeadlineQueue(this.#connectTimeout, (client) => {
       if (!client.joined && client.conn.readyState === "open") {
-        debug("client %s joined no namespace in time", client.id);
+        const log = this.logger;
+        if (debugEnabled(log)) log.debug({ sid: client.id }, "no namespace joined in time");
         client.close();
       }
     });
@@ -318,6 +340,7 @@ export class Server<
         throw new InvalidOptionError("srv", "an HTTP server or a port (a number or digits)", srv);
       }
       server = createServer();
+      server.once("listening", () => this.logger.info({ port: portOf(server) }, "listening"));
       server.listen(port);
     }
     if (opts.path) this.path(opts.path);
@@ -441,7 +464,7 @@ export class Server<
           else fn(this._nsps.get(name) ?? parent.createChild(name));
         });
       } catch (err) {
-        debug("namespace matcher failed: %s", err);
+        this.logger.warn({ nsp: name, err }, "a namespace matcher threw");
         next(i + 1);
       }
     };
@@ -488,6 +511,7 @@ export class Server<
    * HTTP server.
    */
   close(fn?: (err?: Error) => void): Promise<void> {
+    this.logger.info({ clients: this.engine.clientsCount }, "closing");
     for (const nsp of this._nsps.values()) {
       for (const socket of [...nsp.sockets.values()]) socket._onclose("server shutting down");
       void nsp.adapter.close();

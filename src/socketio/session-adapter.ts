@@ -25,7 +25,7 @@ import { MemoryMessageLog } from "../cluster/memory-message-log.js";
 import { isSyncMessageLog, type MessageLog, type ReadResult } from "../cluster/message-log.js";
 import type { SessionStore } from "../cluster/session-store.js";
 import { type Packet, PacketType } from "../codec/socketio/index.js";
-import { createDebug } from "../shared/debug.js";
+import { LogLimiter } from "../shared/log-limiter.js";
 import {
   Adapter,
   type BroadcastOptions,
@@ -35,8 +35,6 @@ import {
 } from "./adapter.js";
 import type { Namespace } from "./namespace.js";
 import { encodeEntry, missedPackets, type StoredPacket } from "./recovery-entry.js";
-
-const debug = createDebug("socketio:recovery");
 
 export interface ConnectionStateRecoveryOptions {
   /** Milliseconds a session (and the packets it may miss) is kept. Default 120000. */
@@ -91,6 +89,9 @@ export class SessionAwareAdapter extends Adapter {
   /** Appends to an asynchronous log, in broadcast order. */
   #tail: Promise<unknown> = Promise.resolve();
 
+  /** Failures of the log come in bursts (an outage): reported once per 10 s. */
+  readonly #failures = new LogLimiter();
+
   // biome-ignore lint/suspicious/noExplicitAny: any namespace typing.
   constructor(nsp: Namespace<any, any, any, any>, options: ConnectionStateRecoveryOptions = {}) {
     super(nsp);
@@ -103,6 +104,12 @@ export class SessionAwareAdapter extends Adapter {
       });
     this.#stream = `sio/recovery${nsp.name}`;
     this.#dedupeWindow = options.publishDedupeWindow ?? DEFAULT_PUBLISH_DEDUPE_WINDOW;
+  }
+
+  /** Logs a failure of the log, at most once per 10 s with a count of those left out. */
+  #report(err: unknown, msg: string): void {
+    const suppressed = this.#failures.take();
+    if (suppressed >= 0) this.nsp.server.logger.error({ nsp: this.nsp.name, err, suppressed }, msg);
   }
 
   override persistSession(session: SessionToPersist): void {
@@ -146,7 +153,8 @@ export class SessionAwareAdapter extends Adapter {
 
   override broadcast(packet: Packet, opts: BroadcastOptions): void {
     const sent = this.#send(packet, opts, undefined);
-    if (sent instanceof Promise) sent.catch((err: unknown) => debug("broadcast failed: %s", err));
+    if (sent instanceof Promise)
+      sent.catch((err: unknown) => this.#report(err, "broadcast failed"));
   }
 
   /** Sends a broadcast, keeping it for replay when it is replayable. */
@@ -171,7 +179,7 @@ export class SessionAwareAdapter extends Adapter {
     } catch (err) {
       // A value that cannot be copied (a function for v8, a cycle for JSON) cannot be
       // replayed; the broadcast then reports it if it cannot be sent either.
-      debug("cannot keep a broadcast for replay: %s", err);
+      this.#report(err, "cannot keep a broadcast for replay");
       super.broadcast(packet, opts);
       return { offset: undefined, duplicate: false };
     }
@@ -206,7 +214,7 @@ export class SessionAwareAdapter extends Adapter {
         return kept;
       },
       (err: unknown) => {
-        debug("cannot log a broadcast, sending it unrecorded: %s", err);
+        this.#report(err, "cannot log a broadcast, sending it unrecorded");
         super.broadcast(packet, opts);
         return { offset: undefined, duplicate: false };
       },

@@ -11,9 +11,11 @@ import {
   type Packet,
   PacketType,
   RESERVED_EVENTS,
+  SocketIOProtocolError,
   sanitizeRecord,
 } from "../codec/socketio/index.js";
 import { createDebug } from "../shared/debug.js";
+import { debugEnabled } from "../shared/logger.js";
 import { Adapter, type BroadcastFlags, type Room, type Session, type SocketId } from "./adapter.js";
 import { BroadcastOperator } from "./broadcast.js";
 import type { Client } from "./client.js";
@@ -274,6 +276,13 @@ export class Socket<
     const timer = setTimeout(() => {
       acks.delete(id);
       this.nsp.server.stats.ackTimeouts++;
+      const log = this.nsp.server.logger;
+      if (debugEnabled(log)) {
+        log.debug(
+          { sid: this.client.id, socketId: this.id, nsp: this.nsp.name, ackId: id, timeout },
+          "ack timed out",
+        );
+      }
       ack.call(this, new Error("operation has timed out"));
     }, timeout);
     acks.set(id, (...args: unknown[]) => {
@@ -431,7 +440,15 @@ export class Socket<
   /** A protocol or middleware error: raised as `error` when someone listens. */
   _onerror(err: Error): void {
     if (this.listenerCount("error") > 0) this.emitReserved("error", err);
-    else debug("socket %s: unhandled error %s", this.id, err.message);
+    else {
+      const log = this.nsp.server.logger;
+      const fields = { sid: this.client.id, socketId: this.id, nsp: this.nsp.name, err };
+      // A client's malformed packet is the client's problem; anything else (a
+      // middleware that threw, a reply that did not encode) is the app's.
+      if (!(err instanceof SocketIOProtocolError))
+        log.warn(fields, "socket error, no error listener");
+      else if (debugEnabled(log)) log.debug(fields, "protocol error");
+    }
   }
 
   /** Leaves the namespace with `reason`, raising `disconnecting` then `disconnect`. */
@@ -450,6 +467,13 @@ export class Socket<
     this._cleanup();
     this.client._remove(this);
     this.connected = false;
+    const log = this.nsp.server.logger;
+    if (debugEnabled(log)) {
+      log.debug(
+        { sid: this.client.id, socketId: this.id, nsp: this.nsp.name, reason },
+        "disconnect",
+      );
+    }
     this.emitReserved("disconnect", why, description);
   }
 

@@ -60,13 +60,14 @@ function start(args: string[]): Promise<Started> {
     },
   );
   children.add(child);
-  let stderr = "";
+  // Log records go to stdout, anything else to stderr: both are the log here.
+  let output = "";
   child.stderr?.setEncoding("utf8");
-  child.stderr?.on("data", (chunk: string) => (stderr += chunk));
+  child.stderr?.on("data", (chunk: string) => (output += chunk));
   const exited = new Promise<{ code: number | null; stderr: string }>((resolve) => {
     child.once("exit", (code) => {
       children.delete(child);
-      resolve({ code, stderr });
+      resolve({ code, stderr: output });
     });
   });
   return new Promise((resolve, reject) => {
@@ -74,12 +75,13 @@ function start(args: string[]): Promise<Started> {
     child.stdout?.setEncoding("utf8");
     child.stdout?.on("data", (chunk: string) => {
       out += chunk;
-      const match = /listening on \S+ \(port (\d+),.*\)\n/.exec(out);
+      output += chunk;
+      const match = /listening on \S+ \(port (\d+),[^\n]*\n/.exec(out);
       if (match) {
         resolve({ child, base: `http://127.0.0.1:${match[1]}`, line: out.trim(), exited });
       }
     });
-    exited.then(({ code }) => reject(new Error(`exited ${code} before start: ${stderr}`)));
+    exited.then(({ code }) => reject(new Error(`exited ${code} before start: ${output}`)));
   });
 }
 

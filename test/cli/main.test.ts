@@ -44,12 +44,15 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
   return child;
 }
 
+/** Its exit, with everything it wrote: log records go to stdout, plain errors to stderr. */
 function exited(child: ChildProcess): Started["exited"] {
-  let stderr = "";
+  let output = "";
   child.stderr?.setEncoding("utf8");
-  child.stderr?.on("data", (chunk: string) => (stderr += chunk));
+  child.stderr?.on("data", (chunk: string) => (output += chunk));
+  child.stdout?.setEncoding("utf8");
+  child.stdout?.on("data", (chunk: string) => (output += chunk));
   return new Promise((resolve) => {
-    child.once("exit", (code, signal) => resolve({ code, signal, stderr }));
+    child.once("exit", (code, signal) => resolve({ code, signal, stderr: output }));
   });
 }
 

@@ -42,6 +42,8 @@ describe("parseCli", () => {
       path: "/socket.io",
       bayeuxPath: "/bayeux",
       shutdownTimeout: 10_000,
+      logLevel: "info",
+      logFormat: "json",
     });
     assert.equal(DEFAULTS.port, 3000);
   });
@@ -71,6 +73,8 @@ describe("parseCli", () => {
         corsOrigin: ["https://a.example"],
         tls: { certFile: "c.pem", keyFile: "k.pem", names: "--tls-cert/--tls-key" },
         shutdownTimeout: 250,
+        logLevel: "info",
+        logFormat: "json",
       },
     );
     assert.equal(serve(["-p", "8080"]).port, 8080);
@@ -99,6 +103,8 @@ describe("parseCli", () => {
         names: "SWITCHBOARD_TLS_CERT/SWITCHBOARD_TLS_KEY",
       },
       shutdownTimeout: 0,
+      logLevel: "info",
+      logFormat: "json",
     });
     assert.equal(serve([], { PORT: "5000" }).port, 5000);
     assert.equal(serve([], { PORT: "5000", SWITCHBOARD_PORT: "" }).port, 5000);
@@ -118,6 +124,37 @@ describe("parseCli", () => {
       ["http://a.test", "https://b.test"],
     );
     assert.equal(serve(["--cors-origin", "http://a.test,*"]).corsOrigin, "*");
+  });
+
+  it("reads --log-level and --log-format, the environment, and SWITCHBOARD_DEBUG's default", () => {
+    assert.equal(serve(["--log-level", "warn"]).logLevel, "warn");
+    assert.equal(serve(["--log-level=SILENT"]).logLevel, "silent");
+    assert.equal(serve([], { SWITCHBOARD_LOG_LEVEL: "error" }).logLevel, "error");
+    assert.equal(
+      serve(["--log-level", "trace"], { SWITCHBOARD_LOG_LEVEL: "error" }).logLevel,
+      "trace",
+    );
+    assert.equal(serve([], { SWITCHBOARD_DEBUG: "engine" }).logLevel, "debug");
+    assert.equal(serve([], { SWITCHBOARD_DEBUG: "1" }).logLevel, "debug");
+    assert.equal(serve([], { SWITCHBOARD_DEBUG: "0" }).logLevel, "info");
+    assert.equal(serve([], { DEBUG: "switchboard:*" }).logLevel, "debug");
+    assert.equal(serve([], { DEBUG: "express:*" }).logLevel, "info");
+    assert.equal(serve(["--log-level", "warn"], { SWITCHBOARD_DEBUG: "1" }).logLevel, "warn");
+    assert.equal(serve(["--log-format", "pretty"]).logFormat, "pretty");
+    assert.equal(serve([], { SWITCHBOARD_LOG_FORMAT: "pretty" }).logFormat, "pretty");
+    assert.equal(
+      serve(["--log-format", "json"], { SWITCHBOARD_LOG_FORMAT: "pretty" }).logFormat,
+      "json",
+    );
+    usageError(
+      ["--log-level", "loud"],
+      {},
+      /invalid --log-level "loud": expected one of trace, debug/,
+    );
+    usageError([], { SWITCHBOARD_LOG_LEVEL: "verbose" }, /invalid SWITCHBOARD_LOG_LEVEL "verbose"/);
+    usageError(["--log-format", "xml"], {}, /invalid --log-format "xml": expected json or pretty/);
+    assert.match(USAGE, /--log-format <format>/);
+    assert.match(USAGE, /--log-level <level>/);
   });
 
   it("reads the Bayeux path from --bayeux-path, the environment, or turns it off", () => {

@@ -6,11 +6,12 @@ import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
 import { describe, it } from "node:test";
 import { handleShutdownSignals } from "../../src/cli/signals.js";
+import { recordingLogger } from "../helpers/recording-logger.js";
 
 function setup(shutdown: () => Promise<void>) {
   const source = new EventEmitter();
   const exits: number[] = [];
-  const lines: string[] = [];
+  const { lines, logger } = recordingLogger();
   let exited: (code: number) => void = () => {};
   const firstExit = new Promise<number>((resolve) => (exited = resolve));
   handleShutdownSignals(
@@ -20,7 +21,7 @@ function setup(shutdown: () => Promise<void>) {
       exits.push(code);
       exited(code);
     },
-    (line) => lines.push(line),
+    logger,
   );
   return { source, exits, lines, firstExit };
 }
@@ -35,7 +36,10 @@ describe("handleShutdownSignals", () => {
     assert.equal(await firstExit, 0);
     assert.equal(calls, 1);
     assert.deepEqual(exits, [0]);
-    assert.deepEqual(lines, ["switchboard: SIGTERM, shutting down"]);
+    assert.deepEqual(lines, [
+      "info: SIGTERM, shutting down signal=SIGTERM",
+      "info: shutdown complete signal=SIGTERM",
+    ]);
   });
 
   it("exits 1 at once on a second signal while shutting down", { timeout: 5000 }, async () => {
@@ -44,13 +48,13 @@ describe("handleShutdownSignals", () => {
     assert.deepEqual(exits, []);
     source.emit("SIGTERM", "SIGTERM");
     assert.deepEqual(exits, [1]);
-    assert.equal(lines[1], "switchboard: SIGTERM again, exiting now");
+    assert.equal(lines[1], "warn: SIGTERM again, exiting now signal=SIGTERM");
   });
 
   it("exits 1 when the shutdown fails", { timeout: 5000 }, async () => {
     const { source, lines, firstExit } = setup(() => Promise.reject(new Error("boom")));
     source.emit("SIGINT", "SIGINT");
     assert.equal(await firstExit, 1);
-    assert.equal(lines[1], "switchboard: shutdown failed: boom");
+    assert.match(lines[1], /^error: shutdown failed: boom err=boom$/);
   });
 });

@@ -22,6 +22,7 @@ import {
   isSubscribable,
 } from "../../codec/bayeux/index.js";
 import { createDebug } from "../../shared/debug.js";
+import { debugEnabled, type Logger } from "../../shared/logger.js";
 import type { ChannelLog } from "./channel-log.js";
 import type { ChannelRouter } from "./channels.js";
 import type { Delivery } from "./delivery.js";
@@ -42,6 +43,7 @@ const DOWN_NODES_KEPT = 1000;
 /** What adoption needs from the server. */
 export interface AdoptionHost {
   readonly options: ResolvedOptions;
+  readonly logger: Logger;
   readonly records: SessionRecords;
   readonly router: ChannelRouter;
   readonly channelLog: ChannelLog | null;
@@ -144,9 +146,20 @@ export class Adoption {
     try {
       const record = await host.records.store.get(id);
       if (!this.#orphaned(record) || host.closed) return undefined;
-      if (host.sessionCount >= host.options.maxSessions) return undefined;
+      if (host.sessionCount >= host.options.maxSessions) {
+        host.logger.warn(
+          { clientId: id, node: record.owner, max: host.options.maxSessions },
+          "adoption refused: maxSessions reached",
+        );
+        return undefined;
+      }
       if (!(await host.records.claim(id, record.owner))) {
-        debug("session %s was adopted by another node first", id);
+        if (debugEnabled(host.logger)) {
+          host.logger.debug(
+            { clientId: id, node: record.owner },
+            "adoption refused: another node adopted the session first",
+          );
+        }
         return undefined;
       }
       this.#refused.delete(id);
@@ -154,7 +167,7 @@ export class Adoption {
       let kept: KeptDelivery[] = [];
       if (ack !== null) {
         kept = await host.records.kept(id).catch((err: unknown) => {
-          debug("cannot read the ack log of %s: %s", id, err);
+          host.logger.error({ clientId: id, err }, "adoption: cannot read the ack log");
           return [];
         });
       }
@@ -169,14 +182,13 @@ export class Adoption {
         for (const delivery of missed) session.deliver(delivery);
         session.adoptSubscriptions(channels);
         for (const channel of channels) host.router.subscribe(session, channel);
-        debug(
-          "session %s adopted from node %s (%d kept deliveries, %d replayed)",
-          id,
-          record.owner,
-          kept.length,
-          missed.length,
-        );
         host.stats.adopted++;
+        if (debugEnabled(host.logger)) {
+          host.logger.debug(
+            { clientId: id, node: record.owner, kept: kept.length, replayed: missed.length },
+            "session adopted from a dead node",
+          );
+        }
         host.emit("adopt", id, record.owner);
         return session;
       };
@@ -192,13 +204,13 @@ export class Adoption {
         });
       } catch (err) {
         // The record is claimed: the session opens all the same, without the replay.
-        debug("cannot replay the channel log to %s: %s", id, err);
+        host.logger.error({ clientId: id, err }, "adoption: cannot replay the channel log");
         adopted ??= open([]);
       }
       return adopted;
     } catch (err) {
-      debug("cannot adopt session %s: %s", id, err);
       host.stats.adoptFailed++;
+      host.logger.error({ clientId: id, err }, "adoption failed");
       return undefined;
     }
   }

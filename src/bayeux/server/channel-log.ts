@@ -26,6 +26,8 @@ import type { LogEntry, LogFollower, MessageLog } from "../../cluster/message-lo
 import type { BayeuxMessage } from "../../codec/bayeux/index.js";
 import { createDebug } from "../../shared/debug.js";
 import { SwitchboardError } from "../../shared/errors.js";
+import { LogLimiter } from "../../shared/log-limiter.js";
+import { type Logger, silentLogger } from "../../shared/logger.js";
 import { Delivery } from "./delivery.js";
 
 const debug = createDebug("bayeux:channel-log");
@@ -63,6 +65,8 @@ export interface ChannelLogOptions {
   deliver(delivery: Delivery): void;
   /** Longest a publish waits for the follow to start, ms. Default 5000. */
   startWait?: number;
+  /** Where gaps, undecodable entries and incomplete catch-ups are warned of. Default: silent. */
+  logger?: Logger;
 }
 
 /** What a counted follow did, for tests and metrics. */
@@ -96,9 +100,12 @@ export class ChannelLog {
   readonly #startWait: number;
   /** Offset of the last entry delivered here; undefined until the follow is ready. */
   #position: string | undefined;
+  readonly #logger: Logger;
+  readonly #malformedWarnings = new LogLimiter();
 
   constructor(options: ChannelLogOptions) {
     this.log = options.log;
+    this.#logger = options.logger ?? silentLogger;
     this.#nodeId = options.nodeId;
     this.#window = options.dedupeWindow;
     this.#deliver = options.deliver;
@@ -109,7 +116,10 @@ export class ChannelLog {
       gap: () => {
         this.stats.gaps++;
         this.#position = this.#follower.position;
-        debug("the channel log lost entries to this node's follow");
+        this.#logger.warn(
+          { stream: CHANNEL_STREAM },
+          "log gap: the channel log lost entries to this node's follow",
+        );
       },
     });
     this.#follower.ready.then(
@@ -217,7 +227,10 @@ export class ChannelLog {
       }
       // The follow is past what the read found (appended since): read on from there.
     }
-    debug("adoption could not catch up with this node's follow: later entries may be missed");
+    this.#logger.warn(
+      { stream: CHANNEL_STREAM },
+      "adoption could not catch up with this node's follow: later entries may be missed",
+    );
     commit(missed);
   }
 
@@ -263,7 +276,13 @@ export class ChannelLog {
     }
     if (message === null || typeof message !== "object" || typeof message.channel !== "string") {
       this.stats.malformed++;
-      debug("dropping channel log entry %s: it does not decode", entry.offset);
+      const suppressed = this.#malformedWarnings.take();
+      if (suppressed >= 0) {
+        this.#logger.warn(
+          { stream: CHANNEL_STREAM, offset: entry.offset, suppressed },
+          "dropping a channel log entry that does not decode",
+        );
+      }
       return null;
     }
     const origin = text.slice(0, newline);

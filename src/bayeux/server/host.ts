@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { BayeuxMessage } from "../../codec/bayeux/index.js";
+import type { Logger } from "../../shared/logger.js";
 import type { ChannelRouter } from "./channels.js";
 import type { Delivery } from "./delivery.js";
 import type { BayeuxExtension, HookGuard } from "./extensions.js";
@@ -62,6 +63,8 @@ export type ServiceHandler = (
 export interface ProcessorHost {
   readonly options: ResolvedOptions;
   readonly stats: BayeuxStats;
+  /** Where refused handshakes and connects, and failed handlers, are logged. */
+  readonly logger: Logger;
   readonly router: ChannelRouter;
   readonly extensions: readonly BayeuxExtension[];
   /** Deadline for asynchronous extension hooks. */

@@ -8,6 +8,7 @@ import type { Idempotency } from "../../cluster/idempotency.js";
 import type { MessageLog } from "../../cluster/message-log.js";
 import type { SessionStore } from "../../cluster/session-store.js";
 import { type BayeuxMessage, DEFAULT_MAX_PAYLOAD_DEPTH } from "../../codec/bayeux/index.js";
+import type { Logger } from "../../shared/logger.js";
 import type { BayeuxSession } from "./session.js";
 
 /** The connection types this server implements (Bayeux 1.0 section 3.9). */
@@ -193,6 +194,18 @@ export interface BayeuxServerOptions {
    * its hub.
    */
   broker?: Broker;
+  /**
+   * Where the server logs: any pino-compatible logger, used as
+   * `logger.child({ component: "bayeux" })` when it has children. Sessions
+   * opened and ended (timeouts included), refused handshakes and connects,
+   * and adoptions are debug records; slow consumers, channel-log gaps and
+   * refused adoptions warnings; failing handlers and stores errors.
+   * Default: warnings and errors to stderr.
+   *
+   * @example
+   * new BayeuxServer({ logger: pino() });
+   */
+  logger?: Logger;
 }
 
 export interface ResolvedOptions {
@@ -237,6 +250,15 @@ export function resolveOptions(options: BayeuxServerOptions): ResolvedOptions {
       ))
   ) {
     throw new RangeError("option broker must be a Broker");
+  }
+  const logger = options.logger as unknown as Record<string, unknown> | undefined;
+  if (
+    logger !== undefined &&
+    (logger === null ||
+      typeof logger !== "object" ||
+      !["debug", "info", "warn", "error"].every((m) => typeof logger[m] === "function"))
+  ) {
+    throw new RangeError("option logger must be a logger (debug, info, warn, error)");
   }
   const connectionTypes = options.connectionTypes ?? CONNECTION_TYPES;
   for (const type of connectionTypes) {

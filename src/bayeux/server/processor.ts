@@ -15,6 +15,7 @@ import {
   META,
 } from "../../codec/bayeux/index.js";
 import { createDebug } from "../../shared/debug.js";
+import { debugEnabled, type Logger } from "../../shared/logger.js";
 import { ChannelLogError } from "./channel-log.js";
 import type { Delivery } from "./delivery.js";
 import { BayeuxExtensionTimeoutError } from "./errors.js";
@@ -43,10 +44,11 @@ const debug = createDebug("bayeux:processor");
  * out` when an extension hook never answered, else `500::Internal server
  * error`. Handshake and connect replies carry advice, as clients need it.
  */
-function failure(message: BayeuxMessage, err: unknown): BayeuxMessage {
+function failure(message: BayeuxMessage, err: unknown, logger: Logger): BayeuxMessage {
   const timedOut = err instanceof BayeuxExtensionTimeoutError;
-  if (timedOut) debug("extension timeout: %s", err.message);
-  else debug("handler failed on %s: %O", message.channel, err);
+  const fields = { channel: message.channel, clientId: message.clientId, err };
+  if (timedOut) logger.warn(fields, "extension timed out");
+  else logger.error(fields, "message handling failed");
   const reply = replyTo(message, bayeuxError(timedOut ? "extensionTimeout" : "serverError"));
   delete reply.data;
   if (message.channel === META.handshake || message.channel === META.connect) {
@@ -209,12 +211,12 @@ export class Processor {
     try {
       piped = pipe(host.extensions, "incoming", checked, b.context.request, host.extensionGuard);
     } catch (err) {
-      return this.#settle(b, { reply: failure(checked, err) });
+      return this.#settle(b, { reply: failure(checked, err, this.#host.logger) });
     }
     if (piped instanceof Promise) {
       return piped.then(
         (message) => (message === null ? undefined : this.#handled(b, checked, message)),
-        (err) => this.#settle(b, { reply: failure(checked, err) }),
+        (err) => this.#settle(b, { reply: failure(checked, err, this.#host.logger) }),
       );
     }
     if (piped === null) return;
@@ -226,12 +228,12 @@ export class Processor {
     try {
       outcome = this.#handle(message, b.context);
     } catch (err) {
-      return this.#settle(b, { reply: failure(checked, err) });
+      return this.#settle(b, { reply: failure(checked, err, this.#host.logger) });
     }
     if (outcome instanceof Promise) {
       const settled = outcome.then(
         (o) => this.#settle(b, o),
-        (err) => this.#settle(b, { reply: failure(checked, err) }),
+        (err) => this.#settle(b, { reply: failure(checked, err, this.#host.logger) }),
       );
       if (!isLate(outcome)) return settled;
       // Its store is issued: the batch goes on, and is answered once it settles.
@@ -243,6 +245,7 @@ export class Processor {
 
   /** Records a message's outcome in the batch. */
   #settle(b: Batch, outcome: MetaReply): void | Promise<void> {
+    if (outcome.reply.successful === false) this.#refused(outcome.reply);
     const session = outcome.session;
     if (session && !session.closed) {
       b.last = session;
@@ -273,6 +276,18 @@ export class Processor {
     });
   }
 
+  /** A refused handshake or connect, at debug (they are per connection). */
+  #refused(reply: BayeuxMessage): void {
+    const channel = reply.channel;
+    if (channel !== META.handshake && channel !== META.connect) return;
+    const logger = this.#host.logger;
+    if (!debugEnabled(logger)) return;
+    logger.debug(
+      { channel, clientId: reply.clientId, error: reply.error },
+      channel === META.handshake ? "handshake refused" : "connect refused",
+    );
+  }
+
   #hold(b: Batch, held: Promise<HeldRelease>, session: BayeuxSession | undefined): void {
     b.heldSession = session ?? null;
     b.heldToken = session?.held ?? null;
@@ -295,10 +310,10 @@ export class Processor {
       // A reply whose outgoing hook timed out becomes an error reply (the
       // client must not wait for it); one whose hook threw goes out as it was.
       if (!(err instanceof BayeuxExtensionTimeoutError)) {
-        debug("outgoing extension failed: %O", err);
+        this.#host.logger.error({ channel: reply.channel, err }, "outgoing extension failed");
         return reply;
       }
-      return failure(reply, err);
+      return failure(reply, err, this.#host.logger);
     }
   }
 
@@ -468,7 +483,7 @@ export class Processor {
       try {
         await handler(message, session);
       } catch (err) {
-        debug("service %s failed: %O", channel, err);
+        this.#host.logger.error({ channel, clientId: session.id, err }, "service handler failed");
         return failedPublish(message, bayeuxError("publishFailed", [channel]), session);
       }
     }

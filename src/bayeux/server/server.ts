@@ -26,7 +26,9 @@ import {
   isSubscribable,
 } from "../../codec/bayeux/index.js";
 import { Hub, type TopicRouter } from "../../core/index.js";
-import { createDebug } from "../../shared/debug.js";
+import { createDebug, debugLogger } from "../../shared/debug.js";
+import { LogLimiter } from "../../shared/log-limiter.js";
+import { childLogger, debugEnabled, type Logger } from "../../shared/logger.js";
 import { TimerWheel } from "../../shared/timer-wheel.js";
 import { Adoption } from "./adoption.js";
 import { ChannelLog, ChannelLogError } from "./channel-log.js";
@@ -115,6 +117,8 @@ export class BayeuxServer
   implements SessionOwner, ProcessorHost
 {
   readonly options: ResolvedOptions;
+  /** Where this server logs: the `logger` option's `child({ component: "bayeux" })`. */
+  readonly logger: Logger;
   readonly wheel: TimerWheel;
   readonly router: ChannelRouter;
   /** Counters read by the node stats and metrics (see `BayeuxStats`). */
@@ -146,12 +150,17 @@ export class BayeuxServer
   #closed = false;
   /** Takes over the sessions of dead owner nodes. */
   readonly #adoption: Adoption;
+  /** Slow consumers dropped and channel-log failures are logged once per 10 s. */
+  readonly #slowWarnings = new LogLimiter();
+  readonly #storeFailures = new LogLimiter();
 
   constructor(options: BayeuxServerOptions = {}, topics?: TopicRouter<ChannelSubscriber>) {
     super();
     this.options = resolveOptions(options);
+    this.logger = childLogger(options.logger ?? debugLogger("bayeux"), { component: "bayeux" });
     this.wheel = new TimerWheel({ resolution: this.options.timerResolution });
     this.hub = options.broker ? Hub.for(options.broker) : new Hub();
+    this.hub.offerLogger(this.logger);
     // A router shared in-process (given `topics`) stays on this node.
     const logged = options.channelLog !== undefined && topics === undefined;
     this.router = new ChannelRouter(topics ?? this.hub, { logged });
@@ -173,6 +182,7 @@ export class BayeuxServer
         nodeId: this.records.nodeId,
         dedupeWindow: o.publishDedupeWindow,
         deliver: (delivery) => this.router.deliver(delivery),
+        logger: this.logger,
       });
     }
     // Only a broker or forwarding can tell that a node died: a node alone never adopts.
@@ -497,7 +507,7 @@ export class BayeuxServer
         });
       }
     }
-    debug("no free session id after 3 attempts");
+    this.logger.warn({}, "handshake refused: no free session id after 3 attempts");
     return undefined;
   }
 
@@ -505,7 +515,7 @@ export class BayeuxServer
     const session = new BayeuxSession(this, id);
     this.#sessions.set(id, session);
     this.stats.moved("", PENDING_CONNECTION);
-    debug("session %s created", id);
+    if (debugEnabled(this.logger)) this.logger.debug({ clientId: id }, "session opened");
     return session;
   }
 
@@ -517,7 +527,16 @@ export class BayeuxServer
     this.#flushQueue?.delete(session);
     this.records.end(session.id, session.ackEnabled);
     session.close();
-    debug("session %s ended: %s", session.id, reason);
+    const log = this.logger;
+    if (reason === "slow consumer") {
+      const suppressed = this.#slowWarnings.take();
+      if (suppressed >= 0) {
+        log.warn(
+          { clientId: session.id, maxBufferedBytes: this.options.maxBufferedBytes, suppressed },
+          "slow consumer dropped: outgoing buffer full",
+        );
+      }
+    } else if (debugEnabled(log)) log.debug({ clientId: session.id, reason }, "session ended");
     this.emit("disconnect", session.id, reason);
   }
 
@@ -556,7 +575,13 @@ export class BayeuxServer
       log.append(delivery, key).then(
         () => {},
         (err: unknown) => {
-          debug("publish on %s not stored: %s", delivery.message.channel, err);
+          const suppressed = this.#storeFailures.take();
+          if (suppressed >= 0) {
+            this.logger.error(
+              { channel: delivery.message.channel, err, suppressed },
+              "publish not stored in the channel log",
+            );
+          }
           throw err instanceof ChannelLogError ? err : new ChannelLogError(err);
         },
       ),

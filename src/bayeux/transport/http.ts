@@ -227,7 +227,7 @@ export class BayeuxHttpHandler {
       server.stats.messagesOut += replies.length + deliveries.length;
       this.#send(res, 200, encodeBatch(deliveryJson(deliveries), replies), jsonp);
     } catch (err) {
-      debug("processing failed: %O", err);
+      this.#server.logger.error({ err }, "long-polling request failed");
       this.#fail(res, 500, bayeuxError("serverError"), jsonp);
     }
   }

@@ -285,7 +285,7 @@ export class BayeuxSocket implements SessionSocket, TickMark, BacklogWatcher {
     pending.then(
       () => this.#drain(),
       (err) => {
-        debug("batch failed: %O", err);
+        this.#server.logger.error({ err }, "websocket batch failed");
         this.#drain();
       },
     );
@@ -305,7 +305,7 @@ export class BayeuxSocket implements SessionSocket, TickMark, BacklogWatcher {
       try {
         pending = this.#answer(backlog[i]);
       } catch (err) {
-        debug("batch failed: %O", err);
+        this.#server.logger.error({ err }, "websocket batch failed");
       }
       if (pending !== undefined) {
         this.#wait(pending);
@@ -368,7 +368,7 @@ export class BayeuxSocket implements SessionSocket, TickMark, BacklogWatcher {
       .then(() => result)
       .then(
         (r) => this.#reply(r),
-        (err) => debug("batch failed: %O", err),
+        (err) => this.#server.logger.error({ err }, "websocket batch failed"),
       )
       .then(() => {
         if (this.#replyTail === tail) this.#replyTail = null;

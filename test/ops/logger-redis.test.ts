@@ -1,0 +1,54 @@
+/**
+ * The Redis broker logs through the pino-shaped seam: `(obj, msg)` records
+ * for its connection (info, with its node and pub/sub kind) and for other
+ * nodes joining and leaving (info, with the node's id). Uses the shared
+ * Redis at REDIS_URL under a prefix of its own; under CI=true an
+ * unreachable Redis fails the test instead of skipping it.
+ */
+import assert from "node:assert/strict";
+import { after, describe, it } from "node:test";
+import { RedisBroker } from "../../src/cluster/redis.js";
+import { silentLogger } from "../../src/shared/logger.js";
+import { recordingLogger } from "../helpers/recording-logger.js";
+import { REDIS_URL, redisSkip, uniquePrefix } from "../helpers/redis-server.js";
+import { until } from "../socketio/raw-clients.js";
+
+const brokers: RedisBroker[] = [];
+after(async () => {
+  await Promise.all(brokers.map((broker) => broker.close()));
+});
+
+describe("RedisBroker logger", { skip: await redisSkip() }, () => {
+  it("logs its connection and nodes joining and leaving as (obj, msg) records", {
+    timeout: 20_000,
+  }, async () => {
+    const { records, logger } = recordingLogger();
+    const shared = { url: REDIS_URL, prefix: uniquePrefix("logger"), heartbeatInterval: 200 };
+    const a = new RedisBroker({ ...shared, nodeId: "log-a", logger });
+    brokers.push(a);
+    await a.ready();
+    const connected = records.find((r) => r.msg === "broker connected to Redis");
+    assert.ok(connected, JSON.stringify(records));
+    assert.equal(connected.level, "info");
+    assert.equal(connected.obj.node, "log-a");
+    assert.match(String(connected.obj.pubsub), /^(sharded|classic)$/);
+
+    const b = new RedisBroker({ ...shared, nodeId: "log-b", logger: silentLogger });
+    brokers.push(b);
+    await b.ready();
+    await until(
+      () => records.some((r) => r.msg === "node joined" && r.obj.node === "log-b"),
+      5000,
+      "node joined",
+    );
+    await b.close();
+    await until(
+      () => records.some((r) => r.msg === "node left" && r.obj.node === "log-b"),
+      5000,
+      "node left",
+    );
+    const left = records.find((r) => r.msg === "node left");
+    assert.equal(left?.level, "info");
+    for (const r of records) assert.equal(typeof r.obj, "object");
+  });
+});

@@ -1,0 +1,330 @@
+/**
+ * The `logger` option on real servers: a capture logger (every record kept)
+ * on a Socket.IO server with socket.io-client over loopback sees the engine's
+ * handshake and close, connect, disconnect with its reason, a middleware's
+ * refusal, an unknown namespace, a bad transport with its code and an ack
+ * timeout, each at debug with its fields; at info level none of them is
+ * written (nor built). A pino-shaped logger gets one child per component
+ * through a mount; the Bayeux server logs refused handshakes and connects.
+ */
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { after, describe, it } from "node:test";
+import { type Socket as ClientSocket, io as ioc } from "socket.io-client";
+import { BayeuxServer } from "../../src/bayeux/index.js";
+import { Server as EngineServer } from "../../src/engine/index.js";
+import { Server } from "../../src/index.js";
+import { createSocketIoRouter } from "../../src/mount/socketio.js";
+import { createJsonLogger } from "../../src/ops/json-logger.js";
+import type { Logger } from "../../src/shared/logger.js";
+import { type LogRecord, recordingLogger } from "../helpers/recording-logger.js";
+import { until } from "../socketio/raw-clients.js";
+
+const clients: ClientSocket[] = [];
+after(() => {
+  for (const client of clients) client.disconnect();
+});
+
+async function listen(io: Server): Promise<string> {
+  const http = createServer();
+  io.attach(http);
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  return `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+}
+
+function client(url: string, nsp = "/"): ClientSocket {
+  const socket = ioc(`${url}${nsp}`, {
+    forceNew: true,
+    reconnection: false,
+    transports: ["websocket"],
+  });
+  clients.push(socket);
+  return socket;
+}
+
+function settle(socket: ClientSocket): Promise<"connect" | string> {
+  return new Promise((resolve) => {
+    socket.once("connect", () => resolve("connect"));
+    socket.once("connect_error", (err) => resolve(`connect_error: ${err.message}`));
+  });
+}
+
+function find(records: LogRecord[], msg: string, component?: string): LogRecord | undefined {
+  return records.find(
+    (r) => r.msg === msg && (component === undefined || r.bindings.component === component),
+  );
+}
+
+async function recorded(records: LogRecord[], msg: string, component?: string) {
+  await until(() => find(records, msg, component) !== undefined, 5000, `a "${msg}" record`);
+  return find(records, msg, component) as LogRecord;
+}
+
+/** What the server does per connection in these tests. */
+async function exercise(io: Server, url: string): Promise<void> {
+  io.of("/guarded").use((_socket, next) => next(new Error("no entry")));
+  // The client never answers "question": its acknowledgement times out.
+  const timedOut = new Promise<unknown>((resolve) => {
+    io.on("connection", (socket) => {
+      socket.on("ask-me", () => socket.timeout(50).emit("question", resolve));
+    });
+  });
+  const good = client(url);
+  assert.equal(await settle(good), "connect");
+  good.emit("ask-me");
+  assert.match(String(await timedOut), /timed out/);
+  assert.equal(await settle(client(url, "/guarded")), "connect_error: no entry");
+  assert.equal(await settle(client(url, "/nowhere")), "connect_error: Invalid namespace");
+  const refused = await fetch(`${url}/socket.io/?EIO=4&transport=bogus`);
+  assert.equal(refused.status, 400);
+  await refused.text();
+  const gone = new Promise((resolve) => good.once("disconnect", resolve));
+  good.disconnect();
+  await gone;
+}
+
+describe("logger option, Socket.IO server", () => {
+  it("logs per-connection events at debug with their fields", { timeout: 20_000 }, async () => {
+    const { records, logger } = recordingLogger();
+    const io = new Server({ logger });
+    const url = await listen(io);
+    try {
+      await exercise(io, url);
+
+      const handshake = await recorded(records, "handshake", "engine");
+      assert.equal(handshake.level, "debug");
+      assert.equal(typeof handshake.obj.sid, "string");
+      assert.equal(handshake.obj.transport, "websocket");
+
+      const connect = await recorded(records, "connect", "socketio");
+      assert.equal(connect.level, "debug");
+      assert.equal(connect.obj.sid, handshake.obj.sid);
+      assert.equal(connect.obj.nsp, "/");
+      assert.equal(typeof connect.obj.socketId, "string");
+      assert.equal(connect.obj.recovered, false);
+
+      const refusedByMiddleware = await recorded(records, "connect_error: refused by a middleware");
+      assert.equal(refusedByMiddleware.level, "debug");
+      assert.equal(refusedByMiddleware.obj.nsp, "/guarded");
+      assert.equal((refusedByMiddleware.obj.err as Error).message, "no entry");
+
+      const invalid = await recorded(records, "connect_error: invalid namespace");
+      assert.equal(invalid.obj.nsp, "/nowhere");
+
+      const bad = await recorded(records, "connection refused: Transport unknown", "engine");
+      assert.equal(bad.level, "debug");
+      assert.equal(bad.obj.code, "ERR_EIO_UNKNOWN_TRANSPORT");
+      assert.equal(bad.obj.status, 400);
+      assert.deepEqual(bad.obj.context, { transport: "bogus" });
+
+      const ack = await recorded(records, "ack timed out", "socketio");
+      assert.equal(ack.level, "debug");
+      assert.equal(ack.obj.socketId, connect.obj.socketId);
+      assert.equal(ack.obj.timeout, 50);
+
+      const disconnect = await recorded(records, "disconnect", "socketio");
+      assert.equal(disconnect.obj.socketId, connect.obj.socketId);
+      assert.equal(disconnect.obj.reason, "client namespace disconnect");
+      const closed = await recorded(records, "session closed", "engine");
+      assert.equal(typeof closed.obj.reason, "string");
+
+      // Every record is (object, message), never printf arguments.
+      for (const r of records) {
+        assert.equal(typeof r.msg, "string");
+        assert.ok(r.msg.length > 0);
+        assert.equal(typeof r.obj, "object");
+      }
+    } finally {
+      await io.close();
+    }
+  });
+
+  it("writes and builds nothing per connection at info level", { timeout: 20_000 }, async () => {
+    const lines: string[] = [];
+    const json = createJsonLogger({ level: "info", write: (line) => lines.push(line) });
+    let debugCalls = 0;
+    // The JSON logger, counting what reaches its debug method at all.
+    const counting = (inner: Logger): Logger => ({
+      debug: (obj, msg) => {
+        debugCalls++;
+        inner.debug(obj, msg);
+      },
+      info: (obj, msg) => inner.info(obj, msg),
+      warn: (obj, msg) => inner.warn(obj, msg),
+      error: (obj, msg) => inner.error(obj, msg),
+      isLevelEnabled: (level) => inner.isLevelEnabled?.(level) ?? true,
+      child: (bindings) => counting(inner.child?.(bindings) ?? inner),
+    });
+    const io = new Server({ logger: counting(json) });
+    const url = await listen(io);
+    await exercise(io, url);
+    await io.close();
+    assert.equal(debugCalls, 0);
+    const records = lines.map((line) => JSON.parse(line));
+    assert.deepEqual(
+      records.map((r) => [r.level, r.component, r.msg]),
+      [[30, "socketio", "closing"]],
+    );
+  });
+
+  it("refuses a logger that is not one", () => {
+    assert.throws(() => new Server({ logger: {} as Logger }), /option "logger" must be a logger/);
+    assert.throws(() => new BayeuxServer({ logger: "x" as unknown as Logger }), RangeError);
+  });
+});
+
+describe("logger option, engine", () => {
+  it("warns of a dropped slow consumer once per 10 s, with its fields", {
+    timeout: 10_000,
+  }, async () => {
+    const { records, logger } = recordingLogger();
+    const engine = new EngineServer({ logger, maxBufferedBytes: 1000, transports: ["polling"] });
+    const closed: string[] = [];
+    engine.on("connection", (socket) => {
+      socket.on("close", (reason: string) => closed.push(reason));
+    });
+    const http = createServer();
+    engine.attach(http);
+    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+    const base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    try {
+      for (let i = 0; i < 2; i++) {
+        const res = await fetch(`${base}/engine.io/?EIO=4&transport=polling`);
+        assert.equal(res.status, 200);
+        const { sid } = JSON.parse((await res.text()).slice(1)) as { sid: string };
+        // No poll is held after the handshake: 2000 bytes wait, past the 1000 allowed.
+        engine.clients[sid].send("x".repeat(2000));
+      }
+      await until(() => closed.length === 2, 5000, "both sessions closed");
+      const warnings = records.filter((r) => r.level === "warn");
+      assert.equal(warnings.length, 1, JSON.stringify(warnings));
+      assert.equal(warnings[0].msg, "slow consumer dropped: outgoing buffer full");
+      assert.equal(warnings[0].bindings.component, "engine");
+      assert.equal(warnings[0].obj.transport, "polling");
+      assert.equal(warnings[0].obj.maxBufferedBytes, 1000);
+      assert.equal(warnings[0].obj.suppressed, 0);
+      assert.equal(typeof warnings[0].obj.sid, "string");
+    } finally {
+      engine.close();
+      http.close();
+    }
+  });
+});
+
+describe("a pino-shaped logger", () => {
+  type LogFn = (obj: unknown, msg?: unknown) => void;
+  interface FakePino {
+    level: string;
+    calls: unknown[][];
+    trace: LogFn;
+    debug: LogFn;
+    info: LogFn;
+    warn: LogFn;
+    error: LogFn;
+    fatal: LogFn;
+    isLevelEnabled(name: string): boolean;
+    child(bindings: Record<string, unknown>): FakePino;
+  }
+
+  /** The part of pino a server uses: levels, isLevelEnabled, child, all recorded. */
+  function fakePino(
+    level: string,
+    bindings: Record<string, unknown> = {},
+    calls: unknown[][] = [],
+  ): FakePino {
+    const order = ["trace", "debug", "info", "warn", "error", "fatal"];
+    const at = (name: string) => (obj: unknown, msg?: unknown) => {
+      if (order.indexOf(name) >= order.indexOf(level)) calls.push([name, bindings, obj, msg]);
+    };
+    const logger: FakePino = {
+      level,
+      calls,
+      trace: at("trace"),
+      debug: at("debug"),
+      info: at("info"),
+      warn: at("warn"),
+      error: at("error"),
+      fatal: at("fatal"),
+      isLevelEnabled: (name: string) => order.indexOf(name) >= order.indexOf(level),
+      child: (more) => fakePino(level, { ...bindings, ...more }, calls),
+    };
+    return logger;
+  }
+
+  it("gets one child per component through a mount, and (obj, msg) calls", {
+    timeout: 20_000,
+  }, async () => {
+    const pino = fakePino("debug");
+    const { io, bayeux, router } = createSocketIoRouter({ logger: pino });
+    const http = createServer();
+    router.attach(http);
+    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    try {
+      assert.ok(bayeux);
+      const socket = client(url);
+      assert.equal(await settle(socket), "connect");
+      const reply = await fetch(`${url}/bayeux`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify([{ channel: "/meta/handshake" }]),
+      });
+      await reply.text();
+      const components = () =>
+        new Set(pino.calls.map((c) => (c[1] as { component?: string }).component));
+      await until(
+        () =>
+          components().has("engine") && components().has("socketio") && components().has("bayeux"),
+        5000,
+        "records of the three components",
+      );
+      for (const [, , obj, msg] of pino.calls) {
+        assert.equal(typeof obj, "object");
+        assert.equal(typeof msg, "string");
+      }
+      const refused = pino.calls.find((c) => c[3] === "handshake refused");
+      assert.ok(refused);
+      assert.equal((refused[1] as { component: string }).component, "bayeux");
+      assert.equal(io.logger.isLevelEnabled?.("debug"), true);
+    } finally {
+      await router.close();
+      http.close();
+    }
+  });
+});
+
+describe("logger option, Bayeux server", () => {
+  it("logs refused handshakes and connects at debug, session ends with their reason", async () => {
+    const { records, logger } = recordingLogger();
+    const bayeux = new BayeuxServer({ logger });
+    try {
+      const bad = await bayeux.process([{ channel: "/meta/handshake", version: "1.0" }]);
+      assert.equal(bad.replies[0].successful, false);
+      const handshake = find(records, "handshake refused", "bayeux");
+      assert.ok(handshake);
+      assert.equal(handshake.level, "debug");
+      assert.match(String(handshake.obj.error), /supportedConnectionTypes/);
+
+      const unknown = await bayeux.process([
+        { channel: "/meta/connect", clientId: "nobody", connectionType: "long-polling" },
+      ]);
+      assert.equal(unknown.replies[0].successful, false);
+      const connect = find(records, "connect refused", "bayeux");
+      assert.ok(connect);
+      assert.match(String(connect.obj.error), /^402/);
+
+      const ok = await bayeux.process([
+        { channel: "/meta/handshake", version: "1.0", supportedConnectionTypes: ["long-polling"] },
+      ]);
+      const clientId = ok.replies[0].clientId as string;
+      assert.equal(find(records, "session opened")?.obj.clientId, clientId);
+      await bayeux.process([{ channel: "/meta/disconnect", clientId }]);
+      const ended = find(records, "session ended");
+      assert.equal(ended?.obj.clientId, clientId);
+      assert.equal(typeof ended?.obj.reason, "string");
+    } finally {
+      await bayeux.close();
+    }
+  });
+});
