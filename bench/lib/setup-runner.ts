@@ -247,6 +247,24 @@ export function baselineDist(): string | undefined {
   return dist === undefined || dist === "" ? undefined : dist;
 }
 
+/**
+ * The loads `metrics-overhead` runs: every one of `METRICS_LOADS`, or the
+ * comma list in `BENCH_METRICS_LOADS` (to look at one closer).
+ */
+export function metricsLoads(): (typeof METRICS_LOADS)[number][] {
+  const asked = process.env.BENCH_METRICS_LOADS;
+  if (asked === undefined || asked === "") return [...METRICS_LOADS];
+  const loads = asked.split(",").map((load) => load.trim());
+  for (const load of loads) {
+    if (!(METRICS_LOADS as readonly string[]).includes(load)) {
+      throw new Error(
+        `unknown BENCH_METRICS_LOADS entry "${load}" (expected ${METRICS_LOADS.join(", ")})`,
+      );
+    }
+  }
+  return loads as (typeof METRICS_LOADS)[number][];
+}
+
 /** The echo clients of `metrics-overhead`: a tenth of the fan-out's, as the full run sizes them. */
 export function metricsEchoClients(clients: number): number {
   return Math.max(2, Math.round(clients / 10));
@@ -278,7 +296,7 @@ async function runMetricsOverhead(
   profileDir: string | undefined,
 ): Promise<Metrics> {
   const metrics: Metrics = {};
-  for (const load of METRICS_LOADS) {
+  for (const load of metricsLoads()) {
     const echo = load === "echo" || load === "bayeux-publish";
     const loadParams = echo ? { ...params, clients: metricsEchoClients(params.clients) } : params;
     const setups = metricsSetups(load);
