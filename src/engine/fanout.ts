@@ -16,6 +16,8 @@
  * const targets = new FanoutTargets(conns);
  * targets.send(prepared, true, false, -1);
  */
+
+import { frameBytes } from "../transport/ws-frame.js";
 import type { WebSocket } from "../transport/ws-types.js";
 import { OVERFLOW, UNAVAILABLE } from "../transport/ws-writer.js";
 import type { PreparedMessage } from "./prepared-message.js";
@@ -56,6 +58,7 @@ export class FanoutTargets {
     const writer = conns[0].transport.config.writer;
     const frames = direct === undefined ? null : prepared.websocketFrame();
     let skipped = skip >= 0 && skip < count ? 1 : 0;
+    let written = 0;
     for (let i = 0; i < count; i++) {
       if (i === skip) continue;
       const conn = conns[i];
@@ -68,8 +71,13 @@ export class FanoutTargets {
       const status =
         ws == null || frames === null ? UNAVAILABLE : writer.writeFrames(ws, frames, conn, max);
       if (status === UNAVAILABLE) conn._sendPrepared(prepared, compress, volatile);
-      else if (status === OVERFLOW) conn._overflow();
+      else {
+        written++;
+        if (status === OVERFLOW) conn._overflow();
+      }
     }
+    // The frames written as built, counted once (the others counted themselves).
+    if (written > 0) conns[0].transport.config.counters.bytesOut += written * frameBytes(frames!);
     return count - skipped;
   }
 }

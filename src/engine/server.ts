@@ -182,6 +182,7 @@ export class Server extends EventEmitter implements SocketHost {
       maxHttpBufferSize: o.maxHttpBufferSize,
       maxBufferedBytes: o.maxBufferedBytes,
       writer: new WebSocketWriter(),
+      counters: this.stats,
       httpCompressionThreshold: o.httpCompression ? o.httpCompression.threshold : null,
       decorateHeaders: (headers, req, sid, initial) => {
         if (initial) {

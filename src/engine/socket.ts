@@ -22,8 +22,9 @@ import { debugEnabled, type Logger } from "../shared/logger.js";
 import { TimerEntry, type TimerLists, type TimerTarget } from "../shared/timer-wheel.js";
 import type { Transport, TransportOwner } from "../transport/transport.js";
 import { OUTGOING_BUFFER_FULL, WebSocketTransport } from "../transport/websocket.js";
+import { frameBytes } from "../transport/ws-frame.js";
 import type { WebSocket } from "../transport/ws-types.js";
-import { OVERFLOW, WRITTEN } from "../transport/ws-writer.js";
+import { OVERFLOW, UNAVAILABLE, WRITTEN } from "../transport/ws-writer.js";
 import type { HandshakeRequest } from "./handshake-request.js";
 import { retainRequest } from "./handshake-request.js";
 import type { ResolvedOptions } from "./options.js";
@@ -369,12 +370,10 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
       const host = this.server;
       const server = (host as unknown as ListenerTable)._events;
       if (server.flush === undefined && server.drain === undefined) {
-        const status = this.#transport.config.writer.writeFrames(
-          direct,
-          prepared.websocketFrame(),
-          this,
-          host.opts.maxBufferedBytes,
-        );
+        const config = this.#transport.config;
+        const frames = prepared.websocketFrame();
+        const status = config.writer.writeFrames(direct, frames, this, host.opts.maxBufferedBytes);
+        if (status !== UNAVAILABLE) config.counters.bytesOut += frameBytes(frames);
         if (status === WRITTEN) return;
         if (status === OVERFLOW) {
           (this.#transport as WebSocketTransport).overflow();

@@ -7,8 +7,13 @@
  */
 import { ErrorTally } from "../shared/error-tally.js";
 import { SlowConsumers } from "../shared/slow-consumers.js";
+import type { WireCounters } from "../transport/transport.js";
 
-export class EngineStats {
+export class EngineStats implements WireCounters {
+  /** Bytes received: websocket frame payloads, polling request bodies. */
+  bytesIn = 0;
+  /** Bytes written: websocket frames, polling response bodies (before HTTP compression). */
+  bytesOut = 0;
   /** Sessions opened (handshakes answered). */
   handshakes = 0;
   /** Sessions upgraded from polling to websocket. */

@@ -185,8 +185,8 @@ export class NodeStatsReader implements StatsSource {
       channels: this.channelCount(),
       messagesIn: perProtocol(sio?.messagesIn, bx?.messagesIn),
       messagesOut: perProtocol(sio?.messagesOut, bx?.messagesOut),
-      bytesIn: perProtocol(sio?.bytesIn, bx?.bytesIn),
-      bytesOut: perProtocol(sio?.bytesOut, bx?.bytesOut),
+      bytesIn: perProtocol(eio?.bytesIn, bx?.bytesIn),
+      bytesOut: perProtocol(eio?.bytesOut, bx?.bytesOut),
       deliveries: perProtocol(sio?.deliveries, bx?.deliveries),
       slowConsumerDrops: perProtocol(
         (sio?.volatileDrops ?? 0) + (eio?.overflows ?? 0),

@@ -221,7 +221,7 @@ export class Adapter extends EventEmitter {
         socket.client.writePrepared(prepared, flags);
       });
     }
-    this.#count(encoded, opts.rooms, sent, true);
+    this.#count(opts.rooms, sent, true);
   }
 
   /** `apply`, less the volatile packets the recipients dropped. */
@@ -234,30 +234,18 @@ export class Adapter extends EventEmitter {
 
   /**
    * Counts a broadcast once, with its recipient count: deliveries, packets
-   * and bytes out, the fan-out size of this node's own broadcasts, and the
-   * traffic of its rooms (a socket's private room is not counted).
+   * out, the fan-out size of this node's own broadcasts, and the traffic of
+   * its rooms (a socket's private room is not counted). Bytes are the
+   * engine's to count, as its transports write them.
    */
-  #count(
-    encoded: readonly (string | Buffer)[],
-    rooms: ReadonlySet<Room> | undefined,
-    sent: number,
-    own: boolean,
-  ): void {
+  #count(rooms: ReadonlySet<Room> | undefined, sent: number, own: boolean): void {
     const stats = this.nsp.server.stats;
     if (own) {
       stats.broadcasts++;
       stats.fanout.observe(sent);
     }
-    if (sent > 0) {
-      stats.deliveries += sent;
-      stats.messagesOut += sent;
-      let bytes = 0;
-      for (let i = 0; i < encoded.length; i++) {
-        const part = encoded[i];
-        bytes += typeof part === "string" ? Buffer.byteLength(part) : part.length;
-      }
-      stats.bytesOut += sent * bytes;
-    }
+    stats.deliveries += sent;
+    stats.messagesOut += sent;
     if (rooms === undefined || rooms.size === 0) return;
     const sockets = this.nsp.sockets;
     for (const room of rooms) if (!sockets.has(room)) this.traffic.count(room);
@@ -290,7 +278,7 @@ export class Adapter extends EventEmitter {
         socket.client.writePrepared(prepared, flags);
       });
     }
-    this.#count(frames, opts.rooms, sent, false);
+    this.#count(opts.rooms, sent, false);
   }
 
   /**
@@ -321,15 +309,14 @@ export class Adapter extends EventEmitter {
     packet.nsp = this.nsp.name;
     packet.id = this.nsp._nextAckId();
     const id = packet.id;
-    const encoded = this.nsp.server.encoder.encode(packet);
-    const prepared = this.nsp.server._prepare(encoded);
+    const prepared = this.nsp.server._prepare(this.nsp.server.encoder.encode(packet));
     const data = packet.data as unknown[];
     const count = this.apply(opts, (socket) => {
       socket._registerBroadcastAck(id, ack);
       socket._notifyOutgoing(data);
       socket.client.writePrepared(prepared, flags);
     });
-    this.#count(encoded, opts.rooms, count, true);
+    this.#count(opts.rooms, count, true);
     clientCountCallback(count);
   }
 

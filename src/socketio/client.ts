@@ -210,7 +210,6 @@ export class Client {
 
   /** An Engine.IO message arrived. */
   _ondata(data: string | Buffer): void {
-    this.server.stats.bytesIn += typeof data === "string" ? Buffer.byteLength(data) : data.length;
     let packet: Packet | null | undefined;
     try {
       packet = this.#decoder.add(data) as Packet | null | undefined;
@@ -313,11 +312,7 @@ export class Client {
     }
     const sendOpts = opts.compress === false ? NO_COMPRESS : COMPRESS;
     stats.messagesOut++;
-    for (let i = 0; i < messages.length; i++) {
-      const message = messages[i];
-      stats.bytesOut += typeof message === "string" ? Buffer.byteLength(message) : message.length;
-      conn.write(message, sendOpts);
-    }
+    for (let i = 0; i < messages.length; i++) conn.write(messages[i], sendOpts);
   }
 
   /** Writes messages prepared once for a whole broadcast. */

@@ -1,8 +1,9 @@
 /**
  * The Socket.IO server's counters, plain fields bumped where things happen:
  * a packet in, a packet written, a broadcast (once, with its recipient count,
- * never per recipient), an acknowledgement, a refused connect. The node
- * stats and the metrics exposition read them on demand.
+ * never per recipient), an acknowledgement, a refused connect. Bytes are
+ * counted below, by the engine's transports (`EngineStats`). The node stats
+ * and the metrics exposition read them on demand.
  */
 import { ErrorTally } from "../shared/error-tally.js";
 import { FANOUT_BUCKETS, Histogram } from "../shared/histogram.js";
@@ -14,11 +15,8 @@ export class SocketIoStats {
   readonly errors = new ErrorTally();
   /** Socket.IO packets received (events, acks, connects, disconnects). */
   messagesIn = 0;
-  /** Bytes of the Engine.IO messages those packets came in (UTF-8 text, binary attachments). */
-  bytesIn = 0;
   /** Packets written to connections: direct emits and replies, plus every broadcast delivery. */
   messagesOut = 0;
-  bytesOut = 0;
   /** EVENT packets received from clients. */
   eventsIn = 0;
   /** Broadcasts made on this node (to rooms, a namespace, or a socket with recovery on). */

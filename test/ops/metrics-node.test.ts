@@ -94,12 +94,12 @@ describe("/metrics of a live node", () => {
     assert.equal(v("switchboard_socketio_events_received_total"), 4);
     assert.equal(v('switchboard_socketio_acks_total{direction="sent"}'), 4);
     assert.equal(v('switchboard_socketio_acks_total{direction="received"}'), 0);
-    // In: a CONNECT ("0") and `20["join","lobby"]` per client.
+    // In: a CONNECT ("40") and `420["join","lobby"]` per client (websocket payloads, polling bodies).
     assert.equal(v('switchboard_messages_received_total{protocol="socketio"}'), 8);
-    assert.equal(v('switchboard_bytes_received_total{protocol="socketio"}'), 4 * (1 + 18));
-    // Out: a CONNECT reply (`0{"sid":"<20>"}`), an ack (`30[]`) each, and 12 deliveries of `2["news","x"]`.
+    assert.equal(v('switchboard_bytes_received_total{protocol="socketio"}'), 4 * (2 + 19));
+    // Out: a CONNECT reply (`40{"sid":"<20>"}`), an ack (`430[]`) each, and 12 deliveries of `42["news","x"]`.
     assert.equal(v('switchboard_messages_sent_total{protocol="socketio"}'), 4 + 4 + 12);
-    assert.equal(v('switchboard_bytes_sent_total{protocol="socketio"}'), 4 * 31 + 4 * 4 + 12 * 13);
+    assert.ok(v('switchboard_bytes_sent_total{protocol="socketio"}') > 4 * 32 + 4 * 5 + 12 * 14);
     assert.equal(v('switchboard_deliveries_total{protocol="socketio"}'), 12);
     assert.equal(v('switchboard_broadcast_fanout_count{protocol="socketio"}'), 3);
     assert.equal(v('switchboard_broadcast_fanout_sum{protocol="socketio"}'), 12);
@@ -150,6 +150,38 @@ describe("/metrics of a live node", () => {
         ["/news", 2, 2],
       ],
     );
+  });
+
+  it("counts bytes as the transports move them: websocket frames in and out", async () => {
+    const client = connect(`http://127.0.0.1:${node.port}`, {
+      transports: ["websocket"],
+      ...CONNECTED,
+    });
+    sockets.push(client);
+    const server = await new Promise<import("../../src/index.js").Socket>((resolve) =>
+      node.io.once("connection", resolve),
+    );
+    await until(() => client.connected, 5000, "the connect");
+    const bytes = async () => {
+      const { samples } = await scrape(node.port);
+      return [
+        sampleOf(samples, 'switchboard_bytes_received_total{protocol="socketio"}'),
+        sampleOf(samples, 'switchboard_bytes_sent_total{protocol="socketio"}'),
+      ];
+    };
+    const [in0, out0] = await bytes();
+    let heard = false;
+    server.once("x", () => (heard = true));
+    client.emit("x", "y");
+    await until(() => heard, 5000, "the event");
+    let got = false;
+    client.once("z", () => (got = true));
+    server.emit("z");
+    await until(() => got, 5000, "the emit");
+    const [in1, out1] = await bytes();
+    // The frame payload `42["x","y"]` in; the frame `42["z"]` out, its 2-byte header included.
+    assert.equal(in1 - in0, 11);
+    assert.equal(out1 - out0, 2 + 7);
   });
 
   it("answers HEAD with no body and refuses other methods", async () => {

@@ -88,7 +88,9 @@ export class BayeuxHttpHandler {
         this.#fail(res, 400, bayeuxError("parameterMissing", ["message"]), jsonp);
         return;
       }
-      if (Buffer.byteLength(message) > options.maxMessageSize) {
+      const size = Buffer.byteLength(message);
+      this.#server.stats.bytesIn += size;
+      if (size > options.maxMessageSize) {
         this.#fail(res, 413, bayeuxError("messageTooLarge"), jsonp);
         return;
       }
@@ -102,6 +104,7 @@ export class BayeuxHttpHandler {
       this.#fail(res, 413, bayeuxError("messageTooLarge"), jsonp);
     });
     req.on("end", () => {
+      this.#server.stats.bytesIn += reader.length;
       if (reader.exceeded) return;
       const raw = reader.text();
       let text = raw;
@@ -126,7 +129,6 @@ export class BayeuxHttpHandler {
     raw: string | null,
   ): Promise<void> {
     const server = this.#server;
-    server.stats.bytesIn += Buffer.byteLength(raw ?? text);
     let batch: unknown[];
     try {
       batch = decodeBatch(text, server.options);

@@ -142,17 +142,23 @@ export function switchboardFamilies(reader: NodeStatsReader, options: FamilyOpti
         () => bayeux()?.stats.messagesOut ?? 0,
       ),
     ),
-    counter("bytes_received_total", "Bytes of the messages received.", () =>
-      perProtocol(
-        () => io()?.stats.bytesIn ?? 0,
-        () => bayeux()?.stats.bytesIn ?? 0,
-      ),
+    counter(
+      "bytes_received_total",
+      "Bytes received: websocket frame payloads, polling and Bayeux request bodies.",
+      () =>
+        perProtocol(
+          () => io()?.engine.stats.bytesIn ?? 0,
+          () => bayeux()?.stats.bytesIn ?? 0,
+        ),
     ),
-    counter("bytes_sent_total", "Bytes of the messages sent.", () =>
-      perProtocol(
-        () => io()?.stats.bytesOut ?? 0,
-        () => bayeux()?.stats.bytesOut ?? 0,
-      ),
+    counter(
+      "bytes_sent_total",
+      "Bytes written: websocket frames, polling and Bayeux response bodies.",
+      () =>
+        perProtocol(
+          () => io()?.engine.stats.bytesOut ?? 0,
+          () => bayeux()?.stats.bytesOut ?? 0,
+        ),
     ),
     counter("socketio_events_received_total", "Socket.IO EVENT packets from clients.", () => {
       const server = io();
