@@ -18,6 +18,7 @@ import {
 import { Family, histogramValues } from "../../src/ops/metrics/family.js";
 import { Metrics } from "../../src/ops/metrics/index.js";
 import { Histogram } from "../../src/shared/histogram.js";
+import { untilAsync } from "../socketio/raw-clients.js";
 
 describe("the exposition writer", () => {
   it("writes HELP, TYPE and one line per sample, families apart, a final newline", () => {
@@ -116,6 +117,33 @@ describe("the exposition writer", () => {
   });
 });
 
+describe("the event-loop monitor", () => {
+  it("samples at the resolution asked for, and is left out at 0", async () => {
+    const off = new Metrics({ eventLoopResolution: 0 });
+    const on = new Metrics({ eventLoopResolution: 5 });
+    try {
+      const offText = await off.text();
+      assert.doesNotMatch(offText, /^switchboard_event_loop_lag_seconds\{/m);
+      assert.match(offText, /^# TYPE switchboard_event_loop_lag_seconds gauge$/m);
+      // A 60 ms block is seen by a 5 ms monitor, once it has taken its first samples.
+      const started = Date.now();
+      await untilAsync(async () => Date.now() - started >= 25, 2000, "the monitor to start");
+      const until = Date.now() + 60;
+      while (Date.now() < until) {}
+      // The late sample is recorded when the monitor's timer next fires (a read before
+      // that would restart its interval), so a few timer turns pass first.
+      const blocked = Date.now();
+      await untilAsync(async () => Date.now() - blocked >= 20, 2000, "a few timer turns");
+      const text = await on.text();
+      const max = Number(/^switchboard_event_loop_lag_max_seconds (\S+)$/m.exec(text)?.[1]);
+      assert.ok(max >= 0.03, `max lag ${max}`);
+    } finally {
+      off.close();
+      on.close();
+    }
+  });
+});
+
 describe("prom-client compatibility", () => {
   it("a prom-client Registry renders our metric objects byte for byte as our writer", async () => {
     const h = new Histogram([0.001, 0.5]);
@@ -190,5 +218,10 @@ describe("prom-client compatibility", () => {
     assert.throws(() => new Metrics({ topicLabels: -1 }), { code: "ERR_METRICS_TOPIC_LABELS" });
     assert.throws(() => new Metrics({ topicLabels: 1.5 }), { code: "ERR_METRICS_TOPIC_LABELS" });
     assert.throws(() => new Metrics({ topicLabels: 101 }), { code: "ERR_METRICS_TOPIC_LABELS" });
+    for (const eventLoopResolution of [-1, 0.5, 1001]) {
+      assert.throws(() => new Metrics({ eventLoopResolution }), {
+        code: "ERR_METRICS_EVENT_LOOP_RESOLUTION",
+      });
+    }
   });
 });

@@ -29,7 +29,7 @@ import { CONTENT_TYPE, render } from "./exposition.js";
 import { switchboardFamilies } from "./families.js";
 import type { Family } from "./family.js";
 import { metricsHandler } from "./handler.js";
-import { ProcessFigures } from "./process.js";
+import { LAG_RESOLUTION, ProcessFigures } from "./process.js";
 
 /** The part of a prom-client `Registry` the metrics use. */
 export interface PromRegistryLike {
@@ -53,6 +53,12 @@ export interface MetricsOptions {
    * topic names as labels at all. At most 100.
    */
   topicLabels?: number;
+  /**
+   * Milliseconds between the event-loop monitor's samples (1 to 1000), or 0
+   * for no monitor (no lag gauges). Default 50: each sample wakes an idle
+   * loop, so a finer one costs CPU on a quiet node.
+   */
+  eventLoopResolution?: number;
 }
 
 /** Most topics `topicLabels` may ask for. */
@@ -89,11 +95,18 @@ export class Metrics {
         `metrics topicLabels must be an integer from 0 to ${MAX_TOPIC_LABELS}`,
       );
     }
+    const resolution = options.eventLoopResolution ?? LAG_RESOLUTION;
+    if (!Number.isInteger(resolution) || resolution < 0 || resolution > 1000) {
+      throw new MetricsError(
+        "ERR_METRICS_EVENT_LOOP_RESOLUTION",
+        "metrics eventLoopResolution must be an integer from 0 (off) to 1000 ms",
+      );
+    }
     this.prefix = prefix;
     this.topicLabels = topicLabels;
     this.#registry = options.registry;
     this.reader = new NodeStatsReader(this.#parts);
-    this.#process = new ProcessFigures(prefix);
+    this.#process = new ProcessFigures(prefix, resolution);
     this.#process.start();
     const own = switchboardFamilies(this.reader, {
       prefix,
