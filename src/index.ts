@@ -53,6 +53,12 @@ export { PacketType } from "./codec/socketio/index.js";
 export { Hub, type HubStats, TopicRouter } from "./core/index.js";
 export type { ServerFactory, SwitchboardFactory } from "./factory.js";
 export {
+  Metrics,
+  MetricsError,
+  type MetricsOptions,
+  type PromRegistryLike,
+} from "./ops/metrics/index.js";
+export {
   type NodeParts,
   type NodeStatsOptions,
   NodeStatsReader,

@@ -90,6 +90,9 @@ export const FULL: Record<ScenarioName, ScenarioParams> = {
   // The load of cluster-fanout-recovery (15 s, not bayeux-cluster-fanout's 10 s): the two
   // recovery costs are read side by side.
   "bayeux-cluster-fanout-recovery": { ...BASE, clients: 1000, durationMs: 15_000 },
+  // Four loads × two set-ups per rep; `clients` is the fan-outs' size, the echo loads
+  // take a tenth of it (the echo and bayeux-publish sizes).
+  "metrics-overhead": { ...BASE, clients: 1000, durationMs: 10_000 },
 };
 
 /** Sizes of `--quick`: a smoke run of every scenario in well under a minute. */
@@ -126,6 +129,7 @@ export const QUICK: Record<ScenarioName, ScenarioParams> = {
   "fanout-recovery": { ...BASE, clients: 200, durationMs: 2000, warmupMs: 500 },
   "cluster-fanout-recovery": { ...BASE, clients: 200, durationMs: 2000, warmupMs: 500 },
   "bayeux-cluster-fanout-recovery": { ...BASE, clients: 200, durationMs: 2000, warmupMs: 500 },
+  "metrics-overhead": { ...BASE, clients: 200, durationMs: 2000, warmupMs: 500 },
 };
 
 function list<T extends string>(value: string, allowed: readonly T[], what: string): T[] {

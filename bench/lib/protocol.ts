@@ -46,14 +46,17 @@ export type BayeuxScenario =
  * recovery off and on across the nodes (Redis message log and session store),
  * `bayeux-cluster-fanout-recovery` its Bayeux twin: the Bayeux fan-out over
  * two nodes on one broker without and with the channel log (every publish
- * appended to one Redis stream each node delivers from). Every set-up runs in
- * each rep, one after the other.
+ * appended to one Redis stream each node delivers from), `metrics-overhead`
+ * the fan-out and echo loads of both protocols on the baseline build against
+ * this build with `Metrics` watching and scraped every second. Every set-up
+ * runs in each rep, one after the other.
  */
 export type SetupScenario =
   | "polling-nosticky"
   | "fanout-recovery"
   | "cluster-fanout-recovery"
-  | "bayeux-cluster-fanout-recovery";
+  | "bayeux-cluster-fanout-recovery"
+  | "metrics-overhead";
 export type ScenarioName =
   | Exclude<BaseScenario, "interest" | "polling">
   | BayeuxScenario
@@ -78,6 +81,7 @@ export const SCENARIOS: readonly ScenarioName[] = [
   "fanout-recovery",
   "cluster-fanout-recovery",
   "bayeux-cluster-fanout-recovery",
+  "metrics-overhead",
 ];
 
 /** The cluster scenarios: two server processes (nodes) joined through Redis. */
@@ -99,6 +103,7 @@ export const SETUP_SCENARIOS: readonly ScenarioName[] = [
   "fanout-recovery",
   "cluster-fanout-recovery",
   "bayeux-cluster-fanout-recovery",
+  "metrics-overhead",
 ];
 
 /** Whether `scenario` compares Switchboard set-ups instead of targets. */
@@ -138,7 +143,23 @@ const BASE_OF: Record<ScenarioName, BaseScenario> = {
   "fanout-recovery": "fanout",
   "cluster-fanout-recovery": "fanout",
   "bayeux-cluster-fanout-recovery": "fanout",
+  // It runs four loads (see METRICS_LOADS); the fan-out's is its nominal shape.
+  "metrics-overhead": "fanout",
 };
+
+/**
+ * The loads of `metrics-overhead`, each run on both of its set-ups: the
+ * Socket.IO fan-out and echo, the Bayeux fan-out and publish-with-reply.
+ */
+export const METRICS_LOADS = ["fanout", "echo", "bayeux-fanout", "bayeux-publish"] as const;
+
+/** The suffix of a `metrics-overhead` load's metrics (`cpuPer100kBayeuxFanoutBase`). */
+export function loadTag(load: (typeof METRICS_LOADS)[number]): string {
+  return load
+    .split("-")
+    .map((word) => word[0].toUpperCase() + word.slice(1))
+    .join("");
+}
 
 /**
  * The load shape of a scenario (the Bayeux ones reuse the Socket.IO ones' code).
@@ -239,6 +260,13 @@ export interface ServerConfig {
   recovery?: RecoveryConfig;
   /** The round-robin proxy child: the ports of the nodes it spreads requests over. */
   upstreams?: number[];
+  /**
+   * `metrics-overhead`: the Switchboard build directory to load (relative to
+   * the repository or absolute) instead of `BENCH_SWITCHBOARD_DIST` / `dist`.
+   */
+  dist?: string;
+  /** `metrics-overhead`: watch the server with `Metrics` and render its exposition every second. */
+  metrics?: boolean;
 }
 
 /** A snapshot of a server child's resource use. CPU in microseconds, memory in bytes. */

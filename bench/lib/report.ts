@@ -8,6 +8,8 @@ import {
   type Family,
   familyOf,
   isSetupScenario,
+  loadTag,
+  METRICS_LOADS,
   type Metrics,
   type ScenarioName,
   type TargetName,
@@ -164,6 +166,32 @@ const POLLING_NOSTICKY: MetricSpec[] = [
 ];
 
 /** Recovery rows: fan-out with connection state recovery off, on (memory log), on (Redis log). */
+/** `metrics-overhead`: per load, the CPU ratio (Metrics / Base), then each side's CPU. */
+const METRICS_OVERHEAD: MetricSpec[] = METRICS_LOADS.flatMap((load) => {
+  const tag = loadTag(load);
+  const per = load.endsWith("publish") || load === "echo" ? "replies" : "deliveries";
+  return [
+    {
+      key: `cpuRatio${tag}`,
+      label: `${load}: server CPU per message, metrics on / baseline build`,
+      digits: 3,
+      ratio: false,
+    },
+    {
+      key: `cpuPer100k${tag}Base`,
+      label: `${load}, baseline: server CPU s / 100k ${per}`,
+      digits: 3,
+      ratio: true,
+    },
+    {
+      key: `cpuPer100k${tag}Metrics`,
+      label: `${load}, metrics on: server CPU s / 100k ${per}`,
+      digits: 3,
+      ratio: true,
+    },
+  ];
+});
+
 const FANOUT_RECOVERY: MetricSpec[] = [
   {
     key: "cpuRatioMemory",
@@ -308,6 +336,7 @@ export const METRICS: Record<ScenarioName, MetricSpec[]> = {
   "fanout-recovery": FANOUT_RECOVERY,
   "cluster-fanout-recovery": CLUSTER_FANOUT_RECOVERY,
   "bayeux-cluster-fanout-recovery": BAYEUX_CLUSTER_FANOUT_RECOVERY,
+  "metrics-overhead": METRICS_OVERHEAD,
 };
 
 /**
@@ -569,6 +598,14 @@ const SOCKETIO_CHECKS: Omit<Check, "subject">[] = [
     limit: 1.25,
     unit: "×",
   },
+  ...METRICS_LOADS.map((load) => ({
+    label: `${load} CPU per message with metrics on ≤ 1.02× the baseline build`,
+    scenario: "metrics-overhead" as const,
+    key: `cpuRatio${loadTag(load)}`,
+    limit: 1.02,
+    unit: "×",
+    digits: 3,
+  })),
 ];
 
 const BAYEUX_CHECKS: Omit<Check, "subject">[] = [

@@ -21,6 +21,7 @@ import type { Server } from "../index.js";
 import { requestPath } from "../mount/path.js";
 import { createSocketIoRouter, type MountOptions } from "../mount/socketio.js";
 import { Health } from "../ops/health.js";
+import { Metrics } from "../ops/metrics/metrics.js";
 import { childLogger, type Logger, lineLogger } from "../shared/logger.js";
 import { BAYEUX_CLIENT_URL, createBundleHandler, defaultBundleFile } from "./bayeux-bundle.js";
 import { parseBridgeConfig } from "./bridge-spec.js";
@@ -49,6 +50,8 @@ export interface RunningServer {
   bridge?: Bridge;
   /** `/health` and `/ready` (see src/ops/health.ts). */
   health: Health;
+  /** What `/metrics` serves, or null with `--no-metrics` (see src/ops/metrics/). */
+  metrics: Metrics | null;
   /** The port actually bound (useful with port 0). */
   port: number;
   /** A URL to open, e.g. `http://localhost:3000/`. */
@@ -116,9 +119,15 @@ export async function startServer(
     { name: "listening", ok: () => server.listening },
     ...(options.cluster ? [{ name: "broker", ok: () => broker?.connected !== false }] : []),
   ]);
+  // Made once the servers exist (it starts an event-loop monitor).
+  let metrics: Metrics | null = null;
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     if (health.handle(req, res)) return;
     const path = requestPath(req.url);
+    if (metrics && path === "/metrics") {
+      metrics.handle(req, res);
+      return;
+    }
     if (serveBundle && path === BAYEUX_CLIENT_URL) {
       void serveBundle(req, res);
       return;
@@ -221,6 +230,7 @@ export async function startServer(
     throw err;
   }
   const { io, bayeux, router } = created;
+  if (options.metrics !== false) metrics = new Metrics().watch({ io, bayeux, broker });
   router.attach(server);
   // During shutdown every answer closes its connection: a client that keeps
   // retrying (a Bayeux or polling client whose session just ended) would
@@ -240,6 +250,7 @@ export async function startServer(
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
       server.off("listening", onListening);
+      metrics?.close();
       void router.close().then(leaveCluster);
       reject(
         new CliStartError(
@@ -296,6 +307,7 @@ export async function startServer(
       // Every Socket.IO client is closed with "server shutting down", every
       // Bayeux session ended (its held connect answered, its websocket closed).
       await router.close();
+      metrics?.close();
       // Both servers are closed: nothing publishes any more, so the node leaves the cluster.
       await leaveCluster();
       server.closeIdleConnections();
@@ -312,7 +324,7 @@ export async function startServer(
     return closing;
   };
 
-  const running: RunningServer = { io, bayeux, broker, server, health, port, url, close };
+  const running: RunningServer = { io, bayeux, broker, server, health, metrics, port, url, close };
   if (userBridge) running.bridge = userBridge;
   return running;
 }

@@ -46,6 +46,7 @@ import { type ResolvedOptions, resolveOptions } from "./options.js";
 import { abortRequest, abortUpgrade, protocolOf, queryOf } from "./request.js";
 import { SessionRegistry } from "./session-registry.js";
 import { Socket, type SocketHost } from "./socket.js";
+import { EngineStats } from "./stats.js";
 import type { CloseReason, EngineOptions, TransportName } from "./types.js";
 import { UpgradeResponse } from "./upgrade-response.js";
 import { type Verdict, type VerifyContext, verifyRequest } from "./verify.js";
@@ -106,6 +107,8 @@ export class Server extends EventEmitter implements SocketHost {
   /** Open sessions by sid (a plain object, as engine.io exposes it). */
   readonly clients: Record<string, Socket> = {};
   clientsCount = 0;
+  /** Counters read by the node stats and metrics (see `EngineStats`). */
+  readonly stats = new EngineStats();
   /**
    * The single scheduler of every session's heartbeat and upgrade deadline
    * (one list per delay, one shared timer: precise to the event loop's lateness).
@@ -179,6 +182,7 @@ export class Server extends EventEmitter implements SocketHost {
       maxHttpBufferSize: o.maxHttpBufferSize,
       maxBufferedBytes: o.maxBufferedBytes,
       writer: new WebSocketWriter(),
+      counters: this.stats,
       httpCompressionThreshold: o.httpCompression ? o.httpCompression.threshold : null,
       decorateHeaders: (headers, req, sid, initial) => {
         if (initial) {
@@ -356,6 +360,7 @@ export class Server extends EventEmitter implements SocketHost {
 
   #emitConnectionError(req: IncomingMessage, verdict: Verdict): void {
     const entry = ENGINE_ERRORS[verdict.key];
+    this.stats.errors.add(entry.name, entry.message);
     const log = this.logger;
     if (verdict.key === "TOO_MANY_CONNECTIONS") {
       const suppressed = this.#limitWarnings.take();
@@ -489,6 +494,8 @@ export class Server extends EventEmitter implements SocketHost {
       );
     }
     this.clients[socket.id] = socket;
+    this.stats.handshakes++;
+    this.stats.opened(socket.transport.name);
     if (this.clientsCount++ === 0) this.#sessions.refresh(true);
   }
 
@@ -518,6 +525,7 @@ export class Server extends EventEmitter implements SocketHost {
     if (this.clients[socket.id] === socket) {
       delete this.clients[socket.id];
       this.#sessions.release(socket.id);
+      this.stats.closed(socket.transport.name);
       if (--this.clientsCount === 0) this.#sessions.refresh(false);
     }
     const transport = socket.transport;

@@ -176,6 +176,7 @@ export class PollingTransport extends Transport {
 
   onDataComplete(req: IncomingMessage, state: DataState): void {
     if (this.dataReq === req) this.dataReq = null;
+    this.config.counters.bytesIn += state.reader.length;
     let packets: Packet[] | null = null;
     let error: unknown = null;
     try {
@@ -268,6 +269,7 @@ export class PollingTransport extends Transport {
     };
     const threshold = this.config.httpCompressionThreshold;
     const length = typeof body === "string" ? Buffer.byteLength(body) : body.length;
+    this.config.counters.bytesOut += length;
     const encoding =
       compress && threshold !== null && length >= threshold
         ? negotiateEncoding(req.headers["accept-encoding"])

@@ -42,8 +42,18 @@ export interface PreEncoded {
   packet(compress?: boolean): Packet;
 }
 
+/** Bytes the transports of one engine server moved (their owner reads them). */
+export interface WireCounters {
+  /** Websocket frame payloads and polling request bodies received. */
+  bytesIn: number;
+  /** Websocket frames (header included) and polling response bodies written. */
+  bytesOut: number;
+}
+
 /** Settings shared by every transport of one engine server (one object, not per socket). */
 export interface TransportConfig {
+  /** Where the bytes are counted (an increment per frame or body, never a call). */
+  counters: WireCounters;
   maxHttpBufferSize: number;
   /** Most bytes that may wait to be written to one client (engine `maxBufferedBytes`). */
   maxBufferedBytes: number;

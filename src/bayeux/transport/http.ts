@@ -88,7 +88,9 @@ export class BayeuxHttpHandler {
         this.#fail(res, 400, bayeuxError("parameterMissing", ["message"]), jsonp);
         return;
       }
-      if (Buffer.byteLength(message) > options.maxMessageSize) {
+      const size = Buffer.byteLength(message);
+      this.#server.stats.bytesIn += size;
+      if (size > options.maxMessageSize) {
         this.#fail(res, 413, bayeuxError("messageTooLarge"), jsonp);
         return;
       }
@@ -102,6 +104,7 @@ export class BayeuxHttpHandler {
       this.#fail(res, 413, bayeuxError("messageTooLarge"), jsonp);
     });
     req.on("end", () => {
+      this.#server.stats.bytesIn += reader.length;
       if (reader.exceeded) return;
       const raw = reader.text();
       let text = raw;
@@ -223,6 +226,7 @@ export class BayeuxHttpHandler {
         if (released.reply) replies = [...replies, released.reply];
         if (released.deliveries.length > 0) deliveries = deliveries.concat(released.deliveries);
       }
+      server.stats.messagesOut += replies.length + deliveries.length;
       this.#send(res, 200, encodeBatch(deliveryJson(deliveries), replies), jsonp);
     } catch (err) {
       this.#server.logger.error({ err }, "long-polling request failed");
@@ -248,7 +252,9 @@ export class BayeuxHttpHandler {
       res.setHeader("Content-Type", "text/javascript; charset=utf-8");
       res.setHeader("X-Content-Type-Options", "nosniff");
     }
-    res.setHeader("Content-Length", Buffer.byteLength(body));
+    const length = Buffer.byteLength(body);
+    this.#server.stats.bytesOut += length;
+    res.setHeader("Content-Length", length);
     res.end(body);
   }
 }
