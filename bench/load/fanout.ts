@@ -21,8 +21,8 @@ import {
   BayeuxPollingClient,
   EioPollingClient,
   firstFailure,
-  type PollingClient,
   openMany,
+  type PollingClient,
 } from "./polling-clients.js";
 
 interface Message {
