@@ -32,6 +32,7 @@ import { hasListeners } from "../shared/listener-table.js";
 import { TimerLists } from "../shared/timer-wheel.js";
 import { PollingTransport } from "../transport/polling.js";
 import { JsonpTransport } from "../transport/polling-jsonp.js";
+import { someRawHeader } from "../transport/raw-header.js";
 import type { TransportConfig } from "../transport/transport.js";
 import { WebSocketTransport } from "../transport/websocket.js";
 import type { WebSocket, WebSocketServerLike } from "../transport/ws-types.js";
@@ -41,7 +42,13 @@ import { serializeCookie } from "./cookie.js";
 import { applyCors } from "./cors.js";
 import { ENGINE_ERRORS } from "./errors.js";
 import { type ResolvedOptions, resolveOptions } from "./options.js";
-import { abortRequest, abortUpgrade, protocolOf, queryOf } from "./request.js";
+import {
+  abortRequest,
+  abortUpgrade,
+  hasInvalidHeaderChar,
+  protocolOf,
+  queryOf,
+} from "./request.js";
 import { SessionRegistry } from "./session-registry.js";
 import { Socket, type SocketHost } from "./socket.js";
 import type { CloseReason, EngineOptions, TransportName } from "./types.js";
@@ -172,6 +179,9 @@ export class Server extends EventEmitter implements SocketHost {
       maxBufferedBytes: o.maxBufferedBytes,
       writer: new WebSocketWriter(),
       httpCompressionThreshold: o.httpCompression ? o.httpCompression.threshold : null,
+      decoratesHeaders: (initial) =>
+        this.listenerCount("headers") > 0 ||
+        (initial && (o.cookie !== false || this.listenerCount("initial_headers") > 0)),
       decorateHeaders: (headers, req, sid, initial) => {
         if (initial) {
           if (o.cookie) headers["Set-Cookie"] = [serializeCookie(sid, o.cookie)];
@@ -244,6 +254,11 @@ export class Server extends EventEmitter implements SocketHost {
   /** Handles an HTTP request for the engine path (polling, preflight). */
   handleRequest(req: IncomingMessage, res: ServerResponse): void {
     try {
+      const polling = this.#openPolling(req);
+      if (polling !== null) {
+        polling.onRequest(req, res);
+        return;
+      }
       if (this.#forwarder !== null && this.#isForeign(req)) {
         this.#locate(req, (target) => {
           if (target === null) this.#serveRequest(req, res);
@@ -261,6 +276,32 @@ export class Server extends EventEmitter implements SocketHost {
       return;
     }
     this.#serveRequest(req, res);
+  }
+
+  /**
+   * The polling transport of the open local session `req` belongs to, when
+   * nothing runs before it (no CORS, no middleware) and verification would
+   * let it through (known sid, polling on both sides, no JSONP index, a valid
+   * Origin): every poll and POST of a session comes here, so it costs a query
+   * split and a lookup. Null sends the request down the full path.
+   */
+  #openPolling(req: IncomingMessage): PollingTransport | null {
+    if (this.#middlewares.length !== 0 || this.opts.cors) return null;
+    const query = queryOf(req);
+    const sid = query.sid;
+    if (
+      sid === undefined ||
+      query.transport !== "polling" ||
+      query.j !== undefined ||
+      !Object.hasOwn(this.clients, sid)
+    ) {
+      return null;
+    }
+    const transport = this.clients[sid].transport;
+    if (!(transport instanceof PollingTransport) || !this.opts.transports.includes("polling")) {
+      return null;
+    }
+    return someRawHeader(req, "origin", hasInvalidHeaderChar) ? null : transport;
   }
 
   /**
