@@ -16,7 +16,8 @@
  * `/meta/handshake` (connection type `long-polling`), `/meta/subscribe`, then
  * `/meta/connect` over and over: each connect reply (held by the server until
  * a message arrives) comes with the deliveries, and is followed by the next
- * connect (Bayeux 1.0 §3.5, §4.1).
+ * connect (Bayeux 1.0 §3.5, §4.1). The first connect carries
+ * `advice: {timeout: 0}`, so it is answered at once.
  *
  * Every request of a client may reach any node (the round-robin proxy): the
  * servers forward it to the session's owner.
@@ -277,8 +278,13 @@ export class BayeuxPollingClient implements PollingClient {
     const connect = [
       { channel: "/meta/connect", clientId: this.clientId, connectionType: "long-polling" },
     ];
+    // The first connect asks not to be held (as CometD's does): Faye would
+    // otherwise hold it for the whole timeout before the client counts as ready.
+    let next: object[] = [{ ...connect[0], advice: { timeout: 0 } }];
     while (!this.closed) {
-      for (const message of await this.batch(connect, true)) {
+      const replies = await this.batch(next, true);
+      next = connect;
+      for (const message of replies) {
         if (message.channel === "/meta/connect") {
           this.check(message);
           // The first connect returns at once: from here on every delivery reaches us.
