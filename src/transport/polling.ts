@@ -272,6 +272,7 @@ export class PollingTransport extends Transport {
       return;
     }
     this.#release(res);
+    this.#initial = false;
     if (sharedBody !== body) {
       sharedBody = body;
       sharedHeaders = plainHeaders(TEXT_TYPE, body.length);
