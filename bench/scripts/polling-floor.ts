@@ -2,27 +2,40 @@
 // Switchboard's and socket.io's, in one harness: how much of a polling
 // fan-out's cost any node:http server pays (parsing the next GET, writing
 // the answer, the kernel's loopback write), whatever the library.
-//   node --import tsx bench/scripts/polling-floor.ts [receivers] [messages] [rate]
+//   node --import tsx bench/scripts/polling-floor.ts [receivers] [messages] [rate] [bayeux]
 // Each server runs in a child process (its CPU measured alone) and
 // broadcasts `messages` at `rate` per second itself; this process runs the
 // bench's Engine.IO polling receivers (bench/load/polling-clients.ts).
 // `floor` answers just enough Engine.IO for them: a handshake, POSTs
 // answered `ok` (the CONNECT `40` queues its reply), a held GET answered with
 // one shared body per broadcast, written with one writeHead and one end.
-// Needs a build (dist/) for the switchboard server.
+// With `bayeux` as fourth argument: Bayeux long-polling receivers against a
+// bare floor (POSTed batches parsed, handshake, subscribe, connects held and
+// answered with the delivery's JSON and the connect reply),
+// switchboard-bayeux and faye.
+// Needs a build (dist/) for the switchboard servers.
 import { fork } from "node:child_process";
 import { Agent, createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { BAYEUX_CHANNELS, BAYEUX_PATH } from "../lib/protocol.js";
 import { percentile } from "../lib/stats.js";
-import { EioPollingClient, openMany } from "../load/polling-clients.js";
+import {
+  BayeuxPollingClient,
+  EioPollingClient,
+  openMany,
+  type PollingClient,
+} from "../load/polling-clients.js";
 
 const RECEIVERS = Number(process.argv[2] ?? 500);
 const MESSAGES = Number(process.argv[3] ?? 100);
 const RATE = Number(process.argv[4] ?? 10);
-const TARGETS = ["floor", "switchboard", "socketio"] as const;
-type Target = (typeof TARGETS)[number];
+const BAYEUX = process.argv[5] === "bayeux";
+const TARGETS = BAYEUX
+  ? (["bayeux-floor", "switchboard-bayeux", "faye"] as const)
+  : (["floor", "switchboard", "socketio"] as const);
+type Target = "floor" | "switchboard" | "socketio" | "bayeux-floor" | "switchboard-bayeux" | "faye";
 
 type ToServer = { type: "run"; messages: number; rate: number };
 type FromServer = { type: "port"; port: number } | { type: "cpu"; ms: number };
@@ -94,6 +107,134 @@ function floorServer(): { port: Promise<number>; broadcast(data: unknown): void 
   };
 }
 
+interface BayeuxMessage {
+  channel: string;
+  clientId?: string;
+  id?: string;
+  advice?: { timeout?: number };
+  subscription?: string;
+}
+
+/** The bare Bayeux server: connects held per clientId, each delivery's JSON made once. */
+function bayeuxFloorServer(): { port: Promise<number>; broadcast(data: unknown): void } {
+  const sessions = new Map<
+    string,
+    { held: ServerResponse | null; reply: string; queue: string[] }
+  >();
+  let next = 0;
+  const json = (res: ServerResponse, body: string): void => {
+    res.writeHead(200, [
+      "Cache-Control",
+      "no-cache, no-store",
+      "Content-Type",
+      "application/json; charset=utf-8",
+      "Content-Length",
+      String(Buffer.byteLength(body)),
+    ]);
+    res.end(body);
+  };
+  const answer = (res: ServerResponse, deliveries: string[], reply: string): void =>
+    json(res, `[${deliveries.length === 0 ? reply : `${deliveries.join(",")},${reply}`}]`);
+  const advice = { reconnect: "retry", interval: 0, timeout: 30000 };
+  const http = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const [message] = JSON.parse(Buffer.concat(chunks).toString()) as BayeuxMessage[];
+      if (message.channel === "/meta/handshake") {
+        const clientId = `c${next++}`;
+        sessions.set(clientId, { held: null, reply: "", queue: [] });
+        const reply = { channel: message.channel, successful: true, version: "1.0" };
+        json(
+          res,
+          JSON.stringify([
+            { ...reply, supportedConnectionTypes: ["long-polling"], clientId, advice },
+          ]),
+        );
+        return;
+      }
+      const session = sessions.get(message.clientId ?? "");
+      if (session === undefined) return;
+      if (message.channel === "/meta/subscribe") {
+        const { channel, clientId, subscription } = message;
+        json(res, JSON.stringify([{ channel, clientId, successful: true, subscription }]));
+        return;
+      }
+      const reply = JSON.stringify({
+        channel: message.channel,
+        clientId: message.clientId,
+        successful: true,
+        advice,
+      });
+      if (message.advice?.timeout === 0 || session.queue.length > 0) {
+        const queued = session.queue;
+        session.queue = [];
+        answer(res, queued, reply);
+        return;
+      }
+      session.held = res;
+      session.reply = reply;
+    });
+  });
+  const port = new Promise<number>((done) =>
+    http.listen(0, "127.0.0.1", () => done((http.address() as AddressInfo).port)),
+  );
+  return {
+    port,
+    broadcast(data) {
+      const delivery = JSON.stringify({ channel: BAYEUX_CHANNELS.deliveries, data });
+      for (const session of sessions.values()) {
+        const res = session.held;
+        if (res === null) session.queue.push(delivery);
+        else {
+          session.held = null;
+          answer(res, [delivery], session.reply);
+        }
+      }
+    },
+  };
+}
+
+async function bayeuxServer(target: Target): Promise<{
+  port: Promise<number>;
+  broadcast(data: unknown): void;
+}> {
+  const http = createServer();
+  let publish: (data: unknown) => void;
+  if (target === "faye") {
+    const { createRequire } = await import("node:module");
+    const faye = createRequire(import.meta.url)("faye") as {
+      NodeAdapter: new (
+        options: object,
+      ) => {
+        attach(http: unknown): void;
+        getClient(): { publish(channel: string, data: unknown): void };
+      };
+    };
+    const adapter = new faye.NodeAdapter({ mount: BAYEUX_PATH, timeout: 30 });
+    adapter.attach(http);
+    const client = adapter.getClient();
+    publish = (data) => client.publish(BAYEUX_CHANNELS.deliveries, data);
+  } else {
+    const dist = (file: string): string =>
+      pathToFileURL(resolve(import.meta.dirname, "../../dist", file)).href;
+    const { BayeuxServer, bayeuxMount } = (await import(dist("bayeux/index.js"))) as {
+      BayeuxServer: new (options: object) => { publish(channel: string, data: unknown): number };
+      bayeuxMount(server: unknown): unknown;
+    };
+    const { MountRouter } = (await import(dist("mount/node.js"))) as {
+      MountRouter: new () => { add(mount: unknown): { attach(server: unknown): unknown } };
+    };
+    const bayeux = new BayeuxServer({ path: BAYEUX_PATH, timeout: 30000 });
+    new MountRouter().add(bayeuxMount(bayeux)).attach(http);
+    publish = (data) => bayeux.publish(BAYEUX_CHANNELS.deliveries, data);
+  }
+  const port = new Promise<number>((done) =>
+    http.listen(0, "127.0.0.1", () => done((http.address() as AddressInfo).port)),
+  );
+  return { port, broadcast: publish };
+}
+
 interface IoLike {
   on(event: "connection", listener: (socket: { join(room: string): void }) => void): void;
   to(room: string): { emit(event: string, data: unknown): void };
@@ -120,7 +261,14 @@ async function libraryServer(target: Target): Promise<{
 }
 
 async function runServer(target: Target): Promise<void> {
-  const server = target === "floor" ? floorServer() : await libraryServer(target);
+  const server =
+    target === "floor"
+      ? floorServer()
+      : target === "bayeux-floor"
+        ? bayeuxFloorServer()
+        : target === "switchboard-bayeux" || target === "faye"
+          ? await bayeuxServer(target)
+          : await libraryServer(target);
   process.send?.({ type: "port", port: await server.port } satisfies FromServer);
   process.on("message", (command: ToServer) => {
     const start = process.cpuUsage();
@@ -159,10 +307,10 @@ async function measure(target: Target): Promise<string> {
       if (count < latencies.length) latencies[count++] = now() - (data as { t: number }).t;
     },
   };
-  const clients = await openMany(
-    RECEIVERS,
-    50,
-    () => new EioPollingClient(agent, ready.port, handlers),
+  const clients = await openMany<PollingClient>(RECEIVERS, 50, () =>
+    BAYEUX
+      ? new BayeuxPollingClient(agent, ready.port, handlers)
+      : new EioPollingClient(agent, ready.port, handlers),
   );
   child.send({ type: "run", messages: MESSAGES, rate: RATE } satisfies ToServer);
   const cpu = (await message()) as { ms: number };
@@ -176,7 +324,8 @@ async function measure(target: Target): Promise<string> {
 const role = process.env.POLLING_FLOOR_SERVER as Target | undefined;
 if (role !== undefined) await runServer(role);
 else {
-  console.log(`${RECEIVERS} Engine.IO polling receivers, ${MESSAGES} broadcasts at ${RATE}/s`);
+  const kind = BAYEUX ? "Bayeux long-polling" : "Engine.IO polling";
+  console.log(`${RECEIVERS} ${kind} receivers, ${MESSAGES} broadcasts at ${RATE}/s`);
   // Three rounds, the order rotated: on a shared machine one round says little.
   for (let round = 0; round < 3; round++) {
     for (let i = 0; i < TARGETS.length; i++) {
