@@ -313,8 +313,9 @@ export class BayeuxPollingClient implements PollingClient {
 }
 
 /**
- * Opens `total` polling clients made by `open` with at most `concurrency`
- * handshakes in flight; resolves once every one is ready.
+ * Opens `total` polling clients made by `open` (given the client's index)
+ * with at most `concurrency` handshakes in flight; resolves once every one
+ * is ready.
  *
  * @example
  * const receivers = await openMany(500, 50, () => new EioPollingClient(agent, port, handlers));
@@ -322,14 +323,13 @@ export class BayeuxPollingClient implements PollingClient {
 export async function openMany<T extends PollingClient>(
   total: number,
   concurrency: number,
-  open: () => T,
+  open: (index: number) => T,
 ): Promise<T[]> {
   const clients: T[] = [];
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < total) {
-      next++;
-      const client = open();
+      const client = open(next++);
       clients.push(client);
       await client.ready;
     }
