@@ -39,7 +39,7 @@ import type { WebSocket, WebSocketServerLike } from "../transport/ws-types.js";
 import { WebSocketWriter } from "../transport/ws-writer.js";
 import { type AttachOptions, attachEngine } from "./attach.js";
 import { serializeCookie } from "./cookie.js";
-import { applyCors } from "./cors.js";
+import { applyCors, applyStaticCors, hasStaticOrigin } from "./cors.js";
 import { ENGINE_ERRORS } from "./errors.js";
 import { type ResolvedOptions, resolveOptions } from "./options.js";
 import {
@@ -256,6 +256,9 @@ export class Server extends EventEmitter implements SocketHost {
     try {
       const polling = this.#openPolling(req);
       if (polling !== null) {
+        const cors = this.opts.cors;
+        // A GET or POST: CORS adds its headers and never answers it.
+        if (cors) applyStaticCors(cors, req, res);
         polling.onRequest(req, res);
         return;
       }
@@ -280,13 +283,16 @@ export class Server extends EventEmitter implements SocketHost {
 
   /**
    * The polling transport of the open local session `req` belongs to, when
-   * nothing runs before it (no CORS, no middleware) and verification would
-   * let it through (known sid, polling on both sides, no JSONP index, a valid
-   * Origin): every poll and POST of a session comes here, so it costs a query
-   * split and a lookup. Null sends the request down the full path.
+   * nothing asynchronous runs before it (no middleware, CORS with a static
+   * origin) and verification would let it through (a GET or POST of a known
+   * sid, polling on both sides, no JSONP index, a valid Origin): every poll
+   * and POST of a session comes here, so it costs a query split and a
+   * lookup. Null sends the request down the full path.
    */
   #openPolling(req: IncomingMessage): PollingTransport | null {
-    if (this.#middlewares.length !== 0 || this.opts.cors) return null;
+    const cors = this.opts.cors;
+    if (this.#middlewares.length !== 0 || (cors && !hasStaticOrigin(cors))) return null;
+    if (req.method !== "GET" && req.method !== "POST") return null;
     const query = queryOf(req);
     const sid = query.sid;
     if (

@@ -3,8 +3,9 @@
  * with the prepared message's one body buffer and plain headers, in one
  * writeHead and one end, unless something asks for more (a `headers`
  * listener, an old Internet Explorer, compression above the threshold);
- * an open session's requests skip the full request path when nothing runs
- * before them; the query is split as URLSearchParams reads it.
+ * an open session's requests skip the full request path when nothing
+ * asynchronous runs before them (CORS headers still added); the query is
+ * split as URLSearchParams reads it.
  */
 import assert from "node:assert/strict";
 import type { IncomingMessage } from "node:http";
@@ -125,6 +126,44 @@ describe("a broadcast to polling clients", { timeout: 20000 }, () => {
       await t.close();
     }
   });
+});
+
+describe("CORS on an open session's requests", { timeout: 20000 }, () => {
+  for (const [kind, origin] of [
+    ["a static origin", ["https://a.example"]],
+    [
+      "an origin function",
+      (o: string | undefined, cb: (e: null, ok: boolean) => void) =>
+        cb(null, o === "https://a.example"),
+    ],
+  ] as const) {
+    test(`${kind}: the poll, its shared-body answer and a POST carry the headers`, async () => {
+      const t = await startEngine({
+        cors: { origin: origin as never, credentials: true, exposedHeaders: ["x-trace"] },
+      });
+      try {
+        const headers = { origin: "https://a.example" };
+        const { socket, answer } = await heldPoll(t, headers);
+        socket._sendPrepared(new PreparedMessage("hello"), true);
+        const post = await rawRequest(
+          t.port,
+          `/engine.io/?EIO=4&transport=polling&sid=${socket.id}`,
+          { method: "POST", body: "4hi", headers },
+        );
+        for (const res of [await answer, post]) {
+          assert.equal(res.status, 200);
+          assert.equal(res.headers["access-control-allow-origin"], "https://a.example");
+          assert.equal(res.headers["access-control-allow-credentials"], "true");
+          assert.equal(res.headers["access-control-expose-headers"], "x-trace");
+          assert.equal(res.headers["cache-control"], "no-store");
+        }
+        assert.equal((await answer).text, "4hello");
+        assert.equal(post.text, "ok");
+      } finally {
+        await t.close();
+      }
+    });
+  }
 });
 
 describe("request parsing", () => {
