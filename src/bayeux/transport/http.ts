@@ -168,7 +168,23 @@ export class BayeuxHttpHandler {
     this.#answer(req, res, text, jsonp, raw);
   }
 
+  /** Answers a batch; a failure on the way is a 500, never an exception out of a listener. */
   #answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    text: string,
+    jsonp: string | null,
+    raw: string | null,
+  ): void {
+    try {
+      this.#route(req, res, text, jsonp, raw);
+    } catch (err) {
+      this.#failed(res, err, jsonp);
+    }
+  }
+
+  /** Decodes a batch and serves it here or, for another node's session, through its owner. */
+  #route(
     req: IncomingMessage,
     res: ServerResponse,
     text: string,
