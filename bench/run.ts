@@ -83,6 +83,8 @@ function describeRun(record: RunRecord): string {
       return `${n(m.acksPerSec, 0)} replies/s, cpu ${n(m.cpuPer100k, 3)} s/100k, p50 ${n(m.p50Ms)} ms, p99 ${n(m.p99Ms)} ms, load cpu ${n(m.loadCpuPct, 0)}%`;
     case "fanout":
     case "bayeux-fanout":
+    case "fanout-polling":
+    case "bayeux-fanout-polling":
       return `cpu ${n(m.cpuPer100k, 3)} s/100k, p50 ${n(m.p50Ms)} ms, p99 ${n(m.p99Ms)} ms, delivered ${n(m.deliveredPct, 1)}%, load cpu ${n(m.loadCpuPct, 0)}%`;
     case "cluster-fanout":
     case "bayeux-cluster-fanout":
@@ -94,6 +96,7 @@ function describeRun(record: RunRecord): string {
     case "bayeux-burst":
       return `${n(m.deliveriesPerSec, 0)} deliveries/s, cpu ${n(m.cpuPer100k, 3)} s/100k, delivered ${n(m.deliveredPct, 1)}%, load cpu ${n(m.loadCpuPct, 0)}%`;
     case "echo":
+    case "echo-polling":
       return `${n(m.acksPerSec, 0)} acks/s, cpu ${n(m.cpuPer100k, 3)} s/100k, p50 ${n(m.p50Ms)} ms, p99 ${n(m.p99Ms)} ms, load cpu ${n(m.loadCpuPct, 0)}%`;
     case "idle":
     case "bayeux-idle":
@@ -146,6 +149,12 @@ const DESCRIBE: Record<ScenarioName, (p: ScenarioParams) => string> = {
     `bayeux-publish: ${p.clients} clients × ${p.window} publish in flight to an unsubscribed channel, ${p.durationMs / 1000} s (+${p.warmupMs / 1000} s warm-up)`,
   "bayeux-idle": (p) =>
     `bayeux-idle: ${p.clients} handshaken clients, each subscribed to its own channel, connect held`,
+  "fanout-polling": (p) =>
+    `fanout-polling: ${p.clients} Engine.IO polling receivers (Socket.IO over HTTP long-polling, one GET held each) in one room, ${p.rate} msg/s from a websocket publisher for ${p.durationMs / 1000} s (+${p.warmupMs / 1000} s warm-up), ${p.payloadBytes}-byte filler`,
+  "bayeux-fanout-polling": (p) =>
+    `bayeux-fanout-polling: ${p.clients} Bayeux long-polling subscribers of one channel (a /meta/connect POST held each), ${p.rate} msg/s published by a websocket client for ${p.durationMs / 1000} s (+${p.warmupMs / 1000} s warm-up), ${p.payloadBytes}-byte filler`,
+  "echo-polling": (p) =>
+    `echo-polling: ${p.clients} Engine.IO polling clients × ${p.window} in flight, each request a POST and its ack in the answer to the held GET, ${p.durationMs / 1000} s (+${p.warmupMs / 1000} s warm-up)`,
   "polling-nosticky": (p) =>
     `polling-nosticky: switchboard only, ${p.clients} long-polling receivers through a round-robin proxy with no stickiness (half Engine.IO/Socket.IO polling in one room, half Bayeux long-polling on one channel), ${p.rate} msg/s from a websocket publisher to both for ${p.durationMs / 1000} s (+${p.warmupMs / 1000} s warm-up), ${p.payloadBytes}-byte filler; set-up A one node, B two nodes, both on Redis (broker, session store) with forwarding on; CPU of the nodes, the proxy's apart`,
   "fanout-recovery": (p) =>

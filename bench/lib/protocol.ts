@@ -31,6 +31,13 @@ export type ClusterScenario =
   | "cluster-interest"
   | "bayeux-cluster-fanout"
   | "bayeux-cluster-interest";
+/**
+ * The long-polling twins of the fan-out and echo: the same load shapes and
+ * server code, with receivers (echo clients) speaking Engine.IO polling or
+ * Bayeux long-polling over plain HTTP instead of a websocket; a fan-out's
+ * publisher stays on a websocket. The bare `ws` target has no polling.
+ */
+export type PollingScenario = "fanout-polling" | "bayeux-fanout-polling" | "echo-polling";
 export type BayeuxScenario =
   | "bayeux-fanout"
   | "bayeux-burst"
@@ -61,6 +68,7 @@ export type ScenarioName =
   | Exclude<BaseScenario, "interest" | "polling">
   | BayeuxScenario
   | ClusterScenario
+  | PollingScenario
   | SetupScenario;
 export const SCENARIOS: readonly ScenarioName[] = [
   "fanout",
@@ -77,6 +85,9 @@ export const SCENARIOS: readonly ScenarioName[] = [
   "bayeux-churn",
   "bayeux-cluster-fanout",
   "bayeux-cluster-interest",
+  "fanout-polling",
+  "bayeux-fanout-polling",
+  "echo-polling",
   "polling-nosticky",
   "fanout-recovery",
   "cluster-fanout-recovery",
@@ -95,6 +106,18 @@ export const CLUSTER_SCENARIOS: readonly ScenarioName[] = [
 /** Whether `scenario` runs two nodes on one Redis. */
 export function isCluster(scenario: ScenarioName): boolean {
   return CLUSTER_SCENARIOS.includes(scenario);
+}
+
+/** The scenarios whose receivers (or echo clients) long-poll (see {@link PollingScenario}). */
+export const POLLING_SCENARIOS: readonly ScenarioName[] = [
+  "fanout-polling",
+  "bayeux-fanout-polling",
+  "echo-polling",
+];
+
+/** Whether the receivers (echo clients) of `scenario` use HTTP long-polling. */
+export function isPollingScenario(scenario: ScenarioName): scenario is PollingScenario {
+  return POLLING_SCENARIOS.includes(scenario);
 }
 
 /** The scenarios that compare Switchboard set-ups (see {@link SetupScenario}). */
@@ -139,6 +162,9 @@ const BASE_OF: Record<ScenarioName, BaseScenario> = {
   "bayeux-cluster-fanout": "fanout",
   "cluster-interest": "interest",
   "bayeux-cluster-interest": "interest",
+  "fanout-polling": "fanout",
+  "bayeux-fanout-polling": "fanout",
+  "echo-polling": "echo",
   "polling-nosticky": "polling",
   "fanout-recovery": "fanout",
   "cluster-fanout-recovery": "fanout",
@@ -178,11 +204,11 @@ export function familyOf(scenario: ScenarioName): Family {
 /**
  * Whether `target` takes part in `scenario`: the targets of its family, and
  * of the cluster scenarios only the ones that can join a cluster (not `ws`),
- * of the set-up scenarios only `switchboard`.
+ * of the set-up scenarios only `switchboard`, of the polling ones all but `ws`.
  */
 export function runsScenario(target: TargetName, scenario: ScenarioName): boolean {
   if (isSetupScenario(scenario)) return target === "switchboard";
-  if (isCluster(scenario) && target === "ws") return false;
+  if ((isCluster(scenario) || isPollingScenario(scenario)) && target === "ws") return false;
   return FAMILY_TARGETS[familyOf(scenario)].includes(target);
 }
 

@@ -34,16 +34,23 @@ import { childLogger, debugEnabled, type Logger } from "../shared/logger.js";
 import { TimerLists } from "../shared/timer-wheel.js";
 import { PollingTransport } from "../transport/polling.js";
 import { JsonpTransport } from "../transport/polling-jsonp.js";
+import { someRawHeader } from "../transport/raw-header.js";
 import type { TransportConfig } from "../transport/transport.js";
 import { WebSocketTransport } from "../transport/websocket.js";
 import type { WebSocket, WebSocketServerLike } from "../transport/ws-types.js";
 import { WebSocketWriter } from "../transport/ws-writer.js";
 import { type AttachOptions, attachEngine } from "./attach.js";
 import { serializeCookie } from "./cookie.js";
-import { applyCors } from "./cors.js";
+import { applyCors, applyStaticCors, hasStaticOrigin } from "./cors.js";
 import { ENGINE_ERRORS } from "./errors.js";
 import { type ResolvedOptions, resolveOptions } from "./options.js";
-import { abortRequest, abortUpgrade, protocolOf, queryOf } from "./request.js";
+import {
+  abortRequest,
+  abortUpgrade,
+  hasInvalidHeaderChar,
+  protocolOf,
+  queryOf,
+} from "./request.js";
 import { SessionRegistry } from "./session-registry.js";
 import { Socket, type SocketHost } from "./socket.js";
 import { EngineStats } from "./stats.js";
@@ -184,6 +191,9 @@ export class Server extends EventEmitter implements SocketHost {
       writer: new WebSocketWriter(),
       counters: this.stats,
       httpCompressionThreshold: o.httpCompression ? o.httpCompression.threshold : null,
+      decoratesHeaders: (initial) =>
+        this.listenerCount("headers") > 0 ||
+        (initial && (o.cookie !== false || this.listenerCount("initial_headers") > 0)),
       decorateHeaders: (headers, req, sid, initial) => {
         if (initial) {
           if (o.cookie) headers["Set-Cookie"] = [serializeCookie(sid, o.cookie)];
@@ -256,6 +266,14 @@ export class Server extends EventEmitter implements SocketHost {
   /** Handles an HTTP request for the engine path (polling, preflight). */
   handleRequest(req: IncomingMessage, res: ServerResponse): void {
     try {
+      const polling = this.#openPolling(req);
+      if (polling !== null) {
+        const cors = this.opts.cors;
+        // A GET or POST: CORS adds its headers and never answers it.
+        if (cors) applyStaticCors(cors, req, res);
+        polling.onRequest(req, res);
+        return;
+      }
       if (this.#forwarder !== null && this.#isForeign(req)) {
         this.#locate(req, (target) => {
           if (target === null) this.#serveRequest(req, res);
@@ -273,6 +291,35 @@ export class Server extends EventEmitter implements SocketHost {
       return;
     }
     this.#serveRequest(req, res);
+  }
+
+  /**
+   * The polling transport of the open local session `req` belongs to, when
+   * nothing asynchronous runs before it (no middleware, CORS with a static
+   * origin) and verification would let it through (a GET or POST of a known
+   * sid, polling on both sides, no JSONP index, a valid Origin): every poll
+   * and POST of a session comes here, so it costs a query split and a
+   * lookup. Null sends the request down the full path.
+   */
+  #openPolling(req: IncomingMessage): PollingTransport | null {
+    const cors = this.opts.cors;
+    if (this.#middlewares.length !== 0 || (cors && !hasStaticOrigin(cors))) return null;
+    if (req.method !== "GET" && req.method !== "POST") return null;
+    const query = queryOf(req);
+    const sid = query.sid;
+    if (
+      sid === undefined ||
+      query.transport !== "polling" ||
+      query.j !== undefined ||
+      !Object.hasOwn(this.clients, sid)
+    ) {
+      return null;
+    }
+    const transport = this.clients[sid].transport;
+    if (!(transport instanceof PollingTransport) || !this.opts.transports.includes("polling")) {
+      return null;
+    }
+    return someRawHeader(req, "origin", hasInvalidHeaderChar) ? null : transport;
   }
 
   /**

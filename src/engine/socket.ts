@@ -20,6 +20,7 @@ import { createDebug } from "../shared/debug.js";
 import { hasListeners, useCompactListenerTable } from "../shared/listener-table.js";
 import { debugEnabled, type Logger } from "../shared/logger.js";
 import { TimerEntry, type TimerLists, type TimerTarget } from "../shared/timer-wheel.js";
+import { PollingTransport } from "../transport/polling.js";
 import type { Transport, TransportOwner } from "../transport/transport.js";
 import { OUTGOING_BUFFER_FULL, WebSocketTransport } from "../transport/websocket.js";
 import { frameBytes } from "../transport/ws-frame.js";
@@ -355,11 +356,33 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
    * Package-internal, for broadcasts of the Socket.IO layer: writes a message
    * prepared once for many sockets. On an idle websocket with nobody
    * listening to the per-packet events, the shared frame is written as it is
-   * (the per-recipient cost of a fan-out); anything else takes `sendPacket`.
+   * (the per-recipient cost of a fan-out); a polling client holding a GET
+   * with nothing queued is answered with the message's shared body; anything
+   * else takes `sendPacket`.
    */
   _sendPrepared(prepared: PreparedMessage, compress: boolean, volatile = false): void {
     if (volatile && !this._acceptsVolatile()) return;
     const direct = this.#direct;
+    if (
+      direct === null &&
+      this.readyState === "open" &&
+      this.#writeBuffer.length === 0 &&
+      (this.#bits & BIT_WATCHED) === 0 &&
+      !this.#corked
+    ) {
+      const transport = this.#transport;
+      const server = (this.server as unknown as ListenerTable)._events;
+      if (
+        transport.writable &&
+        transport instanceof PollingTransport &&
+        server.flush === undefined &&
+        server.drain === undefined
+      ) {
+        // What `flush` would do for this one packet, with no listener to tell.
+        transport.sendPrepared(prepared, compress);
+        return;
+      }
+    }
     if (
       direct !== null &&
       this.readyState === "open" &&

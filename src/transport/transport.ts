@@ -36,6 +36,8 @@ export interface TransportOwner {
 export interface PreEncoded {
   /** The packet as long-polling text (v4). */
   pollingPacket(): string;
+  /** The UTF-8 bytes of {@link pollingPacket}: the body of a poll that carries this packet alone. */
+  pollingBody(): Buffer;
   /** The complete unmasked WebSocket frame (v4, no permessage-deflate). */
   websocketFrame(): Buffer[];
   /** The shared Engine.IO packet, for transports that cannot take the frame. */
@@ -61,6 +63,12 @@ export interface TransportConfig {
   writer: WebSocketWriter;
   /** Minimum response size to compress, or null when http compression is off. */
   httpCompressionThreshold: number | null;
+  /**
+   * Whether {@link decorateHeaders} would add anything to a response (the
+   * session's first, when `initial`): when not, the transport writes its
+   * plain headers without calling it.
+   */
+  decoratesHeaders(initial: boolean): boolean;
   /** Lets the engine add headers (cookie, `headers` events) to a polling response. */
   decorateHeaders(
     headers: OutgoingHttpHeaders,

@@ -292,10 +292,15 @@ export class Processor {
     b.heldSession = session ?? null;
     b.heldToken = session?.held ?? null;
     const request = b.context.request;
-    b.held = held.then(async (release) => ({
-      reply: await this.#outgoing(release.reply, request),
-      deliveries: release.deliveries,
-    }));
+    // Without outgoing extensions (read at release) the release is the result: no extra hop.
+    b.held = held.then((release) =>
+      this.#host.extensions.length === 0
+        ? release
+        : this.#outgoing(release.reply, request).then((reply) => ({
+            reply,
+            deliveries: release.deliveries,
+          })),
+    );
   }
 
   async #outgoing(
