@@ -274,6 +274,7 @@ export class PollingTransport extends Transport {
     }
     this.#release(res);
     this.#initial = false;
+    this.config.counters.bytesOut += body.length;
     if (sharedBody !== body) {
       sharedBody = body;
       sharedHeaders = plainHeaders(TEXT_TYPE, body.length);

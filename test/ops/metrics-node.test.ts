@@ -184,6 +184,31 @@ describe("/metrics of a live node", () => {
     assert.equal(out1 - out0, 2 + 7);
   });
 
+  it("counts the bytes of a broadcast answered to a held poll", async () => {
+    const client = connect(`http://127.0.0.1:${node.port}`, {
+      transports: ["polling"],
+      ...CONNECTED,
+    });
+    sockets.push(client);
+    const server = await new Promise<import("../../src/index.js").Socket>((resolve) =>
+      node.io.once("connection", resolve),
+    );
+    await until(() => client.connected, 5000, "the connect");
+    await server.join("bytes-polling");
+    const sent = async () =>
+      sampleOf(
+        (await scrape(node.port)).samples,
+        'switchboard_bytes_sent_total{protocol="socketio"}',
+      );
+    const out0 = await sent();
+    let got = false;
+    client.once("z", () => (got = true));
+    node.io.to("bytes-polling").emit("z");
+    await until(() => got, 5000, "the broadcast");
+    // The poll's body is the one packet `42["z"]`, whether written shared or alone.
+    assert.equal((await sent()) - out0, 7);
+  });
+
   it("answers HEAD with no body and refuses other methods", async () => {
     const head = await fetch(`http://127.0.0.1:${node.port}/metrics`, { method: "HEAD" });
     assert.equal(head.status, 200);
