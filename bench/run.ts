@@ -21,7 +21,14 @@ import { join, resolve } from "node:path";
 import { ROOT } from "./lib/child.js";
 import { describeMachine, loadAverage, type MachineInfo, machineInfo } from "./lib/machine.js";
 import { type BenchOptions, parseOptions, type ScenarioParams } from "./lib/options.js";
-import { type Family, runsScenario, type ScenarioName, type TargetName } from "./lib/protocol.js";
+import {
+  type Family,
+  loadTag,
+  METRICS_LOADS,
+  runsScenario,
+  type ScenarioName,
+  type TargetName,
+} from "./lib/protocol.js";
 import {
   CHECK_SUBJECT,
   checkTargets,
@@ -34,6 +41,7 @@ import {
   tableRows,
 } from "./lib/report.js";
 import { type RunRecord, runOnce } from "./lib/runner.js";
+import { baselineDist, metricsEchoClients } from "./lib/setup-runner.js";
 
 const DOC = resolve(ROOT, "BENCHMARKS.md");
 const DOC_START = "<!-- bench:results:start -->";
@@ -75,6 +83,8 @@ function describeRun(record: RunRecord): string {
       return `${n(m.acksPerSec, 0)} replies/s, cpu ${n(m.cpuPer100k, 3)} s/100k, p50 ${n(m.p50Ms)} ms, p99 ${n(m.p99Ms)} ms, load cpu ${n(m.loadCpuPct, 0)}%`;
     case "fanout":
     case "bayeux-fanout":
+    case "fanout-polling":
+    case "bayeux-fanout-polling":
       return `cpu ${n(m.cpuPer100k, 3)} s/100k, p50 ${n(m.p50Ms)} ms, p99 ${n(m.p99Ms)} ms, delivered ${n(m.deliveredPct, 1)}%, load cpu ${n(m.loadCpuPct, 0)}%`;
     case "cluster-fanout":
     case "bayeux-cluster-fanout":
@@ -86,6 +96,7 @@ function describeRun(record: RunRecord): string {
     case "bayeux-burst":
       return `${n(m.deliveriesPerSec, 0)} deliveries/s, cpu ${n(m.cpuPer100k, 3)} s/100k, delivered ${n(m.deliveredPct, 1)}%, load cpu ${n(m.loadCpuPct, 0)}%`;
     case "echo":
+    case "echo-polling":
       return `${n(m.acksPerSec, 0)} acks/s, cpu ${n(m.cpuPer100k, 3)} s/100k, p50 ${n(m.p50Ms)} ms, p99 ${n(m.p99Ms)} ms, load cpu ${n(m.loadCpuPct, 0)}%`;
     case "idle":
     case "bayeux-idle":
@@ -97,6 +108,11 @@ function describeRun(record: RunRecord): string {
     case "cluster-fanout-recovery":
     case "bayeux-cluster-fanout-recovery":
       return `cpu on/off ${n(m.cpuRatio)}× (off ${n(m.cpuPer100kOff, 3)}, on ${n(m.cpuPer100kOn, 3)} s/100k; on node1 ${n(m.node1CpuMsOn, 0)} ms, node2 ${n(m.node2CpuMsOn, 0)} ms), p50 off ${n(m.p50MsOff)}, on ${n(m.p50MsOn)} ms, p99 off ${n(m.p99MsOff)}, on ${n(m.p99MsOn)} ms (on−off ${n(m.p99DeltaMs)}), delivered ${n(m.deliveredPctOff, 1)}/${n(m.deliveredPctOn, 1)}%, load cpu ${n(m.loadCpuPctOff, 0)}/${n(m.loadCpuPctOn, 0)}%`;
+    case "metrics-overhead":
+      return METRICS_LOADS.map((load) => {
+        const tag = loadTag(load);
+        return `${load} on/base cpu ${n(m[`cpuRatio${tag}`], 3)}× (base ${n(m[`cpuPer100k${tag}Base`], 3)}, on ${n(m[`cpuPer100k${tag}Metrics`], 3)} s/100k)`;
+      }).join("; ");
     case "churn":
     case "bayeux-churn": {
       const rounds = m.rounds ?? 0;
@@ -133,6 +149,12 @@ const DESCRIBE: Record<ScenarioName, (p: ScenarioParams) => string> = {
     `bayeux-publish: ${p.clients} clients × ${p.window} publish in flight to an unsubscribed channel, ${p.durationMs / 1000} s (+${p.warmupMs / 1000} s warm-up)`,
   "bayeux-idle": (p) =>
     `bayeux-idle: ${p.clients} handshaken clients, each subscribed to its own channel, connect held`,
+  "fanout-polling": (p) =>
+    `fanout-polling: ${p.clients} Engine.IO polling receivers (Socket.IO over HTTP long-polling, one GET held each) in one room, ${p.rate} msg/s from a websocket publisher for ${p.durationMs / 1000} s (+${p.warmupMs / 1000} s warm-up), ${p.payloadBytes}-byte filler`,
+  "bayeux-fanout-polling": (p) =>
+    `bayeux-fanout-polling: ${p.clients} Bayeux long-polling subscribers of one channel (a /meta/connect POST held each), ${p.rate} msg/s published by a websocket client for ${p.durationMs / 1000} s (+${p.warmupMs / 1000} s warm-up), ${p.payloadBytes}-byte filler`,
+  "echo-polling": (p) =>
+    `echo-polling: ${p.clients} Engine.IO polling clients × ${p.window} in flight, each request a POST and its ack in the answer to the held GET, ${p.durationMs / 1000} s (+${p.warmupMs / 1000} s warm-up)`,
   "polling-nosticky": (p) =>
     `polling-nosticky: switchboard only, ${p.clients} long-polling receivers through a round-robin proxy with no stickiness (half Engine.IO/Socket.IO polling in one room, half Bayeux long-polling on one channel), ${p.rate} msg/s from a websocket publisher to both for ${p.durationMs / 1000} s (+${p.warmupMs / 1000} s warm-up), ${p.payloadBytes}-byte filler; set-up A one node, B two nodes, both on Redis (broker, session store) with forwarding on; CPU of the nodes, the proxy's apart`,
   "fanout-recovery": (p) =>
@@ -141,6 +163,8 @@ const DESCRIBE: Record<ScenarioName, (p: ScenarioParams) => string> = {
     `cluster-fanout-recovery: switchboard only, two nodes on one Redis (RedisBroker, one prefix), ${p.clients} websocket clients in one room split evenly across them, ${p.rate} msg/s from a publisher on node 1 for ${p.durationMs / 1000} s (+${p.warmupMs / 1000} s warm-up), ${p.payloadBytes}-byte filler; connection state recovery off, and on across the nodes (Redis message log and session store: every broadcast appended to a stream each node follows); CPU of both nodes`,
   "bayeux-cluster-fanout-recovery": (p) =>
     `bayeux-cluster-fanout-recovery: switchboard only, two nodes on one Redis (RedisBroker, one prefix), ${p.clients} Bayeux websocket subscribers of one channel split evenly across them (no ack extension), ${p.rate} msg/s published by a client of node 1 for ${p.durationMs / 1000} s (+${p.warmupMs / 1000} s warm-up), ${p.payloadBytes}-byte filler; channel log off (deliveries over the broker), and on (every publish appended to one Redis stream each node delivers from; session store and ack log on Redis, as the CLI with --redis-url); CPU of both nodes`,
+  "metrics-overhead": (p) =>
+    `metrics-overhead: switchboard only, four loads — fanout and bayeux-fanout (${p.clients} websocket receivers, ${p.rate} msg/s for ${p.durationMs / 1000} s, +${p.warmupMs / 1000} s warm-up), echo and bayeux-publish (${metricsEchoClients(p.clients)} clients × ${p.window} in flight) — each on the baseline build (${baselineDist() ?? "BENCH_BASELINE_DIST unset: this build, a plumbing run"}) and on this build with Metrics watching and its exposition rendered every second; CPU per message on / base`,
   "bayeux-churn": (p) =>
     `bayeux-churn: ${p.rounds} rounds of ${p.clients} websocket sessions (handshake, subscribe, connect held) ended with /meta/disconnect; server memory after a forced GC at the end of each round`,
 };

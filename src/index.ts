@@ -54,6 +54,12 @@ export { Hub, type HubStats, TopicRouter } from "./core/index.js";
 export type { ServerFactory, SwitchboardFactory } from "./factory.js";
 export * from "./ops/dashboard/index.js";
 export {
+  Metrics,
+  MetricsError,
+  type MetricsOptions,
+  type PromRegistryLike,
+} from "./ops/metrics/index.js";
+export {
   type NodeParts,
   type NodeStatsOptions,
   NodeStatsReader,

@@ -54,8 +54,9 @@ const BASE: ScenarioParams = {
 
 /**
  * Sizes of the full run (the issues' scenarios); about 27 minutes on 2 cores,
- * 15 of them churn, plus about 10 for the cluster scenarios and about 12 for
- * the set-up scenarios (each rep runs every set-up). A cluster fan-out
+ * 15 of them churn, plus about 10 for the cluster scenarios, about 12 for
+ * the set-up scenarios (each rep runs every set-up) and about 5 for the
+ * polling ones. A cluster fan-out
  * has the load of its single-node twin (the issue compares their CPU per
  * delivery); the interest scenarios carry 512-byte fillers so that the
  * per-message envelope (RESP framing, channel name) stays small next to what
@@ -82,6 +83,10 @@ export const FULL: Record<ScenarioName, ScenarioParams> = {
     durationMs: 10_000,
     payloadBytes: 512,
   },
+  // Every delivery is a poll answer and a new poll: the issue's 500 receivers at 10 msg/s.
+  "fanout-polling": { ...BASE, clients: 500, rate: 10, durationMs: 10_000 },
+  "bayeux-fanout-polling": { ...BASE, clients: 500, rate: 10, durationMs: 10_000 },
+  "echo-polling": { ...BASE, clients: 100, durationMs: 10_000 },
   // Every message is a poll answer and a new poll per receiver (a forwarded hop for
   // about half of them with two nodes): a lower rate than the websocket fan-out's.
   "polling-nosticky": { ...BASE, clients: 1000, rate: 2, durationMs: 15_000 },
@@ -90,6 +95,9 @@ export const FULL: Record<ScenarioName, ScenarioParams> = {
   // The load of cluster-fanout-recovery (15 s, not bayeux-cluster-fanout's 10 s): the two
   // recovery costs are read side by side.
   "bayeux-cluster-fanout-recovery": { ...BASE, clients: 1000, durationMs: 15_000 },
+  // Four loads × two set-ups per rep; `clients` is the fan-outs' size, the echo loads
+  // take a tenth of it (the echo and bayeux-publish sizes).
+  "metrics-overhead": { ...BASE, clients: 1000, durationMs: 10_000 },
 };
 
 /** Sizes of `--quick`: a smoke run of every scenario in well under a minute. */
@@ -122,10 +130,14 @@ export const QUICK: Record<ScenarioName, ScenarioParams> = {
     warmupMs: 500,
     payloadBytes: 512,
   },
+  "fanout-polling": { ...BASE, clients: 100, rate: 10, durationMs: 2000, warmupMs: 500 },
+  "bayeux-fanout-polling": { ...BASE, clients: 100, rate: 10, durationMs: 2000, warmupMs: 500 },
+  "echo-polling": { ...BASE, clients: 20, durationMs: 2000, warmupMs: 500 },
   "polling-nosticky": { ...BASE, clients: 200, rate: 5, durationMs: 2000, warmupMs: 1000 },
   "fanout-recovery": { ...BASE, clients: 200, durationMs: 2000, warmupMs: 500 },
   "cluster-fanout-recovery": { ...BASE, clients: 200, durationMs: 2000, warmupMs: 500 },
   "bayeux-cluster-fanout-recovery": { ...BASE, clients: 200, durationMs: 2000, warmupMs: 500 },
+  "metrics-overhead": { ...BASE, clients: 200, durationMs: 2000, warmupMs: 500 },
 };
 
 function list<T extends string>(value: string, allowed: readonly T[], what: string): T[] {

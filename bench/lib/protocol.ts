@@ -31,6 +31,13 @@ export type ClusterScenario =
   | "cluster-interest"
   | "bayeux-cluster-fanout"
   | "bayeux-cluster-interest";
+/**
+ * The long-polling twins of the fan-out and echo: the same load shapes and
+ * server code, with receivers (echo clients) speaking Engine.IO polling or
+ * Bayeux long-polling over plain HTTP instead of a websocket; a fan-out's
+ * publisher stays on a websocket. The bare `ws` target has no polling.
+ */
+export type PollingScenario = "fanout-polling" | "bayeux-fanout-polling" | "echo-polling";
 export type BayeuxScenario =
   | "bayeux-fanout"
   | "bayeux-burst"
@@ -46,18 +53,22 @@ export type BayeuxScenario =
  * recovery off and on across the nodes (Redis message log and session store),
  * `bayeux-cluster-fanout-recovery` its Bayeux twin: the Bayeux fan-out over
  * two nodes on one broker without and with the channel log (every publish
- * appended to one Redis stream each node delivers from). Every set-up runs in
- * each rep, one after the other.
+ * appended to one Redis stream each node delivers from), `metrics-overhead`
+ * the fan-out and echo loads of both protocols on the baseline build against
+ * this build with `Metrics` watching and scraped every second. Every set-up
+ * runs in each rep, one after the other.
  */
 export type SetupScenario =
   | "polling-nosticky"
   | "fanout-recovery"
   | "cluster-fanout-recovery"
-  | "bayeux-cluster-fanout-recovery";
+  | "bayeux-cluster-fanout-recovery"
+  | "metrics-overhead";
 export type ScenarioName =
   | Exclude<BaseScenario, "interest" | "polling">
   | BayeuxScenario
   | ClusterScenario
+  | PollingScenario
   | SetupScenario;
 export const SCENARIOS: readonly ScenarioName[] = [
   "fanout",
@@ -74,10 +85,14 @@ export const SCENARIOS: readonly ScenarioName[] = [
   "bayeux-churn",
   "bayeux-cluster-fanout",
   "bayeux-cluster-interest",
+  "fanout-polling",
+  "bayeux-fanout-polling",
+  "echo-polling",
   "polling-nosticky",
   "fanout-recovery",
   "cluster-fanout-recovery",
   "bayeux-cluster-fanout-recovery",
+  "metrics-overhead",
 ];
 
 /** The cluster scenarios: two server processes (nodes) joined through Redis. */
@@ -93,12 +108,25 @@ export function isCluster(scenario: ScenarioName): boolean {
   return CLUSTER_SCENARIOS.includes(scenario);
 }
 
+/** The scenarios whose receivers (or echo clients) long-poll (see {@link PollingScenario}). */
+export const POLLING_SCENARIOS: readonly ScenarioName[] = [
+  "fanout-polling",
+  "bayeux-fanout-polling",
+  "echo-polling",
+];
+
+/** Whether the receivers (echo clients) of `scenario` use HTTP long-polling. */
+export function isPollingScenario(scenario: ScenarioName): scenario is PollingScenario {
+  return POLLING_SCENARIOS.includes(scenario);
+}
+
 /** The scenarios that compare Switchboard set-ups (see {@link SetupScenario}). */
 export const SETUP_SCENARIOS: readonly ScenarioName[] = [
   "polling-nosticky",
   "fanout-recovery",
   "cluster-fanout-recovery",
   "bayeux-cluster-fanout-recovery",
+  "metrics-overhead",
 ];
 
 /** Whether `scenario` compares Switchboard set-ups instead of targets. */
@@ -134,11 +162,30 @@ const BASE_OF: Record<ScenarioName, BaseScenario> = {
   "bayeux-cluster-fanout": "fanout",
   "cluster-interest": "interest",
   "bayeux-cluster-interest": "interest",
+  "fanout-polling": "fanout",
+  "bayeux-fanout-polling": "fanout",
+  "echo-polling": "echo",
   "polling-nosticky": "polling",
   "fanout-recovery": "fanout",
   "cluster-fanout-recovery": "fanout",
   "bayeux-cluster-fanout-recovery": "fanout",
+  // It runs four loads (see METRICS_LOADS); the fan-out's is its nominal shape.
+  "metrics-overhead": "fanout",
 };
+
+/**
+ * The loads of `metrics-overhead`, each run on both of its set-ups: the
+ * Socket.IO fan-out and echo, the Bayeux fan-out and publish-with-reply.
+ */
+export const METRICS_LOADS = ["fanout", "echo", "bayeux-fanout", "bayeux-publish"] as const;
+
+/** The suffix of a `metrics-overhead` load's metrics (`cpuPer100kBayeuxFanoutBase`). */
+export function loadTag(load: (typeof METRICS_LOADS)[number]): string {
+  return load
+    .split("-")
+    .map((word) => word[0].toUpperCase() + word.slice(1))
+    .join("");
+}
 
 /**
  * The load shape of a scenario (the Bayeux ones reuse the Socket.IO ones' code).
@@ -157,11 +204,11 @@ export function familyOf(scenario: ScenarioName): Family {
 /**
  * Whether `target` takes part in `scenario`: the targets of its family, and
  * of the cluster scenarios only the ones that can join a cluster (not `ws`),
- * of the set-up scenarios only `switchboard`.
+ * of the set-up scenarios only `switchboard`, of the polling ones all but `ws`.
  */
 export function runsScenario(target: TargetName, scenario: ScenarioName): boolean {
   if (isSetupScenario(scenario)) return target === "switchboard";
-  if (isCluster(scenario) && target === "ws") return false;
+  if ((isCluster(scenario) || isPollingScenario(scenario)) && target === "ws") return false;
   return FAMILY_TARGETS[familyOf(scenario)].includes(target);
 }
 
@@ -239,6 +286,13 @@ export interface ServerConfig {
   recovery?: RecoveryConfig;
   /** The round-robin proxy child: the ports of the nodes it spreads requests over. */
   upstreams?: number[];
+  /**
+   * `metrics-overhead`: the Switchboard build directory to load (relative to
+   * the repository or absolute) instead of `BENCH_SWITCHBOARD_DIST` / `dist`.
+   */
+  dist?: string;
+  /** `metrics-overhead`: watch the server with `Metrics` and render its exposition every second. */
+  metrics?: boolean;
 }
 
 /** A snapshot of a server child's resource use. CPU in microseconds, memory in bytes. */

@@ -8,6 +8,8 @@ import {
   type Family,
   familyOf,
   isSetupScenario,
+  loadTag,
+  METRICS_LOADS,
   type Metrics,
   type ScenarioName,
   type TargetName,
@@ -164,6 +166,32 @@ const POLLING_NOSTICKY: MetricSpec[] = [
 ];
 
 /** Recovery rows: fan-out with connection state recovery off, on (memory log), on (Redis log). */
+/** `metrics-overhead`: per load, the CPU ratio (Metrics / Base), then each side's CPU. */
+const METRICS_OVERHEAD: MetricSpec[] = METRICS_LOADS.flatMap((load) => {
+  const tag = loadTag(load);
+  const per = load.endsWith("publish") || load === "echo" ? "replies" : "deliveries";
+  return [
+    {
+      key: `cpuRatio${tag}`,
+      label: `${load}: server CPU per message, metrics on / baseline build`,
+      digits: 3,
+      ratio: false,
+    },
+    {
+      key: `cpuPer100k${tag}Base`,
+      label: `${load}, baseline: server CPU s / 100k ${per}`,
+      digits: 3,
+      ratio: true,
+    },
+    {
+      key: `cpuPer100k${tag}Metrics`,
+      label: `${load}, metrics on: server CPU s / 100k ${per}`,
+      digits: 3,
+      ratio: true,
+    },
+  ];
+});
+
 const FANOUT_RECOVERY: MetricSpec[] = [
   {
     key: "cpuRatioMemory",
@@ -248,28 +276,34 @@ const BAYEUX_CLUSTER_FANOUT_RECOVERY: MetricSpec[] = [
   ...CLUSTER_FANOUT_RECOVERY.slice(3),
 ];
 
+/** Fan-out rows (every fan-out twin: websocket, polling, Bayeux). */
+const FANOUT: MetricSpec[] = [
+  { key: "cpuPer100k", label: "server CPU s / 100k deliveries", digits: 3, ratio: true },
+  { key: "p50Ms", label: "delivery latency p50 (ms)", digits: 2, ratio: true },
+  { key: "p99Ms", label: "delivery latency p99 (ms)", digits: 2, ratio: true },
+  { key: "deliveredPct", label: "delivered (%)", digits: 1, ratio: false },
+  { key: "loadCpuPct", label: "load generator CPU (%)", digits: 0, ratio: false },
+];
+
+/** Echo rows (websocket or polling). */
+const ECHO: MetricSpec[] = [
+  { key: "acksPerSec", label: "acks / s", digits: 0, ratio: true, capped: true },
+  { key: "cpuPer100k", label: "server CPU s / 100k acks", digits: 3, ratio: true },
+  { key: "p50Ms", label: "ack round trip p50 (ms)", digits: 2, ratio: true },
+  { key: "p99Ms", label: "ack round trip p99 (ms)", digits: 2, ratio: true },
+  { key: "loadCpuPct", label: "load generator CPU (%)", digits: 0, ratio: false },
+];
+
 /** The rows of the table, per scenario, in order. */
 export const METRICS: Record<ScenarioName, MetricSpec[]> = {
-  fanout: [
-    { key: "cpuPer100k", label: "server CPU s / 100k deliveries", digits: 3, ratio: true },
-    { key: "p50Ms", label: "delivery latency p50 (ms)", digits: 2, ratio: true },
-    { key: "p99Ms", label: "delivery latency p99 (ms)", digits: 2, ratio: true },
-    { key: "deliveredPct", label: "delivered (%)", digits: 1, ratio: false },
-    { key: "loadCpuPct", label: "load generator CPU (%)", digits: 0, ratio: false },
-  ],
+  fanout: FANOUT,
   burst: [
     { key: "deliveriesPerSec", label: "deliveries / s", digits: 0, ratio: true, capped: true },
     { key: "cpuPer100k", label: "server CPU s / 100k deliveries", digits: 3, ratio: true },
     { key: "deliveredPct", label: "delivered (%)", digits: 1, ratio: false },
     { key: "loadCpuPct", label: "load generator CPU (%)", digits: 0, ratio: false },
   ],
-  echo: [
-    { key: "acksPerSec", label: "acks / s", digits: 0, ratio: true, capped: true },
-    { key: "cpuPer100k", label: "server CPU s / 100k acks", digits: 3, ratio: true },
-    { key: "p50Ms", label: "ack round trip p50 (ms)", digits: 2, ratio: true },
-    { key: "p99Ms", label: "ack round trip p99 (ms)", digits: 2, ratio: true },
-    { key: "loadCpuPct", label: "load generator CPU (%)", digits: 0, ratio: false },
-  ],
+  echo: ECHO,
   idle: [
     { key: "rssKBPerConn", label: "RSS KB / connection", digits: 2, ratio: true },
     { key: "heapKBPerConn", label: "heap+external KB / connection", digits: 2, ratio: true },
@@ -277,13 +311,7 @@ export const METRICS: Record<ScenarioName, MetricSpec[]> = {
   churn: churnRows(),
   "cluster-fanout": CLUSTER_FANOUT,
   "cluster-interest": CLUSTER_INTEREST,
-  "bayeux-fanout": [
-    { key: "cpuPer100k", label: "server CPU s / 100k deliveries", digits: 3, ratio: true },
-    { key: "p50Ms", label: "delivery latency p50 (ms)", digits: 2, ratio: true },
-    { key: "p99Ms", label: "delivery latency p99 (ms)", digits: 2, ratio: true },
-    { key: "deliveredPct", label: "delivered (%)", digits: 1, ratio: false },
-    { key: "loadCpuPct", label: "load generator CPU (%)", digits: 0, ratio: false },
-  ],
+  "bayeux-fanout": FANOUT,
   "bayeux-burst": [
     { key: "deliveriesPerSec", label: "deliveries / s", digits: 0, ratio: true, capped: true },
     { key: "cpuPer100k", label: "server CPU s / 100k deliveries", digits: 3, ratio: true },
@@ -304,10 +332,14 @@ export const METRICS: Record<ScenarioName, MetricSpec[]> = {
   "bayeux-churn": churnRows(),
   "bayeux-cluster-fanout": CLUSTER_FANOUT,
   "bayeux-cluster-interest": CLUSTER_INTEREST,
+  "fanout-polling": FANOUT,
+  "bayeux-fanout-polling": FANOUT,
+  "echo-polling": ECHO,
   "polling-nosticky": POLLING_NOSTICKY,
   "fanout-recovery": FANOUT_RECOVERY,
   "cluster-fanout-recovery": CLUSTER_FANOUT_RECOVERY,
   "bayeux-cluster-fanout-recovery": BAYEUX_CLUSTER_FANOUT_RECOVERY,
+  "metrics-overhead": METRICS_OVERHEAD,
 };
 
 /**
@@ -526,6 +558,27 @@ const SOCKETIO_CHECKS: Omit<Check, "subject">[] = [
     unit: "×",
   },
   {
+    label: "polling fan-out CPU ≤ 0.6× socket.io",
+    scenario: "fanout-polling",
+    key: "cpuPer100k",
+    versus: "socketio",
+    limit: 0.6,
+  },
+  {
+    label: "polling fan-out p99 latency ≤ socket.io",
+    scenario: "fanout-polling",
+    key: "p99Ms",
+    versus: "socketio",
+    limit: 1,
+  },
+  {
+    label: "polling echo CPU per ack ≤ 0.7× socket.io",
+    scenario: "echo-polling",
+    key: "cpuPer100k",
+    versus: "socketio",
+    limit: 0.7,
+  },
+  {
     label: "no-sticky polling CPU per delivery, two forwarding nodes ≤ 1.5× one node",
     scenario: "polling-nosticky",
     key: "cpuRatio",
@@ -569,6 +622,14 @@ const SOCKETIO_CHECKS: Omit<Check, "subject">[] = [
     limit: 1.25,
     unit: "×",
   },
+  ...METRICS_LOADS.map((load) => ({
+    label: `${load} CPU per message with metrics on ≤ 1.02× the baseline build`,
+    scenario: "metrics-overhead" as const,
+    key: `cpuRatio${loadTag(load)}`,
+    limit: 1.02,
+    unit: "×",
+    digits: 3,
+  })),
 ];
 
 const BAYEUX_CHECKS: Omit<Check, "subject">[] = [
@@ -636,6 +697,20 @@ const BAYEUX_CHECKS: Omit<Check, "subject">[] = [
     key: "cpuPer100k",
     versusScenario: "bayeux-fanout",
     limit: 1.3,
+  },
+  {
+    label: "Bayeux long-polling fan-out CPU ≤ 0.5× faye",
+    scenario: "bayeux-fanout-polling",
+    key: "cpuPer100k",
+    versus: "faye",
+    limit: 0.5,
+  },
+  {
+    label: "Bayeux long-polling fan-out p99 latency ≤ faye",
+    scenario: "bayeux-fanout-polling",
+    key: "p99Ms",
+    versus: "faye",
+    limit: 1,
   },
   {
     label: "Bayeux cluster interest: Redis inbound ≤ 1.1× what the nodes' members need",

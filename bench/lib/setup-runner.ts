@@ -24,6 +24,13 @@
  *   load generator's Bayeux clients), `On` being the channel log with the
  *   session store and ack log, as the standalone server has them with
  *   recovery on. Same comparisons.
+ * - `metrics-overhead`: four loads (`METRICS_LOADS`: the Socket.IO fan-out
+ *   and echo, the Bayeux fan-out and publish-with-reply), each on set-up
+ *   `Base` (the build in `BENCH_BASELINE_DIST`; this build when unset, for a
+ *   plumbing run) and `Metrics` (this build, a `Metrics` watching the server
+ *   and its exposition rendered every second). Metrics are suffixed with the
+ *   load and the set-up (`cpuPer100kEchoMetrics`); comparisons
+ *   `cpuRatio<Load>` (Metrics / Base). No Redis.
  */
 import { join } from "node:path";
 import { runLoad, ServerProcess } from "./child.js";
@@ -33,6 +40,8 @@ import {
   type BarrierName,
   CLUSTER_NODES,
   familyOf,
+  loadTag,
+  METRICS_LOADS,
   type Metrics,
   type ScenarioName,
   type ServerConfig,
@@ -202,8 +211,10 @@ function recoverySetups(url: string, prefixes: string[]): Setup[] {
  * `bayeux-cluster-fanout-recovery` (the Bayeux one): two nodes on one broker,
  * each set-up under its own prefix (broker, logs and sessions share it).
  */
+type ClusterRecoveryScenario = "cluster-fanout-recovery" | "bayeux-cluster-fanout-recovery";
+
 function clusterRecoverySetups(
-  scenario: "cluster-fanout-recovery" | "bayeux-cluster-fanout-recovery",
+  scenario: ClusterRecoveryScenario,
   url: string,
   prefixes: string[],
 ): Setup[] {
@@ -230,12 +241,95 @@ function clusterRecoverySetups(
   return [setup("Off", false), setup("On", true)];
 }
 
+/** The build `metrics-overhead` compares with (`BENCH_BASELINE_DIST`), or undefined: this one. */
+export function baselineDist(): string | undefined {
+  const dist = process.env.BENCH_BASELINE_DIST;
+  return dist === undefined || dist === "" ? undefined : dist;
+}
+
+/**
+ * The loads `metrics-overhead` runs: every one of `METRICS_LOADS`, or the
+ * comma list in `BENCH_METRICS_LOADS` (to look at one closer).
+ */
+export function metricsLoads(): (typeof METRICS_LOADS)[number][] {
+  const asked = process.env.BENCH_METRICS_LOADS;
+  if (asked === undefined || asked === "") return [...METRICS_LOADS];
+  const loads = asked.split(",").map((load) => load.trim());
+  for (const load of loads) {
+    if (!(METRICS_LOADS as readonly string[]).includes(load)) {
+      throw new Error(
+        `unknown BENCH_METRICS_LOADS entry "${load}" (expected ${METRICS_LOADS.join(", ")})`,
+      );
+    }
+  }
+  return loads as (typeof METRICS_LOADS)[number][];
+}
+
+/** The echo clients of `metrics-overhead`: a tenth of the fan-out's, as the full run sizes them. */
+export function metricsEchoClients(clients: number): number {
+  return Math.max(2, Math.round(clients / 10));
+}
+
+/** The set-ups of one `metrics-overhead` load: the baseline build, then this one with metrics. */
+function metricsSetups(load: (typeof METRICS_LOADS)[number]): Setup[] {
+  const target = familyOf(load) === "bayeux" ? "switchboard-bayeux" : "switchboard";
+  const single = (name: string, config: ServerConfig): Setup => ({
+    name,
+    async start(nodeArgs) {
+      const node = await ServerProcess.start(target, config, nodeArgs("node1"));
+      return { nodes: [node], port: node.port };
+    },
+  });
+  const base = baselineDist();
+  return [
+    single("Base", { scenario: load, ...(base === undefined ? {} : { dist: base }) }),
+    single("Metrics", { scenario: load, metrics: true }),
+  ];
+}
+
+/** Every load of `metrics-overhead` on both set-ups (order rotated by `rep`), suffixed. */
+async function runMetricsOverhead(
+  params: ScenarioParams,
+  rep: number,
+  derive: Derive,
+  slackMs: number,
+  profileDir: string | undefined,
+): Promise<Metrics> {
+  const metrics: Metrics = {};
+  for (const load of metricsLoads()) {
+    const echo = load === "echo" || load === "bayeux-publish";
+    const loadParams = echo ? { ...params, clients: metricsEchoClients(params.clients) } : params;
+    const setups = metricsSetups(load);
+    const order = setups.map((_, i) => setups[(i + rep - 1) % setups.length]);
+    for (const setup of order) {
+      const nodeArgs: NodeArgs = (node) =>
+        profileDir === undefined
+          ? []
+          : [
+              "--cpu-prof",
+              "--cpu-prof-dir",
+              join(profileDir, `${load}-${setup.name}-${rep}-${node}`),
+            ];
+      const timeoutMs = loadParams.durationMs + loadParams.warmupMs + slackMs;
+      const measured = await measure(load, loadParams, setup, derive, timeoutMs, nodeArgs);
+      const suffix = `${loadTag(load)}${setup.name}`;
+      for (const [key, value] of Object.entries(measured)) metrics[`${key}${suffix}`] = value;
+    }
+  }
+  return metrics;
+}
+
 /** The within-rep comparisons of a scenario's set-ups. */
 export function compareSetups(scenario: SetupScenario, m: Metrics): Metrics {
   const out: Metrics = {};
   const ratio = (top: string, bottom: string): number =>
     m[bottom] > 0 && Number.isFinite(m[top]) ? m[top] / m[bottom] : Number.NaN;
-  if (scenario !== "fanout-recovery") {
+  if (scenario === "metrics-overhead") {
+    for (const load of METRICS_LOADS) {
+      const tag = loadTag(load);
+      out[`cpuRatio${tag}`] = ratio(`cpuPer100k${tag}Metrics`, `cpuPer100k${tag}Base`);
+    }
+  } else if (scenario !== "fanout-recovery") {
     const [base, other] = scenario === "polling-nosticky" ? ["A", "B"] : ["Off", "On"];
     out.cpuRatio = ratio(`cpuPer100k${other}`, `cpuPer100k${base}`);
     out.p50DeltaMs = m[`p50Ms${other}`] - m[`p50Ms${base}`];
@@ -264,6 +358,10 @@ export async function runSetups(
   slackMs: number,
   profileDir?: string,
 ): Promise<Metrics> {
+  if (scenario === "metrics-overhead") {
+    const metrics = await runMetricsOverhead(params, rep, derive, slackMs, profileDir);
+    return { ...metrics, ...compareSetups(scenario, metrics) };
+  }
   const url = redisUrl();
   await checkReachable(url);
   const prefixes: string[] = [];
@@ -272,7 +370,7 @@ export async function runSetups(
       ? noStickySetups(url, prefixes)
       : scenario === "fanout-recovery"
         ? recoverySetups(url, prefixes)
-        : clusterRecoverySetups(scenario, url, prefixes);
+        : clusterRecoverySetups(scenario as ClusterRecoveryScenario, url, prefixes);
   const order = setups.map((_, i) => setups[(i + rep - 1) % setups.length]);
   const metrics: Metrics = {};
   try {

@@ -7,20 +7,24 @@
  * GET answers the OPEN packet `0{"sid":…}`; the client POSTs the Socket.IO
  * CONNECT `40`, then keeps one GET outstanding; a payload holds packets
  * separated by the record separator 0x1e; PING `2` is answered by a POST of
- * PONG `3`, EVENT `42[...]` goes to the handlers.
+ * PONG `3`, EVENT `42[...]` goes to the handlers, ACK `43<id>[...]` to the
+ * ack handler. At most one POST is in flight (a server may refuse
+ * overlapping ones): packets sent meanwhile leave together in the next.
+ * It is also a `BenchClient`, so the echo scenario runs over polling.
  *
  * `BayeuxPollingClient`: Bayeux 1.0 long-polling — POSTed batches of
  * `/meta/handshake` (connection type `long-polling`), `/meta/subscribe`, then
  * `/meta/connect` over and over: each connect reply (held by the server until
  * a message arrives) comes with the deliveries, and is followed by the next
- * connect (Bayeux 1.0 §3.5, §4.1).
+ * connect (Bayeux 1.0 §3.5, §4.1). The first connect carries
+ * `advice: {timeout: 0}`, so it is answered at once.
  *
  * Every request of a client may reach any node (the round-robin proxy): the
  * servers forward it to the session's owner.
  */
 import { type Agent, type ClientRequest, request } from "node:http";
 import { BAYEUX_CHANNELS, BAYEUX_PATH } from "../lib/protocol.js";
-import type { ClientHandlers } from "./clients.js";
+import type { BenchClient, ClientHandlers } from "./clients.js";
 
 /** A long-polling receiver. */
 export interface PollingClient {
@@ -78,12 +82,16 @@ function send(agent: Agent, port: number, options: Request): Promise<Answer> {
 }
 
 /** Engine.IO v4 + Socket.IO v5 over long-polling; a receiver of the bench room. */
-export class EioPollingClient implements PollingClient {
+export class EioPollingClient implements PollingClient, BenchClient {
   readonly ready: Promise<void>;
   failure: Error | undefined;
   private sid = "";
   private closed = false;
   private held: ClientRequest | undefined;
+  /** Packets waiting for the POST in flight to finish. */
+  private outbox: string[] = [];
+  private posting = false;
+  private nextId = 0;
   private connected: (() => void) | undefined;
   private failed: ((error: Error) => void) | undefined;
 
@@ -104,6 +112,25 @@ export class EioPollingClient implements PollingClient {
     this.held?.destroy();
   }
 
+  emit(name: string, data: unknown): void {
+    this.post(`42${JSON.stringify([name, data])}`);
+  }
+
+  request(name: string, data: unknown): number {
+    const id = this.nextId++;
+    this.post(`42${id}${JSON.stringify([name, data])}`);
+    return id;
+  }
+
+  publishTo(): void {
+    throw new PollingClientError("the polling client publishes to no room");
+  }
+
+  end(): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
+
   private path(): string {
     const sid = this.sid === "" ? "&role=rx" : `&sid=${encodeURIComponent(this.sid)}`;
     return `/socket.io/?EIO=4&transport=polling${sid}`;
@@ -115,7 +142,7 @@ export class EioPollingClient implements PollingClient {
       throw new PollingClientError(`handshake: ${handshake.status} ${handshake.body}`);
     }
     this.sid = (JSON.parse(handshake.body.slice(1)) as { sid: string }).sid;
-    await this.post("40");
+    this.post("40");
     while (!this.closed) {
       const answer = await send(this.agent, this.port, {
         method: "GET",
@@ -130,14 +157,26 @@ export class EioPollingClient implements PollingClient {
     }
   }
 
-  private async post(payload: string): Promise<void> {
-    const answer = await send(this.agent, this.port, {
-      method: "POST",
-      path: this.path(),
-      body: payload,
-    });
-    if (answer.status !== 200)
-      throw new PollingClientError(`post: ${answer.status} ${answer.body}`);
+  /** Queues `packet` for the next POST; starts one unless one is in flight. */
+  private post(packet: string): void {
+    this.outbox.push(packet);
+    if (!this.posting) this.flush().catch((error: Error) => this.fail(error));
+  }
+
+  private async flush(): Promise<void> {
+    this.posting = true;
+    while (this.outbox.length > 0 && !this.closed) {
+      const payload = this.outbox.join(RECORD_SEPARATOR);
+      this.outbox = [];
+      const answer = await send(this.agent, this.port, {
+        method: "POST",
+        path: this.path(),
+        body: payload,
+      });
+      if (answer.status !== 200)
+        throw new PollingClientError(`post: ${answer.status} ${answer.body}`);
+    }
+    this.posting = false;
   }
 
   private onPacket(packet: string): void {
@@ -145,8 +184,12 @@ export class EioPollingClient implements PollingClient {
       const [name, data] = JSON.parse(packet.slice(2)) as [string, unknown];
       if (this.handlers.event !== undefined) this.handlers.event(name, data);
       else this.handlers.count?.();
+    } else if (packet.startsWith("43")) {
+      const open = packet.indexOf("[");
+      const args = JSON.parse(packet.slice(open)) as unknown[];
+      this.handlers.ack?.(this, Number(packet.slice(2, open)), args[0]);
     } else if (packet === "2") {
-      this.post("3").catch((error: Error) => this.fail(error));
+      this.post("3");
     } else if (packet.startsWith("40")) {
       this.connected?.();
       this.connected = undefined;
@@ -235,8 +278,13 @@ export class BayeuxPollingClient implements PollingClient {
     const connect = [
       { channel: "/meta/connect", clientId: this.clientId, connectionType: "long-polling" },
     ];
+    // The first connect asks not to be held (as CometD's does): Faye would
+    // otherwise hold it for the whole timeout before the client counts as ready.
+    let next: object[] = [{ ...connect[0], advice: { timeout: 0 } }];
     while (!this.closed) {
-      for (const message of await this.batch(connect, true)) {
+      const replies = await this.batch(next, true);
+      next = connect;
+      for (const message of replies) {
         if (message.channel === "/meta/connect") {
           this.check(message);
           // The first connect returns at once: from here on every delivery reaches us.
@@ -262,4 +310,38 @@ export class BayeuxPollingClient implements PollingClient {
     this.failure = error;
     this.failed?.(error);
   }
+}
+
+/**
+ * Opens `total` polling clients made by `open` (given the client's index)
+ * with at most `concurrency` handshakes in flight; resolves once every one
+ * is ready.
+ *
+ * @example
+ * const receivers = await openMany(500, 50, () => new EioPollingClient(agent, port, handlers));
+ */
+export async function openMany<T extends PollingClient>(
+  total: number,
+  concurrency: number,
+  open: (index: number) => T,
+): Promise<T[]> {
+  const clients: T[] = [];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < total) {
+      const client = open(next++);
+      clients.push(client);
+      await client.ready;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, total) }, worker));
+  return clients;
+}
+
+/** The reason of the first failed client among `clients`, for an error message. */
+export function firstFailure(clients: readonly PollingClient[]): string {
+  const failed = clients.filter((client) => client.failure !== undefined);
+  return failed.length === 0
+    ? ""
+    : `; ${failed.length} client(s) failed: ${failed[0].failure?.message}`;
 }

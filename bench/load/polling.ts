@@ -14,7 +14,13 @@ import { Agent } from "node:http";
 import { percentile } from "../lib/stats.js";
 import { connect } from "./clients.js";
 import { CpuWindow, now, paced, type Scenario, waitFor } from "./context.js";
-import { BayeuxPollingClient, EioPollingClient, type PollingClient } from "./polling-clients.js";
+import {
+  BayeuxPollingClient,
+  EioPollingClient,
+  firstFailure,
+  openMany,
+  type PollingClient,
+} from "./polling-clients.js";
 
 interface Message {
   /** Send time (ms, `performance.timeOrigin + performance.now()`). */
@@ -66,21 +72,10 @@ export const polling: Scenario = async ({ spec, barrier }) => {
 
   // One agent, no socket limit: every receiver keeps a poll outstanding.
   const agent = new Agent({ keepAlive: true, scheduling: "lifo" });
-  const receivers: PollingClient[] = [];
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < spec.clients) {
-      const i = next++;
-      const client =
-        i % 2 === 0
-          ? new EioPollingClient(agent, spec.port, onEio)
-          : new BayeuxPollingClient(agent, spec.port, onBayeux);
-      receivers.push(client);
-      await client.ready;
-    }
-  };
-  await Promise.all(
-    Array.from({ length: Math.min(spec.connectConcurrency, spec.clients) }, worker),
+  const receivers = await openMany<PollingClient>(spec.clients, spec.connectConcurrency, (i) =>
+    i % 2 === 0
+      ? new EioPollingClient(agent, spec.port, onEio)
+      : new BayeuxPollingClient(agent, spec.port, onBayeux),
   );
   const publisher = await connect("sio", spec.port, true, {});
 
@@ -88,12 +83,8 @@ export const polling: Scenario = async ({ spec, barrier }) => {
   const warmExpected = warmMessages * spec.clients;
   await paced(spec.rate, warmMessages, () => publisher.emit("pub", { t: now(), s: -1, b: body }));
   if (!(await waitFor(() => eio.warm + bayeux.warm >= warmExpected, WARM_WAIT_MS))) {
-    const failed = receivers.filter((r) => r.failure !== undefined);
     throw new Error(
-      `warm-up: ${eio.warm + bayeux.warm} of ${warmExpected} deliveries arrived` +
-        (failed.length > 0
-          ? `; ${failed.length} client(s) failed: ${failed[0].failure?.message}`
-          : ""),
+      `warm-up: ${eio.warm + bayeux.warm} of ${warmExpected} deliveries arrived${firstFailure(receivers)}`,
     );
   }
 

@@ -8,7 +8,9 @@
  * on also gets what the standalone server (`--redis-url`, recovery on) gives
  * its Bayeux server: a Redis `channelLog`, `sessionStore` and `ackLog` under
  * the broker's prefix, on a Redis connection of their own (see
- * bayeux-recovery.ts).
+ * bayeux-recovery.ts). A `metrics-overhead` node loads the build its
+ * config's `dist` names, and with `metrics` a `Metrics` watches it, scraped
+ * every second (metrics-scrape.ts).
  */
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -24,6 +26,7 @@ import {
 import { type BayeuxRecovery, bayeuxRecovery } from "./bayeux-recovery.js";
 import { type BrokerLike, DIST, switchboardBroker } from "./cluster.js";
 import { type BenchServer, host } from "./host.js";
+import { loadScraper } from "./metrics-scrape.js";
 
 /** The slice of the built API this target uses. */
 interface BayeuxServerLike {
@@ -50,9 +53,10 @@ interface MountModule {
   };
 }
 
-const load = (file: string): Promise<unknown> => import(pathToFileURL(resolve(DIST, file)).href);
-
 async function start(config: ServerConfig): Promise<BenchServer> {
+  const dist =
+    config.dist === undefined ? DIST : resolve(import.meta.dirname, "../..", config.dist);
+  const load = (file: string): Promise<unknown> => import(pathToFileURL(resolve(dist, file)).href);
   const { BayeuxServer, bayeuxMount } = (await load("bayeux/index.js")) as BayeuxModule;
   const { MountRouter } = (await load("mount/node.js")) as MountModule;
   const broker = config.cluster === undefined ? undefined : await switchboardBroker(config.cluster);
@@ -78,10 +82,12 @@ async function start(config: ServerConfig): Promise<BenchServer> {
     };
     bayeux.subscribe(BURST_CHANNEL, (request) => burst(request, publish));
   }
+  const stopMetrics = config.metrics ? (await loadScraper(dist))({ bayeux }) : undefined;
   const port = await listen(http);
   return {
     port,
     close: async () => {
+      stopMetrics?.();
       await router.close();
       await closeHttp(http);
       // The CLI's order: the broker, then the logs and their connection.

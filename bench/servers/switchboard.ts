@@ -9,13 +9,16 @@
  * a node of `cluster-fanout-recovery` gets its broker and, with recovery on,
  * `{ messageLog, sessionStore }` on Redis under the broker's prefix (recovery
  * across the nodes); a `polling-nosticky` node serves both protocols (see
- * nosticky-app.ts).
+ * nosticky-app.ts). A `metrics-overhead` node loads the build its config's
+ * `dist` names, and with `metrics` a `Metrics` watches it, scraped every
+ * second (metrics-scrape.ts).
  */
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { RecoveryConfig } from "../lib/protocol.js";
 import { DIST, switchboardBroker } from "./cluster.js";
 import { host } from "./host.js";
+import { loadScraper } from "./metrics-scrape.js";
 import { startNoStickyNode } from "./nosticky-app.js";
 import { type ClusterSetup, type ServerClass, startSocketIoApp } from "./sio-app.js";
 
@@ -49,6 +52,22 @@ async function recoverySetup(recovery: RecoveryConfig): Promise<ClusterSetup> {
   };
 }
 
+/** `setup` plus metrics watching the server (scraped every second), stopped first on close. */
+function withMetrics(base: ClusterSetup, scrape: (parts: object) => () => void): ClusterSetup {
+  let stop: (() => void) | undefined;
+  return {
+    ...base,
+    setup: (io) => {
+      base.setup?.(io);
+      stop = scrape({ io });
+    },
+    close: async () => {
+      stop?.();
+      await base.close?.();
+    },
+  };
+}
+
 /** Both set-ups in one: the options merged, closed in reverse order. */
 function combine(first: ClusterSetup, second: ClusterSetup): ClusterSetup {
   return {
@@ -65,8 +84,11 @@ await host(async (config) => {
     if (config.cluster === undefined) throw new Error("a polling-nosticky node needs its cluster");
     return startNoStickyNode(config.cluster);
   }
-  const module = (await import(entry)) as { Server?: ServerClass };
-  if (typeof module.Server !== "function") throw new Error(`${entry} exports no Server class`);
+  const dist =
+    config.dist === undefined ? undefined : resolve(import.meta.dirname, "../..", config.dist);
+  const from = dist === undefined ? entry : pathToFileURL(resolve(dist, "index.js")).href;
+  const module = (await import(from)) as { Server?: ServerClass };
+  if (typeof module.Server !== "function") throw new Error(`${from} exports no Server class`);
   let cluster: ClusterSetup = {};
   if (config.cluster !== undefined) {
     const broker = await switchboardBroker(config.cluster);
@@ -79,5 +101,6 @@ await host(async (config) => {
     });
     cluster = combine(cluster, recovery);
   }
+  if (config.metrics) cluster = withMetrics(cluster, await loadScraper(dist ?? DIST));
   return startSocketIoApp(module.Server, config, cluster);
 });

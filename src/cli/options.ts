@@ -49,6 +49,8 @@ export interface ServeOptions {
    * node), on one node with `--recovery`, off with `--no-recovery`.
    */
   recovery?: RecoveryOptions;
+  /** Serve Prometheus metrics at `/metrics`; absent means on, false with `--no-metrics`. */
+  metrics?: boolean;
   /**
    * The live dashboard at {@link DASHBOARD_PATH}: on unless false
    * (`--no-dashboard`); with a token (`--dashboard-token`) any peer holding
@@ -128,7 +130,7 @@ export const DEFAULTS = {
  * Paths the server answers itself; neither protocol may be mounted over them.
  * `/bayeux-client.js` is the Bayeux browser bundle.
  */
-export const RESERVED_PATHS = ["/config.json", "/bayeux-client.js"] as const;
+export const RESERVED_PATHS = ["/config.json", "/bayeux-client.js", "/metrics"] as const;
 
 export const USAGE = `Usage: switchboard [options]
 
@@ -153,6 +155,8 @@ Options:
       --drain-delay <ms>       at shutdown, answer /ready 503 this long while still
                                serving, then stop (default 0; set it above your
                                balancer's probe interval; env SWITCHBOARD_DRAIN_DELAY)
+      --no-metrics             do not serve Prometheus metrics at /metrics (served
+                               by default; env SWITCHBOARD_METRICS=0)
       --redis-url <url>        join a cluster: share rooms, channels and broadcasts
                                with the other nodes on this Redis
                                (redis://[user:password@]host[:port][/db] or rediss://;
@@ -356,6 +360,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliCommand {
 
   const options: ServeOptions = { port, host, path, bayeuxPath, shutdownTimeout };
   if (dashboard !== undefined) options.dashboard = dashboard;
+  if (!metricsOn(values["no-metrics"] === true, env.SWITCHBOARD_METRICS)) options.metrics = false;
   options.logLevel = parseLogLevel(
     pick("--log-level", values["log-level"], "SWITCHBOARD_LOG_LEVEL"),
     env,
@@ -415,6 +420,7 @@ function parseFlags(argv: string[]) {
       "recovery-window": { type: "string" },
       "no-dashboard": { type: "boolean" },
       "dashboard-token": { type: "string" },
+      "no-metrics": { type: "boolean" },
       "log-level": { type: "string" },
       "log-format": { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -493,6 +499,16 @@ function parseDashboard(
     );
   }
   return { token: tokenSetting.value };
+}
+
+/** `--no-metrics` and SWITCHBOARD_METRICS (`0` off, `1` on; the flag wins). */
+function metricsOn(noFlag: boolean, variable: string | undefined): boolean {
+  if (variable !== undefined && variable !== "" && variable !== "0" && variable !== "1") {
+    throw new CliUsageError(
+      `invalid SWITCHBOARD_METRICS ${JSON.stringify(variable)}: expected 0 or 1`,
+    );
+  }
+  return !noFlag && variable !== "0";
 }
 
 /** Whether the environment asks for Switchboard's debug lines (as src/shared/debug.ts reads it). */

@@ -22,6 +22,7 @@ import { requestPath } from "../mount/path.js";
 import { createSocketIoRouter, type MountOptions } from "../mount/socketio.js";
 import { Dashboard } from "../ops/dashboard/index.js";
 import { Health } from "../ops/health.js";
+import { Metrics } from "../ops/metrics/metrics.js";
 import { childLogger, type Logger, lineLogger } from "../shared/logger.js";
 import { BAYEUX_CLIENT_URL, createBundleHandler, defaultBundleFile } from "./bayeux-bundle.js";
 import { parseBridgeConfig } from "./bridge-spec.js";
@@ -52,6 +53,8 @@ export interface RunningServer {
   health: Health;
   /** The live dashboard at `/dashboard`, or null with `dashboard: false` (see src/ops/dashboard/). */
   dashboard: Dashboard | null;
+  /** What `/metrics` serves, or null with `--no-metrics` (see src/ops/metrics/). */
+  metrics: Metrics | null;
   /** The port actually bound (useful with port 0). */
   port: number;
   /** A URL to open, e.g. `http://localhost:3000/`. */
@@ -120,10 +123,16 @@ export async function startServer(
     ...(options.cluster ? [{ name: "broker", ok: () => broker?.connected !== false }] : []),
   ]);
   let dashboard: Dashboard | null = null;
+  // Made once the servers exist (it starts an event-loop monitor).
+  let metrics: Metrics | null = null;
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     if (health.handle(req, res)) return;
     if (dashboard?.handle(req, res)) return;
     const path = requestPath(req.url);
+    if (metrics && path === "/metrics") {
+      metrics.handle(req, res);
+      return;
+    }
     if (serveBundle && path === BAYEUX_CLIENT_URL) {
       void serveBundle(req, res);
       return;
@@ -226,6 +235,7 @@ export async function startServer(
     throw err;
   }
   const { io, bayeux, router } = created;
+  if (options.metrics !== false) metrics = new Metrics().watch({ io, bayeux, broker });
   router.attach(server);
   // During shutdown every answer closes its connection: a client that keeps
   // retrying (a Bayeux or polling client whose session just ended) would
@@ -254,6 +264,7 @@ export async function startServer(
     const onError = (err: NodeJS.ErrnoException) => {
       server.off("listening", onListening);
       dashboard?.close();
+      metrics?.close();
       void router.close().then(leaveCluster);
       reject(
         new CliStartError(
@@ -311,6 +322,7 @@ export async function startServer(
       // Every Socket.IO client is closed with "server shutting down", every
       // Bayeux session ended (its held connect answered, its websocket closed).
       await router.close();
+      metrics?.close();
       // Both servers are closed: nothing publishes any more, so the node leaves the cluster.
       await leaveCluster();
       server.closeIdleConnections();
@@ -334,6 +346,7 @@ export async function startServer(
     server,
     health,
     dashboard,
+    metrics,
     port,
     url,
     close,

@@ -11,6 +11,7 @@
  * asks for a pattern, so a Socket.IO room named `*` is just a name.
  */
 import { SwitchboardError } from "../shared/errors.js";
+import { Histogram, LATENCY_BUCKETS } from "../shared/histogram.js";
 
 /** Receives a message published by another node. */
 export type BrokerHandler = (topic: string, payload: Buffer, origin: string) => void;
@@ -70,6 +71,13 @@ export interface BrokerStats {
   lost: number;
   /** Times the backend connection was re-established. */
   reconnects: number;
+  /** Requests made (cluster queries), and those that ended without every node's answer. */
+  requests?: number;
+  partial?: number;
+  /** Seconds a request took to gather its answers (or time out). */
+  requestLatency?: Histogram;
+  /** Seconds a publish took to be accepted by the backend (a Redis round trip). */
+  publishLatency?: Histogram;
 }
 
 export interface Broker {
@@ -119,7 +127,34 @@ export class BrokerError extends SwitchboardError {
 
 /** New zeroed counters. */
 export function newBrokerStats(): BrokerStats {
-  return { published: 0, received: 0, dropped: 0, lost: 0, reconnects: 0 };
+  return {
+    published: 0,
+    received: 0,
+    dropped: 0,
+    lost: 0,
+    reconnects: 0,
+    requests: 0,
+    partial: 0,
+    requestLatency: new Histogram(LATENCY_BUCKETS),
+    publishLatency: new Histogram(LATENCY_BUCKETS),
+  };
+}
+
+/**
+ * Counts a request in `stats` once `result` settles: its latency since
+ * `started` (a `performance.now()`), and whether some node did not answer.
+ */
+export function countRequest(
+  stats: BrokerStats,
+  started: number,
+  result: Promise<RequestResult>,
+): Promise<RequestResult> {
+  stats.requests = (stats.requests ?? 0) + 1;
+  return result.then((answer) => {
+    stats.requestLatency?.observe((performance.now() - started) / 1000);
+    if (answer.missing.length > 0) stats.partial = (stats.partial ?? 0) + 1;
+    return answer;
+  });
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   type BrokerHandler,
   type BrokerResponder,
   type BrokerStats,
+  countRequest,
   matchTopic,
   type NodeListener,
   newBrokerStats,
@@ -143,6 +144,19 @@ export class MemoryBroker implements Broker {
     const timeout = options.timeout ?? 5000;
     const targets = this.#closed ? [] : [...this.#hub.members].filter((m) => m !== this);
     if (targets.length === 0) return Promise.resolve({ replies: [], missing: [] });
+    return countRequest(
+      this.stats,
+      performance.now(),
+      this.#gather(topic, payload, targets, timeout),
+    );
+  }
+
+  #gather(
+    topic: string,
+    payload: Uint8Array,
+    targets: MemoryBroker[],
+    timeout: number,
+  ): Promise<RequestResult> {
     return new Promise((resolve) => {
       const replies: Reply[] = [];
       const pending = new Set(targets.map((t) => t.nodeId));

@@ -60,6 +60,7 @@ import {
   type BrokerHandler,
   type BrokerResponder,
   type BrokerStats,
+  countRequest,
   matchTopic,
   type NodeListener,
   newBrokerStats,
@@ -293,6 +294,7 @@ export class RedisBroker implements Broker {
       return;
     }
     const exact = `${this.#prefix}t:${topic}`;
+    const started = performance.now();
     const sends: Promise<unknown>[] = [];
     if (this.#lonely.skip(exact)) this.stats.skipped++;
     else {
@@ -310,8 +312,10 @@ export class RedisBroker implements Broker {
       for (const pattern of patterns)
         sends.push(this.#transport.publish(`${this.#prefix}p:${pattern}`, frame));
     }
+    if (sends.length === 0) return;
     try {
       await Promise.all(sends);
+      this.stats.publishLatency?.observe((performance.now() - started) / 1000);
     } catch (err) {
       this.stats.lost++;
       this.#logger.debug({ topic, err }, "publish lost");
@@ -414,12 +418,13 @@ export class RedisBroker implements Broker {
   ): Promise<RequestResult> {
     const targets = this.#closed ? [] : this.#peers.ids();
     if (targets.length === 0) return { replies: [], missing: [] };
+    const started = performance.now();
     const id = this.#id();
     const frame = encodeRequest(this.#origin, id, topic, payload);
     const result = this.#requests.open(id, targets, options.timeout ?? this.#requestTimeout);
     if (!this.#up) this.#requests.finish(id);
     else this.#transport.publish(this.#ctl, frame).catch(() => this.#requests.finish(id));
-    return result;
+    return countRequest(this.stats, started, result);
   }
 
   async respond(pattern: string, responder: BrokerResponder): Promise<Unsubscribe> {

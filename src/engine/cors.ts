@@ -70,37 +70,6 @@ export function applyCors(
   res: ServerResponse,
   next: (handled: boolean) => void,
 ): void {
-  const finish = (origin: StaticOrigin | undefined): void => {
-    // `origin: false` disables CORS for this request, as in the cors package.
-    if (origin === false) {
-      next(false);
-      return;
-    }
-    applyOrigin(req, res, origin === undefined ? "*" : origin);
-    if (options.credentials) res.setHeader("Access-Control-Allow-Credentials", "true");
-    if (req.method === "OPTIONS") {
-      res.setHeader("Access-Control-Allow-Methods", list(options.methods) ?? DEFAULT_METHODS);
-      let allowedHeaders = list(options.allowedHeaders);
-      if (allowedHeaders === undefined) {
-        allowedHeaders = req.headers["access-control-request-headers"];
-        appendVary(res, "Access-Control-Request-Headers");
-      }
-      if (allowedHeaders) res.setHeader("Access-Control-Allow-Headers", allowedHeaders);
-      if (options.maxAge !== undefined) {
-        res.setHeader("Access-Control-Max-Age", String(options.maxAge));
-      }
-    }
-    const exposed = list(options.exposedHeaders);
-    if (exposed) res.setHeader("Access-Control-Expose-Headers", exposed);
-    if (req.method === "OPTIONS" && !options.preflightContinue) {
-      res.statusCode = options.optionsSuccessStatus ?? 204;
-      res.setHeader("Content-Length", "0");
-      res.end();
-      next(true);
-      return;
-    }
-    next(false);
-  };
   const origin = options.origin;
   if (typeof origin === "function") {
     let called = false;
@@ -108,15 +77,69 @@ export function applyCors(
       origin(req.headers.origin, (err, allow) => {
         if (called) return;
         called = true;
-        finish(err ? false : (allow ?? false));
+        next(applyCorsFor(options, err ? false : (allow ?? false), req, res));
       });
     } catch {
       if (!called) {
         called = true;
-        finish(false);
+        next(applyCorsFor(options, false, req, res));
       }
     }
     return;
   }
-  finish(origin);
+  next(applyCorsFor(options, origin, req, res));
+}
+
+/**
+ * Whether {@link applyStaticCors} applies to `options`: an origin that is
+ * not a function, known without a callback.
+ */
+export function hasStaticOrigin(options: CorsOptions): boolean {
+  return typeof options.origin !== "function";
+}
+
+/**
+ * {@link applyCors} for options whose origin is not a function (see
+ * {@link hasStaticOrigin}), synchronously: returns whether a preflight was
+ * answered. A long-polling session's every request passes here.
+ */
+export function applyStaticCors(
+  options: CorsOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+): boolean {
+  return applyCorsFor(options, options.origin as StaticOrigin | undefined, req, res);
+}
+
+function applyCorsFor(
+  options: CorsOptions,
+  origin: StaticOrigin | undefined,
+  req: IncomingMessage,
+  res: ServerResponse,
+): boolean {
+  // `origin: false` disables CORS for this request, as in the cors package.
+  if (origin === false) return false;
+  applyOrigin(req, res, origin === undefined ? "*" : origin);
+  if (options.credentials) res.setHeader("Access-Control-Allow-Credentials", "true");
+  if (req.method === "OPTIONS") {
+    res.setHeader("Access-Control-Allow-Methods", list(options.methods) ?? DEFAULT_METHODS);
+    let allowedHeaders = list(options.allowedHeaders);
+    if (allowedHeaders === undefined) {
+      allowedHeaders = req.headers["access-control-request-headers"];
+      appendVary(res, "Access-Control-Request-Headers");
+    }
+    if (allowedHeaders) res.setHeader("Access-Control-Allow-Headers", allowedHeaders);
+    if (options.maxAge !== undefined) {
+      res.setHeader("Access-Control-Max-Age", String(options.maxAge));
+    }
+  }
+  const exposed = list(options.exposedHeaders);
+  if (exposed) res.setHeader("Access-Control-Expose-Headers", exposed);
+  if (req.method === "OPTIONS" && !options.preflightContinue) {
+    res.statusCode = options.optionsSuccessStatus ?? 204;
+    res.setHeader("Content-Length", "0");
+    res.end();
+    return true;
+  }
+  return false;
 }

@@ -16,6 +16,8 @@
  * const targets = new FanoutTargets(conns);
  * targets.send(prepared, true, false, -1);
  */
+
+import { frameBytes } from "../transport/ws-frame.js";
 import type { WebSocket } from "../transport/ws-types.js";
 import { OVERFLOW, UNAVAILABLE } from "../transport/ws-writer.js";
 import type { PreparedMessage } from "./prepared-message.js";
@@ -40,11 +42,12 @@ export class FanoutTargets {
   /**
    * Writes `prepared` to every socket of the list but the one at index `skip`
    * (-1: none). `compress` and `volatile` are the broadcast's flags.
+   * Returns how many it was written to (a volatile message skips busy ones).
    */
-  send(prepared: PreparedMessage, compress: boolean, volatile: boolean, skip: number): void {
+  send(prepared: PreparedMessage, compress: boolean, volatile: boolean, skip: number): number {
     const conns = this.#conns;
     const count = conns.length;
-    if (count === 0) return;
+    if (count === 0) return 0;
     const host = conns[0].server;
     const events = (host as unknown as ListenerTable)._events;
     // Listeners on the server's per-packet events: every socket takes its own path.
@@ -54,16 +57,27 @@ export class FanoutTargets {
     // One writer per engine server, one frame per broadcast: both read once here.
     const writer = conns[0].transport.config.writer;
     const frames = direct === undefined ? null : prepared.websocketFrame();
+    let skipped = skip >= 0 && skip < count ? 1 : 0;
+    let written = 0;
     for (let i = 0; i < count; i++) {
       if (i === skip) continue;
       const conn = conns[i];
       // Read for volatile broadcasts only: a recipient with a write in flight misses it.
-      if (volatile && !conn._acceptsVolatile()) continue;
+      if (volatile && !conn._acceptsVolatile()) {
+        skipped++;
+        continue;
+      }
       const ws = direct?.[i];
       const status =
         ws == null || frames === null ? UNAVAILABLE : writer.writeFrames(ws, frames, conn, max);
       if (status === UNAVAILABLE) conn._sendPrepared(prepared, compress, volatile);
-      else if (status === OVERFLOW) conn._overflow();
+      else {
+        written++;
+        if (status === OVERFLOW) conn._overflow();
+      }
     }
+    // The frames written as built, counted once (the others counted themselves).
+    if (written > 0) conns[0].transport.config.counters.bytesOut += written * frameBytes(frames!);
+    return count - skipped;
   }
 }

@@ -35,6 +35,7 @@ export { HandshakeRequest } from "./handshake-request.js";
 export { type MessageData, PreparedMessage } from "./prepared-message.js";
 export { type ConnectionErrorEvent, type Middleware, Server, type ServerEvents } from "./server.js";
 export { Socket, type SocketEvents } from "./socket.js";
+export { EngineStats } from "./stats.js";
 export type {
   CloseReason,
   CookieOptions,

@@ -28,6 +28,7 @@ export function toRawData(data: MessageData): string | Buffer {
 export class PreparedMessage implements PreparedMessageContract, PreEncoded {
   readonly data: string | Buffer;
   #polling: string | null = null;
+  #pollingBody: Buffer | null = null;
   #frame: Buffer[] | null = null;
   #packet: Packet | null = null;
   #uncompressedPacket: Packet | null = null;
@@ -43,6 +44,12 @@ export class PreparedMessage implements PreparedMessageContract, PreEncoded {
       this.#polling = typeof data === "string" ? `4${data}` : `b${data.toString("base64")}`;
     }
     return this.#polling;
+  }
+
+  /** The UTF-8 bytes of {@link pollingPacket}, shared by every polling recipient. */
+  pollingBody(): Buffer {
+    this.#pollingBody ??= Buffer.from(this.pollingPacket(), "utf8");
+    return this.#pollingBody;
   }
 
   /** The complete unmasked frame: text `4<text>`, or binary with the bytes alone. */

@@ -20,15 +20,46 @@ export function queryOf(req: IncomingMessage): EngineQuery {
   if (r._query === undefined) {
     const url = req.url ?? "";
     const mark = url.indexOf("?");
-    // URLSearchParams never throws on malformed escapes; it keeps them as text.
-    r._query =
-      mark === -1 ? {} : Object.fromEntries(new URLSearchParams(url.slice(mark + 1)).entries());
+    r._query = mark === -1 ? {} : parseQuery(url, mark + 1);
     // Kept for the session's life: share the usual transport name string.
     const transport = r._query.transport;
     if (transport === "websocket") r._query.transport = "websocket";
     else if (transport === "polling") r._query.transport = "polling";
   }
   return r._query;
+}
+
+/**
+ * `%` and `+` need URL decoding; a `__proto__` name must become an own
+ * property (Object.fromEntries defines it, an assignment would not).
+ */
+const NOT_PLAIN = /[%+]|__proto__/;
+
+/**
+ * The query of `url` from index `start`, as URLSearchParams reads it (empty
+ * pairs skipped, a name without `=` has the value "", the last of repeated
+ * names wins). Every request of a polling session is parsed here: a query
+ * with no escape (`EIO=4&transport=polling&sid=…`) is split without
+ * URLSearchParams; one with escapes goes through it, which never throws on
+ * malformed ones (it keeps them as text), as does one naming `__proto__`.
+ */
+function parseQuery(url: string, start: number): EngineQuery {
+  if (NOT_PLAIN.test(url)) {
+    return Object.fromEntries(new URLSearchParams(url.slice(start)).entries());
+  }
+  const query: EngineQuery = {};
+  const end = url.length;
+  while (start < end) {
+    let amp = url.indexOf("&", start);
+    if (amp === -1) amp = end;
+    if (amp > start) {
+      const eq = url.indexOf("=", start);
+      if (eq === -1 || eq > amp) query[url.slice(start, amp)] = "";
+      else query[url.slice(start, eq)] = url.slice(eq + 1, amp);
+    }
+    start = amp + 1;
+  }
+  return query;
 }
 
 /**

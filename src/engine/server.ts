@@ -34,18 +34,26 @@ import { childLogger, debugEnabled, type Logger } from "../shared/logger.js";
 import { TimerLists } from "../shared/timer-wheel.js";
 import { PollingTransport } from "../transport/polling.js";
 import { JsonpTransport } from "../transport/polling-jsonp.js";
+import { someRawHeader } from "../transport/raw-header.js";
 import type { TransportConfig } from "../transport/transport.js";
 import { WebSocketTransport } from "../transport/websocket.js";
 import type { WebSocket, WebSocketServerLike } from "../transport/ws-types.js";
 import { WebSocketWriter } from "../transport/ws-writer.js";
 import { type AttachOptions, attachEngine } from "./attach.js";
 import { serializeCookie } from "./cookie.js";
-import { applyCors } from "./cors.js";
+import { applyCors, applyStaticCors, hasStaticOrigin } from "./cors.js";
 import { ENGINE_ERRORS } from "./errors.js";
 import { type ResolvedOptions, resolveOptions } from "./options.js";
-import { abortRequest, abortUpgrade, protocolOf, queryOf } from "./request.js";
+import {
+  abortRequest,
+  abortUpgrade,
+  hasInvalidHeaderChar,
+  protocolOf,
+  queryOf,
+} from "./request.js";
 import { SessionRegistry } from "./session-registry.js";
 import { Socket, type SocketHost } from "./socket.js";
+import { EngineStats } from "./stats.js";
 import type { CloseReason, EngineOptions, TransportName } from "./types.js";
 import { UpgradeResponse } from "./upgrade-response.js";
 import { type Verdict, type VerifyContext, verifyRequest } from "./verify.js";
@@ -106,6 +114,8 @@ export class Server extends EventEmitter implements SocketHost {
   /** Open sessions by sid (a plain object, as engine.io exposes it). */
   readonly clients: Record<string, Socket> = {};
   clientsCount = 0;
+  /** Counters read by the node stats and metrics (see `EngineStats`). */
+  readonly stats = new EngineStats();
   /**
    * The single scheduler of every session's heartbeat and upgrade deadline
    * (one list per delay, one shared timer: precise to the event loop's lateness).
@@ -179,7 +189,11 @@ export class Server extends EventEmitter implements SocketHost {
       maxHttpBufferSize: o.maxHttpBufferSize,
       maxBufferedBytes: o.maxBufferedBytes,
       writer: new WebSocketWriter(),
+      counters: this.stats,
       httpCompressionThreshold: o.httpCompression ? o.httpCompression.threshold : null,
+      decoratesHeaders: (initial) =>
+        this.listenerCount("headers") > 0 ||
+        (initial && (o.cookie !== false || this.listenerCount("initial_headers") > 0)),
       decorateHeaders: (headers, req, sid, initial) => {
         if (initial) {
           if (o.cookie) headers["Set-Cookie"] = [serializeCookie(sid, o.cookie)];
@@ -252,6 +266,14 @@ export class Server extends EventEmitter implements SocketHost {
   /** Handles an HTTP request for the engine path (polling, preflight). */
   handleRequest(req: IncomingMessage, res: ServerResponse): void {
     try {
+      const polling = this.#openPolling(req);
+      if (polling !== null) {
+        const cors = this.opts.cors;
+        // A GET or POST: CORS adds its headers and never answers it.
+        if (cors) applyStaticCors(cors, req, res);
+        polling.onRequest(req, res);
+        return;
+      }
       if (this.#forwarder !== null && this.#isForeign(req)) {
         this.#locate(req, (target) => {
           if (target === null) this.#serveRequest(req, res);
@@ -269,6 +291,35 @@ export class Server extends EventEmitter implements SocketHost {
       return;
     }
     this.#serveRequest(req, res);
+  }
+
+  /**
+   * The polling transport of the open local session `req` belongs to, when
+   * nothing asynchronous runs before it (no middleware, CORS with a static
+   * origin) and verification would let it through (a GET or POST of a known
+   * sid, polling on both sides, no JSONP index, a valid Origin): every poll
+   * and POST of a session comes here, so it costs a query split and a
+   * lookup. Null sends the request down the full path.
+   */
+  #openPolling(req: IncomingMessage): PollingTransport | null {
+    const cors = this.opts.cors;
+    if (this.#middlewares.length !== 0 || (cors && !hasStaticOrigin(cors))) return null;
+    if (req.method !== "GET" && req.method !== "POST") return null;
+    const query = queryOf(req);
+    const sid = query.sid;
+    if (
+      sid === undefined ||
+      query.transport !== "polling" ||
+      query.j !== undefined ||
+      !Object.hasOwn(this.clients, sid)
+    ) {
+      return null;
+    }
+    const transport = this.clients[sid].transport;
+    if (!(transport instanceof PollingTransport) || !this.opts.transports.includes("polling")) {
+      return null;
+    }
+    return someRawHeader(req, "origin", hasInvalidHeaderChar) ? null : transport;
   }
 
   /**
@@ -356,6 +407,7 @@ export class Server extends EventEmitter implements SocketHost {
 
   #emitConnectionError(req: IncomingMessage, verdict: Verdict): void {
     const entry = ENGINE_ERRORS[verdict.key];
+    this.stats.errors.add(entry.name, entry.message);
     const log = this.logger;
     if (verdict.key === "TOO_MANY_CONNECTIONS") {
       const suppressed = this.#limitWarnings.take();
@@ -489,6 +541,8 @@ export class Server extends EventEmitter implements SocketHost {
       );
     }
     this.clients[socket.id] = socket;
+    this.stats.handshakes++;
+    this.stats.opened(socket.transport.name);
     if (this.clientsCount++ === 0) this.#sessions.refresh(true);
   }
 
@@ -518,6 +572,7 @@ export class Server extends EventEmitter implements SocketHost {
     if (this.clients[socket.id] === socket) {
       delete this.clients[socket.id];
       this.#sessions.release(socket.id);
+      this.stats.closed(socket.transport.name);
       if (--this.clientsCount === 0) this.#sessions.refresh(false);
     }
     const transport = socket.transport;

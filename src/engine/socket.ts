@@ -20,14 +20,17 @@ import { createDebug } from "../shared/debug.js";
 import { hasListeners, useCompactListenerTable } from "../shared/listener-table.js";
 import { debugEnabled, type Logger } from "../shared/logger.js";
 import { TimerEntry, type TimerLists, type TimerTarget } from "../shared/timer-wheel.js";
+import { PollingTransport } from "../transport/polling.js";
 import type { Transport, TransportOwner } from "../transport/transport.js";
-import { WebSocketTransport } from "../transport/websocket.js";
+import { OUTGOING_BUFFER_FULL, WebSocketTransport } from "../transport/websocket.js";
+import { frameBytes } from "../transport/ws-frame.js";
 import type { WebSocket } from "../transport/ws-types.js";
-import { OVERFLOW, WRITTEN } from "../transport/ws-writer.js";
+import { OVERFLOW, UNAVAILABLE, WRITTEN } from "../transport/ws-writer.js";
 import type { HandshakeRequest } from "./handshake-request.js";
 import { retainRequest } from "./handshake-request.js";
 import type { ResolvedOptions } from "./options.js";
 import { type MessageData, PreparedMessage, toRawData } from "./prepared-message.js";
+import type { EngineStats } from "./stats.js";
 import type { CloseReason, ReadyState, SendOptions, TransportName } from "./types.js";
 
 const debug = createDebug("engine:socket");
@@ -39,6 +42,8 @@ export interface SocketHost extends EventEmitter {
   /** Where the session logs (its upgrades). */
   readonly logger: Logger;
   upgrades(transport: TransportName): TransportName[];
+  /** The host's counters (upgrades, slow consumers), when it keeps them. */
+  readonly stats?: EngineStats;
   /** Called once, before the socket emits `close`. */
   onSocketClose(socket: Socket, reason: CloseReason, description?: unknown): void;
 }
@@ -351,11 +356,33 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
    * Package-internal, for broadcasts of the Socket.IO layer: writes a message
    * prepared once for many sockets. On an idle websocket with nobody
    * listening to the per-packet events, the shared frame is written as it is
-   * (the per-recipient cost of a fan-out); anything else takes `sendPacket`.
+   * (the per-recipient cost of a fan-out); a polling client holding a GET
+   * with nothing queued is answered with the message's shared body; anything
+   * else takes `sendPacket`.
    */
   _sendPrepared(prepared: PreparedMessage, compress: boolean, volatile = false): void {
     if (volatile && !this._acceptsVolatile()) return;
     const direct = this.#direct;
+    if (
+      direct === null &&
+      this.readyState === "open" &&
+      this.#writeBuffer.length === 0 &&
+      (this.#bits & BIT_WATCHED) === 0 &&
+      !this.#corked
+    ) {
+      const transport = this.#transport;
+      const server = (this.server as unknown as ListenerTable)._events;
+      if (
+        transport.writable &&
+        transport instanceof PollingTransport &&
+        server.flush === undefined &&
+        server.drain === undefined
+      ) {
+        // What `flush` would do for this one packet, with no listener to tell.
+        transport.sendPrepared(prepared, compress);
+        return;
+      }
+    }
     if (
       direct !== null &&
       this.readyState === "open" &&
@@ -366,12 +393,10 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
       const host = this.server;
       const server = (host as unknown as ListenerTable)._events;
       if (server.flush === undefined && server.drain === undefined) {
-        const status = this.#transport.config.writer.writeFrames(
-          direct,
-          prepared.websocketFrame(),
-          this,
-          host.opts.maxBufferedBytes,
-        );
+        const config = this.#transport.config;
+        const frames = prepared.websocketFrame();
+        const status = config.writer.writeFrames(direct, frames, this, host.opts.maxBufferedBytes);
+        if (status !== UNAVAILABLE) config.counters.bytesOut += frameBytes(frames);
         if (status === WRITTEN) return;
         if (status === OVERFLOW) {
           (this.#transport as WebSocketTransport).overflow();
@@ -542,6 +567,13 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
       this.#abortUpgrade();
       return;
     }
+    if (message === OUTGOING_BUFFER_FULL) {
+      const stats = this.server.stats;
+      if (stats !== undefined) {
+        stats.overflows++;
+        stats.slow.add(this.id);
+      }
+    }
     this.#onClose(parseError ? "parse error" : "transport error", message);
   }
 
@@ -631,6 +663,12 @@ export class Socket extends EventEmitter implements TransportOwner, TimerTarget 
       previous.close();
       this.transport = transport;
       this.upgraded = true;
+      const stats = this.server.stats;
+      if (stats !== undefined) {
+        stats.upgrades++;
+        stats.closed(previous.name);
+        stats.opened(transport.name);
+      }
       const log = this.server.logger;
       if (debugEnabled(log)) log.debug({ sid: this.id, transport: transport.name }, "upgraded");
       this.emit("upgrade", transport);

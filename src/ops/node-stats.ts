@@ -1,9 +1,11 @@
 /**
  * The {@link StatsSource} of a running node: reads the figures of a Socket.IO
  * server, a Bayeux server and a broker (any subset) on demand. Nothing here
- * runs on the hot path; `snapshot()` reads the layers' state and counters, so
- * its cost follows the number of namespaces, topics and figures, not the
- * traffic.
+ * runs on the hot path: the layers keep plain counters (`io.stats`,
+ * `io.engine.stats`, `bayeux.stats`, `broker.stats`) and maintained counts of
+ * open connections; `snapshot()` reads them, and walks the rooms and
+ * channels once for the biggest topics (O(rooms + channels)). The metrics
+ * exposition reads the same counters through the O(1) accessors below.
  *
  * @example
  * const stats = nodeStats({ io, bayeux, broker });
@@ -12,8 +14,18 @@
 import { randomBytes } from "node:crypto";
 import type { BayeuxServer } from "../bayeux/server/server.js";
 import type { Broker } from "../cluster/broker.js";
+import type { ErrorTally } from "../shared/error-tally.js";
+import type { SlowConsumers } from "../shared/slow-consumers.js";
 import type { Server as SocketIoServer } from "../socketio/server.js";
-import type { NodeStats, PerProtocol, StatsSource, TopicFigure } from "./stats.js";
+import type {
+  ByTransport,
+  NodeStats,
+  PerProtocol,
+  Protocol,
+  RecentError,
+  StatsSource,
+  TopicFigure,
+} from "./stats.js";
 
 /** What a node is made of; every part is optional. */
 export interface NodeParts {
@@ -26,70 +38,79 @@ export interface NodeParts {
 export interface NodeStatsOptions {
   /** Epoch ms the node started (for `uptime`). Default: when the source was made. */
   started?: number;
-  /** Most entries of `topTopics`. Default 10. */
+  /** Most topics in each of the two `topTopics` rankings (members, traffic). Default 10. */
   topTopics?: number;
 }
 
 /** The name Bayeux topics carry in the core router before their channel. */
 const BAYEUX_TOPIC_PREFIX = "bayeux/";
-/** A Bayeux session that has not sent its first `/meta/connect` yet has no transport. */
-export const BAYEUX_PENDING = "pending";
+/** Entries kept in `recentErrors` and `slowConsumers`. */
+const RECENT_ERRORS = 50;
+const SLOW_CONSUMERS = 20;
 
-function perProtocol(): PerProtocol {
-  return { socketio: 0, bayeux: 0 };
+// biome-ignore lint/suspicious/noExplicitAny: any server typing.
+type AnyIo = SocketIoServer<any, any, any, any>;
+// biome-ignore lint/suspicious/noExplicitAny: any namespace typing.
+type AnyNamespace = ReturnType<AnyIo["of"]> & { adapter: any };
+
+function perProtocol(socketio = 0, bayeux = 0): PerProtocol {
+  return { socketio, bayeux };
 }
 
 /** A topic's member count in a router map (a lone member is stored without a Set). */
 function membersOf(entry: unknown): number {
-  return entry instanceof Set ? entry.size : 1;
+  if (entry instanceof Set) return entry.size;
+  return entry === undefined ? 0 : 1;
 }
 
-/**
- * Keeps the `limit` biggest topics by members, smallest first, so the next
- * candidate is compared with `top[0]` only.
- */
-class TopList {
-  readonly #limit: number;
-  readonly top: TopicFigure[] = [];
+/** The routed topics of a namespace: our adapter's router map as it is, else socket.io's `rooms`. */
+function roomMap(nsp: AnyNamespace): ReadonlyMap<string, unknown> | undefined {
+  const adapter = nsp.adapter;
+  if (!adapter) return undefined;
+  return (adapter.router?.topics as ReadonlyMap<string, unknown> | undefined) ?? adapter.rooms;
+}
 
-  constructor(limit: number) {
+/** Keeps the `limit` biggest items by `key`, smallest first, so a candidate is compared with `top[0]`. */
+class TopList<T> {
+  readonly #limit: number;
+  readonly #key: (item: T) => number;
+  readonly top: T[] = [];
+
+  constructor(limit: number, key: (item: T) => number) {
     this.#limit = limit;
+    this.#key = key;
   }
 
-  offer(protocol: TopicFigure["protocol"], name: string, members: number): void {
+  offer(item: T): void {
     const top = this.top;
+    const key = this.#key;
     if (this.#limit <= 0) return;
-    if (top.length === this.#limit && members <= top[0].members) return;
-    const figure: TopicFigure = { protocol, name, members, messages: 0 };
+    const value = key(item);
+    if (top.length === this.#limit && value <= key(top[0])) return;
     if (top.length === this.#limit) top.shift();
     let i = 0;
-    while (i < top.length && top[i].members < members) i++;
-    top.splice(i, 0, figure);
-  }
-
-  /** Biggest first. */
-  result(): TopicFigure[] {
-    return this.top.slice().reverse();
+    while (i < top.length && key(top[i]) < value) i++;
+    top.splice(i, 0, item);
   }
 }
 
 /** Reads the figures of one node. */
 export class NodeStatsReader implements StatsSource {
-  readonly #parts: NodeParts;
+  readonly parts: NodeParts;
   readonly #started: number;
   readonly #topLimit: number;
   /** Made up when the node has neither a broker nor a server to name it. */
   #localId: string | undefined;
 
   constructor(parts: NodeParts, options: NodeStatsOptions = {}) {
-    this.#parts = parts;
+    this.parts = parts;
     this.#started = options.started ?? Date.now();
     this.#topLimit = options.topTopics ?? 10;
   }
 
   /** The node id: the broker's, else the Engine.IO or Bayeux server's, else a local one. */
   get node(): string {
-    const { io, bayeux, broker } = this.#parts;
+    const { io, bayeux, broker } = this.parts;
     if (broker) return broker.nodeId;
     if (io) return io.engine.nodeId;
     if (bayeux) return bayeux.nodeId;
@@ -97,73 +118,175 @@ export class NodeStatsReader implements StatsSource {
     return this.#localId;
   }
 
+  /** Open connections by protocol and transport (maintained counts: O(1)). */
+  connections(): Record<Protocol, ByTransport> {
+    const { io, bayeux } = this.parts;
+    return {
+      socketio: io ? { ...io.engine.stats.open } : {},
+      bayeux: bayeux ? { ...bayeux.stats.open } : {},
+    };
+  }
+
+  /**
+   * Socket.IO rooms without the private ones, in O(namespaces): each
+   * connected socket is in the room named by its id, so those are the
+   * namespace's socket count (a socket that left its own room makes this
+   * one lower; `snapshot()` counts exactly).
+   */
+  roomCount(): number {
+    const io = this.parts.io;
+    if (!io) return 0;
+    let rooms = 0;
+    for (const nsp of io._nsps.values()) {
+      const map = roomMap(nsp as AnyNamespace);
+      if (map) rooms += Math.max(0, map.size - nsp.sockets.size);
+    }
+    return rooms;
+  }
+
+  /** Bayeux channels (names and patterns) with a subscriber here. */
+  channelCount(): number {
+    const bayeux = this.parts.bayeux;
+    return bayeux ? bayeux.router.topics.topics.size : 0;
+  }
+
+  /** Errors by code, over every layer. */
+  errorCounts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [, tally] of this.#tallies()) {
+      for (const code in tally.counts) out[code] = (out[code] ?? 0) + tally.counts[code];
+    }
+    return out;
+  }
+
+  /** Each layer's error tally, with its protocol. */
+  *#tallies(): Generator<[Protocol, ErrorTally]> {
+    const { io, bayeux } = this.parts;
+    if (io) {
+      yield ["socketio", io.engine.stats.errors];
+      yield ["socketio", io.stats.errors];
+    }
+    if (bayeux) yield ["bayeux", bayeux.stats.errors];
+  }
+
   snapshot(): NodeStats {
     const now = Date.now();
+    const { io, bayeux, broker } = this.parts;
+    const sio = io?.stats;
+    const eio = io?.engine.stats;
+    const bx = bayeux?.stats;
     const stats: NodeStats = {
       node: this.node,
       time: now,
       uptime: Math.max(0, (now - this.#started) / 1000),
-      connections: { socketio: {}, bayeux: {} },
-      namespaces: 0,
+      connections: this.connections(),
+      namespaces: io ? io._nsps.size : 0,
       rooms: 0,
-      channels: 0,
-      messagesIn: perProtocol(),
-      messagesOut: perProtocol(),
-      bytesIn: perProtocol(),
-      bytesOut: perProtocol(),
-      deliveries: perProtocol(),
-      slowConsumerDrops: perProtocol(),
-      errors: {},
-      recentErrors: [],
+      channels: this.channelCount(),
+      messagesIn: perProtocol(sio?.messagesIn, bx?.messagesIn),
+      messagesOut: perProtocol(sio?.messagesOut, bx?.messagesOut),
+      bytesIn: perProtocol(eio?.bytesIn, bx?.bytesIn),
+      bytesOut: perProtocol(eio?.bytesOut, bx?.bytesOut),
+      deliveries: perProtocol(sio?.deliveries, bx?.deliveries),
+      slowConsumerDrops: perProtocol(
+        (sio?.volatileDrops ?? 0) + (eio?.overflows ?? 0),
+        (bx?.queueDrops ?? 0) + (bx?.overflows ?? 0),
+      ),
+      errors: this.errorCounts(),
+      recentErrors: this.#recentErrors(),
       topTopics: [],
-      slowConsumers: [],
+      slowConsumers: this.#slowConsumers(),
+      handshakes: perProtocol(eio?.handshakes, bx?.handshakes),
+      cluster: broker
+        ? {
+            nodes: 1 + broker.nodes().length,
+            published: broker.stats.published,
+            received: broker.stats.received,
+            reconnects: broker.stats.reconnects,
+            requests: broker.stats.requests ?? 0,
+            partial: broker.stats.partial ?? 0,
+          }
+        : null,
     };
-    const top = new TopList(this.#topLimit);
-    this.#readSocketIo(stats, top);
-    this.#readBayeux(stats, top);
-    stats.topTopics = top.result();
+    this.#readTopics(stats);
     return stats;
   }
 
-  #readSocketIo(stats: NodeStats, top: TopList): void {
-    const io = this.#parts.io;
-    if (!io) return;
-    const byTransport = stats.connections.socketio;
-    for (const sid in io.engine.clients) {
-      const name = io.engine.clients[sid].transport.name;
-      byTransport[name] = (byTransport[name] ?? 0) + 1;
-    }
-    stats.namespaces = io._nsps.size;
-    for (const nsp of io._nsps.values()) {
-      const adapter = nsp.adapter;
-      if (!adapter) continue;
-      // Our adapter's router map as it is (reading `adapter.rooms` would reshape it).
-      const topics: ReadonlyMap<string, unknown> =
-        (adapter.router?.topics as ReadonlyMap<string, unknown> | undefined) ?? adapter.rooms;
-      for (const [room, members] of topics) {
-        // A socket's own room (named by its id) is private, not a room anyone made.
-        if (nsp.sockets.has(room)) continue;
-        stats.rooms++;
-        top.offer("socketio", `${nsp.name} ${room}`, membersOf(members));
+  /** Counts rooms exactly and ranks topics by members and by traffic. */
+  #readTopics(stats: NodeStats): void {
+    const limit = this.#topLimit;
+    const byMembers = new TopList<TopicFigure>(limit, (t) => t.members);
+    const byTraffic = new TopList<TopicFigure>(limit, (t) => t.messages);
+    const { io, bayeux } = this.parts;
+    if (io) {
+      for (const nsp of io._nsps.values()) {
+        const map = roomMap(nsp as AnyNamespace);
+        if (!map) continue;
+        const traffic = (nsp.adapter as { traffic?: { counts: Map<string, number> } }).traffic
+          ?.counts;
+        for (const [room, members] of map) {
+          // A socket's own room (named by its id) is private, not a room anyone made.
+          if (nsp.sockets.has(room)) continue;
+          stats.rooms++;
+          const figure: TopicFigure = {
+            protocol: "socketio",
+            name: `${nsp.name} ${room}`,
+            members: membersOf(members),
+            messages: traffic?.get(room) ?? 0,
+          };
+          byMembers.offer(figure);
+          byTraffic.offer(figure);
+        }
       }
     }
+    if (bayeux) {
+      const topics = bayeux.router.topics.topics;
+      for (const [topic, members] of topics) {
+        const channel = topic.startsWith(BAYEUX_TOPIC_PREFIX)
+          ? topic.slice(BAYEUX_TOPIC_PREFIX.length)
+          : topic;
+        const figure: TopicFigure = {
+          protocol: "bayeux",
+          name: channel,
+          members: membersOf(members),
+          messages: bayeux.stats.traffic.counts.get(channel) ?? 0,
+        };
+        byMembers.offer(figure);
+        byTraffic.offer(figure);
+      }
+      // Channels published to with nobody subscribed here still have traffic.
+      for (const [channel, messages] of bayeux.stats.traffic.top(limit)) {
+        if (topics.has(`${BAYEUX_TOPIC_PREFIX}${channel}`)) continue;
+        byTraffic.offer({ protocol: "bayeux", name: channel, members: 0, messages });
+      }
+    }
+    const seen = new Set<TopicFigure>();
+    const out: TopicFigure[] = [];
+    for (const figure of [...byMembers.top.reverse(), ...byTraffic.top.reverse()]) {
+      if (seen.has(figure)) continue;
+      seen.add(figure);
+      out.push(figure);
+    }
+    stats.topTopics = out;
   }
 
-  #readBayeux(stats: NodeStats, top: TopList): void {
-    const bayeux = this.#parts.bayeux;
-    if (!bayeux) return;
-    const byTransport = stats.connections.bayeux;
-    for (const id of bayeux.clientIds()) {
-      const session = bayeux.getSession(id);
-      if (!session) continue;
-      const name = session.connectionType || BAYEUX_PENDING;
-      byTransport[name] = (byTransport[name] ?? 0) + 1;
+  #recentErrors(): RecentError[] {
+    const all: RecentError[] = [];
+    for (const [protocol, tally] of this.#tallies()) {
+      for (const e of tally.recent()) all.push({ ...e, protocol });
     }
-    for (const [topic, members] of bayeux.router.topics.topics) {
-      if (!topic.startsWith(BAYEUX_TOPIC_PREFIX)) continue;
-      stats.channels++;
-      top.offer("bayeux", topic.slice(BAYEUX_TOPIC_PREFIX.length), membersOf(members));
-    }
+    all.sort((a, b) => a.time - b.time);
+    return all.slice(-RECENT_ERRORS);
+  }
+
+  #slowConsumers(): NodeStats["slowConsumers"] {
+    const { io, bayeux } = this.parts;
+    const lists: [Protocol, SlowConsumers][] = [];
+    if (io) lists.push(["socketio", io.engine.stats.slow]);
+    if (bayeux) lists.push(["bayeux", bayeux.stats.slow]);
+    const all = lists.flatMap(([protocol, slow]) => slow.list().map((e) => ({ protocol, ...e })));
+    all.sort((a, b) => b.dropped - a.dropped || b.last - a.last);
+    return all.slice(0, SLOW_CONSUMERS);
   }
 }
 

@@ -70,9 +70,28 @@ export interface NodeStats {
   errors: Record<string, number>;
   /** The last few errors, newest last. */
   recentErrors: RecentError[];
-  /** The biggest topics by members and by traffic (a bounded list). */
+  /**
+   * The biggest topics by members, then the busiest by messages not already
+   * listed (each ranking bounded, 10 by default).
+   */
   topTopics: TopicFigure[];
   slowConsumers: SlowConsumer[];
+  /** Sessions opened since start (Engine.IO handshakes, Bayeux handshakes). */
+  handshakes?: PerProtocol;
+  /** The broker's figures; null (or absent) on a node alone. */
+  cluster?: ClusterFigures | null;
+}
+
+/** What a cluster node's broker counted since it joined. */
+export interface ClusterFigures {
+  /** Live nodes, this one included. */
+  nodes: number;
+  published: number;
+  received: number;
+  reconnects: number;
+  /** Cluster queries made, and those some node did not answer in time. */
+  requests: number;
+  partial: number;
 }
 
 /** Whatever can tell a node's figures now. */

@@ -14,6 +14,7 @@ import type { HubSpace, TopicRouter } from "../core/index.js";
 import { FanoutTargets } from "../engine/fanout.js";
 import type { PreparedMessage } from "../engine/prepared-message.js";
 import { Socket as EngineSocketImpl } from "../engine/socket.js";
+import { TopicTraffic } from "../shared/topic-traffic.js";
 import { ClusterLink, type SocketDetails } from "./cluster-link.js";
 import { decodeFrames, roomPrefix } from "./cluster-messages.js";
 import type { Namespace } from "./namespace.js";
@@ -115,6 +116,8 @@ export class Adapter extends EventEmitter {
   readonly #space: HubSpace<SocketId>;
   /** The other nodes' side of this namespace; undefined on a local-only hub. */
   readonly #link: ClusterLink | undefined;
+  /** Messages broadcast per room (bounded; a room's count goes with the room). */
+  readonly traffic = new TopicTraffic();
 
   // biome-ignore lint/suspicious/noExplicitAny: any namespace typing.
   constructor(nsp: Namespace<any, any, any, any>) {
@@ -179,7 +182,7 @@ export class Adapter extends EventEmitter {
     if (!this.router.unsubscribe(id, room)) return;
     this.#changed(room);
     this.emit("leave-room", room, id);
-    if (!this.router.has(room)) this.emit("delete-room", room);
+    if (!this.router.has(room)) this.#deleted(room);
   }
 
   /** Removes a socket from every room. */
@@ -189,8 +192,14 @@ export class Adapter extends EventEmitter {
     for (const room of rooms) {
       this.#changed(room);
       this.emit("leave-room", room, id);
-      if (!this.router.has(room)) this.emit("delete-room", room);
+      if (!this.router.has(room)) this.#deleted(room);
     }
+  }
+
+  /** The last socket left `room`. */
+  #deleted(room: Room): void {
+    if (this.traffic.counts.size !== 0) this.traffic.forget(room);
+    this.emit("delete-room", room);
   }
 
   /**
@@ -203,14 +212,43 @@ export class Adapter extends EventEmitter {
     const encoded = this.nsp.server.encoder.encode(packet);
     if (this.#link !== undefined && flags.local !== true) this.#link.publish(encoded, opts);
     const prepared = this.nsp.server._prepare(encoded);
-    if (prepared.length === 1 && !this.nsp._outgoingWatched && this.#toConns(prepared[0], opts)) {
-      return;
+    let sent =
+      prepared.length === 1 && !this.nsp._outgoingWatched ? this.#toConns(prepared[0], opts) : -1;
+    if (sent === -1) {
+      const data = packet.data as unknown[];
+      sent = this.#applyCounted(opts, (socket) => {
+        socket._notifyOutgoing(data);
+        socket.client.writePrepared(prepared, flags);
+      });
     }
-    const data = packet.data as unknown[];
-    this.apply(opts, (socket) => {
-      socket._notifyOutgoing(data);
-      socket.client.writePrepared(prepared, flags);
-    });
+    this.#count(opts.rooms, sent, true);
+  }
+
+  /** `apply`, less the volatile packets the recipients dropped. */
+  // biome-ignore lint/suspicious/noExplicitAny: any socket typing.
+  #applyCounted(opts: BroadcastOptions, fn: (socket: Socket<any, any, any, any>) => void): number {
+    const stats = this.nsp.server.stats;
+    const drops = stats.volatileDrops;
+    return this.apply(opts, fn) - (stats.volatileDrops - drops);
+  }
+
+  /**
+   * Counts a broadcast once, with its recipient count: deliveries, packets
+   * out, the fan-out size of this node's own broadcasts, and the traffic of
+   * its rooms (a socket's private room is not counted). Bytes are the
+   * engine's to count, as its transports write them.
+   */
+  #count(rooms: ReadonlySet<Room> | undefined, sent: number, own: boolean): void {
+    const stats = this.nsp.server.stats;
+    if (own) {
+      stats.broadcasts++;
+      stats.fanout.observe(sent);
+    }
+    stats.deliveries += sent;
+    stats.messagesOut += sent;
+    if (rooms === undefined || rooms.size === 0) return;
+    const sockets = this.nsp.sockets;
+    for (const room of rooms) if (!sockets.has(room)) this.traffic.count(room);
   }
 
   /**
@@ -231,13 +269,16 @@ export class Adapter extends EventEmitter {
     };
     const prepared = this.nsp.server._prepare(frames);
     const watched = this.nsp._outgoingWatched;
-    if (prepared.length === 1 && !watched && this.#toConns(prepared[0], opts)) return;
-    // Outgoing catch-all listeners see the arguments: decoded once, only for them.
-    const data = watched ? (decodeFrames(frames)?.data as unknown[] | undefined) : undefined;
-    this.apply(opts, (socket) => {
-      if (data !== undefined) socket._notifyOutgoing(data);
-      socket.client.writePrepared(prepared, flags);
-    });
+    let sent = prepared.length === 1 && !watched ? this.#toConns(prepared[0], opts) : -1;
+    if (sent === -1) {
+      // Outgoing catch-all listeners see the arguments: decoded once, only for them.
+      const data = watched ? (decodeFrames(frames)?.data as unknown[] | undefined) : undefined;
+      sent = this.#applyCounted(opts, (socket) => {
+        if (data !== undefined) socket._notifyOutgoing(data);
+        socket.client.writePrepared(prepared, flags);
+      });
+    }
+    this.#count(opts.rooms, sent, false);
   }
 
   /**
@@ -275,6 +316,7 @@ export class Adapter extends EventEmitter {
       socket._notifyOutgoing(data);
       socket.client.writePrepared(prepared, flags);
     });
+    this.#count(opts.rooms, count, true);
     clientCountCallback(count);
   }
 
@@ -354,21 +396,27 @@ export class Adapter extends EventEmitter {
    * The shortest broadcast: one prepared message to a room with a member
    * list, written connection by connection with nothing to do per socket of
    * this layer (no outgoing catch-all listener in the namespace). Returns
-   * false when `opts` asks for more (the caller then walks the sockets).
+   * how many recipients it was written to, or -1 when `opts` asks for more
+   * (the caller then walks the sockets).
    */
-  #toConns(message: PreparedMessage, opts: BroadcastOptions): boolean {
+  #toConns(message: PreparedMessage, opts: BroadcastOptions): number {
     const list = this.#roomMembers(opts.rooms);
-    if (list === undefined) return false;
+    if (list === undefined) return -1;
     const excluded = this.#excludedSocket(opts.except);
-    if (excluded === null) return false;
+    if (excluded === null) return -1;
     const targets = this.#targetsOf(list);
-    if (targets === null) return false;
+    if (targets === null) return -1;
     // The excluded socket's place in the list: a scan of references, no socket visited.
     const skip =
       excluded === "" ? -1 : list.sockets.indexOf(this.nsp.sockets.get(excluded) as never);
     const flags = opts.flags;
-    targets.send(message, flags?.compress !== false, flags?.volatile === true, skip);
-    return true;
+    const volatile = flags?.volatile === true;
+    const sent = targets.send(message, flags?.compress !== false, volatile, skip);
+    if (volatile) {
+      const eligible = list.sockets.length - (skip === -1 ? 0 : 1);
+      this.nsp.server.stats.volatileDrops += eligible - sent;
+    }
+    return sent;
   }
 
   /**

@@ -218,6 +218,7 @@ export class BroadcastOperator<
     let answeredServers = 0;
     const timer = setTimeout(() => {
       timedOut = true;
+      this.#adapter.nsp.server.stats.ackTimeouts++;
       // The adapter gave the packet its ack id: no socket keeps waiting for it.
       const id = packet.id;
       if (id !== undefined)

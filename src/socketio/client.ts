@@ -185,6 +185,7 @@ export class Client {
       if (this.conn.readyState !== "open") return;
       if (found) this.#doConnect(name, auth);
       else {
+        this.server.stats.errors.add("ERR_SIO_INVALID_NAMESPACE", `invalid namespace ${name}`);
         const log = this.server.logger;
         if (debugEnabled(log))
           log.debug({ sid: this.id, nsp: name }, "connect_error: invalid namespace");
@@ -221,6 +222,7 @@ export class Client {
 
   /** A complete Socket.IO packet arrived. */
   _ondecoded(packet: Packet): void {
+    this.server.stats.messagesIn++;
     let name = packet.nsp;
     let auth: Record<string, unknown> | undefined;
     if (this.conn.protocol === 3) {
@@ -303,8 +305,13 @@ export class Client {
   /** Writes already encoded messages (one packet's text and attachments). */
   writeToEngine(messages: readonly (string | Buffer)[], opts: WriteOptions): void {
     const conn = this.conn;
-    if (opts.volatile && !writable(conn)) return;
+    const stats = this.server.stats;
+    if (opts.volatile && !writable(conn)) {
+      stats.volatileDrops++;
+      return;
+    }
     const sendOpts = opts.compress === false ? NO_COMPRESS : COMPRESS;
+    stats.messagesOut++;
     for (let i = 0; i < messages.length; i++) conn.write(messages[i], sendOpts);
   }
 
@@ -312,7 +319,10 @@ export class Client {
   writePrepared(messages: readonly PreparedMessage[], opts: WriteOptions): void {
     const conn = this.conn;
     if (conn.readyState !== "open") return;
-    if (opts.volatile && !writable(conn)) return;
+    if (opts.volatile && !writable(conn)) {
+      this.server.stats.volatileDrops++;
+      return;
+    }
     if (conn._sendPrepared !== undefined) {
       const compress = opts.compress !== false;
       for (let i = 0; i < messages.length; i++) conn._sendPrepared(messages[i], compress);

@@ -177,6 +177,7 @@ export class Namespace<
     try {
       const session = await this.adapter.restoreSession(pid, offset);
       if (session) {
+        this.server.stats.recovered++;
         if (debugEnabled(log)) {
           log.debug(
             { sid: client.id, nsp: this.name, pid, missed: session.missedPackets.length },
@@ -193,6 +194,7 @@ export class Namespace<
     } catch (err) {
       log.error({ sid: client.id, nsp: this.name, pid, err }, "recovery failed: session lookup");
     }
+    this.server.stats.recoveryFailed++;
     return new Socket(this, client, auth);
   }
 
@@ -237,6 +239,7 @@ export class Namespace<
       return;
     }
     if (err) {
+      this.server.stats.errors.add("ERR_SIO_MIDDLEWARE", `${this.name}: ${err.message}`);
       const log = this.server.logger;
       if (debugEnabled(log)) {
         log.debug(
@@ -260,6 +263,7 @@ export class Namespace<
     fn: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
   ): void {
     this.sockets.set(socket.id, socket);
+    this.server.stats.connects++;
     const log = this.server.logger;
     if (debugEnabled(log)) {
       log.debug(

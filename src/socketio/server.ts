@@ -47,6 +47,7 @@ import {
   SessionAwareAdapter,
 } from "./session-adapter.js";
 import type { Socket } from "./socket.js";
+import { SocketIoStats } from "./stats.js";
 import type {
   AllButLast,
   DefaultEventsMap,
@@ -174,6 +175,8 @@ export class Server<
    * same broker), or a local-only hub of this server.
    */
   readonly hub: Hub;
+  /** Counters read by the node stats and metrics (see `SocketIoStats`). */
+  readonly stats = new SocketIoStats();
   readonly _opts: ServerOptions;
   /** Where the Socket.IO layer logs: the `logger` option's `child({ component: "socketio" })`. */
   readonly logger: Logger;

@@ -275,6 +275,7 @@ export class Socket<
     }
     const timer = setTimeout(() => {
       acks.delete(id);
+      this.nsp.server.stats.ackTimeouts++;
       const log = this.nsp.server.logger;
       if (debugEnabled(log)) {
         log.debug(
@@ -395,6 +396,7 @@ export class Socket<
   }
 
   #onevent(packet: Packet): void {
+    this.nsp.server.stats.eventsIn++;
     const args = packet.data as unknown[];
     if (packet.id !== undefined) args.push(this.#makeAck(packet.id));
     const extras = this.#extras;
@@ -419,6 +421,7 @@ export class Socket<
     return (...args: unknown[]) => {
       if (sent) return;
       sent = true;
+      this.nsp.server.stats.acksSent++;
       this.packet({ type: PacketType.ACK, nsp: this.nsp.name, id, data: args });
     };
   }
@@ -430,6 +433,7 @@ export class Socket<
       return;
     }
     this.#acks?.delete(packet.id as number);
+    this.nsp.server.stats.acksReceived++;
     ack.apply(this, packet.data as unknown[]);
   }
 

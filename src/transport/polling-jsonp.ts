@@ -35,6 +35,10 @@ export class JsonpTransport extends PollingTransport {
     this.#head = `___eio[${index}](`;
   }
 
+  protected override get wrapsPayload(): boolean {
+    return true;
+  }
+
   protected override wrap(payload: string): string {
     // JSON is not quite a JavaScript subset: U+2028/U+2029 must be escaped.
     const js = JSON.stringify(payload)

@@ -9,7 +9,11 @@
  *   refused with 413 the moment it crosses `maxHttpBufferSize`.
  *
  * Request listeners are shared functions; the transport is found through a
- * symbol on the request, so no closure is created per request.
+ * symbol on the request, so no closure is created per request. A response
+ * whose headers nobody decorates is written with one `writeHead` of a flat
+ * header list and one `end`; a poll answered with one broadcast message alone
+ * gets the message's shared body bytes, and the headers made for the last such
+ * body (a broadcast answers its polling recipients one after the other).
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import {
@@ -27,6 +31,7 @@ import {
 } from "../codec/engineio/index.js";
 import { BodyReader } from "./body-reader.js";
 import { compressBody, negotiateEncoding } from "./http-compression.js";
+import { rawHeader } from "./raw-header.js";
 import { type PreEncoded, Transport, type TransportConfig } from "./transport.js";
 
 const kPoll = Symbol("switchboard.poll");
@@ -68,6 +73,35 @@ function onDataClose(this: DataRequest): void {
 
 /** Minimal JSON error body, as the engine's error table writes them. */
 const BAD_REQUEST_BODY = '{"code":3,"message":"Bad request"}';
+
+const TEXT_TYPE = "text/plain; charset=UTF-8";
+const BINARY_TYPE = "application/octet-stream";
+
+/** The answer to a POST with no decorated headers: always the same. */
+const OK_HEADERS: string[] = [
+  // text/html, not text/plain: some user agents offered text/plain as a download.
+  "Content-Type",
+  "text/html",
+  "Content-Length",
+  "2",
+  "cache-control",
+  "no-store",
+];
+
+/** A poll answer's headers when nobody decorates them: one flat list for `writeHead`. */
+function plainHeaders(type: string, length: number): string[] {
+  return ["Content-Type", type, "Content-Length", String(length), "cache-control", "no-store"];
+}
+
+/** The last shared body a poll was answered with, and its headers. */
+let sharedBody: Buffer | null = null;
+let sharedHeaders: string[] = [];
+
+/** Old Internet Explorer flagged polling responses as XSS unless told otherwise. */
+function isOldIE(req: IncomingMessage): boolean {
+  const ua = rawHeader(req, "user-agent");
+  return ua !== undefined && (ua.includes(";MSIE") || ua.includes("Trident/"));
+}
 
 export class PollingTransport extends Transport {
   /** On the prototype, not in each instance. */
@@ -121,7 +155,8 @@ export class PollingTransport extends Transport {
     this.req = req;
     this.res = res;
     (res as PollResponse)[kPoll] = this;
-    res.once("close", onPollClose);
+    // `on`, not `once`: no wrapper per poll (the listener ignores a late call).
+    res.on("close", onPollClose);
     this.writable = true;
     this.owner?.onTransportReady(this);
   }
@@ -154,9 +189,10 @@ export class PollingTransport extends Transport {
       binary,
       res,
     };
+    // Shared listeners, each acting once (they clear the request's state).
     req.on("data", onDataChunk);
-    req.once("end", onDataEnd);
-    req.once("close", onDataClose);
+    req.on("end", onDataEnd);
+    req.on("close", onDataClose);
   }
 
   onDataTooLarge(req: IncomingMessage, state: DataState): void {
@@ -176,6 +212,7 @@ export class PollingTransport extends Transport {
 
   onDataComplete(req: IncomingMessage, state: DataState): void {
     if (this.dataReq === req) this.dataReq = null;
+    this.config.counters.bytesIn += state.reader.length;
     let packets: Packet[] | null = null;
     let error: unknown = null;
     try {
@@ -183,15 +220,14 @@ export class PollingTransport extends Transport {
     } catch (err) {
       error = err;
     }
-    const headers: OutgoingHttpHeaders = {
-      // text/html, not text/plain: some user agents offered text/plain as a download.
-      "Content-Type": "text/html",
-      "Content-Length": "2",
-    };
     // A body that does not decode is still answered `ok`, as engine.io does:
     // the session ends ("parse error"), a held poll gets the close packet and
     // the client's next request learns of it (400, unknown sid).
-    state.res.writeHead(200, this.#headers(req, headers, false));
+    if (this.#plain(req, false)) state.res.writeHead(200, OK_HEADERS);
+    else {
+      const headers: OutgoingHttpHeaders = { "Content-Type": "text/html", "Content-Length": "2" };
+      state.res.writeHead(200, this.#headers(req, headers, false));
+    }
     state.res.end("ok");
     if (packets === null) {
       this.emitError(error instanceof Error ? error.message : "parse error", true);
@@ -217,14 +253,54 @@ export class PollingTransport extends Transport {
     return decodePayload(reader.text());
   }
 
-  send(packets: Packet[], notify = false): void {
+  /**
+   * Answers the held poll with one prepared message alone (a broadcast's
+   * packet): v4 writes the message's shared body bytes; anything else
+   * (v3, JSONP, decorated headers, compression) takes {@link send}.
+   */
+  sendPrepared(prepared: PreEncoded, compress: boolean): void {
     const req = this.req;
     const res = this.res;
     if (req === null || res === null) return;
+    const body = this.protocol === 4 && !this.wrapsPayload ? prepared.pollingBody() : null;
+    const threshold = this.config.httpCompressionThreshold;
+    if (
+      body === null ||
+      (compress && threshold !== null && body.length >= threshold) ||
+      !this.#plain(req, this.#initial)
+    ) {
+      this.send([prepared.packet(compress)]);
+      return;
+    }
+    this.#release(res);
+    this.#initial = false;
+    this.config.counters.bytesOut += body.length;
+    if (sharedBody !== body) {
+      sharedBody = body;
+      sharedHeaders = plainHeaders(TEXT_TYPE, body.length);
+    }
+    res.writeHead(200, sharedHeaders);
+    res.end(body);
+  }
+
+  /** Forgets the held poll whose response is about to be written. */
+  #release(res: ServerResponse): void {
     this.req = this.res = null;
     (res as PollResponse)[kPoll] = undefined;
     res.removeListener("close", onPollClose);
     this.writable = false;
+  }
+
+  /** Whether the payload is wrapped (JSONP): shared plain bodies do not apply. */
+  protected get wrapsPayload(): boolean {
+    return false;
+  }
+
+  send(packets: Packet[], notify = false): void {
+    const req = this.req;
+    const res = this.res;
+    if (req === null || res === null) return;
+    this.#release(res);
     let compress = false;
     for (const packet of packets) {
       if (packet.options?.compress !== false) {
@@ -262,18 +338,23 @@ export class PollingTransport extends Transport {
     compress: boolean,
     notify: boolean,
   ): void {
-    const headers: OutgoingHttpHeaders = {
-      "Content-Type":
-        typeof body === "string" ? "text/plain; charset=UTF-8" : "application/octet-stream",
-    };
+    const type = typeof body === "string" ? TEXT_TYPE : BINARY_TYPE;
     const threshold = this.config.httpCompressionThreshold;
     const length = typeof body === "string" ? Buffer.byteLength(body) : body.length;
+    this.config.counters.bytesOut += length;
     const encoding =
       compress && threshold !== null && length >= threshold
         ? negotiateEncoding(req.headers["accept-encoding"])
         : null;
     const initial = this.#initial;
     this.#initial = false;
+    if (encoding === null && this.#plain(req, initial)) {
+      res.writeHead(200, plainHeaders(type, length));
+      res.end(body);
+      if (notify) this.owner?.onTransportDrain(this);
+      return;
+    }
+    const headers: OutgoingHttpHeaders = { "Content-Type": type };
     if (encoding === null) {
       headers["Content-Length"] = length;
       res.writeHead(200, this.#headers(req, headers, initial));
@@ -296,14 +377,17 @@ export class PollingTransport extends Transport {
     });
   }
 
+  /** Whether a response's headers are the plain ones: no engine decoration, no old IE. */
+  #plain(req: IncomingMessage, initial: boolean): boolean {
+    return !this.config.decoratesHeaders(initial) && !isOldIE(req);
+  }
+
   #headers(
     req: IncomingMessage,
     headers: OutgoingHttpHeaders,
     initial: boolean,
   ): OutgoingHttpHeaders {
-    // Old Internet Explorer flagged these responses as XSS without this.
-    const ua = req.headers["user-agent"];
-    if (ua && (ua.includes(";MSIE") || ua.includes("Trident/"))) headers["X-XSS-Protection"] = "0";
+    if (isOldIE(req)) headers["X-XSS-Protection"] = "0";
     headers["cache-control"] = "no-store";
     this.config.decorateHeaders(headers, req, this.sid, initial);
     return headers;

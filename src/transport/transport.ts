@@ -36,14 +36,26 @@ export interface TransportOwner {
 export interface PreEncoded {
   /** The packet as long-polling text (v4). */
   pollingPacket(): string;
+  /** The UTF-8 bytes of {@link pollingPacket}: the body of a poll that carries this packet alone. */
+  pollingBody(): Buffer;
   /** The complete unmasked WebSocket frame (v4, no permessage-deflate). */
   websocketFrame(): Buffer[];
   /** The shared Engine.IO packet, for transports that cannot take the frame. */
   packet(compress?: boolean): Packet;
 }
 
+/** Bytes the transports of one engine server moved (their owner reads them). */
+export interface WireCounters {
+  /** Websocket frame payloads and polling request bodies received. */
+  bytesIn: number;
+  /** Websocket frames (header included) and polling response bodies written. */
+  bytesOut: number;
+}
+
 /** Settings shared by every transport of one engine server (one object, not per socket). */
 export interface TransportConfig {
+  /** Where the bytes are counted (an increment per frame or body, never a call). */
+  counters: WireCounters;
   maxHttpBufferSize: number;
   /** Most bytes that may wait to be written to one client (engine `maxBufferedBytes`). */
   maxBufferedBytes: number;
@@ -51,6 +63,12 @@ export interface TransportConfig {
   writer: WebSocketWriter;
   /** Minimum response size to compress, or null when http compression is off. */
   httpCompressionThreshold: number | null;
+  /**
+   * Whether {@link decorateHeaders} would add anything to a response (the
+   * session's first, when `initial`): when not, the transport writes its
+   * plain headers without calling it.
+   */
+  decoratesHeaders(initial: boolean): boolean;
   /** Lets the engine add headers (cookie, `headers` events) to a polling response. */
   decorateHeaders(
     headers: OutgoingHttpHeaders,

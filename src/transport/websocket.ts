@@ -20,7 +20,7 @@ import {
 import { createDebug } from "../shared/debug.js";
 import { useCompactListenerTable } from "../shared/listener-table.js";
 import { type PreEncoded, Transport, type TransportConfig } from "./transport.js";
-import { encodeFrame } from "./ws-frame.js";
+import { encodeFrame, frameBytes } from "./ws-frame.js";
 import type { WebSocket } from "./ws-types.js";
 import { OVERFLOW, remoteAddressOf, UNAVAILABLE, type WebSocketWriter } from "./ws-writer.js";
 
@@ -31,6 +31,9 @@ const kTransport = Symbol("switchboard.transport");
 type TaggedWebSocket = WebSocket & { [kTransport]?: WebSocketTransport };
 
 const WS_OPEN = 1;
+
+/** The error a connection closed as a slow consumer reports. */
+export const OUTGOING_BUFFER_FULL = "outgoing buffer full";
 
 function onMessage(this: TaggedWebSocket, data: Buffer, isBinary: boolean): void {
   this[kTransport]?.onFrame(data, isBinary);
@@ -101,6 +104,7 @@ export class WebSocketTransport extends Transport {
   }
 
   onFrame(data: Buffer, isBinary: boolean): void {
+    this.config.counters.bytesIn += data.length;
     let packet: Packet;
     try {
       const raw = isBinary ? data : data.toString("utf8");
@@ -145,10 +149,14 @@ export class WebSocketTransport extends Transport {
           ? prepared.websocketFrame()
           : this.#frameOf(packet);
       status = writer.writeFramesThen(socket, frames, mark, max, cb);
+      if (status !== UNAVAILABLE) this.config.counters.bytesOut += frameBytes(frames);
     }
     if (status === UNAVAILABLE) {
       const encoded = this.protocol === 3 ? encodePacketV3(packet) : encodePacket(packet);
       const compress = this.deflate && packet.options?.compress !== false;
+      // Through ws (permessage-deflate, or a stand-in socket): the payload before compression.
+      this.config.counters.bytesOut +=
+        typeof encoded === "string" ? Buffer.byteLength(encoded) : encoded.length;
       status = writer.send(socket, encoded, typeof encoded !== "string", compress, mark, max, cb);
     }
     if (status === OVERFLOW) this.overflow();
@@ -169,7 +177,7 @@ export class WebSocketTransport extends Transport {
     // terminate(), not close(): a close frame would wait behind the very
     // bytes the peer is not reading (up to ws's 30 s close timeout).
     this.socket.terminate();
-    this.emitError("outgoing buffer full");
+    this.emitError(OUTGOING_BUFFER_FULL);
   }
 
   #sentCallback(): (err?: Error | null) => void {

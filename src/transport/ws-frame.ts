@@ -62,3 +62,11 @@ export function encodeFrame(data: string | Buffer, binary: boolean): Buffer[] {
   writeHeader(header, opcode, length);
   return [header, data];
 }
+
+/** Bytes of a frame written in parts (`encodeFrame`'s result). */
+export function frameBytes(frames: readonly Buffer[]): number {
+  if (frames.length === 1) return frames[0].length;
+  let bytes = 0;
+  for (let i = 0; i < frames.length; i++) bytes += frames[i].length;
+  return bytes;
+}

@@ -170,11 +170,42 @@ describe("dashboard page in Chromium", { skip }, () => {
     for (const [room, count] of members) await topicShows(page, `/ chat:${room}`, count);
     for (const [channel, count] of subscribers) await topicShows(page, channel, count);
     // K chat messages from the first socket to its room ("lobby"; the demo bridge relays them
-    // to Bayeux). Their counters come with the metrics work; until then only the sending is done.
+    // to Bayeux): the messages-in counter grows by at least K, the room's traffic is at least K.
+    const before = await number(page, "messages-in");
     for (let k = 0; k < messages; k++) {
       assert.equal((await emitAck(sockets[0], "message", `hello ${k}`)).ok, true);
     }
-    assert.ok(Number.isFinite(await number(page, "messages-in")), "a messages-in figure");
+    await page
+      .waitForFunction(
+        (least) =>
+          Number(
+            document.querySelector('[data-testid="messages-in"]')?.textContent?.replace(/,/g, ""),
+          ) >= least,
+        before + messages,
+        { timeout: 15_000 },
+      )
+      .catch(async () =>
+        assert.fail(
+          `messages in: expected >= ${before + messages}, page shows ${await number(page, "messages-in")}`,
+        ),
+      );
+    await page
+      .waitForFunction(
+        ([name, least]) =>
+          Array.from(document.querySelectorAll('#top-traffic tr[data-testid="topic-row"]')).some(
+            (tr) =>
+              (tr as HTMLElement).dataset.name === name &&
+              Number(tr.children[2]?.textContent?.replace(/,/g, "")) >= least,
+          ),
+        ["/ chat:lobby", messages] as const,
+        { timeout: 15_000 },
+      )
+      .catch(async () => {
+        const rows = await page.locator("#top-traffic tr").allTextContents();
+        assert.fail(
+          `top by traffic: expected / chat:lobby with >= ${messages}, page shows ${rows.join(" | ")}`,
+        );
+      });
 
     // The lists.
     await shows(page, "sockets-total", String(polling + websocket));

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Socket as ClientSocket } from "socket.io-client";
 import type { BayeuxClient } from "../../src/bayeux/client/index.js";
-import { until } from "../socketio/raw-clients.js";
+import { until, untilAsync } from "../socketio/raw-clients.js";
 import { call, post, startNode, type TestNode } from "./dashboard-node.js";
 
 function join(socket: ClientSocket, room: string): Promise<void> {
@@ -137,6 +137,12 @@ describe("dashboard API with real clients", () => {
   });
 
   it("counts the connections and keeps a bounded history", async () => {
+    // A snapshot is shared for a second: the one taken before the clients came may answer first.
+    await untilAsync(
+      async () => sum((await get("/api/stats")).json.nodes[0].stats.connections.socketio) === 3,
+      5000,
+      "a snapshot with the clients",
+    );
     const answer = await get("/api/stats?scope=node");
     assert.equal(answer.status, 200);
     const { nodes, sum: total, clustered, sampleEvery } = answer.json;

@@ -14,7 +14,7 @@ import type { Socket as ClientSocket } from "socket.io-client";
 import type { BayeuxClient } from "../../src/bayeux/client/index.js";
 import { type Broker, MemoryBrokerHub } from "../../src/cluster/index.js";
 import { type BrokerFactory, onRedis } from "../cluster/nodes-backends.js";
-import { until } from "../socketio/raw-clients.js";
+import { until, untilAsync } from "../socketio/raw-clients.js";
 import { call, post, startNode, type TestNode } from "./dashboard-node.js";
 
 const DASHBOARD_TOPIC = "ops/dashboard";
@@ -68,6 +68,12 @@ function clusterSuite(name: string, makeFactory: () => BrokerFactory): void {
     });
 
     it("answers each node's figures and their sum", T, async () => {
+      // Each node shares a snapshot for a second: wait for ones taken with every client in.
+      await untilAsync(
+        async () => sum((await get("/api/stats?scope=cluster")).json.sum.connections.bayeux) === 2,
+        10_000,
+        "snapshots with every client",
+      );
       const answer = await get("/api/stats?scope=cluster");
       assert.equal(answer.status, 200);
       const json = answer.json;

@@ -29,6 +29,7 @@ import type { Delivery } from "./delivery.js";
 import type { ResolvedOptions } from "./options.js";
 import type { AckState, BayeuxSession, KeptDelivery } from "./session.js";
 import type { SessionRecords } from "./session-records.js";
+import type { BayeuxStats } from "./stats.js";
 
 const debug = createDebug("bayeux:server");
 
@@ -49,6 +50,7 @@ export interface AdoptionHost {
   readonly closed: boolean;
   readonly sessionCount: number;
   readonly nodeId: string;
+  readonly stats: BayeuxStats;
   getSession(clientId: string): BayeuxSession | undefined;
   emit(event: "adopt", clientId: string, from: string): boolean;
 }
@@ -180,6 +182,7 @@ export class Adoption {
         for (const delivery of missed) session.deliver(delivery);
         session.adoptSubscriptions(channels);
         for (const channel of channels) host.router.subscribe(session, channel);
+        host.stats.adopted++;
         if (debugEnabled(host.logger)) {
           host.logger.debug(
             { clientId: id, node: record.owner, kept: kept.length, replayed: missed.length },
@@ -206,6 +209,7 @@ export class Adoption {
       }
       return adopted;
     } catch (err) {
+      host.stats.adoptFailed++;
       host.logger.error({ clientId: id, err }, "adoption failed");
       return undefined;
     }

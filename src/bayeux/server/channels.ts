@@ -27,6 +27,7 @@ import {
 } from "../../core/index.js";
 import { createDebug } from "../../shared/debug.js";
 import { type ChannelSubscriber, Delivery } from "./delivery.js";
+import type { BayeuxStats } from "./stats.js";
 
 const debug = createDebug("bayeux:channels");
 
@@ -56,6 +57,8 @@ export class ChannelRouter {
    * publish looks up its exact channel only (no prefix patterns to build).
    */
   #patterns: number;
+  /** Where publishes are counted (deliveries, fan-out, traffic); null: not counted. */
+  stats: BayeuxStats | null = null;
 
   /**
    * Over a router of its own, in `hub`'s space when given (a hub with a
@@ -137,17 +140,32 @@ export class ChannelRouter {
     }
     if (!matched) {
       const members = this.topics.subscribers(exact);
-      if (!members || members.size === 0) return 0;
+      if (!members || members.size === 0) return this.#count(channel, 0);
       // Encoded now, as published: data changed later must not leak into it.
       void delivery.json;
       // Copy-free walk of one set; a subscriber may unsubscribe while
       // receiving, which a Set iteration tolerates.
+      const size = members.size;
       for (const subscriber of members) subscriber.deliver(delivery);
-      return members.size;
+      return this.#count(channel, size);
     }
     if (this.topics.has(exact)) matched.push(exact);
     void delivery.json;
-    return this.topics.forEach(matched, undefined, (subscriber) => subscriber.deliver(delivery));
+    const count = this.topics.forEach(matched, undefined, (subscriber) =>
+      subscriber.deliver(delivery),
+    );
+    return this.#count(channel, count);
+  }
+
+  /** Counts one publish on `channel` routed here, once, with its recipient count. */
+  #count(channel: string, recipients: number): number {
+    const stats = this.stats;
+    if (stats !== null && !isMetaChannel(channel)) {
+      stats.deliveries += recipients;
+      stats.fanout.observe(recipients);
+      stats.traffic.count(channel);
+    }
+    return recipients;
   }
 
   /** Hands a publish to the other nodes: its JSON, encoded once, on its channel's topic. */
@@ -189,9 +207,12 @@ export class ChannelRouter {
     if (index === -1) return;
     const earlier = order.slice(0, index).filter((t) => this.topics.has(t));
     const delivery = Delivery.fromJson(message, json, origin);
+    let recipients = 0;
     for (const subscriber of subscribers) {
       if (earlier.some((t) => this.topics.isSubscribed(subscriber, t))) continue;
       subscriber.deliver(delivery);
+      recipients++;
     }
+    if (this.stats !== null) this.stats.deliveries += recipients;
   }
 }

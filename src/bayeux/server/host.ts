@@ -12,6 +12,7 @@ import type { Delivery } from "./delivery.js";
 import type { BayeuxExtension, HookGuard } from "./extensions.js";
 import type { ConnectionType, ResolvedOptions } from "./options.js";
 import type { BayeuxSession, SessionSocket } from "./session.js";
+import type { BayeuxStats } from "./stats.js";
 
 /** Why a session ended. */
 export type DisconnectReason =
@@ -61,6 +62,7 @@ export type ServiceHandler = (
 
 export interface ProcessorHost {
   readonly options: ResolvedOptions;
+  readonly stats: BayeuxStats;
   /** Where refused handshakes and connects, and failed handlers, are logged. */
   readonly logger: Logger;
   readonly router: ChannelRouter;

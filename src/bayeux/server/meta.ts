@@ -15,6 +15,7 @@ import type { Delivery } from "./delivery.js";
 import type { ProcessContext, ProcessorHost } from "./host.js";
 import type { ConnectionType, PolicyAnswer } from "./options.js";
 import type { BayeuxSession, HeldRelease } from "./session.js";
+import { PENDING_CONNECTION } from "./stats.js";
 
 /** A reply with the deliveries that go with it. */
 export interface MetaReply {
@@ -102,6 +103,7 @@ export async function handshake(
     session.enableAcks();
     reply.ext = { ack: true };
   }
+  host.stats.handshakes++;
   host.emitEvent("handshake", session.id);
   return { reply, session };
 }
@@ -123,7 +125,10 @@ export function connect(host: ProcessorHost, message: BayeuxMessage): MetaReply 
     return { reply, session };
   }
   session.touch();
-  session.connectionType = type as ConnectionType;
+  if (session.connectionType !== type) {
+    host.stats.moved(session.connectionType || PENDING_CONNECTION, type);
+    session.connectionType = type as ConnectionType;
+  }
   if (session.ackEnabled) session.acknowledge(message.ext?.ack);
   const reply = replyTo(message);
   reply.advice = retryAdvice(host);

@@ -35,6 +35,7 @@ import {
 } from "./meta.js";
 import type { PolicyAnswer } from "./options.js";
 import type { BayeuxSession, HeldConnect, HeldRelease } from "./session.js";
+import type { BayeuxStats } from "./stats.js";
 
 const debug = createDebug("bayeux:processor");
 
@@ -201,6 +202,7 @@ export class Processor {
 
   /** Answers one message; a promise when some step of it is asynchronous. */
   #one(b: Batch, item: unknown): void | Promise<void> {
+    this.#host.stats.messagesIn++;
     const checked = checkMessage(item);
     if (typeof checked === "string") return this.#settle(b, { reply: invalid(item, checked) });
     const host = this.#host;
@@ -263,6 +265,8 @@ export class Processor {
       });
     }
     if (outcome.deliveries) b.addDeliveries(outcome.deliveries);
+    const reply = outcome.reply;
+    if (reply.successful === false) countError(this.#host.stats, reply);
     if (this.#host.extensions.length === 0) {
       b.replies.push(outcome.reply);
       return;
@@ -288,10 +292,15 @@ export class Processor {
     b.heldSession = session ?? null;
     b.heldToken = session?.held ?? null;
     const request = b.context.request;
-    b.held = held.then(async (release) => ({
-      reply: await this.#outgoing(release.reply, request),
-      deliveries: release.deliveries,
-    }));
+    // Without outgoing extensions (read at release) the release is the result: no extra hop.
+    b.held = held.then((release) =>
+      this.#host.extensions.length === 0
+        ? release
+        : this.#outgoing(release.reply, request).then((reply) => ({
+            reply,
+            deliveries: release.deliveries,
+          })),
+    );
   }
 
   async #outgoing(
@@ -345,6 +354,7 @@ export class Processor {
 
   #publish(message: BayeuxMessage, context: ProcessContext): MetaReply | Promise<MetaReply> {
     const host = this.#host;
+    host.stats.publishes++;
     const channel = message.channel;
     if (!isChannelName(channel))
       return failedPublish(message, bayeuxError("channelInvalid", [channel]));
@@ -484,6 +494,19 @@ export class Processor {
     }
     return { reply: published(message), session };
   }
+}
+
+/**
+ * Counts an error reply by its Bayeux error code (`402::Unknown client` is
+ * `ERR_BAYEUX_402`), its channel and error text kept among the recent ones.
+ */
+function countError(stats: BayeuxStats, reply: BayeuxMessage): void {
+  const error = typeof reply.error === "string" ? reply.error : "";
+  const colon = error.indexOf(":");
+  const code = /^\d{3}$/.test(colon === -1 ? error : error.slice(0, colon))
+    ? error.slice(0, 3)
+    : "unknown";
+  stats.errors.add(`ERR_BAYEUX_${code}`, `${reply.channel ?? ""} ${error}`.trim());
 }
 
 /** A publish's error reply: `{channel, id, successful: false, error}`, no clientId. */

@@ -49,6 +49,7 @@ import { type BayeuxServerOptions, type ResolvedOptions, resolveOptions } from "
 import { Processor } from "./processor.js";
 import { BayeuxSession, type SessionOwner } from "./session.js";
 import { SessionRecords } from "./session-records.js";
+import { BayeuxStats, PENDING_CONNECTION } from "./stats.js";
 
 const debug = createDebug("bayeux:server");
 
@@ -120,6 +121,8 @@ export class BayeuxServer
   readonly logger: Logger;
   readonly wheel: TimerWheel;
   readonly router: ChannelRouter;
+  /** Counters read by the node stats and metrics (see `BayeuxStats`). */
+  readonly stats = new BayeuxStats();
   /**
    * The message core: the hub of the `broker` option (shared with every
    * server given that broker), or a local-only hub of this server.
@@ -161,6 +164,7 @@ export class BayeuxServer
     // A router shared in-process (given `topics`) stays on this node.
     const logged = options.channelLog !== undefined && topics === undefined;
     this.router = new ChannelRouter(topics ?? this.hub, { logged });
+    this.router.stats = this.stats;
     this.extensionGuard = { wheel: this.wheel, timeout: this.options.extensionTimeout };
     this.#processor = new Processor(this);
     this.#generateId = options.generateId ?? generateClientId;
@@ -510,6 +514,7 @@ export class BayeuxServer
   #open(id: string): BayeuxSession {
     const session = new BayeuxSession(this, id);
     this.#sessions.set(id, session);
+    this.stats.moved("", PENDING_CONNECTION);
     if (debugEnabled(this.logger)) this.logger.debug({ clientId: id }, "session opened");
     return session;
   }
@@ -517,6 +522,7 @@ export class BayeuxServer
   endSession(session: BayeuxSession, reason: DisconnectReason): void {
     if (this.#sessions.get(session.id) !== session) return;
     this.#sessions.delete(session.id);
+    this.stats.moved(session.connectionType || PENDING_CONNECTION, "");
     this.router.unsubscribeAll(session);
     this.#flushQueue?.delete(session);
     this.records.end(session.id, session.ackEnabled);

@@ -15,6 +15,7 @@ import type { ChannelLog } from "./channel-log.js";
 import type { ChannelSubscriber, Delivery } from "./delivery.js";
 import type { ResolvedOptions } from "./options.js";
 import type { SessionRecords } from "./session-records.js";
+import type { BayeuxStats } from "./stats.js";
 
 const EXPIRY = 0;
 const HOLD = 1;
@@ -22,6 +23,7 @@ const HOLD = 1;
 /** What a session needs from the server that owns it. */
 export interface SessionOwner {
   readonly options: ResolvedOptions;
+  readonly stats: BayeuxStats;
   readonly wheel: TimerWheel;
   /** The session store and ack log this session writes through to. */
   readonly records: SessionRecords;
@@ -193,6 +195,9 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
     if (queue.length > this.#owner.options.maxQueuedMessages) {
       queue.shift();
       this.dropped++;
+      const stats = this.#owner.stats;
+      stats.queueDrops++;
+      stats.slow.add(this.id);
     }
     if (this.held !== null) this.#owner.requestFlush(this);
   }

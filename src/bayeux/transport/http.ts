@@ -7,6 +7,11 @@
  * `/meta/connect` keeps the response open until it is released.
  *
  * This file moves bytes only: all protocol decisions are the processor's.
+ * Every long-poll is a request, so a request costs no closure of its own
+ * where it can be helped: the body's listeners are shared functions that
+ * find their state on the request, a synchronous answer is written at once
+ * (no promise), and a response is one `writeHead` of a flat header list and
+ * one `end`.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { refused, wasForwarded } from "../../cluster/forward.js";
@@ -20,6 +25,7 @@ import {
 import { createDebug } from "../../shared/debug.js";
 import { BodyReader } from "../../transport/body-reader.js";
 import type { Delivery } from "../server/delivery.js";
+import type { ProcessResult } from "../server/host.js";
 import type { BayeuxServer } from "../server/server.js";
 import { applyCors } from "./cors.js";
 
@@ -36,9 +42,49 @@ export function isValidJsonpCallback(name: string): boolean {
   return JSONP_CALLBACK.test(name);
 }
 
-function queryOf(url: string | undefined): URLSearchParams {
+/** The query of a request URL; null when it has none (a POST's usual URL). */
+function queryOf(url: string | undefined): URLSearchParams | null {
   const q = url?.indexOf("?") ?? -1;
-  return new URLSearchParams(q === -1 ? "" : url!.slice(q + 1));
+  return q === -1 ? null : new URLSearchParams(url!.slice(q + 1));
+}
+
+const JSON_TYPE = "application/json; charset=utf-8";
+const NO_CACHE = "no-cache, no-store";
+
+function ignore(): void {}
+
+const kBody = Symbol("switchboard.bayeuxBody");
+const kAbandon = Symbol("switchboard.bayeuxAbandon");
+
+/** A POST body being read. */
+interface BodyState {
+  handler: BayeuxHttpHandler;
+  res: ServerResponse;
+  reader: BodyReader;
+  jsonp: string | null;
+}
+
+type BodyRequest = IncomingMessage & { [kBody]?: BodyState };
+type HeldResponse = ServerResponse & { [kAbandon]?: (() => void) | null };
+
+function onBodyChunk(this: BodyRequest, chunk: Buffer): void {
+  const state = this[kBody];
+  if (state === undefined || state.reader.push(chunk) || state.res.headersSent) return;
+  state.res.setHeader("Connection", "close");
+  state.handler.fail(state.res, 413, bayeuxError("messageTooLarge"), state.jsonp);
+}
+
+function onBodyEnd(this: BodyRequest): void {
+  const state = this[kBody];
+  this[kBody] = undefined;
+  if (state !== undefined && !state.reader.exceeded) state.handler.onBody(this, state);
+}
+
+/** A held connect's client went away: its deliveries stay queued for the next connect. */
+function onHeldClose(this: HeldResponse): void {
+  const abandon = this[kAbandon];
+  this[kAbandon] = null;
+  if (abandon && !this.writableFinished) abandon();
 }
 
 function deliveryJson(deliveries: readonly Delivery[]): string[] {
@@ -62,69 +108,92 @@ export class BayeuxHttpHandler {
    * createServer((req, res) => http.handleRequest(req, res));
    */
   handleRequest(req: IncomingMessage, res: ServerResponse): void {
-    res.on("error", () => {});
-    req.on("error", () => {});
+    res.on("error", ignore);
+    req.on("error", ignore);
     const options = this.#server.options;
     this.#server.learnAddress(req);
     if (applyCors(req, res, options.cors)) return;
     if (req.method !== "GET" && req.method !== "POST") {
       res.setHeader("Allow", "GET, POST, OPTIONS");
-      this.#fail(res, 405, bayeuxError("badRequest", [], "Method not allowed"), null);
+      this.fail(res, 405, bayeuxError("badRequest", [], "Method not allowed"), null);
       return;
     }
     const query = queryOf(req.url);
-    const jsonp = query.get("jsonp");
+    const jsonp = query === null ? null : query.get("jsonp");
     if (jsonp !== null && !isValidJsonpCallback(jsonp)) {
-      this.#fail(res, 400, bayeuxError("badRequest", ["jsonp"], "Bad callback name"), null);
+      this.fail(res, 400, bayeuxError("badRequest", ["jsonp"], "Bad callback name"), null);
       return;
     }
     if (this.#server.closed) {
-      this.#fail(res, 503, bayeuxError("serverBusy"), jsonp);
+      this.fail(res, 503, bayeuxError("serverBusy"), jsonp);
       return;
     }
     if (req.method === "GET") {
-      const message = query.get("message");
+      const message = query === null ? null : query.get("message");
       if (message === null) {
-        this.#fail(res, 400, bayeuxError("parameterMissing", ["message"]), jsonp);
+        this.fail(res, 400, bayeuxError("parameterMissing", ["message"]), jsonp);
         return;
       }
-      if (Buffer.byteLength(message) > options.maxMessageSize) {
-        this.#fail(res, 413, bayeuxError("messageTooLarge"), jsonp);
+      const size = Buffer.byteLength(message);
+      this.#server.stats.bytesIn += size;
+      if (size > options.maxMessageSize) {
+        this.fail(res, 413, bayeuxError("messageTooLarge"), jsonp);
         return;
       }
-      void this.#answer(req, res, message, jsonp, null);
+      this.#answer(req, res, message, jsonp, null);
       return;
     }
-    const reader = new BodyReader(options.maxMessageSize);
-    req.on("data", (chunk: Buffer) => {
-      if (reader.push(chunk) || res.headersSent) return;
-      res.setHeader("Connection", "close");
-      this.#fail(res, 413, bayeuxError("messageTooLarge"), jsonp);
-    });
-    req.on("end", () => {
-      if (reader.exceeded) return;
-      const raw = reader.text();
-      let text = raw;
-      const type = req.headers["content-type"] ?? "";
-      if (type.startsWith("application/x-www-form-urlencoded")) {
-        const message = new URLSearchParams(text).get("message");
-        if (message === null) {
-          this.#fail(res, 400, bayeuxError("parameterMissing", ["message"]), jsonp);
-          return;
-        }
-        text = message;
-      }
-      void this.#answer(req, res, text, jsonp, raw);
-    });
+    (req as BodyRequest)[kBody] = {
+      handler: this,
+      res,
+      reader: new BodyReader(options.maxMessageSize),
+      jsonp,
+    };
+    req.on("data", onBodyChunk);
+    req.on("end", onBodyEnd);
   }
 
-  async #answer(
+  /** Package-internal (the body listeners): a POST body was read whole. */
+  onBody(req: IncomingMessage, state: BodyState): void {
+    const { res, reader, jsonp } = state;
+    this.#server.stats.bytesIn += reader.length;
+    const raw = reader.text();
+    let text = raw;
+    const type = req.headers["content-type"] ?? "";
+    if (type.startsWith("application/x-www-form-urlencoded")) {
+      const message = new URLSearchParams(text).get("message");
+      if (message === null) {
+        this.fail(res, 400, bayeuxError("parameterMissing", ["message"]), jsonp);
+        return;
+      }
+      text = message;
+    }
+    this.#answer(req, res, text, jsonp, raw);
+  }
+
+  /** Answers a batch; a failure on the way is a 500, never an exception out of a listener. */
+  #answer(
     req: IncomingMessage,
     res: ServerResponse,
     text: string,
     jsonp: string | null,
     raw: string | null,
-  ): Promise<void> {
+  ): void {
+    try {
+      this.#route(req, res, text, jsonp, raw);
+    } catch (err) {
+      this.#failed(res, err, jsonp);
+    }
+  }
+
+  /** Decodes a batch and serves it here or, for another node's session, through its owner. */
+  #route(
+    req: IncomingMessage,
+    res: ServerResponse,
+    text: string,
+    jsonp: string | null,
+    raw: string | null,
+  ): void {
     const server = this.#server;
     let batch: unknown[];
     try {
@@ -139,20 +208,20 @@ export class BayeuxHttpHandler {
         return;
       }
       const field = err instanceof BayeuxParseError ? err.bayeuxError : bayeuxError("badRequest");
-      this.#fail(res, 400, field, jsonp);
+      this.fail(res, 400, field, jsonp);
       return;
     }
     // Another node's session (no sticky load balancing): served by its owner.
     const foreign = wasForwarded(req) ? undefined : server.foreignClientId(batch);
     const forwarder = server.forwarder;
     if (foreign !== undefined && forwarder !== null) {
-      const local = (): void => void this.#process(req, res, batch, jsonp);
+      const local = (): void => this.#process(req, res, batch, jsonp);
       server.locateOwner(foreign, (target, unavailable) => {
         if (target === null) {
           // The session store is down: the session may live on another
           // node, so the client retries (as after any transport failure)
           // instead of losing its session to a 402.
-          if (unavailable) this.#fail(res, 503, bayeuxError("serverError"), jsonp);
+          if (unavailable) this.fail(res, 503, bayeuxError("serverError"), jsonp);
           else local();
           return;
         }
@@ -170,7 +239,7 @@ export class BayeuxHttpHandler {
             server.ownerUnreachable(foreign, err);
             const elsewhere = (): void => {
               if (refused(err)) local();
-              else this.#fail(res, 502, bayeuxError("serverError"), jsonp);
+              else this.fail(res, 502, bayeuxError("serverError"), jsonp);
             };
             const adopting = server.adopt(foreign);
             if (adopting === undefined) {
@@ -194,61 +263,103 @@ export class BayeuxHttpHandler {
       });
       return;
     }
-    await this.#process(req, res, batch, jsonp);
+    this.#process(req, res, batch, jsonp);
   }
 
-  async #process(
+  /** Processes a batch: answered at once when every step was synchronous. */
+  #process(
     req: IncomingMessage,
     res: ServerResponse,
     batch: unknown[],
     jsonp: string | null,
-  ): Promise<void> {
-    const server = this.#server;
+  ): void {
+    let result: ProcessResult | Promise<ProcessResult>;
     try {
-      const result = await server.processBatch(batch, {
+      result = this.#server.processBatch(batch, {
         connectionType: jsonp === null ? "long-polling" : "callback-polling",
         request: req,
       });
-      let { replies, deliveries } = result;
-      if (result.held) {
-        // A client that goes away while its connect is held leaves its
-        // deliveries queued for the next connect.
-        const abandon = result.abandon;
-        const onClose = () => {
-          if (!res.writableFinished) abandon?.();
-        };
-        res.once("close", onClose);
-        const released = await result.held;
-        res.off("close", onClose);
-        if (released.reply) replies = [...replies, released.reply];
-        if (released.deliveries.length > 0) deliveries = deliveries.concat(released.deliveries);
-      }
-      this.#send(res, 200, encodeBatch(deliveryJson(deliveries), replies), jsonp);
     } catch (err) {
-      this.#server.logger.error({ err }, "long-polling request failed");
-      this.#fail(res, 500, bayeuxError("serverError"), jsonp);
+      this.#failed(res, err, jsonp);
+      return;
+    }
+    if (result instanceof Promise) {
+      result
+        .then((done) => this.#respond(res, done, jsonp))
+        .catch((err: unknown) => this.#failed(res, err, jsonp));
+      return;
+    }
+    try {
+      this.#respond(res, result, jsonp);
+    } catch (err) {
+      this.#failed(res, err, jsonp);
     }
   }
 
-  #fail(res: ServerResponse, status: number, error: string, jsonp: string | null): void {
+  /** Answers now, or once the held connect is released; throws what encoding throws. */
+  #respond(res: ServerResponse, result: ProcessResult, jsonp: string | null): void {
+    const { replies, deliveries, held } = result;
+    if (held === null) {
+      this.#server.stats.messagesOut += replies.length + deliveries.length;
+      this.#send(res, 200, encodeBatch(deliveryJson(deliveries), replies), jsonp);
+      return;
+    }
+    // A client that goes away while its connect is held leaves its
+    // deliveries queued for the next connect.
+    (res as HeldResponse)[kAbandon] = result.abandon;
+    res.on("close", onHeldClose);
+    held
+      .then((released) => {
+        (res as HeldResponse)[kAbandon] = null;
+        res.removeListener("close", onHeldClose);
+        const all = released.reply ? [...replies, released.reply] : replies;
+        const sent =
+          released.deliveries.length === 0 ? deliveries : deliveries.concat(released.deliveries);
+        this.#server.stats.messagesOut += all.length + sent.length;
+        this.#send(res, 200, encodeBatch(deliveryJson(sent), all), jsonp);
+      })
+      .catch((err: unknown) => this.#failed(res, err, jsonp));
+  }
+
+  #failed(res: ServerResponse, err: unknown, jsonp: string | null): void {
+    this.#server.logger.error({ err }, "long-polling request failed");
+    this.fail(res, 500, bayeuxError("serverError"), jsonp);
+  }
+
+  /** Package-internal (the body listeners): answers with one error reply. */
+  fail(res: ServerResponse, status: number, error: string, jsonp: string | null): void {
     this.#send(res, status, JSON.stringify([{ successful: false, error }]), jsonp);
   }
 
   #send(res: ServerResponse, status: number, body: string, jsonp: string | null): void {
     if (res.headersSent || res.destroyed) return;
-    res.statusCode = status;
-    res.setHeader("Cache-Control", "no-cache, no-store");
     if (jsonp === null) {
-      res.setHeader("Content-Type", "application/json; charset=utf-8");
-    } else {
-      // JSON is not quite a JavaScript subset: U+2028/U+2029 must be escaped.
-      // The leading comment keeps a reflected name from forming a different
-      // script prefix (the "Rosetta Flash" defence).
-      body = `/**/${jsonp}(${body.replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029")});`;
-      res.setHeader("Content-Type", "text/javascript; charset=utf-8");
-      res.setHeader("X-Content-Type-Options", "nosniff");
+      // Headers set before (CORS, Allow) are kept: writeHead adds these to them.
+      const size = Buffer.byteLength(body);
+      this.#server.stats.bytesOut += size;
+      const length = String(size);
+      res.writeHead(status, [
+        "Cache-Control",
+        NO_CACHE,
+        "Content-Type",
+        JSON_TYPE,
+        "Content-Length",
+        length,
+      ]);
+      res.end(body);
+      return;
     }
-    res.setHeader("Content-Length", Buffer.byteLength(body));
+    res.statusCode = status;
+    res.setHeader("Cache-Control", NO_CACHE);
+    // JSON is not quite a JavaScript subset: U+2028/U+2029 must be escaped.
+    // The leading comment keeps a reflected name from forming a different
+    // script prefix (the "Rosetta Flash" defence).
+    body = `/**/${jsonp}(${body.replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029")});`;
+    res.setHeader("Content-Type", "text/javascript; charset=utf-8");
+    res.setHeader("X-Content-Type-Options", "nosniff");
+    const size = Buffer.byteLength(body);
+    this.#server.stats.bytesOut += size;
+    res.setHeader("Content-Length", size);
     res.end(body);
   }
 }

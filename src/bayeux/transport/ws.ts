@@ -59,6 +59,13 @@ function encode(deliveries: readonly Delivery[], replies: readonly object[]): st
   }
 }
 
+/** Bytes of a frame written (or read) in parts. */
+function framesLength(frames: readonly Buffer[]): number {
+  let bytes = 0;
+  for (let i = 0; i < frames.length; i++) bytes += frames[i].length;
+  return bytes;
+}
+
 /** One websocket connection, which sessions push their deliveries through. */
 export class BayeuxSocket implements SessionSocket, TickMark, BacklogWatcher {
   readonly ws: WebSocket;
@@ -126,6 +133,11 @@ export class BayeuxSocket implements SessionSocket, TickMark, BacklogWatcher {
     return this.ws.readyState === 1;
   }
 
+  /** A frame of `bytes` came in. */
+  countIn(bytes: number): void {
+    this.#server.stats.bytesIn += bytes;
+  }
+
   push(delivery: Delivery): void {
     if (this.ws.readyState !== 1) return;
     const first = this.#first;
@@ -143,10 +155,13 @@ export class BayeuxSocket implements SessionSocket, TickMark, BacklogWatcher {
     if (first === null) return;
     const pending = this.#more;
     this.#first = this.#more = null;
+    const stats = this.#server.stats;
     if (pending === null) {
+      stats.messagesOut++;
       this.sendFrame(first.frame, first.wsFrame);
       return;
     }
+    stats.messagesOut += pending.length;
     let start = 0;
     let bytes = 0;
     for (let i = 0; i < pending.length; i++) {
@@ -192,7 +207,9 @@ export class BayeuxSocket implements SessionSocket, TickMark, BacklogWatcher {
     const ws = this.ws;
     if (ws.readyState !== 1) return;
     const writer = this.#outbox.writer;
-    const max = this.#server.options.maxBufferedBytes;
+    const server = this.#server;
+    const max = server.options.maxBufferedBytes;
+    server.stats.bytesOut += frames.length === 1 ? frames[0].length : framesLength(frames);
     let status = writer.writeFrames(ws, frames, mark, max, this);
     if (status === UNAVAILABLE)
       status = writer.send(ws, payload, false, false, mark, max, undefined, this);
@@ -213,6 +230,7 @@ export class BayeuxSocket implements SessionSocket, TickMark, BacklogWatcher {
   #cut(): void {
     const ws = this.ws;
     debug("slow consumer: %d bytes unsent, terminating", ws.bufferedAmount);
+    this.#server.stats.overflows++;
     ws.terminate();
     this.#first = this.#more = null;
     const sessions = this.#sessions;
@@ -406,6 +424,7 @@ export class BayeuxSocket implements SessionSocket, TickMark, BacklogWatcher {
 
   #reply(result: ProcessResult): void {
     if (result.replies.length > 0 || result.deliveries.length > 0) {
+      this.#server.stats.messagesOut += result.replies.length + result.deliveries.length;
       this.#sendText(encode(result.deliveries, result.replies));
     }
     // Not awaited here: an idle client's held connect would keep this frame
@@ -416,6 +435,7 @@ export class BayeuxSocket implements SessionSocket, TickMark, BacklogWatcher {
   #sendReleased(released: HeldResult): void {
     const replies = released.reply ? [released.reply] : [];
     if (replies.length > 0 || released.deliveries.length > 0) {
+      this.#server.stats.messagesOut += replies.length + released.deliveries.length;
       this.#sendText(encode(released.deliveries, replies));
     }
   }
@@ -452,6 +472,7 @@ function onMessage(
     this.close(CLOSE_UNSUPPORTED, "text frames only");
     return;
   }
+  socket.countIn(Array.isArray(data) ? framesLength(data) : data.byteLength);
   const text = Array.isArray(data)
     ? Buffer.concat(data).toString("utf8")
     : Buffer.isBuffer(data)

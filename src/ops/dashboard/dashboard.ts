@@ -7,7 +7,8 @@
  * `/dashboard`.
  *
  * The page pulls: it asks every 2 s and the server answers from counters
- * (a stats poll never walks the connections), lists are paged on the server
+ * (one snapshot a second at most, however many pages ask; a stats poll never
+ * walks the socket or session lists), lists are paged on the server
  * with a capped page size, and cluster answers come from each node's own
  * dashboard through the hub with a bounded timeout. See access.ts for who
  * may see it and lists.ts for what a list request costs.
@@ -26,7 +27,7 @@ import type { Hub } from "../../core/index.js";
 import { isUnderPrefix, normalizePrefix, requestPath } from "../../mount/path.js";
 import type { Server } from "../../socketio/server.js";
 import { nodeStats } from "../node-stats.js";
-import type { StatsSource } from "../stats.js";
+import type { NodeStats, StatsSource } from "../stats.js";
 import { Access } from "./access.js";
 import { Assets, isAsset } from "./assets.js";
 import { listAcrossNodes } from "./cluster-list.js";
@@ -52,6 +53,11 @@ import { type ClusterStats, sumStats } from "./sum.js";
 
 /** Default ms a cluster answer waits for the other nodes. */
 export const CLUSTER_TIMEOUT = 2000;
+/**
+ * Ms one snapshot of the node's figures is reused: however many pages poll
+ * (and other nodes ask), the stats source is read at most once in that time.
+ */
+const SNAPSHOT_REUSE = 1000;
 /** Largest body of a POST. */
 const MAX_BODY = 4096;
 /** Longest socket id or clientId a disconnect accepts. */
@@ -169,7 +175,10 @@ export class Dashboard {
     this.#node = hub?.clustered
       ? hub.nodeId
       : (io?.engine?.nodeId ?? bayeux?.nodeId ?? hub?.nodeId ?? "local");
-    this.#stats = options.stats ?? nodeStats({ io, bayeux, broker: hub?.broker });
+    this.#stats = sharedSnapshot(
+      options.stats ?? nodeStats({ io, bayeux, broker: hub?.broker }),
+      SNAPSHOT_REUSE,
+    );
     this.#access = new Access({ token: options.token, path, allowRemote: options.allowRemote });
     this.#assets = new Assets(path);
     this.#sampleEvery = positive(options.sampleEvery, SAMPLE_EVERY, "sampleEvery");
@@ -401,6 +410,22 @@ export class Dashboard {
       disconnect: (protocol, id, nsp) => this.#disconnectLocal(protocol, id, nsp),
     };
   }
+}
+
+/** A source answering the same snapshot for `ms` after reading one. */
+function sharedSnapshot(source: StatsSource, ms: number): StatsSource {
+  let last: NodeStats | undefined;
+  let at = 0;
+  return {
+    snapshot() {
+      const now = Date.now();
+      if (last === undefined || now - at >= ms || now < at) {
+        last = source.snapshot();
+        at = now;
+      }
+      return last;
+    },
+  };
 }
 
 /** Throws 405 unless `method` is one of `allowed`. */

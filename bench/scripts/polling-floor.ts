@@ -1,0 +1,335 @@
+// Scratch: the CPU per long-polling delivery of bare node:http, next to
+// Switchboard's and socket.io's, in one harness: how much of a polling
+// fan-out's cost any node:http server pays (parsing the next GET, writing
+// the answer, the kernel's loopback write), whatever the library.
+//   node --import tsx bench/scripts/polling-floor.ts [receivers] [messages] [rate] [bayeux]
+// Each server runs in a child process (its CPU measured alone) and
+// broadcasts `messages` at `rate` per second itself; this process runs the
+// bench's Engine.IO polling receivers (bench/load/polling-clients.ts).
+// `floor` answers just enough Engine.IO for them: a handshake, POSTs
+// answered `ok` (the CONNECT `40` queues its reply), a held GET answered with
+// one shared body per broadcast, written with one writeHead and one end.
+// With `bayeux` as fourth argument: Bayeux long-polling receivers against a
+// bare floor (POSTed batches parsed, handshake, subscribe, connects held and
+// answered with the delivery's JSON and the connect reply),
+// switchboard-bayeux and faye.
+// Needs a build (dist/) for the switchboard servers.
+import { fork } from "node:child_process";
+import { Agent, createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { BAYEUX_CHANNELS, BAYEUX_PATH } from "../lib/protocol.js";
+import { percentile } from "../lib/stats.js";
+import {
+  BayeuxPollingClient,
+  EioPollingClient,
+  openMany,
+  type PollingClient,
+} from "../load/polling-clients.js";
+
+const RECEIVERS = Number(process.argv[2] ?? 500);
+const MESSAGES = Number(process.argv[3] ?? 100);
+const RATE = Number(process.argv[4] ?? 10);
+const BAYEUX = process.argv[5] === "bayeux";
+const TARGETS = BAYEUX
+  ? (["bayeux-floor", "switchboard-bayeux", "faye"] as const)
+  : (["floor", "switchboard", "socketio"] as const);
+type Target = "floor" | "switchboard" | "socketio" | "bayeux-floor" | "switchboard-bayeux" | "faye";
+
+type ToServer = { type: "run"; messages: number; rate: number };
+type FromServer = { type: "port"; port: number } | { type: "cpu"; ms: number };
+
+const now = (): number => performance.timeOrigin + performance.now();
+const BODY = "x".repeat(64);
+
+/** The bare server: per sid a held GET or the bodies waiting for the next; one shared body per broadcast. */
+function floorServer(): { port: Promise<number>; broadcast(data: unknown): void } {
+  const sessions = new Map<string, { held: ServerResponse | null; queue: (string | Buffer)[] }>();
+  let next = 0;
+  const text = (res: ServerResponse, body: string | Buffer): void => {
+    res.writeHead(200, [
+      "Content-Type",
+      "text/plain; charset=UTF-8",
+      "Content-Length",
+      String(Buffer.byteLength(body)),
+      "cache-control",
+      "no-store",
+    ]);
+    res.end(body);
+  };
+  const deliver = (sid: string, body: string | Buffer): void => {
+    const session = sessions.get(sid);
+    if (session === undefined) return;
+    if (session.held === null) session.queue.push(body);
+    else {
+      const res = session.held;
+      session.held = null;
+      text(res, body);
+    }
+  };
+  const http = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const url = req.url ?? "";
+    const at = url.indexOf("&sid=");
+    if (at === -1) {
+      const sid = `s${next++}`;
+      sessions.set(sid, { held: null, queue: [] });
+      text(res, `0{"sid":"${sid}","upgrades":[],"pingInterval":600000,"pingTimeout":20000}`);
+      return;
+    }
+    const sid = url.slice(at + 5);
+    if (req.method === "POST") {
+      req.resume();
+      req.on("end", () => {
+        text(res, "ok");
+        deliver(sid, `40{"sid":"${sid}"}`);
+      });
+      return;
+    }
+    const session = sessions.get(sid);
+    if (session === undefined) return;
+    if (session.queue.length === 0) session.held = res;
+    else {
+      const bodies = session.queue;
+      session.queue = [];
+      text(res, bodies.length === 1 ? bodies[0] : bodies.map(String).join("\x1e"));
+    }
+  });
+  const port = new Promise<number>((done) =>
+    http.listen(0, "127.0.0.1", () => done((http.address() as AddressInfo).port)),
+  );
+  return {
+    port,
+    broadcast(data) {
+      const body = Buffer.from(`42${JSON.stringify(["m", data])}`);
+      for (const sid of sessions.keys()) deliver(sid, body);
+    },
+  };
+}
+
+interface BayeuxMessage {
+  channel: string;
+  clientId?: string;
+  id?: string;
+  advice?: { timeout?: number };
+  subscription?: string;
+}
+
+/** The bare Bayeux server: connects held per clientId, each delivery's JSON made once. */
+function bayeuxFloorServer(): { port: Promise<number>; broadcast(data: unknown): void } {
+  const sessions = new Map<
+    string,
+    { held: ServerResponse | null; reply: string; queue: string[] }
+  >();
+  let next = 0;
+  const json = (res: ServerResponse, body: string): void => {
+    res.writeHead(200, [
+      "Cache-Control",
+      "no-cache, no-store",
+      "Content-Type",
+      "application/json; charset=utf-8",
+      "Content-Length",
+      String(Buffer.byteLength(body)),
+    ]);
+    res.end(body);
+  };
+  const answer = (res: ServerResponse, deliveries: string[], reply: string): void =>
+    json(res, `[${deliveries.length === 0 ? reply : `${deliveries.join(",")},${reply}`}]`);
+  const advice = { reconnect: "retry", interval: 0, timeout: 30000 };
+  const http = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const [message] = JSON.parse(Buffer.concat(chunks).toString()) as BayeuxMessage[];
+      if (message.channel === "/meta/handshake") {
+        const clientId = `c${next++}`;
+        sessions.set(clientId, { held: null, reply: "", queue: [] });
+        const reply = { channel: message.channel, successful: true, version: "1.0" };
+        json(
+          res,
+          JSON.stringify([
+            { ...reply, supportedConnectionTypes: ["long-polling"], clientId, advice },
+          ]),
+        );
+        return;
+      }
+      const session = sessions.get(message.clientId ?? "");
+      if (session === undefined) return;
+      if (message.channel === "/meta/subscribe") {
+        const { channel, clientId, subscription } = message;
+        json(res, JSON.stringify([{ channel, clientId, successful: true, subscription }]));
+        return;
+      }
+      const reply = JSON.stringify({
+        channel: message.channel,
+        clientId: message.clientId,
+        successful: true,
+        advice,
+      });
+      if (message.advice?.timeout === 0 || session.queue.length > 0) {
+        const queued = session.queue;
+        session.queue = [];
+        answer(res, queued, reply);
+        return;
+      }
+      session.held = res;
+      session.reply = reply;
+    });
+  });
+  const port = new Promise<number>((done) =>
+    http.listen(0, "127.0.0.1", () => done((http.address() as AddressInfo).port)),
+  );
+  return {
+    port,
+    broadcast(data) {
+      const delivery = JSON.stringify({ channel: BAYEUX_CHANNELS.deliveries, data });
+      for (const session of sessions.values()) {
+        const res = session.held;
+        if (res === null) session.queue.push(delivery);
+        else {
+          session.held = null;
+          answer(res, [delivery], session.reply);
+        }
+      }
+    },
+  };
+}
+
+async function bayeuxServer(target: Target): Promise<{
+  port: Promise<number>;
+  broadcast(data: unknown): void;
+}> {
+  const http = createServer();
+  let publish: (data: unknown) => void;
+  if (target === "faye") {
+    const { createRequire } = await import("node:module");
+    const faye = createRequire(import.meta.url)("faye") as {
+      NodeAdapter: new (
+        options: object,
+      ) => {
+        attach(http: unknown): void;
+        getClient(): { publish(channel: string, data: unknown): void };
+      };
+    };
+    const adapter = new faye.NodeAdapter({ mount: BAYEUX_PATH, timeout: 30 });
+    adapter.attach(http);
+    const client = adapter.getClient();
+    publish = (data) => client.publish(BAYEUX_CHANNELS.deliveries, data);
+  } else {
+    const dist = (file: string): string =>
+      pathToFileURL(resolve(import.meta.dirname, "../../dist", file)).href;
+    const { BayeuxServer, bayeuxMount } = (await import(dist("bayeux/index.js"))) as {
+      BayeuxServer: new (options: object) => { publish(channel: string, data: unknown): number };
+      bayeuxMount(server: unknown): unknown;
+    };
+    const { MountRouter } = (await import(dist("mount/node.js"))) as {
+      MountRouter: new () => { add(mount: unknown): { attach(server: unknown): unknown } };
+    };
+    const bayeux = new BayeuxServer({ path: BAYEUX_PATH, timeout: 30000 });
+    new MountRouter().add(bayeuxMount(bayeux)).attach(http);
+    publish = (data) => bayeux.publish(BAYEUX_CHANNELS.deliveries, data);
+  }
+  const port = new Promise<number>((done) =>
+    http.listen(0, "127.0.0.1", () => done((http.address() as AddressInfo).port)),
+  );
+  return { port, broadcast: publish };
+}
+
+interface IoLike {
+  on(event: "connection", listener: (socket: { join(room: string): void }) => void): void;
+  to(room: string): { emit(event: string, data: unknown): void };
+}
+
+async function libraryServer(target: Target): Promise<{
+  port: Promise<number>;
+  broadcast(data: unknown): void;
+}> {
+  const entry =
+    target === "switchboard"
+      ? pathToFileURL(resolve(import.meta.dirname, "../../dist/index.js")).href
+      : "socket.io";
+  const { Server } = (await import(entry)) as {
+    Server: new (http: unknown, options: object) => IoLike;
+  };
+  const http = createServer();
+  const io = new Server(http, { serveClient: false, pingInterval: 600000 });
+  io.on("connection", (socket) => socket.join("r"));
+  const port = new Promise<number>((done) =>
+    http.listen(0, "127.0.0.1", () => done((http.address() as AddressInfo).port)),
+  );
+  return { port, broadcast: (data) => io.to("r").emit("m", data) };
+}
+
+async function runServer(target: Target): Promise<void> {
+  const server =
+    target === "floor"
+      ? floorServer()
+      : target === "bayeux-floor"
+        ? bayeuxFloorServer()
+        : target === "switchboard-bayeux" || target === "faye"
+          ? await bayeuxServer(target)
+          : await libraryServer(target);
+  process.send?.({ type: "port", port: await server.port } satisfies FromServer);
+  process.on("message", (command: ToServer) => {
+    const start = process.cpuUsage();
+    let s = 0;
+    const begin = now();
+    const step = (): void => {
+      server.broadcast({ t: now(), s, b: BODY });
+      s++;
+      if (s < command.messages) {
+        setTimeout(step, Math.max(0, begin + (s * 1000) / command.rate - now()));
+        return;
+      }
+      // The last answers and the next polls of the receivers, then the CPU.
+      setTimeout(() => {
+        const used = process.cpuUsage(start);
+        process.send?.({ type: "cpu", ms: (used.user + used.system) / 1000 } satisfies FromServer);
+      }, 1000);
+    };
+    step();
+  });
+}
+
+async function measure(target: Target): Promise<string> {
+  const child = fork(import.meta.filename, [], {
+    env: { ...process.env, POLLING_FLOOR_SERVER: target },
+    execArgv: ["--import", "tsx"],
+  });
+  const message = (): Promise<FromServer> =>
+    new Promise((done) => child.once("message", (m: FromServer) => done(m)));
+  const ready = (await message()) as { port: number };
+  const agent = new Agent({ keepAlive: true, scheduling: "lifo" });
+  const latencies = new Float64Array(RECEIVERS * MESSAGES);
+  let count = 0;
+  const handlers = {
+    event(_name: string, data: unknown): void {
+      if (count < latencies.length) latencies[count++] = now() - (data as { t: number }).t;
+    },
+  };
+  const clients = await openMany<PollingClient>(RECEIVERS, 50, () =>
+    BAYEUX
+      ? new BayeuxPollingClient(agent, ready.port, handlers)
+      : new EioPollingClient(agent, ready.port, handlers),
+  );
+  child.send({ type: "run", messages: MESSAGES, rate: RATE } satisfies ToServer);
+  const cpu = (await message()) as { ms: number };
+  for (const client of clients) client.close();
+  agent.destroy();
+  child.kill();
+  const per100k = (cpu.ms / 1000 / count) * 100_000;
+  return `${target.padEnd(12)} ${per100k.toFixed(3)} s/100k deliveries (${count} of ${RECEIVERS * MESSAGES}), p50 ${percentile(latencies, count, 0.5).toFixed(2)} ms, p99 ${percentile(latencies, count, 0.99).toFixed(2)} ms`;
+}
+
+const role = process.env.POLLING_FLOOR_SERVER as Target | undefined;
+if (role !== undefined) await runServer(role);
+else {
+  const kind = BAYEUX ? "Bayeux long-polling" : "Engine.IO polling";
+  console.log(`${RECEIVERS} ${kind} receivers, ${MESSAGES} broadcasts at ${RATE}/s`);
+  // Three rounds, the order rotated: on a shared machine one round says little.
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < TARGETS.length; i++) {
+      console.log(await measure(TARGETS[(i + round) % TARGETS.length]));
+    }
+  }
+}
