@@ -11,7 +11,8 @@ const SVG = "http://www.w3.org/2000/svg";
 
 const $ = (id) => document.getElementById(id);
 const fmt = (n) => (typeof n === "number" ? n.toLocaleString("en-US") : "–");
-const rate = (n) => (n >= 100 ? Math.round(n).toLocaleString("en-US") : n.toFixed(1));
+const rate = (n) =>
+  n === 0 ? "0" : n >= 100 ? Math.round(n).toLocaleString("en-US") : n.toFixed(1);
 
 const state = {
   node: "",
@@ -97,7 +98,9 @@ function total(byTransport) {
 
 function showConnections(protocol, byTransport) {
   $(`conn-${protocol}-total`).textContent = fmt(total(byTransport));
+  // Transports with no connection now (a counter kept at 0) are left out.
   const items = Object.entries(byTransport ?? {})
+    .filter(([, count]) => count > 0)
     .sort((a, b) => b[1] - a[1])
     .map(([transport, count]) => {
       const li = el("li");
