@@ -129,14 +129,17 @@ export async function startNode(
     http,
     base,
     async socket(transport) {
-      const client = ioc(base, { forceNew: true, reconnection: false, transports: [transport] });
+      // The client's own connect deadline (5 s) ends in connect_error.
+      const client = ioc(base, {
+        forceNew: true,
+        reconnection: false,
+        transports: [transport],
+        timeout: 5000,
+      });
       sockets.push(client);
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error("no connect within 5 s")), 5000);
-        client.once("connect", () => {
-          clearTimeout(timer);
-          resolve();
-        });
+        client.once("connect", () => resolve());
+        client.once("connect_error", reject);
       });
       return client;
     },
