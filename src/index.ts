@@ -52,6 +52,7 @@ export * as codec from "./codec/socketio/index.js";
 export { PacketType } from "./codec/socketio/index.js";
 export { Hub, type HubStats, TopicRouter } from "./core/index.js";
 export type { ServerFactory, SwitchboardFactory } from "./factory.js";
+export * from "./ops/dashboard/index.js";
 export {
   Metrics,
   MetricsError,

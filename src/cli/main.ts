@@ -45,6 +45,15 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
     `switchboard ${version} listening on ${running.url} (port ${running.port}, Socket.IO path ${options.path}, ${options.bayeuxPath === false ? "Bayeux off" : `Bayeux path ${options.bayeuxPath}`})`,
   );
 
+  if (running.dashboard) {
+    const dashboard = `${running.url.slice(0, -1)}${running.dashboard.path}`;
+    const access = running.dashboard.tokenRequired ? "token" : "loopback";
+    log.info(
+      { dashboard, access },
+      `dashboard at ${dashboard} (${access === "token" ? "token required: open it once with ?token=<token>" : "loopback peers only; --dashboard-token <t> lets others in"})`,
+    );
+  }
+
   handleShutdownSignals(
     process,
     () => running.close(),

@@ -52,6 +52,12 @@ export interface ServeOptions {
   /** Serve Prometheus metrics at `/metrics`; absent means on, false with `--no-metrics`. */
   metrics?: boolean;
   /**
+   * The live dashboard at {@link DASHBOARD_PATH}: on unless false
+   * (`--no-dashboard`); with a token (`--dashboard-token`) any peer holding
+   * it may see it, without one (or when absent) only loopback peers.
+   */
+  dashboard?: false | { token?: string };
+  /**
    * Lowest level logged (`--log-level`): default `info`, or `debug` when
    * `SWITCHBOARD_DEBUG` (or `DEBUG=switchboard:…`) asks for debug lines.
    */
@@ -59,6 +65,9 @@ export interface ServeOptions {
   /** `json` lines (default) or `pretty` lines for people (`--log-format`). */
   logFormat?: LogFormat;
 }
+
+/** Where the standalone server serves its dashboard. */
+export const DASHBOARD_PATH = "/dashboard";
 
 /** `--recovery`, `--recovery-window`. */
 export interface RecoveryOptions {
@@ -174,6 +183,11 @@ Options:
                                with --redis-url: a client resumes on any node;
                                env SWITCHBOARD_RECOVERY=1)
       --no-recovery            turn it off (env SWITCHBOARD_RECOVERY=0)
+      --no-dashboard           do not serve the live dashboard at /dashboard
+      --dashboard-token <t>    a secret the dashboard asks for (open
+                               /dashboard?token=<t> once); without it the dashboard
+                               serves loopback peers only
+                               (env SWITCHBOARD_DASHBOARD_TOKEN)
       --recovery-window <ms>   how long a disconnected client may come back and get
                                what it missed (default 120000; env
                                SWITCHBOARD_RECOVERY_WINDOW)
@@ -338,7 +352,14 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliCommand {
     pick("--recovery-window", values["recovery-window"], "SWITCHBOARD_RECOVERY_WINDOW"),
   );
 
+  const dashboard = parseDashboard(
+    values,
+    pick("--dashboard-token", values["dashboard-token"], "SWITCHBOARD_DASHBOARD_TOKEN"),
+    [path, bayeuxPath],
+  );
+
   const options: ServeOptions = { port, host, path, bayeuxPath, shutdownTimeout };
+  if (dashboard !== undefined) options.dashboard = dashboard;
   if (!metricsOn(values["no-metrics"] === true, env.SWITCHBOARD_METRICS)) options.metrics = false;
   options.logLevel = parseLogLevel(
     pick("--log-level", values["log-level"], "SWITCHBOARD_LOG_LEVEL"),
@@ -397,6 +418,8 @@ function parseFlags(argv: string[]) {
       recovery: { type: "boolean" },
       "no-recovery": { type: "boolean" },
       "recovery-window": { type: "string" },
+      "no-dashboard": { type: "boolean" },
+      "dashboard-token": { type: "string" },
       "no-metrics": { type: "boolean" },
       "log-level": { type: "string" },
       "log-format": { type: "string" },
@@ -448,6 +471,34 @@ function parseRecovery(
     throw new CliUsageError(`invalid ${windowSetting?.name} ${window}: expected at least 1000 ms`);
   }
   return { window };
+}
+
+/** `--no-dashboard` / `--dashboard-token` and its variable; the mounts may not hide the dashboard. */
+function parseDashboard(
+  values: ReturnType<typeof parseFlags>,
+  tokenSetting: Setting | undefined,
+  mounts: (string | false)[],
+): ServeOptions["dashboard"] {
+  if (values["no-dashboard"]) {
+    if (tokenSetting?.name === "--dashboard-token") {
+      throw new CliUsageError("--no-dashboard and --dashboard-token exclude each other");
+    }
+    return false;
+  }
+  const hidden = mounts.find((mount) => mount !== false && prefixesOverlap(mount, DASHBOARD_PATH));
+  if (hidden) {
+    throw new CliUsageError(
+      `the mount path ${hidden} overlaps the dashboard at ${DASHBOARD_PATH}; move it, or use --no-dashboard`,
+    );
+  }
+  // Absent: on, loopback peers only (the default).
+  if (tokenSetting === undefined) return undefined;
+  if (tokenSetting.value.trim() !== tokenSetting.value || tokenSetting.value.length < 8) {
+    throw new CliUsageError(
+      `invalid ${tokenSetting.name}: expected at least 8 characters, no surrounding spaces`,
+    );
+  }
+  return { token: tokenSetting.value };
 }
 
 /** `--no-metrics` and SWITCHBOARD_METRICS (`0` off, `1` on; the flag wins). */

@@ -20,6 +20,7 @@ import type { Broker } from "../cluster/broker.js";
 import type { Server } from "../index.js";
 import { requestPath } from "../mount/path.js";
 import { createSocketIoRouter, type MountOptions } from "../mount/socketio.js";
+import { Dashboard } from "../ops/dashboard/index.js";
 import { Health } from "../ops/health.js";
 import { Metrics } from "../ops/metrics/metrics.js";
 import { childLogger, type Logger, lineLogger } from "../shared/logger.js";
@@ -29,7 +30,7 @@ import { type ClusterSessions, joinCluster, openClusterSessions } from "./cluste
 import { bridgeDemoChat } from "./demo-bridge.js";
 import { registerDemoHandlers } from "./demo-handlers.js";
 import { CliStartError, CliUsageError } from "./errors.js";
-import type { ServeOptions } from "./options.js";
+import { DASHBOARD_PATH, type ServeOptions } from "./options.js";
 import { packageRoot, packageVersion } from "./package-root.js";
 import { createStaticHandler } from "./static.js";
 
@@ -50,6 +51,8 @@ export interface RunningServer {
   bridge?: Bridge;
   /** `/health` and `/ready` (see src/ops/health.ts). */
   health: Health;
+  /** The live dashboard at `/dashboard`, or null with `dashboard: false` (see src/ops/dashboard/). */
+  dashboard: Dashboard | null;
   /** What `/metrics` serves, or null with `--no-metrics` (see src/ops/metrics/). */
   metrics: Metrics | null;
   /** The port actually bound (useful with port 0). */
@@ -119,10 +122,12 @@ export async function startServer(
     { name: "listening", ok: () => server.listening },
     ...(options.cluster ? [{ name: "broker", ok: () => broker?.connected !== false }] : []),
   ]);
+  let dashboard: Dashboard | null = null;
   // Made once the servers exist (it starts an event-loop monitor).
   let metrics: Metrics | null = null;
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     if (health.handle(req, res)) return;
+    if (dashboard?.handle(req, res)) return;
     const path = requestPath(req.url);
     if (metrics && path === "/metrics") {
       metrics.handle(req, res);
@@ -240,6 +245,14 @@ export async function startServer(
   server.prependListener("request", (_req: IncomingMessage, res: ServerResponse) => {
     if (shuttingDown) res.setHeader("Connection", "close");
   });
+  if (options.dashboard !== false) {
+    dashboard = new Dashboard({
+      io,
+      bayeux,
+      path: DASHBOARD_PATH,
+      ...(options.dashboard?.token ? { token: options.dashboard.token } : {}),
+    });
+  }
   registerDemoHandlers(io);
   const demoBridge = bayeux ? bridgeDemoChat(io, bayeux) : undefined;
   // Checked at parse time; the demo's own route stays separate from the user's.
@@ -250,6 +263,7 @@ export async function startServer(
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
       server.off("listening", onListening);
+      dashboard?.close();
       metrics?.close();
       void router.close().then(leaveCluster);
       reject(
@@ -300,6 +314,7 @@ export async function startServer(
       }
       shuttingDown = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      dashboard?.close();
       // Keep-alive connections with no request in flight would hold close() open.
       server.closeIdleConnections();
       demoBridge?.close();
@@ -324,7 +339,18 @@ export async function startServer(
     return closing;
   };
 
-  const running: RunningServer = { io, bayeux, broker, server, health, metrics, port, url, close };
+  const running: RunningServer = {
+    io,
+    bayeux,
+    broker,
+    server,
+    health,
+    dashboard,
+    metrics,
+    port,
+    url,
+    close,
+  };
   if (userBridge) running.bridge = userBridge;
   return running;
 }

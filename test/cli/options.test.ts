@@ -435,3 +435,48 @@ describe("parseCli recovery options", () => {
     }
   });
 });
+
+describe("parseCli dashboard options", () => {
+  it("is on by default for loopback peers, off with --no-dashboard", () => {
+    assert.equal(serve([]).dashboard, undefined);
+    assert.equal(serve(["--no-dashboard"]).dashboard, false);
+  });
+
+  it("takes the token from --dashboard-token or SWITCHBOARD_DASHBOARD_TOKEN, the flag winning", () => {
+    assert.deepEqual(serve(["--dashboard-token", "letmein-123"]).dashboard, {
+      token: "letmein-123",
+    });
+    assert.deepEqual(serve([], { SWITCHBOARD_DASHBOARD_TOKEN: "from-the-env" }).dashboard, {
+      token: "from-the-env",
+    });
+    assert.deepEqual(
+      serve(["--dashboard-token=from-the-flag"], { SWITCHBOARD_DASHBOARD_TOKEN: "from-the-env" })
+        .dashboard,
+      { token: "from-the-flag" },
+    );
+    // The variable set for other runs does not stop --no-dashboard.
+    assert.equal(
+      serve(["--no-dashboard"], { SWITCHBOARD_DASHBOARD_TOKEN: "from-the-env" }).dashboard,
+      false,
+    );
+  });
+
+  it("refuses a short token, contradictions and a mount over /dashboard", () => {
+    usageError(["--dashboard-token", "short"], {}, /--dashboard-token: expected at least 8/);
+    usageError(
+      [],
+      { SWITCHBOARD_DASHBOARD_TOKEN: " padded-token " },
+      /SWITCHBOARD_DASHBOARD_TOKEN/,
+    );
+    usageError(["--no-dashboard", "--dashboard-token", "letmein-123"], {}, /exclude each other/);
+    usageError(["--bayeux-path", "/dashboard"], {}, /overlaps the dashboard/);
+    usageError(["--path", "/dashboard/io"], {}, /overlaps the dashboard/);
+    assert.equal(serve(["--no-dashboard", "--bayeux-path", "/dashboard"]).bayeuxPath, "/dashboard");
+  });
+
+  it("documents the flags", () => {
+    for (const flag of ["--no-dashboard", "--dashboard-token <t>", "SWITCHBOARD_DASHBOARD_TOKEN"]) {
+      assert.ok(USAGE.includes(flag), flag);
+    }
+  });
+});

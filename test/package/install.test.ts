@@ -228,6 +228,9 @@ describe("npm pack of a clean clone", () => {
       "dist/client-dist/client.json",
       "dist/client-dist/socket.io.min.js.gz",
       "demo/index.html",
+      "dashboard/index.html",
+      "dashboard/app.js",
+      "dashboard/app.css",
     ]) {
       assert.ok(tarFiles.includes(file), `${file} not in the tarball`);
     }

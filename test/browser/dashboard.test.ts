@@ -1,0 +1,335 @@
+/**
+ * The dashboard page in a real headless Chromium against the standalone
+ * server (a child process on port 0) with real clients: socket.io-client
+ * sockets over polling and websocket in demo chat rooms, Bayeux clients
+ * (ours) over long-polling and websocket on channels, and chat messages.
+ * The numbers on the page must equal what the test did: connections by
+ * protocol and transport, room and channel members, the message counters,
+ * the sockets and sessions lists. Then a socket is found by search and
+ * disconnected from the page, and leaves the list.
+ *
+ * With DASHBOARD_SCREENSHOT=1 it runs a bigger, longer scene (a few dozen
+ * clients, a minute of traffic for the chart) and saves docs/dashboard.png;
+ * otherwise the file is left alone.
+ *
+ * Without /usr/bin/chromium the test is skipped, except under CI=true where
+ * that is a failure.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { Page } from "playwright-core";
+import { type Socket as ClientSocket, io as ioc } from "socket.io-client";
+import { BayeuxClient } from "../../src/bayeux/client/index.js";
+import { type Broker, MemoryBrokerHub } from "../../src/cluster/index.js";
+import {
+  CHROMIUM,
+  CHROMIUM_MISSING,
+  type ChromiumProfile,
+  hasChromium,
+  launchChromiumProfile,
+  skipUnless,
+} from "../helpers/chromium.js";
+import { startNode, type TestNode } from "../ops/dashboard-node.js";
+import { until, untilAsync } from "../socketio/raw-clients.js";
+import { type CliServer, repo, startCliServer, stopCliServer } from "./cli-server.js";
+
+const skip = skipUnless([hasChromium, CHROMIUM_MISSING]);
+const SCREENSHOT = process.env.DASHBOARD_SCREENSHOT === "1";
+
+/** The scene: how many clients of each kind, and where they are. */
+const SCENE = SCREENSHOT
+  ? { polling: 14, websocket: 22, longPolling: 7, bayeuxWs: 5, messages: 40 }
+  : { polling: 3, websocket: 3, longPolling: 2, bayeuxWs: 1, messages: 5 };
+const ROOMS = ["lobby", "games", "support", "random"];
+
+type Ack = { ok: boolean; error?: string };
+
+function emitAck(socket: ClientSocket, event: string, ...args: unknown[]): Promise<Ack> {
+  return socket.timeout(5000).emitWithAck(event, ...args) as Promise<Ack>;
+}
+
+async function chatter(base: string, transport: "polling" | "websocket", i: number, room: string) {
+  const socket = ioc(base, { forceNew: true, reconnection: false, transports: [transport] });
+  await new Promise<void>((resolve, reject) => {
+    socket.once("connect", () => resolve());
+    socket.once("connect_error", reject);
+  });
+  assert.equal((await emitAck(socket, "nickname", `user${i}`)).ok, true);
+  assert.equal((await emitAck(socket, "join", room)).ok, true);
+  return socket;
+}
+
+/** The text of the element with `data-testid`, once it equals `expected` (else the last seen). */
+async function shows(page: Page, testid: string, expected: string): Promise<void> {
+  await page
+    .waitForFunction(
+      ([id, want]) => document.querySelector(`[data-testid="${id}"]`)?.textContent === want,
+      [testid, expected] as const,
+      { timeout: 15_000 },
+    )
+    .catch(async () => {
+      const seen = await page.evaluate(
+        (id) => document.querySelector(`[data-testid="${id}"]`)?.textContent ?? null,
+        testid,
+      );
+      assert.fail(
+        `${testid}: expected ${JSON.stringify(expected)}, page shows ${JSON.stringify(seen)}`,
+      );
+    });
+}
+
+/** The number the element with `data-testid` shows now. */
+async function number(page: Page, testid: string): Promise<number> {
+  const text = await page.evaluate(
+    (id) => document.querySelector(`[data-testid="${id}"]`)?.textContent ?? "",
+    testid,
+  );
+  return Number(text.replace(/,/g, ""));
+}
+
+/** The cells of the top-by-members row of `name`, once it shows `members`. */
+async function topicShows(page: Page, name: string, members: number): Promise<void> {
+  await page
+    .waitForFunction(
+      ([n, m]) =>
+        Array.from(document.querySelectorAll('#top-members tr[data-testid="topic-row"]')).some(
+          (tr) =>
+            (tr as HTMLElement).dataset.name === n && tr.children[2]?.textContent === String(m),
+        ),
+      [name, members] as const,
+      { timeout: 15_000 },
+    )
+    .catch(async () => {
+      const rows = await page.locator("#top-members tr").allTextContents();
+      assert.fail(
+        `top by members: expected ${name} with ${members}, page shows ${rows.join(" | ")}`,
+      );
+    });
+}
+
+describe("dashboard page in Chromium", { skip }, () => {
+  let server: CliServer;
+  let browser: ChromiumProfile;
+  const sockets: ClientSocket[] = [];
+  const bayeuxClients: BayeuxClient[] = [];
+
+  before(async () => {
+    assert.ok(hasChromium, `${CHROMIUM} is missing (CI=true): apt-get install chromium`);
+    server = await startCliServer();
+    browser = await launchChromiumProfile();
+  });
+
+  after(async () => {
+    for (const socket of sockets) socket.disconnect();
+    await Promise.all(bayeuxClients.map((c) => c.disconnect().catch(() => {})));
+    await browser?.close();
+    if (server) await stopCliServer(server);
+  });
+
+  it("shows what the clients did, and disconnects a socket", { timeout: 180_000 }, async () => {
+    const { polling, websocket, longPolling, bayeuxWs, messages } = SCENE;
+    // Rooms: socket i joins ROOMS[i % 4]; the members of each room follow.
+    const members = new Map<string, number>();
+    for (let i = 0; i < polling + websocket; i++) {
+      const room = ROOMS[i % ROOMS.length];
+      members.set(room, (members.get(room) ?? 0) + 1);
+      sockets.push(await chatter(server.base, i < polling ? "polling" : "websocket", i, room));
+    }
+    const subscribers = new Map<string, number>();
+    for (let i = 0; i < longPolling + bayeuxWs; i++) {
+      const client = new BayeuxClient(`${server.base}/bayeux`, {
+        transports: [i < longPolling ? "long-polling" : "websocket"],
+      });
+      bayeuxClients.push(client);
+      await client.init();
+      const channels = i % 2 === 0 ? ["/dash/news", "/dash/alerts"] : ["/dash/news"];
+      for (const channel of channels) {
+        await client.subscribe(channel, () => {});
+        subscribers.set(channel, (subscribers.get(channel) ?? 0) + 1);
+      }
+    }
+
+    const errors: string[] = [];
+    const page = await browser.context.newPage();
+    await page.setViewportSize({ width: 1400, height: 1000 });
+    page.on("pageerror", (err) => errors.push(err.message));
+    page.on("dialog", (dialog) => void dialog.accept());
+    await page.goto(`${server.base}/dashboard`);
+
+    // Connections by protocol and transport.
+    await shows(page, "conn-socketio-total", String(polling + websocket));
+    await shows(page, "conn-socketio-polling", `polling${polling}`);
+    await shows(page, "conn-socketio-websocket", `websocket${websocket}`);
+    await shows(page, "conn-bayeux-total", String(longPolling + bayeuxWs));
+    await shows(page, "conn-bayeux-long-polling", `long-polling${longPolling}`);
+    await shows(page, "conn-bayeux-websocket", `websocket${bayeuxWs}`);
+    // Rooms and channels with their members.
+    await shows(page, "rooms-count", String(ROOMS.length));
+    // The demo keeps its rooms as `chat:<room>` in the default namespace.
+    for (const [room, count] of members) await topicShows(page, `/ chat:${room}`, count);
+    for (const [channel, count] of subscribers) await topicShows(page, channel, count);
+    // K chat messages from the first socket to its room ("lobby"; the demo bridge relays them
+    // to Bayeux): the messages-in counter grows by at least K, the room's traffic is at least K.
+    const before = await number(page, "messages-in");
+    for (let k = 0; k < messages; k++) {
+      assert.equal((await emitAck(sockets[0], "message", `hello ${k}`)).ok, true);
+    }
+    await page
+      .waitForFunction(
+        (least) =>
+          Number(
+            document.querySelector('[data-testid="messages-in"]')?.textContent?.replace(/,/g, ""),
+          ) >= least,
+        before + messages,
+        { timeout: 15_000 },
+      )
+      .catch(async () =>
+        assert.fail(
+          `messages in: expected >= ${before + messages}, page shows ${await number(page, "messages-in")}`,
+        ),
+      );
+    await page
+      .waitForFunction(
+        ([name, least]) =>
+          Array.from(document.querySelectorAll('#top-traffic tr[data-testid="topic-row"]')).some(
+            (tr) =>
+              (tr as HTMLElement).dataset.name === name &&
+              Number(tr.children[2]?.textContent?.replace(/,/g, "")) >= least,
+          ),
+        ["/ chat:lobby", messages] as const,
+        { timeout: 15_000 },
+      )
+      .catch(async () => {
+        const rows = await page.locator("#top-traffic tr").allTextContents();
+        assert.fail(
+          `top by traffic: expected / chat:lobby with >= ${messages}, page shows ${rows.join(" | ")}`,
+        );
+      });
+
+    // The lists.
+    await shows(page, "sockets-total", String(polling + websocket));
+    await shows(page, "sessions-total", String(longPolling + bayeuxWs));
+
+    if (SCREENSHOT) await screenshotScene(page, server.base);
+
+    // Find one socket by search and disconnect it from the page.
+    const target = sockets[sockets.length - 1];
+    const id = target.id as string;
+    const gone = new Promise<string>((resolve) => target.once("disconnect", resolve));
+    await page.fill('[data-testid="sockets-search"]', id);
+    await page.waitForFunction(
+      (want) => {
+        const rows = document.querySelectorAll('#sockets-rows tr[data-testid="socket-row"]');
+        return rows.length === 1 && (rows[0] as HTMLElement).dataset.id === want;
+      },
+      id,
+      { timeout: 15_000 },
+    );
+    await page.click('#sockets-rows tr[data-testid="socket-row"] [data-testid="disconnect"]');
+    assert.equal(await gone, "io server disconnect");
+    await shows(page, "sockets-total", "0");
+    await page.fill('[data-testid="sockets-search"]', "");
+    await shows(page, "sockets-total", String(polling + websocket - 1));
+    await shows(page, "conn-socketio-total", String(polling + websocket - 1));
+    assert.deepEqual(errors, []);
+  });
+});
+
+describe("dashboard page of a cluster in Chromium", { skip }, () => {
+  let browser: ChromiumProfile;
+  const brokers: Broker[] = [];
+  const nodes: TestNode[] = [];
+
+  before(async () => {
+    assert.ok(hasChromium, `${CHROMIUM} is missing (CI=true): apt-get install chromium`);
+    browser = await launchChromiumProfile();
+  });
+
+  after(async () => {
+    for (const node of nodes) await node.close();
+    for (const broker of brokers) await broker.close();
+    await browser?.close();
+  });
+
+  it("shows each node and the sum, one node's list, and a silent node as missing", {
+    timeout: 60_000,
+  }, async () => {
+    const hub = new MemoryBrokerHub();
+    for (const id of ["node-a", "node-b"]) {
+      const broker = hub.connect(id);
+      brokers.push(broker);
+      nodes.push(await startNode({ clusterTimeout: 1000 }, broker));
+    }
+    const [a, b] = nodes;
+    await a.socket("websocket");
+    await b.socket("websocket");
+    await b.socket("polling");
+    await b.bayeuxClient("long-polling");
+
+    const errors: string[] = [];
+    const page = await browser.context.newPage();
+    page.on("pageerror", (err) => errors.push(err.message));
+    await page.goto(`${a.base}/dashboard`);
+    await shows(page, "conn-socketio-total", "3");
+    await shows(page, "conn-bayeux-total", "1");
+    await page.waitForSelector('[data-testid="node-row"][data-node="node-b"]');
+    await shows(page, "sockets-total", "3");
+
+    // One node: its own figures and list.
+    await page.selectOption('[data-testid="node-select"]', "node-b");
+    await shows(page, "conn-socketio-total", "2");
+    await shows(page, "sockets-total", "2");
+    const listed = await page.$$eval('#sockets-rows tr[data-testid="socket-row"]', (rows) =>
+      rows.map((tr) => tr.children[6]?.textContent),
+    );
+    assert.deepEqual(listed, ["node-b", "node-b"]);
+
+    // A node that takes the dashboard's requests and never answers: the page says so.
+    const silent = hub.connect("node-silent");
+    brokers.push(silent);
+    await silent.respond("ops/dashboard", () => new Promise(() => {}));
+    await until(() => brokers[0].nodes().includes("node-silent"), 5000, "the silent node");
+    await page.selectOption('[data-testid="node-select"]', "");
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="missing"]')?.textContent?.includes("node-silent"),
+      undefined,
+      { timeout: 15_000 },
+    );
+    await shows(page, "conn-socketio-total", "3");
+    assert.deepEqual(errors, []);
+  });
+});
+
+/**
+ * For the README: traffic on the chat rooms and channels until the chart has
+ * a few minutes... of samples (the server samples every 5 s), then a picture
+ * of the top of the page.
+ */
+async function screenshotScene(page: Page, base: string): Promise<void> {
+  const publisher = new BayeuxClient(`${base}/bayeux`, { transports: ["websocket"] });
+  await publisher.init();
+  const sender = ioc(base, { forceNew: true, reconnection: false, transports: ["websocket"] });
+  await new Promise<void>((resolve) => sender.once("connect", () => resolve()));
+  await emitAck(sender, "nickname", "traffic");
+  await emitAck(sender, "join", "lobby");
+  let round = 0;
+  await untilAsync(
+    async () => {
+      round++;
+      // A wave: busier and quieter stretches, so the chart has a shape.
+      const burst = 2 + Math.round(6 * (1 + Math.sin(round / 40)));
+      for (let i = 0; i < burst; i++) {
+        await emitAck(sender, "message", `wave ${round}.${i}`);
+        if (i % 2 === 0) await publisher.publish("/dash/news", { round, i });
+      }
+      const points = await page.locator("#chart").getAttribute("data-points");
+      return Number(points) >= 12;
+    },
+    120_000,
+    "a chart of a minute of traffic",
+  );
+  sender.disconnect();
+  await publisher.disconnect();
+  await page.screenshot({ path: join(repo, "docs", "dashboard.png") });
+}
