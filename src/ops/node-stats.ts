@@ -70,6 +70,25 @@ function roomMap(nsp: AnyNamespace): ReadonlyMap<string, unknown> | undefined {
   return (adapter.router?.topics as ReadonlyMap<string, unknown> | undefined) ?? adapter.rooms;
 }
 
+/**
+ * The rooms of a namespace that are not a socket's own, with their member
+ * entries: from our adapter's `namedRooms` index (no walk over the private
+ * rooms, one per socket), else by walking the whole map.
+ */
+function* namedRooms(nsp: AnyNamespace): Generator<[string, unknown]> {
+  const map = roomMap(nsp);
+  if (!map) return;
+  const named = nsp.adapter.namedRooms as ReadonlySet<string> | undefined;
+  if (named !== undefined) {
+    for (const room of named) {
+      // A room named after a connected socket's id is that socket's, whoever joined it.
+      if (!nsp.sockets.has(room)) yield [room, map.get(room)];
+    }
+    return;
+  }
+  for (const entry of map) if (!nsp.sockets.has(entry[0])) yield entry;
+}
+
 /** Keeps the `limit` biggest items by `key`, smallest first, so a candidate is compared with `top[0]`. */
 class TopList<T> {
   readonly #limit: number;
@@ -128,16 +147,22 @@ export class NodeStatsReader implements StatsSource {
   }
 
   /**
-   * Socket.IO rooms without the private ones, in O(namespaces): each
-   * connected socket is in the room named by its id, so those are the
-   * namespace's socket count (a socket that left its own room makes this
-   * one lower; `snapshot()` counts exactly).
+   * Socket.IO rooms without the private ones: a walk of our adapter's
+   * index of named rooms (never of the sockets), else (another adapter,
+   * O(namespaces)) each connected
+   * socket is taken to be in the room named by its id, so those are the
+   * namespace's socket count (`snapshot()` counts exactly).
    */
   roomCount(): number {
     const io = this.parts.io;
     if (!io) return 0;
     let rooms = 0;
     for (const nsp of io._nsps.values()) {
+      const named = (nsp as AnyNamespace).adapter?.namedRooms as ReadonlySet<string> | undefined;
+      if (named !== undefined) {
+        for (const room of named) if (!nsp.sockets.has(room)) rooms++;
+        continue;
+      }
       const map = roomMap(nsp as AnyNamespace);
       if (map) rooms += Math.max(0, map.size - nsp.sockets.size);
     }
@@ -220,13 +245,10 @@ export class NodeStatsReader implements StatsSource {
     const { io, bayeux } = this.parts;
     if (io) {
       for (const nsp of io._nsps.values()) {
-        const map = roomMap(nsp as AnyNamespace);
-        if (!map) continue;
         const traffic = (nsp.adapter as { traffic?: { counts: Map<string, number> } }).traffic
           ?.counts;
-        for (const [room, members] of map) {
-          // A socket's own room (named by its id) is private, not a room anyone made.
-          if (nsp.sockets.has(room)) continue;
+        // A socket's own room (named by its id) is private, not a room anyone made.
+        for (const [room, members] of namedRooms(nsp as AnyNamespace)) {
           stats.rooms++;
           const figure: TopicFigure = {
             protocol: "socketio",

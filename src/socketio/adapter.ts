@@ -118,6 +118,12 @@ export class Adapter extends EventEmitter {
   readonly #link: ClusterLink | undefined;
   /** Messages broadcast per room (bounded; a room's count goes with the room). */
   readonly traffic = new TopicTraffic();
+  /**
+   * Rooms some socket joined other than its own (the room named by its id):
+   * what operators call rooms, kept as sockets join and rooms empty so the
+   * figures read them without walking one private room per socket.
+   */
+  readonly namedRooms = new Set<Room>();
 
   // biome-ignore lint/suspicious/noExplicitAny: any namespace typing.
   constructor(nsp: Namespace<any, any, any, any>) {
@@ -173,6 +179,7 @@ export class Adapter extends EventEmitter {
    */
   _addOne(id: SocketId, room: Room): void {
     if (!this.router.subscribe(id, room)) return;
+    if (room !== id) this.namedRooms.add(room);
     this.#changed(room);
     this.emit("join-room", room, id);
   }
@@ -199,6 +206,7 @@ export class Adapter extends EventEmitter {
   /** The last socket left `room`. */
   #deleted(room: Room): void {
     if (this.traffic.counts.size !== 0) this.traffic.forget(room);
+    this.namedRooms.delete(room);
     this.emit("delete-room", room);
   }
 

@@ -104,3 +104,43 @@ describe("nodeStats", () => {
     assert.deepEqual(s.topTopics, []);
   });
 });
+
+describe("nodeStats rooms from the adapter's named-room index", () => {
+  it("keeps named rooms as sockets join, leave and go, without the private ones", async () => {
+    const { Server } = await import("../../src/index.js");
+    const io = new Server();
+    const nsp = io.of("/");
+    const adapter = nsp.adapter as unknown as {
+      namedRooms: ReadonlySet<string>;
+      addAll(id: string, rooms: Set<string>): void;
+      del(id: string, room: string): void;
+      delAll(id: string): void;
+    };
+    // Sockets as the namespace holds them: only their ids matter to the figures.
+    const sockets = nsp.sockets as unknown as Map<string, object>;
+    for (const id of ["a", "b", "c"]) {
+      sockets.set(id, {});
+      adapter.addAll(id, new Set([id, "lobby"]));
+    }
+    adapter.addAll("a", new Set(["games"]));
+    // A room named after another socket's id is that socket's private room.
+    adapter.addAll("b", new Set(["c"]));
+    const stats = nodeStats({ io });
+    assert.deepEqual([...adapter.namedRooms].sort(), ["c", "games", "lobby"]);
+    assert.equal(stats.snapshot().rooms, 2);
+    const top = stats.snapshot().topTopics.map((t) => [t.name, t.members]);
+    assert.deepEqual(top.slice(0, 2), [
+      ["/ lobby", 3],
+      ["/ games", 1],
+    ]);
+    adapter.del("a", "games");
+    adapter.delAll("b");
+    // "c" stays indexed (its owner is still in it) but is never counted as a room.
+    assert.deepEqual([...adapter.namedRooms].sort(), ["c", "lobby"]);
+    assert.equal(stats.snapshot().rooms, 1);
+    assert.equal(stats.roomCount(), 1);
+    // The fake sockets go before the server closes its namespaces.
+    sockets.clear();
+    io.close();
+  });
+});
