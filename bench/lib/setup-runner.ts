@@ -73,6 +73,14 @@ interface Setup {
 /** Node flags for the server child named `node` (`node1`, `proxy`). */
 type NodeArgs = (node: string) => string[];
 
+/** Node's flags for a set-up's server processes: a CPU profile each under `profileDir/<label>-<node>`. */
+function profileArgs(profileDir: string | undefined, label: string): NodeArgs {
+  return (node) =>
+    profileDir === undefined
+      ? []
+      : ["--cpu-prof", "--cpu-prof-dir", join(profileDir, `${label}-${node}`)];
+}
+
 /** The derivation the single-server runs use (CPU per delivery, delivered %). */
 type Derive = (
   scenario: ScenarioName,
@@ -302,14 +310,7 @@ async function runMetricsOverhead(
     const setups = metricsSetups(load);
     const order = setups.map((_, i) => setups[(i + rep - 1) % setups.length]);
     for (const setup of order) {
-      const nodeArgs: NodeArgs = (node) =>
-        profileDir === undefined
-          ? []
-          : [
-              "--cpu-prof",
-              "--cpu-prof-dir",
-              join(profileDir, `${load}-${setup.name}-${rep}-${node}`),
-            ];
+      const nodeArgs = profileArgs(profileDir, `${load}-${setup.name}-${rep}`);
       const timeoutMs = loadParams.durationMs + loadParams.warmupMs + slackMs;
       const measured = await measure(load, loadParams, setup, derive, timeoutMs, nodeArgs);
       const suffix = `${loadTag(load)}${setup.name}`;
@@ -375,14 +376,7 @@ export async function runSetups(
   const metrics: Metrics = {};
   try {
     for (const setup of order) {
-      const nodeArgs: NodeArgs = (node) =>
-        profileDir === undefined
-          ? []
-          : [
-              "--cpu-prof",
-              "--cpu-prof-dir",
-              join(profileDir, `${scenario}-${setup.name}-${rep}-${node}`),
-            ];
+      const nodeArgs = profileArgs(profileDir, `${scenario}-${setup.name}-${rep}`);
       const timeoutMs = params.durationMs + params.warmupMs + slackMs;
       const measured = await measure(scenario, params, setup, derive, timeoutMs, nodeArgs);
       for (const [key, value] of Object.entries(measured)) metrics[`${key}${setup.name}`] = value;
