@@ -16,7 +16,7 @@
 // Needs a build (dist/) for the switchboard servers.
 import { fork } from "node:child_process";
 import { Agent, createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createServer as createNetServer, type Socket } from "node:net";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { BAYEUX_CHANNELS, BAYEUX_PATH } from "../lib/protocol.js";
@@ -34,11 +34,11 @@ const RATE = Number(process.argv[4] ?? 10);
 const BAYEUX = process.argv[5] === "bayeux";
 const TARGETS = BAYEUX
   ? (["bayeux-floor", "switchboard-bayeux", "faye"] as const)
-  : (["floor", "switchboard", "socketio"] as const);
-type Target = "floor" | "switchboard" | "socketio" | "bayeux-floor" | "switchboard-bayeux" | "faye";
+  : (process.env.FLOOR_TARGETS?.split(",") ?? ["floor", "raw", "switchboard", "socketio"]);
+type Target = "floor" | "raw" | "switchboard" | "socketio" | "bayeux-floor" | "switchboard-bayeux" | "faye";
 
 type ToServer = { type: "run"; messages: number; rate: number };
-type FromServer = { type: "port"; port: number } | { type: "cpu"; ms: number };
+type FromServer = { type: "port"; port: number } | { type: "cpu"; ms: number; sys: number };
 
 const now = (): number => performance.timeOrigin + performance.now();
 const BODY = "x".repeat(64);
@@ -97,6 +97,105 @@ function floorServer(): { port: Promise<number>; broadcast(data: unknown): void 
   });
   const port = new Promise<number>((done) =>
     http.listen(0, "127.0.0.1", () => done((http.address() as AddressInfo).port)),
+  );
+  return {
+    port,
+    broadcast(data) {
+      const body = Buffer.from(`42${JSON.stringify(["m", data])}`);
+      for (const sid of sessions.keys()) deliver(sid, body);
+    },
+  };
+}
+
+
+/** The raw floor: node:net, a minimal HTTP/1.1 reader, one write per answer. */
+function rawServer(): { port: Promise<number>; broadcast(data: unknown): void } {
+  const sessions = new Map<string, { held: Socket | null; queue: (string | Buffer)[] }>();
+  let next = 0;
+  const head = (length: number): string =>
+    `HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Length: ${length}\r\ncache-control: no-store\r\nConnection: keep-alive\r\n\r\n`;
+  let lastBody: Buffer | null = null;
+  let lastWhole: Buffer = Buffer.alloc(0);
+  const text = (socket: Socket, body: string | Buffer): void => {
+    if (body === lastBody) {
+      socket.write(lastWhole);
+      return;
+    }
+    const b = typeof body === "string" ? Buffer.from(body) : body;
+    const whole = Buffer.concat([Buffer.from(head(b.length), "latin1"), b]);
+    if (typeof body !== "string") {
+      lastBody = body;
+      lastWhole = whole;
+    }
+    socket.write(whole);
+  };
+  const deliver = (sid: string, body: string | Buffer): void => {
+    const session = sessions.get(sid);
+    if (session === undefined) return;
+    if (session.held === null) session.queue.push(body);
+    else {
+      const s = session.held;
+      session.held = null;
+      text(s, body);
+    }
+  };
+  const request = (socket: Socket, method: string, url: string, body: Buffer | null): void => {
+    const at = url.indexOf("&sid=");
+    if (at === -1) {
+      const sid = `s${next++}`;
+      sessions.set(sid, { held: null, queue: [] });
+      text(socket, `0{"sid":"${sid}","upgrades":[],"pingInterval":600000,"pingTimeout":20000}`);
+      return;
+    }
+    const sid = url.slice(at + 5);
+    if (method === "POST") {
+      void body;
+      text(socket, "ok");
+      deliver(sid, `40{"sid":"${sid}"}`);
+      return;
+    }
+    const session = sessions.get(sid);
+    if (session === undefined) return;
+    if (session.queue.length === 0) session.held = socket;
+    else {
+      const bodies = session.queue;
+      session.queue = [];
+      text(socket, bodies.length === 1 ? bodies[0] : bodies.map(String).join("\x1e"));
+    }
+  };
+  const server = createNetServer((socket) => {
+    let pending: Buffer | null = null;
+    socket.on("data", (chunk: Buffer) => {
+      let buf = pending === null ? chunk : Buffer.concat([pending, chunk]);
+      pending = null;
+      for (;;) {
+        const end = buf.indexOf("\r\n\r\n");
+        if (end === -1) {
+          pending = buf;
+          return;
+        }
+        const headText = buf.latin1Slice(0, end);
+        const sp1 = headText.indexOf(" ");
+        const sp2 = headText.indexOf(" ", sp1 + 1);
+        const method = headText.slice(0, sp1);
+        const url = headText.slice(sp1 + 1, sp2);
+        const at = method === "POST" ? headText.indexOf("ength: ") : -1;
+        const length = at === -1 ? 0 : Number.parseInt(headText.slice(at + 7, at + 17), 10);
+        if (buf.length < end + 4 + length) {
+          pending = buf;
+          return;
+        }
+        const body = length === 0 ? null : buf.subarray(end + 4, end + 4 + length);
+        buf = buf.subarray(end + 4 + length);
+        request(socket, method, url, body);
+        if (buf.length === 0) return;
+      }
+    });
+    socket.setNoDelay(true);
+    socket.on("error", () => {});
+  });
+  const port = new Promise<number>((done) =>
+    server.listen(0, "127.0.0.1", () => done((server.address() as AddressInfo).port)),
   );
   return {
     port,
@@ -264,6 +363,8 @@ async function runServer(target: Target): Promise<void> {
   const server =
     target === "floor"
       ? floorServer()
+      : target === "raw"
+        ? rawServer()
       : target === "bayeux-floor"
         ? bayeuxFloorServer()
         : target === "switchboard-bayeux" || target === "faye"
@@ -284,7 +385,11 @@ async function runServer(target: Target): Promise<void> {
       // The last answers and the next polls of the receivers, then the CPU.
       setTimeout(() => {
         const used = process.cpuUsage(start);
-        process.send?.({ type: "cpu", ms: (used.user + used.system) / 1000 } satisfies FromServer);
+        process.send?.({
+          type: "cpu",
+          ms: (used.user + used.system) / 1000,
+          sys: used.system / 1000,
+        } satisfies FromServer);
       }, 1000);
     };
     step();
@@ -313,12 +418,12 @@ async function measure(target: Target): Promise<string> {
       : new EioPollingClient(agent, ready.port, handlers),
   );
   child.send({ type: "run", messages: MESSAGES, rate: RATE } satisfies ToServer);
-  const cpu = (await message()) as { ms: number };
+  const cpu = (await message()) as { ms: number; sys: number };
   for (const client of clients) client.close();
   agent.destroy();
   child.kill();
   const per100k = (cpu.ms / 1000 / count) * 100_000;
-  return `${target.padEnd(12)} ${per100k.toFixed(3)} s/100k deliveries (${count} of ${RECEIVERS * MESSAGES}), p50 ${percentile(latencies, count, 0.5).toFixed(2)} ms, p99 ${percentile(latencies, count, 0.99).toFixed(2)} ms`;
+  return `${target.padEnd(12)} ${per100k.toFixed(3)} s/100k deliveries (sys ${((cpu.sys / 1000 / count) * 100_000).toFixed(3)}) (${count} of ${RECEIVERS * MESSAGES}), p50 ${percentile(latencies, count, 0.5).toFixed(2)} ms, p99 ${percentile(latencies, count, 0.99).toFixed(2)} ms`;
 }
 
 const role = process.env.POLLING_FLOOR_SERVER as Target | undefined;

@@ -142,6 +142,8 @@ export class ClusterSessionAdapter extends Adapter {
   readonly #restoring = new Map<SocketId, { pid: string; record: RecordData; since: number }>();
   /** sid → pid of this node's connected sockets with a record. */
   readonly #pids = new Map<SocketId, string>();
+  /** The records being created, by pid: writes of their sessions wait for them. */
+  readonly #recording = new Map<string, Promise<unknown>>();
   /** Sockets whose final state was written at disconnect. */
   readonly #persisted = new Set<SocketId>();
   readonly #dirty = new Set<SocketId>();
@@ -347,9 +349,13 @@ export class ClusterSessionAdapter extends Adapter {
     this.#pids.set(id, pid);
     this.#persisted.delete(id);
     const record = this.#recordOf(id);
-    this.#create(pid, record)
+    const recorded = this.#create(pid, record)
       .then((created) => (created ? true : this.#store.update(recordId(pid), { ...record })))
-      .catch((err: unknown) => this.#report("error", { pid, err }, "cannot record a session"));
+      .catch((err: unknown) => this.#report("error", { pid, err }, "cannot record a session"))
+      .finally(() => {
+        if (this.#recording.get(pid) === recorded) this.#recording.delete(pid);
+      });
+    this.#recording.set(pid, recorded);
   }
 
   override persistSession(session: SessionToPersist): void {
@@ -421,8 +427,10 @@ export class ClusterSessionAdapter extends Adapter {
     const id = recordId(pid);
     const store = this.#store;
     const me = this.nsp.server.hub.nodeId;
-    store
-      .owner(id)
+    // A change made while the record is being created (a join right after
+    // connecting) waits for it: before, the record has no owner yet.
+    (this.#recording.get(pid) ?? Promise.resolve())
+      .then(() => store.owner(id))
       .then((owner) => {
         if (owner !== me) return;
         return store.update(id, { ...record }).then(() => store.touch(id, this.#maxDuration));
