@@ -35,7 +35,14 @@ const BAYEUX = process.argv[5] === "bayeux";
 const TARGETS = BAYEUX
   ? (["bayeux-floor", "switchboard-bayeux", "faye"] as const)
   : (process.env.FLOOR_TARGETS?.split(",") ?? ["floor", "raw", "switchboard", "socketio"]);
-type Target = "floor" | "raw" | "switchboard" | "socketio" | "bayeux-floor" | "switchboard-bayeux" | "faye";
+type Target =
+  | "floor"
+  | "raw"
+  | "switchboard"
+  | "socketio"
+  | "bayeux-floor"
+  | "switchboard-bayeux"
+  | "faye";
 
 type ToServer = { type: "run"; messages: number; rate: number };
 type FromServer = { type: "port"; port: number } | { type: "cpu"; ms: number; sys: number };
@@ -106,7 +113,6 @@ function floorServer(): { port: Promise<number>; broadcast(data: unknown): void 
     },
   };
 }
-
 
 /** The raw floor: node:net, a minimal HTTP/1.1 reader, one write per answer. */
 function rawServer(): { port: Promise<number>; broadcast(data: unknown): void } {
@@ -365,11 +371,11 @@ async function runServer(target: Target): Promise<void> {
       ? floorServer()
       : target === "raw"
         ? rawServer()
-      : target === "bayeux-floor"
-        ? bayeuxFloorServer()
-        : target === "switchboard-bayeux" || target === "faye"
-          ? await bayeuxServer(target)
-          : await libraryServer(target);
+        : target === "bayeux-floor"
+          ? bayeuxFloorServer()
+          : target === "switchboard-bayeux" || target === "faye"
+            ? await bayeuxServer(target)
+            : await libraryServer(target);
   process.send?.({ type: "port", port: await server.port } satisfies FromServer);
   process.on("message", (command: ToServer) => {
     const start = process.cpuUsage();
