@@ -34,7 +34,12 @@ const RATE = Number(process.argv[4] ?? 10);
 const BAYEUX = process.argv[5] === "bayeux";
 const TARGETS = BAYEUX
   ? (["bayeux-floor", "switchboard-bayeux", "faye"] as const)
-  : (process.env.FLOOR_TARGETS?.split(",") ?? ["floor", "raw", "switchboard", "socketio"]);
+  : ((process.env.FLOOR_TARGETS?.split(",") as Target[] | undefined) ?? [
+      "floor",
+      "raw",
+      "switchboard",
+      "socketio",
+    ]);
 type Target =
   | "floor"
   | "raw"
@@ -180,7 +185,7 @@ function rawServer(): { port: Promise<number>; broadcast(data: unknown): void } 
           pending = buf;
           return;
         }
-        const headText = buf.latin1Slice(0, end);
+        const headText = buf.toString("latin1", 0, end);
         const sp1 = headText.indexOf(" ");
         const sp2 = headText.indexOf(" ", sp1 + 1);
         const method = headText.slice(0, sp1);
