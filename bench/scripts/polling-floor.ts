@@ -49,7 +49,7 @@ type Target =
   | "switchboard-bayeux"
   | "faye";
 
-type ToServer = { type: "run"; messages: number; rate: number };
+type ToServer = { type: "run"; messages: number; rate: number } | { type: "exit" };
 type FromServer = { type: "port"; port: number } | { type: "cpu"; ms: number; sys: number };
 
 const now = (): number => performance.timeOrigin + performance.now();
@@ -383,6 +383,8 @@ async function runServer(target: Target): Promise<void> {
             : await libraryServer(target);
   process.send?.({ type: "port", port: await server.port } satisfies FromServer);
   process.on("message", (command: ToServer) => {
+    // An exit of its own, so that a --cpu-prof profile gets written.
+    if (command.type === "exit") process.exit(0);
     const start = process.cpuUsage();
     let s = 0;
     const begin = now();
@@ -410,7 +412,13 @@ async function runServer(target: Target): Promise<void> {
 async function measure(target: Target): Promise<string> {
   const child = fork(import.meta.filename, [], {
     env: { ...process.env, POLLING_FLOOR_SERVER: target },
-    execArgv: ["--import", "tsx"],
+    execArgv: [
+      "--import",
+      "tsx",
+      ...(process.env.FLOOR_PROF
+        ? ["--cpu-prof", "--cpu-prof-interval=100", `--cpu-prof-dir=${process.env.FLOOR_PROF}`]
+        : []),
+    ],
   });
   const message = (): Promise<FromServer> =>
     new Promise((done) => child.once("message", (m: FromServer) => done(m)));
@@ -432,7 +440,7 @@ async function measure(target: Target): Promise<string> {
   const cpu = (await message()) as { ms: number; sys: number };
   for (const client of clients) client.close();
   agent.destroy();
-  child.kill();
+  child.send({ type: "exit" } satisfies ToServer);
   const per100k = (cpu.ms / 1000 / count) * 100_000;
   return `${target.padEnd(12)} ${per100k.toFixed(3)} s/100k deliveries (sys ${((cpu.sys / 1000 / count) * 100_000).toFixed(3)}) (${count} of ${RECEIVERS * MESSAGES}), p50 ${percentile(latencies, count, 0.5).toFixed(2)} ms, p99 ${percentile(latencies, count, 0.99).toFixed(2)} ms`;
 }

@@ -66,5 +66,6 @@ export function bayeuxMount(server: BayeuxServer): Mount {
     handleUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       ws.handleUpgrade(req, socket, head),
     close: () => server.close(),
+    fastRoute: http.fastRoute(),
   };
 }

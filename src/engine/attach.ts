@@ -6,6 +6,7 @@
 import type { Server as HttpServer, IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { EngineAttachError } from "./errors.js";
+import { addEngineRoute } from "./fast-route.js";
 import { DEFAULTS } from "./options.js";
 import type { Server } from "./server.js";
 import type { EngineOptions } from "./types.js";
@@ -94,6 +95,7 @@ export function attachEngine(
     engine.opts.destroyUpgradeTimeout ??
     DEFAULTS.destroyUpgradeTimeout;
   const destroyUpgrade = options.destroyUpgrade ?? engine.opts.destroyUpgrade;
+  addEngineRoute(engine, server, path);
   const previous = server.listeners("request").slice(0) as ((...args: unknown[]) => void)[];
   server.removeAllListeners("request");
   server.on("close", () => engine.close());

@@ -9,6 +9,7 @@ export interface ResolvedOptions {
   pingTimeout: number;
   upgradeTimeout: number;
   maxHttpBufferSize: number;
+  fastPolling: boolean;
   transports: TransportName[];
   allowUpgrades: boolean;
   allowRequest: EngineOptions["allowRequest"];
@@ -88,6 +89,7 @@ export function resolveOptions(opts: EngineOptions = {}): ResolvedOptions {
       DEFAULTS.maxHttpBufferSize,
       "maxHttpBufferSize",
     ),
+    fastPolling: opts.fastPolling !== false,
     transports: [...transports],
     allowUpgrades: opts.allowUpgrades !== false,
     allowRequest: opts.allowRequest,

@@ -27,6 +27,8 @@ import { isLinkUpgrade, LinkAcceptor } from "../cluster/link-server.js";
 import { MemorySessionStore } from "../cluster/memory-session-store.js";
 import { OwnerLocator } from "../cluster/owner-locator.js";
 import type { ProtocolVersion } from "../codec/engineio/index.js";
+import type { Exchange } from "../http1/exchange.js";
+import { toIncomingMessage } from "../http1/incoming.js";
 import { createDebug, debugLogger } from "../shared/debug.js";
 import { hasListeners } from "../shared/listener-table.js";
 import { LogLimiter } from "../shared/log-limiter.js";
@@ -291,6 +293,57 @@ export class Server extends EventEmitter implements SocketHost {
       return;
     }
     this.#serveRequest(req, res);
+  }
+
+  /**
+   * Package-internal (the HTTP/1.1 front, see `engineRoute`): whether the
+   * front may serve this request from its head alone: a poll or post of an
+   * open polling session as {@link Server.handleRequest} takes it without
+   * middleware, or a polling handshake with no middleware to run; never
+   * while `headers` listeners would see the request.
+   */
+  claimsFast(req: IncomingMessage): boolean {
+    if (!this.opts.fastPolling || this.listenerCount("headers") > 0) return false;
+    const query = queryOf(req);
+    if (query.sid !== undefined) {
+      const polling = this.#openPolling(req);
+      (req as unknown as Exchange).claimed = polling;
+      return polling !== null;
+    }
+    const cors = this.opts.cors;
+    return (
+      req.method === "GET" &&
+      query.transport === "polling" &&
+      query.j === undefined &&
+      this.#middlewares.length === 0 &&
+      (!cors || hasStaticOrigin(cors)) &&
+      this.opts.transports.includes("polling")
+    );
+  }
+
+  /**
+   * Package-internal (the HTTP/1.1 front): serves a request it claimed, its
+   * body read. A handshake gets a real `IncomingMessage` (it becomes the
+   * session's request); a session that ended meanwhile is answered as any
+   * unknown or closed sid is.
+   */
+  serveFast(exchange: Exchange): void {
+    const req = exchange as unknown as IncomingMessage;
+    const res = exchange as unknown as ServerResponse;
+    if (queryOf(req).sid === undefined) {
+      this.#serveRequest(toIncomingMessage(exchange), res);
+      return;
+    }
+    // The transport found by the claim, unless the session ended meanwhile
+    // (a POST's body takes its time).
+    const polling = exchange.claimed as PollingTransport;
+    if (polling.readyState !== "open" || this.clients[polling.sid]?.transport !== polling) {
+      this.#serveRequest(req, res);
+      return;
+    }
+    const cors = this.opts.cors;
+    if (cors) applyStaticCors(cors, req, res);
+    polling.onRequest(req, res);
   }
 
   /**

@@ -61,6 +61,13 @@ export interface EngineOptions {
   upgradeTimeout?: number;
   /** Largest message (and polling POST body) accepted, in bytes. Default 1e6. */
   maxHttpBufferSize?: number;
+  /**
+   * Whether Switchboard reads the connections of a plain `http.Server` it is
+   * attached to itself, serving the polls and posts of open polling sessions
+   * (and handshakes) below node:http, at a fraction of the CPU; any other
+   * request hands its connection to node:http unchanged. Default true.
+   */
+  fastPolling?: boolean;
   /** Transports to accept. Default ["polling", "websocket"]. */
   transports?: TransportName[];
   /** Whether to allow transport upgrades. Default true. */

@@ -7,6 +7,8 @@
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { claimPath } from "../engine/attach.js";
+import type { FastRoute } from "../http1/connection.js";
+import { Http1Front } from "../http1/front.js";
 import { createDebug } from "../shared/debug.js";
 import { MountError } from "./errors.js";
 import { refuseUpgrade, ServerFront } from "./front.js";
@@ -24,6 +26,11 @@ export interface Mount {
   handleUpgrade?(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Releases the mount's resources when the router closes. */
   close?(): Promise<void> | void;
+  /**
+   * The requests a plain `http.Server`'s HTTP/1.1 front may serve for this
+   * mount below node:http (long-polls); see `Http1Front`.
+   */
+  readonly fastRoute?: FastRoute;
 }
 
 /** Something that emits Node's `request` and `upgrade` events (http, https, http2 compat). */
@@ -59,6 +66,8 @@ export class MountRouter {
     for (const server of this.#servers) ServerFront.find(server)?.assertFree(path, this);
     for (const server of this.#servers) claimPath(server, path);
     this.#mounts.push(path === mount.path ? mount : withPath(mount, path));
+    if (mount.fastRoute)
+      for (const server of this.#servers) Http1Front.of(server)?.add(mount.fastRoute);
     return this;
   }
 
@@ -122,6 +131,8 @@ export class MountRouter {
       upgrades: options.upgrades !== false,
     });
     this.#servers.push(server);
+    const front = Http1Front.of(server);
+    for (const mount of this.#mounts) if (mount.fastRoute) front?.add(mount.fastRoute);
     return this;
   }
 
@@ -138,6 +149,8 @@ export class MountRouter {
     if (index === -1) return this;
     this.#servers.splice(index, 1);
     ServerFront.detach(server, this);
+    const front = Http1Front.of(server);
+    for (const mount of this.#mounts) if (mount.fastRoute) front?.remove(mount.fastRoute);
     return this;
   }
 
@@ -162,6 +175,7 @@ function withPath(mount: Mount, path: string): Mount {
     handleRequest: (req, res) => mount.handleRequest(req, res),
     handleUpgrade: mount.handleUpgrade && ((req, s, head) => mount.handleUpgrade!(req, s, head)),
     close: mount.close && (() => mount.close!()),
+    fastRoute: mount.fastRoute,
   };
 }
 

@@ -8,6 +8,8 @@
  */
 import { Server as HttpServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { BayeuxServer, type BayeuxServerOptions, bayeuxMount } from "../bayeux/index.js";
+import { engineRouteOf } from "../engine/fast-route.js";
+import { kNoFront } from "../http1/front.js";
 import { Server, type ServerOptions } from "../index.js";
 import { toBayeuxCors } from "./cors.js";
 import type { Mount } from "./router.js";
@@ -20,6 +22,7 @@ import { MountRouter } from "./router.js";
  */
 class MountedHttpServer extends HttpServer {
   closed = false;
+  readonly [kNoFront] = true;
 
   constructor() {
     // A request under the prefix that the engine does not claim (for example
@@ -56,6 +59,7 @@ export function socketIoMount(io: Server): Mount {
     path: io.path(),
     handleRequest: (req, res) => target.emit("request", req, res),
     handleUpgrade: (req, socket, head) => target.emit("upgrade", req, socket, head),
+    fastRoute: engineRouteOf(target),
     close: () =>
       target.closed ? undefined : new Promise<void>((resolve) => io.close(() => resolve())),
   };

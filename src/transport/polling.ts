@@ -29,6 +29,7 @@ import {
   type ProtocolVersion,
   RECORD_SEPARATOR,
 } from "../codec/engineio/index.js";
+import { Exchange } from "../http1/exchange.js";
 import { BodyReader } from "./body-reader.js";
 import { compressBody, negotiateEncoding } from "./http-compression.js";
 import { rawHeader } from "./raw-header.js";
@@ -182,13 +183,20 @@ export class PollingTransport extends Transport {
       this.emitError("invalid content");
       return;
     }
+    const reader = new BodyReader(this.config.maxHttpBufferSize);
+    if (req instanceof Exchange) {
+      // Read whole already (the HTTP/1.1 front), within maxHttpBufferSize.
+      reader.push(req.body);
+      this.onDataComplete(req as unknown as IncomingMessage, {
+        transport: this,
+        reader,
+        binary,
+        res,
+      });
+      return;
+    }
     this.dataReq = req;
-    (req as DataRequest)[kData] = {
-      transport: this,
-      reader: new BodyReader(this.config.maxHttpBufferSize),
-      binary,
-      res,
-    };
+    (req as DataRequest)[kData] = { transport: this, reader, binary, res };
     // Shared listeners, each acting once (they clear the request's state).
     req.on("data", onDataChunk);
     req.on("end", onDataEnd);

@@ -22,6 +22,10 @@ import {
   encodeBatch,
   parseErrorReplies,
 } from "../../codec/bayeux/index.js";
+import type { FastRoute } from "../../http1/connection.js";
+import type { Exchange } from "../../http1/exchange.js";
+import { toIncomingMessage } from "../../http1/incoming.js";
+import { isUnderPrefix, normalizePrefix, requestPath } from "../../mount/path.js";
 import { createDebug } from "../../shared/debug.js";
 import { BodyReader } from "../../transport/body-reader.js";
 import type { Delivery } from "../server/delivery.js";
@@ -151,6 +155,47 @@ export class BayeuxHttpHandler {
     };
     req.on("data", onBodyChunk);
     req.on("end", onBodyEnd);
+  }
+
+  /**
+   * Package-internal: the route by which an HTTP/1.1 front (see
+   * `Http1Front`) serves this path's long-polling POSTs below node:http.
+   * It takes POSTs without a query (no JSONP) while the server neither
+   * forwards to other nodes nor is closed; extensions and a `canHandshake`
+   * policy get a real `IncomingMessage` as the request.
+   */
+  fastRoute(): FastRoute {
+    const server = this.#server;
+    const prefix = normalizePrefix(server.options.path);
+    return {
+      get maxBody() {
+        return server.options.maxMessageSize;
+      },
+      claim: (exchange) => {
+        if (exchange.method !== "POST" || server.forwarder !== null || server.closed) return false;
+        const path = requestPath(exchange.url);
+        return path !== undefined && !exchange.url.includes("?") && isUnderPrefix(path, prefix);
+      },
+      serve: (exchange) => this.#serveFast(exchange),
+      logger: server.logger,
+    };
+  }
+
+  #serveFast(exchange: Exchange): void {
+    const server = this.#server;
+    const res = exchange as unknown as ServerResponse;
+    const req = server.usesRequest
+      ? toIncomingMessage(exchange)
+      : (exchange as unknown as IncomingMessage);
+    server.learnAddress(req);
+    if (applyCors(req, res, server.options.cors)) return;
+    if (server.closed) {
+      this.fail(res, 503, bayeuxError("serverBusy"), null);
+      return;
+    }
+    const reader = new BodyReader(server.options.maxMessageSize);
+    reader.push(exchange.body);
+    this.onBody(req, { handler: this, res, reader, jsonp: null });
   }
 
   /** Package-internal (the body listeners): a POST body was read whole. */
