@@ -11,6 +11,7 @@ export const HTAB = 0x09;
 export const COLON = 0x3a;
 export const COMMA = 0x2c;
 export const SEMICOLON = 0x3b;
+export const DEL = 0x7f;
 
 function table(accept: (c: number) => boolean): Uint8Array {
   const t = new Uint8Array(256);
