@@ -172,10 +172,11 @@ function parseHead(
     if (i + k >= limit) return incomplete(buf, offset, maxHeaderSize);
     c = buf[i + k];
     if (VERSION[k] === 0 ? !isDigit(c) : c !== VERSION[k]) {
+      if (c === LF) fail("BAD_REQUEST_LINE", "bare LF");
       fail("BAD_VERSION", "not an HTTP/x.y version");
     }
+    if (k === 5 && c !== 0x31) fail("BAD_VERSION", "HTTP major version other than 1");
   }
-  if (buf[i + 5] !== 0x31) fail("BAD_VERSION", "HTTP major version other than 1");
   const versionMinor = buf[i + 7] === 0x30 ? 0 : 1;
   if (i + 9 >= limit) return incomplete(buf, offset, maxHeaderSize);
   if (buf[i + 9] !== LF) fail("BAD_REQUEST_LINE", "bare CR");
