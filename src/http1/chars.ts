@@ -11,7 +11,6 @@ export const HTAB = 0x09;
 export const COLON = 0x3a;
 export const COMMA = 0x2c;
 export const SEMICOLON = 0x3b;
-export const DEL = 0x7f;
 
 function table(accept: (c: number) => boolean): Uint8Array {
   const t = new Uint8Array(256);
@@ -32,9 +31,6 @@ export const TOKEN = table(
 
 /** The bytes of a field value or chunk extension: VCHAR, obs-text, SP, HTAB (no CTL, no DEL). */
 export const FIELD_VALUE = table((c) => c === SP || c === HTAB || (c > 0x20 && c !== 0x7f));
-
-/** The bytes of a request-target: anything but SP, CTLs and DEL. */
-export const TARGET = table((c) => c > 0x20 && c !== 0x7f);
 
 /** Hex digit value plus one (0 = not a hex digit), for chunk sizes. */
 export const HEX_PLUS_ONE = (() => {
