@@ -32,9 +32,6 @@ export const TOKEN = table(
 /** The bytes of a field value or chunk extension: VCHAR, obs-text, SP, HTAB (no CTL, no DEL). */
 export const FIELD_VALUE = table((c) => c === SP || c === HTAB || (c > 0x20 && c !== 0x7f));
 
-/** The bytes of a request-target: anything but SP, CTLs and DEL. */
-export const TARGET = table((c) => c > 0x20 && c !== 0x7f);
-
 /** Hex digit value plus one (0 = not a hex digit), for chunk sizes. */
 export const HEX_PLUS_ONE = (() => {
   const t = new Uint8Array(256);

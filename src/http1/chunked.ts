@@ -102,12 +102,11 @@ export class ChunkedDecoder {
           const hex = HEX_PLUS_ONE[c];
           if (hex !== 0) {
             if (++this.digits > MAX_CHUNK_SIZE_DIGITS) chunkError("chunk size too long");
-            this.size = this.size * 16 + hex - 1;
+            this.size = this.size * 16 + (hex - 1);
+            if (this.size > Number.MAX_SAFE_INTEGER) chunkError("chunk size too large");
             i++;
           } else if (this.digits === 0) {
             chunkError("chunk size expected");
-          } else if (this.size > Number.MAX_SAFE_INTEGER) {
-            chunkError("chunk size too large");
           } else if (c === CR) {
             this.state = SIZE_LF;
             i++;
@@ -167,6 +166,8 @@ export class ChunkedDecoder {
           if (c === CR) {
             this.state = END_LF;
             i++;
+          } else if (c === LF) {
+            chunkError("bare LF ending the chunked body");
           } else if (c === SP || c === HTAB) {
             headerError("obs-fold or whitespace before a trailer field name");
           } else {

@@ -9,19 +9,18 @@
  * count limits, enforced before the head is complete) and linear in the bytes
  * received even when called again on every arrival (see `resumeAt`).
  */
-import {
-  COLON,
-  COMMA,
-  CR,
-  equalsLower,
-  FIELD_VALUE,
-  HTAB,
-  LF,
-  SP,
-  TARGET,
-  TOKEN,
-} from "./chars.js";
+import { equalsLower, TOKEN } from "./chars.js";
 import { HttpParseError } from "./errors.js";
+
+// Byte values, as literals here rather than imports: hot loops read them on
+// every byte, and an imported binding costs a check an own constant does not.
+const CR = 0x0d;
+const LF = 0x0a;
+const SP = 0x20;
+const HTAB = 0x09;
+const COLON = 0x3a;
+const COMMA = 0x2c;
+const DEL = 0x7f;
 
 /** Bounds on one request head. */
 export interface HeadLimits {
@@ -71,12 +70,13 @@ function fail(code: ConstructorParameters<typeof HttpParseError>[0], message: st
 /**
  * Parses one request head starting at buf[offset]. Returns null while the
  * head is incomplete (call again with more bytes appended) and throws
- * {@link HttpParseError} as soon as the bytes are malformed or over a limit.
+ * {@link HttpParseError} as soon as the bytes seen are malformed or over a
+ * limit, complete or not.
  *
- * `resumeAt` lets a caller that calls again after each arrival keep the total
- * work linear: pass the end of the bytes the previous (null) call saw, as an
- * index in the new buffer, and the search for the end of the head resumes
- * there instead of at `offset`.
+ * `resumeAt` keeps the total work linear when a caller calls again after
+ * each arrival: pass the buffer length the previous (null) call saw, as an
+ * index in the new buffer. Those bytes were already checked, so until the
+ * blank line arrives only the new ones are looked at.
  */
 export function parseRequestHead(
   buf: Buffer,
@@ -86,96 +86,102 @@ export function parseRequestHead(
 ): RequestHead | null {
   const maxHeaderSize = limits?.maxHeaderSize ?? DEFAULT_HEAD_LIMITS.maxHeaderSize;
   const maxHeaders = limits?.maxHeaders ?? DEFAULT_HEAD_LIMITS.maxHeaders;
-  const len = buf.length;
   if (offset < 0) offset = 0;
-
-  // Leading empty lines.
-  let start = offset;
-  for (let empty = 0; start < len; empty++) {
-    const c = buf[start];
-    if (c === LF) fail("BAD_REQUEST_LINE", "bare LF before the request line");
-    if (c !== CR) break;
-    if (empty === MAX_LEADING_EMPTY_LINES) fail("BAD_REQUEST_LINE", "too many empty lines");
-    if (start + 1 === len) return incomplete(len - offset, maxHeaderSize);
-    if (buf[start + 1] !== LF) fail("BAD_REQUEST_LINE", "bare CR before the request line");
-    start += 2;
-  }
-  if (start === len) return incomplete(len - offset, maxHeaderSize);
-
-  // The end of the head: the first LF that closes an empty line. Every LF on
-  // the way must end a CRLF; the search stops where the head would be too large.
-  const window = Math.min(len, offset + maxHeaderSize);
-  let lf = buf.indexOf(LF, resumeAt > start ? resumeAt : start);
-  let headEnd = -1;
-  while (lf !== -1 && lf < window) {
-    if (buf[lf - 1] !== CR || lf - 1 < start) {
-      const inRequestLine = buf.indexOf(LF, start) === lf;
-      fail(inRequestLine ? "BAD_REQUEST_LINE" : "BAD_HEADER", "bare LF");
+  const limit = Math.min(buf.length, offset + maxHeaderSize);
+  if (resumeAt > offset) {
+    const blank = buf.indexOf(HEAD_END, resumeAt - 3 > offset ? resumeAt - 3 : offset);
+    if (blank === -1 || blank + 4 > limit) {
+      checkLineFeeds(buf, offset, resumeAt);
+      return incomplete(buf, offset, maxHeaderSize);
     }
-    if (buf[lf - 2] === LF) {
-      headEnd = lf + 1;
-      break;
-    }
-    lf = buf.indexOf(LF, lf + 1);
   }
-  if (headEnd === -1) return incomplete(len - offset, maxHeaderSize);
-  return parseHead(buf, offset, start, headEnd, maxHeaders);
+  return parseHead(buf, offset, limit, maxHeaderSize, maxHeaders);
 }
 
-function incomplete(have: number, maxHeaderSize: number): null {
-  // A head not complete within maxHeaderSize bytes can only end beyond it.
-  if (have >= maxHeaderSize) fail("HEADERS_TOO_LARGE", `request head over ${maxHeaderSize} bytes`);
+const HEAD_END = Buffer.from("\r\n\r\n", "latin1");
+
+/** Fails on an LF in buf[from..] that does not end a CRLF starting at or after `offset`. */
+function checkLineFeeds(buf: Buffer, offset: number, from: number): void {
+  for (let lf = buf.indexOf(LF, from); lf !== -1; lf = buf.indexOf(LF, lf + 1)) {
+    if (lf - 1 < offset || buf[lf - 1] !== CR) fail("BAD_HEADER", "bare LF");
+  }
+}
+
+/** The answer for a head cut short: wait for more, unless it can only end too large. */
+function incomplete(buf: Buffer, offset: number, maxHeaderSize: number): null {
+  if (buf.length - offset >= maxHeaderSize) {
+    fail("HEADERS_TOO_LARGE", `request head over ${maxHeaderSize} bytes`);
+  }
   return null;
 }
 
-/** Parses the complete head buf[start..headEnd) (CRLF-terminated lines, blank line last). */
+// Bounds of each field's name and value (4 numbers a field) in the head being
+// parsed: strings are cut only once the head is known complete. Reused, as
+// parsing is synchronous.
+const fields: number[] = [];
+
+/** The request-line's version part, byte by byte; 0 stands for a digit. */
+const VERSION = [0x48, 0x54, 0x54, 0x50, 0x2f, 0, 0x2e, 0, CR];
+
+/**
+ * One pass over buf[offset..limit): leading empty lines, request-line, field
+ * lines, blank line; each byte is looked at once. Null when `limit` cuts it.
+ */
 function parseHead(
   buf: Buffer,
   offset: number,
-  start: number,
-  headEnd: number,
+  limit: number,
+  maxHeaderSize: number,
   maxHeaders: number,
-): RequestHead {
-  // One string for the whole head; every field is a substring of it (much
-  // cheaper than one buffer decode per field).
-  const text = buf.toString("latin1", start, headEnd);
-  let i = start;
+): RequestHead | null {
+  let i = offset;
   let c = 0;
 
+  for (let empty = 0; ; empty++) {
+    if (i >= limit) return incomplete(buf, offset, maxHeaderSize);
+    c = buf[i];
+    if (c !== CR) {
+      if (c === LF) fail("BAD_REQUEST_LINE", "bare LF before the request line");
+      break;
+    }
+    if (empty === MAX_LEADING_EMPTY_LINES) fail("BAD_REQUEST_LINE", "too many empty lines");
+    if (i + 1 >= limit) return incomplete(buf, offset, maxHeaderSize);
+    if (buf[i + 1] !== LF) fail("BAD_REQUEST_LINE", "bare CR before the request line");
+    i += 2;
+  }
+  const start = i;
+
   // request-line = method SP request-target SP HTTP-version CRLF
-  while ((c = buf[i]) !== SP) {
-    if (TOKEN[c] !== 1) fail(c === CR ? "BAD_REQUEST_LINE" : "BAD_METHOD", "bad method");
+  while (i < limit && (c = buf[i]) !== SP) {
+    if (TOKEN[c] !== 1)
+      fail(c === CR || c === LF ? "BAD_REQUEST_LINE" : "BAD_METHOD", "bad method");
     i++;
   }
+  if (i >= limit) return incomplete(buf, offset, maxHeaderSize);
   if (i === start) fail("BAD_METHOD", "empty method");
-  const method = text.substring(0, i - start);
-  const target = ++i;
-  while ((c = buf[i]) !== SP) {
-    if (TARGET[c] !== 1) fail(c === CR ? "BAD_REQUEST_LINE" : "BAD_TARGET", "bad request-target");
-    i++;
+  const methodEnd = i++;
+  const target = i;
+  while (i < limit && (c = buf[i]) > SP && c !== DEL) i++;
+  if (i >= limit) return incomplete(buf, offset, maxHeaderSize);
+  if (c !== SP) {
+    fail(c === CR || c === LF ? "BAD_REQUEST_LINE" : "BAD_TARGET", "bad request-target");
   }
   if (i === target) fail("BAD_TARGET", "empty request-target");
-  const url = text.substring(target - start, i - start);
-  i++;
-  if (
-    buf[i] !== 0x48 || // H
-    buf[i + 1] !== 0x54 || // T
-    buf[i + 2] !== 0x54 || // T
-    buf[i + 3] !== 0x50 || // P
-    buf[i + 4] !== 0x2f || // /
-    !isDigit(buf[i + 5]) ||
-    buf[i + 6] !== 0x2e || // .
-    !isDigit(buf[i + 7]) ||
-    buf[i + 8] !== CR
-  ) {
-    fail("BAD_VERSION", "not an HTTP/x.y version");
+  const targetEnd = i++;
+  for (let k = 0; k < VERSION.length; k++) {
+    if (i + k >= limit) return incomplete(buf, offset, maxHeaderSize);
+    c = buf[i + k];
+    if (VERSION[k] === 0 ? !isDigit(c) : c !== VERSION[k]) {
+      if (c === LF) fail("BAD_REQUEST_LINE", "bare LF");
+      fail("BAD_VERSION", "not an HTTP/x.y version");
+    }
+    if (k === 5 && c !== 0x31) fail("BAD_VERSION", "HTTP major version other than 1");
   }
-  if (buf[i + 5] !== 0x31) fail("BAD_VERSION", "HTTP major version other than 1");
   const versionMinor = buf[i + 7] === 0x30 ? 0 : 1;
+  if (i + 9 >= limit) return incomplete(buf, offset, maxHeaderSize);
   if (buf[i + 9] !== LF) fail("BAD_REQUEST_LINE", "bare CR");
   i += 10;
 
-  const rawHeaders: string[] = [];
   let count = 0;
   let hosts = 0;
   let contentLength = -1;
@@ -189,31 +195,47 @@ function parseHead(
   let upgradeField = false;
   let expectContinue = false;
 
-  // field-line = field-name ":" OWS field-value OWS CRLF
-  while ((c = buf[i]) !== CR) {
+  // field-line = field-name ":" OWS field-value OWS CRLF, until the blank line
+  for (;;) {
+    if (i >= limit) return incomplete(buf, offset, maxHeaderSize);
+    c = buf[i];
+    if (c === CR) {
+      if (i + 1 >= limit) return incomplete(buf, offset, maxHeaderSize);
+      if (buf[i + 1] !== LF) fail("BAD_HEADER", "bare CR");
+      i += 2;
+      break;
+    }
     if (c === SP || c === HTAB) fail("BAD_HEADER", "obs-fold or whitespace before a field name");
     if (++count > maxHeaders) fail("TOO_MANY_HEADERS", `more than ${maxHeaders} header fields`);
     const name = i;
-    while ((c = buf[i]) !== COLON) {
+    while (i < limit && (c = buf[i]) !== COLON) {
       if (TOKEN[c] !== 1) fail("BAD_HEADER", "bad field name");
       i++;
     }
+    if (i >= limit) return incomplete(buf, offset, maxHeaderSize);
     if (i === name) fail("BAD_HEADER", "empty field name");
     const nameEnd = i++;
-    while ((c = buf[i]) === SP || c === HTAB) i++;
+    while (i < limit && ((c = buf[i]) === SP || c === HTAB)) i++;
     const value = i;
-    let valueEnd = i;
-    while ((c = buf[i]) !== CR) {
-      if (FIELD_VALUE[c] !== 1) fail("BAD_HEADER", "control character in a field value");
+    for (;;) {
+      if (i >= limit) return incomplete(buf, offset, maxHeaderSize);
+      c = buf[i];
+      if (c < SP || c === DEL) {
+        if (c === CR) break;
+        if (c !== HTAB) fail("BAD_HEADER", "control character in a field value");
+      }
       i++;
-      if (c !== SP && c !== HTAB) valueEnd = i;
     }
+    if (i + 1 >= limit) return incomplete(buf, offset, maxHeaderSize);
     if (buf[i + 1] !== LF) fail("BAD_HEADER", "bare CR");
+    let valueEnd = i;
+    while (valueEnd > value && ((c = buf[valueEnd - 1]) === SP || c === HTAB)) valueEnd--;
     i += 2;
-    rawHeaders.push(
-      text.substring(name - start, nameEnd - start),
-      text.substring(value - start, valueEnd - start),
-    );
+    const at = (count - 1) * 4;
+    fields[at] = name;
+    fields[at + 1] = nameEnd;
+    fields[at + 2] = value;
+    fields[at + 3] = valueEnd;
 
     switch (nameEnd - name) {
       case 4:
@@ -232,9 +254,9 @@ function parseHead(
           for (let at = value; ; at++) {
             at = nextElement(buf, at, valueEnd);
             if (equalsLower(buf, elementStart, elementEnd, "close")) close = true;
-            else if (equalsLower(buf, elementStart, elementEnd, "keep-alive"))
+            else if (equalsLower(buf, elementStart, elementEnd, "keep-alive")) {
               keepAliveToken = true;
-            else if (equalsLower(buf, elementStart, elementEnd, "upgrade")) upgradeToken = true;
+            } else if (equalsLower(buf, elementStart, elementEnd, "upgrade")) upgradeToken = true;
             if (at === valueEnd) break;
           }
         }
@@ -259,14 +281,13 @@ function parseHead(
         break;
     }
   }
-  // The loop stopped at a CR opening a line: it must be the blank line ending the head.
-  if (i + 2 !== headEnd) fail("BAD_HEADER", "bare CR");
 
   if (hosts > 1) fail("MISSING_HOST", "several Host fields");
   if (hosts === 0 && versionMinor === 1) fail("MISSING_HOST", "HTTP/1.1 request without Host");
   if (transferEncoding) {
-    if (contentLength !== -1)
+    if (contentLength !== -1) {
       fail("BAD_TRANSFER_ENCODING", "both Transfer-Encoding and Content-Length");
+    }
     if (versionMinor === 0) fail("BAD_TRANSFER_ENCODING", "Transfer-Encoding in HTTP/1.0");
     if (!lastChunked) fail("BAD_TRANSFER_ENCODING", "final transfer coding is not chunked");
     if (chunkedCount > 1) fail("BAD_TRANSFER_ENCODING", "chunked applied more than once");
@@ -275,9 +296,18 @@ function parseHead(
     }
   }
 
+  // One string for the whole head; every field is a substring of it (much
+  // cheaper than one buffer decode per field).
+  const text = latin1(buf, start, i);
+  const rawHeaders: string[] = new Array(count * 2);
+  for (let k = 0; k < count * 2; k += 2) {
+    const at = k * 2;
+    rawHeaders[k] = text.substring(fields[at] - start, fields[at + 1] - start);
+    rawHeaders[k + 1] = text.substring(fields[at + 2] - start, fields[at + 3] - start);
+  }
   return {
-    method,
-    url,
+    method: text.substring(0, methodEnd - start),
+    url: text.substring(target - start, targetEnd - start),
     versionMinor,
     rawHeaders,
     contentLength,
@@ -285,8 +315,18 @@ function parseHead(
     keepAlive: !close && (versionMinor === 1 || keepAliveToken),
     upgrade: upgradeToken && upgradeField,
     expectContinue,
-    headLength: headEnd - offset,
+    headLength: i - offset,
   };
+}
+
+type Latin1Slice = (this: Buffer, start: number, end: number) => string;
+const nativeLatin1 = (Buffer.prototype as unknown as { latin1Slice?: Latin1Slice }).latin1Slice;
+
+/** buf.toString("latin1", start, end), by node's own latin1Slice when present (a little faster). */
+function latin1(buf: Buffer, start: number, end: number): string {
+  return nativeLatin1 !== undefined
+    ? nativeLatin1.call(buf, start, end)
+    : buf.toString("latin1", start, end);
 }
 
 function isDigit(c: number): boolean {
