@@ -15,7 +15,7 @@ import type { Socket } from "node:net";
 import type { Logger } from "../shared/logger.js";
 import { EMPTY, Exchange, type ExchangeOwner } from "./exchange.js";
 import type { Http1Front } from "./front.js";
-import { parseRequestHead } from "./head-parser.js";
+import { type HeadLimits, parseRequestHead } from "./head-parser.js";
 
 /** What a route needs to take a request. */
 export interface FastRoute {
@@ -45,6 +45,9 @@ export class Http1Connection implements ExchangeOwner {
   #body: Buffer | null = null;
   #bodyIn = 0;
   #parsing = false;
+  /** The length of `#pending` when its head was last found incomplete (the parser resumes there). */
+  #resumeAt = 0;
+  readonly #limits: HeadLimits;
   #done = false;
   /** When the connection last went idle (ms), or 0 while a request is under way. */
   idleSince = 0;
@@ -54,6 +57,7 @@ export class Http1Connection implements ExchangeOwner {
   constructor(socket: Socket, front: Http1Front) {
     this.socket = socket;
     this.#front = front;
+    this.#limits = front.limits;
     this.startedAt = Date.now();
     socket.on("data", this.#onData);
     socket.on("end", this.#onEnd);
@@ -85,7 +89,7 @@ export class Http1Connection implements ExchangeOwner {
     }
     this.#pending = this.#pending === null ? chunk : Buffer.concat([this.#pending, chunk]);
     if (this.#exchange === null) this.#parse();
-    else if (this.#pending.length > this.#front.limits.maxHeaderSize) this.socket.pause();
+    else if (this.#pending.length > this.#limits.maxHeaderSize) this.socket.pause();
   };
 
   readonly #onEnd = (): void => {
@@ -136,11 +140,12 @@ export class Http1Connection implements ExchangeOwner {
     const front = this.#front;
     let head: ReturnType<typeof parseRequestHead>;
     try {
-      head = parseRequestHead(pending, 0, front.limits);
+      head = parseRequestHead(pending, 0, this.#limits, this.#resumeAt);
     } catch {
       this.#handOff();
       return false;
     }
+    this.#resumeAt = head === null ? pending.length : 0;
     if (head === null) {
       if (this.idleSince !== 0) {
         this.idleSince = 0;

@@ -45,6 +45,8 @@ export class Http1Front {
   readonly #ours: ConnectionListener;
   #sweep: NodeJS.Timeout | null = null;
   #installed = false;
+  /** Counts, for tests and metrics: requests served here, connections given to node:http. */
+  readonly stats = { served: 0, handedOff: 0 };
   /** Set once the server closes: every answer then closes its connection. */
   closing = false;
 
@@ -103,7 +105,10 @@ export class Http1Front {
     if (this.server.maxRequestsPerSocket) return null;
     const routes = this.#routes;
     for (let i = 0; i < routes.length; i++) {
-      if (routes[i].claim(exchange)) return routes[i];
+      if (routes[i].claim(exchange)) {
+        this.stats.served++;
+        return routes[i];
+      }
     }
     return null;
   }
@@ -112,9 +117,15 @@ export class Http1Front {
   handOff(socket: Socket): void {
     // Node reads a socket it never consumed through stream events, so the
     // bytes put back come before any new ones.
+    this.stats.handedOff++;
     const handle = (socket as Socket & { _handle?: { _consumed?: boolean } | null })._handle;
     if (handle) handle._consumed = true;
     this.#node.call(this.server, socket);
+  }
+
+  /** Connections read here now. */
+  get connections(): number {
+    return this.#connections.size;
   }
 
   /** Package-internal: a connection closed or went to node:http. */
