@@ -168,60 +168,37 @@ export class Http1Front {
     if (this.#installed) return;
     this.#installed = true;
     this.#swap(this.#node, this.#ours);
+    if (this.#wrapped) return;
+    // In front of the server's own methods, for good (connections read here
+    // outlive the routes): `close()` calls `closeIdleConnections()`, which
+    // must reach these connections too, as must `closeAllConnections()`.
+    this.#wrapped = true;
+    const server = this.server as unknown as Record<string, (...args: unknown[]) => unknown>;
     const front = this;
-    // In front of the server's own methods: `close()` calls
-    // `closeIdleConnections()`, which must reach our connections too.
-    this.#wrap(
-      "close",
-      (close) =>
-        function (this: HttpServer, ...args: unknown[]) {
-          front.closing = true;
-          return close.apply(this, args);
-        },
-    );
-    this.#wrap(
-      "closeIdleConnections",
-      (closeIdle) =>
-        function (this: HttpServer, ...args: unknown[]) {
-          closeIdle.apply(this, args);
-          for (const connection of front.#connections) connection.closeIfIdle();
-        },
-    );
-    this.#wrap(
-      "closeAllConnections",
-      (closeAll) =>
-        function (this: HttpServer, ...args: unknown[]) {
-          closeAll.apply(this, args);
-          for (const connection of front.#connections) connection.socket.destroy();
-        },
-    );
+    const close = server.close;
+    server.close = function (this: HttpServer, ...args: unknown[]) {
+      front.closing = true;
+      return close.apply(this, args);
+    };
+    const closeIdle = server.closeIdleConnections;
+    server.closeIdleConnections = function (this: HttpServer, ...args: unknown[]) {
+      closeIdle.apply(this, args);
+      for (const connection of front.#connections) connection.closeIfIdle();
+    };
+    const closeAll = server.closeAllConnections;
+    server.closeAllConnections = function (this: HttpServer, ...args: unknown[]) {
+      closeAll.apply(this, args);
+      for (const connection of front.#connections) connection.socket.destroy();
+    };
     this.server.on("listening", this.#reopened);
   }
 
-  /** The server's methods as they were before {@link Http1Front.#wrap}, own or inherited. */
-  readonly #wrapped: { name: string; own: boolean; method: unknown }[] = [];
-
-  #wrap(
-    name: "close" | "closeIdleConnections" | "closeAllConnections",
-    make: (previous: (...args: unknown[]) => unknown) => (...args: unknown[]) => unknown,
-  ): void {
-    const server = this.server as unknown as Record<string, unknown>;
-    const method = server[name] as (...args: unknown[]) => unknown;
-    this.#wrapped.push({ name, own: Object.hasOwn(server, name), method });
-    server[name] = make(method);
-  }
+  #wrapped = false;
 
   #uninstall(): void {
     if (!this.#installed) return;
     this.#installed = false;
     this.#swap(this.#ours, this.#node);
-    this.server.removeListener("listening", this.#reopened);
-    const server = this.server as unknown as Record<string, unknown>;
-    for (const { name, own, method } of this.#wrapped) {
-      if (own) server[name] = method;
-      else delete server[name];
-    }
-    this.#wrapped.length = 0;
   }
 
   /** Puts `to` where `from` was among the server's connection listeners. */

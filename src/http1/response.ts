@@ -81,16 +81,45 @@ function names(pending: string[] | OutgoingHttpHeaders | null, key: string): boo
   return false;
 }
 
+/** A response's whole bytes, kept to be written again. */
+interface Kept {
+  headers: string[];
+  body: string | Buffer;
+  date: string;
+  bytes: Buffer;
+}
+
 export class ResponseWriter {
   /** `Keep-Alive: timeout=…` from the server's keep-alive timeout. */
   readonly #keepAliveSeconds: () => number;
-  #lastHeaders: string[] | null = null;
-  #lastBody: Buffer | null = null;
-  #lastDate = "";
-  #lastBytes: Buffer | null = null;
+  /**
+   * The last two responses made from a constant header list: a broadcast's
+   * shared body, and the `ok` that answers every POST, alternate.
+   */
+  #kept: Kept | null = null;
+  #keptBefore: Kept | null = null;
 
   constructor(keepAliveSeconds: () => number) {
     this.#keepAliveSeconds = keepAliveSeconds;
+  }
+
+  #find(headers: string[], body: string | Buffer, date: string): Buffer | null {
+    const kept = this.#kept;
+    if (kept !== null && kept.headers === headers && kept.body === body && kept.date === date) {
+      return kept.bytes;
+    }
+    const before = this.#keptBefore;
+    if (
+      before !== null &&
+      before.headers === headers &&
+      before.body === body &&
+      before.date === date
+    ) {
+      this.#keptBefore = kept;
+      this.#kept = before;
+      return before.bytes;
+    }
+    return null;
   }
 
   /**
@@ -109,21 +138,15 @@ export class ResponseWriter {
     keepAlive: boolean,
   ): boolean {
     const date = currentDate();
-    const shareable =
-      status === 200 &&
-      set === null &&
-      keepAlive &&
-      Array.isArray(pending) &&
-      Buffer.isBuffer(body);
-    if (
-      shareable &&
-      pending === this.#lastHeaders &&
-      body === this.#lastBody &&
-      date === this.#lastDate &&
-      this.#lastBytes !== null
-    ) {
-      socket.write(this.#lastBytes);
-      return false;
+    // Only a constant header list (the caller's, reused) marks a response
+    // that may come again; a string body compares by value.
+    const shareable = status === 200 && set === null && keepAlive && Array.isArray(pending);
+    if (shareable) {
+      const bytes = this.#find(pending, body, date);
+      if (bytes !== null) {
+        socket.write(bytes);
+        return false;
+      }
     }
     const state: HeadState = {
       head: `HTTP/1.1 ${status} ${reason || STATUS_CODES[status] || "unknown"}\r\n`,
@@ -155,7 +178,7 @@ export class ResponseWriter {
     }
     state.head += "\r\n";
     const head = state.head;
-    if (typeof body === "string" && !NOT_ASCII.test(head)) {
+    if (typeof body === "string" && !shareable && !NOT_ASCII.test(head)) {
       socket.write(head + body);
     } else {
       const headSize = Buffer.byteLength(head, "latin1");
@@ -164,10 +187,8 @@ export class ResponseWriter {
       if (typeof body === "string") bytes.write(body, headSize, size, "utf8");
       else body.copy(bytes, headSize);
       if (shareable && !state.close) {
-        this.#lastHeaders = pending as string[];
-        this.#lastBody = body as Buffer;
-        this.#lastDate = date;
-        this.#lastBytes = bytes;
+        this.#keptBefore = this.#kept;
+        this.#kept = { headers: pending as string[], body, date, bytes };
       }
       socket.write(bytes);
     }

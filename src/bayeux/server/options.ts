@@ -79,6 +79,13 @@ export interface BayeuxServerOptions {
   connectionTypes?: readonly ConnectionType[];
   /** Largest request body or websocket frame, bytes. Default 1 MiB. */
   maxMessageSize?: number;
+  /**
+   * Whether long-polling POSTs are read and answered by Switchboard's own
+   * HTTP/1.1 handling when the server is mounted on a plain `http.Server`
+   * (below node:http, at a fraction of the CPU); any other request hands its
+   * connection to node:http unchanged. Default true.
+   */
+  fastPolling?: boolean;
   /** Most messages per request or frame. Default 100. */
   maxBatchLength?: number;
   /**
@@ -215,6 +222,7 @@ export interface ResolvedOptions {
   sessionGrace: number;
   connectionTypes: readonly ConnectionType[];
   maxMessageSize: number;
+  fastPolling: boolean;
   maxBatchLength: number;
   maxPayloadDepth: number;
   maxSubscriptionsPerClient: number;
@@ -273,6 +281,7 @@ export function resolveOptions(options: BayeuxServerOptions): ResolvedOptions {
     sessionGrace: positive("sessionGrace", options.sessionGrace, 15000, 0),
     connectionTypes,
     maxMessageSize: positive("maxMessageSize", options.maxMessageSize, 1024 * 1024),
+    fastPolling: options.fastPolling !== false,
     maxBatchLength: positive("maxBatchLength", options.maxBatchLength, 100),
     maxPayloadDepth: positive(
       "maxPayloadDepth",

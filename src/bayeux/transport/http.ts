@@ -172,7 +172,8 @@ export class BayeuxHttpHandler {
         return server.options.maxMessageSize;
       },
       claim: (exchange) => {
-        if (exchange.method !== "POST" || server.forwarder !== null || server.closed) return false;
+        if (exchange.method !== "POST" || !server.options.fastPolling) return false;
+        if (server.forwarder !== null || server.closed) return false;
         const path = requestPath(exchange.url);
         return path !== undefined && !exchange.url.includes("?") && isUnderPrefix(path, prefix);
       },
