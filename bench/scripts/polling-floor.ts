@@ -15,6 +15,7 @@
 // switchboard-bayeux and faye.
 // Needs a build (dist/) for the switchboard servers.
 import { fork } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { Agent, createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { type AddressInfo, createServer as createNetServer, type Socket } from "node:net";
 import { resolve } from "node:path";
@@ -32,14 +33,11 @@ const RECEIVERS = Number(process.argv[2] ?? 500);
 const MESSAGES = Number(process.argv[3] ?? 100);
 const RATE = Number(process.argv[4] ?? 10);
 const BAYEUX = process.argv[5] === "bayeux";
-const TARGETS = BAYEUX
-  ? (["bayeux-floor", "switchboard-bayeux", "faye"] as const)
-  : ((process.env.FLOOR_TARGETS?.split(",") as Target[] | undefined) ?? [
-      "floor",
-      "raw",
-      "switchboard",
-      "socketio",
-    ]);
+const TARGETS: readonly Target[] =
+  (process.env.FLOOR_TARGETS?.split(",") as Target[] | undefined) ??
+  (BAYEUX
+    ? ["bayeux-floor", "switchboard-bayeux", "faye"]
+    : ["floor", "raw", "switchboard", "socketio"]);
 type Target =
   | "floor"
   | "raw"
@@ -50,7 +48,9 @@ type Target =
   | "faye";
 
 type ToServer = { type: "run"; messages: number; rate: number } | { type: "exit" };
-type FromServer = { type: "port"; port: number } | { type: "cpu"; ms: number; sys: number };
+type FromServer =
+  | { type: "port"; port: number }
+  | { type: "cpu"; ms: number; sys: number; switches: number };
 
 const now = (): number => performance.timeOrigin + performance.now();
 const BODY = "x".repeat(64);
@@ -386,6 +386,7 @@ async function runServer(target: Target): Promise<void> {
     // An exit of its own, so that a --cpu-prof profile gets written.
     if (command.type === "exit") process.exit(0);
     const start = process.cpuUsage();
+    const switches = process.resourceUsage().voluntaryContextSwitches;
     let s = 0;
     const begin = now();
     const step = (): void => {
@@ -402,6 +403,7 @@ async function runServer(target: Target): Promise<void> {
           type: "cpu",
           ms: (used.user + used.system) / 1000,
           sys: used.system / 1000,
+          switches: process.resourceUsage().voluntaryContextSwitches - switches,
         } satisfies FromServer);
       }, 1000);
     };
@@ -415,6 +417,7 @@ async function measure(target: Target): Promise<string> {
     execArgv: [
       "--import",
       "tsx",
+      ...(process.env.FLOOR_NODE_ARGS?.split(" ") ?? []),
       ...(process.env.FLOOR_PROF
         ? ["--cpu-prof", "--cpu-prof-interval=100", `--cpu-prof-dir=${process.env.FLOOR_PROF}`]
         : []),
@@ -423,6 +426,7 @@ async function measure(target: Target): Promise<string> {
   const message = (): Promise<FromServer> =>
     new Promise((done) => child.once("message", (m: FromServer) => done(m)));
   const ready = (await message()) as { port: number };
+  if (process.env.FLOOR_PID_FILE) writeFileSync(process.env.FLOOR_PID_FILE, String(child.pid));
   const agent = new Agent({ keepAlive: true, scheduling: "lifo" });
   const latencies = new Float64Array(RECEIVERS * MESSAGES);
   let count = 0;
@@ -437,12 +441,12 @@ async function measure(target: Target): Promise<string> {
       : new EioPollingClient(agent, ready.port, handlers),
   );
   child.send({ type: "run", messages: MESSAGES, rate: RATE } satisfies ToServer);
-  const cpu = (await message()) as { ms: number; sys: number };
+  const cpu = (await message()) as { ms: number; sys: number; switches: number };
   for (const client of clients) client.close();
   agent.destroy();
   child.send({ type: "exit" } satisfies ToServer);
   const per100k = (cpu.ms / 1000 / count) * 100_000;
-  return `${target.padEnd(12)} ${per100k.toFixed(3)} s/100k deliveries (sys ${((cpu.sys / 1000 / count) * 100_000).toFixed(3)}) (${count} of ${RECEIVERS * MESSAGES}), p50 ${percentile(latencies, count, 0.5).toFixed(2)} ms, p99 ${percentile(latencies, count, 0.99).toFixed(2)} ms`;
+  return `${target.padEnd(12)} ${per100k.toFixed(3)} s/100k deliveries (sys ${((cpu.sys / 1000 / count) * 100_000).toFixed(3)}, ${(cpu.switches / count).toFixed(2)} switches/delivery) (${count} of ${RECEIVERS * MESSAGES}), p50 ${percentile(latencies, count, 0.5).toFixed(2)} ms, p99 ${percentile(latencies, count, 0.99).toFixed(2)} ms`;
 }
 
 const role = process.env.POLLING_FLOOR_SERVER as Target | undefined;
