@@ -63,6 +63,42 @@ function parseQuery(url: string, start: number): EngineQuery {
 }
 
 /**
+ * The sid of a polling request's query (from index `start` of `url`) when
+ * the query is the usual one, read without building it: no `%` or `+`, no
+ * `__proto__`, `transport=polling` and `sid` each at most once, no JSONP
+ * `j`. Undefined: no `sid`. Null: anything else (the caller reads it with
+ * {@link queryOf}, as every other request is).
+ *
+ * @example
+ * pollingSid("/socket.io/?EIO=4&transport=polling&sid=abc", 11); // "abc"
+ */
+export function pollingSid(url: string, start: number): string | null | undefined {
+  if (NOT_PLAIN.test(url)) return null;
+  let sid: string | undefined;
+  let polling = false;
+  const end = url.length;
+  while (start < end) {
+    let amp = url.indexOf("&", start);
+    if (amp === -1) amp = end;
+    let eq = url.indexOf("=", start);
+    if (eq === -1 || eq > amp) eq = amp;
+    const length = eq - start;
+    if (length === 3 && url.startsWith("sid", start)) {
+      if (sid !== undefined) return null;
+      sid = url.slice(eq + 1, amp);
+    } else if (length === 9 && url.startsWith("transport", start)) {
+      if (polling || amp - eq !== 8 || !url.startsWith("polling", eq + 1)) return null;
+      polling = true;
+    } else if (length === 1 && url.charCodeAt(start) === 106 /* j */) {
+      return null;
+    }
+    start = amp + 1;
+  }
+  if (sid === undefined) return undefined;
+  return polling && sid !== "" ? sid : null;
+}
+
+/**
  * The protocol revision asked for by `EIO`. A missing `EIO` means v3, as in
  * engine.io; anything that is not a number is a bad request (null).
  */

@@ -50,6 +50,7 @@ import {
   abortRequest,
   abortUpgrade,
   hasInvalidHeaderChar,
+  pollingSid,
   protocolOf,
   queryOf,
 } from "./request.js";
@@ -88,6 +89,8 @@ export interface ServerEvents {
 
 const kHandshake = Symbol("switchboard.handshake");
 const kUpgradeHeaders = Symbol("switchboard.upgradeHeaders");
+/** What a claimed polling handshake's exchange holds, in place of a transport. */
+const HANDSHAKE = Symbol("switchboard.handshake.fast");
 
 interface PendingHandshake {
   id: string;
@@ -115,6 +118,11 @@ export class Server extends EventEmitter implements SocketHost {
   readonly opts: ResolvedOptions & Omit<EngineOptions, keyof ResolvedOptions>;
   /** Open sessions by sid (a plain object, as engine.io exposes it). */
   readonly clients: Record<string, Socket> = {};
+  /**
+   * The same sessions in a Map: a lookup by a sid cut from a URL costs a
+   * hash, where a property lookup must first intern the string.
+   */
+  readonly #byId = new Map<string, Socket>();
   clientsCount = 0;
   /** Counters read by the node stats and metrics (see `EngineStats`). */
   readonly stats = new EngineStats();
@@ -304,21 +312,38 @@ export class Server extends EventEmitter implements SocketHost {
    */
   claimsFast(req: IncomingMessage): boolean {
     if (!this.opts.fastPolling || this.listenerCount("headers") > 0) return false;
-    const query = queryOf(req);
-    if (query.sid !== undefined) {
-      const polling = this.#openPolling(req);
-      (req as unknown as Exchange).claimed = polling;
+    const cors = this.opts.cors;
+    if (this.#middlewares.length !== 0 || (cors && !hasStaticOrigin(cors))) return false;
+    const url = req.url ?? "";
+    const mark = url.indexOf("?");
+    const sid = mark === -1 ? undefined : pollingSid(url, mark + 1);
+    const exchange = req as unknown as Exchange;
+    if (sid === null) {
+      // A query out of the ordinary: the general reading of it.
+      const polling = queryOf(req).sid === undefined ? null : this.#openPolling(req);
+      exchange.claimed = polling;
       return polling !== null;
     }
-    const cors = this.opts.cors;
-    return (
-      req.method === "GET" &&
-      query.transport === "polling" &&
-      query.j === undefined &&
-      this.#middlewares.length === 0 &&
-      (!cors || hasStaticOrigin(cors)) &&
-      this.opts.transports.includes("polling")
-    );
+    if (sid === undefined) {
+      const query = queryOf(req);
+      exchange.claimed = HANDSHAKE;
+      return (
+        req.method === "GET" &&
+        query.sid === undefined &&
+        query.transport === "polling" &&
+        query.j === undefined &&
+        this.opts.transports.includes("polling")
+      );
+    }
+    // The hot case, every poll and post: a sid, polling, no JSONP.
+    if (req.method !== "GET" && req.method !== "POST") return false;
+    const transport = this.#byId.get(sid)?.transport;
+    if (!(transport instanceof PollingTransport) || !this.opts.transports.includes("polling")) {
+      return false;
+    }
+    if (someRawHeader(req, "origin", hasInvalidHeaderChar)) return false;
+    exchange.claimed = transport;
+    return true;
   }
 
   /**
@@ -330,14 +355,14 @@ export class Server extends EventEmitter implements SocketHost {
   serveFast(exchange: Exchange): void {
     const req = exchange as unknown as IncomingMessage;
     const res = exchange as unknown as ServerResponse;
-    if (queryOf(req).sid === undefined) {
+    if (exchange.claimed === HANDSHAKE) {
       this.#serveRequest(toIncomingMessage(exchange), res);
       return;
     }
     // The transport found by the claim, unless the session ended meanwhile
     // (a POST's body takes its time).
     const polling = exchange.claimed as PollingTransport;
-    if (polling.readyState !== "open" || this.clients[polling.sid]?.transport !== polling) {
+    if (polling.readyState !== "open" || (polling.owner as Socket | null)?.transport !== polling) {
       this.#serveRequest(req, res);
       return;
     }
@@ -594,6 +619,7 @@ export class Server extends EventEmitter implements SocketHost {
       );
     }
     this.clients[socket.id] = socket;
+    this.#byId.set(socket.id, socket);
     this.stats.handshakes++;
     this.stats.opened(socket.transport.name);
     if (this.clientsCount++ === 0) this.#sessions.refresh(true);
@@ -624,6 +650,7 @@ export class Server extends EventEmitter implements SocketHost {
     }
     if (this.clients[socket.id] === socket) {
       delete this.clients[socket.id];
+      this.#byId.delete(socket.id);
       this.#sessions.release(socket.id);
       this.stats.closed(socket.transport.name);
       if (--this.clientsCount === 0) this.#sessions.refresh(false);

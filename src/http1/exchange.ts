@@ -15,6 +15,13 @@ import type { Socket } from "node:net";
 
 type Listener = (this: Exchange, ...args: unknown[]) => void;
 
+/**
+ * A slot every exchange has from birth, for the transport that holds it:
+ * set on an exchange it keeps the object's shape (a property added later
+ * would change it on every poll).
+ */
+export const kHolder = Symbol("switchboard.holder");
+
 /** The connection an exchange belongs to. */
 export interface ExchangeOwner {
   readonly socket: Socket;
@@ -49,12 +56,15 @@ export class Exchange {
   _query?: unknown;
   /** What the route that claimed the request found then (say, the session's transport). */
   claimed: unknown = undefined;
+  [kHolder]: unknown = undefined;
   #owner: ExchangeOwner;
   #headers: Record<string, string | string[]> | undefined;
   /** Headers set before `writeHead`, flat: lower-case name, name, value. */
   #set: (string | OutgoingHttpHeader)[] | null = null;
   #pending: (string[] | OutgoingHttpHeaders) | null = null;
-  #close: Listener[] | null = null;
+  /** `close` listeners: the first in a slot of its own (the usual case: one). */
+  #close: Listener | null = null;
+  #closeMore: Listener[] | null = null;
   #body: { data: Listener[]; end: Listener[] } | null = null;
 
   constructor(
@@ -148,7 +158,7 @@ export class Exchange {
     if (this.writableEnded) return this;
     this.writableEnded = true;
     this.headersSent = true;
-    this.#close = null;
+    this.#close = this.#closeMore = null;
     this.writableFinished = true;
     const data = typeof body === "function" || body === undefined ? EMPTY : body;
     this.#owner.respond(this, this.statusCode, this.statusMessage, this.#set, this.#pending, data);
@@ -169,8 +179,10 @@ export class Exchange {
    * with the body already read. Other events never fire.
    */
   on(event: string, listener: Listener): this {
-    if (event === "close") (this.#close ??= []).push(listener);
-    else if (event === "data" || event === "end") {
+    if (event === "close") {
+      if (this.#close === null) this.#close = listener;
+      else (this.#closeMore ??= []).push(listener);
+    } else if (event === "data" || event === "end") {
       if (this.#body === null) {
         this.#body = { data: [], end: [] };
         process.nextTick(emitBody, this);
@@ -189,10 +201,11 @@ export class Exchange {
   }
 
   removeListener(event: string, listener: Listener): this {
-    const list = event === "close" ? this.#close : null;
-    if (list !== null) {
-      const index = list.indexOf(listener);
-      if (index !== -1) list.splice(index, 1);
+    if (event !== "close") return this;
+    if (this.#close === listener) this.#close = null;
+    else if (this.#closeMore !== null) {
+      const index = this.#closeMore.indexOf(listener);
+      if (index !== -1) this.#closeMore.splice(index, 1);
     }
     return this;
   }
@@ -203,10 +216,12 @@ export class Exchange {
 
   /** Package-internal: the connection closed before the answer. */
   aborted(): void {
-    const listeners = this.#close;
-    this.#close = null;
+    const first = this.#close;
+    const more = this.#closeMore;
+    this.#close = this.#closeMore = null;
     this.writableEnded = true;
-    if (listeners !== null) for (const listener of listeners) listener.call(this);
+    if (first !== null) first.call(this);
+    if (more !== null) for (const listener of more) listener.call(this);
   }
 
   /** Package-internal: delivers the body to `data` / `end` listeners. */

@@ -29,13 +29,14 @@ import {
   type ProtocolVersion,
   RECORD_SEPARATOR,
 } from "../codec/engineio/index.js";
-import { Exchange } from "../http1/exchange.js";
+import { Exchange, kHolder } from "../http1/exchange.js";
 import { BodyReader } from "./body-reader.js";
 import { compressBody, negotiateEncoding } from "./http-compression.js";
 import { rawHeader } from "./raw-header.js";
 import { type PreEncoded, Transport, type TransportConfig } from "./transport.js";
 
-const kPoll = Symbol("switchboard.poll");
+/** The held poll's transport, on its response (an exchange has the slot already). */
+const kPoll = kHolder;
 const kData = Symbol("switchboard.data");
 
 interface DataState {
