@@ -176,7 +176,7 @@ export class PollingTransport extends Transport {
       this.emitError("data request overlap from client");
       return;
     }
-    const binary = req.headers["content-type"] === "application/octet-stream";
+    const binary = rawHeader(req, "content-type") === "application/octet-stream";
     if (binary && this.protocol === 4) {
       // v4 long-polling carries binary as base64 text only.
       res.writeHead(400, { "Content-Type": "application/json" });
