@@ -14,14 +14,14 @@ import {
 import type { Delivery } from "./delivery.js";
 import type { ProcessContext, ProcessorHost } from "./host.js";
 import type { ConnectionType, PolicyAnswer } from "./options.js";
-import type { BayeuxSession, HeldRelease } from "./session.js";
+import type { BayeuxSession, HeldConnect } from "./session.js";
 import { PENDING_CONNECTION } from "./stats.js";
 
 /** A reply with the deliveries that go with it. */
 export interface MetaReply {
   reply: BayeuxMessage;
   deliveries?: Delivery[];
-  held?: Promise<HeldRelease>;
+  held?: HeldConnect;
   session?: BayeuxSession;
 }
 
