@@ -16,10 +16,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { refused, wasForwarded } from "../../cluster/forward.js";
 import {
+  type BayeuxMessage,
   BayeuxParseError,
   bayeuxError,
   decodeBatch,
-  encodeBatch,
   parseErrorReplies,
 } from "../../codec/bayeux/index.js";
 import type { FastRoute } from "../../http1/connection.js";
@@ -28,6 +28,7 @@ import { toIncomingMessage } from "../../http1/incoming.js";
 import { isUnderPrefix, normalizePrefix, requestPath } from "../../mount/path.js";
 import { createDebug } from "../../shared/debug.js";
 import { BodyReader } from "../../transport/body-reader.js";
+import { encodeReply } from "../server/connect-reply.js";
 import type { Delivery } from "../server/delivery.js";
 import type { HeldResult, ProcessResult } from "../server/host.js";
 import type { LatchListener } from "../server/latch.js";
@@ -53,6 +54,8 @@ function queryOf(url: string | undefined): URLSearchParams | null {
   const q = url?.indexOf("?") ?? -1;
   return q === -1 ? null : new URLSearchParams(url!.slice(q + 1));
 }
+
+const NONE: readonly Delivery[] = [];
 
 const JSON_TYPE = "application/json; charset=utf-8";
 const NO_CACHE = "no-cache, no-store";
@@ -121,10 +124,23 @@ function onHeldClose(this: HeldResponse): void {
   if (answer && !this.writableFinished) answer.result.abandon?.();
 }
 
-function deliveryJson(deliveries: readonly Delivery[]): string[] {
-  const out = new Array<string>(deliveries.length);
-  for (let i = 0; i < deliveries.length; i++) out[i] = deliveries[i].json;
-  return out;
+/**
+ * The response body: deliveries (shared JSON), then those a released
+ * connect carries, then the replies and the released connect's own; the
+ * same text as `encodeBatch` gives for them, with no array built.
+ */
+function encodeAnswer(
+  deliveries: readonly Delivery[],
+  more: readonly Delivery[],
+  replies: readonly BayeuxMessage[],
+  last: BayeuxMessage | null,
+): string {
+  let out = "";
+  for (let i = 0; i < deliveries.length; i++) out += `,${deliveries[i].json}`;
+  for (let i = 0; i < more.length; i++) out += `,${more[i].json}`;
+  for (let i = 0; i < replies.length; i++) out += `,${encodeReply(replies[i])}`;
+  if (last !== null) out += `,${encodeReply(last)}`;
+  return out === "" ? "[]" : `[${out.slice(1)}]`;
 }
 
 export class BayeuxHttpHandler {
@@ -312,8 +328,9 @@ export class BayeuxHttpHandler {
       return;
     }
     // Another node's session (no sticky load balancing): served by its owner.
-    const foreign = wasForwarded(req) ? undefined : server.foreignClientId(batch);
     const forwarder = server.forwarder;
+    const foreign =
+      forwarder === null || wasForwarded(req) ? undefined : server.foreignClientId(batch);
     if (foreign !== undefined && forwarder !== null) {
       const local = (): void => this.#process(req, res, batch, jsonp);
       server.locateOwner(foreign, (target, unavailable) => {
@@ -401,7 +418,7 @@ export class BayeuxHttpHandler {
     const { replies, deliveries, waiting } = result;
     if (waiting === null) {
       this.#server.stats.messagesOut += replies.length + deliveries.length;
-      this.#send(res, 200, encodeBatch(deliveryJson(deliveries), replies), jsonp);
+      this.#send(res, 200, encodeAnswer(deliveries, NONE, replies, null), jsonp);
       return;
     }
     // A client that goes away while its connect is held leaves its
@@ -423,11 +440,11 @@ export class BayeuxHttpHandler {
       (res as HeldResponse)[kAbandon] = null;
       res.removeListener("close", onHeldClose);
       const { replies, deliveries } = result;
-      const all = released.reply ? [...replies, released.reply] : replies;
-      const sent =
-        released.deliveries.length === 0 ? deliveries : deliveries.concat(released.deliveries);
-      this.#server.stats.messagesOut += all.length + sent.length;
-      this.#send(res, 200, encodeBatch(deliveryJson(sent), all), jsonp);
+      const last = released.reply;
+      const more = released.deliveries;
+      this.#server.stats.messagesOut +=
+        replies.length + (last ? 1 : 0) + deliveries.length + more.length;
+      this.#send(res, 200, encodeAnswer(deliveries, more, replies, last ?? null), jsonp);
     } catch (err) {
       this.#failed(res, err, jsonp);
     }
