@@ -56,8 +56,17 @@ export function connectReply(
 export function encodeReply(reply: BayeuxMessage): string {
   const advice = (reply as Branded)[ADVICE_JSON];
   if (advice === undefined || reply.ext !== undefined) return JSON.stringify(reply);
-  let out = `{"channel":${JSON.stringify(reply.channel)}`;
-  if (reply.id !== undefined) out += `,"id":${JSON.stringify(reply.id)}`;
-  if (reply.clientId !== undefined) out += `,"clientId":${JSON.stringify(reply.clientId)}`;
+  let out = `{"channel":${quote(reply.channel)}`;
+  const id = reply.id;
+  if (id !== undefined) out += `,"id":${typeof id === "string" ? quote(id) : JSON.stringify(id)}`;
+  if (reply.clientId !== undefined) out += `,"clientId":${quote(reply.clientId)}`;
   return `${out},"successful":true,"advice":${advice}}`;
+}
+
+/** Printable ASCII other than `"` and `\`: what JSON writes as it is. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** A string as JSON: quoted as it is when nothing in it needs escaping. */
+function quote(text: string): string {
+  return PLAIN.test(text) ? `"${text}"` : JSON.stringify(text);
 }

@@ -135,12 +135,19 @@ function encodeAnswer(
   replies: readonly BayeuxMessage[],
   last: BayeuxMessage | null,
 ): string {
-  let out = "";
-  for (let i = 0; i < deliveries.length; i++) out += `,${deliveries[i].json}`;
-  for (let i = 0; i < more.length; i++) out += `,${more[i].json}`;
-  for (let i = 0; i < replies.length; i++) out += `,${encodeReply(replies[i])}`;
-  if (last !== null) out += `,${encodeReply(last)}`;
-  return out === "" ? "[]" : `[${out.slice(1)}]`;
+  let out = "[";
+  let comma = false;
+  for (let i = 0; i < deliveries.length; i++, comma = true) {
+    out += comma ? `,${deliveries[i].json}` : deliveries[i].json;
+  }
+  for (let i = 0; i < more.length; i++, comma = true) {
+    out += comma ? `,${more[i].json}` : more[i].json;
+  }
+  for (let i = 0; i < replies.length; i++, comma = true) {
+    out += comma ? `,${encodeReply(replies[i])}` : encodeReply(replies[i]);
+  }
+  if (last !== null) out += comma ? `,${encodeReply(last)}` : encodeReply(last);
+  return `${out}]`;
 }
 
 export class BayeuxHttpHandler {
