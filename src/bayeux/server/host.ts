@@ -10,6 +10,7 @@ import type { Logger } from "../../shared/logger.js";
 import type { ChannelRouter } from "./channels.js";
 import type { Delivery } from "./delivery.js";
 import type { BayeuxExtension, HookGuard } from "./extensions.js";
+import type { Latch } from "./latch.js";
 import type { ConnectionType, ResolvedOptions } from "./options.js";
 import type { BayeuxSession, SessionSocket } from "./session.js";
 import type { BayeuxStats } from "./stats.js";
@@ -43,9 +44,14 @@ export interface ProcessResult {
    * A `/meta/connect` held until a delivery or its deadline; its reply (after
    * outgoing extensions) and deliveries. Null when nothing is held.
    */
-  held: Promise<HeldResult> | null;
+  readonly held: Promise<HeldResult> | null;
+  /**
+   * The same held connect as a latch, told its release in the tick it
+   * happens (the long-polling transport's path: no promise per poll).
+   */
+  readonly waiting: Latch<HeldResult> | null;
   /** Gives up the held connect (its request went away); deliveries stay queued. */
-  abandon: (() => void) | null;
+  readonly abandon: (() => void) | null;
 }
 
 /** A released held connect: its reply (null if an extension dropped it) and deliveries. */

@@ -11,17 +11,18 @@ import {
   isServiceChannel,
   isSubscribable,
 } from "../../codec/bayeux/index.js";
+import { connectReply } from "./connect-reply.js";
 import type { Delivery } from "./delivery.js";
 import type { ProcessContext, ProcessorHost } from "./host.js";
 import type { ConnectionType, PolicyAnswer } from "./options.js";
-import type { BayeuxSession, HeldRelease } from "./session.js";
+import type { BayeuxSession, HeldConnect } from "./session.js";
 import { PENDING_CONNECTION } from "./stats.js";
 
 /** A reply with the deliveries that go with it. */
 export interface MetaReply {
   reply: BayeuxMessage;
   deliveries?: Delivery[];
-  held?: Promise<HeldRelease>;
+  held?: HeldConnect;
   session?: BayeuxSession;
 }
 
@@ -130,8 +131,9 @@ export function connect(host: ProcessorHost, message: BayeuxMessage): MetaReply 
     session.connectionType = type as ConnectionType;
   }
   if (session.ackEnabled) session.acknowledge(message.ext?.ack);
-  const reply = replyTo(message);
-  reply.advice = retryAdvice(host);
+  // Without extensions nothing changes the reply: it is encoded by template.
+  const o = host.options;
+  const reply = connectReply(message, o.interval, o.timeout, host.extensions.length === 0);
   const first = !session.connected;
   session.connected = true;
   // The client may ask for a shorter hold (CometD sends timeout 0 on its

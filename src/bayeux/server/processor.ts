@@ -21,6 +21,7 @@ import type { Delivery } from "./delivery.js";
 import { BayeuxExtensionTimeoutError } from "./errors.js";
 import { pipe } from "./extensions.js";
 import type { HeldResult, ProcessContext, ProcessorHost, ProcessResult } from "./host.js";
+import { Latch, type LatchListener } from "./latch.js";
 import { isLate, markLate } from "./late.js";
 import {
   connect,
@@ -64,7 +65,7 @@ class Batch {
   index = 0;
   readonly replies: BayeuxMessage[] = [];
   deliveries: Delivery[] = NO_DELIVERIES;
-  held: Promise<HeldResult> | null = null;
+  held: Latch<HeldResult> | null = null;
   /** Late outcomes (see late.ts) still to settle before the batch is answered. */
   late: Promise<void>[] | null = null;
   heldSession: BayeuxSession | null = null;
@@ -189,15 +190,7 @@ export class Processor {
     if (b.held === null && last !== null && !last.closed && last.held === null) {
       b.addDeliveries(last.takeForReply());
     }
-    const session = b.heldSession;
-    const token = b.heldToken;
-    const abandon =
-      session !== null && token !== null
-        ? () => {
-            session.abandon(token);
-          }
-        : null;
-    return { replies: b.replies, deliveries: b.deliveries, held: b.held, abandon };
+    return new BatchResult(b.replies, b.deliveries, b.held, b.heldSession, b.heldToken);
   }
 
   /** Answers one message; a promise when some step of it is asynchronous. */
@@ -258,7 +251,7 @@ export class Processor {
       // session.hold() has already answered.
       const previous = b.held;
       if (previous === null) return this.#hold(b, held, session);
-      return previous.then((release) => {
+      return previous.promise().then((release) => {
         if (release.reply) b.replies.push(release.reply);
         b.addDeliveries(release.deliveries);
         this.#hold(b, held, session);
@@ -288,19 +281,25 @@ export class Processor {
     );
   }
 
-  #hold(b: Batch, held: Promise<HeldRelease>, session: BayeuxSession | undefined): void {
+  #hold(b: Batch, held: HeldConnect, session: BayeuxSession | undefined): void {
     b.heldSession = session ?? null;
     b.heldToken = session?.held ?? null;
-    const request = b.context.request;
-    // Without outgoing extensions (read at release) the release is the result: no extra hop.
-    b.held = held.then((release) =>
-      this.#host.extensions.length === 0
-        ? release
-        : this.#outgoing(release.reply, request).then((reply) => ({
-            reply,
-            deliveries: release.deliveries,
-          })),
-    );
+    // Without outgoing extensions the release is the result: no extra hop.
+    if (this.#host.extensions.length === 0) {
+      b.held = held;
+      return;
+    }
+    const out = new Latch<HeldResult>();
+    held.listen(new Outgoing(this, out, b.context.request));
+    b.held = out;
+  }
+
+  /** Package-internal ({@link Outgoing}): a released connect's reply through the outgoing extensions. */
+  outgoing(
+    reply: BayeuxMessage,
+    request: ProcessContext["request"],
+  ): Promise<BayeuxMessage | null> {
+    return this.#outgoing(reply, request);
   }
 
   async #outgoing(
@@ -516,6 +515,70 @@ function failedPublish(message: BayeuxMessage, error: string, session?: BayeuxSe
   reply.successful = false;
   reply.error = error;
   return { reply, session };
+}
+
+/** A released connect, passed through the outgoing extensions into the batch's result. */
+class Outgoing implements LatchListener<HeldRelease> {
+  readonly #processor: Processor;
+  readonly #out: Latch<HeldResult>;
+  readonly #request: ProcessContext["request"];
+
+  constructor(processor: Processor, out: Latch<HeldResult>, request: ProcessContext["request"]) {
+    this.#processor = processor;
+    this.#out = out;
+    this.#request = request;
+  }
+
+  resolved(release: HeldRelease): void {
+    const out = this.#out;
+    this.#processor.outgoing(release.reply, this.#request).then(
+      (reply) => out.resolve({ reply, deliveries: release.deliveries }),
+      (err: unknown) => out.reject(err),
+    );
+  }
+
+  rejected(err: unknown): void {
+    this.#out.reject(err);
+  }
+}
+
+/**
+ * The answer to a batch. A held connect is a latch; its promise and the
+ * function that abandons it are made only when asked for.
+ */
+class BatchResult implements ProcessResult {
+  readonly replies: BayeuxMessage[];
+  readonly deliveries: Delivery[];
+  readonly waiting: Latch<HeldResult> | null;
+  readonly #session: BayeuxSession | null;
+  readonly #token: HeldConnect | null;
+
+  constructor(
+    replies: BayeuxMessage[],
+    deliveries: Delivery[],
+    waiting: Latch<HeldResult> | null,
+    session: BayeuxSession | null,
+    token: HeldConnect | null,
+  ) {
+    this.replies = replies;
+    this.deliveries = deliveries;
+    this.waiting = waiting;
+    this.#session = session;
+    this.#token = token;
+  }
+
+  get held(): Promise<HeldResult> | null {
+    return this.waiting === null ? null : this.waiting.promise();
+  }
+
+  get abandon(): (() => void) | null {
+    const session = this.#session;
+    const token = this.#token;
+    if (session === null || token === null) return null;
+    return () => {
+      session.abandon(token);
+    };
+  }
 }
 
 /** Marks `session` busy until `pending` settles, so its next batch waits its turn. */

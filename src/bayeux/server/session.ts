@@ -13,6 +13,7 @@ import type { BayeuxMessage } from "../../codec/bayeux/index.js";
 import { TimerEntry, type TimerTarget, type TimerWheel } from "../../shared/timer-wheel.js";
 import type { ChannelLog } from "./channel-log.js";
 import type { ChannelSubscriber, Delivery } from "./delivery.js";
+import { Latch } from "./latch.js";
 import type { ResolvedOptions } from "./options.js";
 import type { SessionRecords } from "./session-records.js";
 import type { BayeuxStats } from "./stats.js";
@@ -52,10 +53,17 @@ export interface HeldRelease {
   deliveries: Delivery[];
 }
 
-/** A `/meta/connect` waiting for deliveries or its deadline. */
-export interface HeldConnect {
+/**
+ * A `/meta/connect` waiting for deliveries or its deadline: its reply, and
+ * the release to come (told to listeners in the tick it happens).
+ */
+export class HeldConnect extends Latch<HeldRelease> {
   readonly reply: BayeuxMessage;
-  readonly resolve: (release: HeldRelease) => void;
+
+  constructor(reply: BayeuxMessage) {
+    super();
+    this.reply = reply;
+  }
 }
 
 export class BayeuxSession implements ChannelSubscriber, TimerTarget {
@@ -388,15 +396,16 @@ export class BayeuxSession implements ChannelSubscriber, TimerTarget {
    * scheduled one resolution short: it ends within `timeout`, never after.
    * Clients give up on a connect soon after the advised timeout (Faye after
    * 1.2×, which with a short timeout is less than one resolution late).
+   * The held connect settles when it is released.
    */
-  hold(reply: BayeuxMessage, timeout: number): Promise<HeldRelease> {
+  hold(reply: BayeuxMessage, timeout: number): HeldConnect {
     this.release();
-    return new Promise<HeldRelease>((resolve) => {
-      this.held = { reply, resolve };
-      this.#holdEntry ??= new TimerEntry(this, HOLD);
-      const wheel = this.#owner.wheel;
-      wheel.schedule(this.#holdEntry, Math.max(0, timeout - wheel.resolution));
-    });
+    const held = new HeldConnect(reply);
+    this.held = held;
+    this.#holdEntry ??= new TimerEntry(this, HOLD);
+    const wheel = this.#owner.wheel;
+    wheel.schedule(this.#holdEntry, Math.max(0, timeout - wheel.resolution));
+    return held;
   }
 
   /** Answers the held connect now, with whatever is queued. */

@@ -17,6 +17,23 @@ function allowed(origin: string, rule: ResolvedOptions["cors"]["origin"]): boole
 }
 
 /**
+ * Allows a request's `Origin` (undefined when it had none) when the
+ * options do: the CORS headers of a request that is not a preflight.
+ */
+export function allowOrigin(
+  origin: string | undefined,
+  res: ServerResponse,
+  cors: ResolvedOptions["cors"],
+): void {
+  if (typeof origin === "string" && allowed(origin, cors.origin)) {
+    // The origin is reflected (never "*") so credentials may be allowed.
+    res.setHeader("Access-Control-Allow-Origin", origin);
+    if (cors.credentials) res.setHeader("Access-Control-Allow-Credentials", "true");
+    res.setHeader("Vary", "Origin");
+  }
+}
+
+/**
  * Sets the CORS response headers for `req`. Returns true when `req` was a
  * preflight and has been answered.
  */
@@ -25,13 +42,7 @@ export function applyCors(
   res: ServerResponse,
   cors: ResolvedOptions["cors"],
 ): boolean {
-  const origin = req.headers.origin;
-  if (typeof origin === "string" && allowed(origin, cors.origin)) {
-    // The origin is reflected (never "*") so credentials may be allowed.
-    res.setHeader("Access-Control-Allow-Origin", origin);
-    if (cors.credentials) res.setHeader("Access-Control-Allow-Credentials", "true");
-    res.setHeader("Vary", "Origin");
-  }
+  allowOrigin(req.headers.origin, res, cors);
   if (req.method !== "OPTIONS") return false;
   if (res.hasHeader("Access-Control-Allow-Origin")) {
     res.setHeader("Access-Control-Allow-Methods", "POST, GET, OPTIONS");

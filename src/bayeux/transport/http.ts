@@ -16,10 +16,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { refused, wasForwarded } from "../../cluster/forward.js";
 import {
+  type BayeuxMessage,
   BayeuxParseError,
   bayeuxError,
   decodeBatch,
-  encodeBatch,
   parseErrorReplies,
 } from "../../codec/bayeux/index.js";
 import type { FastRoute } from "../../http1/connection.js";
@@ -28,10 +28,13 @@ import { toIncomingMessage } from "../../http1/incoming.js";
 import { isUnderPrefix, normalizePrefix, requestPath } from "../../mount/path.js";
 import { createDebug } from "../../shared/debug.js";
 import { BodyReader } from "../../transport/body-reader.js";
+import { encodeReply } from "../server/connect-reply.js";
 import type { Delivery } from "../server/delivery.js";
-import type { ProcessResult } from "../server/host.js";
+import type { HeldResult, ProcessResult } from "../server/host.js";
+import type { LatchListener } from "../server/latch.js";
 import type { BayeuxServer } from "../server/server.js";
-import { applyCors } from "./cors.js";
+import { allowOrigin, applyCors } from "./cors.js";
+import { rawHeader } from "./raw-headers.js";
 
 const debug = createDebug("bayeux:http");
 
@@ -52,6 +55,8 @@ function queryOf(url: string | undefined): URLSearchParams | null {
   return q === -1 ? null : new URLSearchParams(url!.slice(q + 1));
 }
 
+const NONE: readonly Delivery[] = [];
+
 const JSON_TYPE = "application/json; charset=utf-8";
 const NO_CACHE = "no-cache, no-store";
 
@@ -69,7 +74,35 @@ interface BodyState {
 }
 
 type BodyRequest = IncomingMessage & { [kBody]?: BodyState };
-type HeldResponse = ServerResponse & { [kAbandon]?: (() => void) | null };
+type HeldResponse = ServerResponse & { [kAbandon]?: HeldAnswer | null };
+
+/** A long-poll whose connect is held: answered in the tick the connect is released. */
+class HeldAnswer implements LatchListener<HeldResult> {
+  readonly handler: BayeuxHttpHandler;
+  readonly res: ServerResponse;
+  readonly result: ProcessResult;
+  readonly jsonp: string | null;
+
+  constructor(
+    handler: BayeuxHttpHandler,
+    res: ServerResponse,
+    result: ProcessResult,
+    jsonp: string | null,
+  ) {
+    this.handler = handler;
+    this.res = res;
+    this.result = result;
+    this.jsonp = jsonp;
+  }
+
+  resolved(released: HeldResult): void {
+    this.handler.released(this.res, this.result, released, this.jsonp);
+  }
+
+  rejected(err: unknown): void {
+    this.handler.heldFailed(this.res, err, this.jsonp);
+  }
+}
 
 function onBodyChunk(this: BodyRequest, chunk: Buffer): void {
   const state = this[kBody];
@@ -86,15 +119,35 @@ function onBodyEnd(this: BodyRequest): void {
 
 /** A held connect's client went away: its deliveries stay queued for the next connect. */
 function onHeldClose(this: HeldResponse): void {
-  const abandon = this[kAbandon];
+  const answer = this[kAbandon];
   this[kAbandon] = null;
-  if (abandon && !this.writableFinished) abandon();
+  if (answer && !this.writableFinished) answer.result.abandon?.();
 }
 
-function deliveryJson(deliveries: readonly Delivery[]): string[] {
-  const out = new Array<string>(deliveries.length);
-  for (let i = 0; i < deliveries.length; i++) out[i] = deliveries[i].json;
-  return out;
+/**
+ * The response body: deliveries (shared JSON), then those a released
+ * connect carries, then the replies and the released connect's own; the
+ * same text as `encodeBatch` gives for them, with no array built.
+ */
+function encodeAnswer(
+  deliveries: readonly Delivery[],
+  more: readonly Delivery[],
+  replies: readonly BayeuxMessage[],
+  last: BayeuxMessage | null,
+): string {
+  let out = "[";
+  let comma = false;
+  for (let i = 0; i < deliveries.length; i++, comma = true) {
+    out += comma ? `,${deliveries[i].json}` : deliveries[i].json;
+  }
+  for (let i = 0; i < more.length; i++, comma = true) {
+    out += comma ? `,${more[i].json}` : more[i].json;
+  }
+  for (let i = 0; i < replies.length; i++, comma = true) {
+    out += comma ? `,${encodeReply(replies[i])}` : encodeReply(replies[i]);
+  }
+  if (last !== null) out += comma ? `,${encodeReply(last)}` : encodeReply(last);
+  return `${out}]`;
 }
 
 export class BayeuxHttpHandler {
@@ -182,31 +235,55 @@ export class BayeuxHttpHandler {
     };
   }
 
+  /** A POST claimed by {@link fastRoute} (never a preflight): its headers read from the raw list. */
   #serveFast(exchange: Exchange): void {
     const server = this.#server;
+    const options = server.options;
     const res = exchange as unknown as ServerResponse;
     const req = server.usesRequest
       ? toIncomingMessage(exchange)
       : (exchange as unknown as IncomingMessage);
     server.learnAddress(req);
-    if (applyCors(req, res, server.options.cors)) return;
+    const raw = exchange.rawHeaders;
+    allowOrigin(rawHeader(raw, "origin", false), res, options.cors);
     if (server.closed) {
       this.fail(res, 503, bayeuxError("serverBusy"), null);
       return;
     }
-    const reader = new BodyReader(server.options.maxMessageSize);
-    reader.push(exchange.body);
-    this.onBody(req, { handler: this, res, reader, jsonp: null });
+    const body = exchange.body;
+    if (body.length > options.maxMessageSize) {
+      this.#server.stats.bytesIn += body.length;
+      this.fail(res, 413, bayeuxError("messageTooLarge"), null);
+      return;
+    }
+    this.#read(
+      req,
+      res,
+      body.length,
+      body.toString("utf8"),
+      rawHeader(raw, "content-type", true),
+      null,
+    );
   }
 
   /** Package-internal (the body listeners): a POST body was read whole. */
   onBody(req: IncomingMessage, state: BodyState): void {
     const { res, reader, jsonp } = state;
-    this.#server.stats.bytesIn += reader.length;
-    const raw = reader.text();
+    this.#read(req, res, reader.length, reader.text(), req.headers["content-type"], jsonp);
+  }
+
+  /** A POST body: the batch itself, or a form whose `message` field is. */
+  #read(
+    req: IncomingMessage,
+    res: ServerResponse,
+    size: number,
+    raw: string,
+    type: string | undefined,
+    jsonp: string | null,
+  ): void {
+    this.#server.stats.bytesIn += size;
     let text = raw;
-    const type = req.headers["content-type"] ?? "";
-    if (type.startsWith("application/x-www-form-urlencoded")) {
+    if (type?.startsWith("application/x-www-form-urlencoded")) {
       const message = new URLSearchParams(text).get("message");
       if (message === null) {
         this.fail(res, 400, bayeuxError("parameterMissing", ["message"]), jsonp);
@@ -258,8 +335,9 @@ export class BayeuxHttpHandler {
       return;
     }
     // Another node's session (no sticky load balancing): served by its owner.
-    const foreign = wasForwarded(req) ? undefined : server.foreignClientId(batch);
     const forwarder = server.forwarder;
+    const foreign =
+      forwarder === null || wasForwarded(req) ? undefined : server.foreignClientId(batch);
     if (foreign !== undefined && forwarder !== null) {
       const local = (): void => this.#process(req, res, batch, jsonp);
       server.locateOwner(foreign, (target, unavailable) => {
@@ -344,27 +422,46 @@ export class BayeuxHttpHandler {
 
   /** Answers now, or once the held connect is released; throws what encoding throws. */
   #respond(res: ServerResponse, result: ProcessResult, jsonp: string | null): void {
-    const { replies, deliveries, held } = result;
-    if (held === null) {
+    const { replies, deliveries, waiting } = result;
+    if (waiting === null) {
       this.#server.stats.messagesOut += replies.length + deliveries.length;
-      this.#send(res, 200, encodeBatch(deliveryJson(deliveries), replies), jsonp);
+      this.#send(res, 200, encodeAnswer(deliveries, NONE, replies, null), jsonp);
       return;
     }
     // A client that goes away while its connect is held leaves its
     // deliveries queued for the next connect.
-    (res as HeldResponse)[kAbandon] = result.abandon;
+    const answer = new HeldAnswer(this, res, result, jsonp);
+    (res as HeldResponse)[kAbandon] = answer;
     res.on("close", onHeldClose);
-    held
-      .then((released) => {
-        (res as HeldResponse)[kAbandon] = null;
-        res.removeListener("close", onHeldClose);
-        const all = released.reply ? [...replies, released.reply] : replies;
-        const sent =
-          released.deliveries.length === 0 ? deliveries : deliveries.concat(released.deliveries);
-        this.#server.stats.messagesOut += all.length + sent.length;
-        this.#send(res, 200, encodeBatch(deliveryJson(sent), all), jsonp);
-      })
-      .catch((err: unknown) => this.#failed(res, err, jsonp));
+    waiting.listen(answer);
+  }
+
+  /** Package-internal ({@link HeldAnswer}): the held connect of `result` was released. */
+  released(
+    res: ServerResponse,
+    result: ProcessResult,
+    released: HeldResult,
+    jsonp: string | null,
+  ): void {
+    try {
+      (res as HeldResponse)[kAbandon] = null;
+      res.removeListener("close", onHeldClose);
+      const { replies, deliveries } = result;
+      const last = released.reply;
+      const more = released.deliveries;
+      this.#server.stats.messagesOut +=
+        replies.length + (last ? 1 : 0) + deliveries.length + more.length;
+      this.#send(res, 200, encodeAnswer(deliveries, more, replies, last ?? null), jsonp);
+    } catch (err) {
+      this.#failed(res, err, jsonp);
+    }
+  }
+
+  /** Package-internal ({@link HeldAnswer}): the held connect of `res` failed. */
+  heldFailed(res: ServerResponse, err: unknown, jsonp: string | null): void {
+    (res as HeldResponse)[kAbandon] = null;
+    res.removeListener("close", onHeldClose);
+    this.#failed(res, err, jsonp);
   }
 
   #failed(res: ServerResponse, err: unknown, jsonp: string | null): void {
