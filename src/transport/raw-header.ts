@@ -42,3 +42,22 @@ export function someRawHeader(
   }
   return false;
 }
+
+/**
+ * Every `name` header of `req` joined with ", ", as `req.headers[name]`
+ * gives a header Node joins (`origin`, `accept`, ...); undefined when absent.
+ *
+ * @example
+ * joinedRawHeader(req, "origin"); // "https://app.example"
+ */
+export function joinedRawHeader(req: IncomingMessage, name: string): string | undefined {
+  const raw = req.rawHeaders;
+  const length = name.length;
+  let out: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const field = raw[i];
+    if (field.length !== length || field.toLowerCase() !== name) continue;
+    out = out === undefined ? raw[i + 1] : `${out}, ${raw[i + 1]}`;
+  }
+  return out;
+}

@@ -28,13 +28,13 @@ import { toIncomingMessage } from "../../http1/incoming.js";
 import { isUnderPrefix, normalizePrefix, requestPath } from "../../mount/path.js";
 import { createDebug } from "../../shared/debug.js";
 import { BodyReader } from "../../transport/body-reader.js";
+import { joinedRawHeader, rawHeader } from "../../transport/raw-header.js";
 import { encodeReply } from "../server/connect-reply.js";
 import type { Delivery } from "../server/delivery.js";
 import type { HeldResult, ProcessResult } from "../server/host.js";
 import type { LatchListener } from "../server/latch.js";
 import type { BayeuxServer } from "../server/server.js";
 import { allowOrigin, applyCors } from "./cors.js";
-import { rawHeader } from "./raw-headers.js";
 
 const debug = createDebug("bayeux:http");
 
@@ -244,8 +244,7 @@ export class BayeuxHttpHandler {
       ? toIncomingMessage(exchange)
       : (exchange as unknown as IncomingMessage);
     server.learnAddress(req);
-    const raw = exchange.rawHeaders;
-    allowOrigin(rawHeader(raw, "origin", false), res, options.cors);
+    allowOrigin(joinedRawHeader(req, "origin"), res, options.cors);
     if (server.closed) {
       this.fail(res, 503, bayeuxError("serverBusy"), null);
       return;
@@ -256,14 +255,7 @@ export class BayeuxHttpHandler {
       this.fail(res, 413, bayeuxError("messageTooLarge"), null);
       return;
     }
-    this.#read(
-      req,
-      res,
-      body.length,
-      body.toString("utf8"),
-      rawHeader(raw, "content-type", true),
-      null,
-    );
+    this.#read(req, res, body.length, body.toString("utf8"), rawHeader(req, "content-type"), null);
   }
 
   /** Package-internal (the body listeners): a POST body was read whole. */
