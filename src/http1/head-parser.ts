@@ -292,7 +292,7 @@ function parseHead(
     if (!lastChunked) fail("BAD_TRANSFER_ENCODING", "final transfer coding is not chunked");
     if (chunkedCount > 1) fail("BAD_TRANSFER_ENCODING", "chunked applied more than once");
     if (unknownCoding) {
-      throw new HttpParseError("BAD_TRANSFER_ENCODING", "transfer coding not implemented", 501);
+      throw new HttpParseError("BAD_TRANSFER_ENCODING", "unsupported transfer coding", 501);
     }
   }
 
