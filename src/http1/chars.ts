@@ -1,16 +1,8 @@
 /**
  * Byte classes of the HTTP/1.1 grammar (RFC 9110 §5.6), as 256-entry lookup
- * tables so the codecs test a byte with one load instead of a chain of
+ * tables so the parser tests a byte with one load instead of a chain of
  * comparisons or a regular expression.
  */
-
-export const CR = 0x0d;
-export const LF = 0x0a;
-export const SP = 0x20;
-export const HTAB = 0x09;
-export const COLON = 0x3a;
-export const COMMA = 0x2c;
-export const SEMICOLON = 0x3b;
 
 function table(accept: (c: number) => boolean): Uint8Array {
   const t = new Uint8Array(256);
@@ -28,20 +20,6 @@ export const TOKEN = table(
     (c >= 0x61 && c <= 0x7a) ||
     TCHAR_PUNCTUATION.includes(String.fromCharCode(c)),
 );
-
-/** The bytes of a field value or chunk extension: VCHAR, obs-text, SP, HTAB (no CTL, no DEL). */
-export const FIELD_VALUE = table((c) => c === SP || c === HTAB || (c > 0x20 && c !== 0x7f));
-
-/** Hex digit value plus one (0 = not a hex digit), for chunk sizes. */
-export const HEX_PLUS_ONE = (() => {
-  const t = new Uint8Array(256);
-  for (let d = 0; d < 10; d++) t[0x30 + d] = d + 1;
-  for (let d = 0; d < 6; d++) {
-    t[0x41 + d] = d + 11;
-    t[0x61 + d] = d + 11;
-  }
-  return t;
-})();
 
 /**
  * Whether buf[from..to) equals `lower` ignoring ASCII case. `lower` must be

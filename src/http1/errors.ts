@@ -1,7 +1,7 @@
 import { SwitchboardError } from "../shared/errors.js";
 
 /**
- * Why an HTTP/1.1 request head or chunked body was refused. Each code maps to
+ * Why an HTTP/1.1 request head was refused. Each code maps to
  * the response status the connection layer sends before closing (see
  * {@link HTTP_PARSE_STATUS}).
  */
@@ -15,9 +15,7 @@ export type HttpParseErrorCode =
   | "BAD_HEADER"
   | "BAD_CONTENT_LENGTH"
   | "BAD_TRANSFER_ENCODING"
-  | "MISSING_HOST"
-  | "BAD_CHUNK"
-  | "TRAILERS_TOO_LARGE";
+  | "MISSING_HOST";
 
 /** The statuses a parse error can ask for. */
 export type HttpParseStatus = 400 | 431 | 501 | 505;
@@ -38,8 +36,6 @@ export const HTTP_PARSE_STATUS: Readonly<Record<HttpParseErrorCode, HttpParseSta
   BAD_CONTENT_LENGTH: 400,
   BAD_TRANSFER_ENCODING: 400,
   MISSING_HOST: 400,
-  BAD_CHUNK: 400,
-  TRAILERS_TOO_LARGE: 431,
 };
 
 /**

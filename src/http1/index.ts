@@ -1,15 +1,8 @@
 /**
  * Pure HTTP/1.1 codecs for Switchboard's own kept-alive connection handling:
- * the request-head parser and the chunked body decoder, both strict and
- * bounded for hostile clients, and the error they throw.
+ * the request-head parser, strict and bounded for hostile clients, and the
+ * error it throws. (A chunked body is left to node:http: see `Http1Connection`.)
  */
-export {
-  ChunkedDecoder,
-  type ChunkedLimits,
-  type ChunkedPushResult,
-  DEFAULT_CHUNKED_LIMITS,
-  MAX_CHUNK_SIZE_DIGITS,
-} from "./chunked.js";
 export {
   HTTP_PARSE_STATUS,
   HttpParseError,
