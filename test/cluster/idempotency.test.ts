@@ -48,6 +48,26 @@ describe("memory idempotency", () => {
     claims.claim("c", "3", 100);
     assert.equal(claims.size, 1, "the two expired claims went");
   });
+
+  it("keeps a released then claimed-again key for its new window, and stays bounded past many claims", () => {
+    let now = 1000;
+    const claims = new MemoryIdempotency({ maxEntries: 100, now: () => now });
+    claims.claim("c", "a", 100);
+    claims.release("c", "a");
+    now += 50;
+    assert.equal(claims.claim("c", "a", 100), true, "claimed again after its release");
+    now += 60;
+    claims.claim("c", "b", 100);
+    assert.equal(
+      claims.claim("c", "a", 100),
+      false,
+      "its first claim's expiry does not end the second",
+    );
+    for (let i = 0; i < 10_000; i++) claims.claim("c", `x${i}`, 60_000);
+    assert.equal(claims.size, 100, "bounded");
+    assert.equal(claims.claim("c", "x9999", 60_000), false, "the newest kept");
+    assert.equal(claims.claim("c", "x0", 60_000), true, "the oldest forgotten");
+  });
 });
 
 /** A backend on a fresh prefix; both "nodes" share one client, as two processes share a server. */
