@@ -10,6 +10,7 @@
  * NX PX <window>`, shared by every node on that Redis or Redis Cluster).
  */
 import { SwitchboardError } from "../shared/errors.js";
+import { ExpiringMap } from "../shared/expiring-map.js";
 
 /**
  * @example
@@ -55,11 +56,9 @@ export interface MemoryIdempotencyOptions {
 }
 
 /**
- * Claims in one process: a map from key to expiry for the lookups, and the
- * claims in claim order in a queue of their own, so the expired (and, past
- * `maxEntries`, the oldest) go from its head at a constant cost per claim.
- * (A map iterated from its start to find its oldest entry walks every entry
- * deleted before it: that cost grows with the traffic.) Answers synchronously.
+ * Claims in one process: an {@link ExpiringMap} of key to expiry, bounded by
+ * `maxEntries`, the expired and the oldest going first at a constant cost
+ * per claim. Answers synchronously.
  *
  * @example
  * const claims = new MemoryIdempotency({ maxEntries: 10000 });
@@ -69,12 +68,7 @@ export interface MemoryIdempotencyOptions {
 export class MemoryIdempotency implements Idempotency {
   readonly maxEntries: number;
   readonly #now: () => number;
-  /** Key → expiry (ms since the epoch). */
-  readonly #claims = new Map<string, number>();
-  /** The claims in claim order (key and expiry); entries before `#head` are gone. */
-  #keys: string[] = [];
-  #expiries: number[] = [];
-  #head = 0;
+  readonly #claims = new ExpiringMap<true>();
 
   constructor(options: MemoryIdempotencyOptions = {}) {
     const max = options.maxEntries ?? 100_000;
@@ -94,30 +88,11 @@ export class MemoryIdempotency implements Idempotency {
     checkClaim(scope, id, window);
     const now = this.#now();
     const claims = this.#claims;
-    // Expired claims sit at the head while every window is the same; a
-    // mixed one is still found expired when read below.
-    while (this.#head < this.#keys.length && this.#expiries[this.#head] <= now) this.#drop();
+    claims.expire(now);
     const key = `${scope}\n${id}`;
-    const held = claims.get(key);
-    if (held !== undefined && held > now) return false;
-    const expiresAt = now + window;
-    claims.set(key, expiresAt);
-    this.#keys.push(key);
-    this.#expiries.push(expiresAt);
-    while (claims.size > this.maxEntries) this.#drop();
-    if (this.#head > 1024 && this.#head * 2 > this.#keys.length) {
-      this.#keys = this.#keys.slice(this.#head);
-      this.#expiries = this.#expiries.slice(this.#head);
-      this.#head = 0;
-    }
+    if (claims.get(key, now) !== undefined) return false;
+    claims.set(key, true, now + window, this.maxEntries);
     return true;
-  }
-
-  /** Forgets the claim at the head of the queue, unless it was released or claimed again since. */
-  #drop(): void {
-    const key = this.#keys[this.#head];
-    if (this.#claims.get(key) === this.#expiries[this.#head]) this.#claims.delete(key);
-    this.#head++;
   }
 
   release(scope: string, id: string): void {
@@ -126,8 +101,5 @@ export class MemoryIdempotency implements Idempotency {
 
   async close(): Promise<void> {
     this.#claims.clear();
-    this.#keys = [];
-    this.#expiries = [];
-    this.#head = 0;
   }
 }

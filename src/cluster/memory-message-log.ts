@@ -20,6 +20,7 @@
  * insertion order, swept from the oldest on use, at most `maxLength` of them.
  */
 import { randomBytes } from "node:crypto";
+import { ExpiringMap } from "../shared/expiring-map.js";
 import {
   type AppendOnceResult,
   checkOnceArgs,
@@ -57,7 +58,7 @@ class Stream {
   trimmedBelow = 0;
   lastAppend = 0;
   /** `appendOnce` keys: the entry's offset and when the key expires, oldest first. */
-  readonly once = new Map<string, { offset: string; expires: number }>();
+  readonly once = new ExpiringMap<string>();
 }
 
 const SEQ = /^[0-9a-z]{1,11}$/;
@@ -173,20 +174,12 @@ export class MemoryMessageLog implements SyncMessageLog {
     const now = this.#now();
     const seen = this.#streams.get(stream)?.once;
     if (seen !== undefined) {
-      for (const [k, v] of seen) {
-        if (v.expires > now) break;
-        seen.delete(k);
-      }
-      const hit = seen.get(key);
-      if (hit !== undefined && hit.expires > now) return { offset: hit.offset, duplicate: true };
+      seen.expire(now);
+      const hit = seen.get(key, now);
+      if (hit !== undefined) return { offset: hit, duplicate: true };
     }
     const offset = this.appendNow(stream, payload);
-    const once = this.#streams.get(stream)?.once;
-    if (once !== undefined) {
-      once.delete(key);
-      once.set(key, { offset, expires: now + window });
-      if (once.size > this.#maxLength) once.delete(once.keys().next().value as string);
-    }
+    this.#streams.get(stream)?.once.set(key, offset, now + window, this.#maxLength);
     return { offset, duplicate: false };
   }
 
