@@ -312,38 +312,24 @@ export class Server extends EventEmitter implements SocketHost {
    */
   claimsFast(req: IncomingMessage): boolean {
     if (!this.opts.fastPolling || this.listenerCount("headers") > 0) return false;
-    const cors = this.opts.cors;
-    if (this.#middlewares.length !== 0 || (cors && !hasStaticOrigin(cors))) return false;
-    const url = req.url ?? "";
-    const mark = url.indexOf("?");
-    const sid = mark === -1 ? undefined : pollingSid(url, mark + 1);
     const exchange = req as unknown as Exchange;
-    if (sid === null) {
-      // A query out of the ordinary: the general reading of it.
-      const polling = queryOf(req).sid === undefined ? null : this.#openPolling(req);
+    const polling = this.#openPolling(req);
+    if (polling !== null) {
       exchange.claimed = polling;
-      return polling !== null;
+      return true;
     }
-    if (sid === undefined) {
-      const query = queryOf(req);
-      exchange.claimed = HANDSHAKE;
-      return (
-        req.method === "GET" &&
-        query.sid === undefined &&
-        query.transport === "polling" &&
-        query.j === undefined &&
-        this.opts.transports.includes("polling")
-      );
-    }
-    // The hot case, every poll and post: a sid, polling, no JSONP.
-    if (req.method !== "GET" && req.method !== "POST") return false;
-    const transport = this.#byId.get(sid)?.transport;
-    if (!(transport instanceof PollingTransport) || !this.opts.transports.includes("polling")) {
-      return false;
-    }
-    if (someRawHeader(req, "origin", hasInvalidHeaderChar)) return false;
-    exchange.claimed = transport;
-    return true;
+    const cors = this.opts.cors;
+    const query = queryOf(req);
+    exchange.claimed = HANDSHAKE;
+    return (
+      req.method === "GET" &&
+      query.sid === undefined &&
+      query.transport === "polling" &&
+      query.j === undefined &&
+      this.#middlewares.length === 0 &&
+      (!cors || hasStaticOrigin(cors)) &&
+      this.opts.transports.includes("polling")
+    );
   }
 
   /**
@@ -376,24 +362,23 @@ export class Server extends EventEmitter implements SocketHost {
    * nothing asynchronous runs before it (no middleware, CORS with a static
    * origin) and verification would let it through (a GET or POST of a known
    * sid, polling on both sides, no JSONP index, a valid Origin): every poll
-   * and POST of a session comes here, so it costs a query split and a
-   * lookup. Null sends the request down the full path.
+   * and POST of a session comes here, so it costs a scan of the URL and a
+   * map lookup. Null sends the request down the full path.
    */
   #openPolling(req: IncomingMessage): PollingTransport | null {
     const cors = this.opts.cors;
     if (this.#middlewares.length !== 0 || (cors && !hasStaticOrigin(cors))) return null;
     if (req.method !== "GET" && req.method !== "POST") return null;
-    const query = queryOf(req);
-    const sid = query.sid;
-    if (
-      sid === undefined ||
-      query.transport !== "polling" ||
-      query.j !== undefined ||
-      !Object.hasOwn(this.clients, sid)
-    ) {
-      return null;
+    // The usual query is read without building it; any other the general way.
+    const url = req.url ?? "";
+    const mark = url.indexOf("?");
+    let sid = mark === -1 ? undefined : pollingSid(url, mark + 1);
+    if (sid === null) {
+      const query = queryOf(req);
+      sid = query.transport === "polling" && query.j === undefined ? query.sid : undefined;
     }
-    const transport = this.clients[sid].transport;
+    if (sid === undefined) return null;
+    const transport = this.#byId.get(sid)?.transport;
     if (!(transport instanceof PollingTransport) || !this.opts.transports.includes("polling")) {
       return null;
     }
