@@ -304,6 +304,11 @@ export class MemoryMessageLog implements SyncMessageLog {
     this.dropNow(stream);
   }
 
+  async replace(stream: string, payloads: readonly Uint8Array[]): Promise<void> {
+    this.dropNow(stream);
+    for (const payload of payloads) this.appendNow(stream, payload);
+  }
+
   /** Forgets every stream and stops every follower. */
   async close(): Promise<void> {
     this.#streams.clear();

@@ -130,6 +130,13 @@ export interface MessageLog {
   compare(a: string, b: string): number | undefined;
   /** Removes a stream; offsets into it read as `gap` from then on. */
   drop(stream: string): Promise<void>;
+  /**
+   * Removes a stream and starts it again holding `payloads`, in one step: a
+   * process that dies meanwhile leaves either the old stream or the new one,
+   * never a stream without the entries it was to keep. Optional: without it,
+   * a caller drops, then appends.
+   */
+  replace?(stream: string, payloads: readonly Uint8Array[]): Promise<void>;
   /** Releases what the log holds (not a caller's Redis client). */
   close(): Promise<void>;
 }

@@ -232,11 +232,44 @@ export class RedisMessageLog implements MessageLog {
     await DROP.run(this.#redis, keys, []);
   }
 
+  /** One script: the stream goes and comes back with `payloads` under a fresh epoch. */
+  async replace(stream: string, payloads: readonly Uint8Array[]): Promise<void> {
+    checkReadArgs(stream);
+    const keys = this.keysOf(stream);
+    if (payloads.length === 0) {
+      await DROP.run(this.#redis, keys, []);
+      return;
+    }
+    const { maxLength, maxAge, streamTtl } = this.#limits;
+    await REPLACE.run(this.#redis, keys, [
+      String(maxLength),
+      String(Math.ceil(maxAge)),
+      String(Math.ceil(streamTtl)),
+      this.#freshEpoch(),
+      ...payloads.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength)),
+    ]);
+  }
+
   /** The Redis client belongs to the caller, who closes it. */
   async close(): Promise<void> {}
 }
 
 const DROP = new RedisScript(`return redis.call('DEL', KEYS[1], KEYS[2])`);
+
+// KEYS: stream, meta. ARGV: maxLength, maxAge, streamTtl, fresh epoch, payload... (as APPEND's ids).
+const REPLACE = new RedisScript(`
+redis.call('DEL', KEYS[1], KEYS[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local epoch = ARGV[4]
+local ms = string.format('%d', now)
+for i = 5, #ARGV do
+  redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], string.format('%s-%d', ms, i - 4), 'p', ARGV[i], 'e', epoch)
+end
+redis.call('HSET', KEYS[2], 'e', epoch, 'n', #ARGV - 4, 'm', ms)
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+return #ARGV - 4`);
 
 /** The epoch, entry id and ordinal of a Redis log offset, or `undefined` when it is not one. */
 function parseOffset(offset: string): { epoch: string; id: string; seq: number } | undefined {

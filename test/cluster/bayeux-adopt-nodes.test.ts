@@ -192,7 +192,10 @@ function suite(name: string, makeBackend: () => Promise<Backend>): void {
       await until(
         () => subject.received.length >= expected.length,
         15_000,
-        `every message (got ${subject.received.length} of ${expected.length})`,
+        () =>
+          `every message (got ${subject.received.length} of ${expected.length}: ${subject.received
+            .map((d) => (d as { n: number }).n)
+            .join(",")})`,
       );
       await until(() => false, 300, "late duplicates").catch(() => {});
       assert.deepEqual(

@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ackStream } from "../../src/bayeux/server/session-records.js";
-import { MemoryBrokerHub } from "../../src/cluster/index.js";
+import { MemoryBrokerHub, type MessageLog } from "../../src/cluster/index.js";
 import { MemoryMessageLog } from "../../src/cluster/memory-message-log.js";
 import { MemorySessionStore } from "../../src/cluster/memory-session-store.js";
 import {
@@ -48,6 +48,47 @@ function cluster(n = 3) {
         5000,
         "the others to see it go",
       );
+    },
+  };
+}
+
+/**
+ * One node's view of a shared memory log as a remote log is: asynchronous
+ * only (no `appendNow`), each write applied on a later turn. `dieAfterWrite()`
+ * makes the node's writes stop reaching it once one more has landed, as a
+ * crash right after that write would.
+ */
+function remoteView(log: MemoryMessageLog, replace: boolean) {
+  let dying = false;
+  let dead = false;
+  const write = (apply: () => void): Promise<void> =>
+    new Promise((resolve) =>
+      setImmediate(() => {
+        if (!dead) apply();
+        if (dying) dead = true;
+        resolve();
+      }),
+    );
+  const view: MessageLog = {
+    append: async (stream, payload) => {
+      let offset = "";
+      await write(() => {
+        offset = log.appendNow(stream, payload);
+      });
+      return offset;
+    },
+    readAfter: (stream, offset, limit) => log.readAfter(stream, offset, limit),
+    appendOnce: (stream, payload, key, window) => log.appendOnce(stream, payload, key, window),
+    follow: (stream, handlers) => log.follow(stream, handlers),
+    compare: (a, b) => log.compare(a, b),
+    drop: (stream) => write(() => log.dropNow(stream)),
+    close: async () => {},
+  };
+  if (replace) view.replace = (stream, payloads) => write(() => void log.replace(stream, payloads));
+  return {
+    view,
+    dieAfterWrite() {
+      dying = true;
     },
   };
 }
@@ -151,6 +192,37 @@ describe("adopting the session of a dead owner (memory backends)", () => {
     // The reply carrying m3 was lost: the client still acks m2.
     const next = await poll(b, clientId, first.batch as number);
     assert.deepEqual(next.data, ["m3"]);
+  });
+
+  it("an ack's rewrite of the log is one step: a crash right after it loses nothing queued", async () => {
+    const hub = new MemoryBrokerHub();
+    const store = new MemorySessionStore();
+    const shared = new MemoryMessageLog();
+    const owner = remoteView(shared, true);
+    const brokers = [hub.connect("node-0"), hub.connect("node-1")];
+    const a = make({ broker: brokers[0], sessionStore: store, ackLog: owner.view });
+    const b = make({
+      broker: brokers[1],
+      sessionStore: store,
+      ackLog: remoteView(shared, true).view,
+    });
+    const clientId = await ackClient(a, "/q");
+    a.publish("/q", "m1");
+    const first = await poll(a, clientId, 0);
+    assert.deepEqual(first.data, ["m1"]);
+    a.publish("/q", "m2");
+    a.publish("/q", "m3");
+    const kept = () => shared.readAfterNow(ackStream(clientId), null).entries.length;
+    await until(() => kept() === 3, 5000, "m1, m2 and m3 kept");
+    // The ack of m1 comes while m2 and m3 wait; the owner dies once its next write lands.
+    owner.dieAfterWrite();
+    const held = poll(a, clientId, first.batch as number);
+    await until(() => kept() !== 3, 5000, "the ack's write");
+    await brokers[0].close();
+    await until(() => !brokers[1].nodes().includes("node-0"), 5000, "node-1 to see it go");
+    const next = await poll(b, clientId, first.batch as number);
+    assert.deepEqual(next.data, ["m2", "m3"], "what was queued survived the ack");
+    await held.catch(() => {});
   });
 
   it("adopts a session without acks: its subscriptions are restored", async () => {

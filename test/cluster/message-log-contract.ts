@@ -157,6 +157,25 @@ export function messageLogContract(
   );
 
   it(
+    "replaces a stream in one step: the old entries and offsets gone, the new ones read in order",
+    withBackend({}, async ({ logs: [a, b], keyCount }) => {
+      assert.ok(a.replace, "the backend replaces streams");
+      const old = await a.append("r", Buffer.from("acked"));
+      await a.append("r", Buffer.from("queued"));
+      await a.replace("r", [Buffer.from("queued"), Buffer.from("next")]);
+      assert.deepEqual(await b.readAfter("r", old), { status: "gap", entries: [] });
+      const now = await b.readAfter("r", null);
+      assert.deepEqual(text(now), ["queued", "next"]);
+      const later = await b.append("r", Buffer.from("later"));
+      assert.deepEqual(text(await a.readAfter("r", now.entries[1].offset)), ["later"]);
+      assert.ok((a.compare(now.entries[0].offset, later) ?? 0) < 0, "offsets go on growing");
+      await a.replace("r", []);
+      assert.deepEqual(await b.readAfter("r", null), { status: "complete", entries: [] });
+      assert.equal(await keyCount(), 0, "an empty replace leaves nothing behind");
+    }),
+  );
+
+  it(
     "forgets a stream idle for streamTtl, keys included: its offsets become gaps",
     withBackend({ streamTtl: 200 }, async ({ logs: [a, b], keyCount }) => {
       const offset = await a.append("idle", Buffer.from("x"));

@@ -30,8 +30,15 @@ export function rawClient(port: number, transport: RawTransport): Promise<RawCli
   return transport === "polling" ? rawPolling(port) : rawWebSocket(port);
 }
 
-/** Checks `test` every few milliseconds until it holds; rejects after `ms`. */
-export function until(test: () => boolean, ms = 5000, what = "condition"): Promise<void> {
+/**
+ * Checks `test` every few milliseconds until it holds; rejects after `ms`,
+ * naming `what` (a function is asked at the deadline: the state then).
+ */
+export function until(
+  test: () => boolean,
+  ms = 5000,
+  what: string | (() => string) = "condition",
+): Promise<void> {
   return untilAsync(async () => test(), ms, what);
 }
 
@@ -42,11 +49,13 @@ export function until(test: () => boolean, ms = 5000, what = "condition"): Promi
 export async function untilAsync(
   test: () => Promise<boolean>,
   ms = 5000,
-  what = "condition",
+  what: string | (() => string) = "condition",
 ): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await test().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${typeof what === "function" ? what() : what}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }

@@ -159,6 +159,13 @@ export class SessionRecords {
         log.appendNow(ackStream(id), encodeKept(seq, delivery));
       return;
     }
+    if (log.replace !== undefined) {
+      // One step: a node dying between a drop and the appends after it would
+      // lose what was queued.
+      const kept = queued.map(({ seq, delivery }) => encodeKept(seq, delivery));
+      log.replace(ackStream(id), kept).catch((err) => debug("cannot keep for %s: %s", id, err));
+      return;
+    }
     const dropped = log.drop(ackStream(id));
     dropped.catch((err) => debug("cannot drop for %s: %s", id, err));
     if (queued.length === 0) return;
