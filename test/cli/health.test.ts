@@ -14,6 +14,7 @@ import type { ServeOptions } from "../../src/cli/options.js";
 import { startServer } from "../../src/cli/server.js";
 import { Health } from "../../src/ops/health.js";
 import { LOCAL_SERVE, startClusterNode } from "../helpers/cli-node.js";
+import { recordingLogger } from "../helpers/recording-logger.js";
 import { REDIS_URL, redisSkip, startRedis, uniquePrefix } from "../helpers/redis-server.js";
 import { until } from "../socketio/raw-clients.js";
 
@@ -92,7 +93,8 @@ describe("the standalone server's /health and /ready", () => {
   it("is ready while listening, and answers 503 during the drain delay while still serving", {
     timeout: 15_000,
   }, async () => {
-    const running = await startServer({ ...options, drainDelay: 1500 }, { log: () => {} });
+    const { records, logger } = recordingLogger();
+    const running = await startServer({ ...options, drainDelay: 1500 }, { logger });
     const base = `http://127.0.0.1:${running.port}`;
     assert.equal((await get(base, "/health")).status, 200);
     const ready = await get(base, "/ready");
@@ -102,6 +104,10 @@ describe("the standalone server's /health and /ready", () => {
     await until(() => running.health.draining, 2000, "the shutdown to start draining");
     const drained = await get(base, "/ready");
     assert.equal(drained.status, 503, "a balancer sees the node draining");
+    const draining = records.find((r) => r.msg === "draining: /ready answers 503");
+    assert.equal(draining?.level, "info");
+    assert.equal(draining?.bindings.component, "cli");
+    assert.equal(draining?.obj.drainDelay, 1500);
     assert.equal((await get(base, "/config.json")).status, 200, "still serving meanwhile");
     await closed;
     await assert.rejects(get(base, "/health"), "no longer listening");
