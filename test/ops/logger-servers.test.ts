@@ -6,7 +6,8 @@
  * timeout, each at debug with its fields; at info level none of them is
  * written (nor built). The upgrade, recovery succeeded and failed (debug),
  * a recovery log that fails (error) and a socket error nobody listens to
- * (warn); the engine's maxConnections warning. A pino-shaped logger gets one
+ * (warn); the engine's maxConnections warning and a request that failed
+ * inside it (error). A pino-shaped logger gets one
  * child per component through a mount; the Bayeux server logs refused
  * handshakes and connects, failing extensions and service handlers (error),
  * a stalled extension (warn) and its closing (info).
@@ -321,6 +322,32 @@ describe("logger option, engine", () => {
       assert.equal(limit.obj.max, 1);
       assert.equal(limit.obj.suppressed, 0);
       assert.equal(typeof limit.obj.code, "string");
+    } finally {
+      engine.close();
+      http.close();
+    }
+  });
+  it("logs a request that failed inside the server as an error, and answers it", {
+    timeout: 10_000,
+  }, async () => {
+    const { records, logger } = recordingLogger();
+    const engine = new EngineServer({ logger, transports: ["polling"] });
+    // A listener that throws while the handshake's answer is being written.
+    engine.on("initial_headers", () => {
+      throw new Error("listener broke");
+    });
+    const http = createServer();
+    engine.attach(http);
+    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+    const base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    try {
+      const res = await fetch(`${base}/engine.io/?EIO=4&transport=polling`);
+      assert.equal(res.status, 400);
+      await res.text();
+      const failed = await recorded(records, "engine request failed", "engine");
+      assert.equal(failed.level, "error");
+      assert.equal(failed.obj.url, "/engine.io/?EIO=4&transport=polling");
+      assert.equal((failed.obj.err as Error).message, "listener broke");
     } finally {
       engine.close();
       http.close();
