@@ -10,7 +10,8 @@
  * inside it (error). A pino-shaped logger gets one
  * child per component through a mount; the Bayeux server logs refused
  * handshakes and connects, failing extensions and service handlers (error),
- * a stalled extension (warn) and its closing (info).
+ * a stalled extension (warn), an expired session (debug) and its closing
+ * (info).
  */
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
@@ -438,6 +439,30 @@ describe("a pino-shaped logger", () => {
 });
 
 describe("logger option, Bayeux server", () => {
+  it("logs a session that stopped connecting as ended with reason expired", {
+    timeout: 10_000,
+  }, async () => {
+    const { records, logger } = recordingLogger();
+    const bayeux = new BayeuxServer({
+      logger,
+      timeout: 100,
+      interval: 0,
+      sessionGrace: 100,
+      timerResolution: 10,
+    });
+    try {
+      const ok = await bayeux.process([
+        { channel: "/meta/handshake", version: "1.0", supportedConnectionTypes: ["long-polling"] },
+      ]);
+      const clientId = ok.replies[0].clientId as string;
+      const ended = await recorded(records, "session ended", "bayeux");
+      assert.equal(ended.level, "debug");
+      assert.deepEqual(ended.obj, { clientId, reason: "expired" });
+      assert.equal(bayeux.sessionCount, 0);
+    } finally {
+      await bayeux.close();
+    }
+  });
   it("logs failing extensions and service handlers (error), a stalled extension (warn), and closing (info)", {
     timeout: 10_000,
   }, async () => {
