@@ -2,7 +2,8 @@
  * The Redis broker logs through the pino-shaped seam: `(obj, msg)` records
  * for its connection (info, with its node and pub/sub kind) and for other
  * nodes joining and leaving (info, with the node's id), and a subscriber's
- * handler that throws (error, with the topic). Uses the shared
+ * handler that throws (error, with the topic), and a node that went silent
+ * (warn: "node died"). Uses the shared
  * Redis at REDIS_URL under a prefix of its own; under CI=true an
  * unreachable Redis fails the test instead of skipping it.
  */
@@ -75,5 +76,36 @@ describe("RedisBroker logger", { skip: await redisSkip() }, () => {
     assert.equal(failed.level, "error");
     assert.equal(failed.obj.topic, "room/x");
     assert.equal((failed.obj.err as Error).message, "handler broke");
+  });
+
+  it("warns of a node that missed two heartbeats, and drops it", { timeout: 20_000 }, async () => {
+    const { records, logger } = recordingLogger();
+    const prefix = uniquePrefix("logger");
+    const a = new RedisBroker({
+      url: REDIS_URL,
+      prefix,
+      nodeId: "hb-a",
+      heartbeatInterval: 200,
+      logger,
+    });
+    // Says hello, then stays silent for longer than two of a's intervals: to a, it died.
+    const b = new RedisBroker({
+      url: REDIS_URL,
+      prefix,
+      nodeId: "hb-b",
+      heartbeatInterval: 60_000,
+      logger: silentLogger,
+    });
+    brokers.push(a, b);
+    await Promise.all([a.ready(), b.ready()]);
+    await until(
+      () => records.some((r) => r.msg === "node died: missed two heartbeats, dropped"),
+      10_000,
+      "the node died record",
+    );
+    const died = records.find((r) => r.msg === "node died: missed two heartbeats, dropped");
+    assert.equal(died?.level, "warn");
+    assert.deepEqual(died?.obj, { node: "hb-b" });
+    assert.equal(a.nodes().includes("hb-b"), false, "dropped");
   });
 });
