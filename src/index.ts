@@ -53,6 +53,7 @@ export { PacketType } from "./codec/socketio/index.js";
 export { Hub, type HubStats, TopicRouter } from "./core/index.js";
 export type { ServerFactory, SwitchboardFactory } from "./factory.js";
 export * from "./ops/dashboard/index.js";
+export { Health, type Readiness, type ReadinessCheck } from "./ops/health.js";
 export {
   Metrics,
   MetricsError,

@@ -7,6 +7,9 @@
  * clients are still served, so a balancer probing it moves traffic away
  * before the node stops listening. Both answer JSON, never cached.
  *
+ * Exported from `switchboard` and `switchboard/health` for library and mount
+ * users; the standalone server uses the same class.
+ *
  * @example
  * const health = new Health([{ name: "broker", ok: () => broker.connected !== false }]);
  * server.on("request", (req, res) => { if (!health.handle(req, res)) app(req, res); });
@@ -17,9 +20,28 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 export interface ReadinessCheck {
   /** Its key in the `/ready` body. */
   name: string;
+  /** Whether it passes now; a check that throws counts as failing. */
   ok(): boolean;
 }
 
+/** The `/ready` body. */
+export interface Readiness {
+  /** Every check passes and the node is not draining (`/ready` answers 200, else 503). */
+  ready: boolean;
+  /** Graceful shutdown under way ({@link Health.drain}). */
+  draining: boolean;
+  /** Each check's result by its name. */
+  checks: Record<string, boolean>;
+}
+
+/**
+ * `/health` and `/ready` for one node: `checks` are what readiness requires
+ * (none: ready until drained).
+ *
+ * @example
+ * const health = new Health([{ name: "listening", ok: () => httpServer.listening }]);
+ * // at shutdown: health.drain(); wait a probe interval or two; then close the servers
+ */
 export class Health {
   readonly #checks: ReadinessCheck[];
   readonly #started = Date.now();
@@ -40,7 +62,7 @@ export class Health {
   }
 
   /** The `/ready` answer: every check's result and whether all pass. */
-  readiness(): { ready: boolean; draining: boolean; checks: Record<string, boolean> } {
+  readiness(): Readiness {
     const checks: Record<string, boolean> = {};
     let ready = !this.#draining;
     for (const check of this.#checks) {

@@ -2,8 +2,9 @@
  * `/health` and `/ready`: the Health handler on its own (checks, a throwing
  * check, draining, methods, other paths), and the standalone server's
  * endpoints: ready while listening, the broker reachable on a cluster node
- * (shared Redis; fails under CI=true without it), and 503 during the
- * shutdown's drain delay while the node still serves.
+ * (shared Redis; fails under CI=true without it), not ready while the node's
+ * own redis-server is down and ready again once it is back, and 503 during
+ * the shutdown's drain delay while the node still serves.
  */
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
@@ -13,7 +14,8 @@ import type { ServeOptions } from "../../src/cli/options.js";
 import { startServer } from "../../src/cli/server.js";
 import { Health } from "../../src/ops/health.js";
 import { LOCAL_SERVE, startClusterNode } from "../helpers/cli-node.js";
-import { REDIS_URL, redisSkip, uniquePrefix } from "../helpers/redis-server.js";
+import { recordingLogger } from "../helpers/recording-logger.js";
+import { REDIS_URL, redisSkip, startRedis, uniquePrefix } from "../helpers/redis-server.js";
 import { until } from "../socketio/raw-clients.js";
 
 const options: ServeOptions = { ...LOCAL_SERVE };
@@ -91,7 +93,8 @@ describe("the standalone server's /health and /ready", () => {
   it("is ready while listening, and answers 503 during the drain delay while still serving", {
     timeout: 15_000,
   }, async () => {
-    const running = await startServer({ ...options, drainDelay: 1500 }, { log: () => {} });
+    const { records, logger } = recordingLogger();
+    const running = await startServer({ ...options, drainDelay: 1500 }, { logger });
     const base = `http://127.0.0.1:${running.port}`;
     assert.equal((await get(base, "/health")).status, 200);
     const ready = await get(base, "/ready");
@@ -101,6 +104,10 @@ describe("the standalone server's /health and /ready", () => {
     await until(() => running.health.draining, 2000, "the shutdown to start draining");
     const drained = await get(base, "/ready");
     assert.equal(drained.status, 503, "a balancer sees the node draining");
+    const draining = records.find((r) => r.msg === "draining: /ready answers 503");
+    assert.equal(draining?.level, "info");
+    assert.equal(draining?.bindings.component, "cli");
+    assert.equal(draining?.obj.drainDelay, 1500);
     assert.equal((await get(base, "/config.json")).status, 200, "still serving meanwhile");
     await closed;
     await assert.rejects(get(base, "/health"), "no longer listening");
@@ -123,5 +130,44 @@ describe("a cluster node's /ready", { skip: await redisSkip("shared") }, () => {
       await node.close();
     }
     assert.equal(node.broker?.connected, false, "closed");
+  });
+});
+
+describe("a cluster node's /ready while its Redis is down", {
+  skip: await redisSkip("cluster"),
+}, () => {
+  it("answers 503 with the broker false during the outage, and 200 once Redis is back", {
+    timeout: 30_000,
+  }, async () => {
+    const redis = await startRedis();
+    const node = await startClusterNode({
+      redisUrl: redis.url,
+      nodeId: "ready-outage",
+      prefix: uniquePrefix("health"),
+    });
+    const base = `http://127.0.0.1:${node.port}`;
+    try {
+      assert.equal((await get(base, "/ready")).status, 200);
+      await redis.kill();
+      await until(() => node.broker?.connected === false, 10_000, "the broker to see the outage");
+      const down = await get(base, "/ready");
+      assert.equal(down.status, 503, down.text);
+      assert.match(down.type ?? "", /^application\/json/);
+      assert.deepEqual(JSON.parse(down.text), {
+        ready: false,
+        draining: false,
+        checks: { listening: true, broker: false },
+      });
+      assert.equal((await get(base, "/health")).status, 200, "the process is still up");
+
+      await redis.start();
+      await until(() => node.broker?.connected === true, 15_000, "the broker to reconnect");
+      const back = await get(base, "/ready");
+      assert.equal(back.status, 200, back.text);
+      assert.deepEqual(JSON.parse(back.text).checks, { listening: true, broker: true });
+    } finally {
+      await node.close();
+      await redis.stop();
+    }
   });
 });

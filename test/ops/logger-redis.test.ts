@@ -1,7 +1,9 @@
 /**
  * The Redis broker logs through the pino-shaped seam: `(obj, msg)` records
  * for its connection (info, with its node and pub/sub kind) and for other
- * nodes joining and leaving (info, with the node's id). Uses the shared
+ * nodes joining and leaving (info, with the node's id), and a subscriber's
+ * handler that throws (error, with the topic), and a node that went silent
+ * (warn: "node died"). Uses the shared
  * Redis at REDIS_URL under a prefix of its own; under CI=true an
  * unreachable Redis fails the test instead of skipping it.
  */
@@ -50,5 +52,60 @@ describe("RedisBroker logger", { skip: await redisSkip() }, () => {
     const left = records.find((r) => r.msg === "node left");
     assert.equal(left?.level, "info");
     for (const r of records) assert.equal(typeof r.obj, "object");
+  });
+
+  it("logs a handler that throws as an error, and keeps delivering to the others", {
+    timeout: 20_000,
+  }, async () => {
+    const { records, logger } = recordingLogger();
+    const shared = { url: REDIS_URL, prefix: uniquePrefix("logger") };
+    const a = new RedisBroker({ ...shared, nodeId: "throw-a", logger });
+    const b = new RedisBroker({ ...shared, nodeId: "throw-b", logger: silentLogger });
+    brokers.push(a, b);
+    await Promise.all([a.ready(), b.ready()]);
+    const got: string[] = [];
+    await a.subscribe("room/x", () => {
+      throw new Error("handler broke");
+    });
+    await a.subscribe("room/x", (_topic, payload) => got.push(String(payload)));
+    await b.publish("room/x", Buffer.from("hello"));
+    await until(() => got.length === 1, 5000, "the other handler's delivery");
+    assert.deepEqual(got, ["hello"]);
+    const failed = records.find((r) => r.msg === "broker handler failed");
+    assert.ok(failed, JSON.stringify(records.map((r) => r.msg)));
+    assert.equal(failed.level, "error");
+    assert.equal(failed.obj.topic, "room/x");
+    assert.equal((failed.obj.err as Error).message, "handler broke");
+  });
+
+  it("warns of a node that missed two heartbeats, and drops it", { timeout: 20_000 }, async () => {
+    const { records, logger } = recordingLogger();
+    const prefix = uniquePrefix("logger");
+    const a = new RedisBroker({
+      url: REDIS_URL,
+      prefix,
+      nodeId: "hb-a",
+      heartbeatInterval: 200,
+      logger,
+    });
+    // Says hello, then stays silent for longer than two of a's intervals: to a, it died.
+    const b = new RedisBroker({
+      url: REDIS_URL,
+      prefix,
+      nodeId: "hb-b",
+      heartbeatInterval: 60_000,
+      logger: silentLogger,
+    });
+    brokers.push(a, b);
+    await Promise.all([a.ready(), b.ready()]);
+    await until(
+      () => records.some((r) => r.msg === "node died: missed two heartbeats, dropped"),
+      10_000,
+      "the node died record",
+    );
+    const died = records.find((r) => r.msg === "node died: missed two heartbeats, dropped");
+    assert.equal(died?.level, "warn");
+    assert.deepEqual(died?.obj, { node: "hb-b" });
+    assert.equal(a.nodes().includes("hb-b"), false, "dropped");
   });
 });

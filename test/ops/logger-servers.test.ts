@@ -4,8 +4,14 @@
  * handshake and close, connect, disconnect with its reason, a middleware's
  * refusal, an unknown namespace, a bad transport with its code and an ack
  * timeout, each at debug with its fields; at info level none of them is
- * written (nor built). A pino-shaped logger gets one child per component
- * through a mount; the Bayeux server logs refused handshakes and connects.
+ * written (nor built). The upgrade, recovery succeeded and failed (debug),
+ * a recovery log that fails (error) and a socket error nobody listens to
+ * (warn); the engine's maxConnections warning and a request that failed
+ * inside it (error). A pino-shaped logger gets one
+ * child per component through a mount; the Bayeux server logs refused
+ * handshakes and connects, failing extensions and service handlers (error),
+ * a stalled extension (warn), an expired session (debug) and its closing
+ * (info).
  */
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
@@ -14,7 +20,7 @@ import { after, describe, it } from "node:test";
 import { type Socket as ClientSocket, io as ioc } from "socket.io-client";
 import { BayeuxServer } from "../../src/bayeux/index.js";
 import { Server as EngineServer } from "../../src/engine/index.js";
-import { Server } from "../../src/index.js";
+import { MemoryMessageLog, type ReadResult, Server } from "../../src/index.js";
 import { createSocketIoRouter } from "../../src/mount/socketio.js";
 import { createJsonLogger } from "../../src/ops/json-logger.js";
 import type { Logger } from "../../src/shared/logger.js";
@@ -174,6 +180,91 @@ describe("logger option, Socket.IO server", () => {
   });
 });
 
+/** A recovery log whose reads fail while `failing` is set (a store that went down). */
+class FlakyLog extends MemoryMessageLog {
+  failing = false;
+  override readAfterNow(stream: string, offset: string | null, limit?: number): ReadResult {
+    if (this.failing) throw new Error("log unreachable");
+    return super.readAfterNow(stream, offset, limit);
+  }
+}
+
+describe("logger option, Socket.IO recovery, upgrades and socket errors", () => {
+  it("logs the upgrade, recovery succeeded and failed (debug), a failing log (error), an unheard socket error (warn)", {
+    timeout: 20_000,
+  }, async () => {
+    const { records, logger } = recordingLogger();
+    const log = new FlakyLog();
+    const io = new Server({ logger, connectionStateRecovery: { messageLog: log } });
+    const sockets: import("../../src/index.js").Socket[] = [];
+    io.on("connection", (socket) => sockets.push(socket));
+    const url = await listen(io);
+    // Polling first, then the upgrade to websocket; reconnects come at once.
+    const client = ioc(url, { forceNew: true, reconnectionDelay: 20, reconnectionDelayMax: 20 });
+    clients.push(client);
+    /** Cuts the current connection from the server side and waits for the client's next one. */
+    const reconnect = async (): Promise<void> => {
+      const count = sockets.length;
+      sockets[count - 1].conn.close();
+      await until(() => sockets.length === count + 1 && client.connected, 5000, "a reconnect");
+    };
+    /** Delivers one broadcast, so the client holds an offset to resume from. */
+    const tick = async (): Promise<void> => {
+      const got = new Promise((resolve) => client.once("tick", resolve));
+      io.emit("tick");
+      await got;
+    };
+    try {
+      assert.equal(await settle(client), "connect");
+      const upgraded = await recorded(records, "upgraded", "engine");
+      assert.equal(upgraded.level, "debug");
+      assert.equal(upgraded.obj.sid, sockets[0].conn.id);
+      assert.equal(upgraded.obj.transport, "websocket");
+
+      await tick();
+      await reconnect();
+      assert.equal(client.recovered, true);
+      const succeeded = await recorded(records, "recovery succeeded", "socketio");
+      assert.equal(succeeded.level, "debug");
+      assert.equal(succeeded.obj.nsp, "/");
+      assert.equal(succeeded.obj.sid, sockets[1].conn.id);
+      assert.equal(succeeded.obj.missed, 0);
+      assert.equal(typeof succeeded.obj.pid, "string");
+
+      await tick();
+      (client as unknown as { _pid: string })._pid = "forged";
+      await reconnect();
+      assert.equal(client.recovered, false);
+      const unknown = await recorded(records, "recovery failed: no such session", "socketio");
+      assert.equal(unknown.level, "debug");
+      assert.equal(unknown.obj.pid, "forged");
+      assert.equal(unknown.obj.sid, sockets[2].conn.id);
+
+      await tick();
+      log.failing = true;
+      await reconnect();
+      assert.equal(client.recovered, false);
+      const lookup = await recorded(records, "recovery failed: session lookup", "socketio");
+      assert.equal(lookup.level, "error");
+      assert.equal(lookup.obj.nsp, "/");
+      assert.equal((lookup.obj.err as Error).message, "log unreachable");
+      log.failing = false;
+
+      // An event middleware's error with no `error` listener on the socket.
+      sockets[3].use((_event, next) => next(new Error("not allowed")));
+      client.emit("anything");
+      const unheard = await recorded(records, "socket error, no error listener", "socketio");
+      assert.equal(unheard.level, "warn");
+      assert.equal(unheard.obj.socketId, sockets[3].id);
+      assert.equal(unheard.obj.nsp, "/");
+      assert.equal((unheard.obj.err as Error).message, "not allowed");
+    } finally {
+      client.disconnect();
+      await io.close();
+    }
+  });
+});
+
 describe("logger option, engine", () => {
   it("warns of a dropped slow consumer once per 10 s, with its fields", {
     timeout: 10_000,
@@ -205,6 +296,59 @@ describe("logger option, engine", () => {
       assert.equal(warnings[0].obj.maxBufferedBytes, 1000);
       assert.equal(warnings[0].obj.suppressed, 0);
       assert.equal(typeof warnings[0].obj.sid, "string");
+    } finally {
+      engine.close();
+      http.close();
+    }
+  });
+  it("warns when maxConnections refuses a handshake, with the limit", {
+    timeout: 10_000,
+  }, async () => {
+    const { records, logger } = recordingLogger();
+    const engine = new EngineServer({ logger, maxConnections: 1, transports: ["polling"] });
+    const http = createServer();
+    engine.attach(http);
+    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+    const base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    try {
+      const first = await fetch(`${base}/engine.io/?EIO=4&transport=polling`);
+      assert.equal(first.status, 200);
+      await first.text();
+      const second = await fetch(`${base}/engine.io/?EIO=4&transport=polling`);
+      assert.notEqual(second.status, 200);
+      await second.text();
+      assert.equal(engine.clientsCount, 1);
+      const limit = await recorded(records, "connection refused: maxConnections reached", "engine");
+      assert.equal(limit.level, "warn");
+      assert.equal(limit.obj.max, 1);
+      assert.equal(limit.obj.suppressed, 0);
+      assert.equal(typeof limit.obj.code, "string");
+    } finally {
+      engine.close();
+      http.close();
+    }
+  });
+  it("logs a request that failed inside the server as an error, and answers it", {
+    timeout: 10_000,
+  }, async () => {
+    const { records, logger } = recordingLogger();
+    const engine = new EngineServer({ logger, transports: ["polling"] });
+    // A listener that throws while the handshake's answer is being written.
+    engine.on("initial_headers", () => {
+      throw new Error("listener broke");
+    });
+    const http = createServer();
+    engine.attach(http);
+    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+    const base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    try {
+      const res = await fetch(`${base}/engine.io/?EIO=4&transport=polling`);
+      assert.equal(res.status, 400);
+      await res.text();
+      const failed = await recorded(records, "engine request failed", "engine");
+      assert.equal(failed.level, "error");
+      assert.equal(failed.obj.url, "/engine.io/?EIO=4&transport=polling");
+      assert.equal((failed.obj.err as Error).message, "listener broke");
     } finally {
       engine.close();
       http.close();
@@ -295,6 +439,112 @@ describe("a pino-shaped logger", () => {
 });
 
 describe("logger option, Bayeux server", () => {
+  it("logs a session that stopped connecting as ended with reason expired", {
+    timeout: 10_000,
+  }, async () => {
+    const { records, logger } = recordingLogger();
+    const bayeux = new BayeuxServer({
+      logger,
+      timeout: 100,
+      interval: 0,
+      sessionGrace: 100,
+      timerResolution: 10,
+    });
+    try {
+      const ok = await bayeux.process([
+        { channel: "/meta/handshake", version: "1.0", supportedConnectionTypes: ["long-polling"] },
+      ]);
+      const clientId = ok.replies[0].clientId as string;
+      const ended = await recorded(records, "session ended", "bayeux");
+      assert.equal(ended.level, "debug");
+      assert.deepEqual(ended.obj, { clientId, reason: "expired" });
+      assert.equal(bayeux.sessionCount, 0);
+    } finally {
+      await bayeux.close();
+    }
+  });
+  it("logs failing extensions and service handlers (error), a stalled extension (warn), and closing (info)", {
+    timeout: 10_000,
+  }, async () => {
+    const { records, logger } = recordingLogger();
+    const bayeux = new BayeuxServer({ logger, extensionTimeout: 100 });
+    bayeux.addExtension({
+      incoming(message, _request, callback) {
+        if (message.channel === "/in/throws") throw new Error("incoming broke");
+        if (message.channel === "/in/stalls") return; // never calls back
+        callback(message);
+      },
+      outgoing(message, _request, callback) {
+        // Replies only (the publish itself passes outgoing once on its way to subscribers).
+        if (message.channel === "/out/throws" && "successful" in message) {
+          throw new Error("outgoing broke");
+        }
+        callback(message);
+      },
+    });
+    bayeux.service("/service/fails", () => {
+      throw new Error("service broke");
+    });
+    try {
+      const ok = await bayeux.process([
+        { channel: "/meta/handshake", version: "1.0", supportedConnectionTypes: ["long-polling"] },
+      ]);
+      const clientId = ok.replies[0].clientId as string;
+      const publish = async (channel: string) =>
+        (await bayeux.process([{ channel, clientId, data: { n: 1 } }])).replies[0];
+
+      const incoming = await publish("/in/throws");
+      assert.equal(incoming.successful, false);
+      assert.match(String(incoming.error), /^500:/);
+      const handling = find(records, "message handling failed", "bayeux");
+      assert.ok(handling);
+      assert.equal(handling.level, "error");
+      assert.equal(handling.obj.channel, "/in/throws");
+      assert.equal(handling.obj.clientId, clientId);
+      assert.equal((handling.obj.err as Error).message, "incoming broke");
+
+      // The reply goes out as it was, the failure logged.
+      const outgoing = await publish("/out/throws");
+      assert.equal(outgoing.successful, true);
+      const out = find(records, "outgoing extension failed", "bayeux");
+      assert.ok(out);
+      assert.equal(out.level, "error");
+      assert.equal(out.obj.channel, "/out/throws");
+      assert.equal((out.obj.err as Error).message, "outgoing broke");
+
+      // The server's timer wheel does not hold the process open; this deadline does meanwhile.
+      let deadline: NodeJS.Timeout | undefined;
+      const stalled = await Promise.race([
+        publish("/in/stalls"),
+        new Promise<never>((_, reject) => {
+          deadline = setTimeout(() => reject(new Error("no reply past extensionTimeout")), 5000);
+        }),
+      ]).finally(() => clearTimeout(deadline));
+      assert.equal(stalled.successful, false);
+      const timedOut = find(records, "extension timed out", "bayeux");
+      assert.ok(timedOut);
+      assert.equal(timedOut.level, "warn");
+      assert.equal(timedOut.obj.channel, "/in/stalls");
+
+      const service = await publish("/service/fails");
+      assert.equal(service.successful, false);
+      const failed = find(records, "service handler failed", "bayeux");
+      assert.ok(failed);
+      assert.equal(failed.level, "error");
+      assert.equal(failed.obj.channel, "/service/fails");
+      assert.equal(failed.obj.clientId, clientId);
+      assert.equal((failed.obj.err as Error).message, "service broke");
+      assert.equal(find(records, "closing"), undefined, "not before close()");
+    } finally {
+      await bayeux.close();
+    }
+    const closing = find(records, "closing", "bayeux");
+    assert.ok(closing);
+    assert.equal(closing.level, "info");
+    assert.equal(closing.obj.sessions, 1);
+    await bayeux.close();
+    assert.equal(records.filter((r) => r.msg === "closing").length, 1, "logged once");
+  });
   it("logs refused handshakes and connects at debug, session ends with their reason", async () => {
     const { records, logger } = recordingLogger();
     const bayeux = new BayeuxServer({ logger });

@@ -67,5 +67,8 @@ describe("public entry points", () => {
     assert.equal(typeof client.BayeuxClient, "function");
     const node = await import(`${root}dist/mount/node.js`);
     assert.equal(typeof node.attachSwitchboard, "function");
+    assert.equal(typeof main.Health, "function");
+    const health = await import(`${root}dist/ops/health.js`);
+    assert.equal(health.Health, main.Health, "switchboard/health is the main entry's Health");
   });
 });

@@ -24,7 +24,7 @@ const NODE_TYPES = {
 };
 
 /** Subpaths whose types need only Node's (the others mount into frameworks the user brings). */
-const NODE_ONLY_ENTRIES = ["", "/engine", "/bayeux", "/bayeux-client", "/node"];
+const NODE_ONLY_ENTRIES = ["", "/engine", "/bayeux", "/bayeux-client", "/node", "/health"];
 
 /** A module that loads the declarations of every Node-only entry point. */
 const ENTRIES = NODE_ONLY_ENTRIES.map(

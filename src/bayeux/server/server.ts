@@ -466,6 +466,7 @@ export class BayeuxServer
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.logger.info({ sessions: this.#sessions.size }, "closing");
     for (const session of [...this.#sessions.values()]) this.endSession(session, "server close");
     for (const extension of [...this.#extensions]) this.removeExtension(extension);
     this.wheel.close();
