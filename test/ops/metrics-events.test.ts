@@ -5,15 +5,24 @@
  * failed, gap: the log lost packets the client missed), with the gap named
  * in the debug log; acknowledgements received from clients; slow consumers
  * cut at `maxBufferedBytes` (a Socket.IO and a Bayeux websocket whose TCP
- * socket stops reading); and a cluster query that one node leaves
- * unanswered (two nodes on a memory broker), with the receive latency of a
- * broadcast between them.
+ * socket stops reading); a cluster query that one node leaves unanswered
+ * (two nodes on a memory broker), with the receive latency of a broadcast
+ * between them; and Bayeux adoptions of a dead owner's sessions (succeeded,
+ * failed while the session store cannot be read) and a gap in the channel
+ * log a node follows.
  */
 import assert from "node:assert/strict";
 import type { Socket as TcpSocket } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { type Socket as ClientSocket, io as connect } from "socket.io-client";
-import { MemoryBroker, MemoryBrokerHub } from "../../src/cluster/index.js";
+import { CHANNEL_STREAM } from "../../src/bayeux/server/channel-log.js";
+import {
+  MemoryBroker,
+  MemoryBrokerHub,
+  MemoryMessageLog,
+  MemorySessionStore,
+  type SessionRecord,
+} from "../../src/cluster/index.js";
 import type { Socket } from "../../src/index.js";
 import { HANDSHAKE, WsPeer } from "../bayeux/helpers.js";
 import { recordingLogger } from "../helpers/recording-logger.js";
@@ -263,5 +272,100 @@ describe("/metrics of a cluster query left unanswered", () => {
     assert.ok(sampleOf(samples, "switchboard_broker_receive_latency_seconds_count") >= received);
     const sum = sampleOf(samples, "switchboard_broker_receive_latency_seconds_sum");
     assert.ok(sum > 0 && sum < 1, `latency sum ${sum}`);
+  });
+});
+
+/** A session store whose reads fail while `failing` (its backend unreachable). */
+class FlakyStore extends MemorySessionStore {
+  failing = false;
+  override get(id: string): Promise<SessionRecord | undefined> {
+    if (this.failing) return Promise.reject(new Error("session store unreachable"));
+    return super.get(id);
+  }
+}
+
+describe("/metrics of Bayeux adoptions", () => {
+  const hub = new MemoryBrokerHub();
+  const store = new FlakyStore();
+  const channelLog = new MemoryMessageLog();
+  const owner = hub.connect("owner");
+  const heir = hub.connect("heir");
+  let a: MetricsNode;
+  let b: MetricsNode;
+
+  before(async () => {
+    const shared = { sessionStore: store, channelLog };
+    a = await startMetricsNode({ broker: owner, bayeux: shared });
+    b = await startMetricsNode({ broker: heir, bayeux: shared });
+  });
+  after(async () => {
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  async function post(node: MetricsNode, messages: object[]) {
+    const res = await fetch(`http://127.0.0.1:${node.port}/bayeux`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(messages),
+      signal: AbortSignal.timeout(5000),
+    });
+    return (await res.json()) as {
+      id?: string;
+      clientId?: string;
+      successful?: boolean;
+      error?: string;
+      data?: unknown;
+    }[];
+  }
+
+  async function subscribedOnA(): Promise<string> {
+    const [hs] = await post(a, [
+      { channel: "/meta/handshake", version: "1.0", supportedConnectionTypes: ["long-polling"] },
+    ]);
+    const clientId = hs.clientId as string;
+    const [sub] = await post(a, [{ channel: "/meta/subscribe", clientId, subscription: "/news" }]);
+    assert.equal(sub.successful, true);
+    await until(
+      () => (store.getNow(clientId)?.data.subscriptions as unknown[] | undefined)?.length === 1,
+      5000,
+      "the session's record with its subscription",
+    );
+    return clientId;
+  }
+
+  it("counts adoptions that succeeded and failed, and a gap in the channel log", async () => {
+    const series = (result: string) =>
+      `switchboard_recoveries_total{protocol="bayeux",result="${result}"}`;
+    const first = await subscribedOnA();
+    const second = await subscribedOnA();
+    // The owner leaves the cluster (as a dead node would): b sees it go.
+    await owner.close();
+    await until(() => heir.nodes().length === 0, 5000, "b to see the owner go");
+
+    // The first client carries on at b: its session is adopted, subscription and all.
+    const published = await post(b, [{ channel: "/news", clientId: first, data: 1, id: "p1" }]);
+    // Its reply, and the publish itself delivered to it (the subscription came along).
+    assert.deepEqual(
+      published.map((m) => [m.id, m.successful, m.data]),
+      [
+        ["p1", undefined, 1],
+        ["p1", true, undefined],
+      ],
+    );
+    assert.equal(b.bayeux.getSession(first)?.id, first);
+    // The second comes while the store cannot be read: the adoption fails.
+    store.failing = true;
+    const [refused] = await post(b, [{ channel: "/news", clientId: second, data: 2, id: "p2" }]);
+    store.failing = false;
+    assert.equal(refused.successful, false);
+    assert.match(String(refused.error), /^402:/);
+
+    // The channel log loses its stream (a flushed or restarted backend): b's follow sees a gap.
+    channelLog.dropNow(CHANNEL_STREAM);
+    await post(b, [{ channel: "/news", clientId: first, data: 3 }]);
+    const { samples } = await scrape(b.port);
+    assert.equal(sampleOf(samples, series("succeeded")), 1);
+    assert.equal(sampleOf(samples, series("failed")), 1);
+    assert.equal(sampleOf(samples, series("gap")), 1);
   });
 });
