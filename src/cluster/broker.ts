@@ -78,6 +78,12 @@ export interface BrokerStats {
   requestLatency?: Histogram;
   /** Seconds a publish took to be accepted by the backend (a Redis round trip). */
   publishLatency?: Histogram;
+  /**
+   * Seconds from another node's publish to its receipt here, one observation
+   * per message received (however many handlers it goes to). Across hosts it
+   * is only as good as their clocks' agreement; Redis counts whole ms.
+   */
+  receiveLatency?: Histogram;
 }
 
 export interface Broker {
@@ -137,6 +143,7 @@ export function newBrokerStats(): BrokerStats {
     partial: 0,
     requestLatency: new Histogram(LATENCY_BUCKETS),
     publishLatency: new Histogram(LATENCY_BUCKETS),
+    receiveLatency: new Histogram(LATENCY_BUCKETS),
   };
 }
 

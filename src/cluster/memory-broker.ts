@@ -88,13 +88,18 @@ export class MemoryBroker implements Broker {
   async publish(topic: string, payload: Uint8Array): Promise<void> {
     if (this.#closed) return;
     this.stats.published++;
+    let sent: number | undefined;
     for (const entry of this.#hub.subscriptions) {
       if (entry.node === this || !matches(entry, topic)) continue;
+      sent ??= performance.now();
+      const started = sent;
       const copy = Buffer.from(payload);
       const receiver = entry.node;
       queueMicrotask(() => {
         if (!receiver.#hub.subscriptions.has(entry)) return;
         receiver.stats.received++;
+        // One process, one clock: the time the message waited in the queue.
+        receiver.stats.receiveLatency?.observe((performance.now() - started) / 1000);
         try {
           entry.fn(topic, copy, this.nodeId);
         } catch (err) {

@@ -85,6 +85,7 @@ import {
   FrameKind,
   type Origin,
   originBytes,
+  sentAgo,
 } from "./redis-frame.js";
 import { LonelyChannels } from "./redis-lonely.js";
 import { PeerTable } from "./redis-peers.js";
@@ -296,19 +297,21 @@ export class RedisBroker implements Broker {
     const exact = `${this.#prefix}t:${topic}`;
     const started = performance.now();
     const sends: Promise<unknown>[] = [];
+    // One clock reading per publish, carried by each of its frames.
+    const sent = Date.now();
     if (this.#lonely.skip(exact)) this.stats.skipped++;
     else {
       const epoch = this.#lonely.epoch;
       sends.push(
         this.#transport
-          .publish(exact, encodePublish(this.#origin, undefined, payload))
+          .publish(exact, encodePublish(this.#origin, undefined, payload, sent))
           .then((count) => this.#learn(exact, count, epoch)),
       );
     }
     const patterns = this.#peers.matchingPatterns(topic);
     if (patterns.length > 0) {
       // Pattern channels carry publishes of many topics: this frame names its own.
-      const frame = encodePublish(this.#origin, topic, payload);
+      const frame = encodePublish(this.#origin, topic, payload, sent);
       for (const pattern of patterns)
         sends.push(this.#transport.publish(`${this.#prefix}p:${pattern}`, frame));
     }
@@ -456,7 +459,7 @@ export class RedisBroker implements Broker {
     if (frame.kind === FrameKind.PUBLISH || frame.kind === FrameKind.PROBE) {
       if (frame.tag === this.#origin.tag) return; // this node's echo
       if (frame.kind === FrameKind.PUBLISH)
-        this.#deliver(frame.topic, frame.payload, frame.tag, channel.toString());
+        this.#deliver(frame.topic, frame.payload, frame.tag, channel.toString(), frame.sent);
       return;
     }
     if (frame.origin === this.nodeId) return;
@@ -504,7 +507,13 @@ export class RedisBroker implements Broker {
     if (this.#up) void this.#hello();
   }
 
-  #deliver(named: string | undefined, payload: Buffer, tag: number, channel: string): void {
+  #deliver(
+    named: string | undefined,
+    payload: Buffer,
+    tag: number,
+    channel: string,
+    sent: number | undefined,
+  ): void {
     let handlers: Set<BrokerHandler> | undefined;
     const name = channel.slice(this.#prefix.length + 2);
     const topic = named ?? name;
@@ -524,6 +533,7 @@ export class RedisBroker implements Broker {
     // A publish of a node not heard of yet (two nodes starting at once on a
     // Redis Cluster, where its HELLO may travel on another shard) has no origin.
     const origin = this.#peers.nodeOfTag(tag) ?? "";
+    if (sent !== undefined) this.stats.receiveLatency?.observe(sentAgo(sent, Date.now()) / 1000);
     for (const handler of handlers) {
       this.stats.received++;
       try {

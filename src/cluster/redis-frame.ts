@@ -9,8 +9,10 @@
  * bytes 4-7   u32 tag: the sending process's, announced with its node id in
  *             HELLO and STATE (a node drops frames with its own tag: its echo)
  * body, by kind:
- *   EXACT     payload (the rest); the topic is the one the `t:` channel names
- *   PUBLISH   u16 topic length, topic, payload (the rest); on pattern channels
+ *   EXACT     u32 sent, payload (the rest); the topic is the one the `t:`
+ *             channel names
+ *   PUBLISH   u32 sent, u16 topic length, topic, payload (the rest); on
+ *             pattern channels
  *   PROBE     (empty) asks Redis how many receive a channel; receivers ignore it
  * control kinds, after the tag: u8 node id length n (1..255), n bytes node id (UTF-8)
  *   REQUEST   u32 id, u16 topic length, topic, payload (the rest)
@@ -26,17 +28,30 @@
  * patterns, topics: u16 count, then per entry u16 length and the entry (UTF-8)
  * ```
  *
- * A publish on an exact channel costs 8 bytes of frame: the topic is in the
+ * `sent` is the publisher's wall clock (`Date.now()`) in milliseconds modulo
+ * 2^32, read once per publish: the receiver's broker receive latency is its
+ * own clock minus it, modulo 2^32 (see {@link sentAgo}). Whole milliseconds
+ * make one latency coarse, but their mean over many frames is right: the
+ * truncations at both ends cancel out on average.
+ *
+ * A publish on an exact channel costs 12 bytes of frame: the topic is in the
  * channel name already and the sender is its 4-byte tag, not its node id.
- * Integers are big-endian. A frame of another version, without the magic, of
- * an unknown kind or cut short fails to decode with a `FrameError`: nodes of
- * different versions refuse each other's messages instead of misreading them.
+ * Integers are big-endian. A frame without the magic, of an unknown kind or
+ * cut short fails to decode with a `FrameError`, and so does one of a version
+ * this node does not read: nodes refuse messages they cannot read instead of
+ * misreading them. A node reads the previous version too (version 2: the
+ * same frames without `sent`, whose publishes have no latency to observe), so
+ * during a rolling upgrade the new nodes still hear the old ones; the old
+ * ones refuse every frame of the new ones (counted as dropped).
  */
 import { randomBytes } from "node:crypto";
 import { BrokerError } from "./broker.js";
 
 /** Bumped whenever the layout changes; frames of other versions are refused. */
-export const FRAME_VERSION = 2;
+export const FRAME_VERSION = 3;
+/** The previous version, still read: publishes without their send time. */
+const UNTIMED_VERSION = 2;
+const TWO_32 = 0x1_0000_0000;
 const MAGIC_0 = 0x53; // "S"
 const MAGIC_1 = 0x42; // "B"
 const HEAD = 8;
@@ -60,7 +75,14 @@ export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
  * for an EXACT one (the channel names it). Control frames name their node.
  */
 export type Frame =
-  | { kind: typeof FrameKind.PUBLISH; tag: number; topic: string | undefined; payload: Buffer }
+  | {
+      kind: typeof FrameKind.PUBLISH;
+      tag: number;
+      topic: string | undefined;
+      payload: Buffer;
+      /** The publisher's `Date.now()` modulo 2^32; undefined in a version 2 frame. */
+      sent: number | undefined;
+    }
   | { kind: typeof FrameKind.PROBE; tag: number }
   | {
       kind: typeof FrameKind.REQUEST;
@@ -137,29 +159,48 @@ function topicBytes(topic: string): Buffer {
 }
 
 /**
- * A publish of `payload` by `origin`: with `topic` for pattern channels
+ * A publish of `payload` by `origin`, sent at `sent` (a `Date.now()`, read
+ * once for every frame of one publish): with `topic` for pattern channels
  * (PUBLISH), without for the topic's own channel (EXACT).
  *
  * @example
- * const exact = encodePublish(originBytes("n1"), undefined, Buffer.from("hi"));
- * const forPatterns = encodePublish(originBytes("n1"), "room", Buffer.from("hi"));
+ * const now = Date.now();
+ * const exact = encodePublish(originBytes("n1"), undefined, Buffer.from("hi"), now);
+ * const forPatterns = encodePublish(originBytes("n1"), "room", Buffer.from("hi"), now);
  */
 export function encodePublish(
   origin: Origin,
   topic: string | undefined,
   payload: Uint8Array,
+  sent: number = Date.now(),
 ): Buffer {
   if (topic === undefined) {
-    const buf = head(FrameKind.EXACT, origin.tag, payload.length);
-    buf.set(payload, HEAD);
+    const buf = head(FrameKind.EXACT, origin.tag, 4 + payload.length);
+    buf.writeUInt32BE(sent % TWO_32, HEAD);
+    buf.set(payload, HEAD + 4);
     return buf;
   }
   const t = topicBytes(topic);
-  const buf = head(FrameKind.PUBLISH, origin.tag, 2 + t.length + payload.length);
-  buf.writeUInt16BE(t.length, HEAD);
-  t.copy(buf, HEAD + 2);
-  buf.set(payload, HEAD + 2 + t.length);
+  const buf = head(FrameKind.PUBLISH, origin.tag, 6 + t.length + payload.length);
+  buf.writeUInt32BE(sent % TWO_32, HEAD);
+  buf.writeUInt16BE(t.length, HEAD + 4);
+  t.copy(buf, HEAD + 6);
+  buf.set(payload, HEAD + 6 + t.length);
   return buf;
+}
+
+/**
+ * Milliseconds from a frame's `sent` to `now` (a `Date.now()`), modulo 2^32;
+ * 0 when the sender's clock is ahead of this node's (a difference past 2^31
+ * is a negative one wrapped).
+ *
+ * @example
+ * sentAgo(frame.sent, Date.now()) / 1000; // seconds in transit
+ */
+export function sentAgo(sent: number, now: number): number {
+  const ago = (now - sent) % TWO_32;
+  const wrapped = ago < 0 ? ago + TWO_32 : ago;
+  return wrapped >= TWO_32 / 2 ? 0 : wrapped;
 }
 
 /** A probe: Redis's receiver count for a channel, without a payload. */
@@ -280,21 +321,25 @@ class Reader {
 export function decodeFrame(buf: Buffer): Frame {
   if (buf.length < 3 || buf[1] !== MAGIC_0 || buf[2] !== MAGIC_1)
     throw new FrameError("ERR_FRAME_FOREIGN", "not a switchboard broker frame");
-  if (buf[0] !== FRAME_VERSION)
+  const version = buf[0];
+  if (version !== FRAME_VERSION && version !== UNTIMED_VERSION)
     throw new FrameError(
       "ERR_FRAME_VERSION",
-      `broker frame of version ${buf[0]} (this node speaks ${FRAME_VERSION})`,
+      `broker frame of version ${version} (this node speaks ${FRAME_VERSION})`,
     );
   if (buf.length < HEAD) throw malformed("header cut short");
   const kind = buf[3];
   const tag = buf.readUInt32BE(4);
   const r = new Reader(buf, HEAD);
   switch (kind) {
-    case FrameKind.EXACT:
-      return { kind: FrameKind.PUBLISH, tag, topic: undefined, payload: r.rest() };
+    case FrameKind.EXACT: {
+      const sent = version === UNTIMED_VERSION ? undefined : r.u32("send time");
+      return { kind: FrameKind.PUBLISH, tag, topic: undefined, payload: r.rest(), sent };
+    }
     case FrameKind.PUBLISH: {
+      const sent = version === UNTIMED_VERSION ? undefined : r.u32("send time");
       const topic = r.string("topic");
-      return { kind, tag, topic, payload: r.rest() };
+      return { kind, tag, topic, payload: r.rest(), sent };
     }
     case FrameKind.PROBE:
       r.end("a probe");

@@ -620,4 +620,18 @@ export class Adapter extends EventEmitter {
   restoreSession(_pid: string, _offset: string): Promise<Session | null> | Session | null {
     return null;
   }
+
+  /** Pids of restores refused for a gap, until the namespace asks (made when first needed). */
+  #gapPids: Set<string> | undefined;
+
+  /** Marks the restore of `pid` just refused as a gap: the log lost packets it missed. */
+  _noteGap(pid: string): void {
+    this.#gapPids ??= new Set();
+    this.#gapPids.add(pid);
+  }
+
+  /** Whether the refused restore of `pid` was a gap (asked once per refusal). */
+  _tookGap(pid: string): boolean {
+    return this.#gapPids?.delete(pid) ?? false;
+  }
 }

@@ -506,6 +506,7 @@ export class ClusterSessionAdapter extends Adapter {
     if (replay === null) {
       this.#pending.delete(state.sid);
       this.recoveryStats.gaps++;
+      this._noteGap(pid);
       return null;
     }
     // The socket joins its rooms right after this resolves; until then the

@@ -188,8 +188,15 @@ export class Namespace<
         client.conn.cork?.();
         return new Socket(this, client, auth, session);
       }
+      // Asked even with debug off: the adapter forgets the mark once read.
+      const gap = this.adapter._tookGap(pid);
       if (debugEnabled(log)) {
-        log.debug({ sid: client.id, nsp: this.name, pid }, "recovery failed: no such session");
+        log.debug(
+          { sid: client.id, nsp: this.name, pid, gap },
+          gap
+            ? "recovery failed: gap (the packets the client missed are gone from the log)"
+            : "recovery failed: no such session",
+        );
       }
     } catch (err) {
       log.error({ sid: client.id, nsp: this.name, pid, err }, "recovery failed: session lookup");

@@ -33,6 +33,7 @@ import {
   type Session,
   type SessionToPersist,
 } from "./adapter.js";
+import type { RecoveryStats } from "./cluster-recovery.js";
 import type { Namespace } from "./namespace.js";
 import { encodeEntry, missedPackets, type StoredPacket } from "./recovery-entry.js";
 
@@ -81,6 +82,8 @@ interface StoredSession extends SessionToPersist {
 }
 
 export class SessionAwareAdapter extends Adapter {
+  /** Counts of restores on this node (the metrics read `gaps`). */
+  readonly recoveryStats: RecoveryStats = { asked: 0, restored: 0, refused: 0, gaps: 0 };
   readonly #maxDuration: number;
   readonly #sessions = new Map<string, StoredSession>();
   readonly #log: MessageLog;
@@ -119,21 +122,41 @@ export class SessionAwareAdapter extends Adapter {
   }
 
   override restoreSession(pid: string, offset: string): Session | null | Promise<Session | null> {
+    const stats = this.recoveryStats;
+    stats.asked++;
     const session = this.#sessions.get(pid);
-    if (!session) return null;
+    if (!session) return this.#refused();
     this.#sessions.delete(pid);
-    if (session.disconnectedAt + this.#maxDuration < Date.now()) return null;
-    if (typeof offset !== "string") return null;
+    if (session.disconnectedAt + this.#maxDuration < Date.now()) return this.#refused();
+    if (typeof offset !== "string") return this.#refused();
     const log = this.#log;
     if (isSyncMessageLog(log))
       return this.#restored(session, log.readAfterNow(this.#stream, offset));
-    return log.readAfter(this.#stream, offset).then((found) => this.#restored(session, found));
+    return log.readAfter(this.#stream, offset).then(
+      (found) => this.#restored(session, found),
+      (err: unknown) => {
+        this.#refused();
+        throw err;
+      },
+    );
+  }
+
+  #refused(gap = false, pid?: string): null {
+    this.recoveryStats.refused++;
+    if (gap && pid !== undefined) {
+      this.recoveryStats.gaps++;
+      this._noteGap(pid);
+    }
+    return null;
   }
 
   #restored(session: StoredSession, found: ReadResult): Session | null {
-    if (found.status === "gap") return null;
+    // The log no longer covers the client's offset (trimmed, restarted), or
+    // an entry it missed cannot be read back: a replay would have a hole.
+    if (found.status === "gap") return this.#refused(true, session.pid);
     const missed = missedPackets(found.entries, new Set(session.rooms));
-    if (missed === null) return null;
+    if (missed === null) return this.#refused(true, session.pid);
+    this.recoveryStats.restored++;
     return {
       sid: session.sid,
       pid: session.pid,

@@ -2,7 +2,8 @@
  * The standalone server's `/metrics`: served by default (and what it says
  * after a client connects), off with `--no-metrics` / SWITCHBOARD_METRICS=0,
  * and on a two-node Redis cluster the broker's figures: nodes seen, a
- * broadcast published on one node and received on the other, a cluster query
+ * broadcast published on one node and received on the other (and how long
+ * messages took from a's send to b's receipt), a cluster query
  * (`fetchSockets`) counted with its latency (shared Redis; fails under
  * CI=true without it).
  */
@@ -136,6 +137,25 @@ describe("a cluster's /metrics", { skip: await redisSkip("shared") }, () => {
     assert.ok(
       delta(published, beforeA, "switchboard_broker_publish_duration_seconds_count") >= 1,
       "a timed its publishes to Redis",
+    );
+    assert.ok(
+      delta(afterB, beforeB, "switchboard_broker_receive_latency_seconds_count") >= got.length,
+      "b timed each message from a",
+    );
+
+    // Receive latency: 100 more broadcasts, each timed once on b from a's send time
+    // (whole milliseconds each, so only their sum over many is sure to be above 0).
+    const timed = got.length;
+    for (let i = 0; i < 100; i++) a.io.emit("hello", i);
+    await until(() => got.length === timed + 100, 10_000, "the 100 broadcasts on b");
+    const latencyB = await samplesOf(b);
+    const count = delta(latencyB, afterB, "switchboard_broker_receive_latency_seconds_count");
+    const sum = delta(latencyB, afterB, "switchboard_broker_receive_latency_seconds_sum");
+    assert.ok(count >= 100, `b timed ${count} messages`);
+    assert.ok(sum > 0 && sum < count, `b's latency sum ${sum} s over ${count} messages`);
+    assert.equal(
+      sampleOf(latencyB, 'switchboard_broker_receive_latency_seconds_bucket{le="+Inf"}'),
+      sampleOf(latencyB, "switchboard_broker_receive_latency_seconds_count"),
     );
 
     // A cluster query from a: one request, answered by b, timed.

@@ -13,6 +13,7 @@ import {
   FrameError,
   FrameKind,
   originBytes,
+  sentAgo,
 } from "../../src/cluster/redis-frame.js";
 import { clusterSlot } from "../../src/cluster/redis-slot.js";
 
@@ -22,17 +23,20 @@ const tag = 0xa1b2c3d4;
 describe("redis broker frames", () => {
   it("round-trips every kind", () => {
     const payload = Buffer.from([0, 1, 0xff]);
-    assert.deepEqual(decodeFrame(encodePublish(origin, "sio/ns/room", payload)), {
+    const sent = 1_765_000_000_123; // a Date.now(); frames carry it modulo 2^32
+    assert.deepEqual(decodeFrame(encodePublish(origin, "sio/ns/room", payload, sent)), {
       kind: FrameKind.PUBLISH,
       tag,
       topic: "sio/ns/room",
       payload,
+      sent: sent % 2 ** 32,
     });
-    assert.deepEqual(decodeFrame(encodePublish(origin, undefined, payload)), {
+    assert.deepEqual(decodeFrame(encodePublish(origin, undefined, payload, sent)), {
       kind: FrameKind.PUBLISH,
       tag,
       topic: undefined,
       payload,
+      sent: sent % 2 ** 32,
     });
     assert.deepEqual(decodeFrame(encodeProbe(origin)), { kind: FrameKind.PROBE, tag });
     const node = { tag, origin: "node-é" };
@@ -80,25 +84,61 @@ describe("redis broker frames", () => {
 
   it("matches the wire vectors of the format comment", () => {
     const small = originBytes("n1", 0x01020304);
-    // An exact publish: head and tag, then the payload, nothing else.
+    // An exact publish: head and tag, the send time, then the payload, nothing else.
+    const sent = 2 ** 32 + 0x0a0b0c0d;
     assert.equal(
-      encodePublish(small, undefined, Buffer.from("hi")).toString("hex"),
-      "02534208010203046869",
+      encodePublish(small, undefined, Buffer.from("hi"), sent).toString("hex"),
+      "0353420801020304" + "0a0b0c0d" + "6869",
     );
     assert.equal(
-      encodePublish(small, "t", Buffer.from("hi")).toString("hex"),
-      "0253420101020304000174" + "6869",
+      encodePublish(small, "t", Buffer.from("hi"), sent).toString("hex"),
+      "0353420101020304" + "0a0b0c0d" + "000174" + "6869",
     );
-    assert.equal(encodeProbe(small).toString("hex"), "0253420901020304");
+    assert.equal(encodeProbe(small).toString("hex"), "0353420901020304");
     assert.equal(
       encodeAck(small, 0x10).toString("hex"),
-      "0253420601020304" + "02" + "6e31" + "00000010",
+      "0353420601020304" + "02" + "6e31" + "00000010",
     );
     assert.equal(
       encodeState(FrameKind.INTEREST, small, 1, ["ab"]).toString("hex"),
-      "0253420a01020304" + "02" + "6e31" + "00000001" + "0001" + "0002" + "6162",
+      "0353420a01020304" + "02" + "6e31" + "00000001" + "0001" + "0002" + "6162",
     );
     assert.equal(originBytes("x").tag === 0, false);
+  });
+
+  it("reads version 2 frames: publishes without a send time, control frames alike", () => {
+    const v2 = (hex: string) => decodeFrame(Buffer.from(hex, "hex"));
+    assert.deepEqual(v2("02534208010203046869"), {
+      kind: FrameKind.PUBLISH,
+      tag: 0x01020304,
+      topic: undefined,
+      payload: Buffer.from("hi"),
+      sent: undefined,
+    });
+    assert.deepEqual(v2("0253420101020304000174" + "6869"), {
+      kind: FrameKind.PUBLISH,
+      tag: 0x01020304,
+      topic: "t",
+      payload: Buffer.from("hi"),
+      sent: undefined,
+    });
+    assert.deepEqual(v2("0253420601020304" + "02" + "6e31" + "00000010"), {
+      kind: FrameKind.ACK,
+      tag: 0x01020304,
+      origin: "n1",
+      id: 0x10,
+    });
+    assert.throws(() => v2("0153420801020304"), { code: "ERR_FRAME_VERSION" });
+  });
+
+  it("times a frame in transit modulo 2^32, a sender's clock ahead as 0", () => {
+    const now = 1_765_000_000_000;
+    assert.equal(sentAgo(now % 2 ** 32, now), 0);
+    assert.equal(sentAgo((now - 1234) % 2 ** 32, now), 1234);
+    // Across the wrap: sent just before a multiple of 2^32, received after it.
+    const wrap = 2 ** 32 * 410;
+    assert.equal(sentAgo((wrap - 3) % 2 ** 32, wrap + 4), 7);
+    assert.equal(sentAgo((now + 50) % 2 ** 32, now), 0);
   });
 
   it("refuses foreign bytes, other versions and every truncation with a coded FrameError", () => {

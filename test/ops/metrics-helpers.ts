@@ -8,7 +8,7 @@ import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { BayeuxServer, BayeuxServerOptions } from "../../src/bayeux/index.js";
 import type { Broker } from "../../src/cluster/index.js";
-import type { Server } from "../../src/index.js";
+import type { Server, ServerOptions } from "../../src/index.js";
 import { createSocketIoRouter } from "../../src/mount/socketio.js";
 import { Metrics, type MetricsOptions } from "../../src/ops/metrics/index.js";
 
@@ -22,10 +22,17 @@ export interface MetricsNode {
 }
 
 export async function startMetricsNode(
-  options: { broker?: Broker; bayeux?: BayeuxServerOptions; metrics?: MetricsOptions } = {},
+  options: {
+    broker?: Broker;
+    bayeux?: BayeuxServerOptions;
+    metrics?: MetricsOptions;
+    /** Socket.IO server options (recovery, buffer limits, logger). */
+    io?: Partial<ServerOptions>;
+  } = {},
 ): Promise<MetricsNode> {
   const { broker } = options;
   const { io, bayeux, router } = createSocketIoRouter({
+    ...options.io,
     ...(broker ? { broker } : {}),
     bayeux: { timeout: 5000, ...(broker ? { broker } : {}), ...options.bayeux },
   });

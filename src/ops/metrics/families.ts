@@ -350,6 +350,14 @@ export function switchboardFamilies(reader: NodeStatsReader, options: FamilyOpti
         return h ? histogramValues(full, h) : [];
       },
     ),
+    histogram(
+      "broker_receive_latency_seconds",
+      "Seconds from another node's publish to its receipt here (by the nodes' clocks; whole ms on Redis).",
+      (full) => {
+        const h = broker()?.stats.receiveLatency;
+        return h ? histogramValues(full, h) : [];
+      },
+    ),
   );
   return families;
 }
