@@ -290,9 +290,11 @@ function showStats(answer) {
   const { stats, reports } = view;
   showConnections("socketio", stats.connections.socketio);
   showConnections("bayeux", stats.connections.bayeux);
-  $("rooms-count").textContent = fmt(stats.rooms);
-  $("channels-count").textContent = fmt(stats.channels);
-  $("namespaces-count").textContent = fmt(stats.namespaces);
+  // A node past its topic-table bound: the cluster's counts are at least these.
+  const atLeast = stats.countsExact === false ? "≥ " : "";
+  $("rooms-count").textContent = atLeast + fmt(stats.rooms);
+  $("channels-count").textContent = atLeast + fmt(stats.channels);
+  $("namespaces-count").textContent = atLeast + fmt(stats.namespaces);
   $("messages-in").textContent = fmt(sumPer(stats.messagesIn));
   $("messages-out").textContent = fmt(sumPer(stats.messagesOut));
   $("deliveries").textContent = fmt(sumPer(stats.deliveries));

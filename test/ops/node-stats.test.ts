@@ -76,6 +76,26 @@ describe("nodeStats", () => {
       ["bayeux", "/news", 2],
       ["socketio", "/ quiet", 1],
     ]);
+    // Every topic in the table the cluster sums read; cut to the biggest at its bound.
+    assert.deepEqual(s.topics, {
+      socketio: [
+        ["/ lobby", 3, 0],
+        ["/ quiet", 1, 0],
+      ],
+      bayeux: [
+        ["/news", 2, 0],
+        ["/sports/**", 1, 0],
+      ],
+      namespaces: ["/", "/admin"],
+      complete: true,
+    });
+    const cut = nodeStats({ io: node.io, bayeux: node.bayeux }, { topicTable: 2 }).snapshot();
+    assert.deepEqual(cut.topics, {
+      socketio: [["/ lobby", 3, 0]],
+      bayeux: [["/news", 2, 0]],
+      namespaces: ["/", "/admin"],
+      complete: false,
+    });
     assert.equal(s.cluster, null);
     assert.equal(s.node, node.io.engine.nodeId);
     assert.ok(s.uptime >= 0 && s.uptime < 60);
