@@ -117,6 +117,11 @@ function clusterSuite(name: string, makeFactory: () => BrokerFactory): void {
         socketsA[0].emit("say", "lobby", "two");
         socketsB[0].emit("say", "lobby", "three");
         await until(() => [...heard.values()].every((n) => n === 3), 10_000, "three broadcasts");
+        // And one with acknowledgements from A: B runs it for its members, and counts no broadcast.
+        for (const socket of heard.keys())
+          socket.on("ping", (ack: (v: string) => void) => ack("pong"));
+        const pongs = await a.io.to("lobby").timeout(5000).emitWithAck("ping");
+        assert.deepEqual(pongs, ["pong", "pong", "pong"]);
         await sessionA.publish("/both", { n: 1 });
         await until(() => onBoth.a === 1 && onBoth.b === 1, 10_000, "the publish on both nodes");
         type Topic = { protocol: string; name: string; members: number; messages: number };
@@ -130,7 +135,7 @@ function clusterSuite(name: string, makeFactory: () => BrokerFactory): void {
           async () => {
             json = (await get("/api/stats?scope=cluster")).json;
             return (
-              find(json.sum.topTopics, "/ lobby")?.messages === 3 &&
+              find(json.sum.topTopics, "/ lobby")?.messages === 4 &&
               find(json.sum.topTopics, "/both")?.messages === 1 &&
               (json.sum.deliveries as { bayeux: number }).bayeux === 2
             );
@@ -154,7 +159,7 @@ function clusterSuite(name: string, makeFactory: () => BrokerFactory): void {
           protocol: "socketio",
           name: "/ lobby",
           members: 3,
-          messages: 3,
+          messages: 4,
         });
         assert.deepEqual(find(sum.topTopics, "/both"), {
           protocol: "bayeux",
@@ -162,7 +167,7 @@ function clusterSuite(name: string, makeFactory: () => BrokerFactory): void {
           members: 2,
           messages: 1,
         });
-        assert.deepEqual(sum.deliveries, { socketio: 9, bayeux: 2 });
+        assert.deepEqual(sum.deliveries, { socketio: 12, bayeux: 2 });
         // Each node: its own members, and the messages published from it.
         const byNode = new Map(json.nodes.map((n) => [n.node, n.stats]));
         const statsA = byNode.get(a.dashboard.node);
@@ -172,7 +177,7 @@ function clusterSuite(name: string, makeFactory: () => BrokerFactory): void {
         assert.deepEqual([statsA.channels, statsB.channels], [1, 2]);
         const lobbyA = find(statsA.topTopics, "/ lobby");
         const lobbyB = find(statsB.topTopics, "/ lobby");
-        assert.deepEqual([lobbyA?.members, lobbyA?.messages], [1, 2]);
+        assert.deepEqual([lobbyA?.members, lobbyA?.messages], [1, 3]);
         assert.deepEqual([lobbyB?.members, lobbyB?.messages], [2, 1]);
         assert.equal(
           (statsA as unknown as { topics?: unknown }).topics,

@@ -8,6 +8,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { type Socket as ClientSocket, io as connect } from "socket.io-client";
+import { ChannelRouter } from "../../src/bayeux/server/channels.js";
+import { Delivery } from "../../src/bayeux/server/delivery.js";
+import { BayeuxStats } from "../../src/bayeux/server/stats.js";
 import { MemoryBroker } from "../../src/cluster/memory-broker.js";
 import { nodeStats } from "../../src/ops/node-stats.js";
 import { type BridgeNode, startNode } from "../bridge/helpers.js";
@@ -162,5 +165,21 @@ describe("nodeStats rooms from the adapter's named-room index", () => {
     // The fake sockets go before the server closes its namespaces.
     sockets.clear();
     io.close();
+  });
+});
+
+describe("Bayeux channel traffic: counted where published", () => {
+  it("a channel-log entry from another node is delivered and counted as deliveries, not traffic", () => {
+    const router = new ChannelRouter();
+    router.stats = new BayeuxStats();
+    let got = 0;
+    router.subscribe({ deliver: () => got++ }, "/feed");
+    router.deliver(Delivery.encoded({ channel: "/feed", data: 1 }));
+    const remote = Delivery.fromJson({ channel: "/feed", data: 2 }, '{"channel":"/feed","data":2}');
+    remote.origin = "other-node";
+    router.deliver(remote);
+    assert.equal(got, 2);
+    assert.equal(router.stats.deliveries, 2);
+    assert.deepEqual([...router.stats.traffic.counts], [["/feed", 1]]);
   });
 });
