@@ -51,7 +51,8 @@ export interface NodeStatsOptions {
 
 /**
  * Default bound of a snapshot's topic table: 10,000 rooms and channels per
- * node (about 300 KB of JSON between nodes, asked only by a cluster view).
+ * node (about 200 KB of JSON between nodes with short names, sent only to a
+ * cluster view).
  */
 export const TOPIC_TABLE_LIMIT = 10_000;
 
@@ -272,11 +273,9 @@ export class NodeStatsReader implements StatsSource {
       for (const nsp of io._nsps.values()) {
         const traffic = (nsp.adapter as { traffic?: { counts: Map<string, number> } }).traffic
           ?.counts;
-        const here = new Set<string>();
         // A socket's own room (named by its id) is private, not a room anyone made.
         for (const [room, members] of namedRooms(nsp as AnyNamespace)) {
           stats.rooms++;
-          here.add(room);
           add({
             protocol: "socketio",
             name: `${nsp.name} ${room}`,
@@ -284,9 +283,11 @@ export class NodeStatsReader implements StatsSource {
             messages: traffic?.get(room) ?? 0,
           });
         }
-        // Rooms broadcast to from here whose members are all on other nodes.
+        // Rooms broadcast to from here whose members are all on other nodes
+        // (a room with a member here was listed above).
+        const local = roomMap(nsp as AnyNamespace);
         for (const [room, messages] of traffic ?? []) {
-          if (here.has(room) || nsp.sockets.has(room)) continue;
+          if (local?.has(room) || nsp.sockets.has(room)) continue;
           add({ protocol: "socketio", name: `${nsp.name} ${room}`, members: 0, messages });
         }
       }

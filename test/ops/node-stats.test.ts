@@ -111,6 +111,20 @@ describe("nodeStats", () => {
     assert.ok(Array.isArray(s.slowConsumers));
   });
 
+  it("lists a room broadcast to from here with no member here: its traffic, no member", () => {
+    const before = nodeStats({ io: node.io }).snapshot();
+    node.io.to("far-away").emit("x");
+    node.io.to("far-away").emit("x");
+    const s = nodeStats({ io: node.io }).snapshot();
+    assert.deepEqual(
+      s.topics?.socketio.find((row) => row[0] === "/ far-away"),
+      ["/ far-away", 0, 2],
+    );
+    assert.equal(s.rooms, before.rooms, "not a room of this node");
+    const far = s.topTopics.find((t) => t.name === "/ far-away");
+    assert.deepEqual(far, { protocol: "socketio", name: "/ far-away", members: 0, messages: 2 });
+  });
+
   it("names the node after its broker, and works with no parts at all", async () => {
     const broker = new MemoryBroker();
     try {
