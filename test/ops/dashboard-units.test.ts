@@ -349,6 +349,32 @@ describe("cluster sum from topic tables", () => {
     assert.equal(sum.rooms, 5, "B alone holds five");
     assert.equal(sum.topTopics.find((t) => t.name === "/ x")?.members, 10);
   });
+
+  it("takes a cut table's busiest topics from the node's top list, and trusts one node alone", () => {
+    const b = tabled("b", [["/ big", 9, 0]], [], ["/"], false);
+    b.rooms = 2;
+    b.topTopics = [
+      { protocol: "socketio", name: "/ big", members: 9, messages: 0 },
+      { protocol: "socketio", name: "/ busy", members: 1, messages: 50 },
+    ];
+    const alone = sumStats([b]);
+    assert.equal(alone.countsExact, true, "one node's counts are its own");
+    assert.equal(alone.rooms, 2);
+    assert.deepEqual(
+      alone.topTopics.map((t) => [t.name, t.members, t.messages]),
+      [
+        ["/ big", 9, 0],
+        ["/ busy", 1, 50],
+      ],
+    );
+    const a = tabled("a", [["/ busy", 2, 5]], [], ["/"]);
+    const both = sumStats([a, b]);
+    assert.equal(both.countsExact, false);
+    assert.deepEqual(
+      both.topTopics.find((t) => t.name === "/ busy"),
+      { protocol: "socketio", name: "/ busy", members: 3, messages: 55 },
+    );
+  });
 });
 
 describe("loopback rules", () => {

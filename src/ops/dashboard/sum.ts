@@ -33,8 +33,8 @@ export interface ClusterStats extends Omit<NodeStats, "recentErrors" | "slowCons
   slowConsumers: OnNode<SlowConsumer>[];
   /**
    * Whether `rooms`, `channels` and the members of `topTopics` are exact:
-   * every node sent its whole topic table. Otherwise they are lower bounds
-   * (the page shows them as "≥ n").
+   * every node sent its whole topic table (or there is one node). Otherwise
+   * they are lower bounds (the page shows them as "≥ n").
    */
   countsExact: boolean;
 }
@@ -109,6 +109,15 @@ function mergeTopics(
     add("bayeux", name, members, messages);
     if (members > 0) channels.names.add(name);
   }
+  if (table.complete) return;
+  // A cut table holds the biggest by members: the node's busiest by traffic may be past it.
+  const listed = new Set([
+    ...table.socketio.map(([name]) => `socketio ${name}`),
+    ...table.bayeux.map(([name]) => `bayeux ${name}`),
+  ]);
+  for (const t of stats.topTopics ?? []) {
+    if (!listed.has(`${t.protocol} ${t.name}`)) add(t.protocol, t.name, t.members, t.messages);
+  }
 }
 
 /** Adds up the snapshots of every node (at least one). */
@@ -165,6 +174,8 @@ export function sumStats(nodes: readonly NodeStats[]): ClusterStats {
     if (table === undefined || !table.complete) sum.countsExact = false;
     mergeTopics(topics, stats, table, rooms, channels, namespaces);
   }
+  // One node's own counts are exact, whatever its table: there is nothing to tell apart.
+  if (nodes.length === 1) sum.countsExact = true;
   sum.namespaces = namespaces.value;
   sum.rooms = rooms.value;
   sum.channels = channels.value;
