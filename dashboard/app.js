@@ -208,22 +208,28 @@ function showTopics(stats) {
 
 function showSlowAndErrors(stats) {
   const slow = (stats.slowConsumers ?? []).map((s) =>
-    row([
-      { text: s.protocol },
-      { text: s.id, className: "mono" },
-      { text: fmt(s.dropped), className: "num" },
-      { text: ago(s.last) },
-    ]),
+    row(
+      [
+        { text: s.protocol },
+        { text: s.id, className: "mono" },
+        { text: fmt(s.dropped), className: "num" },
+        { text: ago(s.last) },
+      ],
+      { testid: "slow-row", id: s.id, protocol: s.protocol },
+    ),
   );
   fill($("slow-consumers"), slow, "none", 4);
   const errors = [...(stats.recentErrors ?? [])]
     .reverse()
     .map((e) =>
-      row([
-        { text: new Date(e.time).toLocaleTimeString("en-GB") },
-        { text: e.code, className: "mono" },
-        { text: e.message, title: e.node ? `node ${e.node}` : "" },
-      ]),
+      row(
+        [
+          { text: new Date(e.time).toLocaleTimeString("en-GB") },
+          { text: e.code, className: "mono" },
+          { text: e.message, title: e.node ? `node ${e.node}` : "" },
+        ],
+        { testid: "error-row", code: e.code },
+      ),
     );
   fill($("recent-errors"), errors, "none", 3);
 }
@@ -290,9 +296,11 @@ function showStats(answer) {
   const { stats, reports } = view;
   showConnections("socketio", stats.connections.socketio);
   showConnections("bayeux", stats.connections.bayeux);
-  $("rooms-count").textContent = fmt(stats.rooms);
-  $("channels-count").textContent = fmt(stats.channels);
-  $("namespaces-count").textContent = fmt(stats.namespaces);
+  // A node past its topic-table bound: the cluster's counts are at least these.
+  const atLeast = stats.countsExact === false ? "≥ " : "";
+  $("rooms-count").textContent = atLeast + fmt(stats.rooms);
+  $("channels-count").textContent = atLeast + fmt(stats.channels);
+  $("namespaces-count").textContent = atLeast + fmt(stats.namespaces);
   $("messages-in").textContent = fmt(sumPer(stats.messagesIn));
   $("messages-out").textContent = fmt(sumPer(stats.messagesOut));
   $("deliveries").textContent = fmt(sumPer(stats.deliveries));

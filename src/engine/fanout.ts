@@ -65,6 +65,8 @@ export class FanoutTargets {
       // Read for volatile broadcasts only: a recipient with a write in flight misses it.
       if (volatile && !conn._acceptsVolatile()) {
         skipped++;
+        // The Socket.IO layer counts the drops; the slow-consumer list names who missed it.
+        host.stats?.slow.add(conn.id);
         continue;
       }
       const ws = direct?.[i];

@@ -25,6 +25,8 @@ import type {
   RecentError,
   StatsSource,
   TopicFigure,
+  TopicRow,
+  TopicTable,
 } from "./stats.js";
 
 /** What a node is made of; every part is optional. */
@@ -40,7 +42,19 @@ export interface NodeStatsOptions {
   started?: number;
   /** Most topics in each of the two `topTopics` rankings (members, traffic). Default 10. */
   topTopics?: number;
+  /**
+   * Most rows of the snapshot's `topics` table (both protocols), the biggest
+   * by members when there are more. Default {@link TOPIC_TABLE_LIMIT}.
+   */
+  topicTable?: number;
 }
+
+/**
+ * Default bound of a snapshot's topic table: 10,000 rooms and channels per
+ * node (about 200 KB of JSON between nodes with short names, sent only to a
+ * cluster view).
+ */
+export const TOPIC_TABLE_LIMIT = 10_000;
 
 /** The name Bayeux topics carry in the core router before their channel. */
 const BAYEUX_TOPIC_PREFIX = "bayeux/";
@@ -118,6 +132,7 @@ export class NodeStatsReader implements StatsSource {
   readonly parts: NodeParts;
   readonly #started: number;
   readonly #topLimit: number;
+  readonly #tableLimit: number;
   /** Made up when the node has neither a broker nor a server to name it. */
   #localId: string | undefined;
 
@@ -125,6 +140,7 @@ export class NodeStatsReader implements StatsSource {
     this.parts = parts;
     this.#started = options.started ?? Date.now();
     this.#topLimit = options.topTopics ?? 10;
+    this.#tableLimit = options.topicTable ?? TOPIC_TABLE_LIMIT;
   }
 
   /** The node id: the broker's, else the Engine.IO or Bayeux server's, else a local one. */
@@ -237,11 +253,21 @@ export class NodeStatsReader implements StatsSource {
     return stats;
   }
 
-  /** Counts rooms exactly and ranks topics by members and by traffic. */
+  /**
+   * Counts rooms exactly, ranks topics by members and by traffic, and lists
+   * every topic (members here, messages published from here) in the
+   * bounded table the cluster sums read.
+   */
   #readTopics(stats: NodeStats): void {
     const limit = this.#topLimit;
     const byMembers = new TopList<TopicFigure>(limit, (t) => t.members);
     const byTraffic = new TopList<TopicFigure>(limit, (t) => t.messages);
+    const rows: TopicFigure[] = [];
+    const add = (figure: TopicFigure) => {
+      byMembers.offer(figure);
+      byTraffic.offer(figure);
+      rows.push(figure);
+    };
     const { io, bayeux } = this.parts;
     if (io) {
       for (const nsp of io._nsps.values()) {
@@ -250,14 +276,19 @@ export class NodeStatsReader implements StatsSource {
         // A socket's own room (named by its id) is private, not a room anyone made.
         for (const [room, members] of namedRooms(nsp as AnyNamespace)) {
           stats.rooms++;
-          const figure: TopicFigure = {
+          add({
             protocol: "socketio",
             name: `${nsp.name} ${room}`,
             members: membersOf(members),
             messages: traffic?.get(room) ?? 0,
-          };
-          byMembers.offer(figure);
-          byTraffic.offer(figure);
+          });
+        }
+        // Rooms broadcast to from here whose members are all on other nodes
+        // (a room with a member here was listed above).
+        const local = roomMap(nsp as AnyNamespace);
+        for (const [room, messages] of traffic ?? []) {
+          if (local?.has(room) || nsp.sockets.has(room)) continue;
+          add({ protocol: "socketio", name: `${nsp.name} ${room}`, members: 0, messages });
         }
       }
     }
@@ -267,19 +298,17 @@ export class NodeStatsReader implements StatsSource {
         const channel = topic.startsWith(BAYEUX_TOPIC_PREFIX)
           ? topic.slice(BAYEUX_TOPIC_PREFIX.length)
           : topic;
-        const figure: TopicFigure = {
+        add({
           protocol: "bayeux",
           name: channel,
           members: membersOf(members),
           messages: bayeux.stats.traffic.counts.get(channel) ?? 0,
-        };
-        byMembers.offer(figure);
-        byTraffic.offer(figure);
+        });
       }
       // Channels published to with nobody subscribed here still have traffic.
-      for (const [channel, messages] of bayeux.stats.traffic.top(limit)) {
+      for (const [channel, messages] of bayeux.stats.traffic.counts) {
         if (topics.has(`${BAYEUX_TOPIC_PREFIX}${channel}`)) continue;
-        byTraffic.offer({ protocol: "bayeux", name: channel, members: 0, messages });
+        add({ protocol: "bayeux", name: channel, members: 0, messages });
       }
     }
     const seen = new Set<TopicFigure>();
@@ -290,6 +319,8 @@ export class NodeStatsReader implements StatsSource {
       out.push(figure);
     }
     stats.topTopics = out;
+    stats.topics = topicTable(rows, this.#tableLimit);
+    if (io) stats.topics.namespaces = [...io._nsps.keys()].slice(0, this.#tableLimit);
   }
 
   #recentErrors(): RecentError[] {
@@ -310,6 +341,22 @@ export class NodeStatsReader implements StatsSource {
     all.sort((a, b) => b.dropped - a.dropped || b.last - a.last);
     return all.slice(0, SLOW_CONSUMERS);
   }
+}
+
+/** The table of `rows`: all of them, or the `limit` biggest by members (then by messages). */
+function topicTable(rows: TopicFigure[], limit: number): TopicTable {
+  const complete = rows.length <= limit;
+  const kept = complete
+    ? rows
+    : [...rows]
+        .sort((a, b) => b.members - a.members || b.messages - a.messages)
+        .slice(0, Math.max(0, limit));
+  const table: TopicTable = { socketio: [], bayeux: [], namespaces: [], complete };
+  for (const t of kept) {
+    const row: TopicRow = [t.name, t.members, t.messages];
+    table[t.protocol].push(row);
+  }
+  return table;
 }
 
 /**

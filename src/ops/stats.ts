@@ -31,16 +31,38 @@ export interface TopicFigure {
   /** `<namespace> <room>` for Socket.IO, the channel name for Bayeux. */
   name: string;
   members: number;
-  /** Messages published to it since the node started (0 when not tracked). */
+  /**
+   * Messages published to it from this node since it started (0 when not
+   * tracked). A broadcast another node made is counted there, not again
+   * where it is delivered: summed over the nodes, each counts once.
+   */
   messages: number;
+}
+
+/** A topic in a {@link TopicTable}: name (as in {@link TopicFigure}), members here, messages from here. */
+export type TopicRow = [name: string, members: number, messages: number];
+
+/**
+ * Every topic of a node with its figures, for the cluster's exact sums
+ * (distinct rooms and channels, members per topic across nodes). Bounded:
+ * past `limit` rows (both protocols together) only the biggest by members
+ * are listed and `complete` is false.
+ */
+export interface TopicTable {
+  socketio: TopicRow[];
+  bayeux: TopicRow[];
+  /** The node's Socket.IO namespaces (rooms are per namespace: `<namespace> <room>`). */
+  namespaces: string[];
+  /** Whether every topic with a member or with traffic here is listed. */
+  complete: boolean;
 }
 
 /** A connection slower than its buffers allow. */
 export interface SlowConsumer {
   protocol: Protocol;
-  /** Socket id or Bayeux clientId. */
+  /** Engine.IO session id (a Socket.IO connection) or Bayeux clientId. */
   id: string;
-  /** Messages dropped for it. */
+  /** Messages dropped for it, and closes for being too slow. */
   dropped: number;
   /** Epoch ms of the last drop. */
   last: number;
@@ -76,6 +98,11 @@ export interface NodeStats {
    */
   topTopics: TopicFigure[];
   slowConsumers: SlowConsumer[];
+  /**
+   * Every topic with its figures (bounded, see {@link TopicTable}): what
+   * the cluster sums need. Absent from a source that does not tell.
+   */
+  topics?: TopicTable;
   /** Sessions opened since start (Engine.IO handshakes, Bayeux handshakes). */
   handshakes?: PerProtocol;
   /** The broker's figures; null (or absent) on a node alone. */

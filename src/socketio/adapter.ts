@@ -241,19 +241,19 @@ export class Adapter extends EventEmitter {
   }
 
   /**
-   * Counts a broadcast once, with its recipient count: deliveries, packets
-   * out, the fan-out size of this node's own broadcasts, and the traffic of
-   * its rooms (a socket's private room is not counted). Bytes are the
-   * engine's to count, as its transports write them.
+   * Counts a broadcast once, with its recipient count: deliveries and
+   * packets out here; for this node's own broadcasts only, the fan-out size
+   * and the traffic of its rooms (a socket's private room is not counted),
+   * so a broadcast routed on every node counts once in the cluster's sum.
+   * Bytes are the engine's to count, as its transports write them.
    */
   #count(rooms: ReadonlySet<Room> | undefined, sent: number, own: boolean): void {
     const stats = this.nsp.server.stats;
-    if (own) {
-      stats.broadcasts++;
-      stats.fanout.observe(sent);
-    }
     stats.deliveries += sent;
     stats.messagesOut += sent;
+    if (!own) return;
+    stats.broadcasts++;
+    stats.fanout.observe(sent);
     if (rooms === undefined || rooms.size === 0) return;
     const sockets = this.nsp.sockets;
     for (const room of rooms) if (!sockets.has(room)) this.traffic.count(room);
@@ -306,12 +306,16 @@ export class Adapter extends EventEmitter {
     this.#link.broadcastWithAck(packet, opts, timeout, clientCountCallback, ack);
   }
 
-  /** `broadcastWithAck` on this node's sockets only. */
+  /**
+   * `broadcastWithAck` on this node's sockets only; `own` false for another
+   * node's broadcast run here (counted as a delivery, not as a broadcast).
+   */
   _broadcastWithAckLocal(
     packet: Packet,
     opts: BroadcastOptions,
     clientCountCallback: (count: number) => void,
     ack: (...args: unknown[]) => void,
+    own = true,
   ): void {
     const flags = opts.flags ?? {};
     packet.nsp = this.nsp.name;
@@ -324,7 +328,7 @@ export class Adapter extends EventEmitter {
       socket._notifyOutgoing(data);
       socket.client.writePrepared(prepared, flags);
     });
-    this.#count(opts.rooms, count, true);
+    this.#count(opts.rooms, count, own);
     clientCountCallback(count);
   }
 

@@ -302,12 +302,18 @@ export class Client {
     this.#get(packet.nsp)?._onerror(error);
   }
 
+  /** A volatile packet not written (the connection busy): counted, and the connection listed as slow. */
+  #droppedVolatile(): void {
+    this.server.stats.volatileDrops++;
+    this.server.engine?.stats?.slow.add(this.conn.id);
+  }
+
   /** Writes already encoded messages (one packet's text and attachments). */
   writeToEngine(messages: readonly (string | Buffer)[], opts: WriteOptions): void {
     const conn = this.conn;
     const stats = this.server.stats;
     if (opts.volatile && !writable(conn)) {
-      stats.volatileDrops++;
+      this.#droppedVolatile();
       return;
     }
     const sendOpts = opts.compress === false ? NO_COMPRESS : COMPRESS;
@@ -320,7 +326,7 @@ export class Client {
     const conn = this.conn;
     if (conn.readyState !== "open") return;
     if (opts.volatile && !writable(conn)) {
-      this.server.stats.volatileDrops++;
+      this.#droppedVolatile();
       return;
     }
     if (conn._sendPrepared !== undefined) {

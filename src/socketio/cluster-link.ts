@@ -339,6 +339,7 @@ export class ClusterLink {
         };
         hub.publish(replyTopic, hub.encode(envelope));
       },
+      false,
     );
     // Sockets stop waiting when the asking node does.
     const id = packet.id;

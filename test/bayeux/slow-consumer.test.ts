@@ -1,4 +1,7 @@
-/** Slow consumers: a websocket whose unsent bytes pass `maxBufferedBytes` is cut. */
+/**
+ * Slow consumers: a websocket whose unsent bytes pass `maxBufferedBytes` is
+ * cut, and its session is named in the node's slow-consumer list.
+ */
 import assert from "node:assert/strict";
 import { EventEmitter, once } from "node:events";
 import type { IncomingMessage } from "node:http";
@@ -6,6 +9,7 @@ import type { Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { WebSocket } from "ws";
 import { BayeuxServer, BayeuxSocket, type DisconnectReason } from "../../src/bayeux/index.js";
+import { nodeStats } from "../../src/ops/node-stats.js";
 import { delay, HANDSHAKE, type Running, startServer, WsPeer } from "./helpers.js";
 
 async function subscribed(
@@ -58,6 +62,12 @@ describe("bayeux websocket: slow consumers", { timeout: 30000 }, () => {
     }
     assert.equal(reasons.get(slow.clientId), "slow consumer");
     assert.equal(s.bayeux.getSession(slow.clientId), undefined);
+    const stats = nodeStats({ bayeux: s.bayeux }).snapshot();
+    assert.deepEqual(
+      stats.slowConsumers.map((c) => [c.protocol, c.id, c.dropped]),
+      [["bayeux", slow.clientId, 1]],
+    );
+    assert.equal(stats.slowConsumerDrops.bayeux, 1);
     assert.equal(reasons.has(fast.clientId), false, "the reading client stays");
     assert.ok(s.bayeux.getSession(fast.clientId));
     // Once it reads again, the slow client finds its connection gone.
@@ -123,6 +133,12 @@ describe("bayeux websocket: maxBufferedBytes edge", () => {
       assert.equal(ws.terminated, true);
       assert.deepEqual(reasons, ["slow consumer"]);
       assert.equal(server.getSession(clientId), undefined);
+      assert.deepEqual(
+        nodeStats({ bayeux: server })
+          .snapshot()
+          .slowConsumers.map((c) => [c.protocol, c.id, c.dropped]),
+        [["bayeux", clientId, 1]],
+      );
 
       server.publish("/x", 3);
       await tick();

@@ -5,8 +5,12 @@
  * (ours) over long-polling and websocket on channels, and chat messages.
  * The numbers on the page must equal what the test did: connections by
  * protocol and transport, room and channel members, the message counters,
- * the sockets and sessions lists. Then a socket is found by search and
- * disconnected from the page, and leaves the list.
+ * the sockets and sessions lists; then the deliveries of a few publishes and
+ * a non-zero deliveries rate, a refused namespace connect among the recent
+ * errors, a session whose queue overflowed among the slow consumers (with the
+ * drop count and the channel count), that session disconnected from the page
+ * (the server then refuses its connect), the sockets pager over more sockets
+ * than a page, and a socket found by search and disconnected from the page.
  *
  * With DASHBOARD_SCREENSHOT=1 it runs a bigger, longer scene (a few dozen
  * clients, a minute of traffic for the chart) and saves docs/dashboard.png;
@@ -88,6 +92,57 @@ async function number(page: Page, testid: string): Promise<number> {
   return Number(text.replace(/,/g, ""));
 }
 
+/** Waits until the number the element with `data-testid` shows is `value` (or above it, `above`). */
+async function numberShows(
+  page: Page,
+  testid: string,
+  value: number,
+  how: "is" | "above" = "is",
+): Promise<void> {
+  await page
+    .waitForFunction(
+      ([id, want, op]) => {
+        const text = document.querySelector(`[data-testid="${id}"]`)?.textContent ?? "";
+        const n = Number(text.replace(/,/g, ""));
+        return op === "is" ? n === want : n > want;
+      },
+      [testid, value, how] as const,
+      { timeout: 15_000 },
+    )
+    .catch(async () =>
+      assert.fail(`${testid}: expected ${how} ${value}, page shows ${await number(page, testid)}`),
+    );
+}
+
+type BayeuxReply = { channel: string; successful?: boolean; clientId?: string; error?: string };
+
+/** One raw Bayeux long-polling request: a batch of messages, their replies. */
+async function bayeuxPost(base: string, messages: object[]): Promise<BayeuxReply[]> {
+  const res = await fetch(`${base}/bayeux`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(messages),
+  });
+  assert.equal(res.status, 200);
+  return (await res.json()) as BayeuxReply[];
+}
+
+/** The server's own figures from the dashboard API, once a snapshot taken after `since`. */
+async function statsSince(base: string, since: number) {
+  let answer: { sum: { deliveries: { socketio: number; bayeux: number } } } | undefined;
+  await untilAsync(
+    async () => {
+      const res = await fetch(`${base}/dashboard/api/stats`);
+      const json = await res.json();
+      answer = json;
+      return json.nodes[0].stats.time >= since;
+    },
+    10_000,
+    "a snapshot taken after the last action",
+  );
+  return answer as NonNullable<typeof answer>;
+}
+
 /** The cells of the top-by-members row of `name`, once it shows `members`. */
 async function topicShows(page: Page, name: string, members: number): Promise<void> {
   await page
@@ -137,6 +192,8 @@ describe("dashboard page in Chromium", { skip }, () => {
       sockets.push(await chatter(server.base, i < polling ? "polling" : "websocket", i, room));
     }
     const subscribers = new Map<string, number>();
+    /** Deliveries the test's subscribers got on /dash/news. */
+    const heard = { news: 0 };
     for (let i = 0; i < longPolling + bayeuxWs; i++) {
       const client = new BayeuxClient(`${server.base}/bayeux`, {
         transports: [i < longPolling ? "long-polling" : "websocket"],
@@ -145,7 +202,9 @@ describe("dashboard page in Chromium", { skip }, () => {
       await client.init();
       const channels = i % 2 === 0 ? ["/dash/news", "/dash/alerts"] : ["/dash/news"];
       for (const channel of channels) {
-        await client.subscribe(channel, () => {});
+        await client.subscribe(channel, () => {
+          if (channel === "/dash/news") heard.news++;
+        });
         subscribers.set(channel, (subscribers.get(channel) ?? 0) + 1);
       }
     }
@@ -213,6 +272,172 @@ describe("dashboard page in Chromium", { skip }, () => {
 
     if (SCREENSHOT) await screenshotScene(page, server.base);
 
+    // Deliveries: P publishes to /dash/news from a client of its own reach each subscriber
+    // once; the total grows by exactly that, and the deliveries rate shows them.
+    const publisher = new BayeuxClient(`${server.base}/bayeux`, { transports: ["websocket"] });
+    bayeuxClients.push(publisher);
+    await publisher.init();
+    const quiet = await statsSince(server.base, Date.now());
+    const deliveredBefore = quiet.sum.deliveries.socketio + quiet.sum.deliveries.bayeux;
+    const newsReaders = subscribers.get("/dash/news") ?? 0;
+    const published = 5;
+    const heardBefore = heard.news;
+    for (let k = 0; k < published; k++) await publisher.publish("/dash/news", { k });
+    await until(
+      () => heard.news === heardBefore + published * newsReaders,
+      10_000,
+      "every subscriber got the publishes",
+    );
+    await numberShows(page, "deliveries", deliveredBefore + published * newsReaders);
+    await numberShows(page, "rate-deliveries", 0, "above");
+    await publisher.disconnect();
+
+    // A recent error: a connect to a namespace the server does not have.
+    const stray = ioc(`${server.base}/no-such-namespace`, {
+      forceNew: true,
+      reconnection: false,
+      transports: ["websocket"],
+    });
+    const refused = await new Promise<Error>((resolve) => stray.once("connect_error", resolve));
+    assert.equal(refused.message, "Invalid namespace");
+    stray.close();
+    await page
+      .waitForFunction(
+        () =>
+          Array.from(document.querySelectorAll('#recent-errors tr[data-testid="error-row"]')).some(
+            (tr) =>
+              (tr as HTMLElement).dataset.code === "ERR_SIO_INVALID_NAMESPACE" &&
+              tr.children[2]?.textContent?.includes("/no-such-namespace"),
+          ),
+        undefined,
+        { timeout: 15_000 },
+      )
+      .catch(async () => {
+        const rows = await page.locator("#recent-errors tr").allTextContents();
+        assert.fail(
+          `recent errors: expected the refused namespace, page shows ${rows.join(" | ")}`,
+        );
+      });
+
+    // A slow consumer: a session that subscribes and never connects, so its deliveries queue up
+    // to the CLI's maxQueuedMessages (1000): of 1,100 publishes, 100 are dropped.
+    const handshake = async () => {
+      const [hs] = await bayeuxPost(server.base, [
+        { channel: "/meta/handshake", version: "1.0", supportedConnectionTypes: ["long-polling"] },
+      ]);
+      assert.equal(hs.successful, true);
+      return hs.clientId as string;
+    };
+    const slowId = await handshake();
+    // The publishes come from a session of their own: a reply to the subscriber's own
+    // publishes would carry its queued deliveries away.
+    const flooder = await handshake();
+    const [sub] = await bayeuxPost(server.base, [
+      { channel: "/meta/subscribe", clientId: slowId, subscription: "/dash/flood" },
+    ]);
+    assert.equal(sub.successful, true);
+    for (let batch = 0; batch < 11; batch++) {
+      const publishes = Array.from({ length: 100 }, (_, i) => ({
+        channel: "/dash/flood",
+        clientId: flooder,
+        data: { n: batch * 100 + i },
+      }));
+      const replies = await bayeuxPost(server.base, publishes);
+      assert.deepEqual(
+        replies.map((r) => r.successful),
+        publishes.map(() => true),
+      );
+    }
+    await page
+      .waitForFunction(
+        (id) =>
+          Array.from(document.querySelectorAll('#slow-consumers tr[data-testid="slow-row"]')).some(
+            (tr) =>
+              (tr as HTMLElement).dataset.id === id &&
+              (tr as HTMLElement).dataset.protocol === "bayeux" &&
+              tr.children[2]?.textContent === "100",
+          ),
+        slowId,
+        { timeout: 15_000 },
+      )
+      .catch(async () => {
+        const rows = await page.locator("#slow-consumers tr").allTextContents();
+        assert.fail(`slow consumers: expected ${slowId} with 100, page shows ${rows.join(" | ")}`);
+      });
+    await shows(page, "drops", "100");
+    // Channels with a subscriber: the test's two and the flood's.
+    await shows(page, "channels-count", String(subscribers.size + 1));
+    await shows(page, "sessions-total", String(longPolling + bayeuxWs + 2));
+
+    // That session disconnected from the page: gone from the list, and from the server.
+    await page.fill('[data-testid="sessions-search"]', slowId);
+    await page.waitForFunction(
+      (want) => {
+        const rows = document.querySelectorAll('#sessions-rows tr[data-testid="session-row"]');
+        return rows.length === 1 && (rows[0] as HTMLElement).dataset.id === want;
+      },
+      slowId,
+      { timeout: 15_000 },
+    );
+    await page.click('#sessions-rows tr[data-testid="session-row"] [data-testid="disconnect"]');
+    await shows(page, "sessions-total", "0");
+    const [connect] = await bayeuxPost(server.base, [
+      { channel: "/meta/connect", clientId: slowId, connectionType: "long-polling" },
+    ]);
+    assert.equal(connect.successful, false);
+    assert.match(connect.error ?? "", /^402:/);
+    const [bye] = await bayeuxPost(server.base, [
+      { channel: "/meta/disconnect", clientId: flooder },
+    ]);
+    assert.equal(bye.successful, true);
+    await page.fill('[data-testid="sessions-search"]', "");
+    await shows(page, "sessions-total", String(longPolling + bayeuxWs));
+    await shows(page, "conn-bayeux-total", String(longPolling + bayeuxWs));
+
+    // More sockets than a page (20): the pager steps through them.
+    const extra: ClientSocket[] = [];
+    const many = 21;
+    while (polling + websocket + extra.length < many) {
+      const socket = ioc(server.base, {
+        forceNew: true,
+        reconnection: false,
+        transports: ["websocket"],
+      });
+      extra.push(socket);
+      await new Promise<void>((resolve, reject) => {
+        socket.once("connect", () => resolve());
+        socket.once("connect_error", reject);
+      });
+    }
+    await shows(page, "sockets-total", String(many));
+    await shows(page, "sockets-range", `1–20 of ${many}`);
+    const pager = () =>
+      page.evaluate(() => ({
+        rows: document.querySelectorAll('#sockets-rows tr[data-testid="socket-row"]').length,
+        prev: (document.querySelector('[data-testid="sockets-prev"]') as HTMLButtonElement)
+          .disabled,
+        next: (document.querySelector('[data-testid="sockets-next"]') as HTMLButtonElement)
+          .disabled,
+      }));
+    assert.deepEqual(await pager(), { rows: 20, prev: true, next: false });
+    const firstPage = await page.$$eval('#sockets-rows tr[data-testid="socket-row"]', (rows) =>
+      rows.map((tr) => (tr as HTMLElement).dataset.id),
+    );
+    await page.click('[data-testid="sockets-next"]');
+    await shows(page, "sockets-range", `21–21 of ${many}`);
+    assert.deepEqual(await pager(), { rows: 1, prev: false, next: true });
+    const lastId = await page.$eval(
+      '#sockets-rows tr[data-testid="socket-row"]',
+      (tr) => (tr as HTMLElement).dataset.id,
+    );
+    const all = [...sockets, ...extra].map((c) => c.id).sort();
+    assert.deepEqual([...firstPage, lastId].sort(), all, "the two pages hold every socket once");
+    await page.click('[data-testid="sockets-prev"]');
+    await shows(page, "sockets-range", `1–20 of ${many}`);
+    assert.deepEqual(await pager(), { rows: 20, prev: true, next: false });
+    for (const socket of extra) socket.disconnect();
+    await shows(page, "sockets-total", String(polling + websocket));
+
     // Find one socket by search and disconnect it from the page.
     const target = sockets[sockets.length - 1];
     const id = target.id as string;
@@ -252,7 +477,7 @@ describe("dashboard page of a cluster in Chromium", { skip }, () => {
     await browser?.close();
   });
 
-  it("shows each node and the sum, one node's list, and a silent node as missing", {
+  it("shows each node and the sum (a room on both nodes once), one node's list, and a silent node as missing", {
     timeout: 60_000,
   }, async () => {
     const hub = new MemoryBrokerHub();
@@ -262,10 +487,13 @@ describe("dashboard page of a cluster in Chromium", { skip }, () => {
       nodes.push(await startNode({ clusterTimeout: 1000 }, broker));
     }
     const [a, b] = nodes;
-    await a.socket("websocket");
-    await b.socket("websocket");
+    const inLobby = [await a.socket("websocket"), await b.socket("websocket")];
     await b.socket("polling");
     await b.bayeuxClient("long-polling");
+    // One room with a member on each node.
+    for (const socket of inLobby) {
+      await new Promise<void>((resolve) => socket.emit("join", "lobby", () => resolve()));
+    }
 
     const errors: string[] = [];
     const page = await browser.context.newPage();
@@ -275,11 +503,16 @@ describe("dashboard page of a cluster in Chromium", { skip }, () => {
     await shows(page, "conn-bayeux-total", "1");
     await page.waitForSelector('[data-testid="node-row"][data-node="node-b"]');
     await shows(page, "sockets-total", "3");
+    // The cluster counts the room once, with the members of both nodes.
+    await shows(page, "rooms-count", "1");
+    await topicShows(page, "/ lobby", 2);
 
     // One node: its own figures and list.
     await page.selectOption('[data-testid="node-select"]', "node-b");
     await shows(page, "conn-socketio-total", "2");
     await shows(page, "sockets-total", "2");
+    await shows(page, "rooms-count", "1");
+    await topicShows(page, "/ lobby", 1);
     const listed = await page.$$eval('#sockets-rows tr[data-testid="socket-row"]', (rows) =>
       rows.map((tr) => tr.children[6]?.textContent),
     );

@@ -36,7 +36,10 @@ function clusterSuite(name: string, makeFactory: () => BrokerFactory): void {
     let b: TestNode;
     const socketsA: ClientSocket[] = [];
     const socketsB: ClientSocket[] = [];
+    let sessionA: BayeuxClient;
     let sessionB: BayeuxClient;
+    /** Bayeux messages each session got on /both. */
+    const onBoth = { a: 0, b: 0 };
     const get = (path: string) => call(`${a.base}/dashboard${path}`);
 
     before(async () => {
@@ -55,9 +58,11 @@ function clusterSuite(name: string, makeFactory: () => BrokerFactory): void {
       await join(socketsA[0], "lobby");
       await join(socketsB[0], "lobby");
       await join(socketsB[1], "lobby");
-      await a.bayeuxClient("long-polling");
+      sessionA = await a.bayeuxClient("long-polling");
       sessionB = await b.bayeuxClient("websocket");
       await sessionB.subscribe("/news", () => {});
+      await sessionA.subscribe("/both", () => onBoth.a++);
+      await sessionB.subscribe("/both", () => onBoth.b++);
     });
 
     after(async () => {
@@ -97,6 +102,90 @@ function clusterSuite(name: string, makeFactory: () => BrokerFactory): void {
       const local = await get("/api/stats");
       assert.equal(local.json.nodes.length, 1);
     });
+
+    it(
+      "counts a room and a channel held by both nodes once: members summed, traffic once a message",
+      T,
+      async () => {
+        const heard = new Map<ClientSocket, number>();
+        for (const socket of [socketsA[0], socketsB[0], socketsB[1]]) {
+          heard.set(socket, 0);
+          socket.on("said", () => heard.set(socket, (heard.get(socket) ?? 0) + 1));
+        }
+        // Two broadcasts to "lobby" made on A, one on B; each reaches its 3 members.
+        socketsA[0].emit("say", "lobby", "one");
+        socketsA[0].emit("say", "lobby", "two");
+        socketsB[0].emit("say", "lobby", "three");
+        await until(() => [...heard.values()].every((n) => n === 3), 10_000, "three broadcasts");
+        // And one with acknowledgements from A: B runs it for its members, and counts no broadcast.
+        for (const socket of heard.keys())
+          socket.on("ping", (ack: (v: string) => void) => ack("pong"));
+        const pongs = await a.io.to("lobby").timeout(5000).emitWithAck("ping");
+        assert.deepEqual(pongs, ["pong", "pong", "pong"]);
+        await sessionA.publish("/both", { n: 1 });
+        await until(() => onBoth.a === 1 && onBoth.b === 1, 10_000, "the publish on both nodes");
+        type Topic = { protocol: string; name: string; members: number; messages: number };
+        const find = (topics: Topic[], name: string) => topics.find((t) => t.name === name);
+        // Each node shares a snapshot for a second: wait for ones taken after the traffic.
+        let json: {
+          sum: Record<string, never> & { topTopics: Topic[] };
+          nodes: { node: string; stats: { rooms: number; channels: number; topTopics: Topic[] } }[];
+        } = (await get("/api/stats?scope=cluster")).json;
+        await untilAsync(
+          async () => {
+            json = (await get("/api/stats?scope=cluster")).json;
+            return (
+              find(json.sum.topTopics, "/ lobby")?.messages === 4 &&
+              find(json.sum.topTopics, "/both")?.messages === 1 &&
+              (json.sum.deliveries as { bayeux: number }).bayeux === 2
+            );
+          },
+          10_000,
+          "snapshots after the traffic",
+        );
+        const sum = json.sum as unknown as {
+          rooms: number;
+          channels: number;
+          namespaces: number;
+          countsExact: boolean;
+          deliveries: { socketio: number; bayeux: number };
+          topTopics: Topic[];
+        };
+        assert.equal(sum.countsExact, true);
+        assert.equal(sum.rooms, 1, "lobby, held by both nodes, counts once");
+        assert.equal(sum.channels, 2, "/news and /both");
+        assert.equal(sum.namespaces, 1);
+        assert.deepEqual(find(sum.topTopics, "/ lobby"), {
+          protocol: "socketio",
+          name: "/ lobby",
+          members: 3,
+          messages: 4,
+        });
+        assert.deepEqual(find(sum.topTopics, "/both"), {
+          protocol: "bayeux",
+          name: "/both",
+          members: 2,
+          messages: 1,
+        });
+        assert.deepEqual(sum.deliveries, { socketio: 12, bayeux: 2 });
+        // Each node: its own members, and the messages published from it.
+        const byNode = new Map(json.nodes.map((n) => [n.node, n.stats]));
+        const statsA = byNode.get(a.dashboard.node);
+        const statsB = byNode.get(b.dashboard.node);
+        assert.ok(statsA && statsB);
+        assert.deepEqual([statsA.rooms, statsB.rooms], [1, 1]);
+        assert.deepEqual([statsA.channels, statsB.channels], [1, 2]);
+        const lobbyA = find(statsA.topTopics, "/ lobby");
+        const lobbyB = find(statsB.topTopics, "/ lobby");
+        assert.deepEqual([lobbyA?.members, lobbyA?.messages], [1, 3]);
+        assert.deepEqual([lobbyB?.members, lobbyB?.messages], [2, 1]);
+        assert.equal(
+          (statsA as unknown as { topics?: unknown }).topics,
+          undefined,
+          "the page is not sent the topic tables",
+        );
+      },
+    );
 
     it("pages both nodes' sockets in node order, across the boundary", T, async () => {
       const all = await get("/api/sockets?limit=100");

@@ -13,7 +13,7 @@ import { Dashboard } from "../../src/ops/dashboard/dashboard.js";
 import { History, type Sample } from "../../src/ops/dashboard/history.js";
 import { listSessions, listSockets, parseListQuery } from "../../src/ops/dashboard/lists.js";
 import { MERGED_LIST, sumStats } from "../../src/ops/dashboard/sum.js";
-import type { NodeStats, StatsSource } from "../../src/ops/stats.js";
+import type { NodeStats, StatsSource, TopicRow } from "../../src/ops/stats.js";
 
 const N = 100_000;
 
@@ -244,7 +244,9 @@ describe("cluster sum", () => {
     assert.equal(sum.node, "cluster");
     assert.deepEqual(sum.connections.socketio, { websocket: 4, polling: 2 });
     assert.deepEqual(sum.connections.bayeux, { "long-polling": 2 });
-    assert.equal(sum.rooms, 4);
+    // Without topic tables the sum cannot tell shared rooms: the most one node holds, at least.
+    assert.equal(sum.rooms, 2);
+    assert.equal(sum.countsExact, false);
     assert.deepEqual(sum.messagesIn, { socketio: 10, bayeux: 10 });
     assert.deepEqual(sum.errors, { ERR_X: 2 });
     assert.deepEqual(
@@ -274,6 +276,104 @@ describe("cluster sum", () => {
     assert.equal(sum.recentErrors[MERGED_LIST - 1].time, 294);
     assert.ok(sum.slowConsumers.length <= MERGED_LIST);
     assert.ok(sum.topTopics.length <= 2 * MERGED_LIST);
+  });
+});
+
+/** A node's snapshot with a topic table: `rooms` as [name, members, messages] in namespace "/". */
+function tabled(
+  node: string,
+  rooms: TopicRow[],
+  channels: TopicRow[],
+  namespaces: string[],
+  complete = true,
+): NodeStats {
+  const s = snapshot(node);
+  s.namespaces = namespaces.length;
+  s.rooms = rooms.filter((r) => r[1] > 0).length;
+  s.channels = channels.filter((r) => r[1] > 0).length;
+  s.topics = { socketio: rooms, bayeux: channels, namespaces, complete };
+  return s;
+}
+
+describe("cluster sum from topic tables", () => {
+  it("counts a room or channel held by several nodes once and sums its members", () => {
+    // Each node's ten biggest rooms are its own; the shared one is only the 11th on each.
+    const own = (node: string): TopicRow[] =>
+      Array.from({ length: 10 }, (_, i) => [`/ ${node}-${i}`, 13 + i, 0] as TopicRow);
+    const a = tabled(
+      "a",
+      [...own("a"), ["/ shared", 12, 4]],
+      [
+        ["/news", 2, 1],
+        ["/a-only", 1, 0],
+      ],
+      ["/", "/chat"],
+    );
+    const b = tabled(
+      "b",
+      // B published to "/ shared" too, and to a room with no member on B.
+      [...own("b"), ["/ shared", 12, 3], ["/ elsewhere", 0, 2]],
+      [["/news", 5, 0]],
+      ["/", "/admin"],
+    );
+    const sum = sumStats([a, b]);
+    assert.equal(sum.countsExact, true);
+    assert.equal(sum.rooms, 21, "ten of A's, ten of B's, the shared one once");
+    assert.equal(sum.channels, 2);
+    assert.equal(sum.namespaces, 3);
+    const shared = sum.topTopics.find((t) => t.name === "/ shared");
+    assert.deepEqual(shared, { protocol: "socketio", name: "/ shared", members: 24, messages: 7 });
+    const byMembers = [...sum.topTopics].sort((x, y) => y.members - x.members);
+    assert.equal(byMembers[0].name, "/ shared", "24 members in all: the biggest room");
+    assert.deepEqual(
+      sum.topTopics.find((t) => t.name === "/news"),
+      { protocol: "bayeux", name: "/news", members: 7, messages: 1 },
+    );
+    assert.equal(sum.topTopics.find((t) => t.name === "/ elsewhere")?.messages, 2);
+  });
+
+  it("gives lower bounds, marked inexact, when a node's table was cut", () => {
+    const a = tabled(
+      "a",
+      [
+        ["/ x", 1, 0],
+        ["/ y", 1, 0],
+      ],
+      [],
+      ["/"],
+    );
+    const b = tabled("b", [["/ x", 9, 0]], [], ["/"], false);
+    b.rooms = 5;
+    const sum = sumStats([a, b]);
+    assert.equal(sum.countsExact, false);
+    assert.equal(sum.rooms, 5, "B alone holds five");
+    assert.equal(sum.topTopics.find((t) => t.name === "/ x")?.members, 10);
+  });
+
+  it("takes a cut table's busiest topics from the node's top list, and trusts one node alone", () => {
+    const b = tabled("b", [["/ big", 9, 0]], [], ["/"], false);
+    b.rooms = 2;
+    b.topTopics = [
+      { protocol: "socketio", name: "/ big", members: 9, messages: 0 },
+      { protocol: "socketio", name: "/ busy", members: 1, messages: 50 },
+    ];
+    const alone = sumStats([b]);
+    assert.equal(alone.countsExact, true, "one node's counts are its own");
+    assert.equal(alone.rooms, 2);
+    assert.deepEqual(
+      alone.topTopics.map((t) => [t.name, t.members, t.messages]),
+      [
+        ["/ big", 9, 0],
+        ["/ busy", 1, 50],
+      ],
+    );
+    const a = tabled("a", [["/ busy", 2, 5]], [], ["/"]);
+    const both = sumStats([a, b]);
+    assert.equal(both.countsExact, false);
+    assert.deepEqual(
+      both.topTopics.find((t) => t.name === "/ busy"),
+      { protocol: "socketio", name: "/ busy", members: 3, messages: 55 },
+    );
   });
 });
 

@@ -8,6 +8,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { type Socket as ClientSocket, io as connect } from "socket.io-client";
+import { ChannelRouter } from "../../src/bayeux/server/channels.js";
+import { Delivery } from "../../src/bayeux/server/delivery.js";
+import { BayeuxStats } from "../../src/bayeux/server/stats.js";
 import { MemoryBroker } from "../../src/cluster/memory-broker.js";
 import { nodeStats } from "../../src/ops/node-stats.js";
 import { type BridgeNode, startNode } from "../bridge/helpers.js";
@@ -76,6 +79,26 @@ describe("nodeStats", () => {
       ["bayeux", "/news", 2],
       ["socketio", "/ quiet", 1],
     ]);
+    // Every topic in the table the cluster sums read; cut to the biggest at its bound.
+    assert.deepEqual(s.topics, {
+      socketio: [
+        ["/ lobby", 3, 0],
+        ["/ quiet", 1, 0],
+      ],
+      bayeux: [
+        ["/news", 2, 0],
+        ["/sports/**", 1, 0],
+      ],
+      namespaces: ["/", "/admin"],
+      complete: true,
+    });
+    const cut = nodeStats({ io: node.io, bayeux: node.bayeux }, { topicTable: 2 }).snapshot();
+    assert.deepEqual(cut.topics, {
+      socketio: [["/ lobby", 3, 0]],
+      bayeux: [["/news", 2, 0]],
+      namespaces: ["/", "/admin"],
+      complete: false,
+    });
     assert.equal(s.cluster, null);
     assert.equal(s.node, node.io.engine.nodeId);
     assert.ok(s.uptime >= 0 && s.uptime < 60);
@@ -86,6 +109,20 @@ describe("nodeStats", () => {
     }
     assert.ok(Array.isArray(s.recentErrors));
     assert.ok(Array.isArray(s.slowConsumers));
+  });
+
+  it("lists a room broadcast to from here with no member here: its traffic, no member", () => {
+    const before = nodeStats({ io: node.io }).snapshot();
+    node.io.to("far-away").emit("x");
+    node.io.to("far-away").emit("x");
+    const s = nodeStats({ io: node.io }).snapshot();
+    assert.deepEqual(
+      s.topics?.socketio.find((row) => row[0] === "/ far-away"),
+      ["/ far-away", 0, 2],
+    );
+    assert.equal(s.rooms, before.rooms, "not a room of this node");
+    const far = s.topTopics.find((t) => t.name === "/ far-away");
+    assert.deepEqual(far, { protocol: "socketio", name: "/ far-away", members: 0, messages: 2 });
   });
 
   it("names the node after its broker, and works with no parts at all", async () => {
@@ -142,5 +179,21 @@ describe("nodeStats rooms from the adapter's named-room index", () => {
     // The fake sockets go before the server closes its namespaces.
     sockets.clear();
     io.close();
+  });
+});
+
+describe("Bayeux channel traffic: counted where published", () => {
+  it("a channel-log entry from another node is delivered and counted as deliveries, not traffic", () => {
+    const router = new ChannelRouter();
+    router.stats = new BayeuxStats();
+    let got = 0;
+    router.subscribe({ deliver: () => got++ }, "/feed");
+    router.deliver(Delivery.encoded({ channel: "/feed", data: 1 }));
+    const remote = Delivery.fromJson({ channel: "/feed", data: 2 }, '{"channel":"/feed","data":2}');
+    remote.origin = "other-node";
+    router.deliver(remote);
+    assert.equal(got, 2);
+    assert.equal(router.stats.deliveries, 2);
+    assert.deepEqual([...router.stats.traffic.counts], [["/feed", 1]]);
   });
 });

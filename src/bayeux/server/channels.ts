@@ -140,30 +140,35 @@ export class ChannelRouter {
     }
     if (!matched) {
       const members = this.topics.subscribers(exact);
-      if (!members || members.size === 0) return this.#count(channel, 0);
+      if (!members || members.size === 0) return this.#count(delivery, 0);
       // Encoded now, as published: data changed later must not leak into it.
       void delivery.json;
       // Copy-free walk of one set; a subscriber may unsubscribe while
       // receiving, which a Set iteration tolerates.
       const size = members.size;
       for (const subscriber of members) subscriber.deliver(delivery);
-      return this.#count(channel, size);
+      return this.#count(delivery, size);
     }
     if (this.topics.has(exact)) matched.push(exact);
     void delivery.json;
     const count = this.topics.forEach(matched, undefined, (subscriber) =>
       subscriber.deliver(delivery),
     );
-    return this.#count(channel, count);
+    return this.#count(delivery, count);
   }
 
-  /** Counts one publish on `channel` routed here, once, with its recipient count. */
-  #count(channel: string, recipients: number): number {
+  /**
+   * Counts one publish routed here, once, with its recipient count; its
+   * channel's traffic only where it was published (a channel log hands every
+   * node each publish: the cluster's sum counts it once).
+   */
+  #count(delivery: Delivery, recipients: number): number {
     const stats = this.stats;
+    const channel = delivery.message.channel;
     if (stats !== null && !isMetaChannel(channel)) {
       stats.deliveries += recipients;
       stats.fanout.observe(recipients);
-      stats.traffic.count(channel);
+      if (delivery.origin === undefined) stats.traffic.count(channel);
     }
     return recipients;
   }

@@ -225,7 +225,8 @@ export class BayeuxSocket implements SessionSocket, TickMark, BacklogWatcher {
    * A slow consumer: the peer reads slower than we publish, so unsent bytes
    * pile up in this process. Terminating (no closing handshake: the peer is
    * not reading) frees them, and ending its sessions tells the application
-   * why; a client that comes back handshakes anew.
+   * why (and names them in the node's slow-consumer list); a client that
+   * comes back handshakes anew.
    */
   #cut(): void {
     const ws = this.ws;
@@ -236,9 +237,14 @@ export class BayeuxSocket implements SessionSocket, TickMark, BacklogWatcher {
     const sessions = this.#sessions;
     this.#sessions = null;
     if (sessions === null) return;
+    const slow = this.#server.stats.slow;
     if (sessions instanceof Set) {
-      for (const session of sessions) this.#server.endSession(session, "slow consumer");
+      for (const session of sessions) {
+        slow.add(session.id);
+        this.#server.endSession(session, "slow consumer");
+      }
     } else {
+      slow.add(sessions.id);
       this.#server.endSession(sessions, "slow consumer");
     }
   }

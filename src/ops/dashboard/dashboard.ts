@@ -328,13 +328,15 @@ export class Dashboard {
       nodes.push(...others.answers);
       missing = others.missing;
     }
+    const sum = sumStats(nodes.map((n) => n.stats));
     return {
       scope,
       node: this.#node,
       clustered: this.#link !== undefined,
       sampleEvery: this.#sampleEvery,
-      nodes,
-      sum: sumStats(nodes.map((n) => n.stats)),
+      // The topic tables made the sum; the page gets each node's top lists only.
+      nodes: nodes.map((n) => ({ ...n, stats: { ...n.stats, topics: undefined } })),
+      sum,
       missing,
     };
   }

@@ -1,10 +1,15 @@
 /**
- * The cluster's figures from its nodes' snapshots. Connections, counters and
- * topic members add up (a socket or session lives on one node); `rooms`,
- * `channels` and `namespaces` are sums of the per-node counts (a room held on
- * two nodes counts twice: the page says "per node, summed"). Lists are merged
- * and kept bounded: topics by name, the biggest by members and by traffic;
- * slow consumers and recent errors tagged with their node.
+ * The cluster's figures from its nodes' snapshots. Connections and counters
+ * add up (a socket or session lives on one node, a delivery is counted where
+ * it is written, a topic's traffic where it was published). Rooms and
+ * channels are counted once however many nodes hold them, and a topic's
+ * members are summed over the nodes, from each node's topic table (every
+ * topic with its figures, up to a bound: see TopicTable and
+ * TOPIC_TABLE_LIMIT in node-stats.ts). When a node's table was cut at its
+ * bound (or a node sent none), those figures are lower bounds and
+ * `countsExact` is false. Lists are merged and kept bounded: the biggest
+ * topics by members and by traffic; slow consumers and recent errors tagged
+ * with their node.
  */
 import type {
   NodeStats,
@@ -13,6 +18,7 @@ import type {
   RecentError,
   SlowConsumer,
   TopicFigure,
+  TopicTable,
 } from "../stats.js";
 
 /** Longest merged list (topics per ordering, slow consumers, errors). */
@@ -22,9 +28,15 @@ export const MERGED_LIST = 20;
 export type OnNode<T> = T & { node: string };
 
 /** The cluster's sum: {@link NodeStats} whose lists say their node. */
-export interface ClusterStats extends Omit<NodeStats, "recentErrors" | "slowConsumers"> {
+export interface ClusterStats extends Omit<NodeStats, "recentErrors" | "slowConsumers" | "topics"> {
   recentErrors: OnNode<RecentError>[];
   slowConsumers: OnNode<SlowConsumer>[];
+  /**
+   * Whether `rooms`, `channels` and the members of `topTopics` are exact:
+   * every node sent its whole topic table (or there is one node). Otherwise
+   * they are lower bounds (the page shows them as "≥ n").
+   */
+  countsExact: boolean;
 }
 
 const PROTOCOLS: Protocol[] = ["socketio", "bayeux"];
@@ -47,6 +59,67 @@ export function topTopics(topics: Iterable<TopicFigure>, n = MERGED_LIST): Topic
   return all.filter((t) => kept.has(t));
 }
 
+/** Distinct topics of one protocol across nodes, and the most any one node holds. */
+class DistinctCount {
+  readonly names = new Set<string>();
+  /** The largest per-node count: a lower bound even when tables were cut. */
+  most = 0;
+
+  get value(): number {
+    return Math.max(this.names.size, this.most);
+  }
+}
+
+/**
+ * Adds a node's table rows (or, without a table, its top topics) into
+ * `topics`, and its namespaces, rooms and channels into the distinct counts.
+ */
+function mergeTopics(
+  topics: Map<string, TopicFigure>,
+  stats: NodeStats,
+  table: TopicTable | undefined,
+  rooms: DistinctCount,
+  channels: DistinctCount,
+  namespaces: DistinctCount,
+): void {
+  const add = (
+    protocol: TopicFigure["protocol"],
+    name: string,
+    members: number,
+    messages: number,
+  ) => {
+    const key = `${protocol} ${name}`;
+    const seen = topics.get(key);
+    if (seen === undefined) topics.set(key, { protocol, name, members, messages });
+    else {
+      seen.members += members;
+      seen.messages += messages;
+    }
+  };
+  if (table === undefined) {
+    for (const t of stats.topTopics ?? []) add(t.protocol, t.name, t.members, t.messages);
+    return;
+  }
+  for (const name of table.namespaces) namespaces.names.add(name);
+  for (const [name, members, messages] of table.socketio) {
+    add("socketio", name, members, messages);
+    if (members > 0) rooms.names.add(name);
+  }
+  for (const [name, members, messages] of table.bayeux) {
+    add("bayeux", name, members, messages);
+    if (members > 0) channels.names.add(name);
+  }
+  if (table.complete) return;
+  // A cut table holds the biggest by members: the node's busiest by traffic may be past it.
+  const listed = new Set([
+    ...table.socketio.map(([name]) => `socketio ${name}`),
+    ...table.bayeux.map(([name]) => `bayeux ${name}`),
+  ]);
+  for (const t of stats.topTopics ?? []) {
+    if (!listed.has(`${t.protocol} ${t.name}`)) add(t.protocol, t.name, t.members, t.messages);
+  }
+}
+
 /** Adds up the snapshots of every node (at least one). */
 export function sumStats(nodes: readonly NodeStats[]): ClusterStats {
   const sum: ClusterStats = {
@@ -67,8 +140,12 @@ export function sumStats(nodes: readonly NodeStats[]): ClusterStats {
     recentErrors: [],
     topTopics: [],
     slowConsumers: [],
+    countsExact: true,
   };
   const topics = new Map<string, TopicFigure>();
+  const rooms = new DistinctCount();
+  const channels = new DistinctCount();
+  const namespaces = new DistinctCount();
   for (const stats of nodes) {
     sum.uptime = Math.max(sum.uptime, stats.uptime);
     for (const p of PROTOCOLS) {
@@ -77,9 +154,9 @@ export function sumStats(nodes: readonly NodeStats[]): ClusterStats {
         into[transport] = (into[transport] ?? 0) + count;
       }
     }
-    sum.namespaces += stats.namespaces;
-    sum.rooms += stats.rooms;
-    sum.channels += stats.channels;
+    namespaces.most = Math.max(namespaces.most, stats.namespaces);
+    rooms.most = Math.max(rooms.most, stats.rooms);
+    channels.most = Math.max(channels.most, stats.channels);
     addPer(sum.messagesIn, stats.messagesIn);
     addPer(sum.messagesOut, stats.messagesOut);
     addPer(sum.bytesIn, stats.bytesIn);
@@ -93,18 +170,30 @@ export function sumStats(nodes: readonly NodeStats[]): ClusterStats {
       sum.recentErrors.push({ ...error, node: stats.node });
     for (const slow of stats.slowConsumers ?? [])
       sum.slowConsumers.push({ ...slow, node: stats.node });
-    for (const topic of stats.topTopics ?? []) {
-      const key = `${topic.protocol} ${topic.name}`;
-      const seen = topics.get(key);
-      if (seen === undefined) topics.set(key, { ...topic });
-      else {
-        seen.members += topic.members;
-        seen.messages += topic.messages;
-      }
-    }
+    const table = isTable(stats.topics) ? stats.topics : undefined;
+    if (table === undefined || !table.complete) sum.countsExact = false;
+    mergeTopics(topics, stats, table, rooms, channels, namespaces);
   }
+  // One node's own counts are exact, whatever its table: there is nothing to tell apart.
+  if (nodes.length === 1) sum.countsExact = true;
+  sum.namespaces = namespaces.value;
+  sum.rooms = rooms.value;
+  sum.channels = channels.value;
   sum.recentErrors = sum.recentErrors.sort((a, b) => a.time - b.time).slice(-MERGED_LIST);
   sum.slowConsumers = sum.slowConsumers.sort((a, b) => b.dropped - a.dropped).slice(0, MERGED_LIST);
   sum.topTopics = topTopics(topics.values());
   return sum;
+}
+
+/** A topic table as another node sent it (checked: it came over the wire). */
+function isTable(value: unknown): value is TopicTable {
+  const t = value as TopicTable | undefined;
+  return (
+    typeof t === "object" &&
+    t !== null &&
+    Array.isArray(t.socketio) &&
+    Array.isArray(t.bayeux) &&
+    Array.isArray(t.namespaces) &&
+    typeof t.complete === "boolean"
+  );
 }
