@@ -37,6 +37,16 @@ export function switchboardFamilies(reader: NodeStatsReader, options: FamilyOpti
   const io = () => parts().io ?? undefined;
   const bayeux = () => parts().bayeux ?? undefined;
   const broker = () => parts().broker ?? undefined;
+  /** A histogram of the broker's stats, empty without a broker or without that histogram. */
+  const brokerHistogram = (
+    name: string,
+    help: string,
+    key: "requestLatency" | "publishLatency" | "receiveLatency",
+  ) =>
+    histogram(name, help, (full) => {
+      const h = broker()?.stats[key];
+      return h ? histogramValues(full, h) : [];
+    });
 
   /** One sample per protocol present. */
   const perProtocol = (sio: () => number, bx: () => number): Values => {
@@ -338,25 +348,20 @@ export function switchboardFamilies(reader: NodeStatsReader, options: FamilyOpti
         return b ? [sample(b.stats.partial ?? 0)] : [];
       },
     ),
-    histogram("cluster_request_duration_seconds", "Seconds a cluster query took.", (full) => {
-      const h = broker()?.stats.requestLatency;
-      return h ? histogramValues(full, h) : [];
-    }),
-    histogram(
+    brokerHistogram(
+      "cluster_request_duration_seconds",
+      "Seconds a cluster query took.",
+      "requestLatency",
+    ),
+    brokerHistogram(
       "broker_publish_duration_seconds",
       "Seconds the broker took to accept a publish (a Redis round trip).",
-      (full) => {
-        const h = broker()?.stats.publishLatency;
-        return h ? histogramValues(full, h) : [];
-      },
+      "publishLatency",
     ),
-    histogram(
+    brokerHistogram(
       "broker_receive_latency_seconds",
       "Seconds from another node's publish to its receipt here (by the nodes' clocks; whole ms on Redis).",
-      (full) => {
-        const h = broker()?.stats.receiveLatency;
-        return h ? histogramValues(full, h) : [];
-      },
+      "receiveLatency",
     ),
   );
   return families;
