@@ -14,7 +14,7 @@
 // answered with the delivery's JSON and the connect reply),
 // switchboard-bayeux and faye.
 // Needs a build (dist/) for the switchboard servers.
-import { fork } from "node:child_process";
+import { execSync, fork } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { Agent, createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { type AddressInfo, createServer as createNetServer, type Socket } from "node:net";
@@ -370,6 +370,18 @@ async function libraryServer(target: Target): Promise<{
   return { port, broadcast: (data) => io.to("r").emit("m", data) };
 }
 
+/**
+ * `FLOOR_SPIN_MS`: after each broadcast the server's loop keeps turning
+ * (setImmediate, never blocking in epoll) for that long, so the receivers'
+ * next polls find it awake instead of waking it: the experiment that tells
+ * how much of a latency gap is the price of an idle server's wake-ups.
+ */
+const SPIN_MS = Number(process.env.FLOOR_SPIN_MS ?? 0);
+
+function spin(until: number): void {
+  if (now() < until) setImmediate(spin, until);
+}
+
 async function runServer(target: Target): Promise<void> {
   const server =
     target === "floor"
@@ -391,6 +403,7 @@ async function runServer(target: Target): Promise<void> {
     const begin = now();
     const step = (): void => {
       server.broadcast({ t: now(), s, b: BODY });
+      if (SPIN_MS > 0) spin(now() + SPIN_MS);
       s++;
       if (s < command.messages) {
         setTimeout(step, Math.max(0, begin + (s * 1000) / command.rate - now()));
@@ -411,6 +424,36 @@ async function runServer(target: Target): Promise<void> {
   });
 }
 
+/**
+ * How the deliveries of each broadcast spread: when its first and last
+ * arrived (ms after the broadcast), the receivers' time per answer (the
+ * slope from first to last, µs), and how many broadcasts hold the slowest
+ * 1 % of all deliveries (few: the p99 is decided by a handful of bursts).
+ */
+function burstStats(latencies: Float64Array, seqs: Int32Array, count: number): string {
+  const bursts = new Map<number, number[]>();
+  for (let i = 0; i < count; i++) {
+    const burst = bursts.get(seqs[i]);
+    if (burst === undefined) bursts.set(seqs[i], [latencies[i]]);
+    else burst.push(latencies[i]);
+  }
+  const first: number[] = [];
+  const last: number[] = [];
+  const slope: number[] = [];
+  for (const burst of bursts.values()) {
+    first.push(burst[0]);
+    last.push(burst[burst.length - 1]);
+    slope.push(((burst[burst.length - 1] - burst[0]) / Math.max(1, burst.length - 1)) * 1000);
+  }
+  // percentile() sorts what it is given: copies, so `latencies` keeps its pairing with `seqs`.
+  const q = (values: number[], p: number): string =>
+    percentile(Float64Array.from(values), values.length, p).toFixed(2);
+  const p99 = percentile(latencies.slice(0, count), count, 0.99);
+  const slowest = new Set<number>();
+  for (let i = 0; i < count; i++) if (latencies[i] >= p99) slowest.add(seqs[i]);
+  return `  bursts: first p50 ${q(first, 0.5)} ms; last p50 ${q(last, 0.5)}, p90 ${q(last, 0.9)}, max ${q(last, 1)} ms; µs per answer p50 ${q(slope, 0.5)}, p90 ${q(slope, 0.9)}; ${slowest.size} burst(s) hold the slowest 1 %`;
+}
+
 async function measure(target: Target): Promise<string> {
   const child = fork(import.meta.filename, [], {
     env: { ...process.env, POLLING_FLOOR_SERVER: target },
@@ -426,13 +469,19 @@ async function measure(target: Target): Promise<string> {
   const message = (): Promise<FromServer> =>
     new Promise((done) => child.once("message", (m: FromServer) => done(m)));
   const ready = (await message()) as { port: number };
+  // FLOOR_PIN=<cpu>: the server on that CPU (start this process with `taskset -c` on another).
+  if (process.env.FLOOR_PIN) execSync(`taskset -a -p -c ${process.env.FLOOR_PIN} ${child.pid}`);
   if (process.env.FLOOR_PID_FILE) writeFileSync(process.env.FLOOR_PID_FILE, String(child.pid));
   const agent = new Agent({ keepAlive: true, scheduling: "lifo" });
   const latencies = new Float64Array(RECEIVERS * MESSAGES);
   let count = 0;
+  const seqs = new Int32Array(RECEIVERS * MESSAGES);
   const handlers = {
     event(_name: string, data: unknown): void {
-      if (count < latencies.length) latencies[count++] = now() - (data as { t: number }).t;
+      if (count < latencies.length) {
+        seqs[count] = (data as { s: number }).s;
+        latencies[count++] = now() - (data as { t: number }).t;
+      }
     },
   };
   const clients = await openMany<PollingClient>(RECEIVERS, 50, () =>
@@ -440,11 +489,20 @@ async function measure(target: Target): Promise<string> {
       ? new BayeuxPollingClient(agent, ready.port, handlers)
       : new EioPollingClient(agent, ready.port, handlers),
   );
+  const lStart = process.cpuUsage();
+  const lSw = process.resourceUsage();
   child.send({ type: "run", messages: MESSAGES, rate: RATE } satisfies ToServer);
   const cpu = (await message()) as { ms: number; sys: number; switches: number };
+  const lUsed = process.cpuUsage(lStart);
+  const lSw2 = process.resourceUsage();
+  const per = (value: number, digits: number): string => (value / count).toFixed(digits);
+  console.log(
+    `  receivers' process: user ${per(lUsed.user, 2)} µs, sys ${per(lUsed.system, 2)} µs, voluntary switches ${per(lSw2.voluntaryContextSwitches - lSw.voluntaryContextSwitches, 2)}, involuntary ${per(lSw2.involuntaryContextSwitches - lSw.involuntaryContextSwitches, 3)} per delivery`,
+  );
   for (const client of clients) client.close();
   agent.destroy();
   child.send({ type: "exit" } satisfies ToServer);
+  console.log(burstStats(latencies, seqs, count));
   const per100k = (cpu.ms / 1000 / count) * 100_000;
   return `${target.padEnd(12)} ${per100k.toFixed(3)} s/100k deliveries (sys ${((cpu.sys / 1000 / count) * 100_000).toFixed(3)}, ${(cpu.switches / count).toFixed(2)} switches/delivery) (${count} of ${RECEIVERS * MESSAGES}), p50 ${percentile(latencies, count, 0.5).toFixed(2)} ms, p99 ${percentile(latencies, count, 0.99).toFixed(2)} ms`;
 }
