@@ -13,6 +13,10 @@
 // bare floor (POSTed batches parsed, handshake, subscribe, connects held and
 // answered with the delivery's JSON and the connect reply),
 // switchboard-bayeux and faye.
+// Each result also gives the receivers' own CPU and context switches per
+// delivery and how each broadcast's deliveries spread. FLOOR_PIN=<cpu> puts
+// the server on that CPU (start this harness under `taskset -c` on another);
+// FLOOR_SPIN_MS=<ms> keeps the server's loop turning after each broadcast.
 // Needs a build (dist/) for the switchboard servers.
 import { execSync, fork } from "node:child_process";
 import { writeFileSync } from "node:fs";
