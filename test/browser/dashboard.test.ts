@@ -144,6 +144,25 @@ async function statsSince(base: string, since: number) {
 }
 
 /** The cells of the top-by-members row of `name`, once it shows `members`. */
+/** Searches the `kind` list (socket or session) for `id` alone, then presses its disconnect button. */
+async function disconnectFromPage(
+  page: Page,
+  kind: "socket" | "session",
+  id: string,
+): Promise<void> {
+  const rows = `#${kind}s-rows tr[data-testid="${kind}-row"]`;
+  await page.fill(`[data-testid="${kind}s-search"]`, id);
+  await page.waitForFunction(
+    ({ selector, want }) => {
+      const found = document.querySelectorAll(selector);
+      return found.length === 1 && (found[0] as HTMLElement).dataset.id === want;
+    },
+    { selector: rows, want: id },
+    { timeout: 15_000 },
+  );
+  await page.click(`${rows} [data-testid="disconnect"]`);
+}
+
 async function topicShows(page: Page, name: string, members: number): Promise<void> {
   await page
     .waitForFunction(
@@ -370,16 +389,7 @@ describe("dashboard page in Chromium", { skip }, () => {
     await shows(page, "sessions-total", String(longPolling + bayeuxWs + 2));
 
     // That session disconnected from the page: gone from the list, and from the server.
-    await page.fill('[data-testid="sessions-search"]', slowId);
-    await page.waitForFunction(
-      (want) => {
-        const rows = document.querySelectorAll('#sessions-rows tr[data-testid="session-row"]');
-        return rows.length === 1 && (rows[0] as HTMLElement).dataset.id === want;
-      },
-      slowId,
-      { timeout: 15_000 },
-    );
-    await page.click('#sessions-rows tr[data-testid="session-row"] [data-testid="disconnect"]');
+    await disconnectFromPage(page, "session", slowId);
     await shows(page, "sessions-total", "0");
     const [connect] = await bayeuxPost(server.base, [
       { channel: "/meta/connect", clientId: slowId, connectionType: "long-polling" },
@@ -442,16 +452,7 @@ describe("dashboard page in Chromium", { skip }, () => {
     const target = sockets[sockets.length - 1];
     const id = target.id as string;
     const gone = new Promise<string>((resolve) => target.once("disconnect", resolve));
-    await page.fill('[data-testid="sockets-search"]', id);
-    await page.waitForFunction(
-      (want) => {
-        const rows = document.querySelectorAll('#sockets-rows tr[data-testid="socket-row"]');
-        return rows.length === 1 && (rows[0] as HTMLElement).dataset.id === want;
-      },
-      id,
-      { timeout: 15_000 },
-    );
-    await page.click('#sockets-rows tr[data-testid="socket-row"] [data-testid="disconnect"]');
+    await disconnectFromPage(page, "socket", id);
     assert.equal(await gone, "io server disconnect");
     await shows(page, "sockets-total", "0");
     await page.fill('[data-testid="sockets-search"]', "");

@@ -39,6 +39,20 @@ async function listen(io: Server): Promise<string> {
   return `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
 }
 
+/** `engine` on a node http server of its own, listening on loopback; `close` ends both. */
+async function listenEngine(engine: EngineServer): Promise<{ base: string; close(): void }> {
+  const http = createServer();
+  engine.attach(http);
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  return {
+    base: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
+    close: () => {
+      engine.close();
+      http.close();
+    },
+  };
+}
+
 function client(url: string, nsp = "/"): ClientSocket {
   const socket = ioc(`${url}${nsp}`, {
     forceNew: true,
@@ -275,10 +289,7 @@ describe("logger option, engine", () => {
     engine.on("connection", (socket) => {
       socket.on("close", (reason: string) => closed.push(reason));
     });
-    const http = createServer();
-    engine.attach(http);
-    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-    const base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    const { base, close } = await listenEngine(engine);
     try {
       for (let i = 0; i < 2; i++) {
         const res = await fetch(`${base}/engine.io/?EIO=4&transport=polling`);
@@ -297,8 +308,7 @@ describe("logger option, engine", () => {
       assert.equal(warnings[0].obj.suppressed, 0);
       assert.equal(typeof warnings[0].obj.sid, "string");
     } finally {
-      engine.close();
-      http.close();
+      close();
     }
   });
   it("warns when maxConnections refuses a handshake, with the limit", {
@@ -306,10 +316,7 @@ describe("logger option, engine", () => {
   }, async () => {
     const { records, logger } = recordingLogger();
     const engine = new EngineServer({ logger, maxConnections: 1, transports: ["polling"] });
-    const http = createServer();
-    engine.attach(http);
-    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-    const base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    const { base, close } = await listenEngine(engine);
     try {
       const first = await fetch(`${base}/engine.io/?EIO=4&transport=polling`);
       assert.equal(first.status, 200);
@@ -324,8 +331,7 @@ describe("logger option, engine", () => {
       assert.equal(limit.obj.suppressed, 0);
       assert.equal(typeof limit.obj.code, "string");
     } finally {
-      engine.close();
-      http.close();
+      close();
     }
   });
   it("logs a request that failed inside the server as an error, and answers it", {
@@ -337,10 +343,7 @@ describe("logger option, engine", () => {
     engine.on("initial_headers", () => {
       throw new Error("listener broke");
     });
-    const http = createServer();
-    engine.attach(http);
-    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-    const base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    const { base, close } = await listenEngine(engine);
     try {
       const res = await fetch(`${base}/engine.io/?EIO=4&transport=polling`);
       assert.equal(res.status, 400);
@@ -350,8 +353,7 @@ describe("logger option, engine", () => {
       assert.equal(failed.obj.url, "/engine.io/?EIO=4&transport=polling");
       assert.equal((failed.obj.err as Error).message, "listener broke");
     } finally {
-      engine.close();
-      http.close();
+      close();
     }
   });
 });
